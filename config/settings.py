@@ -1,0 +1,116 @@
+"""The one settings object of the service.
+
+Every value comes from the environment with a default. Keys follow the libraries'
+own names where they have them (``RATELIMIT_*``), so the mapping can be handed to
+``app.config`` unchanged. Tests pass overrides to ``create_app`` instead of
+patching ``os.environ``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+
+def parse_bool(value: str | None, default: bool) -> bool:
+    """Read ``1/0``, ``true/false``, ``yes/no``, ``on/off``; empty means the default."""
+    if value is None or value.strip() == "":
+        return default
+    lowered = value.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError(f"not a boolean: {value!r}")
+
+
+def parse_int(value: str | None, default: int) -> int:
+    """Read an integer; empty means the default."""
+    if value is None or value.strip() == "":
+        return default
+    return int(value)
+
+
+def parse_str(value: str | None, default: str | None) -> str | None:
+    """Read a string; empty means the default."""
+    if value is None or value.strip() == "":
+        return default
+    return value.strip()
+
+
+# name -> (parser, default). The defaults are the documented ones (README, SPEC §4).
+_SPEC: dict[str, tuple[Any, Any]] = {
+    "APP_ENV": (parse_str, "development"),
+    "VAR_DIR": (parse_str, "var"),
+    "REDIS_URL": (parse_str, None),
+    "QUEUE_REDIS_URL": (parse_str, None),
+    "REDIS_CLUSTER": (parse_bool, False),
+    # Short socket timeouts: a store outage must become a quick 503, not a hung worker.
+    "REDIS_SOCKET_TIMEOUT": (parse_int, 2),
+    "SECRET_KEY": (parse_str, None),
+    "PORT": (parse_int, 8000),
+    "WEB_CONCURRENCY": (parse_int, 2),
+    "WEB_THREADS": (parse_int, 8),
+    "PUBLIC_BASE_URL": (parse_str, None),
+    # Proxies in front of the app whose X-Forwarded-For we trust (0: none).
+    "TRUSTED_PROXY_COUNT": (parse_int, 0),
+    "SMS_BACKEND": (parse_str, "console"),
+    "SMS_OUTBOX": (parse_str, None),
+    "TWILIO_ACCOUNT_SID": (parse_str, None),
+    "TWILIO_AUTH_TOKEN": (parse_str, None),
+    "TWILIO_FROM": (parse_str, None),
+    "TWILIO_API_BASE_URL": (parse_str, "https://api.twilio.com"),
+    "TWILIO_TIMEOUT_SECONDS": (parse_int, 10),
+    "CAPTCHA_TEST_ANSWER": (parse_str, None),
+    "CAPTCHA_TTL_SECONDS": (parse_int, 300),
+    "RATELIMIT_ENABLED": (parse_bool, True),
+    "RATELIMIT_CAPTCHA": (parse_str, "20 per minute"),
+    "RATELIMIT_BOOKING": (parse_str, "10 per minute"),
+    "RATELIMIT_LOOKUP": (parse_str, "10 per minute"),
+    "RATELIMIT_READ": (parse_str, "120 per minute"),
+    "RATELIMIT_PER_PERSON": (parse_str, "5 per hour"),
+    "RATELIMIT_FAILED_LOOKUP": (parse_str, "20 per hour"),
+    # The check-in window around a slot (SPEC §2).
+    "CHECKIN_EARLY_MINUTES": (parse_int, 60),
+    "CHECKIN_GRACE_MINUTES": (parse_int, 30),
+    # Personal data is purged this many days after the visit (UU PDP).
+    "PERSONAL_DATA_RETENTION_DAYS": (parse_int, 90),
+    # A NIK claim whose booking never appeared is taken over after this long.
+    "RESERVATION_CLAIM_SECONDS": (parse_int, 30),
+}
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """Build the settings mapping from ``environ`` (default ``os.environ``) and ``overrides``.
+
+    Args:
+        environ: where to read variables from.
+        overrides: values that win over the environment (tests, CLI flags).
+
+    Returns:
+        A dict ready for ``app.config.update``.
+
+    Raises:
+        ValueError: a variable does not parse, naming it.
+    """
+    environ = os.environ if environ is None else environ
+    settings: dict[str, Any] = {}
+    for name, (parser, default) in _SPEC.items():
+        try:
+            settings[name] = parser(environ.get(name), default)
+        except ValueError as exc:
+            raise ValueError(f"environment variable {name}: {exc}") from None
+    settings.update(overrides or {})
+    var_dir = Path(settings["VAR_DIR"]).resolve()
+    settings["VAR_DIR"] = str(var_dir)
+    if not settings["SMS_OUTBOX"]:
+        settings["SMS_OUTBOX"] = str(var_dir / "sms-outbox.jsonl")
+    if settings["APP_ENV"] not in {"development", "production"}:
+        raise ValueError(f"APP_ENV must be development or production, not {settings['APP_ENV']!r}")
+    if settings["SMS_BACKEND"] not in {"console", "file", "twilio"}:
+        raise ValueError(f"SMS_BACKEND must be console, file or twilio, not {settings['SMS_BACKEND']!r}")
+    return settings

@@ -1,0 +1,95 @@
+"""The JSON error format of SPEC §3, for every error the app can give."""
+
+from __future__ import annotations
+
+import logging
+
+import redis
+from flask import Flask, Response, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from queue_service import messages
+from queue_service.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+STATUS_OF_CODE = {
+    "bad_request": 400,
+    "unauthorized": 401,
+    "forbidden": 403,
+    "captcha_failed": 403,
+    "not_found": 404,
+    "method_not_allowed": 405,
+    "slot_full": 409,
+    "day_full": 409,
+    "already_booked": 409,
+    "not_bookable": 409,
+    "wrong_branch": 409,
+    "wrong_date": 409,
+    "too_early": 409,
+    "too_late": 409,
+    "cancelled": 409,
+    "validation_failed": 422,
+    "rate_limited": 429,
+    "unavailable": 503,
+    "internal_error": 500,
+}
+_CODE_OF_HTTP_STATUS = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+                        405: "method_not_allowed", 413: "bad_request", 415: "bad_request",
+                        429: "rate_limited", 503: "unavailable"}
+
+
+def locale() -> str:
+    """The caller's language: Indonesian unless they prefer English."""
+    return request.accept_languages.best_match(messages.LOCALES) or messages.DEFAULT_LOCALE
+
+
+def error_response(code: str, status: int | None = None,
+                   fields: dict[str, list[str]] | None = None) -> Response:
+    """The JSON error body for ``code``; field message keys are translated."""
+    lang = locale()
+    body: dict = {"code": code, "message": messages.error_message(code, lang)}
+    if fields:
+        body["fields"] = {name: [messages.field_message(key, lang) for key in keys]
+                          for name, keys in sorted(fields.items())}
+    response = jsonify(error=body)
+    response.status_code = status or STATUS_OF_CODE.get(code, 500)
+    return response
+
+
+def field_errors(messages_by_field: dict) -> dict[str, list[str]]:
+    """Marshmallow's error dict flattened to ``{field: [keys]}`` (``_schema`` becomes ``body``)."""
+    flat = {}
+    for name, value in messages_by_field.items():
+        keys = value if isinstance(value, list) else [str(value)]
+        flat["body" if name == "_schema" else name] = [str(key) for key in keys]
+    return flat
+
+
+def register(app: Flask) -> None:
+    """Make every error of ``app`` answer in the SPEC's JSON format."""
+
+    @app.errorhandler(DomainError)
+    def _domain(error: DomainError):
+        return error_response(error.code, fields=getattr(error, "fields", None))
+
+    @app.errorhandler(HTTPException)
+    def _http(error: HTTPException):
+        code = _CODE_OF_HTTP_STATUS.get(error.code or 500, "internal_error")
+        response = error_response(code, status=error.code)
+        if error.code == 405 and error.valid_methods:
+            response.headers["Allow"] = ", ".join(error.valid_methods)
+        return response
+
+    @app.errorhandler(redis.ConnectionError)
+    @app.errorhandler(redis.TimeoutError)
+    def _store_down(error: Exception):
+        log.warning("data store unreachable: %s", error)
+        response = error_response("unavailable")
+        response.headers["Retry-After"] = "5"
+        return response
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception):
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return error_response("internal_error")

@@ -1,0 +1,83 @@
+"""The public JSON API: catalog, availability and bookings (SPEC §3). Views stay thin."""
+
+from __future__ import annotations
+
+from flask import Blueprint, request
+
+from queue_service import catalog, schedules
+from queue_service.api import schemas
+from queue_service.api.requests import json_object, load
+from queue_service.availability import availability
+from queue_service.errors import ValidationFailedError
+from queue_service.extensions import services
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+@bp.get("/areas")
+def list_areas():
+    """Every area with its branches."""
+    redis = services().redis
+    branches = catalog.list_branches(redis)
+    areas = [
+        {"id": area.id, "name": area.name,
+         "branches": [{"id": b.id, "name": b.name} for b in branches if b.area_id == area.id]}
+        for area in catalog.list_areas(redis)
+    ]
+    return schemas.AreasSchema().dump({"areas": areas})
+
+
+@bp.get("/services")
+def list_services():
+    """Every service with its queue prefix."""
+    return schemas.ServicesSchema().dump({"services": catalog.list_services(services().redis)})
+
+
+@bp.get("/branches/<branch_id>")
+def show_branch(branch_id: str):
+    """One branch: address, time zone, whether it takes online bookings, its services."""
+    redis = services().redis
+    branch = catalog.get_branch(redis, branch_id)
+    settings = schedules.load_settings(redis, branch.id)
+    offered = [service for service in catalog.list_services(redis) if service.id in branch.services]
+    return schemas.BranchSchema().dump({**vars(branch), "online_booking": settings.online_booking,
+                                        "services": offered})
+
+
+@bp.get("/branches/<branch_id>/availability")
+def show_availability(branch_id: str):
+    """Places left on a date, per slot, for a service."""
+    query = load(schemas.AvailabilityQuerySchema(), request.args.to_dict())
+    redis = services().redis
+    branch = catalog.get_branch(redis, branch_id)
+    service_id = query.get("service")
+    if service_id is not None and service_id not in branch.services:
+        raise ValidationFailedError({"service": ["service_not_offered"]})
+    result = availability(redis, branch, query["date"], service_id, services().clock())
+    return schemas.AvailabilitySchema().dump(result)
+
+
+@bp.post("/bookings")
+def create_booking():
+    """Book a place. The captcha is checked (and consumed) before any other field."""
+    body = json_object()
+    services().captcha.verify(body.get("captcha_id"), body.get("captcha_answer"))
+    booking_request = load(schemas.BookingRequestSchema(), body)
+    booking = services().reservations.reserve(booking_request, services().clock())
+    return schemas.BookingSchema().dump(booking), 201
+
+
+@bp.post("/bookings/lookup")
+def lookup_booking():
+    """The booking with this code and NIK (a POST, so the NIK never lands in a URL)."""
+    query = load(schemas.LookupRequestSchema(), json_object())
+    booking = services().reservations.lookup(query["code"], query["nik"])
+    return schemas.BookingSchema().dump(booking)
+
+
+@bp.post("/bookings/<code>/cancel")
+def cancel_booking(code: str):
+    """Cancel the booking with this code and NIK."""
+    query = load(schemas.CancelRequestSchema(), json_object())
+    booking = services().reservations.cancel(code, query["nik"], services().clock())
+    return schemas.CancelledSchema().dump(booking)

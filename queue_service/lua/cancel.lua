@@ -1,0 +1,16 @@
+-- Cancel a booked place: the slot, the day's quota and the service's count are freed at once.
+-- KEYS: 1 the booking, 2 slot counts, 3 day counts
+-- ARGV: 1 cancelled_at (ISO time), 2 who cancelled
+-- Returns {'ok'} | {'missing'} | {'status', current_status}
+local booking = redis.call('HMGET', KEYS[1], 'status', 'slot', 'service_id')
+if not booking[1] then
+  return {'missing'}
+end
+if booking[1] ~= 'booked' then
+  return {'status', booking[1]}
+end
+redis.call('HSET', KEYS[1], 'status', 'cancelled', 'cancelled_at', ARGV[1], 'cancelled_by', ARGV[2])
+redis.call('HINCRBY', KEYS[2], booking[2], -1)
+redis.call('HINCRBY', KEYS[3], 'total', -1)
+redis.call('HINCRBY', KEYS[3], 'svc:' .. booking[3], -1)
+return {'ok'}

@@ -1,0 +1,17 @@
+-- Claim a NIK's date for a booking about to be made (the one-booking-per-NIK-per-date rule).
+-- The claim lives in the NIK's own cluster slot; the branch reservation follows it.
+-- KEYS[1] the NIK's day claim
+-- ARGV: 1 code, 2 branch, 3 stale_ms, 4 replace_code ('' for none), 5 ttl_ms
+-- Returns {'claimed', at_ms} | {'busy'} (another attempt is in flight) | {'held', code, branch}
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local current = redis.call('HMGET', KEYS[1], 'code', 'branch', 'state', 'at')
+if current[1] and current[1] ~= ARGV[4] then
+  if current[3] == 'pending' and now - tonumber(current[4]) < tonumber(ARGV[3]) then
+    return {'busy'}
+  end
+  return {'held', current[1], current[2]}
+end
+redis.call('HSET', KEYS[1], 'code', ARGV[1], 'branch', ARGV[2], 'state', 'pending', 'at', now)
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
+return {'claimed', tostring(now)}

@@ -1,0 +1,306 @@
+"""Reserve, look up and cancel bookings.
+
+A booking is made in three atomic steps, each a Lua script in one cluster slot:
+
+1. claim the NIK's date (``{n:…}`` slot), which enforces one booking per NIK per date
+   across all branches;
+2. reserve in the branch (``{b:…}`` slot): quotas, capacity, queue number, the record;
+3. confirm the claim and index the code for look-ups.
+
+A claim whose reservation fails is released. A claim left behind by a crashed process
+is taken over only after the reservation step would have refused it (the claim
+window), so a stale claim can never lead to two bookings.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from redis import Redis
+
+from queue_service import catalog, keys, schedules
+from queue_service.codes import new_code, normalise_code
+from queue_service.errors import (
+    AlreadyBookedError,
+    CancelledError,
+    DayFullError,
+    NotBookableError,
+    NotFoundError,
+    SlotFullError,
+    StoreUnavailableError,
+    TooLateError,
+    ValidationFailedError,
+)
+from queue_service.scripts import Scripts
+
+# Statuses that hold the NIK's date; a cancelled booking frees it.
+HOLDING_STATUSES = frozenset({"booked", "checked_in", "served", "no_show"})
+_REFUSALS = {"slot_full": SlotFullError, "day_full": DayFullError, "not_bookable": NotBookableError}
+
+_RESERVE_ATTEMPTS = 3
+
+EventHook = Callable[[str, "Booking"], None]
+
+
+@dataclass(frozen=True)
+class BookingRequest:
+    """What a participant asks for, already validated field by field."""
+
+    branch_id: str
+    service_id: str
+    date: dt.date
+    slot: dt.time
+    name: str
+    nik: str
+    kpj: str
+    phone: str
+    email: str | None = None
+
+
+@dataclass(frozen=True)
+class Booking:
+    """A booking as stored."""
+
+    code: str
+    queue_number: str
+    status: str
+    branch_id: str
+    service_id: str
+    date: dt.date
+    slot_start: dt.time
+    slot_end: dt.time
+    name: str
+    nik: str
+    kpj: str
+    phone: str
+    email: str | None
+    created_ms: int
+
+    @classmethod
+    def from_hash(cls, code: str, data: dict[str, str]) -> Booking:
+        return cls(
+            code=code,
+            queue_number=data["queue_number"],
+            status=data["status"],
+            branch_id=data["branch_id"],
+            service_id=data["service_id"],
+            date=dt.date.fromisoformat(data["date"]),
+            slot_start=dt.time.fromisoformat(data["slot"]),
+            slot_end=dt.time.fromisoformat(data["slot_end"]),
+            name=data["name"],
+            nik=data["nik"],
+            kpj=data["kpj"],
+            phone=data["phone"],
+            email=data.get("email") or None,
+            created_ms=int(data["created_ms"]),
+        )
+
+
+class Reservations:
+    """The booking operations of the service, over one Redis data store.
+
+    Args:
+        redis: the data store (``decode_responses=True``).
+        nik_secret: key of the HMAC that turns a NIK into its key name.
+        claim_seconds: after how long an abandoned NIK claim may be taken over.
+        retention_days: days after the visit that booking data is kept.
+        on_event: called with ``("booked" | "cancelled", booking)`` once the change is
+            committed; it must not raise (the SMS outbox is one).
+    """
+
+    def __init__(self, redis: Redis, nik_secret: bytes, claim_seconds: int = 30,
+                 retention_days: int = 90, on_event: EventHook | None = None):
+        self.redis = redis
+        self.scripts = Scripts(redis)
+        self._nik_secret = nik_secret
+        self._claim_ms = claim_seconds * 1000
+        self._retention = dt.timedelta(days=retention_days)
+        self._on_event = on_event or (lambda event, booking: None)
+
+    def nik_digest(self, nik: str) -> str:
+        """The keyed hash that stands for a NIK in key names."""
+        return hmac.new(self._nik_secret, nik.encode(), hashlib.sha256).hexdigest()[:32]
+
+    def reserve(self, request: BookingRequest, now: dt.datetime) -> Booking:
+        """Book a place for ``request`` as seen at ``now``.
+
+        Returns:
+            The committed booking with its code and queue number.
+
+        Raises:
+            ValidationFailedError: unknown branch, or a service the branch does not offer.
+            NotBookableError: the day or slot does not take bookings (``detail`` says why).
+            AlreadyBookedError: the NIK holds a booking for that date.
+            DayFullError, SlotFullError: no place left.
+        """
+        branch, service, settings = self._bookable_target(request)
+        override = schedules.load_override(self.redis, branch.id, request.date)
+        now_local = schedules.local_now(now, branch.timezone)
+        status = schedules.day_status(settings, override, request.date, now_local.date())
+        if not status.open:
+            raise NotBookableError(status.reason)
+        slot = schedules.find_slot(settings, request.date, request.slot)
+        if slot is None:
+            raise NotBookableError("no_such_slot")
+        if not schedules.slot_open(settings, request.date, slot, now_local):
+            raise NotBookableError("slot_closed")
+
+        digest = self.nik_digest(request.nik)
+        expire_at_ms = self._expire_at_ms(request.date, branch.timezone)
+        claim_key = keys.nik_day_claim(digest, request.date.isoformat())
+        for _attempt in range(_RESERVE_ATTEMPTS):
+            code = new_code()
+            claim_at = self._claim(claim_key, code, branch.id, expire_at_ms)
+            outcome = self.scripts.reserve(
+                keys=[
+                    keys.branch_settings(branch.id),
+                    keys.branch_dates(branch.id),
+                    keys.slot_counts(branch.id, request.date.isoformat()),
+                    keys.day_counts(branch.id, request.date.isoformat()),
+                    keys.queue_sequence(branch.id, request.date.isoformat()),
+                    keys.day_bookings(branch.id, request.date.isoformat()),
+                    keys.booking(branch.id, code),
+                ],
+                args=[code, request.date.isoformat(), slot.label, service.id, service.prefix,
+                      claim_at, self._claim_ms // 2, expire_at_ms,
+                      json.dumps(self._record(request, branch.id, slot))],
+            )
+            if outcome[0] == "ok":
+                break
+            self.scripts.release_nik(keys=[claim_key], args=[code])
+            if outcome[0] in _REFUSALS:
+                raise _REFUSALS[outcome[0]](outcome[0])
+            # 'code_taken' (a 1-in-10^15 collision) or 'claim_expired' (this process
+            # stalled past the claim window): start over with a fresh code and claim.
+        else:
+            raise StoreUnavailableError("reservation kept stalling")
+
+        self.scripts.confirm_nik(keys=[claim_key, keys.nik_code_index(digest, code)],
+                                 args=[code, branch.id, expire_at_ms])
+        booking = self.get(branch.id, code)
+        self._on_event("booked", booking)
+        return booking
+
+    def _bookable_target(self, request: BookingRequest):
+        try:
+            branch = catalog.get_branch(self.redis, request.branch_id)
+        except NotFoundError:
+            raise ValidationFailedError({"branch_id": ["unknown_branch"]}) from None
+        if request.service_id not in branch.services:
+            raise ValidationFailedError(
+                {"service_id": ["service_not_offered"]})
+        service = catalog.get_service(self.redis, request.service_id)
+        return branch, service, schedules.load_settings(self.redis, branch.id)
+
+    def _claim(self, claim_key: str, code: str, branch_id: str, expire_at_ms: int) -> int:
+        """Claim the NIK's date for ``code``; returns the claim's time (Redis clock, ms)."""
+        replace = ""
+        while True:
+            ttl_ms = max(expire_at_ms - self._redis_time_ms(), self._claim_ms * 2)
+            result = self.scripts.claim_nik(
+                keys=[claim_key], args=[code, branch_id, self._claim_ms, replace, ttl_ms])
+            if result[0] == "claimed":
+                return int(result[1])
+            if result[0] == "busy":
+                raise AlreadyBookedError("in_flight")
+            held_code, held_branch = result[1], result[2]
+            holder = self.redis.hget(keys.booking(held_branch, held_code), "status")
+            if holder in HOLDING_STATUSES:
+                raise AlreadyBookedError()
+            # The claim's booking was cancelled, or its maker died before booking: take it over.
+            replace = held_code
+
+    def _redis_time_ms(self) -> int:
+        seconds, micros = self.redis.time()
+        return seconds * 1000 + micros // 1000
+
+    def _expire_at_ms(self, day: dt.date, timezone: str) -> int:
+        end_of_day = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(),
+                                         tzinfo=ZoneInfo(timezone))
+        return int((end_of_day + self._retention).timestamp() * 1000)
+
+    @staticmethod
+    def _record(request: BookingRequest, branch_id: str, slot: schedules.Slot) -> dict[str, str]:
+        return {
+            "branch_id": branch_id,
+            "service_id": request.service_id,
+            "date": request.date.isoformat(),
+            "slot": slot.label,
+            "slot_end": slot.end.strftime("%H:%M"),
+            "name": request.name,
+            "nik": request.nik,
+            "kpj": request.kpj,
+            "phone": request.phone,
+            "email": request.email or "",
+        }
+
+    def get(self, branch_id: str, code: str) -> Booking:
+        """The booking ``code`` of ``branch_id``.
+
+        Raises:
+            NotFoundError: there is none.
+        """
+        data = self.redis.hgetall(keys.booking(branch_id, code))
+        if not data:
+            raise NotFoundError("booking")
+        return Booking.from_hash(code, data)
+
+    def lookup(self, typed_code: str, nik: str) -> Booking:
+        """The booking with this code and NIK; a wrong pair is refused like an unknown code.
+
+        Raises:
+            NotFoundError: no booking has this code with this NIK.
+        """
+        code = normalise_code(typed_code)
+        if code is None:
+            raise NotFoundError("booking")
+        branch_id = self.redis.get(keys.nik_code_index(self.nik_digest(nik), code))
+        if branch_id is None:
+            raise NotFoundError("booking")
+        booking = self.get(branch_id, code)
+        if not hmac.compare_digest(booking.nik.encode(), nik.encode()):
+            raise NotFoundError("booking")
+        return booking
+
+    def cancel(self, typed_code: str, nik: str, now: dt.datetime, by: str = "participant") -> Booking:
+        """Cancel the booking with this code and NIK, freeing its slot, quota and date.
+
+        Raises:
+            NotFoundError: no booking has this code with this NIK.
+            CancelledError: it was cancelled already.
+            TooLateError: the slot has started, or the booking was checked in.
+        """
+        booking = self.lookup(typed_code, nik)
+        return self.cancel_booking(booking, now, by)
+
+    def cancel_booking(self, booking: Booking, now: dt.datetime, by: str) -> Booking:
+        """Cancel ``booking`` (already authorised by the caller). Raises as ``cancel``."""
+        if booking.status == "cancelled":
+            raise CancelledError()
+        branch = catalog.get_branch(self.redis, booking.branch_id)
+        starts = dt.datetime.combine(booking.date, booking.slot_start,
+                                     tzinfo=ZoneInfo(branch.timezone))
+        if now >= starts:
+            raise TooLateError("slot_started")
+        day = booking.date.isoformat()
+        outcome = self.scripts.cancel(
+            keys=[keys.booking(booking.branch_id, booking.code),
+                  keys.slot_counts(booking.branch_id, day),
+                  keys.day_counts(booking.branch_id, day)],
+            args=[now.isoformat(), by],
+        )
+        if outcome[0] == "missing":
+            raise NotFoundError("booking")
+        if outcome[0] == "status":
+            raise CancelledError() if outcome[1] == "cancelled" else TooLateError(outcome[1])
+        self.scripts.release_nik(keys=[keys.nik_day_claim(self.nik_digest(booking.nik), day)],
+                                 args=[booking.code])
+        cancelled = self.get(booking.branch_id, booking.code)
+        self._on_event("cancelled", cancelled)
+        return cancelled

@@ -1,0 +1,18 @@
+"""The Lua scripts of ``lua/``, registered once per client and called with EVALSHA."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+from redis import Redis
+
+_NAMES = ("claim_nik", "confirm_nik", "release_nik", "reserve", "cancel")
+
+
+class Scripts:
+    """One attribute per script in ``queue_service/lua``, bound to ``redis``."""
+
+    def __init__(self, redis: Redis):
+        folder = resources.files("queue_service") / "lua"
+        for name in _NAMES:
+            setattr(self, name, redis.register_script((folder / f"{name}.lua").read_text()))

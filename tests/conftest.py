@@ -1,0 +1,124 @@
+"""Fixtures: a real redis-server started by the suite, the app, and factories."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+import redis as redis_lib
+
+from queue_service import create_app, demo, schedules
+from tests.redis_server import RedisServer
+
+JAKARTA = ZoneInfo("Asia/Jakarta")
+
+
+@pytest.fixture(scope="session")
+def redis_server():
+    server = RedisServer()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis(redis_server):
+    """The data store client, flushed around every test."""
+    client = redis_lib.Redis.from_url(redis_server.url, decode_responses=True)
+    client.flushall()
+    yield client
+    client.flushall()
+    client.close()
+
+
+class Clock:
+    """A settable clock: tests stand anywhere in WIB, WITA or WIT."""
+
+    def __init__(self, now: dt.datetime):
+        self.now = now
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def set(self, when: dt.datetime) -> None:
+        self.now = when
+
+
+@pytest.fixture
+def clock():
+    # A Monday morning in Jakarta, with no holiday in the next fortnight.
+    return Clock(dt.datetime(2026, 11, 23, 7, 0, tzinfo=JAKARTA))
+
+
+@pytest.fixture
+def settings(redis_server, tmp_path):
+    return {
+        "REDIS_URL": redis_server.url,
+        "SECRET_KEY": "test-secret",
+        "VAR_DIR": str(tmp_path / "var"),
+        "SMS_BACKEND": "file",
+        "SMS_OUTBOX": str(tmp_path / "outbox.jsonl"),
+    }
+
+
+@pytest.fixture
+def app(redis, settings, clock):
+    demo.seed(redis)
+    return create_app(settings, clock=clock)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def reservations(app):
+    return app.extensions["antrian"].reservations
+
+
+@pytest.fixture
+def tune_branch(redis):
+    """Change a branch's settings: ``tune_branch("jakarta-salemba", slot_capacity=2)``."""
+
+    def tune(branch_id: str, **changes) -> schedules.BranchSettings:
+        current = schedules.load_settings(redis, branch_id)
+        for name, value in changes.items():
+            setattr(current, name, value)
+        schedules.store_settings(redis, branch_id, current)
+        return current
+
+    return tune
+
+
+_NIK_COUNTER = iter(range(1, 10**6))
+
+
+def make_nik(sequence: int | None = None, woman: bool = False) -> str:
+    """A valid NIK (Jakarta Pusat, born 12-01-1990), unique per call unless ``sequence`` given."""
+    number = next(_NIK_COUNTER) if sequence is None else sequence
+    day = 12 + (40 if woman else 0)
+    return f"317101{day:02d}0190{number:04d}"
+
+
+@pytest.fixture
+def booking_body():
+    """A valid booking request body; override any field by keyword."""
+
+    def body(**overrides) -> dict:
+        data = {
+            "branch_id": "jakarta-salemba",
+            "service_id": "jht",
+            "date": "2026-11-24",
+            "slot": "09:00",
+            "name": "Budi Santoso",
+            "nik": make_nik(),
+            "kpj": "12345678901",
+            "phone": "081234567890",
+            "captcha_id": "test",
+            "captcha_answer": "12345",
+        }
+        data.update(overrides)
+        return data
+
+    return body

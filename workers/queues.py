@@ -1,0 +1,4 @@
+"""Queue names."""
+
+SMS = "sms"
+ALL = (SMS,)
