@@ -31,6 +31,8 @@ def cmd_serve(settings, args) -> int:
             self.cfg.set("worker_class", "gthread")
             self.cfg.set("threads", settings["WEB_THREADS"])
             self.cfg.set("accesslog", "-")
+            # One control socket per user would clash between several servers on one host.
+            self.cfg.set("control_socket_disable", True)
             self.cfg.set("forwarded_allow_ips", "*" if settings["TRUSTED_PROXY_COUNT"] else "")
             self.cfg.set("when_ready", lambda _server: print(
                 f"Antrian is serving at http://{'localhost' if host == '0.0.0.0' else host}:{port}/",

@@ -1,0 +1,107 @@
+"""The real server (`queue-service serve`, gunicorn) under concurrent load, over real HTTP."""
+
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from queue_service import keys, schedules
+from tests.conftest import make_nik
+from tests.redis_server import free_port
+
+BRANCH = "jakarta-salemba"
+
+
+def call(url: str, body: dict | None = None) -> tuple[int, dict]:
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+@pytest.fixture
+def live_server(redis, redis_server, tmp_path):
+    """`queue-service seed-demo`, then `queue-service serve` on a free port."""
+    env = {**os.environ, "REDIS_URL": redis_server.url, "SECRET_KEY": "live-test",
+           "VAR_DIR": str(tmp_path / "var"), "SMS_BACKEND": "file",
+           "SMS_OUTBOX": str(tmp_path / "outbox.jsonl"), "WEB_CONCURRENCY": "2"}
+    cli = [sys.executable, "-m", "queue_service.cli"]
+    seeded = subprocess.run([*cli, "seed-demo"], env=env, capture_output=True, text=True,
+                            check=True)
+    assert "branches" in seeded.stdout
+    port = free_port()
+    log = (tmp_path / "server.log").open("w")
+    server = subprocess.Popen([*cli, "serve", "--host", "127.0.0.1", "--port", str(port)],
+                              env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            if call(f"{base}/readyz")[0] == 200:
+                break
+        except OSError:
+            pass
+        if time.monotonic() > deadline or server.poll() is not None:
+            server.kill()
+            pytest.fail(f"server did not start: {Path(log.name).read_text()}")
+        time.sleep(0.1)
+    yield base
+    server.terminate()
+    server.wait(timeout=20)
+    log.close()
+    assert "Antrian is serving at" in Path(log.name).read_text()
+
+
+def next_open_day(base: str) -> tuple[str, str]:
+    """A date and slot that the real clock lets us book at the branch."""
+    today = dt.date.today()
+    for offset in range(2, 15):
+        day = (today + dt.timedelta(days=offset)).isoformat()
+        status, body = call(f"{base}/api/v1/branches/{BRANCH}/availability?date={day}")
+        if status == 200 and body["open"]:
+            return day, body["slots"][-1]["start"]
+    pytest.fail("no open day in the booking window")
+
+
+def test_hundreds_of_concurrent_bookings_over_http_fill_one_slot_exactly(live_server, redis):
+    capacity = 9
+    settings = schedules.load_settings(redis, BRANCH)
+    settings.slot_capacity = capacity
+    schedules.store_settings(redis, BRANCH, settings)
+    day, slot = next_open_day(live_server)
+    niks = [make_nik() for _ in range(280)]
+    niks += niks[:20]  # some people press the button twice
+
+    def attempt(nik):
+        return call(f"{live_server}/api/v1/bookings", {
+            "branch_id": BRANCH, "service_id": "jht", "date": day, "slot": slot,
+            "name": "Sri Wahyuni", "nik": nik, "kpj": "12345678901", "phone": "081234567890",
+            "captcha_id": "live", "captcha_answer": "12345"})
+
+    with ThreadPoolExecutor(max_workers=48) as pool:
+        results = list(pool.map(attempt, niks))
+
+    created = [body for status, body in results if status == 201]
+    refusals = {body["error"]["code"] for status, body in results if status != 201}
+    assert len(created) == capacity
+    assert len({b["queue_number"] for b in created}) == capacity
+    assert len({b["code"] for b in created}) == capacity
+    assert refusals <= {"slot_full", "already_booked"}
+    _, availability = call(f"{live_server}/api/v1/branches/{BRANCH}/availability"
+                           f"?date={day}&service=jht")
+    assert next(s for s in availability["slots"] if s["start"] == slot)["remaining"] == 0
+    codes = redis.zrange(keys.day_bookings(BRANCH, day), 0, -1)
+    assert sorted(codes) == sorted(b["code"] for b in created)
+    booked_niks = [redis.hget(keys.booking(BRANCH, code), "nik") for code in codes]
+    assert len(set(booked_niks)) == capacity
