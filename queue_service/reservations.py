@@ -139,8 +139,7 @@ class Reservations:
             AlreadyBookedError: the NIK holds a booking for that date.
             DayFullError, SlotFullError: no place left.
         """
-        branch, service, settings = self._bookable_target(request)
-        override = schedules.load_override(self.redis, branch.id, request.date)
+        branch, service, settings, override = self._load_context(request)
         now_local = schedules.local_now(now, branch.timezone)
         status = schedules.day_status(settings, override, request.date, now_local.date())
         if not status.open:
@@ -172,6 +171,7 @@ class Reservations:
                       json.dumps(self._record(request, branch.id, slot))],
             )
             if outcome[0] == "ok":
+                queue_number, created_ms = outcome[1], int(outcome[2])
                 break
             self.scripts.release_nik(keys=[claim_key], args=[code])
             if outcome[0] in _REFUSALS:
@@ -183,28 +183,35 @@ class Reservations:
 
         self.scripts.confirm_nik(keys=[claim_key, keys.nik_code_index(digest, code)],
                                  args=[code, branch.id, expire_at_ms])
-        booking = self.get(branch.id, code)
+        record = self._record(request, branch.id, slot)
+        booking = Booking.from_hash(code, {**record, "queue_number": queue_number,
+                                           "status": "booked", "created_ms": created_ms})
         self._on_event("booked", booking)
         return booking
 
-    def _bookable_target(self, request: BookingRequest):
-        try:
-            branch = catalog.get_branch(self.redis, request.branch_id)
-        except NotFoundError:
-            raise ValidationFailedError({"branch_id": ["unknown_branch"]}) from None
-        if request.service_id not in branch.services:
-            raise ValidationFailedError(
-                {"service_id": ["service_not_offered"]})
-        service = catalog.get_service(self.redis, request.service_id)
-        return branch, service, schedules.load_settings(self.redis, branch.id)
+    def _load_context(self, request: BookingRequest):
+        """Branch, service, settings and the date's override, read in one round trip."""
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.hget(keys.BRANCHES, request.branch_id)
+        pipe.hget(keys.SERVICES, request.service_id)
+        pipe.get(keys.branch_settings(request.branch_id))
+        pipe.hget(keys.branch_dates(request.branch_id), request.date.isoformat())
+        branch_raw, service_raw, settings_raw, override_raw = pipe.execute()
+        if branch_raw is None or settings_raw is None:
+            raise ValidationFailedError({"branch_id": ["unknown_branch"]})
+        branch = catalog.Branch(**json.loads(branch_raw))
+        if request.service_id not in branch.services or service_raw is None:
+            raise ValidationFailedError({"service_id": ["service_not_offered"]})
+        override = schedules.DateOverride(**json.loads(override_raw)) if override_raw else None
+        return (branch, catalog.Service(**json.loads(service_raw)),
+                schedules.BranchSettings(**json.loads(settings_raw)), override)
 
     def _claim(self, claim_key: str, code: str, branch_id: str, expire_at_ms: int) -> int:
         """Claim the NIK's date for ``code``; returns the claim's time (Redis clock, ms)."""
         replace = ""
         while True:
-            ttl_ms = max(expire_at_ms - self._redis_time_ms(), self._claim_ms * 2)
             result = self.scripts.claim_nik(
-                keys=[claim_key], args=[code, branch_id, self._claim_ms, replace, ttl_ms])
+                keys=[claim_key], args=[code, branch_id, self._claim_ms, replace, expire_at_ms])
             if result[0] == "claimed":
                 return int(result[1])
             if result[0] == "busy":
@@ -215,10 +222,6 @@ class Reservations:
                 raise AlreadyBookedError()
             # The claim's booking was cancelled, or its maker died before booking: take it over.
             replace = held_code
-
-    def _redis_time_ms(self) -> int:
-        seconds, micros = self.redis.time()
-        return seconds * 1000 + micros // 1000
 
     def _expire_at_ms(self, day: dt.date, timezone: str) -> int:
         end_of_day = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(),

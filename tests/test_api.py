@@ -222,3 +222,14 @@ def test_an_unexpected_error_is_json_internal_error(app, client, monkeypatch):
     response = client.get("/api/v1/branches/jakarta-salemba")
     assert response.status_code == 500 and error_code(response) == "internal_error"
     assert b"boom" not in response.data and b"Traceback" not in response.data
+
+
+def test_openapi_document_describes_the_booking_schema(client):
+    document = client.get("/api/v1/openapi.json").json
+    assert document["openapi"].startswith("3.")
+    booking_request = document["components"]["schemas"]["BookingRequest"]
+    assert {"nik", "kpj", "phone", "captcha_id", "captcha_answer"} <= set(booking_request["required"])
+    post = document["paths"]["/api/v1/bookings"]["post"]
+    assert set(post["responses"]) >= {"201", "403", "409", "422"}
+    query = document["paths"]["/api/v1/branches/{branch_id}/availability"]["get"]["parameters"]
+    assert {p["name"] for p in query} == {"branch_id", "date", "service"}

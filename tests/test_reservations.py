@@ -189,6 +189,11 @@ def test_jayapura_today_while_jakarta_is_still_yesterday(reservations, clock, tu
         == "past"
 
 
+def redis_now_ms(redis) -> int:
+    seconds, micros = redis.time()
+    return seconds * 1000 + micros // 1000
+
+
 def tuned_capacity(redis, branch_id):
     return schedules.load_settings(redis, branch_id).slot_capacity
 
@@ -207,10 +212,10 @@ def test_an_abandoned_claim_is_taken_over_after_the_claim_window(reservations, c
     claim = keys.nik_day_claim(reservations.nik_digest(nik), TUESDAY.isoformat())
     # A process claimed the date and died before booking.
     redis.hset(claim, mapping={"code": "DEADBEEF00", "branch": "jakarta-salemba",
-                               "state": "pending", "at": reservations._redis_time_ms()})
+                               "state": "pending", "at": redis_now_ms(redis)})
     with pytest.raises(AlreadyBookedError, match="in_flight"):
         reservations.reserve(request(nik=nik), clock())
-    redis.hset(claim, "at", reservations._redis_time_ms() - 31_000)
+    redis.hset(claim, "at", redis_now_ms(redis) - 31_000)
     booking = reservations.reserve(request(nik=nik), clock())
     assert redis.hget(claim, "code") == booking.code
 
@@ -219,7 +224,7 @@ def test_a_claim_whose_booking_exists_still_blocks_the_nik(reservations, clock, 
     booking = reservations.reserve(request(), clock())
     claim = keys.nik_day_claim(reservations.nik_digest(booking.nik), TUESDAY.isoformat())
     # As if the process died after booking but before confirming the claim.
-    redis.hset(claim, mapping={"state": "pending", "at": reservations._redis_time_ms() - 60_000})
+    redis.hset(claim, mapping={"state": "pending", "at": redis_now_ms(redis) - 60_000})
     with pytest.raises(AlreadyBookedError):
         reservations.reserve(request(nik=booking.nik, branch_id="bekasi"), clock())
 
@@ -232,8 +237,8 @@ def test_a_stalled_reservation_never_books_on_an_expired_claim(reservations, clo
               keys.slot_counts(branch, day), keys.day_counts(branch, day),
               keys.queue_sequence(branch, day), keys.day_bookings(branch, day),
               keys.booking(branch, "STALLED000")],
-        args=["STALLED000", day, "09:00", "jht", "A", reservations._redis_time_ms() - 16_000,
-              15_000, reservations._redis_time_ms() + 60_000, "{}"])
+        args=["STALLED000", day, "09:00", "jht", "A", redis_now_ms(redis) - 16_000,
+              15_000, redis_now_ms(redis) + 60_000, "{}"])
     assert outcome == ["claim_expired"]
     assert not redis.exists(keys.booking(branch, "STALLED000"))
 

@@ -1,7 +1,7 @@
 -- Claim a NIK's date for a booking about to be made (the one-booking-per-NIK-per-date rule).
 -- The claim lives in the NIK's own cluster slot; the branch reservation follows it.
 -- KEYS[1] the NIK's day claim
--- ARGV: 1 code, 2 branch, 3 stale_ms, 4 replace_code ('' for none), 5 ttl_ms
+-- ARGV: 1 code, 2 branch, 3 stale_ms, 4 replace_code ('' for none), 5 expire_at_ms
 -- Returns {'claimed', at_ms} | {'busy'} (another attempt is in flight) | {'held', code, branch}
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -13,5 +13,5 @@ if current[1] and current[1] ~= ARGV[4] then
   return {'held', current[1], current[2]}
 end
 redis.call('HSET', KEYS[1], 'code', ARGV[1], 'branch', ARGV[2], 'state', 'pending', 'at', now)
-redis.call('PEXPIRE', KEYS[1], ARGV[5])
+redis.call('PEXPIREAT', KEYS[1], ARGV[5])
 return {'claimed', tostring(now)}

@@ -5,7 +5,7 @@
 --       6 day's booking index, 7 the booking
 -- ARGV: 1 code, 2 date, 3 slot, 4 service, 5 prefix, 6 claim_at_ms, 7 claim_window_ms,
 --       8 expire_at_ms, 9 booking fields (JSON object of strings)
--- Returns {'ok', queue_number} or {refusal}
+-- Returns {'ok', queue_number, created_ms} or {refusal}
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 -- A NIK claim older than the window may be taken over by another attempt: never book on it.
@@ -62,4 +62,4 @@ redis.call('ZADD', KEYS[6], now, ARGV[1])
 for i = 3, 7 do
   redis.call('PEXPIREAT', KEYS[i], ARGV[8])
 end
-return {'ok', queue_number}
+return {'ok', queue_number, tostring(now)}
