@@ -233,3 +233,15 @@ def test_openapi_document_describes_the_booking_schema(client):
     assert set(post["responses"]) >= {"201", "403", "409", "422"}
     query = document["paths"]["/api/v1/branches/{branch_id}/availability"]["get"]["parameters"]
     assert {p["name"] for p in query} == {"branch_id", "date", "service"}
+
+
+def test_cancel_after_the_slot_started_is_too_late(client, clock, booking_body):
+    body = booking_body()
+    code = client.post("/api/v1/bookings", json=body).json["code"]
+    clock.set(dt.datetime(2026, 11, 24, 9, 5, tzinfo=JAKARTA))
+    response = client.post(f"/api/v1/bookings/{code}/cancel", json={"nik": body["nik"]})
+    assert response.status_code == 409 and error_code(response) == "too_late"
+
+
+def test_the_root_points_to_the_api(client):
+    assert client.get("/").json["openapi"] == "/api/v1/openapi.json"

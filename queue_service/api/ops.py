@@ -11,6 +11,13 @@ from queue_service.extensions import services
 bp = Blueprint("ops", __name__)
 
 
+@bp.get("/")
+def index():
+    """Where things are, for whoever opens the printed URL before the web pages exist."""
+    return {"service": "Antrian", "api": "/api/v1", "openapi": "/api/v1/openapi.json",
+            "health": "/healthz", "ready": "/readyz"}
+
+
 @bp.get("/healthz")
 def healthz():
     """The process is up."""
