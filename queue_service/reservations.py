@@ -155,7 +155,7 @@ class Reservations:
         claim_key = keys.nik_day_claim(digest, request.date.isoformat())
         for _attempt in range(_RESERVE_ATTEMPTS):
             code = new_code()
-            claim_at = self._claim(claim_key, code, branch.id, expire_at_ms)
+            claim_at = self._claim(digest, claim_key, code, branch.id, expire_at_ms)
             outcome = self.scripts.reserve(
                 keys=[
                     keys.branch_settings(branch.id),
@@ -206,7 +206,8 @@ class Reservations:
         return (branch, catalog.Service(**json.loads(service_raw)),
                 schedules.BranchSettings(**json.loads(settings_raw)), override)
 
-    def _claim(self, claim_key: str, code: str, branch_id: str, expire_at_ms: int) -> int:
+    def _claim(self, digest: str, claim_key: str, code: str, branch_id: str,
+               expire_at_ms: int) -> int:
         """Claim the NIK's date for ``code``; returns the claim's time (Redis clock, ms)."""
         replace = ""
         while True:
@@ -219,6 +220,10 @@ class Reservations:
             held_code, held_branch = result[1], result[2]
             holder = self.redis.hget(keys.booking(held_branch, held_code), "status")
             if holder in HOLDING_STATUSES:
+                # Its maker may have died before confirming: finish that for it, so the
+                # booking can be looked up.
+                self.scripts.confirm_nik(keys=[claim_key, keys.nik_code_index(digest, held_code)],
+                                         args=[held_code, held_branch, expire_at_ms])
                 raise AlreadyBookedError()
             # The claim's booking was cancelled, or its maker died before booking: take it over.
             replace = held_code

@@ -225,8 +225,14 @@ def test_a_claim_whose_booking_exists_still_blocks_the_nik(reservations, clock, 
     claim = keys.nik_day_claim(reservations.nik_digest(booking.nik), TUESDAY.isoformat())
     # As if the process died after booking but before confirming the claim.
     redis.hset(claim, mapping={"state": "pending", "at": redis_now_ms(redis) - 60_000})
+    redis.delete(keys.nik_code_index(reservations.nik_digest(booking.nik), booking.code))
+    with pytest.raises(NotFoundError):
+        reservations.lookup(booking.code, booking.nik)
     with pytest.raises(AlreadyBookedError):
         reservations.reserve(request(nik=booking.nik, branch_id="bekasi"), clock())
+    # The refused attempt finished the confirmation: the booking can be looked up again.
+    assert redis.hget(claim, "state") == "active"
+    assert reservations.lookup(booking.code, booking.nik) == booking
 
 
 def test_a_stalled_reservation_never_books_on_an_expired_claim(reservations, clock, redis):
