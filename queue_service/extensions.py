@@ -10,7 +10,7 @@ from flask import Flask, current_app
 from redis import Redis
 
 from queue_service import store
-from queue_service.captcha import CaptchaGate, PresenceOnlyGate
+from queue_service.captcha import CaptchaGate, SelfHostedCaptcha
 from queue_service.reservations import Reservations
 
 Clock = Callable[[], dt.datetime]
@@ -39,19 +39,24 @@ def init_app(app: Flask, clock: Clock | None = None) -> Services:
     """Connect to the stores and build the domain services for ``app``."""
     config = app.config
     data_url = data_store_url(config)
-    redis = store.connect(data_url, cluster=config["REDIS_CLUSTER"],
-                          socket_timeout=config["REDIS_SOCKET_TIMEOUT"])
+    timeout = config["REDIS_SOCKET_TIMEOUT"]
+    cluster = config["REDIS_CLUSTER"]
+    redis = store.connect(data_url, cluster=cluster, socket_timeout=timeout)
     queue_url = config["QUEUE_REDIS_URL"] or data_url
-    queue_redis = store.connect(queue_url, socket_timeout=config["REDIS_SOCKET_TIMEOUT"],
-                                decode_responses=False)
+    queue_redis = store.connect(queue_url, socket_timeout=timeout, decode_responses=False)
     reservations = Reservations(
         redis,
         nik_secret=config["SECRET_KEY"].encode(),
         claim_seconds=config["RESERVATION_CLAIM_SECONDS"],
         retention_days=config["PERSONAL_DATA_RETENTION_DAYS"],
     )
+    captcha = SelfHostedCaptcha(
+        store.connect(data_url, cluster=cluster, socket_timeout=timeout, decode_responses=False),
+        ttl_seconds=config["CAPTCHA_TTL_SECONDS"],
+        test_answer=config["CAPTCHA_TEST_ANSWER"],
+    )
     services = Services(redis=redis, queue_redis=queue_redis, reservations=reservations,
-                        captcha=PresenceOnlyGate(), clock=clock or utc_now)
+                        captcha=captcha, clock=clock or utc_now)
     app.extensions["antrian"] = services
     return services
 

@@ -1,4 +1,9 @@
-"""Fixtures: a real redis-server started by the suite, the app, and factories."""
+"""Fixtures: a real redis-server started by the suite, the app, and factories.
+
+Captcha: ``settings`` sets ``CAPTCHA_TEST_ANSWER`` to ``captcha_answer``, and every
+``booking_body()`` names a fresh challenge (made through the app's captcha gate) with
+that answer. Pass ``captcha_id=`` / ``captcha_answer=`` to override.
+"""
 
 from __future__ import annotations
 
@@ -51,13 +56,23 @@ def clock():
 
 
 @pytest.fixture
-def settings(redis_server, tmp_path):
+def captcha_answer():
+    """The answer every captcha challenge accepts in tests (``CAPTCHA_TEST_ANSWER``).
+
+    Five digits, so it never equals a real (six-digit) answer by chance.
+    """
+    return "12345"
+
+
+@pytest.fixture
+def settings(redis_server, tmp_path, captcha_answer):
     return {
         "REDIS_URL": redis_server.url,
         "SECRET_KEY": "test-secret",
         "VAR_DIR": str(tmp_path / "var"),
         "SMS_BACKEND": "file",
         "SMS_OUTBOX": str(tmp_path / "outbox.jsonl"),
+        "CAPTCHA_TEST_ANSWER": captcha_answer,
     }
 
 
@@ -65,6 +80,17 @@ def settings(redis_server, tmp_path):
 def app(redis, settings, clock):
     demo.seed(redis)
     return create_app(settings, clock=clock)
+
+
+@pytest.fixture
+def make_app(redis, settings, clock):
+    """Build an app with extra settings: ``make_app(CAPTCHA_TTL_SECONDS=1)``."""
+
+    def make(**overrides):
+        demo.seed(redis)
+        return create_app({**settings, **overrides}, clock=clock)
+
+    return make
 
 
 @pytest.fixture
@@ -102,8 +128,10 @@ def make_nik(sequence: int | None = None, woman: bool = False) -> str:
 
 
 @pytest.fixture
-def booking_body():
-    """A valid booking request body; override any field by keyword."""
+def booking_body(app, captcha_answer):
+    """A valid booking request body naming a fresh captcha challenge; override any field by
+    keyword."""
+    gate = app.extensions["antrian"].captcha
 
     def body(**overrides) -> dict:
         data = {
@@ -115,10 +143,11 @@ def booking_body():
             "nik": make_nik(),
             "kpj": "12345678901",
             "phone": "081234567890",
-            "captcha_id": "test",
-            "captcha_answer": "12345",
+            "captcha_answer": captcha_answer,
         }
         data.update(overrides)
+        if "captcha_id" not in data:
+            data["captcha_id"] = gate.create().id
         return data
 
     return body

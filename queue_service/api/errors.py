@@ -36,7 +36,7 @@ STATUS_OF_CODE = {
 }
 _CODE_OF_HTTP_STATUS = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
                         405: "method_not_allowed", 413: "bad_request", 415: "bad_request",
-                        429: "rate_limited", 503: "unavailable"}
+                        416: "bad_request", 429: "rate_limited", 503: "unavailable"}
 
 
 def locale() -> str:

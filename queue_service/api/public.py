@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, request
+from flask import Blueprint, Response, request, url_for
 
 from queue_service import catalog, schedules
 from queue_service.api import schemas
@@ -55,6 +55,38 @@ def show_availability(branch_id: str):
         raise ValidationFailedError({"service": ["service_not_offered"]})
     result = availability(redis, branch, query["date"], service_id, services().clock())
     return schemas.AvailabilitySchema().dump(result)
+
+
+@bp.post("/captcha")
+def create_captcha():
+    """A new captcha challenge, with the URLs of its image and its audio."""
+    challenge = services().captcha.create()
+    return schemas.CaptchaSchema().dump({
+        "captcha_id": challenge.id,
+        "image_url": url_for("api.show_captcha_image", captcha_id=challenge.id),
+        "audio_url": url_for("api.show_captcha_audio", captcha_id=challenge.id),
+        "expires_in": challenge.expires_in,
+    }), 201
+
+
+@bp.get("/captcha/<captcha_id>/image.png")
+def show_captcha_image(captcha_id: str):
+    """The challenge as a PNG image."""
+    return _uncached(Response(services().captcha.image(captcha_id), mimetype="image/png"))
+
+
+@bp.get("/captcha/<captcha_id>/audio.wav")
+def show_captcha_audio(captcha_id: str):
+    """The challenge as a WAV clip (range requests allowed: the clip stays the same)."""
+    clip = services().captcha.audio(captcha_id)
+    response = Response(clip, mimetype="audio/wav")
+    return _uncached(response.make_conditional(request, accept_ranges=True,
+                                               complete_length=len(clip)))
+
+
+def _uncached(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.post("/bookings")
