@@ -86,3 +86,6 @@ def captcha_audio(captcha_id: str) -> str:
     """String: the challenge's WAV clip, cached once spoken, for the challenge's remaining life."""
     return f"{_challenge(captcha_id)}:audio"
 
+
+# Rate-limit counters are named by flask-limiter (``LIMITS:LIMITER/antrian/...``); the
+# per-person ones carry a keyed hash of the NIK or phone, never the value itself.

@@ -3,6 +3,21 @@
 Captcha: ``settings`` sets ``CAPTCHA_TEST_ANSWER`` to ``captcha_answer``, and every
 ``booking_body()`` names a fresh challenge (made through the app's captcha gate) with
 that answer. Pass ``captcha_id=`` / ``captcha_answer=`` to override.
+
+Rate limits are ON in tests, as in production, so every request goes through
+flask-limiter and its Redis storage; but ``settings`` raises every ceiling out of reach
+(``UNREACHED_LIMITS``), so a test may fire hundreds of bookings from one address and one
+phone. A test module that tests the limits overrides the fixture, e.g.::
+
+    @pytest.fixture
+    def settings(settings):
+        return {**settings, "RATELIMIT_BOOKING": "10 per minute"}
+
+and ``"RATELIMIT_ENABLED": False`` turns limiting off altogether.
+
+The rate limiter is one module-level object (``extensions.limiter``) that each
+``create_app`` rebinds, flask-limiter keeping its storage on that object: once a test
+has built a second app (``make_app``), use that app, not the first.
 """
 
 from __future__ import annotations
@@ -55,6 +70,16 @@ def clock():
     return Clock(dt.datetime(2026, 11, 23, 7, 0, tzinfo=JAKARTA))
 
 
+UNREACHED_LIMITS = {
+    "RATELIMIT_CAPTCHA": "100000 per minute",
+    "RATELIMIT_BOOKING": "100000 per minute",
+    "RATELIMIT_LOOKUP": "100000 per minute",
+    "RATELIMIT_READ": "100000 per minute",
+    "RATELIMIT_PER_PERSON": "100000 per hour",
+    "RATELIMIT_FAILED_LOOKUP": "100000 per hour",
+}
+
+
 @pytest.fixture
 def captcha_answer():
     """The answer every captcha challenge accepts in tests (``CAPTCHA_TEST_ANSWER``).
@@ -73,6 +98,8 @@ def settings(redis_server, tmp_path, captcha_answer):
         "SMS_BACKEND": "file",
         "SMS_OUTBOX": str(tmp_path / "outbox.jsonl"),
         "CAPTCHA_TEST_ANSWER": captcha_answer,
+        "RATELIMIT_ENABLED": True,
+        **UNREACHED_LIMITS,
     }
 
 
@@ -84,7 +111,10 @@ def app(redis, settings, clock):
 
 @pytest.fixture
 def make_app(redis, settings, clock):
-    """Build an app with extra settings: ``make_app(CAPTCHA_TTL_SECONDS=1)``."""
+    """Build an app with extra settings: ``make_app(APP_ENV="production")``.
+
+    Use only that app afterwards (see the module docstring on the rate limiter).
+    """
 
     def make(**overrides):
         demo.seed(redis)
