@@ -1,13 +1,14 @@
 """Drawing and speaking a captcha answer: a small grey-scale PNG and an 8 kHz WAV.
 
-Both are made with the ``captcha`` package, tuned to cost less (see ``bench/captcha.py``):
+Both are made with the ``captcha`` package, tuned to cost less
+(see ``bench/captcha_rendering.py``):
 
 - the image is 150x50 with no blank glyphs between the digits, a dozen noise dots and
-  one curve, and is saved as grey-scale: about half the package default's time and
-  size, and easier to read on a phone;
+  one curve, in black on white, saved as grey-scale: about half the package
+  default's time and a third of its bytes, and easier to read;
 - the audio keeps the package's voices and babble but pauses 0.6–1.4 s between digits
   (not 1–3 s) and draws its white noise in one call: about a sixth of the time and
-  half the bytes.
+  60% of the bytes.
 
 The overrides lean on methods of ``captcha`` 0.7 (pinned in ``pyproject.toml``).
 """

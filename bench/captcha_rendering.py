@@ -4,26 +4,23 @@ Runs single-threaded (so the figures are per core) and needs no Redis: a challen
 creation is one SET; its cost is the drawing. Compares the service's tuned drawing
 (``queue_service.captcha_media``) with the ``captcha`` package's defaults.
 
-    .venv/bin/python bench/captcha.py [--seconds 3]
+    .venv/bin/python bench/captcha_rendering.py [--seconds 3]
+
+Not named ``bench/captcha.py``: a script run from ``bench/`` has that folder first on
+its import path, where such a file would stand in for the ``captcha`` package.
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 
-# This script shares its name with the ``captcha`` package: keep its folder off the path.
-_HERE = Path(__file__).resolve().parent
-sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != _HERE]
+from captcha.audio import AudioCaptcha
+from captcha.image import ImageCaptcha
 
-from captcha.audio import AudioCaptcha  # noqa: E402
-from captcha.image import ImageCaptcha  # noqa: E402
-
-from queue_service import captcha_media  # noqa: E402
-from queue_service.captcha import new_answer  # noqa: E402
+from queue_service import captcha_media
+from queue_service.captcha import new_answer
 
 
 def measure(render: Callable[[str], bytes], seconds: float) -> tuple[float, float]:
