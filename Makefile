@@ -28,6 +28,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/reservations.py
+	$(BIN)/python bench/captcha_rendering.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

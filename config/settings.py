@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from limits import parse_many
+
 
 def parse_bool(value: str | None, default: bool) -> bool:
     """Read ``1/0``, ``true/false``, ``yes/no``, ``on/off``; empty means the default."""
@@ -40,6 +42,20 @@ def parse_str(value: str | None, default: str | None) -> str | None:
     return value.strip()
 
 
+def parse_rate_limit(value: str | None, default: str) -> str:
+    """Read a rate limit in the ``limits`` notation (``"10 per minute"``, ``"5/hour;50/day"``).
+
+    Checked here because flask-limiter skips (with a log line) a limit it cannot parse,
+    which would silently turn that limit off.
+    """
+    text = parse_str(value, default)
+    try:
+        parse_many(text)
+    except ValueError:
+        raise ValueError(f"not a rate limit: {text!r} (expected e.g. '10 per minute')") from None
+    return text
+
+
 # name -> (parser, default). The defaults are the documented ones (README, SPEC §4).
 _SPEC: dict[str, tuple[Any, Any]] = {
     "APP_ENV": (parse_str, "development"),
@@ -63,15 +79,17 @@ _SPEC: dict[str, tuple[Any, Any]] = {
     "TWILIO_FROM": (parse_str, None),
     "TWILIO_API_BASE_URL": (parse_str, "https://api.twilio.com"),
     "TWILIO_TIMEOUT_SECONDS": (parse_int, 10),
+    # Every challenge also accepts this answer (automated tests; refused in production).
     "CAPTCHA_TEST_ANSWER": (parse_str, None),
     "CAPTCHA_TTL_SECONDS": (parse_int, 300),
+    # Rate limits (README "Captcha and rate limits"); stored in the data store.
     "RATELIMIT_ENABLED": (parse_bool, True),
-    "RATELIMIT_CAPTCHA": (parse_str, "20 per minute"),
-    "RATELIMIT_BOOKING": (parse_str, "10 per minute"),
-    "RATELIMIT_LOOKUP": (parse_str, "10 per minute"),
-    "RATELIMIT_READ": (parse_str, "120 per minute"),
-    "RATELIMIT_PER_PERSON": (parse_str, "5 per hour"),
-    "RATELIMIT_FAILED_LOOKUP": (parse_str, "20 per hour"),
+    "RATELIMIT_CAPTCHA": (parse_rate_limit, "20 per minute"),
+    "RATELIMIT_BOOKING": (parse_rate_limit, "10 per minute"),
+    "RATELIMIT_LOOKUP": (parse_rate_limit, "10 per minute"),
+    "RATELIMIT_READ": (parse_rate_limit, "120 per minute"),
+    "RATELIMIT_PER_PERSON": (parse_rate_limit, "5 per hour"),
+    "RATELIMIT_FAILED_LOOKUP": (parse_rate_limit, "20 per hour"),
     # The check-in window around a slot (SPEC §2).
     "CHECKIN_EARLY_MINUTES": (parse_int, 60),
     "CHECKIN_GRACE_MINUTES": (parse_int, 30),
@@ -95,7 +113,8 @@ def load_settings(
         A dict ready for ``app.config.update``.
 
     Raises:
-        ValueError: a variable does not parse, naming it.
+        ValueError: a variable does not parse, naming it, or the settings contradict each
+            other (``CAPTCHA_TEST_ANSWER`` in production).
     """
     environ = os.environ if environ is None else environ
     settings: dict[str, Any] = {}
@@ -113,4 +132,9 @@ def load_settings(
         raise ValueError(f"APP_ENV must be development or production, not {settings['APP_ENV']!r}")
     if settings["SMS_BACKEND"] not in {"console", "file", "twilio"}:
         raise ValueError(f"SMS_BACKEND must be console, file or twilio, not {settings['SMS_BACKEND']!r}")
+    if settings["CAPTCHA_TEST_ANSWER"] and settings["APP_ENV"] == "production":
+        raise ValueError("CAPTCHA_TEST_ANSWER must not be set when APP_ENV=production: "
+                         "it lets anyone pass the captcha")
+    if settings["CAPTCHA_TTL_SECONDS"] < 1:
+        raise ValueError("CAPTCHA_TTL_SECONDS must be at least 1")
     return settings

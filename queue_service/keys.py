@@ -67,3 +67,25 @@ def nik_day_claim(nik_digest: str, day: str) -> str:
 def nik_code_index(nik_digest: str, code: str) -> str:
     """String: the branch of booking ``code`` made with this NIK (look-up needs code + NIK)."""
     return f"{_person(nik_digest)}:code:{code}"
+
+
+# Captcha challenges live under their own tag ``{c:<id>}``, so the answer and the cached
+# audio clip sit in one cluster slot and are consumed together.
+
+
+def _challenge(captcha_id: str) -> str:
+    return f"{PREFIX}:{{c:{captcha_id}}}"
+
+
+def captcha_answer(captcha_id: str) -> str:
+    """String: the challenge's answer; its TTL is the challenge's life."""
+    return f"{_challenge(captcha_id)}:answer"
+
+
+def captcha_audio(captcha_id: str) -> str:
+    """String: the challenge's WAV clip, cached once spoken, for the challenge's remaining life."""
+    return f"{_challenge(captcha_id)}:audio"
+
+
+# Rate-limit counters are named by flask-limiter (``LIMITS:LIMITER/antrian/...``); the
+# per-person ones carry a keyed hash of the NIK or phone, never the value itself.

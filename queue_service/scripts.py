@@ -6,7 +6,8 @@ from importlib import resources
 
 from redis import Redis
 
-_NAMES = ("claim_nik", "confirm_nik", "release_nik", "reserve", "cancel")
+_NAMES = ("claim_nik", "confirm_nik", "release_nik", "reserve", "cancel", "consume_captcha",
+          "cache_captcha_audio")
 
 
 class Scripts:

@@ -1,4 +1,24 @@
-"""Fixtures: a real redis-server started by the suite, the app, and factories."""
+"""Fixtures: a real redis-server started by the suite, the app, and factories.
+
+Captcha: ``settings`` sets ``CAPTCHA_TEST_ANSWER`` to ``captcha_answer``, and every
+``booking_body()`` names a fresh challenge (made through the app's captcha gate) with
+that answer. Pass ``captcha_id=`` / ``captcha_answer=`` to override.
+
+Rate limits are ON in tests, as in production, so every request goes through
+flask-limiter and its Redis storage; but ``settings`` raises every ceiling out of reach
+(``UNREACHED_LIMITS``), so a test may fire hundreds of bookings from one address and one
+phone. A test module that tests the limits overrides the fixture, e.g.::
+
+    @pytest.fixture
+    def settings(settings):
+        return {**settings, "RATELIMIT_BOOKING": "10 per minute"}
+
+and ``"RATELIMIT_ENABLED": False`` turns limiting off altogether.
+
+The rate limiter is one module-level object (``extensions.limiter``) that each
+``create_app`` rebinds, flask-limiter keeping its storage on that object: once a test
+has built a second app (``make_app``), use that app, not the first.
+"""
 
 from __future__ import annotations
 
@@ -50,14 +70,36 @@ def clock():
     return Clock(dt.datetime(2026, 11, 23, 7, 0, tzinfo=JAKARTA))
 
 
+UNREACHED_LIMITS = {
+    "RATELIMIT_CAPTCHA": "100000 per minute",
+    "RATELIMIT_BOOKING": "100000 per minute",
+    "RATELIMIT_LOOKUP": "100000 per minute",
+    "RATELIMIT_READ": "100000 per minute",
+    "RATELIMIT_PER_PERSON": "100000 per hour",
+    "RATELIMIT_FAILED_LOOKUP": "100000 per hour",
+}
+
+
 @pytest.fixture
-def settings(redis_server, tmp_path):
+def captcha_answer():
+    """The answer every captcha challenge accepts in tests (``CAPTCHA_TEST_ANSWER``).
+
+    Five digits, so it never equals a real (six-digit) answer by chance.
+    """
+    return "12345"
+
+
+@pytest.fixture
+def settings(redis_server, tmp_path, captcha_answer):
     return {
         "REDIS_URL": redis_server.url,
         "SECRET_KEY": "test-secret",
         "VAR_DIR": str(tmp_path / "var"),
         "SMS_BACKEND": "file",
         "SMS_OUTBOX": str(tmp_path / "outbox.jsonl"),
+        "CAPTCHA_TEST_ANSWER": captcha_answer,
+        "RATELIMIT_ENABLED": True,
+        **UNREACHED_LIMITS,
     }
 
 
@@ -65,6 +107,20 @@ def settings(redis_server, tmp_path):
 def app(redis, settings, clock):
     demo.seed(redis)
     return create_app(settings, clock=clock)
+
+
+@pytest.fixture
+def make_app(redis, settings, clock):
+    """Build an app with extra settings: ``make_app(APP_ENV="production")``.
+
+    Use only that app afterwards (see the module docstring on the rate limiter).
+    """
+
+    def make(**overrides):
+        demo.seed(redis)
+        return create_app({**settings, **overrides}, clock=clock)
+
+    return make
 
 
 @pytest.fixture
@@ -102,8 +158,10 @@ def make_nik(sequence: int | None = None, woman: bool = False) -> str:
 
 
 @pytest.fixture
-def booking_body():
-    """A valid booking request body; override any field by keyword."""
+def booking_body(app, captcha_answer):
+    """A valid booking request body naming a fresh captcha challenge; override any field by
+    keyword."""
+    gate = app.extensions["antrian"].captcha
 
     def body(**overrides) -> dict:
         data = {
@@ -115,10 +173,11 @@ def booking_body():
             "nik": make_nik(),
             "kpj": "12345678901",
             "phone": "081234567890",
-            "captcha_id": "test",
-            "captcha_answer": "12345",
+            "captcha_answer": captcha_answer,
         }
         data.update(overrides)
+        if "captcha_id" not in data:
+            data["captcha_id"] = gate.create().id
         return data
 
     return body

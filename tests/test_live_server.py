@@ -35,7 +35,8 @@ def live_server(redis, redis_server, tmp_path):
     """`queue-service seed-demo`, then `queue-service serve` on a free port."""
     env = {**os.environ, "REDIS_URL": redis_server.url, "SECRET_KEY": "live-test",
            "VAR_DIR": str(tmp_path / "var"), "SMS_BACKEND": "file",
-           "SMS_OUTBOX": str(tmp_path / "outbox.jsonl"), "WEB_CONCURRENCY": "2"}
+           "SMS_OUTBOX": str(tmp_path / "outbox.jsonl"), "WEB_CONCURRENCY": "2",
+           "CAPTCHA_TEST_ANSWER": "12345", "RATELIMIT_ENABLED": "0"}
     cli = [sys.executable, "-m", "queue_service.cli"]
     seeded = subprocess.run([*cli, "seed-demo"], env=env, capture_output=True, text=True,
                             check=True)
@@ -84,10 +85,12 @@ def test_hundreds_of_concurrent_bookings_over_http_fill_one_slot_exactly(live_se
     niks += niks[:20]  # some people press the button twice
 
     def attempt(nik):
+        status, challenge = call(f"{live_server}/api/v1/captcha", {})
+        assert status == 201
         return call(f"{live_server}/api/v1/bookings", {
             "branch_id": BRANCH, "service_id": "jht", "date": day, "slot": slot,
             "name": "Sri Wahyuni", "nik": nik, "kpj": "12345678901", "phone": "081234567890",
-            "captcha_id": "live", "captcha_answer": "12345"})
+            "captcha_id": challenge["captcha_id"], "captcha_answer": "12345"})
 
     with ThreadPoolExecutor(max_workers=48) as pool:
         results = list(pool.map(attempt, niks))

@@ -6,7 +6,8 @@ import logging
 
 import redis
 from flask import Flask, Response, jsonify, request
-from werkzeug.exceptions import HTTPException
+from limits.errors import StorageError
+from werkzeug.exceptions import HTTPException, InternalServerError
 
 from queue_service import messages
 from queue_service.errors import DomainError
@@ -36,7 +37,9 @@ STATUS_OF_CODE = {
 }
 _CODE_OF_HTTP_STATUS = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
                         405: "method_not_allowed", 413: "bad_request", 415: "bad_request",
-                        429: "rate_limited", 503: "unavailable"}
+                        416: "bad_request", 429: "rate_limited", 503: "unavailable"}
+# The data store (or the rate limiter's view of it) cannot be reached.
+STORE_ERRORS = (redis.ConnectionError, redis.TimeoutError, StorageError)
 
 
 def locale() -> str:
@@ -83,11 +86,20 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(redis.ConnectionError)
     @app.errorhandler(redis.TimeoutError)
+    @app.errorhandler(StorageError)
     def _store_down(error: Exception):
         log.warning("data store unreachable: %s", error)
         response = error_response("unavailable")
         response.headers["Retry-After"] = "5"
         return response
+
+    @app.errorhandler(InternalServerError)
+    def _failed(error: InternalServerError):
+        # Errors raised after the view (in after_request hooks, e.g. flask-limiter's
+        # headers when the store drops mid-request) reach Flask as a 500 wrapping them.
+        if isinstance(error.original_exception, STORE_ERRORS):
+            return _store_down(error.original_exception)
+        return error_response("internal_error")
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, request
+from flask import Blueprint, Response, request, url_for
 
 from queue_service import catalog, schedules
-from queue_service.api import schemas
+from queue_service.api import limits, schemas
 from queue_service.api.requests import json_object, load
 from queue_service.availability import availability
 from queue_service.errors import ValidationFailedError
@@ -15,6 +15,7 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
 @bp.get("/areas")
+@limits.read
 def list_areas():
     """Every area with its branches."""
     redis = services().redis
@@ -28,12 +29,14 @@ def list_areas():
 
 
 @bp.get("/services")
+@limits.read
 def list_services():
     """Every service with its queue prefix."""
     return schemas.ServicesSchema().dump({"services": catalog.list_services(services().redis)})
 
 
 @bp.get("/branches/<branch_id>")
+@limits.read
 def show_branch(branch_id: str):
     """One branch: address, time zone, whether it takes online bookings, its services."""
     redis = services().redis
@@ -45,6 +48,7 @@ def show_branch(branch_id: str):
 
 
 @bp.get("/branches/<branch_id>/availability")
+@limits.read
 def show_availability(branch_id: str):
     """Places left on a date, per slot, for a service."""
     query = load(schemas.AvailabilityQuerySchema(), request.args.to_dict())
@@ -57,17 +61,56 @@ def show_availability(branch_id: str):
     return schemas.AvailabilitySchema().dump(result)
 
 
+@bp.post("/captcha")
+@limits.captcha_creation
+def create_captcha():
+    """A new captcha challenge, with the URLs of its image and its audio."""
+    challenge = services().captcha.create()
+    return schemas.CaptchaSchema().dump({
+        "captcha_id": challenge.id,
+        "image_url": url_for("api.show_captcha_image", captcha_id=challenge.id),
+        "audio_url": url_for("api.show_captcha_audio", captcha_id=challenge.id),
+        "expires_in": challenge.expires_in,
+    }), 201
+
+
+@bp.get("/captcha/<captcha_id>/image.png")
+@limits.read
+def show_captcha_image(captcha_id: str):
+    """The challenge as a PNG image."""
+    return _uncached(Response(services().captcha.image(captcha_id), mimetype="image/png"))
+
+
+@bp.get("/captcha/<captcha_id>/audio.wav")
+@limits.read
+def show_captcha_audio(captcha_id: str):
+    """The challenge as a WAV clip (range requests allowed: the clip stays the same)."""
+    clip = services().captcha.audio(captcha_id)
+    response = Response(clip, mimetype="audio/wav")
+    return _uncached(response.make_conditional(request, accept_ranges=True,
+                                               complete_length=len(clip)))
+
+
+def _uncached(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @bp.post("/bookings")
+@limits.booking
 def create_booking():
     """Book a place. The captcha is checked (and consumed) before any other field."""
     body = json_object()
     services().captcha.verify(body.get("captcha_id"), body.get("captcha_answer"))
     booking_request = load(schemas.BookingRequestSchema(), body)
+    limits.count_booking_attempt(booking_request.nik, booking_request.phone)
     booking = services().reservations.reserve(booking_request, services().clock())
     return schemas.BookingSchema().dump(booking), 201
 
 
 @bp.post("/bookings/lookup")
+@limits.lookup
+@limits.failed_lookup
 def lookup_booking():
     """The booking with this code and NIK (a POST, so the NIK never lands in a URL)."""
     query = load(schemas.LookupRequestSchema(), json_object())
@@ -76,6 +119,8 @@ def lookup_booking():
 
 
 @bp.post("/bookings/<code>/cancel")
+@limits.lookup
+@limits.failed_lookup
 def cancel_booking(code: str):
     """Cancel the booking with this code and NIK."""
     query = load(schemas.CancelRequestSchema(), json_object())

@@ -160,6 +160,13 @@ class BookingSchema(Schema):
                            metadata={"type": "object"})
 
 
+class CaptchaSchema(Schema):
+    captcha_id = fields.String()
+    image_url = fields.String()
+    audio_url = fields.String()
+    expires_in = fields.Integer()
+
+
 class CancelledSchema(Schema):
     code = fields.String()
     status = fields.String()
