@@ -39,7 +39,8 @@ class _LeanImageCaptcha(ImageCaptcha):
     # A glyph is preceded by a blank one when a random draw exceeds this: 1.0 never does.
     word_space_probability = 1.0
     word_offset_dx = 0.05
-    character_rotate = (-25, 25)
+    # Wider turns make a 1 read as a 7.
+    character_rotate = (-10, 10)
 
     def generate_image(self, chars: str, bg_color=None, fg_color=None) -> Image.Image:
         image = self.create_captcha_image(chars, _INK, _PAPER)
