@@ -9,6 +9,7 @@ import pytest
 import redis as redis_lib
 
 from queue_service import create_app, demo, schedules
+from tests.fake_twilio import FakeTwilio
 from tests.redis_server import RedisServer
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
@@ -122,3 +123,9 @@ def booking_body():
         return data
 
     return body
+
+
+@pytest.fixture
+def fake_twilio(httpserver):
+    """A local server that answers like Twilio's Messages API."""
+    return FakeTwilio(httpserver).install()
