@@ -6,7 +6,8 @@ from importlib import resources
 
 from redis import Redis
 
-_NAMES = ("claim_nik", "confirm_nik", "release_nik", "reserve", "cancel")
+_NAMES = ("claim_nik", "confirm_nik", "release_nik", "reserve", "cancel",
+          "sms_begin", "sms_settle", "sms_status")
 
 
 class Scripts:
