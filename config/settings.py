@@ -35,6 +35,13 @@ def parse_int(value: str | None, default: int) -> int:
     return int(value)
 
 
+def parse_int_list(value: str | None, default: list[int]) -> list[int]:
+    """Read comma-separated integers (``10,30,60``); empty means the default."""
+    if value is None or value.strip() == "":
+        return list(default)
+    return [int(part) for part in value.split(",") if part.strip()]
+
+
 def parse_str(value: str | None, default: str | None) -> str | None:
     """Read a string; empty means the default."""
     if value is None or value.strip() == "":
@@ -79,6 +86,14 @@ _SPEC: dict[str, tuple[Any, Any]] = {
     "TWILIO_FROM": (parse_str, None),
     "TWILIO_API_BASE_URL": (parse_str, "https://api.twilio.com"),
     "TWILIO_TIMEOUT_SECONDS": (parse_int, 10),
+    # Seconds between the retries of an SMS job whose send failed for a passing reason.
+    "SMS_RETRY_INTERVALS": (parse_int_list, [10, 30, 60, 300, 900]),
+    # A job that used up its retries is kept this long; then the sweep queues it afresh.
+    "SMS_FAILURE_TTL_SECONDS": (parse_int, 900),
+    # How often a worker looks for SMS events that are not queued (queue outage, lost jobs).
+    "SMS_SWEEP_SECONDS": (parse_int, 30),
+    # Branch-local time of the reminder on the day before the visit; "off" for none.
+    "SMS_REMINDER_TIME": (parse_str, "15:00"),
     # Every challenge also accepts this answer (automated tests; refused in production).
     "CAPTCHA_TEST_ANSWER": (parse_str, None),
     "CAPTCHA_TTL_SECONDS": (parse_int, 300),

@@ -12,7 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import load_settings
 from queue_service import extensions, store
-from queue_service.api import errors, openapi, ops, public
+from queue_service.api import errors, openapi, ops, public, webhooks
 from queue_service.extensions import Clock
 
 # Booking bodies are a few hundred bytes; anything near this is abuse.
@@ -42,6 +42,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, clock: Clock | None
     app.register_blueprint(public.bp)
     app.register_blueprint(ops.bp)
     app.register_blueprint(openapi.bp)
+    app.register_blueprint(webhooks.bp)
     _add_request_ids(app)
     return app
 

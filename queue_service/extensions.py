@@ -18,8 +18,13 @@ from redis import Redis
 from queue_service import store
 from queue_service.captcha import CaptchaGate, SelfHostedCaptcha
 from queue_service.reservations import Reservations
+from queue_service.sms.outbox import Outbox
+from workers.dispatch import SmsJobOptions, SmsNotifier
 
 Clock = Callable[[], dt.datetime]
+
+# The web request's enqueue of an SMS job is best effort: it must not hold a booking up.
+_ENQUEUE_TIMEOUT_SECONDS = 0.5
 
 
 def utc_now() -> dt.datetime:
@@ -59,6 +64,7 @@ class Services:
     reservations: Reservations
     captcha: CaptchaGate
     clock: Clock
+    outbox: Outbox
 
 
 def data_store_url(config) -> str:
@@ -89,11 +95,16 @@ def init_app(app: Flask, clock: Clock | None = None) -> Services:
     redis = store.connect(data_url, cluster=cluster, socket_timeout=timeout)
     queue_url = config["QUEUE_REDIS_URL"] or data_url
     queue_redis = store.connect(queue_url, socket_timeout=timeout, decode_responses=False)
+    notifier = SmsNotifier(
+        store.connect(queue_url, socket_timeout=_ENQUEUE_TIMEOUT_SECONDS, decode_responses=False,
+                      retries=0),
+        SmsJobOptions.from_settings(config))
     reservations = Reservations(
         redis,
         nik_secret=config["SECRET_KEY"].encode(),
         claim_seconds=config["RESERVATION_CLAIM_SECONDS"],
         retention_days=config["PERSONAL_DATA_RETENTION_DAYS"],
+        on_event=notifier,
     )
     captcha = SelfHostedCaptcha(
         store.connect(data_url, cluster=cluster, socket_timeout=timeout, decode_responses=False),
@@ -101,7 +112,8 @@ def init_app(app: Flask, clock: Clock | None = None) -> Services:
         test_answer=config["CAPTCHA_TEST_ANSWER"],
     )
     services = Services(redis=redis, queue_redis=queue_redis, reservations=reservations,
-                        captcha=captcha, clock=clock or utc_now)
+                        captcha=captcha, clock=clock or utc_now,
+                        outbox=Outbox.from_settings(redis, config))
     app.extensions["antrian"] = services
 
     config.setdefault("RATELIMIT_STORAGE_URI", rate_limit_storage_uri(data_url, cluster))

@@ -69,6 +69,25 @@ def nik_code_index(nik_digest: str, code: str) -> str:
     return f"{_person(nik_digest)}:code:{code}"
 
 
+def sms_outbox(branch_id: str) -> str:
+    """Sorted set ``<code>:<event>`` -> creation time (ms): SMS events not yet settled.
+
+    The reservation scripts add to it in the same step as the booking change, so no
+    booking or cancellation exists without its SMS record.
+    """
+    return f"{_branch(branch_id)}:sms:outbox"
+
+
+def sms_reminders(branch_id: str) -> str:
+    """Sorted set ``<code>:reminder`` -> when the reminder is due (ms)."""
+    return f"{_branch(branch_id)}:sms:reminders"
+
+
+def sms_delivery(branch_id: str, code: str, event: str) -> str:
+    """Hash of one SMS event's delivery: state, attempts, Twilio SID and status."""
+    return f"{_branch(branch_id)}:sms:{code}:{event}"
+
+
 # Captcha challenges live under their own tag ``{c:<id>}``, so the answer and the cached
 # audio clip sit in one cluster slot and are consumed together.
 

@@ -165,6 +165,7 @@ class Reservations:
                     keys.queue_sequence(branch.id, request.date.isoformat()),
                     keys.day_bookings(branch.id, request.date.isoformat()),
                     keys.booking(branch.id, code),
+                    keys.sms_outbox(branch.id),
                 ],
                 args=[code, request.date.isoformat(), slot.label, service.id, service.prefix,
                       claim_at, self._claim_ms // 2, expire_at_ms,
@@ -300,8 +301,9 @@ class Reservations:
         outcome = self.scripts.cancel(
             keys=[keys.booking(booking.branch_id, booking.code),
                   keys.slot_counts(booking.branch_id, day),
-                  keys.day_counts(booking.branch_id, day)],
-            args=[now.isoformat(), by],
+                  keys.day_counts(booking.branch_id, day),
+                  keys.sms_outbox(booking.branch_id)],
+            args=[now.isoformat(), by, booking.code],
         )
         if outcome[0] == "missing":
             raise NotFoundError("booking")

@@ -7,7 +7,7 @@ from importlib import resources
 from redis import Redis
 
 _NAMES = ("claim_nik", "confirm_nik", "release_nik", "reserve", "cancel", "consume_captcha",
-          "cache_captcha_audio")
+          "cache_captcha_audio", "sms_begin", "sms_settle", "sms_status")
 
 
 class Scripts:

@@ -17,7 +17,9 @@ import time
 from pathlib import Path
 
 import redis
+from redis.backoff import NoBackoff
 from redis.cluster import RedisCluster
+from redis.retry import Retry
 
 log = logging.getLogger(__name__)
 
@@ -26,13 +28,17 @@ _MAX_SOCKET_PATH = 100
 
 
 def connect(url: str, cluster: bool = False, socket_timeout: float = 2.0,
-            decode_responses: bool = True) -> redis.Redis:
+            decode_responses: bool = True, retries: int | None = None) -> redis.Redis:
     """A client for ``url`` that gives up quickly when the server cannot be reached.
 
     The job queue's client keeps ``decode_responses=False``: RQ stores bytes.
+    ``retries`` replaces redis-py's default (3 retries with backoff) for callers that
+    must not wait, such as a best-effort enqueue in a web request.
     """
     options = dict(decode_responses=decode_responses, socket_timeout=socket_timeout,
                    socket_connect_timeout=socket_timeout, health_check_interval=30)
+    if retries is not None:
+        options["retry"] = Retry(NoBackoff(), retries)
     if cluster:
         return RedisCluster.from_url(url, **options)
     return redis.Redis.from_url(url, **options)

@@ -23,13 +23,20 @@ has built a second app (``make_app``), use that app, not the first.
 from __future__ import annotations
 
 import datetime as dt
+import json
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 import redis as redis_lib
+from rq import SimpleWorker
 
+from config import load_settings
 from queue_service import create_app, demo, schedules
+from tests.fake_twilio import FakeTwilio
 from tests.redis_server import RedisServer
+from workers import runtime
+from workers.worker import run_worker
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 
@@ -181,3 +188,66 @@ def booking_body(app, captcha_answer):
         return data
 
     return body
+
+
+@pytest.fixture
+def worker_settings(settings):
+    """The full settings a worker of the test app runs with."""
+    return load_settings(overrides=settings)
+
+
+class InProcessWorker(SimpleWorker):
+    """RQ's ``SimpleWorker`` without the remote-command channel, whose thread can take a
+    second to stop: each burst here takes milliseconds."""
+
+    def subscribe(self):
+        pass
+
+    def unsubscribe(self):
+        pass
+
+
+@pytest.fixture
+def work(worker_settings, clock):
+    """Run a real RQ worker (``SimpleWorker``, in this process) until the queues are empty.
+
+    As ``queue-service worker --burst`` does, it sweeps the SMS outboxes first.
+    """
+
+    def run(**overrides) -> None:
+        run_worker({**worker_settings, **overrides}, burst=True, clock=clock,
+                   worker_class=InProcessWorker)
+
+    yield run
+    runtime.reset()
+
+
+@pytest.fixture
+def sent_sms(settings):
+    """What the ``file`` SMS backend has sent so far: ``sent_sms()`` -> one dict per message."""
+
+    def read() -> list[dict]:
+        path = Path(settings["SMS_OUTBOX"])
+        if not path.exists():
+            return []
+        return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+    return read
+
+
+@pytest.fixture
+def fake_twilio(httpserver):
+    """A local server that answers like Twilio's Messages API."""
+    return FakeTwilio(httpserver).install()
+
+
+@pytest.fixture
+def book(client, booking_body):
+    """Book through the API: ``book(slot="10:00")`` returns the 201 body."""
+
+    def make(**overrides) -> dict:
+        response = client.post("/api/v1/bookings", json=booking_body(**overrides))
+        assert response.status_code == 201, response.get_json()
+        return response.get_json()
+
+    return make

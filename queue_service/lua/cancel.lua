@@ -1,6 +1,7 @@
--- Cancel a booked place: the slot, the day's quota and the service's count are freed at once.
--- KEYS: 1 the booking, 2 slot counts, 3 day counts
--- ARGV: 1 cancelled_at (ISO time), 2 who cancelled
+-- Cancel a booked place: the slot, the day's quota and the service's count are freed at once,
+-- and the cancellation's SMS event is written with it.
+-- KEYS: 1 the booking, 2 slot counts, 3 day counts, 4 the branch's SMS outbox
+-- ARGV: 1 cancelled_at (ISO time), 2 who cancelled, 3 the booking code
 -- Returns {'ok'} | {'missing'} | {'status', current_status}
 local booking = redis.call('HMGET', KEYS[1], 'status', 'slot', 'service_id')
 if not booking[1] then
@@ -13,4 +14,7 @@ redis.call('HSET', KEYS[1], 'status', 'cancelled', 'cancelled_at', ARGV[1], 'can
 redis.call('HINCRBY', KEYS[2], booking[2], -1)
 redis.call('HINCRBY', KEYS[3], 'total', -1)
 redis.call('HINCRBY', KEYS[3], 'svc:' .. booking[3], -1)
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZADD', KEYS[4], 'NX', now, ARGV[3] .. ':cancelled')
 return {'ok'}

@@ -1,8 +1,8 @@
 -- Reserve one place: check the day is open, the day's and the service's quota and the slot's
--- capacity, take the next queue number and write the booking, all or nothing.
+-- capacity, take the next queue number and write the booking and its SMS event, all or nothing.
 -- Settings are read here, not passed in, so an admin's change cannot race a booking past a quota.
 -- KEYS: 1 settings, 2 date overrides, 3 slot counts, 4 day counts, 5 queue sequence,
---       6 day's booking index, 7 the booking
+--       6 day's booking index, 7 the booking, 8 the branch's SMS outbox
 -- ARGV: 1 code, 2 date, 3 slot, 4 service, 5 prefix, 6 claim_at_ms, 7 claim_window_ms,
 --       8 expire_at_ms, 9 booking fields (JSON object of strings)
 -- Returns {'ok', queue_number, created_ms} or {refusal}
@@ -59,6 +59,7 @@ end
 redis.call('HSET', KEYS[7], 'queue_number', queue_number, 'status', 'booked',
            'created_ms', now, unpack(flat))
 redis.call('ZADD', KEYS[6], now, ARGV[1])
+redis.call('ZADD', KEYS[8], 'NX', now, ARGV[1] .. ':booked')
 for i = 3, 7 do
   redis.call('PEXPIREAT', KEYS[i], ARGV[8])
 end

@@ -1,0 +1,87 @@
+"""What jobs work with: settings, connections, the SMS backend and a clock, per process.
+
+The worker entry calls ``configure`` with its settings (tests add a clock); a job calls
+``current``, which builds everything from ``config.load_settings()`` when nobody did.
+Nothing is built at import time. Forked work horses inherit the parent's runtime;
+redis-py opens fresh connections after a fork.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from redis import Redis
+
+from config import load_settings
+from queue_service import store
+from queue_service.sms.backends import SmsSender, make_sender
+from queue_service.sms.outbox import Outbox
+from workers.dispatch import SmsJobOptions
+
+Clock = Callable[[], dt.datetime]
+
+
+def utc_now() -> dt.datetime:
+    """The real clock."""
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass
+class Runtime:
+    settings: Mapping[str, Any]
+    redis: Redis
+    queue_connection: Redis
+    outbox: Outbox
+    sender: SmsSender
+    options: SmsJobOptions
+    clock: Clock
+
+
+_current: Runtime | None = None
+
+
+def data_store_url(settings: Mapping[str, Any]) -> str:
+    """``REDIS_URL``, or the embedded server's (started if need be)."""
+    return settings["REDIS_URL"] or store.ensure_embedded(settings["VAR_DIR"])
+
+
+def queue_connection(settings: Mapping[str, Any]) -> Redis:
+    """The job queue's Redis client for workers (bytes, no socket timeout: RQ blocks on it)."""
+    url = settings["QUEUE_REDIS_URL"] or data_store_url(settings)
+    return store.connect(url, decode_responses=False, socket_timeout=None)
+
+
+def configure(settings: Mapping[str, Any] | None = None, clock: Clock | None = None) -> Runtime:
+    """Build this process's runtime from ``settings`` (default: the environment's).
+
+    Raises:
+        ValueError: the settings are incomplete (e.g. Twilio without credentials).
+    """
+    global _current
+    settings = load_settings() if settings is None else settings
+    redis = store.connect(data_store_url(settings), cluster=settings["REDIS_CLUSTER"],
+                          socket_timeout=settings["REDIS_SOCKET_TIMEOUT"])
+    _current = Runtime(
+        settings=settings,
+        redis=redis,
+        queue_connection=queue_connection(settings),
+        outbox=Outbox.from_settings(redis, settings),
+        sender=make_sender(settings),
+        options=SmsJobOptions.from_settings(settings),
+        clock=clock or utc_now,
+    )
+    return _current
+
+
+def current() -> Runtime:
+    """This process's runtime, built from the environment on first use."""
+    return _current if _current is not None else configure()
+
+
+def reset() -> None:
+    """Forget the runtime (tests)."""
+    global _current
+    _current = None
