@@ -1,10 +1,11 @@
 """Reservation throughput: a burst of concurrent booking attempts against one branch.
 
 Starts its own redis-server (as the tests do), seeds the demo catalog, then fires
-attempts from many threads straight at the reservation operation (no HTTP) and
-prints attempts/second and the outcome counts.
+attempts from several processes of many threads each straight at the reservation
+operation (no HTTP) and
+prints attempts/second and the outcome counts (the booked count must equal the quota).
 
-    python bench/reservations.py [--attempts 20000] [--threads 32]
+    python bench/reservations.py [--attempts 20000] [--processes 2] [--threads 16]
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import datetime as dt
 import sys
 import time
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -26,43 +27,58 @@ from queue_service.reservations import BookingRequest, Reservations  # noqa: E40
 from tests.redis_server import RedisServer  # noqa: E402
 
 
+BRANCH = "jakarta-salemba"
+DAY = dt.date(2026, 11, 24)
+NOW = dt.datetime(2026, 11, 23, 7, 0, tzinfo=ZoneInfo("Asia/Jakarta"))
+
+
+def run_share(url: str, first: int, count: int, threads: int) -> Counter:
+    """One process's share of the attempts, from ``threads`` threads."""
+    redis = store.connect(url)
+    reservations = Reservations(redis, nik_secret=b"bench")
+    slots = [s.start for s in schedules.slots_of_day(schedules.load_settings(redis, BRANCH), DAY)]
+
+    def attempt(i: int) -> str:
+        request = BookingRequest(
+            branch_id=BRANCH, service_id="jht", date=DAY, slot=slots[i % len(slots)],
+            name="Bench Peserta", nik=f"31{(i // 9999) % 10000:04d}120190{i % 9999 + 1:04d}",
+            kpj="12345678901", phone="+6281234567890")
+        try:
+            reservations.reserve(request, NOW)
+            return "booked"
+        except DomainError as refusal:
+            return refusal.code
+
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        return Counter(pool.map(attempt, range(first, first + count)))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--attempts", type=int, default=20000)
-    parser.add_argument("--threads", type=int, default=32)
+    parser.add_argument("--threads", type=int, default=16, help="per process")
+    parser.add_argument("--processes", type=int, default=2)
     args = parser.parse_args()
 
     server = RedisServer()
     try:
         redis = store.connect(server.url)
         demo.seed(redis)
-        branch = "jakarta-salemba"
-        settings = schedules.load_settings(redis, branch)
+        settings = schedules.load_settings(redis, BRANCH)
         settings.daily_quota, settings.slot_capacity = 5000, 1000
-        schedules.store_settings(redis, branch, settings)
-        reservations = Reservations(redis, nik_secret=b"bench")
-        now = dt.datetime(2026, 11, 23, 7, 0, tzinfo=ZoneInfo("Asia/Jakarta"))
-        slots = [s.start for s in schedules.slots_of_day(settings, dt.date(2026, 11, 24))]
-
-        def attempt(i: int) -> str:
-            request = BookingRequest(
-                branch_id=branch, service_id="jht", date=dt.date(2026, 11, 24),
-                slot=slots[i % len(slots)], name="Bench Peserta",
-                nik=f"317101120190{i % 10000:04d}"[:12] + f"{i % 9999 + 1:04d}",
-                kpj="12345678901", phone="+6281234567890")
-            try:
-                reservations.reserve(request, now)
-                return "booked"
-            except DomainError as refusal:
-                return refusal.code
-
+        schedules.store_settings(redis, BRANCH, settings)
+        share = args.attempts // args.processes
         started = time.perf_counter()
-        with ThreadPoolExecutor(max_workers=args.threads) as pool:
-            outcomes = Counter(pool.map(attempt, range(args.attempts)))
+        with ProcessPoolExecutor(max_workers=args.processes) as pool:
+            shares = [pool.submit(run_share, server.url, n * share, share, args.threads)
+                      for n in range(args.processes)]
+            outcomes = sum((future.result() for future in shares), Counter())
         elapsed = time.perf_counter() - started
-        print(f"{args.attempts} attempts in {elapsed:.2f} s with {args.threads} threads: "
-              f"{args.attempts / elapsed:.0f} attempts/s")
+        total = share * args.processes
+        print(f"{total} attempts in {elapsed:.2f} s from {args.processes} processes x "
+              f"{args.threads} threads: {total / elapsed:.0f} attempts/s")
         print("outcomes:", dict(outcomes))
+        assert outcomes["booked"] == settings.daily_quota, "the quota must be filled exactly"
     finally:
         server.stop()
 
