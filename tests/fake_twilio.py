@@ -87,7 +87,8 @@ class FakeTwilio:
         message = {"sid": "SM" + uuid.uuid4().hex, "account_sid": ACCOUNT_SID,
                    "to": seen.form["To"], "from": seen.form["From"], "body": seen.form["Body"],
                    "status": "queued", "direction": "outbound-api",
-                   "date_created": now, "date_sent": now, "date_updated": now}
+                   # As Twilio: no DateSent while the message is still queued.
+                   "date_created": now, "date_sent": None, "date_updated": now}
         self.messages.append(message)
         if self.on_create is not None:
             self.on_create(message)
@@ -100,8 +101,10 @@ class FakeTwilio:
         since = seen.args.get("DateSent>")
         found = [message for message in self.messages
                  if message["to"] == seen.args.get("To")
-                 and (since is None or email.utils.parsedate_to_datetime(message["date_sent"])
-                      >= dt.datetime.fromisoformat(since.replace("Z", "+00:00")))]
+                 and seen.args.get("From", message["from"]) == message["from"]
+                 and (since is None or (message["date_sent"] is not None
+                      and email.utils.parsedate_to_datetime(message["date_sent"])
+                      >= dt.datetime.fromisoformat(since.replace("Z", "+00:00"))))]
         return _json(200, {"messages": found, "start": 0, "end": len(found), "page": 0,
                            "page_size": 50, "uri": MESSAGES_PATH, "first_page_uri": MESSAGES_PATH,
                            "next_page_uri": None, "previous_page_uri": None})

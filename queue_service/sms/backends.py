@@ -186,15 +186,19 @@ class TwilioSender:
         return SentSms(sid=message.sid, status=message.status or "queued")
 
     def find(self, sms: OutgoingSms, since: dt.datetime) -> SentSms | None:
+        # Not filtered by Twilio's DateSent: a message still queued at Twilio has none yet,
+        # and is exactly the one a retry must not send again. The newest messages to the
+        # number come first; their creation time is checked here.
         try:
-            messages = self.client.messages.list(
-                to=sms.to, date_sent_after=since - _FIND_SLACK, limit=_FIND_LIMIT)
+            messages = self.client.messages.list(to=sms.to, from_=self.from_, limit=_FIND_LIMIT)
         except (TwilioException, requests.RequestException) as exc:
             error = classify(exc)
             # A failed look-up leaves the outcome as unknown as it was.
             raise SmsUncertainError(str(error)) from None
+        earliest = since - _FIND_SLACK
         for message in messages:
-            if message.body == sms.body:
+            created = message.date_created
+            if message.body == sms.body and (created is None or created >= earliest):
                 return SentSms(sid=message.sid, status=message.status or "queued")
         return None
 
