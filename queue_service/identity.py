@@ -16,13 +16,19 @@ PROVINCE_CODES = frozenset(
     {11, 12, 13, 14, 15, 16, 17, 18, 19, 21, 31, 32, 33, 34, 35, 36, 51, 52, 53,
      61, 62, 63, 64, 65, 71, 72, 73, 74, 75, 76, 81, 82, 91, 92, 93, 94, 95, 96}
 )
-_NAME = re.compile(r"^[^\W\d_]+(?:[ .'\-]+[^\W\d_]*)*\.?$")
+# Words of letters joined by runs of " .'-", optionally ending in a dot. Each word needs a
+# letter, so the pattern cannot backtrack exponentially on a long run of punctuation.
+_NAME = re.compile(r"[^\W\d_]+(?:[ .'\-]+[^\W\d_]+)*\.?")
+# ASCII digits only: str.isdigit and \d also take fullwidth and Arabic-Indic digits, which
+# would let one NIK appear under several spellings.
+_NIK = re.compile(r"[0-9]{16}")
+_KPJ = re.compile(r"[0-9]{11}")
 
 
 def check_nik(value: str) -> str:
     """A 16-digit NIK with a real province code and birth date (women: day + 40)."""
     nik = value.strip()
-    if not re.fullmatch(r"\d{16}", nik):
+    if not _NIK.fullmatch(nik):
         raise ValueError("nik_format")
     if int(nik[:2]) not in PROVINCE_CODES:
         raise ValueError("nik_province")
@@ -47,7 +53,7 @@ def _is_date(year: int, month: int, day: int) -> bool:
 def check_kpj(value: str) -> str:
     """An 11-digit KPJ (participant card) number."""
     kpj = value.strip()
-    if not re.fullmatch(r"\d{11}", kpj):
+    if not _KPJ.fullmatch(kpj):
         raise ValueError("kpj_format")
     return kpj
 

@@ -267,6 +267,7 @@ class Reservations:
             NotFoundError: no booking has this code with this NIK.
         """
         code = normalise_code(typed_code)
+        nik = nik.strip()  # as booking does, so a stray space does not hide a booking
         if code is None:
             raise NotFoundError("booking")
         branch_id = self.redis.get(keys.nik_code_index(self.nik_digest(nik), code))

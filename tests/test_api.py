@@ -186,7 +186,7 @@ def test_wrong_types_in_lookup_are_a_400_naming_the_field(client):
 def test_oversized_bodies_are_refused(client):
     response = client.post("/api/v1/bookings", data=b"{" + b" " * 100_000 + b"}",
                            content_type="application/json")
-    assert response.status_code == 413 and error_code(response) == "bad_request"
+    assert response.status_code == 400 and error_code(response) == "bad_request"
 
 
 def test_unknown_routes_and_methods_are_json(client):
@@ -245,3 +245,24 @@ def test_cancel_after_the_slot_started_is_too_late(client, clock, booking_body):
 
 def test_the_root_points_to_the_api(client):
     assert client.get("/").json["openapi"] == "/api/v1/openapi.json"
+
+
+@pytest.mark.parametrize("raw", [b"[" * 5000, b'{"captcha_id": "x", "captcha_answer": "\\ud800"}',
+                                 b'{"code": "ABCDEFGHJK", "nik": "\\udfff"}'])
+@pytest.mark.parametrize("path", ["/api/v1/bookings", "/api/v1/bookings/lookup",
+                                  "/api/v1/bookings/ABCDEFGHJK/cancel"])
+def test_deep_nesting_and_lone_surrogates_are_bad_requests(client, raw, path):
+    response = client.post(path, data=raw, content_type="application/json")
+    assert response.status_code == 400 and error_code(response) == "bad_request"
+
+
+def test_a_store_refusing_writes_is_a_503(app, client, booking_body, monkeypatch):
+    import redis.exceptions
+
+    def read_only(*_args, **_kwargs):
+        raise redis.exceptions.ReadOnlyError("You can't write against a read only replica.")
+
+    # As just after a Sentinel failover, when the old primary has become a replica.
+    monkeypatch.setattr(app.extensions["antrian"].reservations.scripts, "claim_nik", read_only)
+    response = client.post("/api/v1/bookings", json=booking_body())
+    assert response.status_code == 503 and error_code(response) == "unavailable"

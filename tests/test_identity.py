@@ -25,6 +25,22 @@ def test_invalid_niks_name_the_fault(nik, key):
         identity.check_nik(nik)
 
 
+@pytest.mark.parametrize("nik", ["３１７１０１１２０１９００００１", "٣١٧١٠١١٢٠١٩٠٠٠٠١"])
+def test_only_ascii_digits_make_a_nik(nik):
+    # Other scripts' digits would let one NIK book a date once per spelling.
+    with pytest.raises(ValueError, match="nik_format"):
+        identity.check_nik(nik)
+    with pytest.raises(ValueError, match="kpj_format"):
+        identity.check_kpj(nik[:11])
+
+
+def test_long_punctuation_runs_in_names_are_refused():
+    # The old pattern backtracked exponentially on these: seconds at 25 characters, hours at 100.
+    for name in ("a" + "." * 97 + "1", "a" + "-" * 60 + "b" * 30 + "1", "a" + ". " * 49 + "!"):
+        with pytest.raises(ValueError, match="name_characters"):
+            identity.check_name(name)
+
+
 def test_women_add_forty_to_the_birth_day():
     assert identity.check_nik("3171015201900001")  # 52 -> 12
     with pytest.raises(ValueError, match="nik_birth_date"):

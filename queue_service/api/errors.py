@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 import redis
+import redis.exceptions as redis_errors
 from flask import Flask, Response, jsonify, request
 from limits.errors import StorageError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -36,10 +37,16 @@ STATUS_OF_CODE = {
     "internal_error": 500,
 }
 _CODE_OF_HTTP_STATUS = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-                        405: "method_not_allowed", 413: "bad_request", 415: "bad_request",
-                        416: "bad_request", 429: "rate_limited", 503: "unavailable"}
-# The data store (or the rate limiter's view of it) cannot be reached.
-STORE_ERRORS = (redis.ConnectionError, redis.TimeoutError, StorageError)
+                        405: "method_not_allowed", 429: "rate_limited", 503: "unavailable"}
+# Werkzeug's other client errors (413 too large, 415, 416 bad range) are bad requests
+# in the SPEC's table: answered 400, so the status always matches the code.
+_AS_BAD_REQUEST = frozenset({411, 413, 414, 415, 416, 431})
+# The data store (or the rate limiter's view of it) cannot serve us now: unreachable, or
+# refusing writes (a replica just after a failover, out of memory, a cluster slot down).
+STORE_ERRORS = (redis.ConnectionError, redis.TimeoutError, StorageError,
+                redis_errors.ReadOnlyError, redis_errors.OutOfMemoryError,
+                redis_errors.MasterDownError, redis_errors.ClusterDownError,
+                redis_errors.TryAgainError, redis_errors.SlotNotCoveredError)
 
 
 def locale() -> str:
@@ -78,20 +85,21 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException):
-        code = _CODE_OF_HTTP_STATUS.get(error.code or 500, "internal_error")
-        response = error_response(code, status=error.code)
+        status = 400 if error.code in _AS_BAD_REQUEST else error.code or 500
+        code = _CODE_OF_HTTP_STATUS.get(status, "internal_error")
+        response = error_response(code, status=status)
         if error.code == 405 and error.valid_methods:
             response.headers["Allow"] = ", ".join(error.valid_methods)
         return response
 
-    @app.errorhandler(redis.ConnectionError)
-    @app.errorhandler(redis.TimeoutError)
-    @app.errorhandler(StorageError)
     def _store_down(error: Exception):
         log.warning("data store unreachable: %s", error)
         response = error_response("unavailable")
         response.headers["Retry-After"] = "5"
         return response
+
+    for store_error in STORE_ERRORS:
+        app.register_error_handler(store_error, _store_down)
 
     @app.errorhandler(InternalServerError)
     def _failed(error: InternalServerError):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from flask import request
 from marshmallow import Schema, ValidationError
 
@@ -16,10 +18,22 @@ def json_object() -> dict:
     Raises:
         BadRequestError: the body is not JSON, or not an object.
     """
-    body = request.get_json(force=True, silent=True)
-    if not isinstance(body, dict):
+    try:
+        body = request.get_json(force=True, silent=True)
+    except RecursionError:  # thousands of nested brackets fit in a small body
+        raise BadRequestError() from None
+    if not isinstance(body, dict) or not _encodable(body):
         raise BadRequestError()
     return body
+
+
+def _encodable(body: dict) -> bool:
+    """False if a string holds a lone surrogate (``"\\ud800"`` is valid JSON, not valid text)."""
+    try:
+        json.dumps(body, ensure_ascii=False).encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def load(schema: Schema, data: dict):
