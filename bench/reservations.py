@@ -26,7 +26,6 @@ from queue_service.errors import DomainError  # noqa: E402
 from queue_service.reservations import BookingRequest, Reservations  # noqa: E402
 from tests.redis_server import RedisServer  # noqa: E402
 
-
 BRANCH = "jakarta-salemba"
 DAY = dt.date(2026, 11, 24)
 NOW = dt.datetime(2026, 11, 23, 7, 0, tzinfo=ZoneInfo("Asia/Jakarta"))

@@ -18,10 +18,12 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+import redis.exceptions as redis_errors
 from redis import Redis
 
 from queue_service import catalog, keys, schedules
@@ -42,6 +44,8 @@ from queue_service.scripts import Scripts
 # Statuses that hold the NIK's date; a cancelled booking frees it.
 HOLDING_STATUSES = frozenset({"booked", "checked_in", "served", "no_show"})
 _REFUSALS = {"slot_full": SlotFullError, "day_full": DayFullError, "not_bookable": NotBookableError}
+
+log = logging.getLogger(__name__)
 
 _RESERVE_ATTEMPTS = 3
 
@@ -174,7 +178,8 @@ class Reservations:
             if outcome[0] == "ok":
                 queue_number, created_ms = outcome[1], int(outcome[2])
                 break
-            self.scripts.release_nik(keys=[claim_key], args=[code])
+            self.scripts.release_nik(keys=[claim_key, keys.nik_code_index(digest, code)],
+                                     args=[code])
             if outcome[0] in _REFUSALS:
                 raise _REFUSALS[outcome[0]](outcome[0])
             # 'code_taken' (a 1-in-10^15 collision) or 'claim_expired' (this process
@@ -182,8 +187,13 @@ class Reservations:
         else:
             raise StoreUnavailableError("reservation kept stalling")
 
-        self.scripts.confirm_nik(keys=[claim_key, keys.nik_code_index(digest, code)],
-                                 args=[code, branch.id, expire_at_ms])
+        try:
+            self.scripts.confirm_nik(keys=[claim_key, keys.nik_code_index(digest, code)],
+                                     args=[code, branch.id, expire_at_ms])
+        except redis_errors.RedisError as error:
+            # The booking is committed and already findable by code and NIK; a pending
+            # claim whose booking exists still holds the NIK's date (see _claim).
+            log.warning("booking %s committed, claim not confirmed: %s", code, error)
         record = self._record(request, branch.id, slot)
         booking = Booking.from_hash(code, {**record, "queue_number": queue_number,
                                            "status": "booked", "created_ms": created_ms})
@@ -213,7 +223,8 @@ class Reservations:
         replace = ""
         while True:
             result = self.scripts.claim_nik(
-                keys=[claim_key], args=[code, branch_id, self._claim_ms, replace, expire_at_ms])
+                keys=[claim_key, keys.nik_code_index(digest, code)],
+                args=[code, branch_id, self._claim_ms, replace, expire_at_ms])
             if result[0] == "claimed":
                 return int(result[1])
             if result[0] == "busy":

@@ -6,6 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 from zoneinfo import ZoneInfo
 
 import pytest
+import redis as redis_lib
 
 from queue_service import keys, schedules
 from queue_service.availability import availability
@@ -233,6 +234,28 @@ def test_a_claim_whose_booking_exists_still_blocks_the_nik(reservations, clock, 
     # The refused attempt finished the confirmation: the booking can be looked up again.
     assert redis.hget(claim, "state") == "active"
     assert reservations.lookup(booking.code, booking.nik) == booking
+
+
+def test_a_booking_is_findable_even_if_its_claim_is_never_confirmed(reservations, clock,
+                                                                     monkeypatch):
+    def lost(*_args, **_kwargs):
+        raise redis_lib.TimeoutError("connection lost after the reservation committed")
+
+    monkeypatch.setattr(reservations.scripts, "confirm_nik", lost)
+    booking = reservations.reserve(request(), clock())  # committed: not reported as failed
+    assert reservations.lookup(booking.code, booking.nik).status == "booked"
+    with pytest.raises(AlreadyBookedError):
+        reservations.reserve(request(nik=booking.nik, branch_id="bekasi"), clock())
+    assert reservations.cancel(booking.code, booking.nik, clock()).status == "cancelled"
+
+
+def test_a_refused_reservation_leaves_no_code_behind(reservations, clock, tune_branch, redis):
+    tune_branch("jakarta-salemba", slot_capacity=0)
+    nik = make_nik()
+    with pytest.raises(SlotFullError):
+        reservations.reserve(request(nik=nik), clock())
+    digest = reservations.nik_digest(nik)
+    assert redis.keys(f"*{{n:{digest}}}*") == []
 
 
 def test_a_stalled_reservation_never_books_on_an_expired_claim(reservations, clock, redis):

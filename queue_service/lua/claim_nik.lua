@@ -1,6 +1,7 @@
--- Claim a NIK's date for a booking about to be made (the one-booking-per-NIK-per-date rule).
+-- Claim a NIK's date for a booking about to be made (the one-booking-per-NIK-per-date rule),
+-- and index the new code for look-ups, so a booking is findable from the moment it commits.
 -- The claim lives in the NIK's own cluster slot; the branch reservation follows it.
--- KEYS[1] the NIK's day claim
+-- KEYS: 1 the NIK's day claim, 2 the NIK's code index entry for the new code
 -- ARGV: 1 code, 2 branch, 3 stale_ms, 4 replace_code ('' for none), 5 expire_at_ms
 -- Returns {'claimed', at_ms} | {'busy'} (another attempt is in flight) | {'held', code, branch}
 local t = redis.call('TIME')
@@ -14,4 +15,6 @@ if current[1] and current[1] ~= ARGV[4] then
 end
 redis.call('HSET', KEYS[1], 'code', ARGV[1], 'branch', ARGV[2], 'state', 'pending', 'at', now)
 redis.call('PEXPIREAT', KEYS[1], ARGV[5])
+redis.call('SET', KEYS[2], ARGV[2])
+redis.call('PEXPIREAT', KEYS[2], ARGV[5])
 return {'claimed', tostring(now)}
