@@ -9,8 +9,7 @@ The self-hosted challenge is a 6-digit answer kept in the data store under a ran
 until its TTL runs out or a booking attempt names it, whichever comes first. Creating
 one costs a single ``SET``; the image is drawn when its URL is fetched (never on the
 booking path, and nothing large is stored); the audio clip is spoken on first fetch and
-kept for the rest of the challenge's life, so replays and range requests get the same
-bytes and each challenge costs at most one clip.
+kept for a minute, so replays and range requests get the same bytes.
 """
 
 from __future__ import annotations
@@ -32,6 +31,9 @@ ANSWER_DIGITS = 6
 # Ids are 128 random bits, URL-safe base64 (what ``secrets.token_urlsafe(16)`` returns).
 _ID = re.compile(r"[A-Za-z0-9_-]{22}")
 _MAX_ANSWER_CHARS = 32
+# A spoken clip (~75 KB) is kept this long, enough for a player's range requests and a
+# replay; not the challenge's whole life, so fetched clips cannot fill the data store.
+AUDIO_KEEP_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -102,7 +104,7 @@ class SelfHostedCaptcha:
         return captcha_media.render_png(self._answer(captcha_id))
 
     def audio(self, captcha_id: str) -> bytes:
-        """The challenge spoken as a WAV, spoken once and then served from the store.
+        """The challenge spoken as a WAV, spoken once and then served from the store for a while.
 
         Raises:
             NotFoundError: no live challenge has this id.
@@ -113,7 +115,8 @@ class SelfHostedCaptcha:
                 return cached
         clip = captcha_media.render_wav(self._answer(captcha_id))
         kept = self.scripts.cache_captcha_audio(
-            keys=[keys.captcha_answer(captcha_id), keys.captcha_audio(captcha_id)], args=[clip])
+            keys=[keys.captcha_answer(captcha_id), keys.captcha_audio(captcha_id)],
+            args=[clip, AUDIO_KEEP_SECONDS * 1000])
         if kept is None:  # used or expired while we were speaking
             raise NotFoundError("captcha")
         return kept
