@@ -128,6 +128,8 @@ def test_wrong_answer_fails_and_burns_the_challenge(client, redis, booking_body)
 def test_audio_is_dropped_with_its_challenge(client, redis, booking_body):
     challenge = new_challenge(client)
     assert client.get(challenge["audio_url"]).status_code == 200
+    # Kept a minute at most, though the challenge lives five.
+    assert 0 < redis.pttl(keys.captcha_audio(challenge["captcha_id"])) <= 60_000
 
     client.post("/api/v1/bookings", json=booking_body(captcha_id=challenge["captcha_id"]))
 
