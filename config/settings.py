@@ -8,6 +8,7 @@ patching ``os.environ``.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -47,6 +48,18 @@ def parse_str(value: str | None, default: str | None) -> str | None:
     if value is None or value.strip() == "":
         return default
     return value.strip()
+
+
+def parse_clock_time_or_off(value: str | None, default: str) -> str:
+    """Read ``HH:MM`` (a wall-clock time) or ``off``; empty means the default."""
+    text = parse_str(value, default)
+    if text.lower() == "off":
+        return "off"
+    try:
+        dt.time.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"not a time of day (HH:MM) nor off: {text!r}") from None
+    return text
 
 
 def parse_rate_limit(value: str | None, default: str) -> str:
@@ -93,7 +106,7 @@ _SPEC: dict[str, tuple[Any, Any]] = {
     # How often a worker looks for SMS events that are not queued (queue outage, lost jobs).
     "SMS_SWEEP_SECONDS": (parse_int, 30),
     # Branch-local time of the reminder on the day before the visit; "off" for none.
-    "SMS_REMINDER_TIME": (parse_str, "15:00"),
+    "SMS_REMINDER_TIME": (parse_clock_time_or_off, "15:00"),
     # Every challenge also accepts this answer (automated tests; refused in production).
     "CAPTCHA_TEST_ANSWER": (parse_str, None),
     "CAPTCHA_TTL_SECONDS": (parse_int, 300),
@@ -147,6 +160,11 @@ def load_settings(
         raise ValueError(f"APP_ENV must be development or production, not {settings['APP_ENV']!r}")
     if settings["SMS_BACKEND"] not in {"console", "file", "twilio"}:
         raise ValueError(f"SMS_BACKEND must be console, file or twilio, not {settings['SMS_BACKEND']!r}")
+    if settings["SMS_BACKEND"] == "twilio":
+        missing = [name for name in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM")
+                   if not settings[name]]
+        if missing:
+            raise ValueError(f"SMS_BACKEND=twilio needs {', '.join(missing)}")
     if settings["CAPTCHA_TEST_ANSWER"] and settings["APP_ENV"] == "production":
         raise ValueError("CAPTCHA_TEST_ANSWER must not be set when APP_ENV=production: "
                          "it lets anyone pass the captcha")

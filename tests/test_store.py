@@ -48,7 +48,9 @@ def test_settings_come_from_the_environment_with_typed_parsers():
 
 @pytest.mark.parametrize(("environ", "named"), [
     ({"PORT": "eighty"}, "PORT"), ({"RATELIMIT_ENABLED": "maybe"}, "RATELIMIT_ENABLED"),
-    ({"APP_ENV": "staging"}, "APP_ENV"), ({"SMS_BACKEND": "pigeon"}, "SMS_BACKEND"),
+    ({"APP_ENV": "staging"}, "APP_ENV"), ({"SMS_REMINDER_TIME": "25:00"}, "SMS_REMINDER_TIME"),
+    ({"SMS_BACKEND": "twilio", "TWILIO_FROM": "+15005550006"}, "TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN"),
+    ({"SMS_BACKEND": "pigeon"}, "SMS_BACKEND"),
 ])
 def test_bad_settings_are_refused_by_name(environ, named):
     with pytest.raises(ValueError, match=named):
