@@ -233,6 +233,9 @@ def test_openapi_document_describes_the_booking_schema(client):
     assert set(post["responses"]) >= {"201", "403", "409", "422"}
     query = document["paths"]["/api/v1/branches/{branch_id}/availability"]["get"]["parameters"]
     assert {p["name"] for p in query} == {"branch_id", "date", "service"}
+    assert "201" in document["paths"]["/api/v1/captcha"]["post"]["responses"]
+    assert "audio/wav" in document["paths"]["/api/v1/captcha/{captcha_id}/audio.wav"]["get"][
+        "responses"]["200"]["content"]
 
 
 def test_cancel_after_the_slot_started_is_too_late(client, clock, booking_body):

@@ -16,7 +16,8 @@ _ERROR_STATUSES = {
     "400": "Not JSON, or wrong types (`bad_request`)",
     "403": "`captcha_failed`",
     "404": "`not_found`",
-    "409": "`slot_full`, `day_full`, `already_booked`, `not_bookable`, `cancelled`, `too_late`",
+    "409": "`slot_full`, `day_full`, `already_booked`, `not_bookable`, `wrong_branch`, "
+           "`wrong_date`, `too_early`, `too_late`, `cancelled`",
     "422": "`validation_failed`, with `fields`",
     "429": "`rate_limited`, with `Retry-After`",
     "503": "`unavailable`: the data store cannot be reached",
@@ -55,7 +56,7 @@ def build_spec() -> dict:
         ("BookingRequest", schemas.BookingRequestSchema), ("Booking", schemas.BookingSchema),
         ("LookupRequest", schemas.LookupRequestSchema),
         ("CancelRequest", schemas.CancelRequestSchema), ("Cancelled", schemas.CancelledSchema),
-        ("Error", schemas.ErrorSchema),
+        ("Captcha", schemas.CaptchaSchema), ("Error", schemas.ErrorSchema),
     ):
         spec.components.schema(name, schema=schema)
     spec.path("/api/v1/areas", operations={"get": _operation("Areas and their branches", "200",
@@ -67,6 +68,17 @@ def build_spec() -> dict:
         "Places left on a date", "200", "Availability",
         parameters=[_path_param("branch_id"), {"in": "query", "schema": schemas.AvailabilityQuerySchema}],
         errors=("404", "422"))})
+    spec.path("/api/v1/captcha", operations={"post": _operation(
+        "A new captcha challenge", "201", "Captcha", errors=("429",))})
+    for media, content_type in (("image.png", "image/png"), ("audio.wav", "audio/wav")):
+        spec.path(f"/api/v1/captcha/{{captcha_id}}/{media}", operations={"get": {
+            "summary": f"The challenge as {content_type}",
+            "parameters": [_path_param("captcha_id")],
+            "responses": {
+                "200": {"description": "OK", "content": {
+                    content_type: {"schema": {"type": "string", "format": "binary"}}}},
+                "404": {"description": _ERROR_STATUSES["404"], **_json("Error")},
+                "429": {"description": _ERROR_STATUSES["429"], **_json("Error")}}}})
     spec.path("/api/v1/bookings", operations={"post": _operation(
         "Book a place (captcha first)", "201", "Booking", body="BookingRequest",
         errors=("400", "403", "409", "422", "429"))})
