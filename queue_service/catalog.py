@@ -66,18 +66,6 @@ def get_branch(redis: Redis, branch_id: str) -> Branch:
     return Branch(**json.loads(raw))
 
 
-def get_service(redis: Redis, service_id: str) -> Service:
-    """One service.
-
-    Raises:
-        NotFoundError: no service has that id.
-    """
-    raw = redis.hget(keys.SERVICES, service_id)
-    if raw is None:
-        raise NotFoundError("service")
-    return Service(**json.loads(raw))
-
-
 def add_missing(redis: Redis, areas: list[Area], services: list[Service],
                 branches: list[Branch]) -> int:
     """Store catalog entries that are not there yet; never overwrite. Returns how many were new."""

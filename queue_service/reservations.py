@@ -157,6 +157,8 @@ class Reservations:
         digest = self.nik_digest(request.nik)
         expire_at_ms = self._expire_at_ms(request.date, branch.timezone)
         claim_key = keys.nik_day_claim(digest, request.date.isoformat())
+        record = self._record(request, branch.id, slot)
+        day = request.date.isoformat()
         for _attempt in range(_RESERVE_ATTEMPTS):
             code = new_code()
             claim_at = self._claim(digest, claim_key, code, branch.id, expire_at_ms)
@@ -164,16 +166,16 @@ class Reservations:
                 keys=[
                     keys.branch_settings(branch.id),
                     keys.branch_dates(branch.id),
-                    keys.slot_counts(branch.id, request.date.isoformat()),
-                    keys.day_counts(branch.id, request.date.isoformat()),
-                    keys.queue_sequence(branch.id, request.date.isoformat()),
-                    keys.day_bookings(branch.id, request.date.isoformat()),
+                    keys.slot_counts(branch.id, day),
+                    keys.day_counts(branch.id, day),
+                    keys.queue_sequence(branch.id, day),
+                    keys.day_bookings(branch.id, day),
                     keys.booking(branch.id, code),
                     keys.sms_outbox(branch.id),
                 ],
-                args=[code, request.date.isoformat(), slot.label, service.id, service.prefix,
+                args=[code, day, slot.label, service.id, service.prefix,
                       claim_at, self._claim_ms // 2, expire_at_ms,
-                      json.dumps(self._record(request, branch.id, slot))],
+                      json.dumps(record)],
             )
             if outcome[0] == "ok":
                 queue_number, created_ms = outcome[1], int(outcome[2])
@@ -194,7 +196,6 @@ class Reservations:
             # The booking is committed and already findable by code and NIK; a pending
             # claim whose booking exists still holds the NIK's date (see _claim).
             log.warning("booking %s committed, claim not confirmed: %s", code, error)
-        record = self._record(request, branch.id, slot)
         booking = Booking.from_hash(code, {**record, "queue_number": queue_number,
                                            "status": "booked", "created_ms": created_ms})
         self._on_event("booked", booking)
