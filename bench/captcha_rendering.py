@@ -19,8 +19,8 @@ from collections.abc import Callable
 from captcha.audio import AudioCaptcha
 from captcha.image import ImageCaptcha
 
-from queue_service import captcha_media
-from queue_service.captcha import new_answer
+from queue_service.domain.captcha import media as captcha_media
+from queue_service.domain.captcha.gate import new_answer
 
 
 def measure(render: Callable[[str], bytes], seconds: float) -> tuple[float, float]:

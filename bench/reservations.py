@@ -21,9 +21,10 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from queue_service import demo, schedules, store  # noqa: E402
-from queue_service.errors import DomainError  # noqa: E402
-from queue_service.reservations import BookingRequest, Reservations  # noqa: E402
+from queue_service.domain import demo, schedules  # noqa: E402
+from queue_service.domain.errors import DomainError  # noqa: E402
+from queue_service.domain.reservations import BookingRequest, Reservations  # noqa: E402
+from queue_service.store import connect as store  # noqa: E402
 from tests.redis_server import RedisServer  # noqa: E402
 
 BRANCH = "jakarta-salemba"

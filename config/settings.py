@@ -50,16 +50,15 @@ def parse_str(value: str | None, default: str | None) -> str | None:
     return value.strip()
 
 
-def parse_clock_time_or_off(value: str | None, default: str) -> str:
-    """Read ``HH:MM`` (a wall-clock time) or ``off``; empty means the default."""
+def parse_clock_time_or_off(value: str | None, default: str) -> dt.time | None:
+    """Read ``HH:MM`` (a wall-clock time), or ``off`` for None; empty means the default."""
     text = parse_str(value, default)
     if text.lower() == "off":
-        return "off"
+        return None
     try:
-        dt.time.fromisoformat(text)
+        return dt.time.fromisoformat(text)
     except ValueError:
         raise ValueError(f"not a time of day (HH:MM) nor off: {text!r}") from None
-    return text
 
 
 def parse_rate_limit(value: str | None, default: str) -> str:
@@ -105,8 +104,17 @@ _SPEC: dict[str, tuple[Any, Any]] = {
     "SMS_FAILURE_TTL_SECONDS": (parse_int, 900),
     # How often a worker looks for SMS events that are not queued (queue outage, lost jobs).
     "SMS_SWEEP_SECONDS": (parse_int, 30),
+    # How often a worker closes the branches' past days (bookings still booked: no-show).
+    "END_OF_DAY_SWEEP_SECONDS": (parse_int, 300),
     # Branch-local time of the reminder on the day before the visit; "off" for none.
     "SMS_REMINDER_TIME": (parse_clock_time_or_off, "15:00"),
+    # The worker beats this often while it runs a job; a job whose worker missed two beats
+    # (killed, or cut off from Redis) is taken as abandoned and run again.
+    "WORKER_HEARTBEAT_SECONDS": (parse_int, 10),
+    # How often a worker looks for abandoned jobs and restarts its scheduler if it died.
+    "WORKER_MAINTENANCE_SECONDS": (parse_int, 15),
+    # A worker that lost Redis starts again after 1, 2, 4 ... seconds, at most this many.
+    "WORKER_RESTART_MAX_SECONDS": (parse_int, 30),
     # Every challenge also accepts this answer (automated tests; refused in production).
     "CAPTCHA_TEST_ANSWER": (parse_str, None),
     "CAPTCHA_TTL_SECONDS": (parse_int, 300),
@@ -118,9 +126,14 @@ _SPEC: dict[str, tuple[Any, Any]] = {
     "RATELIMIT_READ": (parse_rate_limit, "120 per minute"),
     "RATELIMIT_PER_PERSON": (parse_rate_limit, "5 per hour"),
     "RATELIMIT_FAILED_LOOKUP": (parse_rate_limit, "20 per hour"),
-    # The check-in window around a slot (SPEC §2).
-    "CHECKIN_EARLY_MINUTES": (parse_int, 60),
-    "CHECKIN_GRACE_MINUTES": (parse_int, 30),
+    # Console sign-in: failures that lock an account name (or an address) out, and for how long.
+    "ADMIN_SIGN_IN_FAILURES": (parse_int, 5),
+    "ADMIN_SIGN_IN_ADDRESS_FAILURES": (parse_int, 20),
+    "ADMIN_LOCKOUT_SECONDS": (parse_int, 900),
+    # A console session ends after this long without a request.
+    "ADMIN_SESSION_IDLE_MINUTES": (parse_int, 30),
+    # The government's collective leave (cuti bersama) closes every branch, as holidays do.
+    "COLLECTIVE_LEAVE_CLOSED": (parse_bool, True),
     # Personal data is purged this many days after the visit (UU PDP).
     "PERSONAL_DATA_RETENTION_DAYS": (parse_int, 90),
     # A NIK claim whose booking never appeared is taken over after this long.
@@ -156,18 +169,85 @@ def load_settings(
     settings["VAR_DIR"] = str(var_dir)
     if not settings["SMS_OUTBOX"]:
         settings["SMS_OUTBOX"] = str(var_dir / "sms-outbox.jsonl")
+    problems = _contradictions(settings)
+    if problems:
+        raise ValueError("; ".join(problems))
+    return settings
+
+
+# The smallest value of each number that keeps its rule working: a negative retention
+# would purge a booking as it is written, a zero timeout would wait for ever, a claim
+# window under a second would let two attempts hold one NIK's date.
+_AT_LEAST = {
+    "REDIS_SOCKET_TIMEOUT": 1,
+    "PORT": 1,
+    "WEB_CONCURRENCY": 1,
+    "WEB_THREADS": 1,
+    "TRUSTED_PROXY_COUNT": 0,
+    "TWILIO_TIMEOUT_SECONDS": 1,
+    "SMS_FAILURE_TTL_SECONDS": 1,
+    "SMS_SWEEP_SECONDS": 1,
+    "END_OF_DAY_SWEEP_SECONDS": 1,
+    "WORKER_HEARTBEAT_SECONDS": 1,
+    "ADMIN_SIGN_IN_FAILURES": 1,
+    "ADMIN_SIGN_IN_ADDRESS_FAILURES": 1,
+    "ADMIN_LOCKOUT_SECONDS": 1,
+    "ADMIN_SESSION_IDLE_MINUTES": 1,
+    "WORKER_MAINTENANCE_SECONDS": 1,
+    "WORKER_RESTART_MAX_SECONDS": 1,
+    "CAPTCHA_TTL_SECONDS": 1,
+    "PERSONAL_DATA_RETENTION_DAYS": 0,
+    "RESERVATION_CLAIM_SECONDS": 1,
+}
+_AT_MOST = {"PORT": 65535}
+_URL_SCHEMES = {
+    "REDIS_URL": ("redis://", "rediss://", "unix://"),
+    "QUEUE_REDIS_URL": ("redis://", "rediss://", "unix://"),
+    "PUBLIC_BASE_URL": ("http://", "https://"),
+    "TWILIO_API_BASE_URL": ("http://", "https://"),
+}
+# Long enough that it cannot be guessed: it keys the NIK hashes in every key name.
+_MIN_PRODUCTION_SECRET = 16
+
+
+def _contradictions(settings: dict[str, Any]) -> list[str]:
+    """Every value, or pair of values, that would start a service that silently breaks a rule."""
+    problems = []
+    for name, floor in _AT_LEAST.items():
+        if settings[name] < floor:
+            problems.append(f"{name} must be at least {floor}, not {settings[name]}")
+    for name, ceiling in _AT_MOST.items():
+        if settings[name] > ceiling:
+            problems.append(f"{name} must be at most {ceiling}, not {settings[name]}")
+    if any(interval < 0 for interval in settings["SMS_RETRY_INTERVALS"]):
+        problems.append("SMS_RETRY_INTERVALS must not hold a negative number of seconds")
+    for name, schemes in _URL_SCHEMES.items():
+        if settings[name] and not settings[name].startswith(schemes):
+            problems.append(f"{name} must start with {' or '.join(schemes)}: {settings[name]!r}")
     if settings["APP_ENV"] not in {"development", "production"}:
-        raise ValueError(f"APP_ENV must be development or production, not {settings['APP_ENV']!r}")
+        problems.append(f"APP_ENV must be development or production, not {settings['APP_ENV']!r}")
     if settings["SMS_BACKEND"] not in {"console", "file", "twilio"}:
-        raise ValueError(f"SMS_BACKEND must be console, file or twilio, not {settings['SMS_BACKEND']!r}")
+        problems.append(f"SMS_BACKEND must be console, file or twilio, not {settings['SMS_BACKEND']!r}")
     if settings["SMS_BACKEND"] == "twilio":
         missing = [name for name in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM")
                    if not settings[name]]
         if missing:
-            raise ValueError(f"SMS_BACKEND=twilio needs {', '.join(missing)}")
-    if settings["CAPTCHA_TEST_ANSWER"] and settings["APP_ENV"] == "production":
-        raise ValueError("CAPTCHA_TEST_ANSWER must not be set when APP_ENV=production: "
-                         "it lets anyone pass the captcha")
-    if settings["CAPTCHA_TTL_SECONDS"] < 1:
-        raise ValueError("CAPTCHA_TTL_SECONDS must be at least 1")
-    return settings
+            problems.append(f"SMS_BACKEND=twilio needs {', '.join(missing)}")
+    if settings["REDIS_CLUSTER"]:
+        if not settings["REDIS_URL"]:
+            problems.append("REDIS_CLUSTER=1 needs REDIS_URL (a node of the cluster): "
+                            "the embedded Redis is a single server")
+        if not settings["QUEUE_REDIS_URL"]:
+            problems.append("REDIS_CLUSTER=1 needs QUEUE_REDIS_URL: the job queue cannot run "
+                            "on a Redis Cluster")
+    if settings["APP_ENV"] == "production":
+        secret = settings["SECRET_KEY"] or ""
+        if len(secret) < _MIN_PRODUCTION_SECRET:
+            problems.append(
+                f"SECRET_KEY must be set (at least {_MIN_PRODUCTION_SECRET} characters) when "
+                "APP_ENV=production: every web host and worker must share it, as it keys the "
+                "NIK hashes in the data store")
+        if settings["CAPTCHA_TEST_ANSWER"]:
+            problems.append("CAPTCHA_TEST_ANSWER must not be set when APP_ENV=production: "
+                            "it lets anyone pass the captcha")
+    return problems

@@ -8,15 +8,24 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask, g, request
+from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import load_settings
-from queue_service import extensions, store
-from queue_service.api import errors, openapi, ops, public, webhooks
-from queue_service.extensions import Clock
+from queue_service import extensions
+from queue_service.domain.clock import Clock
+from queue_service.store import connect as store
+from queue_service.web import errors, i18n
+from queue_service.web.api import admin, counters, kiosk, openapi, ops, public, webhooks
+from queue_service.web.pages import admin as admin_pages
+from queue_service.web.pages import assets, manage, participant
+from queue_service.web.pages import kiosk as kiosk_pages
+from queue_service.web.pages.common import template_helpers
 
 # Booking bodies are a few hundred bytes; anything near this is abuse.
 MAX_BODY_BYTES = 16 * 1024
+
+csrf = CSRFProtect()
 
 
 def create_app(test_config: Mapping[str, Any] | None = None, clock: Clock | None = None) -> Flask:
@@ -26,7 +35,8 @@ def create_app(test_config: Mapping[str, Any] | None = None, clock: Clock | None
         test_config: settings that win over the environment.
         clock: returns the current time (timezone-aware); the real clock by default.
     """
-    app = Flask(__name__)
+    # Static files are served by web/pages/assets.py, under fingerprinted URLs.
+    app = Flask(__name__, template_folder="web/templates", static_folder=None)
     app.config.update(load_settings(overrides=test_config))
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.json.sort_keys = False
@@ -37,12 +47,26 @@ def create_app(test_config: Mapping[str, Any] | None = None, clock: Clock | None
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
 
+    # The pages' session cookie carries only the last booking's code (signed, not secret).
+    # (Flask's defaults hold these keys already: setdefault would keep None and False.)
+    app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    app.config["SESSION_COOKIE_SECURE"] = app.config["APP_ENV"] == "production"
+
     extensions.init_app(app, clock=clock)
+    i18n.init_app(app)
     errors.register(app)
-    app.register_blueprint(public.bp)
-    app.register_blueprint(ops.bp)
-    app.register_blueprint(openapi.bp)
-    app.register_blueprint(webhooks.bp)
+    # The JSON API takes only application/json bodies, which no other site can post
+    # without a CORS preflight, and authenticates with bearer tokens: no CSRF token there.
+    for api in (public.bp, ops.bp, openapi.bp, webhooks.bp, admin.bp, kiosk.bp, counters.bp):
+        csrf.exempt(api)
+        app.register_blueprint(api)
+    csrf.init_app(app)
+    app.register_blueprint(assets.bp)
+    app.register_blueprint(participant.bp)
+    app.register_blueprint(manage.bp)
+    app.register_blueprint(admin_pages.bp)
+    app.register_blueprint(kiosk_pages.bp)
+    app.context_processor(template_helpers)
     _add_request_ids(app)
     return app
 

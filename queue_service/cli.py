@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 
 from config import load_settings
-from queue_service import store
+from queue_service.domain.audit import Actor
+from queue_service.store import connect as store
 
 
 def _data_store(settings):
-    url = settings["REDIS_URL"] or store.ensure_embedded(settings["VAR_DIR"])
-    return store.connect(url, cluster=settings["REDIS_CLUSTER"])
+    return store.connect(store.data_store_url(settings), cluster=settings["REDIS_CLUSTER"])
 
 
 def cmd_serve(settings, args) -> int:
@@ -45,20 +46,84 @@ def cmd_serve(settings, args) -> int:
     return 0
 
 
+# Who the audit log names for what is done on the command line.
+CLI_ACTOR = Actor("cli", "operator", "cli")
+
+# By name, as jobs are enqueued: the package never imports workers/, which stays a leaf.
+WORKER_ENTRY = "workers.worker:run_worker"
+
+
 def cmd_worker(settings, args) -> int:
     """Run the background job worker."""
-    from workers.worker import run_worker
-
+    module, _, function = WORKER_ENTRY.partition(":")
+    run_worker = getattr(importlib.import_module(module), function)
     return 0 if run_worker(settings, burst=args.burst) else 1
 
 
 def cmd_seed_demo(settings, _args) -> int:
     """Load the demo catalog where missing."""
-    from queue_service import demo
+    from queue_service.domain import demo
 
     added = demo.seed(_data_store(settings))
     print(f"demo catalog: {added} entries added "
           f"({len(demo.AREAS)} areas, {len(demo.BRANCHES)} branches, {len(demo.SERVICES)} services)")
+    return 0
+
+
+def _create_account(settings, args, role: str, branches: tuple[str, ...]) -> int:
+    """Create an account; its API token on the last line. A password only if asked for."""
+    from queue_service.domain.accounts import Accounts
+    from queue_service.domain.clock import utc_now
+
+    password = None
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    redis = _data_store(settings)
+    try:
+        account, token = Accounts(redis).create(args.username, role, branches, password=password,
+                                                now=utc_now(), actor=CLI_ACTOR)
+    except ValueError as error:
+        print(f"queue-service: {error}", file=sys.stderr)
+        return 2
+    where = ", ".join(account.branches) or "every branch"
+    print(f"{account.role} {account.username} created ({where}); "
+          f"console password {'set' if password is not None else 'not set (API token only)'}.")
+    print("API token (shown once; keep it secret):")
+    print(token)
+    return 0
+
+
+def cmd_create_admin(settings, args) -> int:
+    """Create an admin: national without --branch, else of the branches named."""
+    from queue_service.domain.accounts import BRANCH_ADMIN, NATIONAL_ADMIN
+
+    branches = tuple(args.branch or ())
+    return _create_account(settings, args, BRANCH_ADMIN if branches else NATIONAL_ADMIN, branches)
+
+
+def cmd_create_staff(settings, args) -> int:
+    """Create counter staff of one branch."""
+    from queue_service.domain.accounts import COUNTER_STAFF
+
+    return _create_account(settings, args, COUNTER_STAFF, (args.branch_id,))
+
+
+def cmd_create_kiosk(settings, args) -> int:
+    """Register a kiosk of a branch; its token on the last line."""
+    from queue_service.domain.clock import utc_now
+    from queue_service.domain.errors import ValidationFailedError
+    from queue_service.domain.kiosks import Kiosks
+
+    redis = _data_store(settings)
+    try:
+        kiosk, token = Kiosks(redis).create(args.branch_id, args.name, utc_now(), CLI_ACTOR)
+    except ValidationFailedError as refused:
+        print(f"queue-service: cannot create the kiosk: "
+              f"{'; '.join(f'{k}: {v[0]}' for k, v in refused.fields.items())}", file=sys.stderr)
+        return 2
+    print(f"kiosk {kiosk.id} ({kiosk.name}) created for {kiosk.branch_id}.")
+    print("Kiosk token (shown once; enter it on the kiosk's /kiosk/ page):")
+    print(token)
     return 0
 
 
@@ -81,6 +146,25 @@ def build_parser() -> argparse.ArgumentParser:
     worker.set_defaults(handler=cmd_worker)
     commands.add_parser("seed-demo", help="load the demo catalog (idempotent)").set_defaults(
         handler=cmd_seed_demo)
+    password_help = "read a console password from the first line of standard input"
+    create_admin = commands.add_parser(
+        "create-admin", help="create an admin and print an API token on the last line")
+    create_admin.add_argument("username")
+    create_admin.add_argument("--branch", action="append", metavar="ID",
+                              help="a branch the admin tunes (repeat; none: national admin)")
+    create_admin.add_argument("--password-stdin", action="store_true", help=password_help)
+    create_admin.set_defaults(handler=cmd_create_admin)
+    create_staff = commands.add_parser(
+        "create-staff", help="create counter staff and print an API token on the last line")
+    create_staff.add_argument("username")
+    create_staff.add_argument("branch_id")
+    create_staff.add_argument("--password-stdin", action="store_true", help=password_help)
+    create_staff.set_defaults(handler=cmd_create_staff)
+    create_kiosk = commands.add_parser(
+        "create-kiosk", help="register a kiosk and print its token on the last line")
+    create_kiosk.add_argument("branch_id")
+    create_kiosk.add_argument("name")
+    create_kiosk.set_defaults(handler=cmd_create_kiosk)
     commands.add_parser("stop-embedded", help="stop the embedded Redis").set_defaults(
         handler=cmd_stop_embedded)
     return parser

@@ -1,60 +1,28 @@
-"""The service's shared objects, built once per app in ``init_app`` and found by ``services()``.
-
-``limiter`` is created here unbound, so that views can be decorated with its limits at
-import time (``api/limits.py``), and is bound to the app in ``init_app``.
-"""
+"""The service's shared objects, built once per app in ``init_app`` and found by ``services()``."""
 
 from __future__ import annotations
 
-import datetime as dt
-import ipaddress
-from collections.abc import Callable
 from dataclasses import dataclass
 
-from flask import Flask, current_app, request
-from flask_limiter import Limiter
+from flask import Flask, current_app
 from redis import Redis
 
-from queue_service import store
-from queue_service.captcha import CaptchaGate, SelfHostedCaptcha
-from queue_service.reservations import Reservations
-from queue_service.sms.outbox import Outbox
-from workers.dispatch import SmsJobOptions, SmsNotifier
-
-Clock = Callable[[], dt.datetime]
+from queue_service.domain.accounts import Accounts
+from queue_service.domain.captcha.gate import CaptchaGate, SelfHostedCaptcha
+from queue_service.domain.checkins import CheckIns
+from queue_service.domain.clock import Clock, utc_now
+from queue_service.domain.kiosks import Kiosks
+from queue_service.domain.live_queue import LiveQueue
+from queue_service.domain.reservations import Reservations
+from queue_service.domain.sign_in import SignIn, SignInPolicy
+from queue_service.domain.tuning import Tuning
+from queue_service.notifications.dispatch import SmsJobOptions, SmsNotifier
+from queue_service.notifications.outbox import Outbox
+from queue_service.store import connect as store
+from queue_service.web.limits import limiter, rate_limit_storage_uri
 
 # The web request's enqueue of an SMS job is best effort: it must not hold a booking up.
 _ENQUEUE_TIMEOUT_SECONDS = 0.5
-
-
-def utc_now() -> dt.datetime:
-    """The real clock."""
-    return dt.datetime.now(dt.UTC)
-
-
-def client_address() -> str:
-    """Whom the per-address rate limits count: the client's IPv4 address, or its IPv6 /64.
-
-    ``request.remote_addr`` is the TCP peer or, behind ``TRUSTED_PROXY_COUNT`` proxies,
-    the address the outermost trusted proxy saw (werkzeug's ``ProxyFix``, applied in
-    ``create_app``). An IPv6 host usually holds a whole /64 and could rotate through it.
-    """
-    remote = request.remote_addr or ""
-    try:
-        address = ipaddress.ip_address(remote)
-    except ValueError:
-        return remote or "unknown"
-    if address.version == 6:
-        if address.ipv4_mapped:
-            return str(address.ipv4_mapped)
-        return str(ipaddress.ip_network(f"{address}/64", strict=False))
-    return str(address)
-
-
-# Storage errors are not swallowed: a limit that cannot be checked refuses the request
-# (fail closed; ``api.errors`` answers 503). Headers are on: X-RateLimit-* and Retry-After.
-limiter = Limiter(client_address, headers_enabled=True, key_prefix="antrian",
-                  strategy="fixed-window", swallow_errors=False)
 
 
 @dataclass
@@ -65,55 +33,52 @@ class Services:
     captcha: CaptchaGate
     clock: Clock
     outbox: Outbox
+    accounts: Accounts
+    tuning: Tuning
+    sign_in: SignIn
+    kiosks: Kiosks
+    checkins: CheckIns
+    live_queue: LiveQueue
+    clients: tuple[Redis, ...] = ()
 
-
-def data_store_url(config) -> str:
-    """``REDIS_URL``, or the embedded server's (started if need be)."""
-    return config["REDIS_URL"] or store.ensure_embedded(config["VAR_DIR"])
-
-
-def rate_limit_storage_uri(data_url: str, cluster: bool = False) -> str:
-    """The data store's URL as the ``limits`` library spells it.
-
-    ``unix:///var/redis.sock`` (the embedded server) becomes ``redis+unix:///var/redis.sock``;
-    a cluster node ``redis://host:port`` becomes ``redis+cluster://host:port``.
-    """
-    scheme, _, rest = data_url.partition("://")
-    if cluster:
-        return f"redis+cluster://{rest}"
-    if scheme == "unix":
-        return f"redis+unix://{rest}"
-    return data_url
+    def close(self) -> None:
+        """Close every connection this app opened (tests, and a clean shutdown)."""
+        for client in self.clients:
+            client.close()
 
 
 def init_app(app: Flask, clock: Clock | None = None) -> Services:
     """Connect to the stores, build the domain services and bind the rate limiter for ``app``."""
     config = app.config
-    data_url = data_store_url(config)
+    data_url = store.data_store_url(config)
     timeout = config["REDIS_SOCKET_TIMEOUT"]
     cluster = config["REDIS_CLUSTER"]
     redis = store.connect(data_url, cluster=cluster, socket_timeout=timeout)
-    queue_url = config["QUEUE_REDIS_URL"] or data_url
+    queue_url = store.queue_store_url(config)
     queue_redis = store.connect(queue_url, socket_timeout=timeout, decode_responses=False)
-    notifier = SmsNotifier(
-        store.connect(queue_url, socket_timeout=_ENQUEUE_TIMEOUT_SECONDS, decode_responses=False,
-                      retries=0),
-        SmsJobOptions.from_settings(config))
-    reservations = Reservations(
-        redis,
-        nik_secret=config["SECRET_KEY"].encode(),
-        claim_seconds=config["RESERVATION_CLAIM_SECONDS"],
-        retention_days=config["PERSONAL_DATA_RETENTION_DAYS"],
-        on_event=notifier,
-    )
+    enqueue_redis = store.connect(queue_url, socket_timeout=_ENQUEUE_TIMEOUT_SECONDS,
+                                  decode_responses=False, retries=0)
+    notifier = SmsNotifier(enqueue_redis, SmsJobOptions.from_settings(config))
+    reservations = Reservations.from_settings(redis, config, on_event=notifier)
+    captcha_redis = store.connect(data_url, cluster=cluster, socket_timeout=timeout,
+                                  decode_responses=False)
     captcha = SelfHostedCaptcha(
-        store.connect(data_url, cluster=cluster, socket_timeout=timeout, decode_responses=False),
+        captcha_redis,
         ttl_seconds=config["CAPTCHA_TTL_SECONDS"],
         test_answer=config["CAPTCHA_TEST_ANSWER"],
     )
+    accounts = Accounts(redis)
     services = Services(redis=redis, queue_redis=queue_redis, reservations=reservations,
                         captcha=captcha, clock=clock or utc_now,
-                        outbox=Outbox.from_settings(redis, config))
+                        outbox=Outbox.from_settings(redis, config),
+                        accounts=accounts, tuning=Tuning(redis, reservations),
+                        sign_in=SignIn(redis, accounts, config["SECRET_KEY"].encode(), SignInPolicy(
+                            account_failures=config["ADMIN_SIGN_IN_FAILURES"],
+                            address_failures=config["ADMIN_SIGN_IN_ADDRESS_FAILURES"],
+                            window_seconds=config["ADMIN_LOCKOUT_SECONDS"],
+                            lockout_seconds=config["ADMIN_LOCKOUT_SECONDS"])),
+                        kiosks=Kiosks(redis), checkins=CheckIns(redis), live_queue=LiveQueue(redis),
+                        clients=(redis, queue_redis, enqueue_redis, captcha_redis))
     app.extensions["antrian"] = services
 
     config.setdefault("RATELIMIT_STORAGE_URI", rate_limit_storage_uri(data_url, cluster))
@@ -121,7 +86,7 @@ def init_app(app: Flask, clock: Clock | None = None) -> Services:
         # Without them redis-py waits on an unreachable server for as long as the OS does.
         "socket_timeout": timeout,
         "socket_connect_timeout": timeout,
-        # limits.errors.StorageError, whatever the backend: api.errors answers 503.
+        # limits.errors.StorageError, whatever the backend: web.errors answers 503.
         "wrap_exceptions": True,
     })
     # Registered before the limiter's own hook, so it runs after it (Flask runs them last

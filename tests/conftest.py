@@ -32,7 +32,9 @@ import redis as redis_lib
 from rq import SimpleWorker
 
 from config import load_settings
-from queue_service import create_app, demo, schedules
+from queue_service import create_app
+from queue_service.domain import demo, schedules
+from queue_service.domain.reservations import BookingRequest
 from tests.fake_twilio import FakeTwilio
 from tests.redis_server import RedisServer
 from workers import runtime
@@ -100,7 +102,7 @@ def captcha_answer():
 def settings(redis_server, tmp_path, captcha_answer):
     return {
         "REDIS_URL": redis_server.url,
-        "SECRET_KEY": "test-secret",
+        "SECRET_KEY": "test-secret-of-the-suite",
         "VAR_DIR": str(tmp_path / "var"),
         "SMS_BACKEND": "file",
         "SMS_OUTBOX": str(tmp_path / "outbox.jsonl"),
@@ -113,7 +115,9 @@ def settings(redis_server, tmp_path, captcha_answer):
 @pytest.fixture
 def app(redis, settings, clock):
     demo.seed(redis)
-    return create_app(settings, clock=clock)
+    app = create_app(settings, clock=clock)
+    yield app
+    app.extensions["antrian"].close()
 
 
 @pytest.fixture
@@ -123,11 +127,16 @@ def make_app(redis, settings, clock):
     Use only that app afterwards (see the module docstring on the rate limiter).
     """
 
+    made = []
+
     def make(**overrides):
         demo.seed(redis)
-        return create_app({**settings, **overrides}, clock=clock)
+        made.append(create_app({**settings, **overrides}, clock=clock))
+        return made[-1]
 
-    return make
+    yield make
+    for app in made:
+        app.extensions["antrian"].close()
 
 
 @pytest.fixture
@@ -162,6 +171,16 @@ def make_nik(sequence: int | None = None, woman: bool = False) -> str:
     number = next(_NIK_COUNTER) if sequence is None else sequence
     day = 12 + (40 if woman else 0)
     return f"317101{day:02d}0190{number:04d}"
+
+
+def booking_request(**overrides) -> BookingRequest:
+    """A valid request for the reservation operation: Budi at Jakarta Salemba, Tuesday 09:00,
+    with a fresh NIK; override any field by keyword."""
+    fields = dict(branch_id="jakarta-salemba", service_id="jht", date=dt.date(2026, 11, 24),
+                  slot=dt.time(9, 0), name="Budi Santoso", nik=make_nik(), kpj="12345678901",
+                  phone="+6281234567890")
+    fields.update(overrides)
+    return BookingRequest(**fields)
 
 
 @pytest.fixture

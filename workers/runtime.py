@@ -8,25 +8,18 @@ redis-py opens fresh connections after a fork.
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from redis import Redis
 
 from config import load_settings
-from queue_service import store
-from queue_service.sms.backends import SmsSender, make_sender
-from queue_service.sms.outbox import Outbox
-from workers.dispatch import SmsJobOptions
-
-Clock = Callable[[], dt.datetime]
-
-
-def utc_now() -> dt.datetime:
-    """The real clock."""
-    return dt.datetime.now(dt.UTC)
+from queue_service.domain.clock import Clock, utc_now
+from queue_service.notifications.backends import SmsSender, make_sender
+from queue_service.notifications.dispatch import SmsJobOptions
+from queue_service.notifications.outbox import Outbox
+from queue_service.store import connect as store
 
 
 @dataclass
@@ -43,15 +36,9 @@ class Runtime:
 _current: Runtime | None = None
 
 
-def data_store_url(settings: Mapping[str, Any]) -> str:
-    """``REDIS_URL``, or the embedded server's (started if need be)."""
-    return settings["REDIS_URL"] or store.ensure_embedded(settings["VAR_DIR"])
-
-
 def queue_connection(settings: Mapping[str, Any]) -> Redis:
     """The job queue's Redis client for workers (bytes, no socket timeout: RQ blocks on it)."""
-    url = settings["QUEUE_REDIS_URL"] or data_store_url(settings)
-    return store.connect(url, decode_responses=False, socket_timeout=None)
+    return store.connect(store.queue_store_url(settings), decode_responses=False, socket_timeout=None)
 
 
 def configure(settings: Mapping[str, Any] | None = None, clock: Clock | None = None) -> Runtime:
@@ -62,7 +49,7 @@ def configure(settings: Mapping[str, Any] | None = None, clock: Clock | None = N
     """
     global _current
     settings = load_settings() if settings is None else settings
-    redis = store.connect(data_store_url(settings), cluster=settings["REDIS_CLUSTER"],
+    redis = store.connect(store.data_store_url(settings), cluster=settings["REDIS_CLUSTER"],
                           socket_timeout=settings["REDIS_SOCKET_TIMEOUT"])
     _current = Runtime(
         settings=settings,

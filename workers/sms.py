@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from workers.dispatch import enqueue_sms
+from queue_service.notifications.dispatch import enqueue_sms
 from workers.runtime import current
 
 log = logging.getLogger(__name__)

@@ -1,0 +1,103 @@
+"""The audit log: every change and every sign-in, with who, when, from where, what, before
+and after.
+
+A branch's entries live in a stream under the branch's tag, written by the same Lua step
+as the change itself (``audited_set.lua``), so no change is ever without its entry and an
+entry is never of a change that did not happen. Entries that concern no one branch
+(national closures, accounts, sign-ins) go to the national stream. Nothing deletes an
+entry: the streams are append-only for every account, and trimmed by nobody.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from dataclasses import dataclass
+
+from redis import Redis
+
+from queue_service.store import keys
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who makes a change, and from where (a client address, or ``cli``)."""
+
+    username: str
+    role: str
+    address: str
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    id: str
+    at: str
+    actor: str
+    role: str
+    address: str
+    action: str
+    target: str
+    before: str
+    after: str
+
+    @property
+    def when(self) -> dt.datetime:
+        return dt.datetime.fromisoformat(self.at)
+
+    def changes(self) -> list[tuple[str, str, str]]:
+        """What changed, field by field: ``(field, before, after)`` as JSON texts; an entry
+        whose values are not both objects is one row with an empty field name."""
+        before, after = json.loads(self.before or "null"), json.loads(self.after or "null")
+        if not (isinstance(before, dict) and isinstance(after, dict)):
+            return [("", self.before, self.after)]
+        return [(name, json.dumps(before.get(name)), json.dumps(after.get(name)))
+                for name in sorted(set(before) | set(after)) if before.get(name) != after.get(name)]
+
+
+FIELDS = ("id", "at", "actor", "role", "address", "action", "target", "before", "after")
+
+
+def fields_of(actor: Actor, action: str, target: str, before: object, after: object,
+              now: dt.datetime) -> list[str]:
+    """An entry as the flat field/value list a script appends (``before``/``after`` as JSON)."""
+    entry = {"at": now.isoformat(timespec="seconds"), "actor": actor.username,
+             "role": actor.role, "address": actor.address, "action": action, "target": target,
+             "before": json.dumps(before, sort_keys=True), "after": json.dumps(after, sort_keys=True)}
+    return [part for pair in entry.items() for part in pair]
+
+
+def record(redis: Redis, stream: str, actor: Actor, action: str, target: str, before: object,
+           after: object, now: dt.datetime) -> str:
+    """Append an entry that no script wrote with its change (sign-ins, national changes)."""
+    values = fields_of(actor, action, target, before, after, now)
+    return redis.xadd(stream, dict(zip(values[::2], values[1::2], strict=True)))
+
+
+def read(redis: Redis, branch_id: str | None = None, actor: str | None = None,
+         action: str | None = None, since: dt.datetime | None = None,
+         until: dt.datetime | None = None, limit: int = 500) -> list[AuditEntry]:
+    """Entries, newest first, of a branch (or the national ones when ``branch_id`` is None),
+    filtered by actor, action and time."""
+    stream = keys.branch_audit(branch_id) if branch_id else keys.NATIONAL_AUDIT
+    high = f"{int(until.timestamp() * 1000)}" if until else "+"
+    low = f"{int(since.timestamp() * 1000)}" if since else "-"
+    found = []
+    for entry_id, values in redis.xrevrange(stream, max=high, min=low):
+        entry = AuditEntry(id=entry_id, **{name: values.get(name, "") for name in FIELDS[1:]})
+        if (actor is None or entry.actor == actor) and (action is None or entry.action == action):
+            found.append(entry)
+            if len(found) >= limit:
+                break
+    return found
+
+
+def to_csv(entries: list[AuditEntry]) -> str:
+    """The entries as CSV, one row each, with a header."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(FIELDS)
+    for entry in entries:
+        writer.writerow([getattr(entry, name) for name in FIELDS])
+    return out.getvalue()

@@ -1,0 +1,94 @@
+"""Days every branch is closed: national public holidays, the government's collective leave
+(*cuti bersama*) and the national closures a national admin sets.
+
+Holidays come from the ``holidays`` package, which knows the Islamic dates as estimated
+each year. A national closure (an emergency, or an Islamic date that was announced
+differently) is kept in one master list and copied under each branch's hash tag, because
+the reserve script of a branch can only read keys of the branch's own cluster slot: a
+closure is acknowledged only once every branch's copy holds it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+
+import holidays
+from redis import Redis
+
+from queue_service.domain import audit, catalog
+from queue_service.domain.audit import Actor
+from queue_service.store import keys
+
+
+@functools.lru_cache(maxsize=32)
+def _holidays_of(year: int, categories: tuple[str, ...]) -> holidays.HolidayBase:
+    return holidays.country_holidays("ID", years=year, categories=categories, language="id")
+
+
+def public_holiday(day: dt.date) -> str | None:
+    """The name of the Indonesian public holiday on ``day``, if any."""
+    return _holidays_of(day.year, ("public",)).get(day)
+
+
+def collective_leave(day: dt.date) -> str | None:
+    """The name of the government's collective leave (*cuti bersama*) on ``day``, if any."""
+    return _holidays_of(day.year, ("government",)).get(day)
+
+
+def national_closure(redis: Redis, branch_id: str, day: dt.date) -> str | None:
+    """The note of the national closure on ``day`` as the branch sees it ('' if it has none)."""
+    return closure_note(redis.hget(keys.branch_national_closures(branch_id), day.isoformat()))
+
+
+def closure_note(raw: str | None) -> str | None:
+    """The note of a stored national closure; None where there is none."""
+    return json.loads(raw)["note"] if raw else None
+
+
+def list_national_closures(redis: Redis) -> dict[dt.date, str]:
+    """Every national closure: date -> note."""
+    return {dt.date.fromisoformat(day): json.loads(raw)["note"]
+            for day, raw in sorted(redis.hgetall(keys.NATIONAL_CLOSURES).items())}
+
+
+def close_nationally(redis: Redis, day: dt.date, note: str, actor: Actor | None = None,
+                     now: dt.datetime | None = None) -> None:
+    """Close every branch on ``day``: the master list, then each branch's copy; audited when
+    an ``actor`` makes the change."""
+    raw = json.dumps({"note": note})
+    before = closure_note(redis.hget(keys.NATIONAL_CLOSURES, day.isoformat()))
+    redis.hset(keys.NATIONAL_CLOSURES, day.isoformat(), raw)
+    _for_each_branch(redis, lambda pipe, branch_id: pipe.hset(
+        keys.branch_national_closures(branch_id), day.isoformat(), raw))
+    if actor is not None:
+        audit.record(redis, keys.NATIONAL_AUDIT, actor, "national_closure", day.isoformat(),
+                     before, note, now)
+
+
+def reopen_nationally(redis: Redis, day: dt.date, actor: Actor | None = None,
+                      now: dt.datetime | None = None) -> bool:
+    """Lift the national closure of ``day``. Returns whether there was one."""
+    before = closure_note(redis.hget(keys.NATIONAL_CLOSURES, day.isoformat()))
+    _for_each_branch(redis, lambda pipe, branch_id: pipe.hdel(
+        keys.branch_national_closures(branch_id), day.isoformat()))
+    existed = bool(redis.hdel(keys.NATIONAL_CLOSURES, day.isoformat()))
+    if existed and actor is not None:
+        audit.record(redis, keys.NATIONAL_AUDIT, actor, "national_reopening", day.isoformat(),
+                     before, None, now)
+    return existed
+
+
+def copy_national_closures(redis: Redis, branch_id: str) -> None:
+    """Give a (new) branch its copy of the master list."""
+    closures = redis.hgetall(keys.NATIONAL_CLOSURES)
+    if closures:
+        redis.hset(keys.branch_national_closures(branch_id), mapping=closures)
+
+
+def _for_each_branch(redis: Redis, command) -> None:
+    pipe = redis.pipeline(transaction=False)
+    for branch in catalog.list_branches(redis):
+        command(pipe, branch.id)
+    pipe.execute()

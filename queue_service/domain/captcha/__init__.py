@@ -1,0 +1,1 @@
+"""The captcha gate in front of booking (``gate``) and the image and audio it draws (``media``)."""

@@ -1,0 +1,160 @@
+"""The captcha gate in front of booking.
+
+``CaptchaGate`` is the seam: the self-hosted implementation here and a hosted captcha in
+production both fit behind it. ``verify`` must consume the challenge, right or wrong; a
+hosted gate checks the provider's token there, and has no images or audio of its own to
+serve (its ``image`` and ``audio`` raise ``NotFoundError``).
+
+The self-hosted challenge is a 6-digit answer kept in the data store under a random id
+until its TTL runs out or a booking attempt names it, whichever comes first. Creating
+one costs a single ``SET``; the image is drawn when its URL is fetched (never on the
+booking path, and nothing large is stored); the audio clip is spoken on first fetch and
+kept for a minute, so replays and range requests get the same bytes.
+"""
+
+from __future__ import annotations
+
+import hmac
+import re
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from redis import Redis
+
+from queue_service.domain.captcha import media as captcha_media
+from queue_service.domain.errors import CaptchaFailedError, NotFoundError
+from queue_service.store import keys
+from queue_service.store.scripts import Scripts
+
+ANSWER_DIGITS = 6
+# Ids are 128 random bits, URL-safe base64 (what ``secrets.token_urlsafe(16)`` returns).
+_ID = re.compile(r"[A-Za-z0-9_-]{22}")
+_MAX_ANSWER_CHARS = 32
+# A spoken clip (~75 KB) is kept this long, enough for a player's range requests and a
+# replay; not the challenge's whole life, so fetched clips cannot fill the data store.
+AUDIO_KEEP_SECONDS = 60
+# A consumed challenge's answer is kept this long under the consuming attempt's token, long
+# enough for a client's re-send of the consume; no other attempt can use it.
+CONSUMED_KEEP_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class Challenge:
+    """A fresh challenge: its id and how many seconds it stays valid."""
+
+    id: str
+    expires_in: int
+
+
+class CaptchaGate(Protocol):
+    def create(self) -> Challenge:
+        """Issue a new challenge."""
+
+    def image(self, captcha_id: str) -> bytes:
+        """The challenge as a PNG. Raises ``NotFoundError`` once it is used or expired."""
+
+    def audio(self, captcha_id: str) -> bytes:
+        """The challenge as a WAV. Raises ``NotFoundError`` once it is used or expired."""
+
+    def verify(self, captcha_id: object, answer: object) -> None:
+        """Consume the challenge; raise ``CaptchaFailedError`` unless ``answer`` solves it."""
+
+
+def new_answer() -> str:
+    """A random answer of ``ANSWER_DIGITS`` digits (leading zeros allowed)."""
+    return f"{secrets.randbelow(10**ANSWER_DIGITS):0{ANSWER_DIGITS}d}"
+
+
+def normalise_answer(typed: object) -> str | None:
+    """What a person typed, compared case-insensitively and ignoring spaces; None if unusable."""
+    if not isinstance(typed, str) or len(typed) > _MAX_ANSWER_CHARS:
+        return None
+    return "".join(typed.split()).casefold() or None
+
+
+class SelfHostedCaptcha:
+    """Image and audio challenges kept in Redis.
+
+    Args:
+        redis: the data store, with ``decode_responses=False`` (the audio is bytes).
+        ttl_seconds: how long a challenge stays valid.
+        test_answer: if set, every challenge also accepts this answer (automated tests;
+            the settings refuse it in production).
+        answer_factory: makes answers (tests can fix it).
+    """
+
+    def __init__(self, redis: Redis, ttl_seconds: int, test_answer: str | None = None,
+                 answer_factory: Callable[[], str] = new_answer):
+        self.redis = redis
+        self.scripts = Scripts(redis)
+        self.ttl_seconds = ttl_seconds
+        self._test_answer = normalise_answer(test_answer) if test_answer else None
+        self._new_answer = answer_factory
+
+    def create(self) -> Challenge:
+        """Issue a challenge: one ``SET`` with a TTL, nothing drawn yet."""
+        captcha_id = secrets.token_urlsafe(16)
+        self.redis.set(keys.captcha_answer(captcha_id), self._new_answer(), ex=self.ttl_seconds)
+        return Challenge(id=captcha_id, expires_in=self.ttl_seconds)
+
+    def image(self, captcha_id: str) -> bytes:
+        """The challenge drawn as a PNG (drawn afresh on each fetch).
+
+        Raises:
+            NotFoundError: no live challenge has this id.
+        """
+        return captcha_media.render_png(self._answer(captcha_id))
+
+    def audio(self, captcha_id: str) -> bytes:
+        """The challenge spoken as a WAV, spoken once and then served from the store for a while.
+
+        Raises:
+            NotFoundError: no live challenge has this id.
+        """
+        if _ID.fullmatch(captcha_id):
+            cached = self.redis.get(keys.captcha_audio(captcha_id))
+            if cached is not None:
+                return cached
+        clip = captcha_media.render_wav(self._answer(captcha_id))
+        kept = self.scripts.cache_captcha_audio(
+            keys=[keys.captcha_answer(captcha_id), keys.captcha_audio(captcha_id)],
+            args=[clip, AUDIO_KEEP_SECONDS * 1000])
+        if kept is None:  # used or expired while we were speaking
+            raise NotFoundError("captcha")
+        return kept
+
+    def verify(self, captcha_id: object, answer: object) -> None:
+        """Consume the challenge named ``captcha_id`` and check ``answer`` against it.
+
+        The challenge is gone afterwards whatever the outcome, so each one allows a
+        single guess.
+
+        Raises:
+            CaptchaFailedError: the id names no live challenge, or the answer is wrong
+                or missing.
+        """
+        if not isinstance(captcha_id, str) or not _ID.fullmatch(captcha_id):
+            raise CaptchaFailedError("unknown")
+        stored = self.scripts.consume_captcha(
+            keys=[keys.captcha_answer(captcha_id), keys.captcha_audio(captcha_id),
+                  keys.captcha_consumed(captcha_id)],
+            args=[secrets.token_hex(8), CONSUMED_KEEP_SECONDS * 1000])
+        if stored is None:
+            raise CaptchaFailedError("expired")
+        given = normalise_answer(answer)
+        expected = normalise_answer(stored.decode())
+        if given is None or not (_same(given, expected) or _same(given, self._test_answer)):
+            raise CaptchaFailedError("wrong")
+
+    def _answer(self, captcha_id: str) -> str:
+        stored = self.redis.get(keys.captcha_answer(captcha_id)) if _ID.fullmatch(captcha_id) \
+            else None
+        if stored is None:
+            raise NotFoundError("captcha")
+        return stored.decode()
+
+
+def _same(given: str, expected: str | None) -> bool:
+    return expected is not None and hmac.compare_digest(given.encode(), expected.encode())

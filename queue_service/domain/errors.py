@@ -1,0 +1,103 @@
+"""Domain errors. Each carries the SPEC §3 error code; ``api.errors`` maps them to HTTP."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base of every refusal the domain can give."""
+
+    code = "bad_request"
+
+    def __init__(self, detail: str | None = None):
+        super().__init__(detail or self.code)
+        self.detail = detail
+
+
+class BadRequestError(DomainError):
+    """Not JSON, or fields of the wrong type (``fields`` names them where it can)."""
+
+    code = "bad_request"
+
+    def __init__(self, fields: dict[str, list[str]] | None = None):
+        super().__init__(", ".join(sorted(fields or {})) or None)
+        self.fields = fields
+
+
+class NotFoundError(DomainError):
+    code = "not_found"
+
+
+class ValidationFailedError(DomainError):
+    """Fields at fault, each with a list of messages naming what is wrong."""
+
+    code = "validation_failed"
+
+    def __init__(self, fields: dict[str, list[str]]):
+        super().__init__(", ".join(sorted(fields)))
+        self.fields = fields
+
+
+class SlotFullError(DomainError):
+    code = "slot_full"
+
+
+class DayFullError(DomainError):
+    code = "day_full"
+
+
+class AlreadyBookedError(DomainError):
+    code = "already_booked"
+
+
+class NotBookableError(DomainError):
+    """The day is closed, outside the window or the hours, or the slot has closed."""
+
+    code = "not_bookable"
+
+
+class CancelledError(DomainError):
+    code = "cancelled"
+
+
+class TooLateError(DomainError):
+    code = "too_late"
+
+
+class TooEarlyError(DomainError):
+    """Before the check-in window; ``opens_at`` says when it opens, branch-local (``08:00 WIB``)."""
+
+    code = "too_early"
+
+    def __init__(self, opens_at: str):
+        super().__init__(opens_at)
+        self.opens_at = opens_at
+        self.message_args = {"opens_at": opens_at}
+
+
+class WrongBranchError(DomainError):
+    code = "wrong_branch"
+
+
+class WrongDateError(DomainError):
+    code = "wrong_date"
+
+
+class CaptchaFailedError(DomainError):
+    code = "captcha_failed"
+
+
+class StoreUnavailableError(DomainError):
+    code = "unavailable"
+
+
+class UnauthorizedError(DomainError):
+    """No credentials, or credentials that name nobody (a wrong, revoked or unknown token)."""
+
+    code = "unauthorized"
+
+
+class ForbiddenError(DomainError):
+    """Known credentials, but their role or branches do not cover this."""
+
+    code = "forbidden"
+

@@ -1,0 +1,200 @@
+"""Service hours, slots, holidays, closures and quotas of a branch.
+
+Every rule takes ``now`` (timezone-aware) from the caller and works in the
+branch's own time zone: "today" is always the branch's local day.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import asdict, dataclass, field
+from zoneinfo import ZoneInfo
+
+from redis import Redis
+
+from queue_service.domain import calendar
+from queue_service.domain.errors import NotFoundError
+from queue_service.store import keys
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+TIMEZONE_LABELS = {"Asia/Jakarta": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT"}
+
+
+@dataclass
+class BranchSettings:
+    """What a branch admin tunes (SPEC §3 admin settings)."""
+
+    online_booking: bool
+    daily_quota: int
+    slot_minutes: int
+    slot_capacity: int
+    booking_window_days: int
+    booking_cutoff_minutes: int
+    service_hours: dict[str, list[list[str]]]
+    # Optional per-service daily caps, shared slot capacity notwithstanding.
+    service_quotas: dict[str, int] = field(default_factory=dict)
+    # The check-in window around a slot's start (SPEC §2: 60 before, 30 after by default).
+    checkin_early_minutes: int = 60
+    checkin_grace_minutes: int = 30
+    # The live queue: at most this percent of the recent calls may take a priority participant
+    # while others wait (issue 10), so priority goes first without starving the rest.
+    priority_share: int = 50
+
+
+@dataclass
+class DateOverride:
+    """A branch's own closure or quota for one date."""
+
+    closed: bool = False
+    daily_quota: int | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Slot:
+    start: dt.time
+    end: dt.time
+
+    @property
+    def label(self) -> str:
+        return self.start.strftime("%H:%M")
+
+
+@dataclass(frozen=True)
+class DayStatus:
+    """Whether a date takes bookings, and if not, why (``reason``) with a human ``note``."""
+
+    open: bool
+    reason: str | None = None
+    note: str | None = None
+
+
+def timezone_label(timezone: str) -> str:
+    """WIB, WITA or WIT."""
+    return TIMEZONE_LABELS.get(timezone, timezone)
+
+
+def local_now(now: dt.datetime, timezone: str) -> dt.datetime:
+    """``now`` on the branch's wall clock."""
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    return now.astimezone(ZoneInfo(timezone))
+
+
+def load_settings(redis: Redis, branch_id: str) -> BranchSettings:
+    """The branch's schedule settings.
+
+    Raises:
+        NotFoundError: the branch has no settings (it does not exist).
+    """
+    raw = redis.get(keys.branch_settings(branch_id))
+    if raw is None:
+        raise NotFoundError("branch")
+    return BranchSettings(**json.loads(raw))
+
+
+def store_settings(redis: Redis, branch_id: str, settings: BranchSettings,
+                   overwrite: bool = True) -> bool:
+    """Write the settings; with ``overwrite=False`` only where none exist. Returns whether written."""
+    raw = json.dumps(asdict(settings))
+    return bool(redis.set(keys.branch_settings(branch_id), raw, nx=not overwrite))
+
+
+def load_override(redis: Redis, branch_id: str, day: dt.date) -> DateOverride | None:
+    """The branch's closure or quota override for ``day``, if it has one."""
+    raw = redis.hget(keys.branch_dates(branch_id), day.isoformat())
+    return DateOverride(**json.loads(raw)) if raw else None
+
+
+def store_override(redis: Redis, branch_id: str, day: dt.date, override: DateOverride) -> None:
+    """Set the branch's closure or quota override for ``day``."""
+    redis.hset(keys.branch_dates(branch_id), day.isoformat(), json.dumps(asdict(override)))
+
+
+def delete_override(redis: Redis, branch_id: str, day: dt.date) -> bool:
+    """Remove the override for ``day``. Returns whether there was one."""
+    return bool(redis.hdel(keys.branch_dates(branch_id), day.isoformat()))
+
+
+def slots_of_day(settings: BranchSettings, day: dt.date) -> list[Slot]:
+    """The arrival slots of ``day``: each service interval cut into whole slots."""
+    slots = []
+    step = dt.timedelta(minutes=settings.slot_minutes)
+    for start_text, end_text in settings.service_hours.get(WEEKDAYS[day.weekday()], []):
+        start, end = _on(day, start_text), _on(day, end_text)
+        while start + step <= end:
+            slots.append(Slot(start.time(), (start + step).time()))
+            start += step
+    return slots
+
+
+def _on(day: dt.date, clock: str) -> dt.datetime:
+    """``HH:MM`` on ``day``; ``24:00`` is the midnight that ends it."""
+    if clock == "24:00":
+        return dt.datetime.combine(day + dt.timedelta(days=1), dt.time())
+    return dt.datetime.combine(day, dt.time.fromisoformat(clock))
+
+
+def minutes_of(clock: str) -> int:
+    """``HH:MM`` (``00:00`` to ``24:00``) as minutes after midnight.
+
+    Raises:
+        ValueError: not such a time.
+    """
+    hours, sep, minutes = clock.partition(":")
+    if not (sep and len(hours) == 2 and len(minutes) == 2 and hours.isdigit()
+            and minutes.isdigit() and hours.isascii() and minutes.isascii()):
+        raise ValueError(clock)
+    total = int(hours) * 60 + int(minutes)
+    if int(minutes) > 59 or total > 24 * 60:
+        raise ValueError(clock)
+    return total
+
+
+def find_slot(settings: BranchSettings, day: dt.date, start: dt.time) -> Slot | None:
+    """The slot of ``day`` that starts at ``start``, if there is one."""
+    return next((slot for slot in slots_of_day(settings, day) if slot.start == start), None)
+
+
+def effective_quota(settings: BranchSettings, override: DateOverride | None) -> int:
+    """The day's quota of online bookings, after any per-date override."""
+    if override is not None and override.daily_quota is not None:
+        return override.daily_quota
+    return settings.daily_quota
+
+
+def day_status(settings: BranchSettings, override: DateOverride | None, day: dt.date,
+               today: dt.date, national_closure: str | None = None,
+               collective_leave_closed: bool = True) -> DayStatus:
+    """Whether ``day`` takes online bookings, seen from the branch-local ``today``.
+
+    Args:
+        national_closure: the note of a national closure of ``day``, if there is one.
+        collective_leave_closed: whether *cuti bersama* closes the branch.
+    """
+    if not settings.online_booking:
+        return DayStatus(False, "online_booking_off")
+    if day < today:
+        return DayStatus(False, "past")
+    if day > today + dt.timedelta(days=settings.booking_window_days):
+        return DayStatus(False, "beyond_window")
+    holiday = calendar.public_holiday(day)
+    if holiday:
+        return DayStatus(False, "holiday", holiday)
+    leave = calendar.collective_leave(day) if collective_leave_closed else None
+    if leave:
+        return DayStatus(False, "collective_leave", leave)
+    if national_closure is not None:
+        return DayStatus(False, "national_closure", national_closure or None)
+    if override is not None and override.closed:
+        return DayStatus(False, "closed", override.note or None)
+    if not slots_of_day(settings, day):
+        return DayStatus(False, "no_service")
+    return DayStatus(True)
+
+
+def slot_open(settings: BranchSettings, day: dt.date, slot: Slot, now_local: dt.datetime) -> bool:
+    """Whether booking for ``slot`` is still open: before its start less the cutoff."""
+    starts = dt.datetime.combine(day, slot.start, tzinfo=now_local.tzinfo)
+    return now_local < starts - dt.timedelta(minutes=settings.booking_cutoff_minutes)

@@ -1,0 +1,241 @@
+"""What admins change: a branch's settings and its per-date closures and quotas.
+
+Every change is one Lua step (``audited_set.lua``) that writes the value and its audit
+entry together, and only if the value is still the one the change was computed from;
+a change that raced another is recomputed. A change is in force the moment it is
+acknowledged: the reserve script reads quotas and closures itself, and refuses a booking
+whose slot was computed from settings that have changed since (their SHA-1), so no
+booking slips past a lowered quota, into a closed day or into a slot that no longer
+exists. No change drops a booking: a quota below what is booked, shorter hours or a
+closed day keep every booking there is; ``close_day`` can cancel them on request, each
+through the ordinary cancellation with its SMS.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+from typing import Any
+
+from redis import Redis
+
+from queue_service.domain import audit, reports, schedules
+from queue_service.domain.audit import Actor
+from queue_service.domain.errors import NotFoundError, StoreUnavailableError, ValidationFailedError
+from queue_service.domain.reservations import Booking, Reservations
+from queue_service.store import keys
+from queue_service.store.scripts import Scripts
+
+_CHANGE_ATTEMPTS = 5
+SETTINGS_FIELDS = tuple(field.name for field in dataclasses.fields(schedules.BranchSettings))
+
+
+def settings_problems(settings: dict[str, Any]) -> dict[str, list[str]]:
+    """Every value rule a branch's settings break, by field (message keys of ``web.messages``)."""
+    problems: dict[str, list[str]] = {}
+
+    def refuse(field: str, key: str) -> None:
+        problems.setdefault(field, []).append(key)
+
+    for field, floor in (("daily_quota", 0), ("slot_capacity", 1), ("booking_window_days", 0),
+                         ("booking_cutoff_minutes", 0), ("slot_minutes", 5),
+                         ("checkin_early_minutes", 0), ("checkin_grace_minutes", 0)):
+        if settings[field] < floor:
+            refuse(field, f"at_least_{floor}")
+    if any(quota < 0 for quota in settings["service_quotas"].values()):
+        refuse("service_quotas", "at_least_0")
+    hours = settings["service_hours"]
+    unknown = set(hours) - set(schedules.WEEKDAYS)
+    if unknown:
+        refuse("service_hours", "unknown_weekday")
+    step = settings["slot_minutes"]
+    for weekday in schedules.WEEKDAYS:
+        spans = []
+        for interval in hours.get(weekday, []):
+            try:
+                start, end = (schedules.minutes_of(clock) for clock in interval)
+            except ValueError:
+                refuse(f"service_hours.{weekday}", "invalid_interval")
+                continue
+            if start >= end:
+                refuse(f"service_hours.{weekday}", "interval_order")
+            elif step >= 5 and (end - start) % step:
+                refuse(f"service_hours.{weekday}", "slot_not_dividing")
+            spans.append((start, end))
+        spans.sort()
+        if any(later[0] < earlier[1] for earlier, later in zip(spans, spans[1:], strict=False)):
+            refuse(f"service_hours.{weekday}", "interval_overlap")
+    return problems
+
+
+@dataclasses.dataclass(frozen=True)
+class Impact:
+    """Bookings of one day that a change would leave outside the hours or over the quota
+    (they are kept; the admin decides)."""
+
+    date: dt.date
+    bookings: int
+    outside_hours: int
+    over_quota: int
+
+
+class Tuning:
+    """Admins' changes to branches, over the data store.
+
+    Args:
+        redis: the data store (``decode_responses=True``).
+        reservations: for the bookings a change concerns, and cancelling them.
+    """
+
+    def __init__(self, redis: Redis, reservations: Reservations):
+        self.redis = redis
+        self.reservations = reservations
+        self.scripts = Scripts(redis)
+
+    def settings(self, branch_id: str) -> schedules.BranchSettings:
+        """The branch's settings.
+
+        Raises:
+            NotFoundError: no such branch.
+        """
+        return schedules.load_settings(self.redis, branch_id)
+
+    def update_settings(self, branch_id: str, changes: dict[str, Any], actor: Actor,
+                        now: dt.datetime) -> schedules.BranchSettings:
+        """Apply ``changes`` (any subset of the fields) and return the whole settings.
+
+        Raises:
+            NotFoundError: no such branch.
+            ValidationFailedError: the result breaks a rule (every field at fault named).
+        """
+        key = keys.branch_settings(branch_id)
+        for _attempt in range(_CHANGE_ATTEMPTS):
+            raw = self.redis.get(key)
+            if raw is None:
+                raise NotFoundError("branch")
+            before = json.loads(raw)
+            after = {**before, **changes}
+            after.setdefault("service_quotas", {})
+            problems = settings_problems(after)
+            if problems:
+                raise ValidationFailedError(problems)
+            outcome = self._audited_set(key, None, raw, json.dumps(after), branch_id, actor,
+                                        "settings", branch_id, before, after, now)
+            if outcome != "conflict":
+                return schedules.BranchSettings(**after)
+        raise StoreUnavailableError("settings kept changing")
+
+    def impact(self, branch_id: str, changes: dict[str, Any], today: dt.date,
+               days: int | None = None) -> list[Impact]:
+        """What applying ``changes`` would do to the bookings there are, before it is saved.
+
+        For each day from ``today`` through the booking window (or ``days``) that has
+        bookings: how many would sit in a slot the new hours or slot length no longer
+        have, and how far the active bookings would exceed the new quota. Nothing is
+        dropped by a change; this is what the admin is told first.
+
+        Raises:
+            NotFoundError: no such branch.
+            ValidationFailedError: the changed settings break a rule.
+        """
+        current = dataclasses.asdict(self.settings(branch_id))
+        after = {**current, **changes}
+        problems = settings_problems(after)
+        if problems:
+            raise ValidationFailedError(problems)
+        new = schedules.BranchSettings(**after)
+        horizon = days if days is not None else max(current["booking_window_days"],
+                                                    new.booking_window_days) + 1
+        found = []
+        for offset in range(horizon):
+            day = today + dt.timedelta(days=offset)
+            active = [b for b in self.bookings(branch_id, day) if b.status != "cancelled"]
+            if not active:
+                continue
+            override = schedules.load_override(self.redis, branch_id, day)
+            starts = {slot.start for slot in schedules.slots_of_day(new, day)}
+            quota = schedules.effective_quota(new, override)
+            found.append(Impact(day, len(active),
+                                outside_hours=sum(b.slot_start not in starts for b in active),
+                                over_quota=max(0, len(active) - quota)))
+        return [impact for impact in found if impact.outside_hours or impact.over_quota]
+
+    def set_date(self, branch_id: str, day: dt.date, override: schedules.DateOverride,
+                 actor: Actor, now: dt.datetime) -> schedules.DateOverride:
+        """Close ``day`` or give it its own quota (a closure keeps its bookings).
+
+        Raises:
+            NotFoundError: no such branch.
+            ValidationFailedError: a negative quota.
+        """
+        if override.daily_quota is not None and override.daily_quota < 0:
+            raise ValidationFailedError({"daily_quota": ["at_least_0"]})
+        self._change_date(branch_id, day, dataclasses.asdict(override), actor, now)
+        return override
+
+    def clear_date(self, branch_id: str, day: dt.date, actor: Actor, now: dt.datetime) -> bool:
+        """Remove ``day``'s closure or quota. Returns whether there was one."""
+        return self._change_date(branch_id, day, None, actor, now)
+
+    def close_day(self, branch_id: str, day: dt.date, note: str, actor: Actor, now: dt.datetime,
+                  cancel_bookings: bool = False) -> list[Booking]:
+        """Close ``day``; with ``cancel_bookings``, cancel its bookings too, each with its SMS.
+
+        Returns:
+            The bookings cancelled.
+        """
+        self.set_date(branch_id, day, schedules.DateOverride(closed=True, note=note), actor, now)
+        if not cancel_bookings:
+            return []
+        cancelled = []
+        for booking in self.bookings(branch_id, day):
+            if booking.status == "booked":
+                cancelled.append(self.reservations.cancel_booking(
+                    booking, now, by=f"admin:{actor.username}"))
+        return cancelled
+
+    def bookings(self, branch_id: str, day: dt.date) -> list[Booking]:
+        """The day's bookings at the branch, in the order they were made."""
+        codes = self.redis.zrange(keys.day_bookings(branch_id, day.isoformat()), 0, -1)
+        pipe = self.redis.pipeline(transaction=False)
+        for code in codes:
+            pipe.hgetall(keys.booking(branch_id, code))
+        return [Booking.from_hash(code, data)
+                for code, data in zip(codes, pipe.execute(), strict=True) if data]
+
+    def export_bookings(self, branch_id: str, day: dt.date, full: bool, actor: Actor,
+                        now: dt.datetime) -> str:
+        """The day's bookings as CSV, masked; unmasked only with ``full``, which is audited."""
+        bookings = self.bookings(branch_id, day)
+        if full:
+            audit.record(self.redis, keys.branch_audit(branch_id), actor,
+                         "bookings_exported_full", f"{branch_id}/{day.isoformat()}", None,
+                         {"bookings": len(bookings)}, now)
+        return reports.bookings_csv(bookings, full=full)
+
+    def _change_date(self, branch_id: str, day: dt.date, after: dict | None, actor: Actor,
+                     now: dt.datetime) -> bool:
+        if not self.redis.exists(keys.branch_settings(branch_id)):
+            raise NotFoundError("branch")
+        key = keys.branch_dates(branch_id)
+        for _attempt in range(_CHANGE_ATTEMPTS):
+            raw = self.redis.hget(key, day.isoformat())
+            before = json.loads(raw) if raw else None
+            outcome = self._audited_set(
+                key, day.isoformat(), raw, json.dumps(after) if after is not None else None,
+                branch_id, actor, "date" if after is not None else "date_cleared",
+                f"{branch_id}/{day.isoformat()}", before, after, now)
+            if outcome != "conflict":
+                return outcome == "changed"
+        raise StoreUnavailableError("the date kept changing")
+
+    def _audited_set(self, key: str, field: str | None, current: str | None, new: str | None,
+                     branch_id: str, actor: Actor, action: str, target: str, before: object,
+                     after: object, now: dt.datetime) -> str:
+        return self.scripts.audited_set(
+            keys=[key, keys.branch_audit(branch_id)],
+            args=["field" if field is not None else "string", field or "",
+                  hashlib.sha1(current.encode()).hexdigest() if current is not None else "",
+                  new or "", *audit.fields_of(actor, action, target, before, after, now)])

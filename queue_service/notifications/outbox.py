@@ -1,0 +1,249 @@
+"""The SMS outbox: every booking event's SMS, delivered at most once, with its status.
+
+The reservation scripts write each event (``<code>:booked``, ``<code>:cancelled``) to
+the branch's outbox in the same atomic step as the booking change. A job delivers it
+and takes it off the outbox; until then a periodic sweep finds it again, so an event
+is never lost. A booking confirmation that went out puts the visit's reminder on the
+branch's reminders, due the afternoon before.
+
+Each event has a delivery record. An attempt is recorded before the message is handed
+to the backend, and the backend's message id after; an attempt that ended without an
+answer (5xx, network, a worker that died) makes the next one ask the backend whether
+the message exists before sending again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from redis import Redis
+
+from queue_service.domain import catalog
+from queue_service.domain.reservations import Booking
+from queue_service.notifications import texts
+from queue_service.notifications.backends import (
+    OutgoingSms,
+    SmsPermanentError,
+    SmsRejectedError,
+    SmsSender,
+    SmsTransientError,
+)
+from queue_service.store import keys
+from queue_service.store.scripts import Scripts
+
+log = logging.getLogger(__name__)
+
+EVENTS = texts.EVENTS
+SETTLED_STATES = frozenset({"sent", "failed", "skipped", "expired"})
+STATUS_CALLBACK_PATH = "/webhooks/twilio/status"
+
+# Twilio's message statuses in the order they can follow each other; a status never
+# replaces one of equal or higher rank, so late or repeated callbacks change nothing.
+STATUS_RANKS = {
+    "accepted": 0, "scheduled": 0, "queued": 1, "sending": 2, "sent": 3,
+    "delivered": 4, "undelivered": 4, "failed": 4, "canceled": 4, "partially_delivered": 4,
+    "read": 5,
+}
+_PENDING_LIMIT = 500
+
+
+class SmsBusyError(SmsTransientError):
+    """Another attempt at the same event is in flight; try again after its lease."""
+
+
+@dataclass(frozen=True)
+class PendingSms:
+    """An SMS event the sweep should see queued."""
+
+    branch_id: str
+    code: str
+    event: str
+
+
+@dataclass(frozen=True)
+class DeliveryResult:
+    """How a delivery ended, and when the visit's reminder is due if one was planned."""
+
+    state: str
+    reminder_at: dt.datetime | None = None
+
+
+class Outbox:
+    """The SMS events of every branch and their deliveries, over the data store.
+
+    Args:
+        redis: the data store (``decode_responses=True``).
+        reminder_time: branch-local time of the reminder the day before; None for none.
+        lease_seconds: the longest an attempt can take (the backend's timeouts);
+            another attempt at the same event waits this long after it started.
+        public_base_url: where Twilio reaches the status callback; None for no callback.
+    """
+
+    def __init__(self, redis: Redis, reminder_time: dt.time | None = dt.time(15, 0),
+                 lease_seconds: float = 30, public_base_url: str | None = None):
+        self.redis = redis
+        self.scripts = Scripts(redis)
+        self.reminder_time = reminder_time
+        self._lease_ms = int(lease_seconds * 1000)
+        self._public_base_url = public_base_url.rstrip("/") if public_base_url else None
+
+    @classmethod
+    def from_settings(cls, redis: Redis, settings: Mapping[str, Any]) -> Outbox:
+        """The outbox as the settings describe it."""
+        # An attempt may look the message up and then send it: two requests at most.
+        lease = 2 * settings["TWILIO_TIMEOUT_SECONDS"] + 2
+        return cls(redis, reminder_time=settings["SMS_REMINDER_TIME"],
+                   lease_seconds=lease, public_base_url=settings["PUBLIC_BASE_URL"])
+
+    def pending(self, now: dt.datetime) -> list[PendingSms]:
+        """The events of every branch still to deliver, and the reminders due by ``now``."""
+        branch_ids = [branch.id for branch in catalog.list_branches(self.redis)]
+        now_ms = int(now.timestamp() * 1000)
+        pipe = self.redis.pipeline(transaction=False)
+        for branch_id in branch_ids:
+            pipe.zrange(keys.sms_outbox(branch_id), 0, _PENDING_LIMIT - 1)
+            pipe.zrangebyscore(keys.sms_reminders(branch_id), "-inf", now_ms,
+                               start=0, num=_PENDING_LIMIT)
+        replies = pipe.execute()
+        found = []
+        for index, branch_id in enumerate(branch_ids):
+            for member in replies[2 * index] + replies[2 * index + 1]:
+                code, _, event = member.partition(":")
+                found.append(PendingSms(branch_id, code, event))
+        return found
+
+    def status_callback_url(self, branch_id: str, code: str, event: str) -> str | None:
+        """The URL Twilio posts this event's delivery statuses to, if the service is public."""
+        if self._public_base_url is None:
+            return None
+        query = urlencode({"branch": branch_id, "code": code, "event": event})
+        return f"{self._public_base_url}{STATUS_CALLBACK_PATH}?{query}"
+
+    def deliver(self, branch_id: str, code: str, event: str, sender: SmsSender,
+                now: dt.datetime) -> DeliveryResult:
+        """Send the SMS of ``event`` for booking ``code`` unless it was sent already.
+
+        Safe to call any number of times, also concurrently: the message goes out at
+        most once. A reminder is skipped once the booking is no longer ``booked``, and a
+        confirmation once the booking is cancelled (its cancellation is the last word); an
+        event whose moment has passed (the visit day is over; for a reminder, the day
+        before it) is not sent any more.
+
+        Returns:
+            The delivery's state (``sent``, ``failed``, ``skipped``, ``expired``) and, for a
+            confirmation that went out, when the reminder is due.
+
+        Raises:
+            SmsTransientError: not sent this time (``SmsBusyError``: another attempt is in
+                flight); the event stays on the outbox.
+            ValueError: an unknown event.
+        """
+        if event not in EVENTS:
+            raise ValueError(f"unknown SMS event {event!r}")
+        booking_key = keys.booking(branch_id, code)
+        data = self.redis.hgetall(booking_key)
+        if not data:
+            return self._settle(branch_id, code, event, "skipped")  # purged meanwhile
+        booking = Booking.from_hash(code, data)
+        branch = catalog.get_branch(self.redis, branch_id)
+        if now >= self._deadline(event, booking, branch.timezone):
+            return self._settle(branch_id, code, event, "expired")
+
+        record = keys.sms_delivery(branch_id, code, event)
+        verdict = self.scripts.sms_begin(
+            keys=[record, booking_key, keys.sms_delivery(branch_id, code, "booked")],
+            args=[self._lease_ms, texts.compose(event, booking, branch), event,
+                  secrets.token_hex(8)])
+        if verdict[0] == "moot":
+            return self._settle(branch_id, code, event, "skipped")
+        if verdict[0] == "busy":
+            raise SmsBusyError(f"{event} {code}: another attempt is in flight")
+        if verdict[0] == "settled":
+            return self._settle(branch_id, code, event, verdict[1], booking, branch.timezone, now)
+        sms = OutgoingSms(to=booking.phone, body=verdict[1], code=code, event=event,
+                          status_callback=self.status_callback_url(branch_id, code, event))
+        first_attempt = dt.datetime.fromtimestamp(int(verdict[2]) / 1000, dt.UTC)
+        try:
+            sent = None
+            if verdict[0] == "check":
+                sent = sender.find(sms, since=first_attempt)
+            if sent is None:
+                sent = sender.send(sms)
+        except SmsPermanentError as error:
+            return self._settle(branch_id, code, event, "failed", error_code=error.code)
+        except SmsRejectedError:
+            self.redis.hset(record, "state", "pending")  # nothing went out
+            raise
+        except BaseException:
+            # No answer (or this process is being stopped): the message may exist.
+            self.redis.hset(record, mapping={"state": "pending", "uncertain": "1"})
+            raise
+        self._record_status(record, sent.sid, sent.status)
+        return self._settle(branch_id, code, event, "sent", booking, branch.timezone, now)
+
+    def record_status(self, branch_id: str, code: str, event: str, sid: str, status: str,
+                      error_code: str | int | None = None) -> str:
+        """Record a delivery status (Twilio's status callback) of an event's message.
+
+        Returns:
+            ``updated``, ``stale`` (an equal or later status is recorded), ``missing`` (no
+            such delivery), ``other`` (not the message recorded for the event) or
+            ``ignored`` (not a status we know).
+        """
+        if event not in EVENTS or status not in STATUS_RANKS or not sid:
+            return "ignored"
+        return self._record_status(keys.sms_delivery(branch_id, code, event), sid, status,
+                                   error_code)
+
+    def reminder_due(self, booking: Booking, timezone: str) -> dt.datetime | None:
+        """When the reminder of ``booking`` is due: ``reminder_time`` the day before, local."""
+        if self.reminder_time is None:
+            return None
+        return dt.datetime.combine(booking.date - dt.timedelta(days=1), self.reminder_time,
+                                   tzinfo=ZoneInfo(timezone))
+
+    @staticmethod
+    def _deadline(event: str, booking: Booking, timezone: str) -> dt.datetime:
+        """When the event's SMS stops making sense, branch-local.
+
+        A reminder says "besok" (tomorrow): it is due by the end of the day before the
+        visit. The others hold until the end of the visit day.
+        """
+        zone = ZoneInfo(timezone)
+        if event == "reminder":
+            return dt.datetime.combine(booking.date, dt.time(), tzinfo=zone)
+        return dt.datetime.combine(booking.date + dt.timedelta(days=1), dt.time(), tzinfo=zone)
+
+    def _record_status(self, record: str, sid: str, status: str,
+                       error_code: str | int | None = None) -> str:
+        outcome = self.scripts.sms_status(keys=[record], args=[
+            sid, status, STATUS_RANKS.get(status, -1), "" if error_code is None else error_code])
+        if outcome == "other":
+            # Two messages for one event: exactly-once failed somewhere; say so loudly.
+            log.warning("SMS %s: status %s of message %s, not the message recorded",
+                        record, status, sid)
+        return outcome
+
+    def _settle(self, branch_id: str, code: str, event: str, state: str,
+                booking: Booking | None = None, timezone: str | None = None,
+                now: dt.datetime | None = None, error_code: int | None = None) -> DeliveryResult:
+        reminder_at = None
+        if event == "booked" and state == "sent" and booking is not None \
+                and booking.status == "booked":
+            due = self.reminder_due(booking, timezone)
+            # Booked after the reminder's time: the confirmation just said it all.
+            reminder_at = due if due is not None and now < due else None
+        final = self.scripts.sms_settle(
+            keys=[keys.sms_delivery(branch_id, code, event), keys.sms_outbox(branch_id),
+                  keys.sms_reminders(branch_id), keys.booking(branch_id, code)],
+            args=[state, f"{code}:{event}", "" if error_code is None else error_code,
+                  f"{code}:reminder" if reminder_at else "",
+                  int(reminder_at.timestamp() * 1000) if reminder_at else 0])
+        return DeliveryResult(final, reminder_at if final == "sent" else None)

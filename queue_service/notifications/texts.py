@@ -1,0 +1,66 @@
+"""The SMS texts, in Bahasa Indonesia, one GSM-7 segment (160 characters) each.
+
+Only GSM-7 characters are used: one character outside that alphabet would switch the
+whole message to UCS-2 and halve the segment to 70 characters.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from queue_service.domain import schedules
+from queue_service.domain.catalog import Branch
+from queue_service.domain.reservations import Booking
+
+EVENTS = ("booked", "cancelled", "reminder")
+SEGMENT_LENGTH = 160
+
+DAY_NAMES = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
+MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des")
+
+# The GSM 03.38 basic character set; each costs one of a segment's 160 characters.
+GSM7_BASIC = frozenset(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+# The extension table: each costs two (an escape, then the character).
+GSM7_EXTENDED = frozenset("^{}\\[~]|€\f")
+
+
+def indonesian_date(day: dt.date) -> str:
+    """``Selasa, 24 Nov 2026``."""
+    return f"{DAY_NAMES[day.weekday()]}, {day.day} {MONTH_NAMES[day.month - 1]} {day.year}"
+
+
+def gsm7_length(text: str) -> int | None:
+    """Characters ``text`` takes in GSM-7, or None if it needs UCS-2."""
+    length = 0
+    for char in text:
+        if char in GSM7_BASIC:
+            length += 1
+        elif char in GSM7_EXTENDED:
+            length += 2
+        else:
+            return None
+    return length
+
+
+def compose(event: str, booking: Booking, branch: Branch) -> str:
+    """The SMS for ``event`` (``booked``, ``cancelled`` or ``reminder``) of ``booking``.
+
+    Raises:
+        ValueError: an unknown event.
+    """
+    when = (f"{indonesian_date(booking.date)} {booking.slot_start:%H:%M}-{booking.slot_end:%H:%M} "
+            f"{schedules.timezone_label(branch.timezone)}")
+    place = f"BPJSTK {branch.name}"
+    if event == "booked":
+        return (f"{place}: antrian {booking.queue_number}, {when}. Kode {booking.code}. "
+                f"Bawa KTP & kartu peserta, tunjukkan kode ini di kios.")
+    if event == "reminder":
+        return (f"Pengingat {place}: besok {when}, antrian {booking.queue_number}, "
+                f"kode {booking.code}. Bawa KTP & kartu peserta.")
+    if event == "cancelled":
+        return (f"{place}: antrian {booking.queue_number} {when} kode {booking.code} "
+                f"DIBATALKAN. Pesan ulang di antrian online bila perlu.")
+    raise ValueError(f"unknown SMS event {event!r}")

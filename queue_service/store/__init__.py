@@ -1,0 +1,1 @@
+"""The data store and nothing else: connections, every key, the atomic Lua scripts."""

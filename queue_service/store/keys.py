@@ -1,0 +1,228 @@
+"""Every Redis key the service uses, built in one place.
+
+All keys of one branch share the hash tag ``{b:<branch_id>}`` so that each atomic
+reservation touches a single Redis Cluster slot. The one cross-branch rule (one
+active booking per NIK per date) lives under the NIK's own tag ``{n:<digest>}``;
+the digest is a keyed hash, so no NIK appears in a key name.
+"""
+
+from __future__ import annotations
+
+PREFIX = "antrian"
+
+# The catalog is small, global and read-mostly.
+AREAS = f"{PREFIX}:catalog:areas"
+SERVICES = f"{PREFIX}:catalog:services"
+BRANCHES = f"{PREFIX}:catalog:branches"
+# Hash date -> JSON note: the national closures a national admin sets (the master list;
+# each branch keeps a copy under its own tag, which its reserve script reads).
+NATIONAL_CLOSURES = f"{PREFIX}:calendar:closures"
+
+
+def _branch(branch_id: str) -> str:
+    return f"{PREFIX}:{{b:{branch_id}}}"
+
+
+def branch_settings(branch_id: str) -> str:
+    """JSON of the branch's schedule settings."""
+    return f"{_branch(branch_id)}:settings"
+
+
+def branch_dates(branch_id: str) -> str:
+    """Hash date -> JSON of a per-date closure or quota override."""
+    return f"{_branch(branch_id)}:dates"
+
+
+def branch_national_closures(branch_id: str) -> str:
+    """Hash date -> JSON note: the branch's copy of the national closures."""
+    return f"{_branch(branch_id)}:national-closures"
+
+
+def slot_counts(branch_id: str, day: str) -> str:
+    """Hash slot start -> active bookings in that slot."""
+    return f"{_branch(branch_id)}:slots:{day}"
+
+
+def day_counts(branch_id: str, day: str) -> str:
+    """Hash ``total`` and ``svc:<service>`` -> active bookings that day."""
+    return f"{_branch(branch_id)}:day:{day}"
+
+
+def queue_sequence(branch_id: str, day: str) -> str:
+    """Hash service -> last queue number issued that day (never decremented)."""
+    return f"{_branch(branch_id)}:seq:{day}"
+
+
+def day_bookings(branch_id: str, day: str) -> str:
+    """Sorted set of the day's booking codes, scored by creation time."""
+    return f"{_branch(branch_id)}:bookings:{day}"
+
+
+def booking(branch_id: str, code: str) -> str:
+    """Hash of one booking."""
+    return f"{_branch(branch_id)}:booking:{code}"
+
+
+def closed_days(branch_id: str) -> str:
+    """Sorted set date -> its ordinal: the branch's days closed by the end-of-day step (their
+    bookings still ``booked`` marked ``no_show``), so that step skips them next time."""
+    return f"{_branch(branch_id)}:closed-days"
+
+
+def _person(nik_digest: str) -> str:
+    return f"{PREFIX}:{{n:{nik_digest}}}"
+
+
+def nik_day_claim(nik_digest: str, day: str) -> str:
+    """Hash: which booking holds this NIK's date (``branch``, ``code``, ``state``, ``at``)."""
+    return f"{_person(nik_digest)}:day:{day}"
+
+
+def nik_code_index(nik_digest: str, code: str) -> str:
+    """String: the branch of booking ``code`` made with this NIK (look-up needs code + NIK)."""
+    return f"{_person(nik_digest)}:code:{code}"
+
+
+def sms_outbox(branch_id: str) -> str:
+    """Sorted set ``<code>:<event>`` -> creation time (ms): SMS events not yet settled.
+
+    The reservation scripts add to it in the same step as the booking change, so no
+    booking or cancellation exists without its SMS record.
+    """
+    return f"{_branch(branch_id)}:sms:outbox"
+
+
+def sms_reminders(branch_id: str) -> str:
+    """Sorted set ``<code>:reminder`` -> when the reminder is due (ms)."""
+    return f"{_branch(branch_id)}:sms:reminders"
+
+
+def sms_delivery(branch_id: str, code: str, event: str) -> str:
+    """Hash of one SMS event's delivery: state, attempts, Twilio SID and status."""
+    return f"{_branch(branch_id)}:sms:{code}:{event}"
+
+
+# Accounts and their API tokens share the tag ``{accounts}``: creating an account with its
+# first token, or revoking a token, is one atomic step in one cluster slot.
+_ACCOUNTS = f"{PREFIX}:{{accounts}}"
+ACCOUNTS = f"{_ACCOUNTS}:users"
+"""Hash username -> JSON of the account (role, branches, password hash)."""
+API_TOKENS = f"{_ACCOUNTS}:tokens"
+"""Hash SHA-256 of a token -> JSON (token id, username, name, created)."""
+
+
+KIOSKS = f"{_ACCOUNTS}:kiosks"
+"""Hash kiosk id -> JSON of the kiosk (branch, name, created, revoked)."""
+KIOSK_TOKENS = f"{_ACCOUNTS}:kiosk-tokens"
+"""Hash SHA-256 of a kiosk token -> kiosk id."""
+
+
+def code_branch(code: str) -> str:
+    """String: the branch of booking ``code``, for a kiosk of another branch to say so. Its
+    own tag: written apart from the booking (before it), so it may name a booking that
+    never committed, never the other way round."""
+    return f"{PREFIX}:{{k:{code}}}:branch"
+
+
+def day_checkins(branch_id: str, day: str) -> str:
+    """Sorted set code -> check-in time (ms): the day's arrivals, for the live queue."""
+    return f"{_branch(branch_id)}:checkins:{day}"
+
+
+def account_tokens(username: str) -> str:
+    """Hash token id -> SHA-256 of the token: the tokens of one account, for listing and revoking."""
+    return f"{_ACCOUNTS}:user-tokens:{username}"
+
+
+def sign_in_failures(kind: str, digest: str) -> str:
+    """Counter of failed console sign-ins of one account name or one address (a keyed hash)."""
+    return f"{_ACCOUNTS}:sign-in-failures:{kind}:{digest}"
+
+
+def branch_audit(branch_id: str) -> str:
+    """Stream of the branch's audit entries, written in the same step as each change."""
+    return f"{_branch(branch_id)}:audit"
+
+
+# Changes that concern no one branch (national closures, accounts, sign-ins).
+NATIONAL_AUDIT = f"{PREFIX}:{{national}}:audit"
+
+
+# Captcha challenges live under their own tag ``{c:<id>}``, so the answer and the cached
+# audio clip sit in one cluster slot and are consumed together.
+
+
+def _challenge(captcha_id: str) -> str:
+    return f"{PREFIX}:{{c:{captcha_id}}}"
+
+
+def captcha_answer(captcha_id: str) -> str:
+    """String: the challenge's answer; its TTL is the challenge's life."""
+    return f"{_challenge(captcha_id)}:answer"
+
+
+def captcha_audio(captcha_id: str) -> str:
+    """String: the challenge's WAV clip, cached once spoken, for the challenge's remaining life."""
+    return f"{_challenge(captcha_id)}:audio"
+
+
+def captcha_consumed(captcha_id: str) -> str:
+    """String ``<attempt token>:<answer>``: a consumed challenge, kept briefly so that a re-sent
+    consume answers as the first did."""
+    return f"{_challenge(captcha_id)}:consumed"
+
+
+# Rate-limit counters are named by flask-limiter (``LIMITS:LIMITER/antrian/...``); the
+# per-person ones carry a keyed hash of the NIK or phone, never the value itself.
+
+
+def form_attempt(token: str) -> str:
+    """String: the booking (``branch code``) a submission of one booking form made, or
+    ``pending`` while it is in flight; the token is random per rendered form."""
+    return f"{PREFIX}:form-attempt:{token}"
+
+
+# The live queue (issue 10). A participant is named by their queue number (``A-007``), never by
+# the booking code, so that what a display reads holds nothing secret.
+
+
+def queue_waiting(branch_id: str, day: str, service_id: str, priority: bool = False) -> str:
+    """Sorted set queue number -> order (slot, then arrival): who waits for a service that day;
+    priority participants in a line of their own, so a call compares the two heads."""
+    return f"{_branch(branch_id)}:queue:{day}:{'priority' if priority else 'waiting'}:{service_id}"
+
+
+def queue_numbers(branch_id: str, day: str) -> str:
+    """Hash queue number -> booking code: the day's checked-in participants, for the steps that
+    name them by number."""
+    return f"{_branch(branch_id)}:queue:{day}:numbers"
+
+
+def queue_now_serving(branch_id: str, day: str) -> str:
+    """Hash counter -> queue number last called there."""
+    return f"{_branch(branch_id)}:queue:{day}:now-serving"
+
+
+def queue_recent_calls(branch_id: str, day: str) -> str:
+    """List, newest first, of ``p`` (priority) or ``n``: the last calls, for the priority share."""
+    return f"{_branch(branch_id)}:queue:{day}:recent-calls"
+
+
+def queue_requests(branch_id: str, day: str) -> str:
+    """Hash request token -> JSON answer: each step's first answer, for a re-sent request."""
+    return f"{_branch(branch_id)}:queue:{day}:requests"
+
+
+def counters(branch_id: str) -> str:
+    """Hash counter name -> comma-separated services it serves (empty: all the branch's)."""
+    return f"{_branch(branch_id)}:counters"
+
+
+def paused_counters(branch_id: str) -> str:
+    """Set of the branch's counter names that are paused."""
+    return f"{_branch(branch_id)}:counters:paused"
+
+
+def service_durations(branch_id: str) -> str:
+    """List, newest first, of the last service durations (seconds, call to served)."""
+    return f"{_branch(branch_id)}:queue:durations"

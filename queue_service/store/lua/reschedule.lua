@@ -1,0 +1,98 @@
+-- Move a booked place to another slot or date of the same branch in one step: the new
+-- place is taken and the old one freed together, so the participant never holds none or
+-- two. On another day the queue number is the new day's next one; on the same day it stays.
+-- Quotas, closures and settings are checked here as reserve.lua checks them.
+-- Safe to run twice for one request (a client that re-sent it after a lost reply): the
+-- second run finds its own token on the booking and answers as the first did.
+-- KEYS: 1 settings, 2 date overrides, 3 the branch's copy of the national closures,
+--       4 the booking, 5 old slot counts, 6 old day counts, 7 old day's booking index,
+--       8 new slot counts, 9 new day counts, 10 new queue sequence, 11 new day's booking index
+-- ARGV: 1 code, 2 old date, 3 old slot, 4 new date, 5 new slot, 6 new slot end,
+--       7 service prefix, 8 claim_at_ms ('' on the same day: no new NIK claim),
+--       9 claim_window_ms, 10 expire_at_ms, 11 request token,
+--       12 SHA-1 of the settings the slot was computed from, 13 least time to keep keys (ms)
+-- Returns {'ok', queue_number} | {'missing'} | {'status', current} | {'moved'} | {refusal}
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local booking = redis.call('HMGET', KEYS[4], 'status', 'date', 'slot', 'service_id',
+                           'reschedule_token', 'queue_number')
+if not booking[1] then
+  return {'missing'}
+end
+if booking[5] == ARGV[11] then
+  return {'ok', booking[6]}
+end
+if booking[1] ~= 'booked' then
+  return {'status', booking[1]}
+end
+-- The caller named the old place's keys from what it read: it must still be the place.
+if booking[2] ~= ARGV[2] or booking[3] ~= ARGV[3] then
+  return {'moved'}
+end
+local same_day = ARGV[2] == ARGV[4]
+if same_day and ARGV[3] == ARGV[5] then
+  return {'not_bookable'}
+end
+if ARGV[8] ~= '' and now - tonumber(ARGV[8]) > tonumber(ARGV[9]) then
+  return {'claim_expired'}
+end
+local raw = redis.call('GET', KEYS[1])
+if not raw then
+  return {'not_bookable'}
+end
+if redis.sha1hex(raw) ~= ARGV[12] then
+  return {'settings_changed'}
+end
+local settings = cjson.decode(raw)
+if not settings.online_booking or redis.call('HEXISTS', KEYS[3], ARGV[4]) == 1 then
+  return {'not_bookable'}
+end
+local quota = settings.daily_quota
+local override = redis.call('HGET', KEYS[2], ARGV[4])
+if override then
+  override = cjson.decode(override)
+  if override.closed then
+    return {'not_bookable'}
+  end
+  if override.daily_quota ~= cjson.null then
+    quota = override.daily_quota
+  end
+end
+local service_field = 'svc:' .. booking[4]
+-- On the same day the booking already counts against the day's quotas.
+if not same_day then
+  if tonumber(redis.call('HGET', KEYS[9], 'total') or '0') >= quota then
+    return {'day_full'}
+  end
+  local service_quota = settings.service_quotas and settings.service_quotas[booking[4]]
+  if type(service_quota) == 'number'
+      and tonumber(redis.call('HGET', KEYS[9], service_field) or '0') >= service_quota then
+    return {'day_full'}
+  end
+end
+if tonumber(redis.call('HGET', KEYS[8], ARGV[5]) or '0') >= settings.slot_capacity then
+  return {'slot_full'}
+end
+redis.call('HINCRBY', KEYS[5], ARGV[3], -1)
+redis.call('HINCRBY', KEYS[8], ARGV[5], 1)
+local queue_number = booking[6]
+if not same_day then
+  redis.call('HINCRBY', KEYS[6], 'total', -1)
+  redis.call('HINCRBY', KEYS[6], service_field, -1)
+  redis.call('ZREM', KEYS[7], ARGV[1])
+  redis.call('HINCRBY', KEYS[9], 'total', 1)
+  redis.call('HINCRBY', KEYS[9], service_field, 1)
+  redis.call('ZADD', KEYS[11], now, ARGV[1])
+  local sequence = redis.call('HINCRBY', KEYS[10], booking[4], 1)
+  queue_number = string.format('%s-%03d', ARGV[7], sequence)
+end
+redis.call('HSET', KEYS[4], 'date', ARGV[4], 'slot', ARGV[5], 'slot_end', ARGV[6],
+           'queue_number', queue_number, 'reschedule_token', ARGV[11],
+           'rescheduled_ms', now, 'rescheduled_from', ARGV[2] .. ' ' .. ARGV[3])
+local expire_at = math.max(tonumber(ARGV[10]), now + tonumber(ARGV[13]))
+for _, i in ipairs({4, 8, 9, 10, 11}) do
+  if redis.call('PTTL', KEYS[i]) < expire_at - now then
+    redis.call('PEXPIREAT', KEYS[i], expire_at)
+  end
+end
+return {'ok', queue_number}

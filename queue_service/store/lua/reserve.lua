@@ -1,0 +1,84 @@
+-- Reserve one place: check the day is open, the day's and the service's quota and the slot's
+-- capacity, take the next queue number and write the booking and its SMS event, all or nothing.
+-- Quotas and closures are read here, not passed in, so an admin's change cannot race a booking
+-- past them; the settings the caller computed the slot from must still be the stored ones.
+-- Safe to run twice for one attempt (a client that re-sent it after a lost reply): the second
+-- run finds the booking of its own attempt and answers as the first did.
+-- KEYS: 1 settings, 2 date overrides, 3 slot counts, 4 day counts, 5 queue sequence,
+--       6 day's booking index, 7 the booking, 8 the branch's SMS outbox,
+--       9 the branch's copy of the national closures
+-- ARGV: 1 code, 2 date, 3 slot, 4 service, 5 prefix, 6 claim_at_ms, 7 claim_window_ms,
+--       8 expire_at_ms, 9 booking fields (JSON object of strings), 10 attempt token,
+--       11 SHA-1 of the settings the slot was computed from, 12 least time to keep keys (ms)
+-- Returns {'ok', queue_number, created_ms} or {refusal}
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local mine = redis.call('HMGET', KEYS[7], 'attempt', 'queue_number', 'created_ms')
+if mine[1] then
+  if mine[1] == ARGV[10] then
+    return {'ok', mine[2], mine[3]}
+  end
+  return {'code_taken'}
+end
+-- A NIK claim older than the window may be taken over by another attempt: never book on it.
+if now - tonumber(ARGV[6]) > tonumber(ARGV[7]) then
+  return {'claim_expired'}
+end
+local raw = redis.call('GET', KEYS[1])
+if not raw then
+  return {'not_bookable'}
+end
+if redis.sha1hex(raw) ~= ARGV[11] then
+  return {'settings_changed'}
+end
+local settings = cjson.decode(raw)
+if not settings.online_booking then
+  return {'not_bookable'}
+end
+if redis.call('HEXISTS', KEYS[9], ARGV[2]) == 1 then
+  return {'not_bookable'}
+end
+local quota = settings.daily_quota
+local override = redis.call('HGET', KEYS[2], ARGV[2])
+if override then
+  override = cjson.decode(override)
+  if override.closed then
+    return {'not_bookable'}
+  end
+  if override.daily_quota ~= cjson.null then
+    quota = override.daily_quota
+  end
+end
+local service_field = 'svc:' .. ARGV[4]
+if tonumber(redis.call('HGET', KEYS[4], 'total') or '0') >= quota then
+  return {'day_full'}
+end
+local service_quota = settings.service_quotas and settings.service_quotas[ARGV[4]]
+if type(service_quota) == 'number'
+    and tonumber(redis.call('HGET', KEYS[4], service_field) or '0') >= service_quota then
+  return {'day_full'}
+end
+if tonumber(redis.call('HGET', KEYS[3], ARGV[3]) or '0') >= settings.slot_capacity then
+  return {'slot_full'}
+end
+local sequence = redis.call('HINCRBY', KEYS[5], ARGV[4], 1)
+local queue_number = string.format('%s-%03d', ARGV[5], sequence)
+redis.call('HINCRBY', KEYS[3], ARGV[3], 1)
+redis.call('HINCRBY', KEYS[4], 'total', 1)
+redis.call('HINCRBY', KEYS[4], service_field, 1)
+local flat = {}
+for field, value in pairs(cjson.decode(ARGV[9])) do
+  flat[#flat + 1] = field
+  flat[#flat + 1] = value
+end
+redis.call('HSET', KEYS[7], 'queue_number', queue_number, 'status', 'booked',
+           'created_ms', now, 'attempt', ARGV[10], unpack(flat))
+redis.call('ZADD', KEYS[6], now, ARGV[1])
+redis.call('ZADD', KEYS[8], 'NX', now, ARGV[1] .. ':booked')
+-- Never sooner than a floor from now on Redis's own clock, so a caller whose clock is wrong
+-- (or a test standing on a fixed day) cannot write a booking that vanishes as it is written.
+local expire_at = math.max(tonumber(ARGV[8]), now + tonumber(ARGV[12]))
+for i = 3, 7 do
+  redis.call('PEXPIREAT', KEYS[i], expire_at)
+end
+return {'ok', queue_number, tostring(now)}

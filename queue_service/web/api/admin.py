@@ -1,0 +1,272 @@
+"""The admin API (SPEC §3 "Admin"), for scripts with an admin's API token. Views stay thin:
+``authz`` decides who may, ``domain.tuning`` changes and audits."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Blueprint, Response, g, request
+
+from queue_service.domain import audit, calendar, catalog, reports, schedules
+from queue_service.domain.accounts import Account, AccountRejectedError
+from queue_service.domain.audit import Actor
+from queue_service.domain.authz import Action, may, may_manage, require, require_manage
+from queue_service.domain.errors import ForbiddenError, NotFoundError, ValidationFailedError
+from queue_service.domain.privacy import mask_nik, mask_phone
+from queue_service.extensions import services
+from queue_service.web.api import admin_schemas
+from queue_service.web.limits import client_address
+from queue_service.web.requests import json_object, load
+
+bp = Blueprint("admin_api", __name__, url_prefix="/api/v1/admin")
+
+
+@bp.before_request
+def _authenticate() -> None:
+    """Every admin call names its account by ``Authorization: Bearer <token>`` (else 401)."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    g.account = services().accounts.authenticate(token.strip() if scheme == "Bearer" else None)
+
+
+def _account() -> Account:
+    return g.account
+
+
+def _actor() -> Actor:
+    return Actor(_account().username, _account().role, client_address())
+
+
+def _day(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise ValidationFailedError({"date": ["invalid_date"]}) from None
+
+
+@bp.get("/branches/<branch_id>/settings")
+def show_settings(branch_id: str):
+    """The branch's whole settings."""
+    require(_account(), Action.READ_BRANCH, branch_id)
+    return admin_schemas.BranchSettingsSchema().dump(services().tuning.settings(branch_id))
+
+
+@bp.put("/branches/<branch_id>/settings")
+def update_settings(branch_id: str):
+    """Change any subset of the settings; answers the whole."""
+    require(_account(), Action.TUNE_BRANCH, branch_id)
+    changes = load(admin_schemas.BranchSettingsSchema(partial=True), json_object())
+    settings = services().tuning.update_settings(branch_id, changes, _actor(), services().clock())
+    return admin_schemas.BranchSettingsSchema().dump(settings)
+
+
+@bp.post("/branches/<branch_id>/settings/impact")
+def settings_impact(branch_id: str):
+    """What a settings change would do to existing bookings, before it is made."""
+    require(_account(), Action.TUNE_BRANCH, branch_id)
+    changes = load(admin_schemas.BranchSettingsSchema(partial=True), json_object())
+    branch = catalog.get_branch(services().redis, branch_id)
+    today = schedules.local_now(services().clock(), branch.timezone).date()
+    return {"days": [{"date": i.date.isoformat(), "bookings": i.bookings,
+                      "outside_hours": i.outside_hours, "over_quota": i.over_quota}
+                     for i in services().tuning.impact(branch_id, changes, today)]}
+
+
+@bp.put("/branches/<branch_id>/dates/<date>")
+def set_date(branch_id: str, date: str):
+    """Close a date or give it its own quota (its bookings are kept)."""
+    require(_account(), Action.TUNE_BRANCH, branch_id)
+    day = _day(date)
+    override = schedules.DateOverride(**load(admin_schemas.DateOverrideSchema(), json_object()))
+    services().tuning.set_date(branch_id, day, override, _actor(), services().clock())
+    return admin_schemas.DateOverrideSchema().dump(override)
+
+
+@bp.delete("/branches/<branch_id>/dates/<date>")
+def clear_date(branch_id: str, date: str):
+    """Remove a date's closure or quota."""
+    require(_account(), Action.TUNE_BRANCH, branch_id)
+    services().tuning.clear_date(branch_id, _day(date), _actor(), services().clock())
+    return "", 204
+
+
+@bp.get("/branches/<branch_id>/bookings")
+def list_bookings(branch_id: str):
+    """A day's bookings, NIK and phone masked; ``format=csv`` for a file, with ``full=1`` the
+    personal data unmasked (audited)."""
+    require(_account(), Action.READ_BOOKINGS, branch_id)
+    query = load(admin_schemas.BookingsQuerySchema(), request.args.to_dict())
+    services().tuning.settings(branch_id)  # 404 for an unknown branch
+    bookings = services().tuning.bookings(branch_id, query["date"])
+    if query["format"] == "csv":
+        text = services().tuning.export_bookings(branch_id, query["date"], query["full"],
+                                                 _actor(), services().clock())
+        return _csv(text, f"bookings-{branch_id}-{query['date'].isoformat()}.csv")
+    return admin_schemas.AdminBookingsSchema().dump({"bookings": [
+        {"code": b.code, "queue_number": b.queue_number, "status": b.status,
+         "service_id": b.service_id, "slot": {"start": f"{b.slot_start:%H:%M}",
+                                              "end": f"{b.slot_end:%H:%M}"},
+         "name": b.name, "nik": mask_nik(b.nik), "phone": mask_phone(b.phone)}
+        for b in bookings]})
+
+
+@bp.get("/branches/<branch_id>/audit")
+def branch_audit(branch_id: str):
+    """The branch's audit entries, newest first, filtered by actor and action; or CSV."""
+    require(_account(), Action.READ_BRANCH, branch_id)
+    services().tuning.settings(branch_id)  # 404 for an unknown branch
+    return _audit(branch_id, f"audit-{branch_id}.csv")
+
+
+@bp.get("/audit")
+def national_audit():
+    """National closures, accounts and sign-ins (national admins)."""
+    require(_account(), Action.MANAGE_ACCOUNTS)
+    return _audit(None, "audit-national.csv")
+
+
+@bp.get("/branches/<branch_id>/report")
+def branch_report(branch_id: str):
+    """Day by day bookings against quota, cancellations, arrivals; the busiest slots."""
+    require(_account(), Action.READ_BRANCH, branch_id)
+    query = load(admin_schemas.ReportQuerySchema(), request.args.to_dict())
+    now = services().clock()
+    today = schedules.local_now(now, catalog.get_branch(services().redis, branch_id).timezone).date()
+    start = query.get("start", today)
+    figures = reports.days(services().redis, branch_id, start, query["days"], today,
+                           services().reservations.collective_leave_closed,
+                           with_outcomes=start < today)
+    return {"branch_id": branch_id, "days": [
+        {"date": f.date.isoformat(), "open": f.open, "reason": f.reason, "quota": f.quota,
+         "booked": f.booked, "cancelled": f.cancelled, "arrived": f.arrived,
+         "no_show": f.no_show} for f in figures],
+        "busiest_slots": [{"slot": slot, "bookings": count} for slot, count in
+                          reports.busiest_slots(services().redis, branch_id,
+                                                [f.date for f in figures])]}
+
+
+def _audit(branch_id: str | None, filename: str):
+    query = load(admin_schemas.AuditQuerySchema(), request.args.to_dict())
+    entries = audit.read(services().redis, branch_id, actor=query.get("actor"),
+                         action=query.get("action"))
+    if query["format"] == "csv":
+        return _csv(audit.to_csv(entries), filename)
+    return {"entries": [{name: getattr(entry, name) for name in audit.FIELDS}
+                        for entry in entries]}
+
+
+def _csv(text: str, filename: str) -> Response:
+    return Response(text, mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"',
+                             "Cache-Control": "no-store"})
+
+
+@bp.get("/accounts")
+def list_accounts():
+    """The accounts this admin manages: all for a national admin; a branch admin's staff."""
+    if not (may(_account(), Action.MANAGE_ACCOUNTS) or any(
+            may(_account(), Action.MANAGE_STAFF, branch) for branch in _account().branches)):
+        raise ForbiddenError(Action.MANAGE_STAFF.value)
+    managed = [a for a in services().accounts.list()
+               if may_manage(_account(), a.role, a.branches)]
+    return {"accounts": [_account_view(a) for a in managed]}
+
+
+@bp.post("/accounts")
+def create_account():
+    """Create an account (national admins: any; branch admins: staff of their branches)."""
+    data = load(admin_schemas.NewAccountSchema(), json_object())
+    branches = tuple(data["branches"])
+    require_manage(_account(), data["role"], branches)
+    try:
+        account, token = services().accounts.create(
+            data["username"], data["role"], branches, password=data["password"],
+            now=services().clock(), actor=_actor())
+    except AccountRejectedError as rejected:
+        raise ValidationFailedError({rejected.field: [rejected.key]}) from None
+    return {**_account_view(account), "token": token}, 201
+
+
+@bp.get("/accounts/<username>/tokens")
+def list_tokens(username: str):
+    """An account's API tokens by name (never the tokens)."""
+    _managed(username)
+    return {"tokens": [vars(token) for token in services().accounts.tokens(username)]}
+
+
+@bp.post("/accounts/<username>/tokens")
+def add_token(username: str):
+    """Another API token for an account (shown once)."""
+    _managed(username)
+    name = load(admin_schemas.NewTokenSchema(), json_object())["name"]
+    token = services().accounts.add_token(username, name, services().clock(), _actor())
+    return {"name": name, "token": token}, 201
+
+
+@bp.delete("/accounts/<username>/tokens/<token_id>")
+def revoke_token(username: str, token_id: str):
+    """Revoke a token: refused from the next request on."""
+    _managed(username)
+    if not services().accounts.revoke_token(username, token_id, _actor(), services().clock()):
+        raise NotFoundError("token")
+    return "", 204
+
+
+def _managed(username: str) -> Account:
+    """The account ``username``, if the caller may handle it (its own, or one it manages)."""
+    target = services().accounts.get(username)
+    if target is None:
+        raise NotFoundError("account")
+    if target.username != _account().username:
+        require_manage(_account(), target.role, target.branches)
+    return target
+
+
+def _account_view(account: Account) -> dict:
+    return {"username": account.username, "role": account.role,
+            "branches": list(account.branches), "password": account.password_hash is not None}
+
+
+@bp.post("/kiosks")
+def create_kiosk():
+    """Register a kiosk of a branch; its token is shown once."""
+    data = load(admin_schemas.NewKioskSchema(), json_object())
+    require(_account(), Action.TUNE_BRANCH, data["branch_id"])
+    kiosk, token = services().kiosks.create(data["branch_id"], data["name"], services().clock(),
+                                            _actor())
+    return {"kiosk_id": kiosk.id, "token": token}, 201
+
+
+@bp.get("/branches/<branch_id>/kiosks")
+def list_kiosks(branch_id: str):
+    """The branch's kiosks (revoked ones with the time)."""
+    require(_account(), Action.READ_BRANCH, branch_id)
+    return {"kiosks": [vars(k) for k in services().kiosks.of_branch(branch_id)]}
+
+
+@bp.delete("/kiosks/<kiosk_id>")
+def revoke_kiosk(kiosk_id: str):
+    """Revoke a kiosk: refused from its next request on."""
+    kiosk = services().kiosks.get(kiosk_id)
+    if kiosk is None:
+        raise NotFoundError("kiosk")
+    require(_account(), Action.TUNE_BRANCH, kiosk.branch_id)
+    services().kiosks.revoke(kiosk_id, services().clock(), _actor())
+    return "", 204
+
+
+@bp.put("/closures/<date>")
+def close_nationally(date: str):
+    """Close every branch on a date (national admins)."""
+    require(_account(), Action.CLOSE_NATIONALLY)
+    day = _day(date)
+    note = load(admin_schemas.NationalClosureSchema(), json_object())["note"]
+    calendar.close_nationally(services().redis, day, note, _actor(), services().clock())
+    return {"date": day.isoformat(), "note": note}
+
+
+@bp.delete("/closures/<date>")
+def reopen_nationally(date: str):
+    """Lift a national closure (national admins)."""
+    require(_account(), Action.CLOSE_NATIONALLY)
+    calendar.reopen_nationally(services().redis, _day(date), _actor(), services().clock())
+    return "", 204

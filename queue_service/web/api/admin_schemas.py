@@ -1,0 +1,207 @@
+"""Schemas of the admin API (SPEC §3 "Admin"): strict JSON types, so a quota sent as a string
+or a flag sent as ``"yes"`` is a 400 naming the field, never silently converted. Value rules
+(quotas, hours, slot length) live in ``domain.tuning``."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from queue_service.web.api.schemas import StrictSchema
+
+_TYPE = {"required": "required", "null": "required"}
+
+
+def _integer(**kwargs) -> fields.Integer:
+    return fields.Integer(strict=True, error_messages={**_TYPE, "invalid": "not_integer"},
+                          **kwargs)
+
+
+def _boolean(**kwargs) -> fields.Boolean:
+    return fields.Boolean(truthy={True}, falsy={False},
+                          error_messages={**_TYPE, "invalid": "not_boolean"}, **kwargs)
+
+
+_CLOCK = fields.String(validate=validate.Regexp(r"^\d\d:\d\d$", error="invalid_time"),
+                       error_messages={**_TYPE, "invalid": "not_string"})
+
+
+class BranchSettingsSchema(StrictSchema):
+    """The whole settings (GET, and the answer of PUT); PUT takes any subset (``partial``)."""
+
+    online_booking = _boolean(required=True)
+    daily_quota = _integer(required=True)
+    slot_minutes = _integer(required=True)
+    slot_capacity = _integer(required=True)
+    booking_window_days = _integer(required=True)
+    booking_cutoff_minutes = _integer(required=True)
+    service_hours = fields.Dict(
+        keys=fields.String(), required=True,
+        values=fields.List(fields.List(_CLOCK, validate=validate.Length(equal=2,
+                                                                        error="invalid_interval"),
+                                       error_messages={"invalid": "not_list"}),
+                           error_messages={"invalid": "not_list"}),
+        error_messages={**_TYPE, "invalid": "not_object"})
+    service_quotas = fields.Dict(keys=fields.String(), values=_integer(),
+                                 error_messages={"invalid": "not_object"})
+    checkin_early_minutes = _integer()
+    checkin_grace_minutes = _integer()
+
+
+class DateOverrideSchema(StrictSchema):
+    closed = _boolean(load_default=False)
+    daily_quota = _integer(load_default=None, allow_none=True)
+    note = fields.String(load_default="", validate=validate.Length(max=200, error="too_long"),
+                         error_messages={"invalid": "not_string"})
+
+
+class NewAccountSchema(StrictSchema):
+    username = fields.String(required=True, error_messages={**_TYPE, "invalid": "not_string"})
+    role = fields.String(required=True, validate=validate.OneOf(
+        ("national_admin", "branch_admin", "counter_staff"), error="unknown_role"),
+        error_messages={**_TYPE, "invalid": "not_string"})
+    branches = fields.List(fields.String(error_messages={"invalid": "not_string"}),
+                           load_default=list, error_messages={"invalid": "not_list"})
+    password = fields.String(load_default=None, allow_none=True,
+                             validate=validate.Length(min=12, max=200, error="password_length"),
+                             error_messages={"invalid": "not_string"})
+
+
+class NewTokenSchema(StrictSchema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=64, error="too_long"),
+                         error_messages={**_TYPE, "invalid": "not_string"})
+
+
+class NewKioskSchema(StrictSchema):
+    branch_id = fields.String(required=True, error_messages={**_TYPE, "invalid": "not_string"})
+    name = fields.String(required=True, error_messages={**_TYPE, "invalid": "not_string"})
+
+
+class DayQuerySchema(StrictSchema):
+    date = fields.Date(required=True, format="%Y-%m-%d",
+                       error_messages={"required": "required", "invalid": "invalid_date"})
+
+
+class BookingsQuerySchema(DayQuerySchema):
+    format = fields.String(load_default="json",
+                           validate=validate.OneOf(("json", "csv"), error="invalid_format"))
+    full = fields.Boolean(truthy={"1", "true"}, falsy={"0", "false"}, load_default=False,
+                          error_messages={"invalid": "not_boolean"})
+
+
+class AuditQuerySchema(StrictSchema):
+    actor = fields.String(validate=validate.Length(max=64, error="too_long"))
+    action = fields.String(validate=validate.Length(max=64, error="too_long"))
+    format = fields.String(load_default="json",
+                           validate=validate.OneOf(("json", "csv"), error="invalid_format"))
+
+
+class ReportQuerySchema(StrictSchema):
+    start = fields.Date(format="%Y-%m-%d", error_messages={"invalid": "invalid_date"})
+    days = fields.Integer(load_default=14, validate=validate.Range(min=1, max=92,
+                                                                 error="days_range"),
+                          error_messages={"invalid": "not_integer"})
+
+
+class AdminBookingSchema(Schema):
+    """A booking as an admin's list shows it: NIK and phone masked."""
+
+    code = fields.String()
+    queue_number = fields.String()
+    status = fields.String()
+    service_id = fields.String()
+    slot = fields.Dict()
+    name = fields.String()
+    nik = fields.String()
+    phone = fields.String()
+
+
+class AdminBookingsSchema(Schema):
+    bookings = fields.List(fields.Nested(AdminBookingSchema))
+
+
+class NationalClosureSchema(StrictSchema):
+    note = fields.String(load_default="", validate=validate.Length(max=200, error="too_long"),
+                         error_messages={"invalid": "not_string"})
+
+
+# Responses, for the OpenAPI document.
+
+
+class AuditEntrySchema(Schema):
+    id = fields.String()
+    at = fields.String()
+    actor = fields.String()
+    role = fields.String()
+    address = fields.String()
+    action = fields.String()
+    target = fields.String()
+    before = fields.String(metadata={"description": "JSON"})
+    after = fields.String(metadata={"description": "JSON"})
+
+
+class AuditEntriesSchema(Schema):
+    entries = fields.List(fields.Nested(AuditEntrySchema))
+
+
+class ReportDaySchema(Schema):
+    date = fields.String()
+    open = fields.Boolean()
+    reason = fields.String(allow_none=True)
+    quota = fields.Integer()
+    booked = fields.Integer()
+    cancelled = fields.Integer()
+    arrived = fields.Integer()
+    no_show = fields.Integer()
+
+
+class BusySlotSchema(Schema):
+    slot = fields.String()
+    bookings = fields.Integer()
+
+
+class ReportSchema(Schema):
+    branch_id = fields.String()
+    days = fields.List(fields.Nested(ReportDaySchema))
+    busiest_slots = fields.List(fields.Nested(BusySlotSchema))
+
+
+class ImpactDaySchema(Schema):
+    date = fields.String()
+    bookings = fields.Integer()
+    outside_hours = fields.Integer()
+    over_quota = fields.Integer()
+
+
+class ImpactSchema(Schema):
+    days = fields.List(fields.Nested(ImpactDaySchema))
+
+
+class AccountViewSchema(Schema):
+    username = fields.String()
+    role = fields.String()
+    branches = fields.List(fields.String())
+    password = fields.Boolean(metadata={"description": "whether a console password is set"})
+
+
+class AccountsSchema(Schema):
+    accounts = fields.List(fields.Nested(AccountViewSchema))
+
+
+class CreatedAccountSchema(AccountViewSchema):
+    token = fields.String(metadata={"description": "shown once"})
+
+
+class TokenViewSchema(Schema):
+    id = fields.String()
+    username = fields.String()
+    name = fields.String()
+    created_at = fields.String()
+
+
+class TokensSchema(Schema):
+    tokens = fields.List(fields.Nested(TokenViewSchema))
+
+
+class CreatedTokenSchema(Schema):
+    name = fields.String()
+    token = fields.String(metadata={"description": "shown once"})

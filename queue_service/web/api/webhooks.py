@@ -1,0 +1,43 @@
+"""Webhooks of outside services: Twilio's SMS status callback (SPEC §3)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, request
+from twilio.request_validator import RequestValidator
+
+from queue_service.extensions import services
+from queue_service.notifications.outbox import STATUS_CALLBACK_PATH
+from queue_service.web.errors import error_response
+
+bp = Blueprint("webhooks", __name__)
+
+
+@bp.post(STATUS_CALLBACK_PATH)
+def twilio_status():
+    """Record a delivery status Twilio reports; 403 unless Twilio signed the request."""
+    if not _signed_by_twilio():
+        return error_response("forbidden")
+    form = request.form
+    services().outbox.record_status(
+        request.args.get("branch", ""), request.args.get("code", ""),
+        request.args.get("event", ""), form.get("MessageSid", ""), form.get("MessageStatus", ""),
+        form.get("ErrorCode") or None)
+    return "", 204
+
+
+def _signed_by_twilio() -> bool:
+    """Whether ``X-Twilio-Signature`` matches the URL Twilio called and the form it sent."""
+    token = current_app.config["TWILIO_AUTH_TOKEN"]
+    signature = request.headers.get("X-Twilio-Signature", "")
+    if not token or not signature:
+        return False
+    return RequestValidator(token).validate(_called_url(), request.form, signature)
+
+
+def _called_url() -> str:
+    """The URL as Twilio called it: behind proxies, ``PUBLIC_BASE_URL`` plus path and query."""
+    base = current_app.config["PUBLIC_BASE_URL"]
+    if not base:
+        return request.url
+    query = request.query_string.decode("ascii", "replace")
+    return f"{base.rstrip('/')}{request.path}" + (f"?{query}" if query else "")

@@ -1,0 +1,413 @@
+"""The admin console at ``/admin/``: sign in, pick a branch, see its dashboard, tune its
+settings (with the change's impact shown before it is saved), close dates or give them a
+quota, read the day's bookings and the audit log. Every rule is the domain's (``tuning``,
+``authz``, ``sign_in``, ``reports``); this module reads forms and renders pages.
+
+The session is Flask's signed cookie (HttpOnly, SameSite, Secure in production) holding
+the username and the time of the last request; it ends after ``ADMIN_SESSION_IDLE_MINUTES``
+without one. Every form carries a CSRF token (Flask-WTF).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import time
+
+from flask import Response, current_app, g, redirect, request, session, url_for
+from flask_babel import gettext as _
+
+from queue_service.domain import audit, calendar, catalog, reports, schedules
+from queue_service.domain.accounts import COUNTER_STAFF, Account, AccountRejectedError
+from queue_service.domain.audit import Actor
+from queue_service.domain.authz import Action, branches_of, require
+from queue_service.domain.errors import UnauthorizedError, ValidationFailedError
+from queue_service.domain.privacy import mask_nik, mask_phone
+from queue_service.domain.sign_in import LockedOutError
+from queue_service.extensions import services
+from queue_service.web.charts import Bar, bar_chart
+from queue_service.web.limits import client_address
+from queue_service.web.pages.common import error_text, field_texts, make_page_blueprint, render
+
+bp = make_page_blueprint("admin", __name__)
+bp.context_processor(lambda: {"mask_nik": mask_nik, "mask_phone": mask_phone})
+
+_INTERVALS_PER_DAY = 2
+_DASHBOARD_DAYS = 14
+_INT_FIELDS = ("daily_quota", "slot_minutes", "slot_capacity", "booking_window_days",
+               "booking_cutoff_minutes")
+
+
+def signed_in(view):
+    """The view needs a console session; without one (or after the idle time) it sends the
+    browser to the sign-in page."""
+
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        username, seen = session.get("admin"), session.get("admin_seen", 0)
+        idle = current_app.config["ADMIN_SESSION_IDLE_MINUTES"] * 60
+        account = services().accounts.get(username) if username else None
+        if account is None or time.time() - seen > idle:
+            session.pop("admin", None)
+            return redirect(url_for("admin.sign_in_form", next=request.path))
+        session["admin_seen"] = int(time.time())
+        g.account = account
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def _account() -> Account:
+    return g.account
+
+
+def _actor() -> Actor:
+    return Actor(_account().username, _account().role, client_address())
+
+
+def _page(template: str, status: int = 200, **context) -> Response:
+    return render(f"admin/{template}", status=status, personal=True,
+                  account=g.get("account"), **context)
+
+
+@bp.get("/admin/masuk")
+def sign_in_form():
+    """The sign-in form."""
+    return _page("sign_in.html", values={})
+
+
+@bp.post("/admin/masuk")
+def sign_in():
+    """Check the password (throttled, locked out after repeated failures) and start a session."""
+    username = request.form.get("username", "")[:64]
+    try:
+        account = services().sign_in.attempt(username, request.form.get("password", ""),
+                                             client_address(), services().clock())
+    except LockedOutError as locked:
+        response = _page("sign_in.html", status=429, values={"username": username},
+                         summary=error_text("rate_limited"))
+        response.headers["Retry-After"] = str(locked.retry_after)
+        return response
+    except UnauthorizedError:
+        # One answer for a wrong name and a wrong password: the form tells nobody who exists.
+        return _page("sign_in.html", status=401, values={"username": username},
+                     summary=_("Nama pengguna atau kata sandi salah."))
+    session.clear()  # a fresh session: nothing from before the sign-in carries over
+    session["admin"] = account.username
+    session["admin_seen"] = int(time.time())
+    target = request.args.get("next", "")
+    return redirect(target if target.startswith("/admin/") else url_for("admin.home"))
+
+
+@bp.post("/admin/keluar")
+def sign_out():
+    """End the session."""
+    session.clear()
+    return redirect(url_for("admin.sign_in_form"))
+
+
+@bp.get("/admin/")
+@signed_in
+def home():
+    """The branches this admin may see, with the coming fortnight of each, summed."""
+    redis = services().redis
+    every = catalog.list_branches(redis)
+    visible = set(branches_of(_account(), [b.id for b in every]))
+    branches = [b for b in every if b.id in visible]
+    # The national view counts days from Jakarta's today; each branch's own days are local.
+    today = _local_today("Asia/Jakarta")
+    per_branch = [reports.days(redis, b.id, today, _DASHBOARD_DAYS, _local_today(b.timezone),
+                               services().reservations.collective_leave_closed)
+                  for b in branches]
+    figures = reports.national(per_branch) if per_branch else []
+    return _page("home.html", branches=branches, figures=figures,
+                 chart=_fill_chart(figures, _("Antrian online terpesan dibanding kuota"),
+                                   "national"))
+
+
+@bp.get("/admin/cabang/<branch_id>")
+@signed_in
+def branch(branch_id: str):
+    """A branch's dashboard: the coming fortnight against quota, the past week's outcomes."""
+    require(_account(), Action.READ_BRANCH, branch_id)
+    branch = catalog.get_branch(services().redis, branch_id)
+    today = _local_today(branch.timezone)
+    coming = reports.days(services().redis, branch_id, today, _DASHBOARD_DAYS, today,
+                          services().reservations.collective_leave_closed)
+    past = reports.days(services().redis, branch_id, today - dt.timedelta(days=7), 7, today,
+                        services().reservations.collective_leave_closed, with_outcomes=True)
+    busiest = reports.busiest_slots(services().redis, branch_id, [f.date for f in coming])
+    return _page("branch.html", branch=branch, coming=coming, past=past, busiest=busiest,
+                 chart=_fill_chart(coming, _("Terpesan dibanding kuota, 14 hari ke depan"),
+                                   "coming"),
+                 cancellations=bar_chart(
+                     _("Pembatalan per hari"), _("Pembatalan per hari, 14 hari ke depan"),
+                     [Bar(_short(f.date), f.cancelled, muted=not f.open) for f in coming],
+                     chart_id="cancelled"))
+
+
+@bp.route("/admin/cabang/<branch_id>/pengaturan", methods=["GET", "POST"])
+@signed_in
+def settings(branch_id: str):
+    """The settings form; "Periksa dampak" shows what the change would do, "Simpan" saves."""
+    require(_account(), Action.READ_BRANCH, branch_id)
+    branch = catalog.get_branch(services().redis, branch_id)
+    tuning = services().tuning
+    if request.method == "GET":
+        return _page("settings.html", branch=branch, values=_settings_values(
+            tuning.settings(branch_id)), errors={})
+    require(_account(), Action.TUNE_BRANCH, branch_id)
+    values = request.form.to_dict()
+    changes, problems = _settings_changes(values)
+    impact = None
+    if not problems:
+        try:
+            if request.form.get("action") == "save":
+                tuning.update_settings(branch_id, changes, _actor(), services().clock())
+                return redirect(url_for("admin.branch", branch_id=branch_id, saved=1))
+            impact = tuning.impact(branch_id, changes, _local_today(branch.timezone))
+        except ValidationFailedError as refused:
+            problems = refused.fields
+    return _page("settings.html", status=422 if problems else 200, branch=branch,
+                 values=values, errors=field_texts(problems), impact=impact)
+
+
+@bp.route("/admin/cabang/<branch_id>/tanggal", methods=["GET", "POST"])
+@signed_in
+def dates(branch_id: str):
+    """The coming days with their holidays and closures; close a day or give it a quota."""
+    require(_account(), Action.READ_BRANCH, branch_id)
+    branch = catalog.get_branch(services().redis, branch_id)
+    tuning = services().tuning
+    done, problems, values = None, {}, {}
+    if request.method == "POST":
+        require(_account(), Action.TUNE_BRANCH, branch_id)
+        values = request.form.to_dict()
+        done, problems = _change_date(branch_id, values)
+    today = _local_today(branch.timezone)
+    window = tuning.settings(branch_id).booking_window_days
+    days = reports.days(services().redis, branch_id, today, window + 1, today,
+                        services().reservations.collective_leave_closed)
+    overrides = {day: schedules.load_override(services().redis, branch_id, day.date)
+                 for day in days}
+    return _page("dates.html", status=422 if problems else 200, branch=branch, days=days,
+                 overrides=overrides, values=values, errors=field_texts(problems), done=done)
+
+
+@bp.get("/admin/cabang/<branch_id>/antrian")
+@signed_in
+def bookings(branch_id: str):
+    """A day's bookings, NIK and phone masked; search by booking code."""
+    require(_account(), Action.READ_BOOKINGS, branch_id)
+    branch = catalog.get_branch(services().redis, branch_id)
+    day = _parse_date(request.args.get("tanggal", "")) or _local_today(branch.timezone)
+    code = "".join(request.args.get("kode", "").split()).replace("-", "").upper()
+    listed = services().tuning.bookings(branch_id, day)
+    if code:
+        listed = [b for b in listed if code in b.code]
+    return _page("bookings.html", branch=branch, day=day, code=code, bookings=listed)
+
+
+@bp.get("/admin/cabang/<branch_id>/antrian.csv")
+@signed_in
+def bookings_csv(branch_id: str):
+    """The day's bookings as CSV, masked unless ``lengkap=1`` (audited)."""
+    require(_account(), Action.READ_BOOKINGS, branch_id)
+    day = _parse_date(request.args.get("tanggal", "")) or dt.date.today()
+    text = services().tuning.export_bookings(branch_id, day, request.args.get("lengkap") == "1",
+                                             _actor(), services().clock())
+    return _download(text, f"antrian-{branch_id}-{day.isoformat()}.csv")
+
+
+@bp.get("/admin/cabang/<branch_id>/audit")
+@signed_in
+def audit_log(branch_id: str):
+    """The branch's audit entries, newest first, filtered by who and what; CSV on request."""
+    require(_account(), Action.READ_BRANCH, branch_id)
+    branch = catalog.get_branch(services().redis, branch_id)
+    actor = request.args.get("oleh") or None
+    action = request.args.get("aksi") or None
+    entries = audit.read(services().redis, branch_id, actor=actor, action=action)
+    if request.args.get("format") == "csv":
+        return _download(audit.to_csv(entries), f"audit-{branch_id}.csv")
+    return _page("audit.html", branch=branch, entries=entries, actor=actor or "",
+                 action=action or "")
+
+
+@bp.route("/admin/cabang/<branch_id>/petugas", methods=["GET", "POST"])
+@signed_in
+def staff(branch_id: str):
+    """The branch's counter staff and their API tokens: add staff, add or revoke a token."""
+    require(_account(), Action.MANAGE_STAFF, branch_id)
+    branch = catalog.get_branch(services().redis, branch_id)
+    accounts = services().accounts
+    shown_token, problems, values = None, {}, {}
+    if request.method == "POST":
+        values = request.form.to_dict()
+        shown_token, problems = _change_staff(branch_id, values)
+    members = [a for a in accounts.list() if a.role == COUNTER_STAFF and branch_id in a.branches]
+    return _page("staff.html", status=422 if problems else 200, branch=branch,
+                 members=[(member, accounts.tokens(member.username)) for member in members],
+                 values=values, errors=field_texts(problems), shown_token=shown_token)
+
+
+@bp.route("/admin/cabang/<branch_id>/kios", methods=["GET", "POST"])
+@signed_in
+def kiosks(branch_id: str):
+    """The branch's kiosks: register one (its token shown once), revoke one at once."""
+    require(_account(), Action.READ_BRANCH, branch_id)
+    branch = catalog.get_branch(services().redis, branch_id)
+    shown_token, problems = None, {}
+    if request.method == "POST":
+        require(_account(), Action.TUNE_BRANCH, branch_id)
+        shown_token, problems = _change_kiosks(branch_id, request.form.to_dict())
+    return _page("kiosks.html", status=422 if problems else 200, branch=branch,
+                 kiosks=services().kiosks.of_branch(branch_id), errors=field_texts(problems),
+                 shown_token=shown_token)
+
+
+def _change_kiosks(branch_id: str, values: dict[str, str]):
+    kiosks, now = services().kiosks, services().clock()
+    if values.get("action") == "revoke":
+        kiosk = kiosks.get(values.get("kiosk_id", ""))
+        if kiosk is None or kiosk.branch_id != branch_id:
+            return None, {"kiosk_id": ["not_found"]}
+        kiosks.revoke(kiosk.id, now, _actor())
+        return None, {}
+    try:
+        _kiosk, token = kiosks.create(branch_id, values.get("name", ""), now, _actor())
+    except ValidationFailedError as refused:
+        return None, refused.fields
+    return token, {}
+
+
+@bp.route("/admin/nasional", methods=["GET", "POST"])
+@signed_in
+def national():
+    """National closures (close every branch on a date) and the national audit log."""
+    require(_account(), Action.CLOSE_NATIONALLY)
+    problems, values = {}, {}
+    if request.method == "POST":
+        values = request.form.to_dict()
+        day = _parse_date(values.get("date", ""))
+        if day is None:
+            problems = {"date": ["invalid_date"]}
+        elif values.get("action") == "reopen":
+            calendar.reopen_nationally(services().redis, day, _actor(), services().clock())
+        else:
+            calendar.close_nationally(services().redis, day, values.get("note", "").strip()[:200],
+                                      _actor(), services().clock())
+    return _page("national.html", status=422 if problems else 200,
+                 closures=calendar.list_national_closures(services().redis),
+                 entries=audit.read(services().redis, limit=100), values=values,
+                 errors=field_texts(problems))
+
+
+def _change_staff(branch_id: str, values: dict[str, str]):
+    """Add a member of staff, or a token, or revoke one; the new token to show once."""
+    accounts, username = services().accounts, values.get("username", "").strip()
+    action = values.get("action")
+    if action == "create":
+        try:
+            _account_made, token = accounts.create(
+                username, COUNTER_STAFF, (branch_id,), password=values.get("password") or None,
+                now=services().clock(), actor=_actor())
+        except AccountRejectedError as rejected:
+            return None, {rejected.field: [rejected.key]}
+        return token, {}
+    member = accounts.get(username)
+    if member is None or member.role != COUNTER_STAFF or branch_id not in member.branches:
+        return None, {"username": ["unknown_account"]}
+    if action == "add_token":
+        token = accounts.add_token(username, values.get("name", "").strip()[:64] or "token",
+                                   services().clock(), _actor())
+        return token, {}
+    if action == "revoke":
+        accounts.revoke_token(username, values.get("token_id", ""), _actor(), services().clock())
+    return None, {}
+
+
+def _change_date(branch_id: str, values: dict[str, str]):
+    day = _parse_date(values.get("date", ""))
+    if day is None:
+        return None, {"date": ["invalid_date"]}
+    tuning, now = services().tuning, services().clock()
+    if values.get("action") == "clear":
+        tuning.clear_date(branch_id, day, _actor(), now)
+        return {"cleared": day}, {}
+    quota_text = values.get("daily_quota", "").strip()
+    quota = None
+    if quota_text:
+        if not quota_text.isdigit():
+            return None, {"daily_quota": ["at_least_0"]}
+        quota = int(quota_text)
+    note = values.get("note", "").strip()[:200]
+    closed = values.get("closed") == "1"
+    if closed:
+        cancelled = tuning.close_day(branch_id, day, note, _actor(), now,
+                                     cancel_bookings=values.get("cancel_bookings") == "1")
+        return {"closed": day, "cancelled": len(cancelled)}, {}
+    try:
+        tuning.set_date(branch_id, day, schedules.DateOverride(False, quota, note), _actor(), now)
+    except ValidationFailedError as refused:
+        return None, refused.fields
+    return {"quota": day}, {}
+
+
+def _settings_values(settings: schedules.BranchSettings) -> dict[str, str]:
+    values = {name: str(getattr(settings, name)) for name in _INT_FIELDS}
+    values["online_booking"] = "1" if settings.online_booking else ""
+    for weekday in schedules.WEEKDAYS:
+        for index, (start, end) in enumerate(settings.service_hours.get(weekday, [])):
+            values[f"{weekday}_{index}_start"], values[f"{weekday}_{index}_end"] = start, end
+    return values
+
+
+def _settings_changes(values: dict[str, str]) -> tuple[dict, dict[str, list[str]]]:
+    """The form as a settings change, and the fields that are not even numbers or times."""
+    changes: dict = {"online_booking": values.get("online_booking") == "1"}
+    problems: dict[str, list[str]] = {}
+    for name in _INT_FIELDS:
+        text = values.get(name, "").strip()
+        if text.isdigit():
+            changes[name] = int(text)
+        else:
+            problems[name] = ["not_integer"]
+    hours = {}
+    for weekday in schedules.WEEKDAYS:
+        intervals = []
+        for index in range(_INTERVALS_PER_DAY):
+            start = values.get(f"{weekday}_{index}_start", "").strip()
+            end = values.get(f"{weekday}_{index}_end", "").strip()
+            if start or end:
+                intervals.append([start, end])
+        hours[weekday] = intervals
+    changes["service_hours"] = hours
+    return changes, problems
+
+
+def _fill_chart(figures: list[reports.DayFigures], title: str, chart_id: str) -> str:
+    return bar_chart(title, _("Setiap batang: antrian terpesan; garis: kuota hari itu."),
+                     [Bar(_short(f.date), f.booked, f.quota if f.open else None,
+                          muted=not f.open) for f in figures], chart_id=chart_id)
+
+
+def _download(text: str, filename: str) -> Response:
+    return Response(text, mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"})
+
+
+def _short(day: dt.date) -> str:
+    return f"{day.day}/{day.month}"
+
+
+def _local_today(timezone: str) -> dt.date:
+    return schedules.local_now(services().clock(), timezone).date()
+
+
+def _parse_date(text: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        return None
+

@@ -1,0 +1,105 @@
+"""Look up, reschedule and cancel a booking by its code and NIK. Every form is a POST, so
+the NIK travels in the body, never in a URL or an access log."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import request
+
+from queue_service.domain.availability import availability, booking_days
+from queue_service.domain.errors import DomainError, NotFoundError
+from queue_service.extensions import services
+from queue_service.web import limits
+from queue_service.web.errors import STATUS_OF_CODE
+from queue_service.web.pages.common import booking_context, error_text, make_page_blueprint, render
+
+bp = make_page_blueprint("manage", __name__)
+
+
+@bp.get("/kelola")
+@limits.read
+def lookup_form():
+    """The look-up form; ``?kode=`` fills in the code (the link of the SMS and the
+    confirmation: a code alone shows nothing)."""
+    return render("participant/lookup.html", values={"code": request.args.get("kode", "")})
+
+
+@bp.post("/kelola")
+@limits.lookup
+@limits.failed_lookup
+def lookup():
+    """The booking with this code and NIK, with what can be done with it."""
+    values = _credentials()
+    try:
+        booking = services().reservations.lookup(values["code"], values["nik"])
+    except NotFoundError:
+        # 404, so the failed look-up limit counts it, as the API's would.
+        return render("participant/lookup.html", status=404, personal=True, values=values,
+                      summary=error_text("not_found"))
+    return _manage_page(booking, values)
+
+
+@bp.post("/kelola/batal")
+@limits.lookup
+@limits.failed_lookup
+def cancel():
+    """Cancel the booking; the slot, the quota and the NIK's date are freed at once."""
+    values = _credentials()
+    booking = services().reservations.cancel(values["code"], values["nik"], services().clock())
+    return render("participant/cancelled.html", personal=True, booking=booking)
+
+
+@bp.post("/kelola/ubah")
+@limits.lookup
+@limits.failed_lookup
+def reschedule():
+    """Choose a new date, then a new slot, then move the booking in one step."""
+    values = _credentials()
+    reservations = services().reservations
+    booking = reservations.lookup(values["code"], values["nik"])
+    day = _date(request.form.get("date", ""))
+    slot = request.form.get("slot", "")
+    now = services().clock()
+    if day is None:
+        days = booking_days(services().redis, booking.branch_id, booking.service_id, now,
+                            reservations.collective_leave_closed)
+        return render("participant/reschedule.html", personal=True, values=values,
+                      days=days, **booking_context(services().redis, booking))
+    if not slot:
+        left = availability(services().redis, booking.branch_id, day, booking.service_id, now,
+                            reservations.collective_leave_closed)
+        return render("participant/reschedule.html", personal=True, values=values, day=left,
+                      **booking_context(services().redis, booking))
+    try:
+        moved = reservations.reschedule(values["code"], values["nik"], day, _time(slot), now)
+    except DomainError as error:
+        if isinstance(error, NotFoundError):
+            raise
+        return _manage_page(booking, values, status=STATUS_OF_CODE.get(error.code, 409),
+                            summary=error_text(error.code))
+    return _manage_page(moved, values, done=True)
+
+
+def _manage_page(booking, values, status: int = 200, summary: str | None = None,
+                 done: bool = False):
+    return render("participant/manage.html", status=status, personal=True, values=values,
+                  summary=summary, done=done, **booking_context(services().redis, booking))
+
+
+def _credentials() -> dict[str, str]:
+    return {"code": request.form.get("code", "")[:32], "nik": request.form.get("nik", "")[:32]}
+
+
+def _date(text: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def _time(text: str) -> dt.time:
+    try:
+        return dt.time.fromisoformat(text)
+    except ValueError:
+        raise NotFoundError("slot") from None

@@ -1,0 +1,216 @@
+"""The participant's booking pages: area → branch → service → date → slot → details →
+confirmation. Plain forms that work without JavaScript; the choices that are not
+personal travel in the URL, the personal data only in POST bodies.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+
+from flask import redirect, request, session, url_for
+
+from queue_service.domain import bookings, catalog, schedules
+from queue_service.domain.availability import availability, booking_days
+from queue_service.domain.errors import (
+    AlreadyBookedError,
+    CaptchaFailedError,
+    DomainError,
+    NotFoundError,
+    ValidationFailedError,
+)
+from queue_service.domain.requirements import requirements_for
+from queue_service.extensions import services
+from queue_service.web import limits
+from queue_service.web.api.schemas import BookingRequestSchema
+from queue_service.web.errors import STATUS_OF_CODE
+from queue_service.web.pages.common import (
+    booking_context,
+    error_text,
+    field_texts,
+    make_page_blueprint,
+    render,
+)
+from queue_service.web.requests import load
+
+bp = make_page_blueprint("participant", __name__)
+
+# The fields of the booking form that the API's booking schema reads.
+_BOOKING_FIELDS = ("branch_id", "service_id", "date", "slot", "name", "nik", "kpj", "phone",
+                   "email", "captcha_id", "captcha_answer")
+_LAST_BOOKING = "booking"
+
+
+@bp.get("/")
+@limits.read
+def home():
+    """Choose a service area."""
+    return render("participant/home.html", areas=catalog.list_areas(services().redis))
+
+
+@bp.get("/wilayah/<area_id>")
+@limits.read
+def area(area_id: str):
+    """The branches of an area, those taking online bookings first."""
+    redis = services().redis
+    chosen = next((a for a in catalog.list_areas(redis) if a.id == area_id), None)
+    if chosen is None:
+        raise NotFoundError("area")
+    branches = [(branch, schedules.load_settings(redis, branch.id))
+                for branch in catalog.list_branches(redis) if branch.area_id == area_id]
+    branches.sort(key=lambda pair: not pair[1].online_booking)
+    return render("participant/branches.html", area=chosen, branches=branches)
+
+
+@bp.get("/cabang/<branch_id>")
+@limits.read
+def branch(branch_id: str):
+    """The services of a branch, each with what to bring; or why it takes no bookings."""
+    redis = services().redis
+    office = catalog.get_branch(redis, branch_id)
+    settings = schedules.load_settings(redis, office.id)
+    offered = [s for s in catalog.list_services(redis) if s.id in office.services]
+    return render("participant/services.html", branch=office, settings=settings,
+                  services=offered, requirements_for=requirements_for)
+
+
+@bp.get("/cabang/<branch_id>/<service_id>")
+@limits.read
+def dates(branch_id: str, service_id: str):
+    """The days of the booking window with the places left, or why a day is closed."""
+    office, service = _branch_and_service(branch_id, service_id)
+    days = booking_days(services().redis, office.id, service.id, services().clock(),
+                        services().reservations.collective_leave_closed)
+    return render("participant/dates.html", branch=office, service=service, days=days,
+                  requirements=requirements_for(service.id))
+
+
+@bp.get("/cabang/<branch_id>/<service_id>/<day>")
+@limits.read
+def slots(branch_id: str, service_id: str, day: str):
+    """The arrival slots of a day; full and closed ones cannot be chosen."""
+    office, service = _branch_and_service(branch_id, service_id)
+    left = availability(services().redis, office.id, _date(day), service.id,
+                        services().clock(), services().reservations.collective_leave_closed)
+    return render("participant/slots.html", branch=office, service=service, day=left)
+
+
+@bp.get("/pesan")
+@limits.captcha_creation
+def details():
+    """The personal data and captcha form for the chosen branch, service, date and slot (each
+    showing makes a captcha challenge, so it counts like the API's ``POST /captcha``)."""
+    choice = {name: request.args.get(name, "") for name in ("branch_id", "service_id", "date",
+                                                            "slot")}
+    _branch_and_service(choice["branch_id"], choice["service_id"])
+    _date(choice["date"])
+    return _details_form(choice)
+
+
+@bp.post("/pesan")
+@limits.booking
+def book():
+    """Book, or show the form again with each error beside its field and the input kept.
+
+    A form sent twice shows the booking the first submission made (``FormAttempts``).
+    """
+    form = request.form
+    if form.get("action") == "refresh":  # a new captcha image, nothing booked
+        return _details_form(form)
+    attempts = bookings.FormAttempts(services().redis)
+    token = form.get("attempt", "")
+    if not attempts.valid(token):
+        return _details_form(form, summary=error_text("bad_request"), status=400)
+    earlier = attempts.start(token)
+    if earlier is not None:
+        session[_LAST_BOOKING] = list(earlier)
+        return redirect(url_for("participant.confirmation"), 303)
+    body = {name: form.get(name, "").strip() for name in _BOOKING_FIELDS}
+    if not body["email"]:
+        del body["email"]
+    try:
+        booking = bookings.book(
+            services().captcha, services().reservations, body["captcha_id"],
+            body["captcha_answer"],
+            read_request=lambda: load(BookingRequestSchema(), body),
+            count_attempt=lambda req: limits.count_booking_attempt(req.nik, req.phone),
+            now=services().clock())
+    except DomainError as error:
+        attempts.abandon(token)
+        return _refused(form, error)
+    except BaseException:
+        # A store outage or a spent allowance: nothing was booked, the form may be sent again.
+        attempts.abandon(token)
+        raise
+    attempts.finish(token, booking)
+    session[_LAST_BOOKING] = [booking.branch_id, booking.code]
+    return redirect(url_for("participant.confirmation"), 303)
+
+
+@bp.get("/pesan/selesai")
+@limits.read
+def confirmation():
+    """The booking just made: queue number, code and QR, where and when, what to bring."""
+    last = session.get(_LAST_BOOKING)
+    if not last:
+        return redirect(url_for("participant.home"))
+    booking = services().reservations.get(*last)
+    return render("participant/confirmation.html", personal=True,
+                  **booking_context(services().redis, booking))
+
+
+def _refused(form, error: DomainError):
+    """The details form again, saying what went wrong and where."""
+    if isinstance(error, CaptchaFailedError):
+        return _details_form(form, fields={"captcha_answer": [error_text("captcha_failed")]},
+                             status=403)
+    if isinstance(error, ValidationFailedError):
+        return _details_form(form, fields=field_texts(error.fields), status=422,
+                             summary=error_text("validation_failed"))
+    return _details_form(form, summary=error_text(error.code), status=_status(error),
+                         already_booked=isinstance(error, AlreadyBookedError),
+                         choose_again=error.code in ("slot_full", "day_full", "not_bookable"))
+
+
+def _status(error: DomainError) -> int:
+    return STATUS_OF_CODE.get(error.code, 500)
+
+
+def _details_form(values, fields: dict | None = None, summary: str | None = None,
+                  status: int = 200, **flags):
+    """Render the details form with ``values`` kept, a fresh captcha and a fresh token."""
+    office, service = _branch_and_service(values.get("branch_id", ""), values.get("service_id", ""))
+    day = _date(values.get("date", ""))
+    slot = schedules.find_slot(schedules.load_settings(services().redis, office.id), day,
+                               _time(values.get("slot", "")))
+    if slot is None:
+        raise NotFoundError("slot")
+    challenge = services().captcha.create()
+    return render("participant/details.html", status=status, personal=True,
+                  branch=office, service=service, day=day, slot=slot, values=values,
+                  errors=fields or {}, summary=summary, captcha=challenge,
+                  attempt=secrets.token_hex(16), **flags)
+
+
+def _branch_and_service(branch_id: str, service_id: str):
+    redis = services().redis
+    office = catalog.get_branch(redis, branch_id)
+    service = next((s for s in catalog.list_services(redis)
+                    if s.id == service_id and s.id in office.services), None)
+    if service is None:
+        raise NotFoundError("service")
+    return office, service
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise NotFoundError("date") from None
+
+
+def _time(text: str) -> dt.time:
+    try:
+        return dt.time.fromisoformat(text)
+    except ValueError:
+        raise NotFoundError("slot") from None

@@ -1,0 +1,59 @@
+"""Reading a request's JSON body through a schema, with the SPEC's 400/422 split."""
+
+from __future__ import annotations
+
+import json
+
+from flask import request
+from marshmallow import Schema, ValidationError
+from werkzeug.exceptions import UnsupportedMediaType
+
+from queue_service.domain.errors import BadRequestError, ValidationFailedError
+from queue_service.web.api.schemas import TYPE_ERROR_KEYS
+from queue_service.web.errors import field_errors
+
+
+def json_object() -> dict:
+    """The body as a JSON object.
+
+    Only a body sent as ``application/json`` is read: a page on another site can post
+    ``text/plain``, form-encoded or multipart bodies without a CORS preflight, but not JSON.
+
+    Raises:
+        UnsupportedMediaType: the body is not sent as ``application/json`` (a 415).
+        BadRequestError: the body is not JSON, or not an object.
+    """
+    if request.mimetype != "application/json":
+        raise UnsupportedMediaType()
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:  # thousands of nested brackets fit in a small body
+        raise BadRequestError() from None
+    if not isinstance(body, dict) or not _encodable(body):
+        raise BadRequestError()
+    return body
+
+
+def _encodable(body: dict) -> bool:
+    """False if a string holds a lone surrogate (``"\\ud800"`` is valid JSON, not valid text)."""
+    try:
+        json.dumps(body, ensure_ascii=False).encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def load(schema: Schema, data: dict):
+    """``data`` loaded through ``schema``.
+
+    Raises:
+        BadRequestError: a field has the wrong JSON type (the fields are named).
+        ValidationFailedError: a field's value is wrong (the fields are named).
+    """
+    try:
+        return schema.load(data)
+    except ValidationError as error:
+        fields = field_errors(error.messages)
+        if any(key in TYPE_ERROR_KEYS for keys in fields.values() for key in keys):
+            raise BadRequestError(fields) from None
+        raise ValidationFailedError(fields) from None

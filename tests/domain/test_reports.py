@@ -1,0 +1,51 @@
+"""Dashboard figures: bookings against quota, cancellations, arrivals, busiest slots."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from queue_service.domain import reports, schedules
+from queue_service.store import keys
+
+MONDAY = dt.date(2026, 11, 23)
+
+
+def test_days_count_bookings_cancellations_and_closures(app, book, client, booking_body, redis):
+    body = booking_body()
+    kept = [book(slot="09:00"), book(slot="09:00"), book(slot="10:00")]
+    gone = book(nik=body["nik"], slot="10:00")
+    client.post(f"/api/v1/bookings/{gone['code']}/cancel", json={"nik": body["nik"]})
+    schedules.store_override(redis, "jakarta-salemba", MONDAY + dt.timedelta(days=2),
+                             schedules.DateOverride(closed=True, daily_quota=None, note="Rapat"))
+    redis.hset(keys.booking("jakarta-salemba", kept[0]["code"]), "status", "served")
+    redis.hset(keys.booking("jakarta-salemba", kept[1]["code"]), "status", "no_show")
+
+    monday, tuesday, wednesday, thursday, *_ = reports.days(
+        redis, "jakarta-salemba", MONDAY, 7, today=MONDAY, with_outcomes=True)
+
+    assert (tuesday.booked, tuesday.cancelled, tuesday.arrived, tuesday.no_show) == (3, 1, 1, 1)
+    assert tuesday.quota == 160 and tuesday.open and tuesday.fill == 3 / 160
+    assert (wednesday.open, wednesday.reason, wednesday.booked) == (False, "closed", 0)
+    assert monday.booked == 0 and thursday.open
+    assert reports.busiest_slots(redis, "jakarta-salemba", [MONDAY + dt.timedelta(days=1)]) == \
+        [("09:00", 2), ("10:00", 1)]
+
+
+def test_national_figures_sum_the_branches(app, book, redis):
+    book(branch_id="jakarta-salemba")
+    book(branch_id="bekasi")
+    per_branch = [reports.days(redis, branch, MONDAY + dt.timedelta(days=1), 2, today=MONDAY)
+                  for branch in ("jakarta-salemba", "bekasi")]
+    tuesday, _wednesday = reports.national(per_branch)
+    assert tuesday.booked == 2
+    assert tuesday.quota == per_branch[0][0].quota + per_branch[1][0].quota
+
+
+def test_an_audit_entry_tells_what_changed_field_by_field():
+    from queue_service.domain.audit import AuditEntry
+
+    entry = AuditEntry("1-0", "2026-11-23T00:00:00+00:00", "siti", "branch_admin", "10.0.0.1",
+                       "settings", "x", '{"a": 1, "b": 2}', '{"a": 1, "b": 3, "c": true}')
+    assert entry.changes() == [("b", "2", "3"), ("c", "null", "true")]
+    closed = AuditEntry("1-0", "", "", "", "", "date", "x", "null", '{"closed": true}')
+    assert closed.changes() == [("", "null", '{"closed": true}')]

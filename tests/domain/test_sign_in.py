@@ -1,0 +1,73 @@
+"""Console sign-in: throttling and lock-out per name and per address, no user enumeration,
+every attempt audited."""
+
+from __future__ import annotations
+
+import pytest
+
+from queue_service.domain import audit
+from queue_service.domain.accounts import NATIONAL_ADMIN, Accounts
+from queue_service.domain.errors import UnauthorizedError
+from queue_service.domain.sign_in import LockedOutError, SignIn, SignInPolicy
+
+PASSWORD = "kata sandi panjang"
+
+
+@pytest.fixture
+def sign_in(app, redis):
+    accounts = Accounts(redis)
+    accounts.create("siti", NATIONAL_ADMIN, password=PASSWORD)
+    return SignIn(redis, accounts, b"secret", SignInPolicy(account_failures=3, address_failures=5))
+
+
+def fail(sign_in, username, address, clock):
+    with pytest.raises(UnauthorizedError) as refused:
+        sign_in.attempt(username, "salah", address, clock())
+    return refused.value
+
+
+def test_the_right_password_signs_in_and_is_audited(sign_in, clock, redis):
+    assert sign_in.attempt("Siti ", PASSWORD, "10.0.0.1", clock()).username == "siti"
+    [entry] = audit.read(redis)
+    assert (entry.action, entry.actor, entry.address) == ("signed_in", "siti", "10.0.0.1")
+
+
+def test_an_account_is_locked_out_after_repeated_failures_from_anywhere(sign_in, clock, redis):
+    for address in ("10.0.0.1", "10.0.0.2", "10.0.0.3"):
+        fail(sign_in, "siti", address, clock)
+    with pytest.raises(LockedOutError) as locked:
+        sign_in.attempt("siti", PASSWORD, "10.0.0.4", clock())  # even the right password
+    assert 800 < locked.value.retry_after <= 900
+    assert [e.action for e in audit.read(redis)] == ["sign_in_failed"] * 3
+
+
+def test_an_address_is_locked_out_after_failures_on_many_names(sign_in, clock):
+    for name in ("a1", "a2", "a3", "a4", "a5"):
+        fail(sign_in, name, "10.9.9.9", clock)
+    with pytest.raises(LockedOutError):
+        sign_in.attempt("siti", PASSWORD, "10.9.9.9", clock())
+    assert sign_in.attempt("siti", PASSWORD, "10.1.1.1", clock()).username == "siti"
+
+
+def test_unknown_names_answer_and_lock_like_real_ones(sign_in, clock):
+    unknown = [fail(sign_in, "nobody", f"10.0.1.{n}", clock) for n in range(3)]
+    real = [fail(sign_in, "siti", f"10.0.2.{n}", clock) for n in range(3)]
+    assert {str(e) for e in unknown} == {str(e) for e in real} == {"bad_credentials"}
+    for name in ("nobody", "siti"):
+        with pytest.raises(LockedOutError):
+            sign_in.attempt(name, "salah", "10.0.3.1", clock())
+
+
+def test_a_success_clears_the_names_failures(sign_in, clock):
+    fail(sign_in, "siti", "10.0.0.1", clock)
+    fail(sign_in, "siti", "10.0.0.1", clock)
+    sign_in.attempt("siti", PASSWORD, "10.0.0.1", clock())
+    fail(sign_in, "siti", "10.0.0.1", clock)
+    fail(sign_in, "siti", "10.0.0.1", clock)
+    assert sign_in.attempt("siti", PASSWORD, "10.0.0.1", clock()).username == "siti"
+
+
+def test_counters_hold_no_name_or_address(sign_in, clock, redis):
+    fail(sign_in, "siti", "10.0.0.77", clock)
+    names = " ".join(redis.keys("*sign-in*"))
+    assert "siti" not in names and "10.0.0.77" not in names

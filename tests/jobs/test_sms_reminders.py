@@ -1,0 +1,133 @@
+"""The reminder the afternoon before the visit: scheduled when the confirmation goes out."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from rq import Queue
+from rq.registry import ScheduledJobRegistry
+
+from queue_service.notifications import queues
+from queue_service.notifications.dispatch import sms_job_id
+from queue_service.store import keys
+from tests.conftest import JAKARTA
+from workers import runtime
+
+MONDAY_3PM = dt.datetime(2026, 11, 23, 15, 0, tzinfo=JAKARTA)
+
+
+def scheduled_reminders(worker_settings) -> list[str]:
+    queue = Queue(queues.SMS, connection=runtime.queue_connection(worker_settings))
+    return ScheduledJobRegistry(queue=queue).get_job_ids()
+
+
+def reach(when: dt.datetime, clock, worker_settings) -> None:
+    """Let time pass until ``when``: our clock, and RQ's scheduler, which keeps real time."""
+    clock.set(when)
+    queue = Queue(queues.SMS, connection=runtime.queue_connection(worker_settings))
+    registry = ScheduledJobRegistry(queue=queue)
+    for job_id in registry.get_job_ids():
+        registry.remove(job_id)
+        queue.enqueue_job(queue.fetch_job(job_id))
+
+
+def test_the_reminder_is_scheduled_for_3pm_the_day_before(book, work, worker_settings, redis,
+                                                           clock):
+    booking = book()  # Monday 07:00 for Tuesday 09:00
+    work()
+    job_id = sms_job_id("jakarta-salemba", booking["code"], "reminder")
+    assert scheduled_reminders(worker_settings) == [job_id]
+    # RQ runs it when our clock says 15:00 has come: eight hours from now.
+    queue = Queue(queues.SMS, connection=runtime.queue_connection(worker_settings))
+    at = ScheduledJobRegistry(queue=queue).get_scheduled_time(job_id)
+    expected = dt.datetime.now(dt.UTC) + (MONDAY_3PM - clock())
+    assert abs((at - expected).total_seconds()) < 5
+    # And the branch's reminders hold it, due then, for the sweep should the job be lost.
+    assert redis.zrange(keys.sms_reminders("jakarta-salemba"), 0, -1, withscores=True) == [
+        (f"{booking['code']}:reminder", MONDAY_3PM.timestamp() * 1000)]
+
+
+def test_the_reminder_is_sent_for_a_live_booking(book, work, worker_settings, sent_sms, clock,
+                                                 redis):
+    booking = book()
+    work()
+    reach(MONDAY_3PM, clock, worker_settings)
+    work()
+
+    lines = sent_sms()
+    assert [line["event"] for line in lines] == ["booked", "reminder"]
+    assert lines[1]["body"].startswith("Pengingat BPJSTK Jakarta Salemba: besok Selasa, 24 Nov")
+    assert booking["code"] in lines[1]["body"]
+    assert redis.zcard(keys.sms_reminders("jakarta-salemba")) == 0
+
+
+def test_the_sweep_sends_a_due_reminder_whose_job_was_lost(book, work, worker_settings,
+                                                           sent_sms, clock):
+    book()
+    work()
+    queue = Queue(queues.SMS, connection=runtime.queue_connection(worker_settings))
+    for job_id in scheduled_reminders(worker_settings):  # e.g. the queue's Redis was replaced
+        ScheduledJobRegistry(queue=queue).remove(job_id, delete_job=True)
+    clock.set(MONDAY_3PM - dt.timedelta(minutes=1))
+    work()
+    assert [line["event"] for line in sent_sms()] == ["booked"]  # not due yet
+    clock.set(MONDAY_3PM)
+    work()
+    assert [line["event"] for line in sent_sms()] == ["booked", "reminder"]
+
+
+def test_no_reminder_for_a_cancelled_booking(book, work, worker_settings, sent_sms, clock,
+                                             client, booking_body, redis):
+    body = booking_body()
+    booking = book(nik=body["nik"])
+    work()
+    client.post(f"/api/v1/bookings/{booking['code']}/cancel", json={"nik": body["nik"]})
+    work()
+    reach(MONDAY_3PM, clock, worker_settings)
+    work()
+
+    assert [line["event"] for line in sent_sms()] == ["booked", "cancelled"]
+    record = redis.hgetall(keys.sms_delivery("jakarta-salemba", booking["code"], "reminder"))
+    assert record["state"] == "skipped"
+
+
+@pytest.mark.parametrize("booked_at", [MONDAY_3PM, MONDAY_3PM + dt.timedelta(hours=2)])
+def test_no_reminder_when_booked_after_its_time(book, work, worker_settings, sent_sms, clock,
+                                                redis, booked_at):
+    clock.set(booked_at)
+    book(slot="10:00")
+    work()
+    assert scheduled_reminders(worker_settings) == []
+    assert redis.zcard(keys.sms_reminders("jakarta-salemba")) == 0
+    assert [line["event"] for line in sent_sms()] == ["booked"]
+
+
+def test_reminders_can_be_turned_off(book, work, worker_settings, redis):
+    book()
+    work(SMS_REMINDER_TIME=None)
+    assert scheduled_reminders(worker_settings) == []
+    assert redis.zcard(keys.sms_reminders("jakarta-salemba")) == 0
+
+
+def test_a_reminder_not_sent_by_the_end_of_the_day_before_is_not_sent(
+        book, work, worker_settings, sent_sms, clock, redis):
+    # Issue 7, rule 4: a reminder says "besok"; delivered on the visit day it would be wrong.
+    booking = book()  # for Tuesday 09:00
+    work()
+    reach(dt.datetime(2026, 11, 24, 0, 0, tzinfo=JAKARTA), clock, worker_settings)  # the reminder was held up
+    work()
+
+    assert [line["event"] for line in sent_sms()] == ["booked"]
+    record = redis.hgetall(keys.sms_delivery("jakarta-salemba", booking["code"], "reminder"))
+    assert record["state"] == "expired"
+
+
+def test_a_reminder_late_in_the_day_before_is_still_sent(book, work, worker_settings, sent_sms,
+                                                        clock):
+    book()
+    work()
+    reach(dt.datetime(2026, 11, 23, 23, 59, tzinfo=JAKARTA), clock, worker_settings)
+    work()
+
+    assert [line["event"] for line in sent_sms()] == ["booked", "reminder"]

@@ -1,0 +1,150 @@
+"""The worker rides out a Redis outage and picks up what a killed worker abandoned (issue 7,
+rule 9). Real ``queue-service worker`` processes against a redis-server of the test's own."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import redis as redis_lib
+from rq import Queue, Retry
+
+from queue_service.domain import demo
+from queue_service.domain.reservations import BookingRequest, Reservations
+from queue_service.notifications import queues
+from queue_service.notifications.dispatch import SmsJobOptions, SmsNotifier
+from tests.conftest import make_nik
+from tests.live import a_bookable_weekday
+from tests.redis_server import RedisServer
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def queue_redis(server: RedisServer, **options) -> redis_lib.Redis:
+    """A client of ``server``; the ``own_redis`` fixture closes them all."""
+    client = redis_lib.Redis.from_url(server.url, socket_connect_timeout=1, **options)
+    server.clients.append(client)
+    return client
+
+
+def wait_for(condition, what: str, seconds: float = 20):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if condition():
+                return
+        except (redis_lib.ConnectionError, OSError):
+            pass
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.fixture
+def own_redis():
+    """A redis-server of the test's own, which it can kill and start again on its port."""
+    server = RedisServer()
+    server.clients = []
+    yield server
+    for client in server.clients:
+        client.close()
+    server.stop()
+
+
+@pytest.fixture
+def start_worker(own_redis, tmp_path):
+    """``start_worker()`` runs ``queue-service worker`` in its own process group."""
+    started = []
+    log = open(tmp_path / "worker.log", "ab")  # noqa: SIM115 - closed at teardown
+
+    def start(**env_overrides) -> subprocess.Popen:
+        env = {**os.environ, "REDIS_URL": own_redis.url, "SECRET_KEY": "test-secret-of-the-suite",
+               "VAR_DIR": str(tmp_path / "var"), "SMS_BACKEND": "file",
+               "SMS_OUTBOX": str(tmp_path / "outbox.jsonl"), "SMS_SWEEP_SECONDS": "1",
+               "WORKER_HEARTBEAT_SECONDS": "1", "WORKER_MAINTENANCE_SECONDS": "1",
+               "WORKER_RESTART_MAX_SECONDS": "2", **env_overrides}
+        process = subprocess.Popen([sys.executable, "-m", "queue_service.cli", "worker"],
+                                   cwd=ROOT, env=env, start_new_session=True,
+                                   stdout=subprocess.DEVNULL, stderr=log)
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+    log.close()
+
+
+
+
+def test_the_worker_rides_out_a_redis_outage_and_sends_afterwards(own_redis, start_worker,
+                                                                  tmp_path):
+    worker = start_worker()
+    wait_for(lambda: queue_redis(own_redis).scard("rq:workers") > 0, "the worker to register")
+    own_redis.kill()
+    time.sleep(3)  # Redis is away; the worker's loops meet refused connections
+    own_redis.start()
+
+    # Redis is back (empty: it kept nothing): a booking is made, its SMS must go out.
+    store = queue_redis(own_redis, decode_responses=True)
+    demo.seed(store)
+    now = dt.datetime.now(dt.UTC)
+    day = a_bookable_weekday()
+    notifier = SmsNotifier(queue_redis(own_redis), SmsJobOptions())
+    reservations = Reservations(store, nik_secret=b"test-secret-of-the-suite", on_event=notifier)
+    booking = reservations.reserve(BookingRequest(
+        branch_id="jakarta-salemba", service_id="jht", date=day, slot=dt.time(9, 0),
+        name="Budi Santoso", nik=make_nik(), kpj="12345678901", phone="+6281234567890"), now)
+
+    outbox = tmp_path / "outbox.jsonl"
+    wait_for(lambda: outbox.exists() and booking.code in outbox.read_text(), "the SMS", 30)
+    assert worker.poll() is None, "the worker process must still run: nobody restarted it"
+    assert [json.loads(line)["event"] for line in outbox.read_text().splitlines()] == ["booked"]
+    # Its scheduler died with the connection; it must be back for retries and reminders.
+    later = Queue(queues.SMS, connection=queue_redis(own_redis))
+    later.enqueue_in(dt.timedelta(seconds=1), "tests.jobs.slow_jobs.touch", str(tmp_path / "sched"))
+    wait_for(lambda: (tmp_path / "sched").exists(), "a scheduled job after the outage", 20)
+
+
+def test_a_worker_that_lost_redis_mid_job_works_again(own_redis, start_worker, tmp_path):
+    worker = start_worker()
+    mark = str(tmp_path / "slow")
+    Queue(queues.SMS, connection=queue_redis(own_redis)).enqueue(
+        "tests.jobs.slow_jobs.pause_then_touch", mark, 3)
+    wait_for(lambda: Path(mark + ".began").exists(), "the job to begin")
+    own_redis.kill()  # while the job runs: its bookkeeping afterwards meets no Redis
+    wait_for(lambda: Path(mark).exists(), "the job's own work to end")
+    time.sleep(2)
+    own_redis.start()
+
+    Queue(queues.SMS, connection=queue_redis(own_redis)).enqueue(
+        "tests.jobs.slow_jobs.touch", str(tmp_path / "after"))
+    wait_for(lambda: (tmp_path / "after").exists(), "a job after the outage", 30)
+    assert worker.poll() is None, "the worker process must still run: nobody restarted it"
+
+
+def test_a_job_of_a_killed_worker_is_run_again_promptly(own_redis, start_worker, tmp_path):
+    folder = tmp_path / "job"
+    folder.mkdir()
+    first = start_worker()
+    queue = Queue(queues.SMS, connection=queue_redis(own_redis))
+    queue.enqueue("tests.jobs.slow_jobs.hang_once_then_finish", str(folder), retry=Retry(max=2),
+                  job_timeout=300)
+    wait_for(lambda: (folder / "began").exists(), "the job to begin")
+
+    os.killpg(first.pid, signal.SIGKILL)  # the worker and its work horse, mid-job
+    first.wait(timeout=10)
+    killed_at = time.monotonic()
+    start_worker()
+
+    wait_for(lambda: (folder / "done").exists(), "the abandoned job to run again", 20)
+    # Three heartbeats and a maintenance interval of a second each, plus start-up.
+    assert time.monotonic() - killed_at < 15

@@ -1,0 +1,81 @@
+"""The real server (`queue-service seed-demo`, then `queue-service serve`) as a subprocess."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from queue_service.domain import calendar
+from tests.redis_server import free_port
+
+
+def call(url: str, body: dict | None = None) -> tuple[int, dict]:
+    """GET (or POST ``body`` as JSON) and return the status and the JSON answer."""
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        with error:  # it holds the connection until closed (or collected, with a warning)
+            return error.code, json.loads(error.read())
+
+
+@contextlib.contextmanager
+def serving(redis_url: str, folder: Path, **env: str):
+    """Seed the demo catalog and serve on a free port; yields the base URL."""
+    env = {**os.environ, "REDIS_URL": redis_url, "SECRET_KEY": "live-test",
+           "VAR_DIR": str(folder / "var"), "SMS_BACKEND": "file",
+           "SMS_OUTBOX": str(folder / "outbox.jsonl"), "WEB_CONCURRENCY": "2",
+           "CAPTCHA_TEST_ANSWER": "12345", "RATELIMIT_ENABLED": "0", **env}
+    cli = [sys.executable, "-m", "queue_service.cli"]
+    seeded = subprocess.run([*cli, "seed-demo"], env=env, capture_output=True, text=True,
+                            check=True)
+    assert "branches" in seeded.stdout
+    port = free_port()
+    log = (folder / "server.log").open("w")
+    server = subprocess.Popen([*cli, "serve", "--host", "127.0.0.1", "--port", str(port)],
+                              env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            if call(f"{base}/readyz")[0] == 200:
+                break
+        except OSError:
+            pass
+        if time.monotonic() > deadline or server.poll() is not None:
+            server.kill()
+            pytest.fail(f"server did not start: {Path(log.name).read_text()}")
+        time.sleep(0.1)
+    try:
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+        log.close()
+    assert "Antrian is serving at" in Path(log.name).read_text()
+
+
+def a_bookable_weekday() -> dt.date:
+    """A Monday-Thursday two to ten days ahead of the real today in Jakarta, neither a public
+    holiday nor collective leave: a day every demo branch takes bookings on, for the tests
+    whose server or worker keeps the real clock."""
+    today = dt.datetime.now(ZoneInfo("Asia/Jakarta")).date()
+    for ahead in range(2, 11):
+        day = today + dt.timedelta(days=ahead)
+        if day.weekday() < 4 and not calendar.public_holiday(day) \
+                and not calendar.collective_leave(day):
+            return day
+    raise AssertionError("no bookable weekday in the next ten days")

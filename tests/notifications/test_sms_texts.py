@@ -1,0 +1,66 @@
+"""The SMS texts: Bahasa Indonesia, all the facts, one GSM-7 segment."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from queue_service.domain import demo
+from queue_service.domain.reservations import Booking
+from queue_service.notifications import texts
+
+LONGEST = max(demo.BRANCHES, key=lambda branch: len(branch.name))
+
+
+def a_booking(day: dt.date, queue_number: str = "A-1234") -> Booking:
+    return Booking(code="7K3QX9MZ2W", queue_number=queue_number, status="booked",
+                   branch_id=LONGEST.id, service_id="jht", date=day,
+                   slot_start=dt.time(13, 30), slot_end=dt.time(14, 0), name="Budi Santoso",
+                   nik="3171011201900001", kpj="12345678901", phone="+6281234567890",
+                   email=None, created_ms=0)
+
+
+def test_indonesian_dates():
+    assert texts.indonesian_date(dt.date(2026, 11, 24)) == "Selasa, 24 Nov 2026"
+    assert texts.indonesian_date(dt.date(2027, 8, 17)) == "Selasa, 17 Agu 2027"
+    assert texts.indonesian_date(dt.date(2026, 12, 27)) == "Minggu, 27 Des 2026"
+
+
+@pytest.mark.parametrize("event", texts.EVENTS)
+def test_one_segment_even_for_the_longest_branch_name_on_every_weekday(event):
+    assert LONGEST.name == "Jakarta Menara Jamsostek"
+    for offset in range(7):
+        day = dt.date(2026, 11, 23) + dt.timedelta(days=offset)
+        text = texts.compose(event, a_booking(day), LONGEST)
+        assert texts.gsm7_length(text) is not None, text  # GSM-7 only, no UCS-2
+        assert texts.gsm7_length(text) <= texts.SEGMENT_LENGTH, (len(text), text)
+
+
+@pytest.mark.parametrize("branch", demo.BRANCHES, ids=lambda branch: branch.id)
+def test_every_demo_branch_fits(branch):
+    for event in texts.EVENTS:
+        text = texts.compose(event, a_booking(dt.date(2026, 11, 24)), branch)
+        assert texts.gsm7_length(text) <= texts.SEGMENT_LENGTH
+
+
+@pytest.mark.parametrize("event", texts.EVENTS)
+def test_the_facts_are_all_there(event):
+    text = texts.compose(event, a_booking(dt.date(2026, 11, 24)), LONGEST)
+    for part in ("A-1234", "Jakarta Menara Jamsostek", "Selasa, 24 Nov 2026", "13:30-14:00 WIB",
+                 "7K3QX9MZ2W"):
+        assert part in text
+
+
+@pytest.mark.parametrize(("branch_id", "label"), [("jakarta-salemba", "WIB"),
+                                                  ("makassar", "WITA"), ("jayapura", "WIT")])
+def test_the_slot_carries_its_time_zone(branch_id, label):
+    branch = next(branch for branch in demo.BRANCHES if branch.id == branch_id)
+    assert f"13:30-14:00 {label}." in texts.compose("booked", a_booking(dt.date(2026, 11, 24)),
+                                                     branch)
+
+
+def test_gsm7_length_counts_extension_characters_twice_and_refuses_others():
+    assert texts.gsm7_length("a[b]") == 6
+    assert texts.gsm7_length("Rp 10.000 €") == 12
+    assert texts.gsm7_length("antrian ✓") is None

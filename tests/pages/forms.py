@@ -1,0 +1,35 @@
+"""Reading the forms of a page as a browser without JavaScript would send them."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+
+
+class _Forms(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.forms: list[dict] = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form":
+            self.forms.append({"action": attrs.get("action"), "method": attrs.get("method", "get"),
+                               "fields": {}})
+        elif tag == "input" and self.forms and "name" in attrs and "disabled" not in attrs:
+            if attrs.get("type") in ("radio", "checkbox"):
+                self.forms[-1]["fields"].setdefault(attrs["name"], attrs.get("value", "on"))
+            else:
+                self.forms[-1]["fields"][attrs["name"]] = attrs.get("value") or ""
+
+
+def forms(html: str) -> list[dict]:
+    """Every form of ``html``: action, method and the fields it would send (the first
+    enabled radio button of each group chosen)."""
+    parser = _Forms()
+    parser.feed(html)
+    return parser.forms
+
+
+def form(html: str, action: str) -> dict:
+    """The fields of the form posting to ``action``."""
+    return next(f["fields"] for f in forms(html) if f["action"] == action)

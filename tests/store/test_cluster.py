@@ -1,0 +1,245 @@
+"""The data store on a real three-node Redis Cluster (SPEC §5; issue 7, rule 7).
+
+Every key of a branch shares the tag ``{b:<id>}`` and every key of a NIK the tag
+``{n:<digest>}``, so each Lua step touches one slot; the tests here put that claim to
+work on a real cluster: the reservation race, the one-NIK-per-date rule across two
+branches held by different nodes, the HTTP API with its rate limits, and the SMS worker
+(data store on the cluster, job queue on the plain test server).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from redis.cluster import RedisCluster as ClusterClient
+
+from config import load_settings
+from queue_service import create_app
+from queue_service.domain import calendar, demo, schedules
+from queue_service.domain.errors import (
+    AlreadyBookedError,
+    DayFullError,
+    NotBookableError,
+    SlotFullError,
+)
+from queue_service.domain.reservations import Reservations
+from queue_service.store import keys
+from queue_service.store.connect import connect
+from tests.conftest import booking_request, make_nik
+
+TUESDAY = dt.date(2026, 11, 24)
+BRANCH = "jakarta-salemba"
+# jakarta-salemba's tag hashes to slot 11299, bekasi's to 3357: two thirds of the slot
+# space apart, so on different nodes of a three-node cluster (asserted below).
+OTHER_BRANCH = "bekasi"
+
+
+@pytest.fixture
+def cluster_settings(settings, redis_cluster, redis_server, redis):
+    """The suite's settings with the data store on the cluster and the queue on the plain
+    test server (the job queue cannot run on a cluster), flushed around the test by
+    ``redis``."""
+    return load_settings(overrides={**settings, "REDIS_URL": redis_cluster.url,
+                                    "REDIS_CLUSTER": True, "QUEUE_REDIS_URL": redis_server.url})
+
+
+@pytest.fixture
+def seeded(cluster_redis):
+    """The cluster client, with the demo catalog seeded into the cluster."""
+    demo.seed(cluster_redis)
+    return cluster_redis
+
+
+@pytest.fixture
+def reservations(seeded, cluster_settings, redis_cluster):
+    """``Reservations`` over a client built as the service builds it (``connect(cluster=True)``)."""
+    client = connect(redis_cluster.url, cluster=True)
+    assert isinstance(client, ClusterClient)
+    yield Reservations.from_settings(client, cluster_settings)
+    client.close()
+
+
+def request(**overrides):
+    return booking_request(**{"branch_id": BRANCH, **overrides})
+
+
+def node_of(client: ClusterClient, key: str) -> str:
+    return client.get_node_from_key(key).name
+
+
+def test_the_cluster_has_three_primaries_sharing_every_slot(cluster_redis, redis_cluster):
+    primaries = cluster_redis.get_primaries()
+    assert sorted(node.port for node in primaries) == sorted(redis_cluster.ports)
+    assert 6379 not in redis_cluster.ports
+    for node in primaries:
+        info = cluster_redis.cluster_info(target_nodes=node)
+        assert info["cluster_state"] == "ok"
+        assert int(info["cluster_slots_assigned"]) == 16384
+
+
+def test_hundreds_of_concurrent_reservations_fill_one_slot_exactly(reservations, seeded, clock):
+    capacity = 9
+    settings = schedules.load_settings(seeded, BRANCH)
+    settings.slot_capacity = capacity
+    schedules.store_settings(seeded, BRANCH, settings)
+
+    def attempt(nik):
+        try:
+            return reservations.reserve(request(nik=nik), clock())
+        except (SlotFullError, DayFullError) as refusal:
+            return refusal
+
+    with ThreadPoolExecutor(max_workers=50) as pool:
+        results = list(pool.map(attempt, [make_nik() for _ in range(200)]))
+
+    booked = [result for result in results if not isinstance(result, Exception)]
+    assert len(booked) == capacity
+    assert all(isinstance(result, SlotFullError) for result in results
+               if isinstance(result, Exception))
+    assert sorted(b.queue_number for b in booked) == [f"A-{n:03d}" for n in range(1, capacity + 1)]
+    assert len({b.code for b in booked}) == capacity
+    day = TUESDAY.isoformat()
+    assert seeded.hget(keys.slot_counts(BRANCH, day), "09:00") == str(capacity)
+    assert seeded.hgetall(keys.day_counts(BRANCH, day)) == {"total": str(capacity),
+                                                           "svc:jht": str(capacity)}
+    assert seeded.zcard(keys.day_bookings(BRANCH, day)) == capacity
+    for booking in booked:
+        assert reservations.lookup(booking.code, booking.nik) == booking
+
+
+def test_one_nik_books_once_per_date_across_branches_on_different_nodes(reservations, seeded,
+                                                                         clock):
+    here, there = keys.branch_settings(BRANCH), keys.branch_settings(OTHER_BRANCH)
+    assert seeded.keyslot(here) != seeded.keyslot(there)
+    assert node_of(seeded, here) != node_of(seeded, there)
+    nik = make_nik()
+    claim = keys.nik_day_claim(reservations.nik_digest(nik), TUESDAY.isoformat())
+
+    def attempt(branch_id):
+        try:
+            return reservations.reserve(request(nik=nik, branch_id=branch_id), clock())
+        except AlreadyBookedError as refusal:
+            return refusal
+
+    with ThreadPoolExecutor(max_workers=40) as pool:
+        results = list(pool.map(attempt, [BRANCH, OTHER_BRANCH] * 40))
+
+    [booking] = [result for result in results if not isinstance(result, Exception)]
+    day = TUESDAY.isoformat()
+    counts = {branch_id: int(seeded.hget(keys.day_counts(branch_id, day), "total") or 0)
+              for branch_id in (BRANCH, OTHER_BRANCH)}
+    assert counts == {booking.branch_id: 1,
+                      ({BRANCH, OTHER_BRANCH} - {booking.branch_id}).pop(): 0}
+    assert seeded.hget(claim, "code") == booking.code
+    assert reservations.lookup(booking.code, nik) == booking
+
+    # Another date is the NIK's to book, at the other branch too.
+    elsewhere = OTHER_BRANCH if booking.branch_id == BRANCH else BRANCH
+    wednesday = reservations.reserve(
+        request(nik=nik, branch_id=elsewhere, date=TUESDAY + dt.timedelta(days=1)), clock())
+    assert wednesday.status == "booked"
+    with pytest.raises(AlreadyBookedError):
+        reservations.reserve(request(nik=nik, branch_id=elsewhere), clock())
+
+    # Cancelled, the date is free again: at the other branch, on the other node.
+    reservations.cancel(booking.code, nik, clock())
+    again = reservations.reserve(request(nik=nik, branch_id=elsewhere), clock())
+    assert again.branch_id == elsewhere and again.status == "booked"
+    assert seeded.hget(claim, "code") == again.code
+
+
+@pytest.fixture
+def cluster_app(seeded, cluster_settings, clock):
+    """The app with its data store on the cluster, rate limits on (``redis+cluster://``)."""
+    app = create_app(cluster_settings, clock=clock)
+    assert app.config["RATELIMIT_STORAGE_URI"].startswith("redis+cluster://")
+    assert isinstance(app.extensions["antrian"].redis, ClusterClient)
+    return app
+
+
+def booking_body(app, captcha_answer, **overrides) -> dict:
+    data = {"branch_id": BRANCH, "service_id": "jht", "date": TUESDAY.isoformat(),
+            "slot": "09:00", "name": "Budi Santoso", "nik": make_nik(), "kpj": "12345678901",
+            "phone": "081234567890", "captcha_answer": captcha_answer,
+            "captcha_id": app.extensions["antrian"].captcha.create().id}
+    data.update(overrides)
+    return data
+
+
+def test_the_api_books_looks_up_and_cancels_on_the_cluster(cluster_app, seeded, captcha_answer,
+                                                          redis):
+    client = cluster_app.test_client()
+    assert client.get("/readyz").status_code == 200
+    availability = f"/api/v1/branches/{BRANCH}/availability?date={TUESDAY}&service=jht"
+
+    def nine_remaining() -> int:
+        slots = client.get(availability).get_json()["slots"]
+        return next(s["remaining"] for s in slots if s["start"] == "09:00")
+
+    before = nine_remaining()
+    body = booking_body(cluster_app, captcha_answer)
+    response = client.post("/api/v1/bookings", json=body)
+    assert response.status_code == 201, response.get_json()
+    assert "X-RateLimit-Limit" in response.headers  # the limiter counted on the cluster
+    code = response.get_json()["code"]
+    assert response.get_json()["queue_number"] == "A-001"
+    assert nine_remaining() == before - 1
+
+    # The same NIK at a branch on another node, same date: refused.
+    twice = client.post("/api/v1/bookings", json=booking_body(
+        cluster_app, captcha_answer, nik=body["nik"], branch_id=OTHER_BRANCH))
+    assert twice.status_code == 409, twice.get_json()
+    assert twice.get_json()["error"]["code"] == "already_booked"
+
+    found = client.post("/api/v1/bookings/lookup", json={"code": code, "nik": body["nik"]})
+    assert found.status_code == 200 and found.get_json()["status"] == "booked"
+    cancelled = client.post(f"/api/v1/bookings/{code}/cancel", json={"nik": body["nik"]})
+    assert cancelled.get_json() == {"code": code, "status": "cancelled"}
+    assert nine_remaining() == before
+
+    moved = client.post("/api/v1/bookings", json=booking_body(
+        cluster_app, captcha_answer, nik=body["nik"], branch_id=OTHER_BRANCH))
+    assert moved.status_code == 201, moved.get_json()
+
+    # Everything went to the cluster: the plain server holds only the SMS jobs.
+    assert seeded.exists(keys.booking(BRANCH, code))
+    assert seeded.keys("LIMITS:*")
+    assert not [key for key in redis.keys("*") if key.startswith(("antrian:", "LIMITS:"))]
+
+
+def test_a_national_closure_reaches_every_branch_on_every_node(reservations, seeded, clock):
+    # One pipeline writes the closure under every branch's tag: slots all over the cluster.
+    calendar.close_nationally(seeded, TUESDAY, "Hari berkabung nasional")
+    nodes = set()
+    for branch_id in (BRANCH, OTHER_BRANCH, "jakarta-menara-jamsostek"):
+        nodes.add(node_of(seeded, keys.branch_national_closures(branch_id)))
+        with pytest.raises(NotBookableError):
+            reservations.reserve(request(branch_id=branch_id), clock())
+    assert len(nodes) == 3
+    assert calendar.reopen_nationally(seeded, TUESDAY)
+    assert reservations.reserve(request(branch_id=OTHER_BRANCH), clock()).status == "booked"
+
+
+def test_the_rate_limits_refuse_on_the_cluster(seeded, cluster_settings, clock, captcha_answer):
+    app = create_app({**cluster_settings, "RATELIMIT_READ": "2 per minute"}, clock=clock)
+    client = app.test_client()
+    statuses = [client.get("/api/v1/areas").status_code for _ in range(3)]
+    assert statuses == [200, 200, 429]
+
+
+def test_the_sms_worker_reads_the_cluster_and_works_the_plain_queue(cluster_app, captcha_answer,
+                                                                   work, cluster_settings,
+                                                                   sent_sms, seeded):
+    client = cluster_app.test_client()
+    response = client.post("/api/v1/bookings", json=booking_body(cluster_app, captcha_answer))
+    assert response.status_code == 201
+    code = response.get_json()["code"]
+
+    work(**cluster_settings)
+
+    [line] = sent_sms()
+    assert (line["code"], line["event"]) == (code, "booked")
+    assert seeded.zcard(keys.sms_outbox(BRANCH)) == 0
+    assert seeded.hget(keys.sms_delivery(BRANCH, code, "booked"), "state") == "sent"

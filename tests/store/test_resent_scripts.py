@@ -1,0 +1,120 @@
+"""Every Lua step is safe to run twice (issue 7, rule 1).
+
+A reply lost on the network makes redis-py (like ``RedisCluster``) send the same command
+again. These tests lose the reply of one script call for real: the app talks to the test
+Redis through a proxy that lets the command run and then drops its answer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from importlib import resources
+
+import pytest
+
+from queue_service.store import keys
+from tests.redis_proxy import ReplyDroppingProxy
+
+
+@pytest.fixture
+def script_sha(redis):
+    """The SHA-1 of a script, loaded into the server first: the dropped reply must be the
+    script's own, not a NOSCRIPT error that makes the client load it and call again."""
+
+    def sha(name: str) -> str:
+        source = (resources.files("queue_service.store") / "lua" / f"{name}.lua").read_text()
+        loaded = redis.script_load(source)
+        assert loaded == hashlib.sha1(source.encode()).hexdigest()
+        return loaded
+
+    return sha
+
+
+@pytest.fixture
+def proxy(redis_server):
+    proxy = ReplyDroppingProxy(redis_server.port)
+    yield proxy
+    proxy.close()
+
+
+@pytest.fixture
+def client(make_app, proxy):
+    return make_app(REDIS_URL=proxy.url).test_client()
+
+
+def day_bookings(redis) -> list[str]:
+    return redis.zrange(keys.day_bookings("jakarta-salemba", "2026-11-24"), 0, -1)
+
+
+def test_a_resent_reserve_makes_one_booking(client, proxy, booking_body, redis, script_sha):
+    body = booking_body()
+    proxy.drop_reply_to(script_sha("reserve"))
+
+    response = client.post("/api/v1/bookings", json=body)
+
+    assert proxy.dropped == 1
+    assert response.status_code == 201
+    code = response.get_json()["code"]
+    assert day_bookings(redis) == [code]
+    assert redis.hget(keys.day_counts("jakarta-salemba", "2026-11-24"), "total") == "1"
+    found = client.post("/api/v1/bookings/lookup", json={"code": code, "nik": body["nik"]})
+    assert found.status_code == 200
+    again = client.post("/api/v1/bookings", json=booking_body(nik=body["nik"]))
+    assert again.get_json()["error"]["code"] == "already_booked"
+
+
+def test_a_resent_cancel_answers_as_the_first(client, proxy, booking_body, redis, script_sha):
+    body = booking_body()
+    code = client.post("/api/v1/bookings", json=body).get_json()["code"]
+    proxy.drop_reply_to(script_sha("cancel"))
+
+    response = client.post(f"/api/v1/bookings/{code}/cancel", json={"nik": body["nik"]})
+
+    assert proxy.dropped == 1
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json() == {"code": code, "status": "cancelled"}
+    assert redis.hget(keys.day_counts("jakarta-salemba", "2026-11-24"), "total") == "0"
+    # And the cancellation is still final: a later cancel is refused as such.
+    later = client.post(f"/api/v1/bookings/{code}/cancel", json={"nik": body["nik"]})
+    assert later.get_json()["error"]["code"] == "cancelled"
+
+
+def test_a_resent_nik_claim_books(client, proxy, booking_body, redis, script_sha):
+    proxy.drop_reply_to(script_sha("claim_nik"))
+
+    response = client.post("/api/v1/bookings", json=booking_body())
+
+    assert proxy.dropped == 1
+    assert response.status_code == 201, response.get_json()
+    assert day_bookings(redis) == [response.get_json()["code"]]
+
+
+def test_a_resent_captcha_consumption_books(client, proxy, booking_body, script_sha):
+    proxy.drop_reply_to(script_sha("consume_captcha"))
+
+    response = client.post("/api/v1/bookings", json=booking_body())
+
+    assert proxy.dropped == 1
+    assert response.status_code == 201, response.get_json()
+
+
+def test_a_consumed_captcha_stays_consumed_for_other_attempts(client, booking_body, captcha_answer,
+                                                              app):
+    challenge = app.extensions["antrian"].captcha.create().id
+    first = client.post("/api/v1/bookings", json=booking_body(captcha_id=challenge))
+    second = client.post("/api/v1/bookings", json=booking_body(captcha_id=challenge))
+
+    assert first.status_code == 201
+    assert second.get_json()["error"]["code"] == "captcha_failed"
+
+
+def test_a_resent_sms_attempt_sends_one_message(book, work, proxy, sent_sms, redis, script_sha):
+    booking = book()
+    proxy.drop_reply_to(script_sha("sms_begin"))
+
+    work(REDIS_URL=proxy.url)
+
+    assert proxy.dropped == 1
+    assert [line["event"] for line in sent_sms()] == ["booked"]
+    assert redis.hget(keys.sms_delivery("jakarta-salemba", booking["code"], "booked"),
+                      "state") == "sent"
