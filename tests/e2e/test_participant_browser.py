@@ -15,17 +15,23 @@ from tests.live import call
 BRANCH = "jakarta-salemba"
 
 
+def follow(page: Page, name: str) -> None:
+    """Click a link and wait until its page has loaded: a check run on a page still being
+    left reads a document that is going away."""
+    link = page.get_by_role("link", name=name)
+    href = link.get_attribute("href")
+    link.click()
+    page.wait_for_url(re.compile(re.escape(href) + "$"))
+
+
 def choose_place(page: Page, check=lambda page: None) -> str:
     """Area → branch → service → the first day with places → the first open slot.
 
     Returns the URL the slots were chosen on (with JavaScript, still the dates page).
     """
-    page.get_by_role("link", name="DKI Jakarta").click()
-    check(page)
-    page.get_by_role("link", name="Jakarta Salemba").click()
-    check(page)
-    page.get_by_role("link", name="Klaim Jaminan Hari Tua (JHT)").click()
-    check(page)
+    for name in ("DKI Jakarta", "Jakarta Salemba", "Klaim Jaminan Hari Tua (JHT)"):
+        follow(page, name)
+        check(page)
     page.locator("ul.days a").first.click()
     page.locator("input[name=slot]").first.wait_for()
     check(page)
