@@ -22,7 +22,7 @@ import hashlib
 import json
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from redis import Redis
@@ -42,6 +42,8 @@ from queue_service.store.scripts import Scripts
 PRIORITY_WINDOW = 10
 # The moving average of service times is taken over this many served participants.
 DURATIONS_KEPT = 20
+# A display announces the calls it has not seen yet among this many of the newest.
+ANNOUNCEMENTS_KEPT = 50
 # A day's queue keys outlive the day (a late-night call in WIT is already tomorrow in UTC).
 _DAY_KEYS_MS = 3 * 24 * 3600 * 1000
 # A call races other counters for the head of the line: each lost race names the new head.
@@ -93,14 +95,27 @@ class Counter:
 
 
 @dataclass(frozen=True)
+class Announcement:
+    """A call or recall to announce: ``id`` orders them (a display says each once)."""
+
+    id: str
+    queue_number: str
+    counter: str
+    service_id: str
+    recall: bool
+
+
+@dataclass(frozen=True)
 class QueueView:
-    """What a display shows: now serving per counter, and who waits, in calling order."""
+    """What a display shows: now serving per counter, who waits, in calling order, and the
+    newest calls to announce, oldest first."""
 
     branch_id: str
     now_serving: list[tuple[str, str]]
     waiting: list[Waiting]
     counters: list[Counter]
     average_service_seconds: int | None
+    announcements: list[Announcement] = field(default_factory=list)
 
 
 def place_in_line(day: dt.date, slot: dt.time, arrived: dt.datetime, zone: ZoneInfo) -> int:
@@ -213,7 +228,7 @@ class LiveQueue:
         share = schedules.load_settings(self.redis, branch_id).priority_share
         base = [keys.queue_requests(branch_id, day), keys.queue_numbers(branch_id, day),
                 keys.queue_now_serving(branch_id, day), keys.queue_recent_calls(branch_id, day),
-                keys.paused_counters(branch_id)]
+                keys.paused_counters(branch_id), keys.queue_announcements(branch_id, day)]
         lines = [key for service in chosen for key in (
             keys.queue_waiting(branch_id, day, service),
             keys.queue_waiting(branch_id, day, service, priority=True))]
@@ -223,7 +238,7 @@ class LiveQueue:
             outcome = self.scripts.queue_call(
                 keys=base + lines + booking,
                 args=[token, counter, candidate, _iso(now), share, PRIORITY_WINDOW,
-                      _DAY_KEYS_MS, len(chosen), _ms(now), *chosen])
+                      _DAY_KEYS_MS, len(chosen), _ms(now), *chosen, ANNOUNCEMENTS_KEPT])
             if outcome[0] in ("ok", "repeat"):
                 answer = json.loads(outcome[1])
                 return Call(answer["queue_number"], answer["service_id"], answer["counter"],
@@ -294,10 +309,11 @@ class LiveQueue:
 
     # Reading.
 
-    def view(self, branch_id: str, now: dt.datetime) -> QueueView:
-        """Now serving per counter and who waits, read in one pipelined round trip; each
-        waiting participant with a rough estimated wait (the average of the last
-        ``DURATIONS_KEPT`` service times, times the people ahead, over the open counters).
+    def view(self, branch_id: str, now: dt.datetime, announcements: int = 10) -> QueueView:
+        """Now serving per counter, who waits and the newest ``announcements`` calls, read in
+        one pipelined round trip; each waiting participant with a rough estimated wait (the
+        average of the last ``DURATIONS_KEPT`` service times, times the people ahead, over the
+        open counters).
 
         Raises:
             NotFoundError: no such branch.
@@ -309,11 +325,12 @@ class LiveQueue:
             pipe.hgetall(keys.counters(branch_id))
             pipe.smembers(keys.paused_counters(branch_id))
             pipe.lrange(keys.service_durations(branch_id), 0, DURATIONS_KEPT - 1)
+            pipe.xrevrange(keys.queue_announcements(branch_id, day), count=announcements)
             for service in branch.services:
                 pipe.zrange(keys.queue_waiting(branch_id, day, service, priority=True), 0, -1,
                             withscores=True)
                 pipe.zrange(keys.queue_waiting(branch_id, day, service), 0, -1, withscores=True)
-            serving, configured, paused, durations, *lines = pipe.execute()
+            serving, configured, paused, durations, newest, *lines = pipe.execute()
         counters = [Counter(name, _services_of(configured[name]), name in paused)
                     for name in sorted(configured, key=_natural)]
         average = round(sum(map(int, durations)) / len(durations)) if durations else None
@@ -327,7 +344,10 @@ class LiveQueue:
                            None if average is None else average * (place + 1) // open_counters)
                    for place, (regular, _order, number, service) in enumerate(entries)]
         return QueueView(branch_id, sorted(serving.items(), key=lambda item: _natural(item[0])),
-                         waiting, counters, average)
+                         waiting, counters, average,
+                         [Announcement(entry_id, data["number"], data["counter"],
+                                       data.get("service", ""), data.get("kind") == "recall")
+                          for entry_id, data in reversed(newest)])
 
     # Helpers.
 
@@ -340,9 +360,10 @@ class LiveQueue:
             raise NotFoundError("call")
         outcome = self.scripts.queue_finish(
             keys=[keys.queue_requests(branch_id, day), keys.booking(branch_id, code),
-                  keys.queue_now_serving(branch_id, day), keys.service_durations(branch_id)],
+                  keys.queue_now_serving(branch_id, day), keys.service_durations(branch_id),
+                  keys.queue_announcements(branch_id, day)],
             args=[_scoped(token, step), step, queue_number, _iso(now), _ms(now),
-                  _DAY_KEYS_MS, DURATIONS_KEPT])
+                  _DAY_KEYS_MS, DURATIONS_KEPT, ANNOUNCEMENTS_KEPT])
         if outcome[0] in ("ok", "repeat"):
             answer = json.loads(outcome[1])
             return Step(answer["queue_number"], answer["status"])

@@ -208,6 +208,12 @@ def queue_recent_calls(branch_id: str, day: str) -> str:
     return f"{_branch(branch_id)}:queue:{day}:recent-calls"
 
 
+def queue_announcements(branch_id: str, day: str) -> str:
+    """Stream of the day's calls and recalls (``number``, ``counter``, ``kind``), newest last:
+    what a display announces, each once, by its entry id."""
+    return f"{_branch(branch_id)}:queue:{day}:announcements"
+
+
 def queue_requests(branch_id: str, day: str) -> str:
     """Hash request token -> JSON answer: each step's first answer, for a re-sent request."""
     return f"{_branch(branch_id)}:queue:{day}:requests"

@@ -248,3 +248,21 @@ def test_counters_are_set_and_removed_with_an_audit_entry(live, redis):
         ("counter", f"{BRANCH}/Loket 10")]
     with pytest.raises(ValidationFailedError):
         live.set_counter(BRANCH, "Loket 3", ["nope"], ADMIN, tuesday(7))
+
+
+def test_calls_and_recalls_are_announced_in_order_once_each(live, arrive):
+    first, second = arrive("09:00", (8, 1)), arrive("09:00", (8, 2), service="jkk")
+    assert live.view(BRANCH, tuesday(8, 30)).announcements == []
+    live.call_next(BRANCH, "Loket 1", tuesday(9, 0), token="t1")
+    live.call_next(BRANCH, "Loket 1", tuesday(9, 0), token="t1")  # re-sent: not said again
+    live.call_next(BRANCH, "Loket 2", tuesday(9, 1))
+    live.recall(BRANCH, first, tuesday(9, 2), token="r1")
+    live.recall(BRANCH, first, tuesday(9, 2), token="r1")
+    live.mark_served(BRANCH, second, tuesday(9, 3))  # nothing to say
+    said = live.view(BRANCH, tuesday(9, 3)).announcements
+    assert [(a.queue_number, a.counter, a.service_id, a.recall) for a in said] == [
+        (first, "Loket 1", "jht", False), (second, "Loket 2", "jkk", False),
+        (first, "Loket 1", "jht", True)]
+    assert [a.id for a in said] == sorted({a.id for a in said})
+    assert [a.queue_number for a in live.view(BRANCH, tuesday(9, 3), announcements=1)
+            .announcements] == [first]

@@ -68,11 +68,17 @@ def test_call_serve_and_the_public_queue(client, staff, arrived):
 
     queue = client.get(f"/api/v1/branches/{BRANCH}/queue")
     assert queue.status_code == 200
-    assert queue.get_json() == {
+    shown = queue.get_json()
+    said = shown.pop("announcements")
+    assert shown == {
         "branch_id": BRANCH,
         "now_serving": [{"counter": "Loket 1", "queue_number": first["queue_number"]}],
         "waiting": [{"queue_number": second["queue_number"], "service_id": "jkk",
-                     "priority": False}]}
+                     "priority": False, "estimated_wait_seconds": None}],
+        "average_service_seconds": None}
+    assert [{k: v for k, v in a.items() if k != "id"} for a in said] == [
+        {"queue_number": first["queue_number"], "counter": "Loket 1", "service_id": "jht",
+         "recall": False}]
     text = queue.get_data(as_text=True)
     for secret in ("Siti", "Budi", "3171", "+62", "0812", first["code"], second["code"]):
         assert secret not in text
@@ -155,7 +161,8 @@ def test_transfer_priority_and_pause(client, staff, arrived):
                            json={"priority": True}, headers=desk)
     assert priority.get_json() == {"queue_number": number, "status": "checked_in"}
     waiting = client.get(f"/api/v1/branches/{BRANCH}/queue").get_json()["waiting"]
-    assert waiting[0] == {"queue_number": number, "service_id": "jkk", "priority": True}
+    assert waiting[0] == {"queue_number": number, "service_id": "jkk", "priority": True,
+                          "estimated_wait_seconds": None}
 
     moved = client.post(f"/api/v1/counter/participants/{first['queue_number']}/transfer",
                         json={"service_id": "jkk"}, headers=desk)

@@ -6,11 +6,12 @@
 -- booking declared, and the step calls them only if they are still the one to call.
 -- Safe to run twice for one request: a token already answered gets its first answer again.
 -- KEYS: 1 the day's answered requests, 2 the day's queue numbers, 3 now serving,
---       4 the recent calls, 5 the paused counters, then per service its waiting line and its
---       priority line, then (with a candidate) the candidate's booking
+--       4 the recent calls, 5 the paused counters, 6 the announcements, then per service its
+--       waiting line and its priority line, then (with a candidate) the candidate's booking
 -- ARGV: 1 request token, 2 counter, 3 candidate queue number or '', 4 now (ISO time),
 --       5 priority share (percent), 6 calls the share is counted over, 7 least time to keep
---       the day's keys (ms), 8 the number of services, 9 now (ms), 10.. the services (as KEYS)
+--       the day's keys (ms), 8 the number of services, 9 now (ms), 10.. the services (as KEYS),
+--       then the announcements kept
 -- Returns {'repeat', json} | {'ok', json} | {'empty'} | {'changed', queue number, code}
 local done = redis.call('HGET', KEYS[1], ARGV[1])
 if done then
@@ -27,7 +28,7 @@ end
 local function best(offset)
   local number, order, service, line
   for i = 1, services do
-    local key = KEYS[5 + 2 * (i - 1) + offset]
+    local key = KEYS[6 + 2 * (i - 1) + offset]
     local n, o = head(key)
     if n and (order == nil or o < order) then
       number, order, service, line = n, o, ARGV[9 + i], key
@@ -62,7 +63,7 @@ if not number then
   return {'empty'}
 end
 local code = redis.call('HGET', KEYS[2], number)
-local booking = KEYS[5 + 2 * services + 1]
+local booking = KEYS[6 + 2 * services + 1]
 if number ~= ARGV[3] or not booking or not code then
   return {'changed', number, code or ''}
 end
@@ -81,7 +82,9 @@ redis.call('LTRIM', KEYS[4], 0, 99)
 local answer = cjson.encode({queue_number = number, service_id = service, counter = ARGV[2],
                              priority = priority, calls = calls})
 redis.call('HSET', KEYS[1], ARGV[1], answer)
-for _, key in ipairs({KEYS[1], KEYS[3], KEYS[4]}) do
+redis.call('XADD', KEYS[6], 'MAXLEN', '~', ARGV[10 + services], '*', 'number', number,
+           'counter', ARGV[2], 'service', service, 'kind', 'call')
+for _, key in ipairs({KEYS[1], KEYS[3], KEYS[4], KEYS[6]}) do
   if redis.call('PTTL', key) < tonumber(ARGV[7]) then
     redis.call('PEXPIRE', key, ARGV[7])
   end

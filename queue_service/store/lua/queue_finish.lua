@@ -2,9 +2,9 @@
 -- or 'no_show' (they did not come). Finishing is final: a served participant is served once,
 -- and the same outcome asked again answers as before, so a re-sent request changes nothing.
 -- KEYS: 1 the day's answered requests, 2 the booking, 3 now serving, 4 the branch's recent
---       service durations
+--       service durations, 5 the announcements
 -- ARGV: 1 request token, 2 step, 3 queue number, 4 now (ISO time), 5 now (ms),
---       6 least time to keep the day's keys (ms), 7 durations kept
+--       6 least time to keep the day's keys (ms), 7 durations kept, 8 announcements kept
 -- Returns {'repeat', json} | {'ok', json} | {'missing'} | {'waiting'} | {'over', status}
 local done = redis.call('HGET', KEYS[1], ARGV[1])
 if done then
@@ -25,6 +25,11 @@ elseif step == 'recall' then
   redis.call('HINCRBY', KEYS[2], 'calls', 1)
   redis.call('HSET', KEYS[2], 'recalled_at', ARGV[4])
   redis.call('HSET', KEYS[3], b[2], ARGV[3])
+  redis.call('XADD', KEYS[5], 'MAXLEN', '~', ARGV[8], '*', 'number', ARGV[3], 'counter', b[2],
+             'service', redis.call('HGET', KEYS[2], 'queue_service') or '', 'kind', 'recall')
+  if redis.call('PTTL', KEYS[5]) < tonumber(ARGV[6]) then
+    redis.call('PEXPIRE', KEYS[5], ARGV[6])
+  end
   status = 'called'
 else
   redis.call('HSET', KEYS[2], 'status', step, step .. '_at', ARGV[4])

@@ -90,9 +90,20 @@ class WaitingSchema(Schema):
     queue_number = fields.String()
     service_id = fields.String()
     priority = fields.Boolean()
+    estimated_wait_seconds = fields.Integer(allow_none=True)
+
+
+class AnnouncementSchema(Schema):
+    id = fields.String()
+    queue_number = fields.String()
+    counter = fields.String()
+    service_id = fields.String()
+    recall = fields.Boolean()
 
 
 class QueueSchema(Schema):
     branch_id = fields.String()
     now_serving = fields.List(fields.Nested(NowServingSchema))
     waiting = fields.List(fields.Nested(WaitingSchema))
+    average_service_seconds = fields.Integer(allow_none=True)
+    announcements = fields.List(fields.Nested(AnnouncementSchema))

@@ -147,10 +147,12 @@ def remove_counter(counter: str):
 @bp.get("/branches/<branch_id>/queue")
 @limits.read
 def show_queue(branch_id: str):
-    """Now serving per counter and who waits: queue numbers only, no personal data."""
+    """Now serving per counter, who waits (with an estimated wait) and the newest calls to
+    announce: queue numbers only, no personal data."""
     view = services().live_queue.view(branch_id, services().clock())
     return schemas.QueueSchema().dump({
         "branch_id": view.branch_id,
         "now_serving": [{"counter": counter, "queue_number": number}
                         for counter, number in view.now_serving],
-        "waiting": view.waiting})
+        "waiting": view.waiting, "average_service_seconds": view.average_service_seconds,
+        "announcements": view.announcements})
