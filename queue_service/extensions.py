@@ -10,6 +10,7 @@ from redis import Redis
 from queue_service.domain.accounts import Accounts
 from queue_service.domain.captcha.gate import CaptchaGate, SelfHostedCaptcha
 from queue_service.domain.checkins import CheckIns
+from queue_service.domain.walk_ins import WalkIns
 from queue_service.domain.clock import Clock, utc_now
 from queue_service.domain.kiosks import Kiosks
 from queue_service.domain.live_queue import LiveQueue
@@ -38,6 +39,7 @@ class Services:
     sign_in: SignIn
     kiosks: Kiosks
     checkins: CheckIns
+    walk_ins: WalkIns
     live_queue: LiveQueue
     clients: tuple[Redis, ...] = ()
 
@@ -78,6 +80,7 @@ def init_app(app: Flask, clock: Clock | None = None) -> Services:
                             window_seconds=config["ADMIN_LOCKOUT_SECONDS"],
                             lockout_seconds=config["ADMIN_LOCKOUT_SECONDS"])),
                         kiosks=Kiosks(redis), checkins=CheckIns(redis), live_queue=LiveQueue(redis),
+                        walk_ins=WalkIns(redis, config["COLLECTIVE_LEAVE_CLOSED"]),
                         clients=(redis, queue_redis, enqueue_redis, captcha_redis))
     app.extensions["antrian"] = services
 

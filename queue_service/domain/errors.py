@@ -55,6 +55,18 @@ class NotBookableError(DomainError):
     code = "not_bookable"
 
 
+class WalkInsFullError(DomainError):
+    """The day's walk-in places are all taken."""
+
+    code = "walk_ins_full"
+
+
+class ClosedNowError(DomainError):
+    """The branch does not serve now (closed today, or outside its hours)."""
+
+    code = "closed_now"
+
+
 class CancelledError(DomainError):
     code = "cancelled"
 

@@ -40,6 +40,13 @@ class BranchSettings:
     # The live queue: at most this percent of the recent calls may take a priority participant
     # while others wait (issue 10), so priority goes first without starving the rest.
     priority_share: int = 50
+    # Walk-ins (people without a booking) get this percent of the day's capacity: the online
+    # quota is the rest, so 20 with a quota of 160 keeps 40 places for walk-ins.
+    walk_in_share: int = 20
+    # A checked-in participant gets one SMS when this many places from being called (0: none).
+    call_ahead_places: int = 3
+    # A called participant recalled this many times is a no-show at the next recall.
+    recalls_before_no_show: int = 2
 
 
 @dataclass
@@ -162,6 +169,13 @@ def effective_quota(settings: BranchSettings, override: DateOverride | None) -> 
     if override is not None and override.daily_quota is not None:
         return override.daily_quota
     return settings.daily_quota
+
+
+def walk_in_places(settings: BranchSettings, override: DateOverride | None) -> int:
+    """The day's places for walk-ins: ``walk_in_share`` percent of the day's capacity, the
+    online quota being the rest of it."""
+    share = min(max(settings.walk_in_share, 0), 90)
+    return effective_quota(settings, override) * share // (100 - share)
 
 
 def day_status(settings: BranchSettings, override: DateOverride | None, day: dt.date,

@@ -214,6 +214,12 @@ def queue_announcements(branch_id: str, day: str) -> str:
     return f"{_branch(branch_id)}:queue:{day}:announcements"
 
 
+def walk_in_counts(branch_id: str, day: str) -> str:
+    """Hash: ``total`` walk-in tickets issued that day, and ``service:<id>`` each service's last
+    walk-in number."""
+    return f"{_branch(branch_id)}:queue:{day}:walk-ins"
+
+
 def queue_requests(branch_id: str, day: str) -> str:
     """Hash request token -> JSON answer: each step's first answer, for a re-sent request."""
     return f"{_branch(branch_id)}:queue:{day}:requests"

@@ -31,6 +31,8 @@ STATUS_OF_CODE = {
     "too_early": 409,
     "too_late": 409,
     "cancelled": 409,
+    "walk_ins_full": 409,
+    "closed_now": 409,
     "unsupported_media_type": 415,
     "validation_failed": 422,
     "rate_limited": 429,

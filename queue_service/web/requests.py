@@ -57,3 +57,10 @@ def load(schema: Schema, data: dict):
         if any(key in TYPE_ERROR_KEYS for keys in fields.values() for key in keys):
             raise BadRequestError(fields) from None
         raise ValidationFailedError(fields) from None
+
+
+def idempotency_key() -> str | None:
+    """The request's ``Idempotency-Key`` header (1–64 printable characters), if it sent one:
+    a client re-sending a step after a lost reply gets the first answer again."""
+    key = request.headers.get("Idempotency-Key", "")
+    return key if 0 < len(key) <= 64 and key.isprintable() else None

@@ -19,7 +19,7 @@ from queue_service.extensions import services
 from queue_service.web import limits
 from queue_service.web.api import counter_schemas as schemas
 from queue_service.web.limits import client_address
-from queue_service.web.requests import json_object, load
+from queue_service.web.requests import idempotency_key, json_object, load
 
 bp = Blueprint("counters_api", __name__, url_prefix="/api/v1")
 
@@ -49,11 +49,6 @@ def _actor(account: Account) -> Actor:
     return Actor(account.username, account.role, client_address())
 
 
-def _token() -> str | None:
-    key = request.headers.get("Idempotency-Key", "")
-    return key if 0 < len(key) <= 64 and key.isprintable() else None
-
-
 def _step(step: Step) -> dict:
     return schemas.StepSchema().dump(step)
 
@@ -65,7 +60,7 @@ def call_next():
     data = load(schemas.CallRequestSchema(), json_object())
     branch_id = _branch(account, data)
     call = services().live_queue.call_next(branch_id, data["counter"],
-                                           services().clock(), data.get("services"), _token())
+                                           services().clock(), data.get("services"), idempotency_key())
     return schemas.CallSchema().dump(call)
 
 
@@ -78,7 +73,7 @@ def finish(queue_number: str, step: str):
     branch_id = _branch(account, _body(schemas.StepRequestSchema()))
     live = services().live_queue
     do = {"recall": live.recall, "served": live.mark_served, "no_show": live.mark_no_show}[step]
-    return _step(do(branch_id, queue_number, services().clock(), _token()))
+    return _step(do(branch_id, queue_number, services().clock(), idempotency_key()))
 
 
 @bp.post("/counter/participants/<queue_number>/transfer")
@@ -88,7 +83,7 @@ def transfer(queue_number: str):
     data = load(schemas.TransferRequestSchema(), json_object())
     branch_id = _branch(account, data)
     return _step(services().live_queue.transfer(branch_id, queue_number, data["service_id"],
-                                                services().clock(), _token()))
+                                                services().clock(), idempotency_key()))
 
 
 @bp.post("/counter/participants/<queue_number>/priority")
@@ -98,7 +93,7 @@ def mark_priority(queue_number: str):
     data = load(schemas.PriorityRequestSchema(), json_object())
     branch_id = _branch(account, data)
     return _step(services().live_queue.mark_priority(
-        branch_id, queue_number, services().clock(), data["priority"], _token()))
+        branch_id, queue_number, services().clock(), data["priority"], idempotency_key()))
 
 
 @bp.post("/counter/counters/<counter>/pause", defaults={"step": "pause"})

@@ -7,25 +7,47 @@ import io
 import segno
 from flask import Blueprint, Response, request
 
+from queue_service.domain import catalog, schedules
 from queue_service.domain.codes import normalise_code
 from queue_service.domain.errors import NotFoundError
 from queue_service.extensions import services
 from queue_service.web import limits
 from queue_service.web.api import schemas
-from queue_service.web.requests import json_object, load
+from queue_service.web.requests import idempotency_key, json_object, load
 
 bp = Blueprint("kiosk_api", __name__, url_prefix="/api/v1")
+
+
+def _kiosk():
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return services().kiosks.authenticate(token.strip() if scheme == "Bearer" else None)
 
 
 @bp.post("/kiosk/checkins")
 def check_in():
     """Check a booking in at this kiosk's branch, by its code (as typed or scanned)."""
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    kiosk = services().kiosks.authenticate(token.strip() if scheme == "Bearer" else None)
+    kiosk = _kiosk()
     code = load(schemas.CheckInRequestSchema(), json_object())["code"]
     done = services().checkins.check_in(kiosk, code, services().clock())
     return {"code": done.code, "queue_number": done.queue_number, "status": "checked_in",
             "already_checked_in": done.already_checked_in}
+
+
+@bp.post("/kiosk/walk-ins")
+def walk_in():
+    """Issue a walk-in ticket for a service; an ``Idempotency-Key`` re-sent answers the same
+    ticket."""
+    kiosk = _kiosk()
+    data = load(schemas.WalkInRequestSchema(), json_object())
+    now = services().clock()
+    ticket = services().walk_ins.issue(kiosk, data["service_id"], now, priority=data["priority"],
+                                       token=idempotency_key())
+    branch = catalog.get_branch(services().redis, kiosk.branch_id)
+    use = services().walk_ins.use(kiosk.branch_id,
+                                  schedules.local_now(now, branch.timezone).date())
+    return schemas.WalkInSchema().dump({"queue_number": ticket.queue_number,
+                                        "service_id": ticket.service_id,
+                                        "places_left": use.remaining}), 201
 
 
 @bp.get("/bookings/<code>/qr.svg", defaults={"kind": "svg"})

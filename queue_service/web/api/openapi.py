@@ -71,6 +71,7 @@ def build_spec() -> dict:
         ("Tokens", admin_schemas.TokensSchema), ("NewToken", admin_schemas.NewTokenSchema),
         ("CreatedToken", admin_schemas.CreatedTokenSchema),
         ("CheckInRequest", schemas.CheckInRequestSchema), ("CheckIn", schemas.CheckInSchema),
+        ("WalkInRequest", schemas.WalkInRequestSchema), ("WalkIn", schemas.WalkInSchema),
         ("NewKiosk", admin_schemas.NewKioskSchema),
         ("CallRequest", counter_schemas.CallRequestSchema), ("Call", counter_schemas.CallSchema),
         ("StepRequest", counter_schemas.StepRequestSchema), ("Step", counter_schemas.StepSchema),
@@ -116,6 +117,11 @@ def build_spec() -> dict:
     spec.path("/api/v1/kiosk/checkins", operations={"post": {
         **_operation("Check a booking in at this kiosk's branch", "200", "CheckIn",
                      body="CheckInRequest", errors=("400", "401", "404", "409", "415", "422")),
+        "security": [{"kioskToken": []}]}})
+    spec.path("/api/v1/kiosk/walk-ins", operations={"post": {
+        **_operation("Issue a walk-in ticket at this kiosk's branch (Idempotency-Key: the same "
+                     "ticket again)", "201", "WalkIn", body="WalkInRequest",
+                     errors=("400", "401", "409", "415", "422")),
         "security": [{"kioskToken": []}]}})
     for kind, content_type in (("svg", "image/svg+xml"), ("png", "image/png")):
         spec.path(f"/api/v1/bookings/{{code}}/qr.{kind}", operations={"get": {

@@ -89,6 +89,17 @@ class CheckInRequestSchema(StrictSchema):
     code = _text(validate=validate.Length(max=32, error="too_long"))
 
 
+class WalkInRequestSchema(StrictSchema):
+    service_id = _text(validate=validate.Length(max=64, error="too_long"))
+    priority = fields.Boolean(load_default=False)
+
+
+class WalkInSchema(Schema):
+    queue_number = fields.String()
+    service_id = fields.String()
+    places_left = fields.Integer()
+
+
 class CheckInSchema(Schema):
     code = fields.String()
     queue_number = fields.String()

@@ -9,9 +9,12 @@ as JSON and the page resets itself, retrying through a network blip.
 
 from __future__ import annotations
 
+import secrets
+
 from flask import jsonify, redirect, request, session, url_for
 from flask_babel import gettext as _
 
+from queue_service.domain import catalog, schedules
 from queue_service.domain.errors import DomainError, UnauthorizedError
 from queue_service.extensions import services
 from queue_service.web.pages.common import error_text, make_page_blueprint, render
@@ -35,7 +38,18 @@ def scan_form():
     kiosk = _kiosk()
     if kiosk is None:
         return render("kiosk/sign_in.html", personal=True)
-    return render("kiosk/scan.html", personal=True, kiosk=kiosk)
+    return _scan_page(kiosk)
+
+
+def _scan_page(kiosk, status: int = 200, **answer):
+    """The scan screen with the walk-in buttons: a fresh request token per rendering, so a
+    ticket form sent twice issues one ticket."""
+    branch = catalog.get_branch(services().redis, kiosk.branch_id)
+    offered = [s for s in catalog.list_services(services().redis) if s.id in branch.services]
+    today = schedules.local_now(services().clock(), branch.timezone).date()
+    use = services().walk_ins.use(kiosk.branch_id, today)
+    return render("kiosk/scan.html", status=status, personal=True, kiosk=kiosk,
+                  services=offered, walk_ins=use, request_token=secrets.token_hex(16), **answer)
 
 
 @bp.post("/kiosk/masuk")
@@ -64,16 +78,38 @@ def scan():
     try:
         done = services().checkins.check_in(kiosk, request.form.get("code", ""),
                                             services().clock())
+        priority = request.form.get("priority") == "1"
+        if priority:
+            # Staff at the door vouch for it (UU 25/2009: the elderly, disabled, pregnant,
+            # children); the place in line is kept.
+            services().live_queue.mark_priority(kiosk.branch_id, done.queue_number,
+                                                services().clock())
     except DomainError as refused:
         text = _refusal_text(refused)
         if wants_json:
             return jsonify(outcome="refused", code=refused.code, message=text), 200
-        return render("kiosk/scan.html", status=409, personal=True, kiosk=kiosk, refused=text)
+        return _scan_page(kiosk, status=409, refused=text)
     answer = {"outcome": "checked_in", "queue_number": done.queue_number,
-              "again": done.already_checked_in}
+              "again": done.already_checked_in, "priority": priority}
     if wants_json:
         return jsonify(answer)
-    return render("kiosk/scan.html", personal=True, kiosk=kiosk, done=answer)
+    return _scan_page(kiosk, done=answer)
+
+
+@bp.post("/kiosk/langsung")
+def walk_in():
+    """Issue a walk-in ticket (someone without a booking) for the chosen service."""
+    kiosk = _kiosk()
+    if kiosk is None:
+        return redirect(url_for("kiosk.scan_form"))
+    try:
+        ticket = services().walk_ins.issue(
+            kiosk, request.form.get("service_id", ""), services().clock(),
+            priority=request.form.get("priority") == "1",
+            token=request.form.get("request_token") or None)
+    except DomainError as refused:
+        return _scan_page(kiosk, status=409, refused=_refusal_text(refused))
+    return _scan_page(kiosk, ticket={"queue_number": ticket.queue_number})
 
 
 def _refusal_text(refused: DomainError) -> str:
@@ -84,6 +120,10 @@ def _refusal_text(refused: DomainError) -> str:
         "wrong_date": _("Antrian ini bukan untuk hari ini. Silakan tanyakan petugas."),
         "too_late": _("Waktu check-in sudah lewat. Silakan tanyakan petugas."),
         "cancelled": _("Antrian ini sudah dibatalkan. Silakan tanyakan petugas."),
+        "walk_ins_full": _("Kuota antrian langsung hari ini sudah habis. Silakan pesan "
+                           "antrian online untuk hari lain."),
+        "closed_now": _("Kantor cabang tidak melayani saat ini."),
+        "validation_failed": _("Pilih layanan yang tersedia."),
     }
     if refused.code == "too_early":
         return error_text("too_early", getattr(refused, "message_args", None))

@@ -13,6 +13,13 @@
 
   function keepFocus() { if (document.activeElement !== field) { field.focus(); } }
   setInterval(keepFocus, 1000);
+  // A box ticked by touch must not keep the focus: the scanner types into the field.
+  document.getElementById("f-priority").addEventListener("change", keepFocus);
+  // An answer the server rendered (a walk-in ticket, a page without script) clears too.
+  if (answer.children.length) {
+    resetTimer = setTimeout(function () { answer.replaceChildren(); keepFocus(); },
+                            resetSeconds * 2000);
+  }
 
   function show(template, fill) {
     var node = document.getElementById(template).content.cloneNode(true);
@@ -46,6 +53,8 @@
     if (!code) { return; }
     var body = new FormData(form);
     field.value = "";
+    // Priority is marked for one participant at a time.
+    document.getElementById("f-priority").checked = false;
     send(body, 0).then(function (result) {
       retrying.hidden = true;
       if (!result) { return; }
@@ -53,6 +62,7 @@
         show("t-ok", function (node) {
           node.querySelector(".number").textContent = result.queue_number;
           node.querySelector(".again").hidden = !result.again;
+          node.querySelector(".marked").hidden = !result.priority;
         });
       } else {
         show("t-refused", function (node) {
