@@ -187,3 +187,22 @@ def test_create_kiosk_prints_a_working_token_on_its_last_line(app, settings, cli
     assert check_in(client, door, made["code"]).status_code == 200
     unknown = cli("create-kiosk", "atlantis", "x", settings=settings)
     assert unknown.returncode == 2 and "branch_id" in unknown.stderr
+
+
+def test_walk_in_tickets_through_the_api(client, kiosk, clock, tune_branch):
+    tune_branch("jakarta-salemba", daily_quota=8, walk_in_share=20)  # two places
+    at(clock, JAKARTA, 9)
+    door = {**kiosk(), "Idempotency-Key": "ticket-1"}
+    made = client.post("/api/v1/kiosk/walk-ins", json={"service_id": "jkk"}, headers=door)
+    assert made.status_code == 201
+    assert made.get_json() == {"queue_number": "WB-001", "service_id": "jkk", "places_left": 1}
+    again = client.post("/api/v1/kiosk/walk-ins", json={"service_id": "jkk"}, headers=door)
+    assert again.get_json()["queue_number"] == "WB-001"
+    other = {"Authorization": door["Authorization"]}
+    assert client.post("/api/v1/kiosk/walk-ins", json={"service_id": "jht", "priority": True},
+                       headers=other).get_json()["queue_number"] == "WA-001"
+    full = client.post("/api/v1/kiosk/walk-ins", json={"service_id": "jht"}, headers=other)
+    assert full.status_code == 409 and full.get_json()["error"]["code"] == "walk_ins_full"
+    assert client.post("/api/v1/kiosk/walk-ins", json={"service_id": "nope"},
+                       headers=other).status_code == 422
+    assert client.post("/api/v1/kiosk/walk-ins", json={"service_id": "jht"}).status_code == 401

@@ -21,11 +21,12 @@ def door(app, client, clock):
     return kiosk
 
 
-def scan(client, code, json=True):
+def scan(client, code, json=True, **fields):
     page = client.get("/kiosk/").get_data(as_text=True)
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
     headers = {"Accept": "application/json"} if json else {}
-    return client.post("/kiosk/", data={"csrf_token": csrf, "code": code}, headers=headers)
+    return client.post("/kiosk/", data={"csrf_token": csrf, "code": code, **fields},
+                       headers=headers)
 
 
 def test_a_wrong_token_does_not_sign_in(client):
@@ -40,7 +41,7 @@ def test_a_scan_answers_the_number_then_the_repeat(client, door, book, clock):
     clock.set(dt.datetime(2026, 11, 24, 8, 30, tzinfo=JAKARTA))
     first = scan(client, made["code"].lower())
     assert first.get_json() == {"outcome": "checked_in", "queue_number": made["queue_number"],
-                                "again": False}
+                                "again": False, "priority": False}
     again = scan(client, made["code"], json=False)
     assert made["queue_number"] in again.text and "Sudah check-in sebelumnya." in again.text
     assert "session" not in again.text and door.id not in again.text
@@ -69,3 +70,45 @@ def test_a_revoked_kiosk_is_signed_out_at_its_next_scan(app, client, door, clock
     app.extensions["antrian"].kiosks.revoke(door.id, clock())
     assert scan(client, "ZZZZZZZZZZ").status_code == 401
     assert "Token kios" in client.get("/kiosk/").text  # the sign-in form again
+
+
+def test_a_participant_marked_priority_at_check_in_waits_in_the_priority_line(
+        client, door, book, clock):
+    made = book()
+    clock.set(dt.datetime(2026, 11, 24, 8, 30, tzinfo=JAKARTA))
+    answer = scan(client, made["code"], priority="1").get_json()
+    assert (answer["outcome"], answer["priority"]) == ("checked_in", True)
+    waiting = client.get("/api/v1/branches/jakarta-salemba/queue").get_json()["waiting"]
+    assert [(w["queue_number"], w["priority"]) for w in waiting] == [
+        (made["queue_number"], True)]
+
+
+def walk_in_form(client) -> dict:
+    page = client.get("/kiosk/").get_data(as_text=True)
+    form = page[page.index('action="/kiosk/langsung"'):]
+    return {name: re.search(rf'name="{name}" value="([^"]+)"', form).group(1)
+            for name in ("csrf_token", "request_token")}
+
+
+def test_a_walk_in_ticket_from_the_page_and_a_form_sent_twice_issues_one(
+        app, client, door, clock, tune_branch):
+    tune_branch("jakarta-salemba", daily_quota=4, walk_in_share=20)  # one place
+    clock.set(dt.datetime(2026, 11, 24, 9, 0, tzinfo=JAKARTA))
+    page = client.get("/kiosk/").get_data(as_text=True)
+    assert "Klaim Jaminan Hari Tua (JHT)" in page and "Sisa kuota antrian langsung hari ini: 1" in page
+    form = {**walk_in_form(client), "service_id": "jht"}
+    first = client.post("/kiosk/langsung", data=form)
+    assert first.status_code == 200 and "WA-001" in first.text
+    again = client.post("/kiosk/langsung", data=form)
+    assert "WA-001" in again.text and "WA-002" not in again.text
+    assert "Kuota antrian langsung hari ini sudah habis." in again.text
+    # A kiosk page opened before the last place went: its form is refused.
+    refused = client.post("/kiosk/langsung", data={**form, "request_token": "another"})
+    assert refused.status_code == 409 and "sudah habis" in refused.text
+
+
+def test_walk_ins_are_refused_when_the_branch_does_not_serve(client, door, clock):
+    clock.set(dt.datetime(2026, 11, 24, 22, 0, tzinfo=JAKARTA))
+    refused = client.post("/kiosk/langsung", data={**walk_in_form(client), "service_id": "jht"})
+    assert refused.status_code == 409
+    assert "Kantor cabang tidak melayani saat ini." in refused.text
