@@ -65,6 +65,8 @@ class CheckIns:
         zone = ZoneInfo(branch.timezone)
         for _attempt in range(_ATTEMPTS):
             data = self.redis.hgetall(keys.booking(kiosk.branch_id, code))
+            if data.get("walk_in"):  # a walk-in ticket is in line already, and no booking
+                raise NotFoundError("booking")
             if not data:
                 elsewhere = self.redis.get(keys.code_branch(code))
                 if elsewhere and elsewhere != kiosk.branch_id and \

@@ -22,6 +22,7 @@ import hashlib
 import json
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -139,9 +140,13 @@ def check_counter_name(name: object) -> str:
 class LiveQueue:
     """The live queue over the data store (``decode_responses=True``)."""
 
-    def __init__(self, redis: Redis):
+    def __init__(self, redis: Redis,
+                 on_event: Callable[[str, str, str], None] | None = None):
+        """``on_event(branch_id, code, "call_ahead")`` is told of each call-ahead SMS put on
+        the outbox (to queue its job at once; a worker's sweep finds it otherwise)."""
         self.redis = redis
         self.scripts = Scripts(redis)
+        self._on_event = on_event or (lambda branch_id, code, event: None)
 
     # Counters.
 
@@ -225,10 +230,11 @@ class LiveQueue:
                 or None
         chosen = self._services(branch, services)
         day = self._day(branch, now)
-        share = schedules.load_settings(self.redis, branch_id).priority_share
+        settings = schedules.load_settings(self.redis, branch_id)
         base = [keys.queue_requests(branch_id, day), keys.queue_numbers(branch_id, day),
                 keys.queue_now_serving(branch_id, day), keys.queue_recent_calls(branch_id, day),
-                keys.paused_counters(branch_id), keys.queue_announcements(branch_id, day)]
+                keys.paused_counters(branch_id), keys.queue_announcements(branch_id, day),
+                keys.queue_called_ahead(branch_id, day), keys.sms_outbox(branch_id)]
         lines = [key for service in chosen for key in (
             keys.queue_waiting(branch_id, day, service),
             keys.queue_waiting(branch_id, day, service, priority=True))]
@@ -237,9 +243,12 @@ class LiveQueue:
         for _attempt in range(_ATTEMPTS):
             outcome = self.scripts.queue_call(
                 keys=base + lines + booking,
-                args=[token, counter, candidate, _iso(now), share, PRIORITY_WINDOW,
-                      _DAY_KEYS_MS, len(chosen), _ms(now), *chosen, ANNOUNCEMENTS_KEPT])
+                args=[token, counter, candidate, _iso(now), settings.priority_share,
+                      PRIORITY_WINDOW, _DAY_KEYS_MS, len(chosen), _ms(now), *chosen,
+                      ANNOUNCEMENTS_KEPT, max(0, settings.call_ahead_places)])
             if outcome[0] in ("ok", "repeat"):
+                for code in outcome[2:]:
+                    self._on_event(branch_id, code, "call_ahead")
                 answer = json.loads(outcome[1])
                 return Call(answer["queue_number"], answer["service_id"], answer["counter"],
                             bool(answer["priority"]))
@@ -252,7 +261,9 @@ class LiveQueue:
 
     def recall(self, branch_id: str, queue_number: str, now: dt.datetime,
                token: str | None = None) -> Step:
-        """Announce a called participant again at their counter.
+        """Announce a called participant again at their counter; one already recalled the
+        branch's ``recalls_before_no_show`` times is marked no-show instead (the answer's
+        status says which).
 
         Raises:
             NotFoundError: nobody with that number has been called today.
@@ -363,7 +374,8 @@ class LiveQueue:
                   keys.queue_now_serving(branch_id, day), keys.service_durations(branch_id),
                   keys.queue_announcements(branch_id, day)],
             args=[_scoped(token, step), step, queue_number, _iso(now), _ms(now),
-                  _DAY_KEYS_MS, DURATIONS_KEPT, ANNOUNCEMENTS_KEPT])
+                  _DAY_KEYS_MS, DURATIONS_KEPT, ANNOUNCEMENTS_KEPT,
+                  max(0, schedules.load_settings(self.redis, branch_id).recalls_before_no_show)])
         if outcome[0] in ("ok", "repeat"):
             answer = json.loads(outcome[1])
             return Step(answer["queue_number"], answer["status"])

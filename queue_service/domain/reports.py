@@ -33,6 +33,8 @@ class DayFigures:
     cancelled: int
     arrived: int
     no_show: int
+    walk_ins: int = 0  # walk-in tickets issued, beside the online bookings
+    walk_in_places: int = 0
 
     @property
     def fill(self) -> float:
@@ -58,11 +60,12 @@ def days(redis: Redis, branch_id: str, first: dt.date, count: int, today: dt.dat
         pipe.hget(keys.branch_national_closures(branch_id), day.isoformat())
         pipe.hget(keys.day_counts(branch_id, day.isoformat()), "total")
         pipe.zrange(keys.day_bookings(branch_id, day.isoformat()), 0, -1)
+        pipe.hget(keys.walk_in_counts(branch_id, day.isoformat()), "total")
     replies = pipe.execute()
-    statuses = _statuses(redis, branch_id, dates, replies[3::4]) if with_outcomes else {}
+    statuses = _statuses(redis, branch_id, dates, replies[3::5]) if with_outcomes else {}
     figures = []
     for index, day in enumerate(dates):
-        override_raw, closure_raw, total, codes = replies[4 * index: 4 * index + 4]
+        override_raw, closure_raw, total, codes, walk_ins = replies[5 * index: 5 * index + 5]
         override = schedules.DateOverride(**json.loads(override_raw)) if override_raw else None
         status = schedules.day_status(
             settings, override, day, min(day, today), calendar.closure_note(closure_raw),
@@ -73,7 +76,9 @@ def days(redis: Redis, branch_id: str, first: dt.date, count: int, today: dt.dat
             date=day, open=status.open, reason=status.reason,
             quota=schedules.effective_quota(settings, override), booked=booked,
             cancelled=len(codes) - booked,
-            arrived=sum(outcome[s] for s in _ARRIVED), no_show=outcome["no_show"]))
+            arrived=sum(outcome[s] for s in _ARRIVED), no_show=outcome["no_show"],
+            walk_ins=int(walk_ins or 0),
+            walk_in_places=schedules.walk_in_places(settings, override) if status.open else 0))
     return figures
 
 
@@ -97,7 +102,8 @@ def national(per_branch: list[list[DayFigures]]) -> list[DayFigures]:
             date=same_day[0].date, open=any(f.open for f in same_day), reason=None,
             quota=sum(f.quota for f in same_day if f.open), booked=sum(f.booked for f in same_day),
             cancelled=sum(f.cancelled for f in same_day), arrived=sum(f.arrived for f in same_day),
-            no_show=sum(f.no_show for f in same_day)))
+            no_show=sum(f.no_show for f in same_day), walk_ins=sum(f.walk_ins for f in same_day),
+            walk_in_places=sum(f.walk_in_places for f in same_day)))
     return summed
 
 

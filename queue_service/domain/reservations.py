@@ -323,7 +323,7 @@ class Reservations:
             NotFoundError: there is none.
         """
         data = self.redis.hgetall(keys.booking(branch_id, code))
-        if not data:
+        if not data or data.get("walk_in"):  # a walk-in ticket is no booking
             raise NotFoundError("booking")
         return Booking.from_hash(code, data)
 

@@ -41,9 +41,15 @@ def settings_problems(settings: dict[str, Any]) -> dict[str, list[str]]:
 
     for field, floor in (("daily_quota", 0), ("slot_capacity", 1), ("booking_window_days", 0),
                          ("booking_cutoff_minutes", 0), ("slot_minutes", 5),
-                         ("checkin_early_minutes", 0), ("checkin_grace_minutes", 0)):
+                         ("checkin_early_minutes", 0), ("checkin_grace_minutes", 0),
+                         ("priority_share", 0), ("walk_in_share", 0), ("call_ahead_places", 0),
+                         ("recalls_before_no_show", 0)):
         if settings[field] < floor:
             refuse(field, f"at_least_{floor}")
+    # Shares are percents; walk-ins may not take the whole day (the online quota is the rest).
+    for field, ceiling in (("priority_share", 100), ("walk_in_share", 90)):
+        if settings[field] > ceiling:
+            refuse(field, f"at_most_{ceiling}")
     if any(quota < 0 for quota in settings["service_quotas"].values()):
         refuse("service_quotas", "at_least_0")
     hours = settings["service_hours"]

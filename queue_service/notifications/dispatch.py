@@ -104,11 +104,15 @@ class SmsNotifier:
         self._paused_until = 0.0
 
     def __call__(self, event: str, booking: Booking) -> None:
+        self.notify(booking.branch_id, booking.code, event)
+
+    def notify(self, branch_id: str, code: str, event: str) -> None:
+        """Queue the job of an event that is on the outbox already (the live queue's hook)."""
         if self._monotonic() < self._paused_until:
             return
         try:
-            enqueue_sms(self.connection, self.options, booking.branch_id, booking.code, event)
+            enqueue_sms(self.connection, self.options, branch_id, code, event)
         except Exception as error:  # the booking stands whatever happens here
             self._paused_until = self._monotonic() + self.pause_seconds
             log.warning("SMS %s %s not queued (%s); a worker's sweep will queue it",
-                        event, booking.code, type(error).__name__)
+                        event, code, type(error).__name__)

@@ -149,8 +149,9 @@ class Outbox:
             raise ValueError(f"unknown SMS event {event!r}")
         booking_key = keys.booking(branch_id, code)
         data = self.redis.hgetall(booking_key)
-        if not data:
-            return self._settle(branch_id, code, event, "skipped")  # purged meanwhile
+        if not data or data.get("walk_in"):
+            # Purged meanwhile, or a walk-in ticket (no phone to text).
+            return self._settle(branch_id, code, event, "skipped")
         booking = Booking.from_hash(code, data)
         branch = catalog.get_branch(self.redis, branch_id)
         if now >= self._deadline(event, booking, branch.timezone):

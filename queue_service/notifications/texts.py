@@ -12,7 +12,7 @@ from queue_service.domain import schedules
 from queue_service.domain.catalog import Branch
 from queue_service.domain.reservations import Booking
 
-EVENTS = ("booked", "cancelled", "reminder")
+EVENTS = ("booked", "cancelled", "reminder", "call_ahead")
 SEGMENT_LENGTH = 160
 
 DAY_NAMES = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
@@ -46,7 +46,8 @@ def gsm7_length(text: str) -> int | None:
 
 
 def compose(event: str, booking: Booking, branch: Branch) -> str:
-    """The SMS for ``event`` (``booked``, ``cancelled`` or ``reminder``) of ``booking``.
+    """The SMS for ``event`` (``booked``, ``cancelled``, ``reminder`` or ``call_ahead``) of
+    ``booking``.
 
     Raises:
         ValueError: an unknown event.
@@ -60,6 +61,10 @@ def compose(event: str, booking: Booking, branch: Branch) -> str:
     if event == "reminder":
         return (f"Pengingat {place}: besok {when}, antrian {booking.queue_number}, "
                 f"kode {booking.code}. Bawa KTP & kartu peserta.")
+    if event == "call_ahead":
+        # The counter is not known until the call: the display names it then.
+        return (f"{place}: antrian {booking.queue_number}, giliran Anda sebentar lagi. "
+                f"Mohon tetap di ruang tunggu dan perhatikan layar panggilan.")
     if event == "cancelled":
         return (f"{place}: antrian {booking.queue_number} {when} kode {booking.code} "
                 f"DIBATALKAN. Pesan ulang di antrian online bila perlu.")

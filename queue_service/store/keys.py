@@ -214,6 +214,11 @@ def queue_announcements(branch_id: str, day: str) -> str:
     return f"{_branch(branch_id)}:queue:{day}:announcements"
 
 
+def queue_called_ahead(branch_id: str, day: str) -> str:
+    """Set of the day's queue numbers already given their call-ahead SMS (each gets one)."""
+    return f"{_branch(branch_id)}:queue:{day}:called-ahead"
+
+
 def walk_in_counts(branch_id: str, day: str) -> str:
     """Hash: ``total`` walk-in tickets issued that day, and ``service:<id>`` each service's last
     walk-in number."""

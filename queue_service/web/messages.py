@@ -85,6 +85,8 @@ FIELDS: dict[str, tuple[str, str]] = {
     "at_least_0": ("Tidak boleh negatif.", "Must not be negative."),
     "at_least_1": ("Minimal 1.", "Must be at least 1."),
     "at_least_5": ("Minimal 5.", "Must be at least 5."),
+    "at_most_90": ("Maksimal 90.", "Must be at most 90."),
+    "at_most_100": ("Maksimal 100.", "Must be at most 100."),
     "unknown_weekday": ("Hari dikenal: mon, tue, wed, thu, fri, sat, sun.",
                         "Known days: mon, tue, wed, thu, fri, sat, sun."),
     "invalid_interval": ("Setiap jam layanan berupa [\"HH:MM\", \"HH:MM\"] antara 00:00 dan 24:00.",

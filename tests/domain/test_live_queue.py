@@ -158,6 +158,30 @@ def test_a_resent_recall_counts_once(live, arrive, redis):
     assert booking_of(redis, number)["calls"] == "2"  # the call and one recall
 
 
+def test_a_recall_past_the_branch_limit_marks_a_no_show(live, arrive, redis, tune_branch):
+    tune_branch(BRANCH, recalls_before_no_show=2)
+    number = arrive("09:00", (8, 5))
+    live.call_next(BRANCH, "Loket 1", tuesday(9, 0))
+    assert live.recall(BRANCH, number, tuesday(9, 1)).status == "called"
+    assert live.recall(BRANCH, number, tuesday(9, 2)).status == "called"
+    assert live.recall(BRANCH, number, tuesday(9, 3), token="r3").status == "no_show"
+    assert live.recall(BRANCH, number, tuesday(9, 3), token="r3").status == "no_show"  # re-sent
+    booking = booking_of(redis, number)
+    assert (booking["status"], booking["recalls"]) == ("no_show", "2")
+    assert live.view(BRANCH, tuesday(9, 3)).now_serving == []
+    said = [a.recall for a in live.view(BRANCH, tuesday(9, 3)).announcements]
+    assert said == [False, True, True]  # the call and two recalls: the no-show is not said
+
+    # Transferred and called again: the recalls count anew.
+    again = arrive("09:00", (8, 6))
+    live.call_next(BRANCH, "Loket 1", tuesday(9, 4))
+    live.recall(BRANCH, again, tuesday(9, 5))
+    live.transfer(BRANCH, again, "jkk", tuesday(9, 6))
+    live.call_next(BRANCH, "Loket 2", tuesday(9, 7), services=["jkk"])
+    assert live.recall(BRANCH, again, tuesday(9, 8)).status == "called"
+    assert live.recall(BRANCH, again, tuesday(9, 9)).status == "called"
+
+
 def test_transfer_keeps_the_place_by_arrival(live, arrive, redis):
     moved = arrive("09:00", (8, 10))
     before = arrive("09:00", (8, 5), service="jkk")

@@ -49,3 +49,19 @@ def test_an_audit_entry_tells_what_changed_field_by_field():
     assert entry.changes() == [("b", "2", "3"), ("c", "null", "true")]
     closed = AuditEntry("1-0", "", "", "", "", "date", "x", "null", '{"closed": true}')
     assert closed.changes() == [("", "null", '{"closed": true}')]
+
+
+def test_walk_ins_are_counted_beside_the_online_bookings(app, book, redis, clock):
+    book(slot="09:00")
+    kiosk, _token = app.extensions["antrian"].kiosks.create("jakarta-salemba", "Pintu", clock())
+    at_nine = dt.datetime.combine(MONDAY + dt.timedelta(days=1), dt.time(9),
+                                  tzinfo=schedules.ZoneInfo("Asia/Jakarta"))
+    for service in ("jht", "jkk"):
+        app.extensions["antrian"].walk_ins.issue(kiosk, service, at_nine)
+    tuesday, wednesday = reports.days(redis, "jakarta-salemba", MONDAY + dt.timedelta(days=1), 2,
+                                      today=MONDAY)
+    # A quota of 160 online and the default 20 percent for walk-ins: 40 places.
+    assert (tuesday.booked, tuesday.quota, tuesday.walk_ins, tuesday.walk_in_places) == \
+        (1, 160, 2, 40)
+    assert (wednesday.walk_ins, wednesday.walk_in_places) == (0, 40)
+    assert reports.national([[tuesday], [tuesday]])[0].walk_ins == 4

@@ -44,7 +44,13 @@ def test_every_demo_branch_fits(branch):
         assert texts.gsm7_length(text) <= texts.SEGMENT_LENGTH
 
 
-@pytest.mark.parametrize("event", texts.EVENTS)
+def test_the_call_ahead_names_the_number_and_the_branch_and_gives_no_code():
+    text = texts.compose("call_ahead", a_booking(dt.date(2026, 11, 24)), LONGEST)
+    assert "A-1234" in text and "Jakarta Menara Jamsostek" in text
+    assert "giliran Anda sebentar lagi" in text and "7K3QX9MZ2W" not in text
+
+
+@pytest.mark.parametrize("event", [e for e in texts.EVENTS if e != "call_ahead"])
 def test_the_facts_are_all_there(event):
     text = texts.compose(event, a_booking(dt.date(2026, 11, 24)), LONGEST)
     for part in ("A-1234", "Jakarta Menara Jamsostek", "Selasa, 24 Nov 2026", "13:30-14:00 WIB",

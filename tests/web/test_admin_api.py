@@ -46,7 +46,9 @@ def test_settings_read_and_partially_changed(client, token):
     before = client.get(SETTINGS, headers=admin).get_json()
     assert set(before) == {"online_booking", "daily_quota", "slot_minutes", "slot_capacity",
                            "booking_window_days", "booking_cutoff_minutes", "service_hours",
-                           "service_quotas", "checkin_early_minutes", "checkin_grace_minutes"}
+                           "service_quotas", "checkin_early_minutes", "checkin_grace_minutes",
+                           "priority_share", "walk_in_share", "call_ahead_places",
+                           "recalls_before_no_show"}
 
     response = client.put(SETTINGS, headers=admin, json={"daily_quota": 7, "slot_capacity": 3})
 
@@ -103,6 +105,9 @@ def test_only_national_admins_close_nationally(client, token):
     ({"slot_minutes": 45}, {"service_hours.mon", "service_hours.tue", "service_hours.wed",
                             "service_hours.thu", "service_hours.fri"}),
     ({"service_quotas": {"jht": -2}}, {"service_quotas"}),
+    ({"walk_in_share": 95, "priority_share": 101}, {"walk_in_share", "priority_share"}),
+    ({"call_ahead_places": -1, "recalls_before_no_show": -1},
+     {"call_ahead_places", "recalls_before_no_show"}),
 ])
 def test_every_bad_value_is_named(client, token, body, fields):
     response = client.put(SETTINGS, headers=token(), json=body)

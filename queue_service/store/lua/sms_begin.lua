@@ -3,7 +3,7 @@
 -- attempt whose outcome is unknown, so the next one must first ask the provider.
 -- The booking's status is read here, in the same step, so that a booking cancelled while its
 -- confirmation waited never gets that confirmation after the cancellation, and a reminder
--- goes only to a booking that stands; a cancellation waits while its booking's confirmation
+-- goes only to a booking that stands, a call-ahead only to one still waiting; a cancellation waits while its booking's confirmation
 -- is in flight, so it cannot overtake it.
 -- Safe to run twice for one attempt: the second run finds its own token and answers the same.
 -- KEYS: 1 the delivery record, 2 the booking (its expiry is the record's),
@@ -30,7 +30,9 @@ if d[3] then
   return {'settled', 'sent'}
 end
 local status = redis.call('HGET', KEYS[2], 'status')
-if (ARGV[3] == 'booked' and status == 'cancelled') or (ARGV[3] == 'reminder' and status ~= 'booked') then
+-- A call-ahead after the call (or a no-show) has nothing left to say.
+if (ARGV[3] == 'booked' and status == 'cancelled') or (ARGV[3] == 'reminder' and status ~= 'booked')
+    or (ARGV[3] == 'call_ahead' and status ~= 'checked_in') then
   return {'moot'}
 end
 if ARGV[3] == 'cancelled' and redis.call('HGET', KEYS[3], 'state') == 'attempting' then

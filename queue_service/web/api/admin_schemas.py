@@ -45,6 +45,10 @@ class BranchSettingsSchema(StrictSchema):
                                  error_messages={"invalid": "not_object"})
     checkin_early_minutes = _integer()
     checkin_grace_minutes = _integer()
+    priority_share = _integer()
+    walk_in_share = _integer()
+    call_ahead_places = _integer()
+    recalls_before_no_show = _integer()
 
 
 class DateOverrideSchema(StrictSchema):

@@ -35,7 +35,8 @@ bp.context_processor(lambda: {"mask_nik": mask_nik, "mask_phone": mask_phone})
 _INTERVALS_PER_DAY = 2
 _DASHBOARD_DAYS = 14
 _INT_FIELDS = ("daily_quota", "slot_minutes", "slot_capacity", "booking_window_days",
-               "booking_cutoff_minutes")
+               "booking_cutoff_minutes", "walk_in_share", "priority_share", "call_ahead_places",
+               "recalls_before_no_show")
 
 
 def signed_in(view):
