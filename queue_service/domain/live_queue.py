@@ -87,6 +87,14 @@ class Waiting:
 
 
 @dataclass(frozen=True)
+class Place:
+    """A waiting participant's place: ``ahead`` are called before them (as things stand)."""
+
+    ahead: int
+    estimated_wait_seconds: int | None
+
+
+@dataclass(frozen=True)
 class Counter:
     """A counter of a branch: the services it serves (empty: all the branch's)."""
 
@@ -336,7 +344,7 @@ class LiveQueue:
             pipe.hgetall(keys.counters(branch_id))
             pipe.smembers(keys.paused_counters(branch_id))
             pipe.lrange(keys.service_durations(branch_id), 0, DURATIONS_KEPT - 1)
-            pipe.xrevrange(keys.queue_announcements(branch_id, day), count=announcements)
+            pipe.xrevrange(keys.queue_announcements(branch_id, day), count=max(announcements, 1))
             for service in branch.services:
                 pipe.zrange(keys.queue_waiting(branch_id, day, service, priority=True), 0, -1,
                             withscores=True)
@@ -358,7 +366,16 @@ class LiveQueue:
                          waiting, counters, average,
                          [Announcement(entry_id, data["number"], data["counter"],
                                        data.get("service", ""), data.get("kind") == "recall")
-                          for entry_id, data in reversed(newest)])
+                          for entry_id, data in reversed(newest[:announcements])])
+
+    def place_of(self, branch_id: str, queue_number: str, now: dt.datetime) -> Place | None:
+        """Where a waiting participant stands today: how many are called before them and the
+        estimated wait; None unless they wait in line now."""
+        view = self.view(branch_id, now, announcements=0)
+        for ahead, waiting in enumerate(view.waiting):
+            if waiting.queue_number == queue_number:
+                return Place(ahead, waiting.estimated_wait_seconds)
+        return None
 
     # Helpers.
 

@@ -89,3 +89,27 @@ def test_rescheduling_into_a_full_slot_says_so_and_keeps_the_booking(client, boo
 def test_a_nik_never_appears_in_a_url(client, booking):
     page = text(client.post("/kelola", data=credentials(client, booking.code, booking.nik)))
     assert f"nik={booking.nik}" not in page and f"/{booking.nik}" not in page
+
+
+def test_a_checked_in_participant_sees_who_is_ahead_and_the_estimated_wait(
+        app, client, reservations, clock, redis, tune_branch):
+    from queue_service.domain.checkins import CheckIns
+    from queue_service.domain.live_queue import LiveQueue
+    from tests.conftest import JAKARTA
+
+    tune_branch("jakarta-salemba", slot_capacity=10)
+    first, second, mine = (reservations.reserve(booking_request(), clock()) for _ in range(3))
+    kiosk, _token = app.extensions["antrian"].kiosks.create("jakarta-salemba", "Pintu", clock())
+    tuesday = dt.datetime(2026, 11, 24, 8, 40, tzinfo=JAKARTA)
+    for n, booked in enumerate((first, second, mine)):
+        CheckIns(redis).check_in(kiosk, booked.code, tuesday + dt.timedelta(minutes=n))
+    live = LiveQueue(redis)
+    live.call_next("jakarta-salemba", "Loket 1", tuesday.replace(hour=9, minute=0))
+    live.mark_served("jakarta-salemba", first.queue_number, tuesday.replace(hour=9, minute=6))
+    clock.set(tuesday.replace(hour=9, minute=7))
+
+    html = text(client.post("/kelola", data=credentials(client, mine.code, mine.nik)))
+    # The second waits ahead; six minutes a participant, over one counter: twelve minutes.
+    assert "Di depan Anda: 1 orang." in html and "Perkiraan menunggu: ±12 menit." in html
+    api = client.post("/api/v1/bookings/lookup", json={"code": mine.code, "nik": mine.nik})
+    assert (api.get_json()["people_ahead"], api.get_json()["estimated_wait_seconds"]) == (1, 720)

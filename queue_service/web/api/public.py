@@ -113,7 +113,14 @@ def lookup_booking():
     """The booking with this code and NIK (a POST, so the NIK never lands in a URL)."""
     query = load(schemas.LookupRequestSchema(), json_object())
     booking = services().reservations.lookup(query["code"], query["nik"])
-    return schemas.BookingSchema().dump(booking)
+    answer = schemas.BookingSchema().dump(booking)
+    if booking.status == "checked_in":
+        place = services().live_queue.place_of(booking.branch_id, booking.queue_number,
+                                               services().clock())
+        if place is not None:
+            answer |= {"people_ahead": place.ahead,
+                       "estimated_wait_seconds": place.estimated_wait_seconds}
+    return answer
 
 
 @bp.post("/bookings/<code>/cancel")

@@ -83,8 +83,13 @@ def reschedule():
 
 def _manage_page(booking, values, status: int = 200, summary: str | None = None,
                  done: bool = False):
+    place = None
+    if booking.status == "checked_in":
+        place = services().live_queue.place_of(booking.branch_id, booking.queue_number,
+                                               services().clock())
     return render("participant/manage.html", status=status, personal=True, values=values,
-                  summary=summary, done=done, **booking_context(services().redis, booking))
+                  summary=summary, done=done, place=place,
+                  **booking_context(services().redis, booking))
 
 
 def _credentials() -> dict[str, str]:
