@@ -52,6 +52,8 @@ STATUS_RANKS = {
     "read": 5,
 }
 _PENDING_LIMIT = 500
+# A reminder found this long before its due time belongs to a later day (a reschedule).
+_REMINDER_EARLY = dt.timedelta(hours=1)
 
 
 class SmsBusyError(SmsTransientError):
@@ -137,7 +139,8 @@ class Outbox:
         before it) is not sent any more.
 
         Returns:
-            The delivery's state (``sent``, ``failed``, ``skipped``, ``expired``) and, for a
+            The delivery's state (``sent``, ``failed``, ``skipped``, ``expired``, or
+            ``postponed`` for a reminder of a booking moved to a later day) and, for a
             confirmation that went out, when the reminder is due.
 
         Raises:
@@ -156,6 +159,13 @@ class Outbox:
         branch = catalog.get_branch(self.redis, branch_id)
         if now >= self._deadline(event, booking, branch.timezone):
             return self._settle(branch_id, code, event, "expired")
+        due = self.reminder_due(booking, branch.timezone) if event == "reminder" else None
+        if due is not None and now < due - _REMINDER_EARLY:
+            # Rescheduled to a later day since it was planned: its "besok" would be wrong
+            # today, so it waits for the new day's eve (the sweep queues it then).
+            self.redis.zadd(keys.sms_reminders(branch_id),
+                            {f"{code}:reminder": int(due.timestamp() * 1000)}, xx=True)
+            return DeliveryResult("postponed", None)
 
         record = keys.sms_delivery(branch_id, code, event)
         verdict = self.scripts.sms_begin(

@@ -131,3 +131,29 @@ def test_a_reminder_late_in_the_day_before_is_still_sent(book, work, worker_sett
     work()
 
     assert [line["event"] for line in sent_sms()] == ["booked", "reminder"]
+
+
+def test_a_reminder_waits_for_the_eve_of_a_rescheduled_day(book, work, worker_settings,
+                                                            sent_sms, clock, redis, client,
+                                                            booking_body):
+    body = booking_body()
+    booking = book(nik=body["nik"])  # Tuesday 09:00; its reminder is due Monday 15:00
+    work()
+    moved = client.post(f"/api/v1/bookings/{booking['code']}/reschedule", json={
+        "nik": body["nik"], "date": "2026-11-26", "slot": "09:00"})
+    assert moved.status_code == 200, moved.get_json()
+    reach(MONDAY_3PM, clock, worker_settings)
+    work()
+    assert [line["event"] for line in sent_sms()] == ["booked"]  # not "besok" on Monday
+    wednesday_3pm = dt.datetime(2026, 11, 25, 15, 0, tzinfo=JAKARTA)
+    assert redis.zrange(keys.sms_reminders("jakarta-salemba"), 0, -1, withscores=True) == [
+        (f"{booking['code']}:reminder", wednesday_3pm.timestamp() * 1000)]
+    # A day passes: RQ has long forgotten the finished job (results are kept minutes), so
+    # the sweep may queue the reminder under its id again.
+    queue = Queue(queues.SMS, connection=runtime.queue_connection(worker_settings))
+    queue.fetch_job(sms_job_id("jakarta-salemba", booking["code"], "reminder")).delete()
+    clock.set(wednesday_3pm)
+    work()
+    lines = sent_sms()
+    assert [line["event"] for line in lines] == ["booked", "reminder"]
+    assert lines[1]["body"].startswith("Pengingat BPJSTK Jakarta Salemba: besok Kamis, 26 Nov")
