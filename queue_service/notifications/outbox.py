@@ -43,6 +43,8 @@ log = logging.getLogger(__name__)
 EVENTS = texts.EVENTS
 SETTLED_STATES = frozenset({"sent", "failed", "skipped", "expired"})
 STATUS_CALLBACK_PATH = "/webhooks/twilio/status"
+# The SMS's short link to the look-up page: ``/k/<code>`` (web.pages.manage answers it).
+MANAGE_LINK_PATH = "/k/"
 
 # Twilio's message statuses in the order they can follow each other; a status never
 # replaces one of equal or higher rank, so late or repeated callbacks change nothing.
@@ -121,6 +123,12 @@ class Outbox:
                 found.append(PendingSms(branch_id, code, event))
         return found
 
+    def manage_url(self, code: str) -> str | None:
+        """The short link in an SMS to the booking's look-up page, if the service is public."""
+        if self._public_base_url is None:
+            return None
+        return f"{self._public_base_url}{MANAGE_LINK_PATH}{code}"
+
     def status_callback_url(self, branch_id: str, code: str, event: str) -> str | None:
         """The URL Twilio posts this event's delivery statuses to, if the service is public."""
         if self._public_base_url is None:
@@ -170,7 +178,8 @@ class Outbox:
         record = keys.sms_delivery(branch_id, code, event)
         verdict = self.scripts.sms_begin(
             keys=[record, booking_key, keys.sms_delivery(branch_id, code, "booked")],
-            args=[self._lease_ms, texts.compose(event, booking, branch), event,
+            args=[self._lease_ms, texts.compose(event, booking, branch,
+                                                self.manage_url(code)), event,
                   secrets.token_hex(8)])
         if verdict[0] == "moot":
             return self._settle(branch_id, code, event, "skipped")

@@ -45,9 +45,10 @@ def gsm7_length(text: str) -> int | None:
     return length
 
 
-def compose(event: str, booking: Booking, branch: Branch) -> str:
+def compose(event: str, booking: Booking, branch: Branch, manage_url: str | None = None) -> str:
     """The SMS for ``event`` (``booked``, ``cancelled``, ``reminder`` or ``call_ahead``) of
-    ``booking``.
+    ``booking``; a confirmation carries ``manage_url`` (the short link to look the booking up,
+    reschedule or cancel it) where one segment holds it.
 
     Raises:
         ValueError: an unknown event.
@@ -56,6 +57,13 @@ def compose(event: str, booking: Booking, branch: Branch) -> str:
             f"{schedules.timezone_label(branch.timezone)}")
     place = f"BPJSTK {branch.name}"
     if event == "booked":
+        if manage_url:
+            # The link replaces the advice on what to bring (the page says it), where one
+            # segment holds it; a long branch name or base URL keeps the advice instead.
+            linked = (f"{place}: antrian {booking.queue_number}, {when}. Kode {booking.code}. "
+                      f"Ubah/batal: {manage_url}")
+            if (gsm7_length(linked) or SEGMENT_LENGTH + 1) <= SEGMENT_LENGTH:
+                return linked
         return (f"{place}: antrian {booking.queue_number}, {when}. Kode {booking.code}. "
                 f"Bawa KTP & kartu peserta, tunjukkan kode ini di kios.")
     if event == "reminder":

@@ -51,7 +51,8 @@ def test_the_request_twilio_receives(book, work, fake_twilio, redis):
     assert create.form["To"] == PHONE
     assert create.form["From"] == FROM
     assert booking["queue_number"] in create.form["Body"]
-    assert booking["code"] in create.form["Body"]
+    assert create.form["Body"].endswith(
+        f"Ubah/batal: https://antrian.example.id/k/{booking['code']}")
     assert create.form["StatusCallback"] == (
         "https://antrian.example.id/webhooks/twilio/status"
         f"?branch=jakarta-salemba&code={booking['code']}&event=booked")

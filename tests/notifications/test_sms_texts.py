@@ -70,3 +70,15 @@ def test_gsm7_length_counts_extension_characters_twice_and_refuses_others():
     assert texts.gsm7_length("a[b]") == 6
     assert texts.gsm7_length("Rp 10.000 €") == 12
     assert texts.gsm7_length("antrian ✓") is None
+
+
+def test_the_confirmation_carries_the_short_link_where_one_segment_holds_it():
+    booking = a_booking(dt.date(2026, 11, 24))
+    short = next(branch for branch in demo.BRANCHES if branch.id == "jakarta-salemba")
+    url = f"https://antrian.example.id/k/{booking.code}"
+    text = texts.compose("booked", booking, short, manage_url=url)
+    assert text.endswith(f"Ubah/batal: {url}") and texts.gsm7_length(text) <= 160
+    # Too long with the link: the advice stays and the text keeps to one segment.
+    long_url = f"https://antrian-online.bpjsketenagakerjaan.go.id/kelola/k/{booking.code}"
+    fallback = texts.compose("booked", booking, LONGEST, manage_url=long_url)
+    assert long_url not in fallback and "Bawa KTP" in fallback

@@ -113,3 +113,11 @@ def test_a_checked_in_participant_sees_who_is_ahead_and_the_estimated_wait(
     assert "Di depan Anda: 1 orang." in html and "Perkiraan menunggu: ±12 menit." in html
     api = client.post("/api/v1/bookings/lookup", json={"code": mine.code, "nik": mine.nik})
     assert (api.get_json()["people_ahead"], api.get_json()["estimated_wait_seconds"]) == (1, 720)
+
+
+def test_the_sms_short_link_opens_the_look_up_with_the_code(client, booking):
+    response = client.get(f"/k/{booking.code}")
+    assert response.status_code == 302 and response.headers["Location"] == \
+        f"/kelola?kode={booking.code}"
+    html = text(client.get(response.headers["Location"]))
+    assert form(html, "/kelola")["code"] == booking.code

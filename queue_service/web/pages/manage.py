@@ -5,16 +5,24 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import request
+from flask import redirect, request, url_for
 
 from queue_service.domain.availability import availability, booking_days
 from queue_service.domain.errors import DomainError, NotFoundError
 from queue_service.extensions import services
+from queue_service.notifications.outbox import MANAGE_LINK_PATH
 from queue_service.web import limits
 from queue_service.web.errors import STATUS_OF_CODE
 from queue_service.web.pages.common import booking_context, error_text, make_page_blueprint, render
 
 bp = make_page_blueprint("manage", __name__)
+
+
+@bp.get(f"{MANAGE_LINK_PATH}<code>")
+def short_link(code: str):
+    """The SMS's short link: the look-up form with the booking code filled in (the NIK is
+    typed; it never travels in a URL)."""
+    return redirect(url_for("manage.lookup_form", kode=code[:32]))
 
 
 @bp.get("/kelola")
