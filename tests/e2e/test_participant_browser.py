@@ -223,3 +223,19 @@ def test_usable_at_320_pixels_with_the_captcha_audio_reachable_by_keyboard(open_
     expect(page.locator(".number")).to_be_visible()
     assert fits(page)
     screenshot(page, "16-confirmation-320px")
+
+
+def test_usable_at_200_percent_zoom(open_page):
+    # A 1280×800 screen zoomed to 200% lays the page out in 640×400 CSS pixels.
+    page = open_page("/", viewport={"width": 640, "height": 400})
+    checked = []
+    choose_place(page, lambda page: checked.append(fits(page)))
+    checked.append(fits(page))
+    assert all(checked), checked
+    fill_details(page, make_nik())
+    button = page.get_by_role("button", name="Ambil antrian")
+    button.scroll_into_view_if_needed()
+    button.click()
+    expect(page.get_by_role("heading", name="Antrian berhasil dibuat")).to_be_visible()
+    assert fits(page)
+    screenshot(page, "17-confirmation-200-percent")
