@@ -108,3 +108,32 @@ def test_a_network_blip_is_retried_and_said(browser, live_server, redis, booked_
         assert dropped and len(dropped) < 5
     finally:
         context.close()
+
+
+def test_a_walk_in_takes_a_number_with_a_touch(browser, live_server, redis):
+    _kiosk, token = Kiosks(redis).create("jakarta-salemba", "Pintu", dt.datetime.now(dt.UTC))
+    context = browser.new_context(viewport=TABLET, locale="id-ID", base_url=live_server)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    try:
+        page.goto("/kiosk/")
+        page.get_by_label("Token kios (dari admin cabang)").fill(token)
+        page.get_by_role("button", name="Masuk").click()
+        services = page.locator(".walk-in")
+        expect(services.get_by_role("button", name="Klaim Jaminan Hari Tua (JHT)")).to_be_visible()
+        screenshot(page, "kiosk-06-walk-in-choices")
+        services.get_by_role("button", name="Klaim Jaminan Hari Tua (JHT)").click()
+        # Today may be a holiday or outside the branch's hours: either a ticket or why not.
+        expect(page.locator("#answer .answer")).to_be_visible()
+        assert_accessible(page)
+        screenshot(page, "kiosk-07-walk-in-ticket")
+        answer = page.locator("#answer").inner_text()
+        issued = redis.hget(keys.walk_in_counts(
+            "jakarta-salemba", dt.datetime.now(ZoneInfo("Asia/Jakarta")).date().isoformat()),
+            "total")
+        if issued == "1":
+            assert "WA-001" in answer
+        else:
+            assert "tidak melayani" in answer or "habis" in answer
+    finally:
+        context.close()
