@@ -15,8 +15,8 @@ from queue_service import extensions
 from queue_service.domain.clock import Clock
 from queue_service.store import connect as store
 from queue_service.web import errors, i18n
-from queue_service.web import metrics as request_metrics
 from queue_service.web import logging as json_logs
+from queue_service.web import metrics as request_metrics
 from queue_service.web.api import admin, counters, kiosk, openapi, ops, public, webhooks
 from queue_service.web.pages import admin as admin_pages
 from queue_service.web.pages import assets, manage, participant
