@@ -84,10 +84,17 @@ _SPEC: dict[str, tuple[Any, Any]] = {
     "REDIS_CLUSTER": (parse_bool, False),
     # Short socket timeouts: a store outage must become a quick 503, not a hung worker.
     "REDIS_SOCKET_TIMEOUT": (parse_int, 2),
+    # A booking is confirmed only once this many replicas hold it (Redis WAIT); 0: at once.
+    "REDIS_WAIT_REPLICAS": (parse_int, 0),
+    # How long a booking waits for those replicas before it answers 503.
+    "REDIS_WAIT_TIMEOUT_MS": (parse_int, 500),
     "SECRET_KEY": (parse_str, None),
     "PORT": (parse_int, 8000),
     "WEB_CONCURRENCY": (parse_int, 2),
     "WEB_THREADS": (parse_int, 8),
+    # Where gunicorn's processes keep their metrics (prometheus_client's own variable);
+    # unset: a temporary folder per `serve`.
+    "PROMETHEUS_MULTIPROC_DIR": (parse_str, None),
     "PUBLIC_BASE_URL": (parse_str, None),
     # Proxies in front of the app whose X-Forwarded-For we trust (0: none).
     "TRUSTED_PROXY_COUNT": (parse_int, 0),
@@ -180,6 +187,9 @@ def load_settings(
 # window under a second would let two attempts hold one NIK's date.
 _AT_LEAST = {
     "REDIS_SOCKET_TIMEOUT": 1,
+    "REDIS_WAIT_REPLICAS": 0,
+    # WAIT with a timeout of 0 blocks for ever.
+    "REDIS_WAIT_TIMEOUT_MS": 1,
     "PORT": 1,
     "WEB_CONCURRENCY": 1,
     "WEB_THREADS": 1,
@@ -240,6 +250,15 @@ def _contradictions(settings: dict[str, Any]) -> list[str]:
         if not settings["QUEUE_REDIS_URL"]:
             problems.append("REDIS_CLUSTER=1 needs QUEUE_REDIS_URL: the job queue cannot run "
                             "on a Redis Cluster")
+    if settings["REDIS_WAIT_TIMEOUT_MS"] >= settings["REDIS_SOCKET_TIMEOUT"] * 1000:
+        problems.append(
+            f"REDIS_WAIT_TIMEOUT_MS ({settings['REDIS_WAIT_TIMEOUT_MS']}) must be below "
+            f"REDIS_SOCKET_TIMEOUT ({settings['REDIS_SOCKET_TIMEOUT']} s): the connection would "
+            "give up before WAIT answers")
+    if settings["REDIS_WAIT_REPLICAS"] and settings["REDIS_CLUSTER"]:
+        problems.append("REDIS_WAIT_REPLICAS needs a single Redis, not REDIS_CLUSTER=1: WAIT "
+                        "confirms one node's writes, and a booking writes to its branch's "
+                        "node and its NIK's")
     if settings["APP_ENV"] == "production":
         secret = settings["SECRET_KEY"] or ""
         if len(secret) < _MIN_PRODUCTION_SECRET:

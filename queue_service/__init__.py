@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import logging
 import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, g, request
+from flask import Flask, g, jsonify, request
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -16,6 +15,8 @@ from queue_service import extensions
 from queue_service.domain.clock import Clock
 from queue_service.store import connect as store
 from queue_service.web import errors, i18n
+from queue_service.web import logging as json_logs
+from queue_service.web import metrics as request_metrics
 from queue_service.web.api import admin, counters, kiosk, openapi, ops, public, webhooks
 from queue_service.web.pages import admin as admin_pages
 from queue_service.web.pages import assets, manage, participant
@@ -45,13 +46,14 @@ def create_app(test_config: Mapping[str, Any] | None = None, clock: Clock | None
     if app.config["TRUSTED_PROXY_COUNT"]:
         count = app.config["TRUSTED_PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    json_logs.configure()
 
     # The pages' session cookie carries only the last booking's code (signed, not secret).
     # (Flask's defaults hold these keys already: setdefault would keep None and False.)
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     app.config["SESSION_COOKIE_SECURE"] = app.config["APP_ENV"] == "production"
 
+    request_metrics.init_app(app)
     extensions.init_app(app, clock=clock)
     i18n.init_app(app)
     errors.register(app)
@@ -68,7 +70,25 @@ def create_app(test_config: Mapping[str, Any] | None = None, clock: Clock | None
     app.register_blueprint(kiosk_pages.bp)
     app.context_processor(template_helpers)
     _add_request_ids(app)
+    _answer_options_in_json(app)
     return app
+
+
+def _answer_options_in_json(app: Flask) -> None:
+    """``OPTIONS`` answers the allowed methods as JSON (Flask's own answer has an empty body).
+
+    No ``Access-Control-*`` header is sent: a CORS preflight from another site still fails,
+    which is what keeps other sites from posting JSON to the API.
+    """
+
+    @app.after_request
+    def _options_body(response):
+        if request.method == "OPTIONS" and response.status_code == 200 and not response.data:
+            allowed = sorted(response.allow)
+            json_response = jsonify(allow=allowed)
+            json_response.allow.update(allowed)
+            return json_response
+        return response
 
 
 def _add_request_ids(app: Flask) -> None:

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import os
+import shutil
 import sys
+import tempfile
 
 from config import load_settings
 from queue_service.domain.audit import Actor
@@ -17,33 +21,34 @@ def _data_store(settings):
 
 def cmd_serve(settings, args) -> int:
     """Serve the web app with gunicorn."""
-    from gunicorn.app.base import BaseApplication
-
-    from queue_service import create_app
+    from queue_service import create_app, metrics
+    from queue_service.web.server import Server
 
     if not settings["REDIS_URL"]:
         store.ensure_embedded(settings["VAR_DIR"])  # before forking, so workers share one server
-    host, port = args.host, args.port or settings["PORT"]
-
-    class Server(BaseApplication):
-        def load_config(self):
-            self.cfg.set("bind", f"{host}:{port}")
-            self.cfg.set("workers", settings["WEB_CONCURRENCY"])
-            self.cfg.set("worker_class", "gthread")
-            self.cfg.set("threads", settings["WEB_THREADS"])
-            self.cfg.set("accesslog", "-")
-            # One control socket per user would clash between several servers on one host.
-            self.cfg.set("control_socket_disable", True)
-            self.cfg.set("forwarded_allow_ips", "*" if settings["TRUSTED_PROXY_COUNT"] else "")
-            self.cfg.set("when_ready", lambda _server: print(
-                f"Antrian is serving at http://{'localhost' if host == '0.0.0.0' else host}:{port}/",
-                flush=True))
-
-        def load(self):
-            return create_app()
-
-    Server().run()
+    # Every gunicorn worker records its metrics in this folder, and /metrics sums them.
+    with _metrics_folder(settings["PROMETHEUS_MULTIPROC_DIR"]) as folder:
+        metrics.use_multiprocess_dir(folder)
+        Server(settings, args.host, args.port or settings["PORT"], load_app=create_app,
+               on_worker_exit=metrics.process_exited).run()
     return 0
+
+
+@contextlib.contextmanager
+def _metrics_folder(configured: str | None):
+    """``PROMETHEUS_MULTIPROC_DIR`` (created if missing), or a temporary folder removed after."""
+    if configured:
+        os.makedirs(configured, exist_ok=True)
+        yield configured
+        return
+    folder, owner = tempfile.mkdtemp(prefix="antrian-metrics-"), os.getpid()
+    try:
+        yield folder
+    finally:
+        # gunicorn's workers leave through here too (a fork raising SystemExit): only the
+        # arbiter, which outlives them, removes the folder.
+        if os.getpid() == owner:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 # Who the audit log names for what is done on the command line.

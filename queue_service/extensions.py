@@ -10,13 +10,14 @@ from redis import Redis
 from queue_service.domain.accounts import Accounts
 from queue_service.domain.captcha.gate import CaptchaGate, SelfHostedCaptcha
 from queue_service.domain.checkins import CheckIns
-from queue_service.domain.walk_ins import WalkIns
 from queue_service.domain.clock import Clock, utc_now
 from queue_service.domain.kiosks import Kiosks
 from queue_service.domain.live_queue import LiveQueue
 from queue_service.domain.reservations import Reservations
 from queue_service.domain.sign_in import SignIn, SignInPolicy
 from queue_service.domain.tuning import Tuning
+from queue_service.domain.walk_ins import WalkIns
+from queue_service.metrics import instruments
 from queue_service.notifications.dispatch import SmsJobOptions, SmsNotifier
 from queue_service.notifications.outbox import Outbox
 from queue_service.store import connect as store
@@ -61,7 +62,7 @@ def init_app(app: Flask, clock: Clock | None = None) -> Services:
     enqueue_redis = store.connect(queue_url, socket_timeout=_ENQUEUE_TIMEOUT_SECONDS,
                                   decode_responses=False, retries=0)
     notifier = SmsNotifier(enqueue_redis, SmsJobOptions.from_settings(config))
-    reservations = Reservations.from_settings(redis, config, on_event=notifier)
+    reservations = Reservations.from_settings(redis, config, on_event=_counted(notifier))
     captcha_redis = store.connect(data_url, cluster=cluster, socket_timeout=timeout,
                                   decode_responses=False)
     captcha = SelfHostedCaptcha(
@@ -97,6 +98,19 @@ def init_app(app: Flask, clock: Clock | None = None) -> Services:
     app.after_request(_retry_after_only_on_refusals)
     limiter.init_app(app)
     return services
+
+
+def _counted(on_event):
+    """``on_event`` after counting the event: every surface's bookings and cancellations
+    pass through the reservations' hook, so they are counted once, here."""
+    counters = {"booked": instruments().bookings, "cancelled": instruments().cancellations}
+
+    def count_then(event, booking):
+        if event in counters:
+            counters[event].inc()
+        on_event(event, booking)
+
+    return count_then
 
 
 def _retry_after_only_on_refusals(response):

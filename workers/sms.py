@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
+from queue_service.notifications.backends import SmsTransientError
 from queue_service.notifications.dispatch import enqueue_sms
+from queue_service.store import keys
 from workers.runtime import current
 
 log = logging.getLogger(__name__)
@@ -30,7 +32,12 @@ def send_sms(branch_id: str, code: str, event: str) -> str:
     """
     runtime = current()
     now = runtime.clock()
-    result = runtime.outbox.deliver(branch_id, code, event, runtime.sender, now)
+    try:
+        result = runtime.outbox.deliver(branch_id, code, event, runtime.sender, now)
+    except SmsTransientError:
+        _count_outcome(event, "retry")
+        raise
+    _count_outcome(event, result.state)
     log.info("SMS %s %s: %s", event, code, result.state)
     if result.reminder_at is not None:
         # RQ's scheduler keeps real time; the delay is what our clock says is left.
@@ -42,6 +49,14 @@ def send_sms(branch_id: str, code: str, event: str) -> str:
             log.warning("SMS reminder %s not scheduled (%s); the sweep will queue it when due",
                         code, type(error).__name__)
     return result.state
+
+
+def _count_outcome(event: str, state: str) -> None:
+    """Count a job's outcome for ``/metrics`` (see ``queue_service.metrics`` for why in Redis)."""
+    try:
+        current().queue_connection.hincrby(keys.SMS_OUTCOMES, f"{event}:{state}", 1)
+    except Exception as error:  # a figure must never fail a delivery
+        log.warning("SMS outcome not counted: %s", type(error).__name__)
 
 
 def sweep_sms() -> int:

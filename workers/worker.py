@@ -22,6 +22,7 @@ from rq import Queue, Worker
 from rq.job import Job
 
 from queue_service.notifications import queues
+from queue_service.web import logging as json_logs
 from workers import runtime
 from workers.end_of_day import close_days
 from workers.sms import sweep_sms
@@ -138,7 +139,7 @@ def run_worker(settings: Mapping[str, Any], burst: bool = False, clock: runtime.
     Returns:
         True once the worker has stopped.
     """
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    json_logs.configure()
     connection = runtime.configure(settings, clock).queue_connection
     sweep_safely()
     close_days_safely()

@@ -102,6 +102,12 @@ class StoreUnavailableError(DomainError):
     code = "unavailable"
 
 
+class NotReplicatedError(StoreUnavailableError):
+    """A booking was committed but fewer replicas than required confirmed it in time."""
+
+    retry_after = 5
+
+
 class UnauthorizedError(DomainError):
     """No credentials, or credentials that name nobody (a wrong, revoked or unknown token)."""
 

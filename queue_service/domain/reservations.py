@@ -42,6 +42,7 @@ from queue_service.domain.errors import (
     DayFullError,
     NotBookableError,
     NotFoundError,
+    NotReplicatedError,
     SlotFullError,
     StoreUnavailableError,
     TooLateError,
@@ -130,11 +131,15 @@ class Reservations:
         collective_leave_closed: whether *cuti bersama* closes every branch.
         on_event: called with ``("booked" | "cancelled", booking)`` once the change is
             committed; it must not raise (the SMS outbox is one).
+        wait_replicas: a booking is confirmed only once this many replicas acknowledge it
+            (Redis ``WAIT``); 0 confirms it once the primary has it.
+        wait_timeout_ms: how long to wait for them.
     """
 
     def __init__(self, redis: Redis, nik_secret: bytes, claim_seconds: int = 30,
                  retention_days: int = 90, collective_leave_closed: bool = True,
-                 on_event: EventHook | None = None):
+                 on_event: EventHook | None = None, wait_replicas: int = 0,
+                 wait_timeout_ms: int = 500):
         self.redis = redis
         self.scripts = Scripts(redis)
         self._nik_secret = nik_secret
@@ -142,6 +147,8 @@ class Reservations:
         self._retention = dt.timedelta(days=retention_days)
         self.collective_leave_closed = collective_leave_closed
         self._on_event = on_event or (lambda event, booking: None)
+        self._wait_replicas = wait_replicas
+        self._wait_timeout_ms = wait_timeout_ms
 
     @classmethod
     def from_settings(cls, redis: Redis, settings: Mapping[str, Any],
@@ -151,7 +158,8 @@ class Reservations:
                    claim_seconds=settings["RESERVATION_CLAIM_SECONDS"],
                    retention_days=settings["PERSONAL_DATA_RETENTION_DAYS"],
                    collective_leave_closed=settings["COLLECTIVE_LEAVE_CLOSED"],
-                   on_event=on_event)
+                   on_event=on_event, wait_replicas=settings["REDIS_WAIT_REPLICAS"],
+                   wait_timeout_ms=settings["REDIS_WAIT_TIMEOUT_MS"])
 
     def nik_digest(self, nik: str) -> str:
         """The keyed hash that stands for a NIK in key names."""
@@ -169,6 +177,8 @@ class Reservations:
             AlreadyBookedError: the NIK holds a booking for that date.
             DayFullError, SlotFullError: no place left.
             StoreUnavailableError: the attempts kept stalling or kept meeting a settings change.
+            NotReplicatedError: committed, but fewer than ``wait_replicas`` replicas
+                acknowledged it in time (the booking is kept).
         """
         for _attempt in range(_RESERVE_ATTEMPTS):
             outcome = self._try_reserve(request, now)
@@ -177,16 +187,51 @@ class Reservations:
         else:
             raise StoreUnavailableError("reservation kept stalling")
         booking, claim_key, digest, expire_at_ms = outcome
-        try:
-            self.scripts.confirm_nik(keys=[claim_key, keys.nik_code_index(digest, booking.code)],
-                                     args=[booking.code, booking.branch_id, expire_at_ms,
-                                           MIN_KEEP_MS])
-        except redis_errors.RedisError as error:
-            # The booking is committed and already findable by code and NIK; a pending
-            # claim whose booking exists still holds the NIK's date (see _claim).
-            log.warning("booking %s committed, claim not confirmed: %s", booking.code, error)
+        replicated = self._confirm(booking, claim_key, digest, expire_at_ms)
         self._on_event("booked", booking)
+        if not replicated:
+            # Answered as a 503, not a 201: the booking is not yet as safe as promised, and a
+            # failover now could lose it. It is kept, not undone: undoing would be one more
+            # unreplicated write, and a replica may hold it already. If it survives, its SMS
+            # brings the code and a second attempt is told the NIK holds a booking.
+            raise NotReplicatedError("replicas did not confirm in time")
         return booking
+
+    def _confirm(self, booking: Booking, claim_key: str, digest: str, expire_at_ms: int) -> bool:
+        """Mark the NIK's claim as held by the committed booking and, with ``wait_replicas``,
+        wait for the replicas.
+
+        Returns:
+            Whether enough replicas acknowledged the booking (True when none are asked for).
+        """
+        confirm_keys = [claim_key, keys.nik_code_index(digest, booking.code)]
+        confirm_args = [booking.code, booking.branch_id, expire_at_ms, MIN_KEEP_MS]
+        if not self._wait_replicas:
+            try:
+                self.scripts.confirm_nik(keys=confirm_keys, args=confirm_args)
+            except redis_errors.RedisError as error:
+                # The booking is committed and already findable by code and NIK; a pending
+                # claim whose booking exists still holds the NIK's date (see _claim).
+                log.warning("booking %s committed, claim not confirmed: %s", booking.code, error)
+            return True
+        # WAIT counts the writes of its own connection: sent down the same pipeline as the
+        # claim's confirmation, it waits for everything written up to that point, which the
+        # replication stream carries in order, the booking itself included.
+        pipe = self.redis.pipeline(transaction=False)
+        self.scripts.confirm_nik(keys=confirm_keys, args=confirm_args, client=pipe)
+        pipe.wait(self._wait_replicas, self._wait_timeout_ms)
+        try:
+            results = pipe.execute(raise_on_error=False)
+        except redis_errors.RedisError as error:
+            results = [error, error]
+        if isinstance(results[0], Exception):
+            log.warning("booking %s committed, claim not confirmed: %s", booking.code, results[0])
+        acknowledged = results[1]
+        if isinstance(acknowledged, Exception) or acknowledged < self._wait_replicas:
+            log.warning("booking %s committed, replicas acknowledged: %s of %d", booking.code,
+                        acknowledged, self._wait_replicas)
+            return False
+        return True
 
     def _try_reserve(self, request: BookingRequest, now: dt.datetime):
         """One attempt: check the request against the settings, claim the NIK's date, reserve.

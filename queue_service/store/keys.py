@@ -17,6 +17,8 @@ BRANCHES = f"{PREFIX}:catalog:branches"
 # Hash date -> JSON note: the national closures a national admin sets (the master list;
 # each branch keeps a copy under its own tag, which its reserve script reads).
 NATIONAL_CLOSURES = f"{PREFIX}:calendar:closures"
+# In the job queue's Redis: hash "<event>:<state>" -> how many SMS jobs ended so (/metrics).
+SMS_OUTCOMES = f"{PREFIX}:metrics:sms-outcomes"
 
 
 def _branch(branch_id: str) -> str:

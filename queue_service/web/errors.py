@@ -11,6 +11,7 @@ from limits.errors import StorageError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from queue_service.domain.errors import DomainError
+from queue_service.metrics import instruments
 from queue_service.web import messages
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,7 @@ def error_response(code: str, status: int | None = None,
                           for name, keys in sorted(fields.items())}
     response = jsonify(error=body)
     response.status_code = status or STATUS_OF_CODE.get(code, 500)
+    instruments().refusals.labels(code).inc()
     return response
 
 

@@ -75,6 +75,12 @@ def test_settings_come_from_the_environment_with_typed_parsers():
     ({"TWILIO_TIMEOUT_SECONDS": "0"}, "TWILIO_TIMEOUT_SECONDS"),
     ({"REDIS_URL": "localhost:6379"}, "REDIS_URL must start with"),
     ({"PUBLIC_BASE_URL": "antrian.example.id"}, "PUBLIC_BASE_URL must start with"),
+    ({"REDIS_WAIT_REPLICAS": "-1"}, "REDIS_WAIT_REPLICAS must be at least 0"),
+    ({"REDIS_WAIT_REPLICAS": "one"}, "REDIS_WAIT_REPLICAS"),
+    ({"REDIS_WAIT_TIMEOUT_MS": "0"}, "REDIS_WAIT_TIMEOUT_MS must be at least 1"),
+    ({"REDIS_WAIT_TIMEOUT_MS": "2000"}, "REDIS_WAIT_TIMEOUT_MS .2000. must be below REDIS_SOCKET_"),
+    ({"REDIS_WAIT_REPLICAS": "1", "REDIS_CLUSTER": "1", "REDIS_URL": "redis://n:7000",
+      "QUEUE_REDIS_URL": "redis://q:6379"}, "REDIS_WAIT_REPLICAS needs a single Redis"),
 ])
 def test_bad_settings_are_refused_by_name(environ, named):
     with pytest.raises(ValueError, match=named):

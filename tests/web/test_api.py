@@ -300,3 +300,22 @@ def test_json_with_a_charset_is_json(client, booking_body):
     response = client.post("/api/v1/bookings", data=json.dumps(booking_body()),
                            content_type="application/json; charset=utf-8")
     assert response.status_code == 201
+
+
+def test_the_openapi_document_lists_429_on_limited_reads_and_503_everywhere(client):
+    paths = client.get("/api/v1/openapi.json").get_json()["paths"]
+    for path, operations in paths.items():
+        for method, operation in operations.items():
+            assert "503" in operation["responses"], (method, path)
+    for read in ("/api/v1/areas", "/api/v1/services", "/api/v1/branches/{branch_id}",
+                 "/api/v1/branches/{branch_id}/availability", "/api/v1/branches/{branch_id}/queue",
+                 "/api/v1/captcha/{captcha_id}/image.png", "/api/v1/captcha/{captcha_id}/audio.wav",
+                 "/api/v1/bookings/{code}/qr.svg", "/api/v1/bookings/{code}/qr.png"):
+        assert "429" in paths[read]["get"]["responses"], read
+
+
+def test_options_answers_json(client):
+    response = client.options("/api/v1/areas")
+    assert response.status_code == 200 and response.is_json
+    assert set(response.get_json()["allow"]) == {"GET", "HEAD", "OPTIONS"}
+    assert response.headers["X-Request-ID"]

@@ -11,6 +11,7 @@ from queue_service.domain import catalog, schedules
 from queue_service.domain.codes import normalise_code
 from queue_service.domain.errors import NotFoundError
 from queue_service.extensions import services
+from queue_service.metrics import count_check_in
 from queue_service.web import limits
 from queue_service.web.api import schemas
 from queue_service.web.requests import idempotency_key, json_object, load
@@ -29,6 +30,7 @@ def check_in():
     kiosk = _kiosk()
     code = load(schemas.CheckInRequestSchema(), json_object())["code"]
     done = services().checkins.check_in(kiosk, code, services().clock())
+    count_check_in(done.already_checked_in)
     return {"code": done.code, "queue_number": done.queue_number, "status": "checked_in",
             "already_checked_in": done.already_checked_in}
 

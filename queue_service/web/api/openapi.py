@@ -34,13 +34,17 @@ def _operation(summary: str, ok_status: str, ok_schema: str, body: str | None = 
                parameters: list | None = None, errors: tuple[str, ...] = ()) -> dict:
     operation: dict = {"summary": summary,
                        "responses": {ok_status: {"description": "OK", **_json(ok_schema)}}}
-    for status in errors + ("503",):
-        operation["responses"][status] = {"description": _ERROR_STATUSES[status], **_json("Error")}
+    operation["responses"].update(_error_responses(*errors, "503"))
     if body:
         operation["requestBody"] = {"required": True, **_json(body)}
     if parameters:
         operation["parameters"] = parameters
     return operation
+
+
+def _error_responses(*statuses: str) -> dict:
+    return {status: {"description": _ERROR_STATUSES[status], **_json("Error")}
+            for status in statuses}
 
 
 def _path_param(name: str) -> dict:
@@ -85,15 +89,19 @@ def build_spec() -> dict:
         spec.components.schema(name, schema=schema)
     spec.components.security_scheme("adminToken", {"type": "http", "scheme": "bearer"})
     spec.components.security_scheme("kioskToken", {"type": "http", "scheme": "bearer"})
+    # Reads count against the per-address read limit (429), as every path needs the data
+    # store (503).
     spec.path("/api/v1/areas", operations={"get": _operation("Areas and their branches", "200",
-                                                             "Areas")})
-    spec.path("/api/v1/services", operations={"get": _operation("Services", "200", "Services")})
+                                                             "Areas", errors=("429",))})
+    spec.path("/api/v1/services", operations={"get": _operation("Services", "200", "Services",
+                                                                errors=("429",))})
     spec.path("/api/v1/branches/{branch_id}", operations={"get": _operation(
-        "One branch", "200", "Branch", parameters=[_path_param("branch_id")], errors=("404",))})
+        "One branch", "200", "Branch", parameters=[_path_param("branch_id")],
+        errors=("404", "429"))})
     spec.path("/api/v1/branches/{branch_id}/availability", operations={"get": _operation(
         "Places left on a date", "200", "Availability",
         parameters=[_path_param("branch_id"), {"in": "query", "schema": schemas.AvailabilityQuerySchema}],
-        errors=("404", "422"))})
+        errors=("404", "422", "429"))})
     spec.path("/api/v1/captcha", operations={"post": _operation(
         "A new captcha challenge", "201", "Captcha", errors=("429",))})
     for media, content_type in (("image.png", "image/png"), ("audio.wav", "audio/wav")):
@@ -103,8 +111,7 @@ def build_spec() -> dict:
             "responses": {
                 "200": {"description": "OK", "content": {
                     content_type: {"schema": {"type": "string", "format": "binary"}}}},
-                "404": {"description": _ERROR_STATUSES["404"], **_json("Error")},
-                "429": {"description": _ERROR_STATUSES["429"], **_json("Error")}}}})
+                **_error_responses("404", "429", "503")}}})
     spec.path("/api/v1/bookings", operations={"post": _operation(
         "Book a place (captcha first)", "201", "Booking", body="BookingRequest",
         errors=("400", "403", "409", "415", "422", "429"))})
@@ -130,8 +137,7 @@ def build_spec() -> dict:
             "responses": {
                 "200": {"description": "OK", "content": {
                     content_type: {"schema": {"type": "string", "format": "binary"}}}},
-                "404": {"description": _ERROR_STATUSES["404"], **_json("Error")},
-                "429": {"description": _ERROR_STATUSES["429"], **_json("Error")}}}})
+                **_error_responses("404", "429", "503")}}})
     spec.path("/api/v1/branches/{branch_id}/queue", operations={"get": _operation(
         "The live queue for displays: now serving per counter, who waits (no personal data)",
         "200", "Queue", parameters=[_path_param("branch_id")], errors=("404", "429"))})

@@ -1,14 +1,29 @@
-"""Operations endpoints: liveness and readiness."""
+"""Operations endpoints: liveness, readiness and metrics."""
 
 from __future__ import annotations
 
-import redis
-from flask import Blueprint
+import concurrent.futures
 
+from flask import Blueprint, Response, current_app
+
+from queue_service import metrics
 from queue_service.extensions import services
 from queue_service.web.errors import error_response
+from queue_service.web.metrics import JobQueueFigures
 
 bp = Blueprint("ops", __name__)
+
+# Both stores are asked at once, so a hung Redis (it accepts the connection and never
+# answers) costs /readyz one timeout, not one per store: a load balancer's check must
+# finish before its own timeout to mean anything.
+_probes = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="readyz")
+
+
+def _answers(client) -> bool:
+    try:
+        return bool(client.ping())
+    except Exception:  # unreachable, hung, refusing: all mean not ready
+        return False
 
 
 @bp.get("/healthz")
@@ -19,13 +34,20 @@ def healthz():
 
 @bp.get("/readyz")
 def readyz():
-    """200 only when the data store and the job queue both answer."""
-    checks = {}
-    for name, client in (("data_store", services().redis), ("job_queue", services().queue_redis)):
-        try:
-            checks[name] = "ok" if client.ping() else "down"
-        except (redis.ConnectionError, redis.TimeoutError, OSError):
-            checks[name] = "down"
+    """200 only when the data store and the job queue both answer, within one timeout."""
+    probes = {name: _probes.submit(_answers, client)
+              for name, client in (("data_store", services().redis),
+                                   ("job_queue", services().queue_redis))}
+    concurrent.futures.wait(probes.values(), timeout=current_app.config["REDIS_SOCKET_TIMEOUT"])
+    checks = {name: "ok" if probe.done() and probe.result() else "down"
+              for name, probe in probes.items()}
     if all(state == "ok" for state in checks.values()):
         return {"status": "ok", "checks": checks}
     return error_response("unavailable")
+
+
+@bp.get("/metrics")
+def prometheus_metrics():
+    """Prometheus metrics: every web process's instruments, the job queue's figures."""
+    body, content_type = metrics.exposition([JobQueueFigures(services().queue_redis)])
+    return Response(body, content_type=content_type)

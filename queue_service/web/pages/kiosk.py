@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 from queue_service.domain import catalog, schedules
 from queue_service.domain.errors import DomainError, UnauthorizedError
 from queue_service.extensions import services
+from queue_service.metrics import count_check_in
 from queue_service.web.pages.common import error_text, make_page_blueprint, render
 
 bp = make_page_blueprint("kiosk", __name__)
@@ -78,6 +79,7 @@ def scan():
     try:
         done = services().checkins.check_in(kiosk, request.form.get("code", ""),
                                             services().clock())
+        count_check_in(done.already_checked_in)
         priority = request.form.get("priority") == "1"
         if priority:
             # Staff at the door vouch for it (UU 25/2009: the elderly, disabled, pregnant,

@@ -1,0 +1,97 @@
+"""Structured logs: one JSON object a line, with the request id, personal data masked.
+
+Every log line of the service (the app's, gunicorn's, the access log) goes through
+``JsonFormatter``. It masks anything that looks like a NIK, KPJ or phone number (a run of
+ten or more digits, with or without ``+``) whatever wrote it, so a library that quotes a
+request or an address cannot leak one (UU PDP). The access log records the path and the
+query string masked the same way, and never the ``Referer`` (another page's query).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import re
+import sys
+
+from flask import g, has_request_context
+from gunicorn.glogging import Logger as GunicornLogger
+
+from queue_service.domain.privacy import mask_nik, mask_phone
+
+# NIK (16), KPJ (11), phone numbers (10-15, with or without +, or %2B in a URL): runs of
+# ten or more digits standing alone. Runs inside a word (hex request ids, booking codes)
+# are left alone.
+_PERSONAL_NUMBER = re.compile(r"(?<![0-9A-Za-z])(?:\+|%2[Bb])?\d{10,}(?![0-9A-Za-z])")
+
+
+def mask_personal_data(text: str) -> str:
+    """``text`` with every long run of digits masked (``3174********0001``, ``+62812****5678``)."""
+    return _PERSONAL_NUMBER.sub(
+        lambda m: mask_nik(m[0]) if m[0][0].isdigit() else mask_phone(m[0]), text)
+
+
+# Attributes every LogRecord has; anything else was passed with ``extra=`` and is logged.
+_STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message"}
+
+
+class JsonFormatter(logging.Formatter):
+    """A log record as one line of JSON: time, level, logger, message, request id, extras."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": dt.datetime.fromtimestamp(record.created, dt.UTC).isoformat(
+                timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": mask_personal_data(record.getMessage()),
+        }
+        if has_request_context() and "request_id" in g:
+            entry["request_id"] = g.request_id
+        for name, value in vars(record).items():
+            if name not in _STANDARD and not name.startswith("_"):
+                entry[name] = mask_personal_data(value) \
+                    if isinstance(value, str) and name != "request_id" else value
+        if record.exc_info:
+            entry["exception"] = mask_personal_data(self.formatException(record.exc_info))
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+def configure() -> None:
+    """JSON lines on standard error for the process's root logger, unless it has handlers
+    already (a test runner's, or a host application's)."""
+    root = logging.getLogger()
+    if root.handlers:
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+
+
+class JsonGunicornLogger(GunicornLogger):
+    """gunicorn's logger with JSON lines, and an access log that carries no personal data."""
+
+    def setup(self, cfg):
+        super().setup(cfg)
+        for log in (self.error_log, self.access_log):
+            for handler in log.handlers:
+                handler.setFormatter(JsonFormatter())
+
+    def access(self, resp, req, environ, request_time):
+        if not self.access_log_enabled:
+            return
+        status = resp.status.split(None, 1)[0] if isinstance(resp.status, str) else resp.status
+        headers = dict((name.lower(), value) for name, value in resp.headers)
+        self.access_log.info("request", extra={
+            "method": environ.get("REQUEST_METHOD"),
+            "path": environ.get("PATH_INFO", ""),
+            "query": environ.get("QUERY_STRING", ""),
+            "status": int(status),
+            "bytes": getattr(resp, "sent", None),
+            "duration_ms": round(request_time.total_seconds() * 1000, 1),
+            "remote_addr": environ.get("REMOTE_ADDR"),
+            "user_agent": environ.get("HTTP_USER_AGENT", ""),
+            "request_id": headers.get("x-request-id"),
+        })

@@ -1,0 +1,66 @@
+"""The web side of the metrics: request latencies, and what ``/metrics`` shows.
+
+A request's latency is observed in an ``after_request`` hook, labelled by its endpoint
+(the view's name, never the raw path: paths carry codes and would make a series each).
+The job queue's depth and the workers' SMS outcomes are read from the job queue's Redis
+only when Prometheus scrapes.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from flask import Flask, g, request
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from rq import Queue
+
+from queue_service.metrics import instruments
+from queue_service.notifications import queues
+from queue_service.store import keys
+
+log = logging.getLogger(__name__)
+
+
+def init_app(app: Flask) -> None:
+    """Time every request of ``app``."""
+
+    @app.before_request
+    def _start_clock():
+        g.started = time.perf_counter()
+
+    @app.after_request
+    def _observe(response):
+        started = g.get("started")
+        if started is not None:
+            instruments().request_seconds.labels(
+                request.method, request.endpoint or "unmatched", str(response.status_code),
+            ).observe(time.perf_counter() - started)
+        return response
+
+
+class JobQueueFigures:
+    """Read at scrape time from the job queue's Redis: ``antrian_job_queue_depth{queue}``,
+    the jobs waiting in each queue, and ``antrian_sms_total{event,state}``, how SMS jobs
+    ended (``sent``, ``failed``, ``skipped``, ``expired``, or ``retry``: a passing failure)."""
+
+    def __init__(self, connection):
+        self.connection = connection
+
+    def collect(self):
+        depth = GaugeMetricFamily("antrian_job_queue_depth", "Jobs waiting in each job queue",
+                                  labels=["queue"])
+        sms = CounterMetricFamily("antrian_sms", "SMS jobs by event and outcome",
+                                  labels=["event", "state"])
+        try:
+            for name in queues.ALL:
+                depth.add_metric([name], Queue(name, connection=self.connection).count)
+            outcomes = self.connection.hgetall(keys.SMS_OUTCOMES)
+        except Exception as error:  # the job queue is down: /readyz says so, leave them out
+            log.warning("job queue figures unreadable: %s", type(error).__name__)
+            return
+        for field, count in sorted(outcomes.items()):
+            event, _, state = (field.decode() if isinstance(field, bytes) else field).partition(":")
+            sms.add_metric([event, state], int(count))
+        yield depth
+        yield sms
