@@ -61,6 +61,15 @@ def slot_label(start: str, end: str, timezone: str) -> str:
     return f"{start}–{end} {schedules.timezone_label(timezone)}"
 
 
+def wait_minutes(seconds: int | None) -> str:
+    """An estimated wait as people read it: "± 12 menit", "< 1 menit", or "—" (not known yet)."""
+    if seconds is None:
+        return "—"
+    if seconds < 60:
+        return _("< 1 menit")
+    return _("± %(minutes)d menit", minutes=round(seconds / 60))
+
+
 def group_code(code: str) -> str:
     """A booking code in groups of five for reading aloud: "7K3QX 9MZ2W"."""
     return " ".join(code[i:i + 5] for i in range(0, len(code), 5))
@@ -153,6 +162,7 @@ def template_helpers() -> dict:
     """Functions every page template may call."""
     return {"asset_url": asset_url, "slot_label": slot_label, "group_code": group_code,
             "timezone_label": schedules.timezone_label, "page_locale": i18n.page_locale,
+            "wait_minutes": wait_minutes,
             "switch_url": i18n.switch_url}
 
 
@@ -188,7 +198,9 @@ def signed_in(key: str, sign_in_endpoint: str):
         def wrapper(*args, **kwargs):
             account = session_account(key)
             if account is None:
-                return redirect(url_for(sign_in_endpoint, next=request.path))
+                # Back to this page after the sign-in; a form's post is not repeated.
+                back = request.path if request.method == "GET" else None
+                return redirect(url_for(sign_in_endpoint, next=back))
             g.account = account
             return view(*args, **kwargs)
 
