@@ -227,7 +227,7 @@ def test_refusals_are_said_never_a_500(at_counter, arrive, redis):
 def test_refusals_in_english(at_counter):
     at_counter.get(DESK + "?lang=en")
     page = press(at_counter, "call")
-    assert "Nobody is waiting for this counter's services." in page
+    assert "Nobody is waiting for this counter&#39;s services." in page
     assert "Call next" in page
 
 
