@@ -222,11 +222,15 @@ def _desk_context(branch_id: str, name: str) -> dict:
     counter = next((c for c in view.counters if c.name == name), Counter(name, ()))
     mine = set(counter.services or branch.services)
     names = _service_names()
+    # Only the lines where someone waits: a counter serving every service would otherwise
+    # list a dozen empty ones.
     lines = [(service, names.get(service, service), service in mine,
               [w for w in view.waiting if w.service_id == service])
              for service in branch.services]
     return {"branch": branch, "counter": counter, "serving": dict(view.now_serving).get(name),
-            "lines": [line for line in lines if line[2] or line[3]],
+            "lines": [line for line in lines if line[3]],
+            "mine": [names.get(service, service) for service in branch.services
+                     if service in mine],
             "services": [(service, names.get(service, service)) for service in branch.services],
             "configured": any(c.name == name for c in view.counters)}
 

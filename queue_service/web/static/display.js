@@ -21,6 +21,8 @@
   var MAX_BACKOFF_MS = 30000;
   var REQUEST_TIMEOUT_MS = 8000;
   var HIGHLIGHT_MS = 12000;
+  // More counters than this get smaller cards, so that all of them fit on a 720p screen.
+  var MANY_COUNTERS = 6;
   var failures = 0;
   var serverOffsetMs = 0;  // the server's clock minus ours, from each answer's Date header
 
@@ -39,7 +41,7 @@
 
   // --- drawing ---
   function waitText(seconds) {
-    if (seconds === null || seconds === undefined) { return "—"; }
+    if (seconds === null || seconds === undefined) { return ""; }  // no service time yet
     if (seconds < 60) { return board.getAttribute("data-wait-soon"); }
     return board.getAttribute("data-wait-minutes").replace("999", String(Math.round(seconds / 60)));
   }
@@ -55,6 +57,7 @@
     card.innerHTML = '<span class="number"></span><span class="name"></span>';
     card.querySelector(".name").textContent = name;
     counters.appendChild(card);
+    counters.classList.toggle("many", counters.children.length > MANY_COUNTERS);
     document.getElementById("no-counters").hidden = true;
     return card;
   }
