@@ -1,6 +1,7 @@
 // The counter page: keyboard shortcuts for its buttons, and the live part of the page
-// (who is served, who waits) refreshed every few seconds, retried with back-off when the
-// connection drops. Every button stays a plain form: without this file the page still works.
+// (who is served, who waits) refreshed every few seconds (polling.js: back-off and a notice
+// when the connection drops). Every button stays a plain form: without this file the page
+// still works.
 (function () {
   "use strict";
   var live = document.getElementById("live");
@@ -8,9 +9,6 @@
   var pollUrl = live.getAttribute("data-poll-url");
   var pollMs = Number(live.getAttribute("data-poll-ms")) || 3000;
   var reconnecting = document.getElementById("reconnecting");
-  var MAX_BACKOFF_MS = 30000;
-  var REQUEST_TIMEOUT_MS = 8000;
-  var failures = 0;
   var sending = false;
 
   // --- shortcuts: N or Space call next, R recall, S served, X no-show, P pause/resume ---
@@ -52,32 +50,14 @@
     return sending || (active && live.contains(active) && typing(active));
   }
 
-  function refresh() {
-    if (busy()) { schedule(pollMs); return; }
-    var controller = typeof AbortController === "function" ? new AbortController() : null;
-    var timeout = setTimeout(function () { if (controller) { controller.abort(); } },
-                             REQUEST_TIMEOUT_MS);
-    fetch(pollUrl, {cache: "no-store", credentials: "same-origin",
-                    signal: controller ? controller.signal : undefined})
-      .then(function (response) {
-        // The session ended: the page itself goes to the sign-in.
-        if (response.status === 401) { window.location.reload(); return null; }
-        if (!response.ok) { throw new Error("HTTP " + response.status); }
-        return response.text();
-      })
-      .then(function (html) {
-        if (html === null) { return; }
-        failures = 0;
-        reconnecting.hidden = true;
-        if (!busy()) { replace(html); }
-        schedule(pollMs);
-      })
-      .catch(function () {
-        failures += 1;
-        reconnecting.hidden = false;
-        schedule(Math.min(pollMs * Math.pow(2, failures), MAX_BACKOFF_MS));
-      })
-      .finally(function () { clearTimeout(timeout); });
+  function read(response) {
+    if (response.status === 401) {
+      // The session ended: the page itself goes to the sign-in (and this poll stops).
+      window.location.reload();
+      return new Promise(function () {});
+    }
+    if (!response.ok) { throw new Error("HTTP " + response.status); }
+    return response.text();
   }
 
   function replace(html) {
@@ -101,6 +81,9 @@
     return selector + " button";
   }
 
-  function schedule(delay) { setTimeout(refresh, delay); }
-  schedule(pollMs);
+  window.AntrianPolling.poll(pollUrl, {
+    intervalMs: pollMs, read: read, skip: busy,
+    onAnswer: function (html) { if (!busy()) { replace(html); } },
+    onTrouble: function (trouble) { reconnecting.hidden = !trouble; }
+  });
 }());

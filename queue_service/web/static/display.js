@@ -1,7 +1,7 @@
-// The waiting-room display: polls the public queue API, redraws who is called and who comes
-// next, and announces each new call once (a highlight, a chime, a spoken sentence). A lost
-// connection or a restarting server is retried with back-off, saying so on screen. Without
-// this file the page still shows the queue as it was when loaded.
+// The waiting-room display: polls the public queue API (polling.js: back-off and a notice
+// when the server cannot be reached), redraws who is called and who comes next, and
+// announces each new call once (a highlight, a chime, a spoken sentence; spoken_call.js).
+// Without this file the page still shows the queue as it was when loaded.
 (function () {
   "use strict";
   var board = document.getElementById("main");
@@ -18,12 +18,9 @@
   var soundButton = document.getElementById("sound");
   // Announce only calls after the newest one the page was rendered with.
   var lastAnnounced = board.getAttribute("data-last-announcement") || "";
-  var MAX_BACKOFF_MS = 30000;
-  var REQUEST_TIMEOUT_MS = 8000;
   var HIGHLIGHT_MS = 12000;
   // More counters than this get smaller cards, so that all of them fit on a 720p screen.
   var MANY_COUNTERS = 6;
-  var failures = 0;
   var serverOffsetMs = 0;  // the server's clock minus ours, from each answer's Date header
 
   // --- the clock, in the branch's time zone, on the server's time ---
@@ -164,40 +161,22 @@
   }
 
   // --- polling ---
-  function poll() {
-    var controller = typeof AbortController === "function" ? new AbortController() : null;
-    var timeout = setTimeout(function () { if (controller) { controller.abort(); } },
-                             REQUEST_TIMEOUT_MS);
-    fetch(queueUrl, {cache: "no-store", credentials: "omit",
-                     signal: controller ? controller.signal : undefined})
-      .then(function (response) {
-        if (!response.ok) { throw new Error("HTTP " + response.status); }
-        var date = Date.parse(response.headers.get("Date") || "");
-        if (!isNaN(date)) { serverOffsetMs = date - Date.now(); }
-        return response.json();
-      })
-      .then(function (queue) {
-        failures = 0;
-        reconnecting.hidden = true;
-        draw(queue);
-        (queue.announcements || []).forEach(function (announcement) {
-          if (isNewer(announcement.id, lastAnnounced)) {
-            lastAnnounced = announcement.id;
-            announce(announcement);
-          }
-        });
-        schedule(pollMs);
-      })
-      .catch(function () {
-        // Offline, or the server restarting: wait longer each time, and say so.
-        failures += 1;
-        reconnecting.hidden = false;
-        schedule(Math.min(pollMs * Math.pow(2, failures), MAX_BACKOFF_MS));
-      })
-      .finally(function () { clearTimeout(timeout); });
+  function read(response) {
+    if (!response.ok) { throw new Error("HTTP " + response.status); }
+    var date = Date.parse(response.headers.get("Date") || "");
+    if (!isNaN(date)) { serverOffsetMs = date - Date.now(); }
+    return response.json();
   }
 
-  function schedule(delay) { setTimeout(poll, delay); }
+  function take(queue) {
+    draw(queue);
+    (queue.announcements || []).forEach(function (announcement) {
+      if (isNewer(announcement.id, lastAnnounced)) {
+        lastAnnounced = announcement.id;
+        announce(announcement);
+      }
+    });
+  }
 
   // --- sound: browsers allow it only after someone has clicked on the page once ---
   function soundAllowed() { return audio && audio.state === "running"; }
@@ -219,5 +198,8 @@
     }
   });
 
-  schedule(pollMs);
+  window.AntrianPolling.poll(queueUrl, {
+    intervalMs: pollMs, read: read, onAnswer: take,
+    onTrouble: function (trouble) { reconnecting.hidden = !trouble; }
+  });
 }());
