@@ -224,15 +224,22 @@ def test_the_display_reconnects_and_catches_up(pages, redis, counters, check_in)
 
     display.route("**/api/v1/branches/*/queue", drop_while_down)
     display.goto(f"/display/{BRANCH}")
+    # One click allows sound (chime and speech) from then on, and says so.
+    display.get_by_role("button", name="Aktifkan suara").click()
+    expect(display.get_by_role("button", name="Aktifkan suara")).to_be_hidden()
+    wait_until_said(display, "Suara aktif.")
     expect(display.locator("#reconnecting")).to_be_visible(timeout=SLOW)
     counters.call_next(BRANCH, "Loket 1", now())
     assert_accessible(display)
     screenshot(display, "display-03-reconnecting")
     network_down[0] = False
+    # The back-off waits at most 30 s between tries.
     expect(display.locator('[data-counter="Loket 1"] .number')).to_have_text("A-021",
-                                                                           timeout=30_000)
+                                                                           timeout=45_000)
     expect(display.locator("#reconnecting")).to_be_hidden()
     wait_until_said(display, "Nomor antrian A nol dua satu, silakan ke loket satu")
+    assert spoken(display) == ["Suara aktif.",
+                               "Nomor antrian A nol dua satu, silakan ke loket satu"]
     screenshot(display, "display-04-720p")
 
 

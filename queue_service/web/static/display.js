@@ -191,11 +191,9 @@
       soundButton.hidden = true;
       chime();
     });
-    // Speaking once inside the click lets the browser speak later calls by itself.
-    if (window.speechSynthesis && typeof window.SpeechSynthesisUtterance === "function") {
-      var hello = new window.SpeechSynthesisUtterance("");
-      window.speechSynthesis.speak(hello);
-    }
+    // Speaking once inside the click lets the browser speak later calls by itself; it also
+    // tells whoever clicked that the sound works.
+    speak("Suara aktif.");
   });
 
   window.AntrianPolling.poll(queueUrl, {
