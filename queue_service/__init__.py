@@ -19,7 +19,7 @@ from queue_service.web import logging as json_logs
 from queue_service.web import metrics as request_metrics
 from queue_service.web.api import admin, counters, kiosk, openapi, ops, public, webhooks
 from queue_service.web.pages import admin as admin_pages
-from queue_service.web.pages import assets, manage, participant
+from queue_service.web.pages import assets, counter, display, manage, participant
 from queue_service.web.pages import kiosk as kiosk_pages
 from queue_service.web.pages.common import template_helpers
 
@@ -68,6 +68,8 @@ def create_app(test_config: Mapping[str, Any] | None = None, clock: Clock | None
     app.register_blueprint(manage.bp)
     app.register_blueprint(admin_pages.bp)
     app.register_blueprint(kiosk_pages.bp)
+    app.register_blueprint(counter.bp)
+    app.register_blueprint(display.bp)
     app.context_processor(template_helpers)
     _add_request_ids(app)
     _answer_options_in_json(app)

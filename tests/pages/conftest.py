@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
-from tests.conftest import make_nik
+from tests.conftest import JAKARTA, booking_request, make_nik
 from tests.pages.forms import form
 
 DETAILS = "/pesan?branch_id=jakarta-salemba&service_id=jht&date=2026-11-24&slot=09:00"
@@ -38,3 +40,25 @@ def book_page(client, details_form, person):
         return client.post("/pesan", data={**fields, "action": "book"})
 
     return send
+
+
+@pytest.fixture
+def arrive(app, reservations, clock, tune_branch):
+    """``arrive("09:00", service="jkk")``: book that slot of Tuesday 24 November at Jakarta
+    Salemba (on Monday) and check in at the kiosk on Tuesday at 08:30; returns the booking.
+    The clock stays on Tuesday 09:00, the day the live queue is read for."""
+    tune_branch("jakarta-salemba", slot_capacity=100)
+    antrian = app.extensions["antrian"]
+    monday = clock()
+    kiosk, _token = antrian.kiosks.create("jakarta-salemba", "Pintu", monday)
+    tuesday = dt.datetime(2026, 11, 24, 9, 0, tzinfo=JAKARTA)
+
+    def make(slot: str = "09:00", service: str = "jht", **fields):
+        clock.set(monday)
+        booking = reservations.reserve(booking_request(
+            slot=dt.time.fromisoformat(slot), service_id=service, **fields), monday)
+        antrian.checkins.check_in(kiosk, booking.code, tuesday - dt.timedelta(minutes=30))
+        clock.set(tuesday)
+        return booking
+
+    return make

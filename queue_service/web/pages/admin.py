@@ -11,23 +11,21 @@ without one. Every form carries a CSRF token (Flask-WTF).
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import time
 
-from flask import Response, current_app, g, redirect, request, session, url_for
+from flask import Response, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 
 from queue_service.domain import audit, calendar, catalog, reports, schedules
 from queue_service.domain.accounts import COUNTER_STAFF, Account, AccountRejectedError
 from queue_service.domain.audit import Actor
 from queue_service.domain.authz import Action, branches_of, require
-from queue_service.domain.errors import UnauthorizedError, ValidationFailedError
+from queue_service.domain.errors import ValidationFailedError
 from queue_service.domain.privacy import mask_nik, mask_phone
-from queue_service.domain.sign_in import LockedOutError
 from queue_service.extensions import services
 from queue_service.web.charts import Bar, bar_chart
 from queue_service.web.limits import client_address
-from queue_service.web.pages.common import error_text, field_texts, make_page_blueprint, render
+from queue_service.web.pages import common
+from queue_service.web.pages.common import field_texts, make_page_blueprint, render
 
 bp = make_page_blueprint("admin", __name__)
 bp.context_processor(lambda: {"mask_nik": mask_nik, "mask_phone": mask_phone})
@@ -39,23 +37,8 @@ _INT_FIELDS = ("daily_quota", "slot_minutes", "slot_capacity", "booking_window_d
                "recalls_before_no_show")
 
 
-def signed_in(view):
-    """The view needs a console session; without one (or after the idle time) it sends the
-    browser to the sign-in page."""
-
-    @functools.wraps(view)
-    def wrapper(*args, **kwargs):
-        username, seen = session.get("admin"), session.get("admin_seen", 0)
-        idle = current_app.config["ADMIN_SESSION_IDLE_MINUTES"] * 60
-        account = services().accounts.get(username) if username else None
-        if account is None or time.time() - seen > idle:
-            session.pop("admin", None)
-            return redirect(url_for("admin.sign_in_form", next=request.path))
-        session["admin_seen"] = int(time.time())
-        g.account = account
-        return view(*args, **kwargs)
-
-    return wrapper
+# The console's pages need a session; without one the browser goes to the sign-in form.
+signed_in = common.signed_in("admin", "admin.sign_in_form")
 
 
 def _account() -> Account:
@@ -80,24 +63,11 @@ def sign_in_form():
 @bp.post("/admin/masuk")
 def sign_in():
     """Check the password (throttled, locked out after repeated failures) and start a session."""
-    username = request.form.get("username", "")[:64]
-    try:
-        account = services().sign_in.attempt(username, request.form.get("password", ""),
-                                             client_address(), services().clock())
-    except LockedOutError as locked:
-        response = _page("sign_in.html", status=429, values={"username": username},
-                         summary=error_text("rate_limited"))
-        response.headers["Retry-After"] = str(locked.retry_after)
-        return response
-    except UnauthorizedError:
-        # One answer for a wrong name and a wrong password: the form tells nobody who exists.
-        return _page("sign_in.html", status=401, values={"username": username},
-                     summary=_("Nama pengguna atau kata sandi salah."))
-    session.clear()  # a fresh session: nothing from before the sign-in carries over
-    session["admin"] = account.username
-    session["admin_seen"] = int(time.time())
-    target = request.args.get("next", "")
-    return redirect(target if target.startswith("/admin/") else url_for("admin.home"))
+    outcome = common.sign_in_from_form("admin", lambda status, username, summary: _page(
+        "sign_in.html", status=status, values={"username": username}, summary=summary))
+    if isinstance(outcome, Response):
+        return outcome
+    return redirect(common.safe_next("/admin/", url_for("admin.home")))
 
 
 @bp.post("/admin/keluar")

@@ -1,23 +1,31 @@
-"""What every participant page shares: rendering, compression, errors as HTML, messages."""
+"""What every page shares: rendering, compression, errors as HTML, messages, and the
+signed-in sessions of the staff surfaces (the admin console, the counter page)."""
 
 from __future__ import annotations
 
+import functools
 import gzip
 import logging
+import time
+from collections.abc import Callable
 
 import segno
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, current_app, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from redis import Redis
 from werkzeug.exceptions import HTTPException
 
 from queue_service.domain import catalog, schedules
-from queue_service.domain.errors import DomainError
+from queue_service.domain.accounts import Account
+from queue_service.domain.errors import DomainError, UnauthorizedError
 from queue_service.domain.requirements import requirements_for
 from queue_service.domain.reservations import Booking
+from queue_service.domain.sign_in import LockedOutError
+from queue_service.extensions import services
 from queue_service.web import i18n, messages
 from queue_service.web.errors import STATUS_OF_CODE, STORE_ERRORS
+from queue_service.web.limits import client_address
 from queue_service.web.pages.assets import asset_url
 
 log = logging.getLogger(__name__)
@@ -51,6 +59,15 @@ def field_texts(fields: dict[str, list[str]]) -> dict[str, list[str]]:
 def slot_label(start: str, end: str, timezone: str) -> str:
     """"09:00–09:30 WIB"."""
     return f"{start}–{end} {schedules.timezone_label(timezone)}"
+
+
+def wait_minutes(seconds: int | None) -> str:
+    """An estimated wait as people read it: "± 12 menit", "< 1 menit", or "—" (not known yet)."""
+    if seconds is None:
+        return "—"
+    if seconds < 60:
+        return _("< 1 menit")
+    return _("± %(minutes)d menit", minutes=round(seconds / 60))
 
 
 def group_code(code: str) -> str:
@@ -145,4 +162,75 @@ def template_helpers() -> dict:
     """Functions every page template may call."""
     return {"asset_url": asset_url, "slot_label": slot_label, "group_code": group_code,
             "timezone_label": schedules.timezone_label, "page_locale": i18n.page_locale,
+            "wait_minutes": wait_minutes,
             "switch_url": i18n.switch_url}
+
+
+# Staff sessions. Flask's signed cookie (HttpOnly, SameSite, Secure in production) holds the
+# username under the surface's key and the time of its last request under ``<key>_seen``; it
+# ends after ``ADMIN_SESSION_IDLE_MINUTES`` without one.
+
+
+def session_account(key: str, touch: bool = True) -> Account | None:
+    """The account signed in under ``session[key]``, or None (never, or idle too long).
+
+    Args:
+        touch: count this request as activity; a page's own background polling does not,
+            so an unattended screen still signs out.
+    """
+    username, seen = session.get(key), session.get(f"{key}_seen", 0)
+    idle = current_app.config["ADMIN_SESSION_IDLE_MINUTES"] * 60
+    account = services().accounts.get(username) if username else None
+    if account is None or time.time() - seen > idle:
+        session.pop(key, None)
+        return None
+    if touch:
+        session[f"{key}_seen"] = int(time.time())
+    return account
+
+
+def signed_in(key: str, sign_in_endpoint: str):
+    """A view decorator: the view needs a session under ``key`` (its account in
+    ``g.account``); without one the browser goes to ``sign_in_endpoint``."""
+
+    def decorate(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            account = session_account(key)
+            if account is None:
+                # Back to this page after the sign-in; a form's post is not repeated.
+                back = request.path if request.method == "GET" else None
+                return redirect(url_for(sign_in_endpoint, next=back))
+            g.account = account
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+def sign_in_from_form(key: str, refuse: Callable[[int, str, str], Response]) -> Account | Response:
+    """Check the posted username and password (throttled, locked out after repeated failures)
+    and start a fresh session under ``key``; or the refusal ``refuse(status, username,
+    summary)`` renders."""
+    username = request.form.get("username", "")[:64]
+    try:
+        account = services().sign_in.attempt(username, request.form.get("password", ""),
+                                             client_address(), services().clock())
+    except LockedOutError as locked:
+        response = refuse(429, username, error_text("rate_limited"))
+        response.headers["Retry-After"] = str(locked.retry_after)
+        return response
+    except UnauthorizedError:
+        # One answer for a wrong name and a wrong password: the form tells nobody who exists.
+        return refuse(401, username, _("Nama pengguna atau kata sandi salah."))
+    session.clear()  # a fresh session: nothing from before the sign-in carries over
+    session[key] = account.username
+    session[f"{key}_seen"] = int(time.time())
+    return account
+
+
+def safe_next(prefix: str, default: str) -> str:
+    """The ``next`` page after a sign-in, if it is one of this surface's (never another site)."""
+    target = request.args.get("next", "")
+    return target if target.startswith(prefix) else default
