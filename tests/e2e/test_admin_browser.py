@@ -97,3 +97,19 @@ def test_an_admin_changes_a_quota_closes_a_day_and_reads_the_audit(desk, live_se
     expect(rows.nth(1)).to_contain_text("settings")
     assert_accessible(page)
     screenshot(page, "admin-06-audit")
+
+
+def test_an_admin_sets_up_a_counter(desk):
+    page = desk
+    sign_in(page)
+    expect(page.get_by_role("heading", name="Cabang", exact=True)).to_be_visible()
+    page.get_by_role("link", name="Jakarta Salemba").click()
+    page.get_by_role("link", name="Loket", exact=True).click()
+    expect(page.get_by_text("Belum ada loket.")).to_be_visible()
+    page.get_by_label("Nama loket (mis. Loket 3)").fill("Loket 3")
+    page.get_by_label("Klaim Jaminan Hari Tua (JHT)").check()
+    page.get_by_role("button", name="Simpan loket").click()
+    row = page.locator("tbody tr", has=page.get_by_role("rowheader", name="Loket 3"))
+    expect(row).to_contain_text("Klaim Jaminan Hari Tua (JHT)")
+    assert_accessible(page)
+    screenshot(page, "admin-07-counters")

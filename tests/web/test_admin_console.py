@@ -221,6 +221,28 @@ def test_kiosks_are_registered_and_revoked_from_the_console(client, admin, app, 
     assert post(client, url, name="", action="create").status_code == 422
 
 
+def test_counters_are_set_and_removed_from_the_console(client, admin, app, redis):
+    sign_in(client)
+    url = "/admin/cabang/jakarta-salemba/loket"
+    assert "Belum ada loket." in client.get(url).get_data(as_text=True)
+    client.post(url, data={"csrf_token": csrf(client, url), "name": "Loket 3",
+                           "services": ["jht", "jkk"], "action": "save"})
+    post(client, url, name="Loket 10", action="save")
+    page = client.get(url).get_data(as_text=True)
+    assert "Klaim Jaminan Hari Tua (JHT), Klaim Jaminan Kecelakaan Kerja (JKK)" in page
+    assert page.index("Loket 3") < page.index("Loket 10") and "semua layanan" in page
+    live = app.extensions["antrian"].live_queue
+    assert [(c.name, c.services) for c in live.counters("jakarta-salemba")] == [
+        ("Loket 3", ("jht", "jkk")), ("Loket 10", ())]
+    post(client, url, name="Loket 10", action="remove")
+    assert [c.name for c in live.counters("jakarta-salemba")] == ["Loket 3"]
+    assert [e.action for e in audit.read(redis, "jakarta-salemba")] == [
+        "counter_removed", "counter", "counter"]
+    refused = post(client, url, name="Loket/3", action="save")
+    assert refused.status_code == 422 and "Kode tidak valid." in refused.get_data(as_text=True)
+    assert post(client, url, name="Loket 99", action="remove").status_code == 422
+
+
 def test_the_branch_dashboard_shows_attendance_rates(client, admin, app, book, clock, redis):
     import datetime as dt
 

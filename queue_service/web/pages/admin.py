@@ -252,6 +252,37 @@ def _change_kiosks(branch_id: str, values: dict[str, str]):
     return token, {}
 
 
+@bp.route("/admin/cabang/<branch_id>/loket", methods=["GET", "POST"])
+@signed_in
+def counters(branch_id: str):
+    """The branch's counters and the services each serves: add or change one, remove one."""
+    require(_account(), Action.READ_BRANCH, branch_id)
+    branch = catalog.get_branch(services().redis, branch_id)
+    problems: dict[str, list[str]] = {}
+    if request.method == "POST":
+        require(_account(), Action.TUNE_BRANCH, branch_id)
+        problems = _change_counters(branch_id)
+    offered = [s for s in catalog.list_services(services().redis) if s.id in branch.services]
+    return _page("counters.html", status=422 if problems else 200, branch=branch,
+                 counters=services().live_queue.counters(branch_id), services=offered,
+                 names={s.id: s.name for s in offered}, errors=field_texts(problems))
+
+
+def _change_counters(branch_id: str) -> dict[str, list[str]]:
+    live, now, name = services().live_queue, services().clock(), request.form.get("name", "")
+    try:
+        if request.form.get("action") == "remove":
+            if not live.remove_counter(branch_id, name, _actor(), now):
+                return {"name": ["not_found"]}
+        else:
+            live.set_counter(branch_id, name.strip(), request.form.getlist("services") or None,
+                             _actor(), now)
+    except ValidationFailedError as refused:
+        return {"name" if field == "counter" else field: keys
+                for field, keys in refused.fields.items()}
+    return {}
+
+
 @bp.route("/admin/nasional", methods=["GET", "POST"])
 @signed_in
 def national():
