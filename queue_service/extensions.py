@@ -47,7 +47,7 @@ class Services:
     def close(self) -> None:
         """Close every connection this app opened (tests, and a clean shutdown)."""
         for client in self.clients:
-            client.close()
+            store.close(client)
 
 
 def init_app(app: Flask, clock: Clock | None = None) -> Services:

@@ -25,14 +25,17 @@ def follow(page: Page, name: str) -> None:
 
 
 def choose_place(page: Page, check=lambda page: None) -> str:
-    """Area → branch → service → the first day with places → the first open slot.
+    """Area → branch → service → the second day with places → the first open slot.
 
+    Not the first day: that may be the server's today, whose slots close one by one through
+    the day (all of them from 13:30 WIB on), so the page would offer none, or one that closes
+    while the test types. The second is tomorrow at the earliest, all its slots open.
     Returns the URL the slots were chosen on (with JavaScript, still the dates page).
     """
     for name in ("DKI Jakarta", "Jakarta Salemba", "Klaim Jaminan Hari Tua (JHT)"):
         follow(page, name)
         check(page)
-    page.locator("ul.days a").first.click()
+    page.locator("ul.days a").nth(1).click()
     page.locator("input[name=slot]").first.wait_for()
     check(page)
     slots_url = page.url
@@ -167,7 +170,8 @@ def test_reschedule_then_cancel(open_page):
     expect(page.get_by_role("heading", name="Antrian Anda")).to_be_visible()
     assert_accessible(page)
     page.get_by_role("button", name="Ubah jadwal").click()
-    page.locator("input[name=date]:not([disabled])").nth(1).check()
+    # Neither today (nth 0 when it still takes bookings) nor the booked day (nth 1 or 0).
+    page.locator("input[name=date]:not([disabled])").nth(2).check()
     page.get_by_role("button", name="Lanjut").click()
     page.locator("input[name=slot]:not([disabled])").first.check()
     assert_accessible(page)

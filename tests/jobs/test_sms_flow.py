@@ -85,11 +85,14 @@ def test_booking_succeeds_when_the_queue_is_down_and_the_sweep_sends_later(
     client = create_app(queue_down, clock=clock).test_client()
     codes = []
     for _ in range(2):
+        body = booking_body()
         started = time.monotonic()
-        response = client.post("/api/v1/bookings", json=booking_body())
+        response = client.post("/api/v1/bookings", json=body)
         elapsed = time.monotonic() - started
         assert response.status_code == 201
-        assert elapsed < 1.0
+        # Not a connect timeout per booking (the queue's client gives up at once); generous
+        # for a loaded machine.
+        assert elapsed < 3.0
         codes.append(response.get_json()["code"])
     assert sent_sms() == []
 

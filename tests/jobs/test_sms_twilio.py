@@ -176,10 +176,12 @@ def test_no_phone_number_in_the_logs(book, work, fake_twilio, caplog):
 
 
 def a_bookable_day(today: dt.date) -> dt.date:
-    """A Monday-Thursday without a holiday, two to ten days after ``today``."""
-    for offset in range(2, 11):
+    """A Monday-Thursday without a holiday or collective leave (which closes branches by
+    default), two to twenty days after ``today``."""
+    for offset in range(2, 21):
         day = today + dt.timedelta(days=offset)
-        if day.weekday() < 4 and not calendar.public_holiday(day):
+        if day.weekday() < 4 and not calendar.public_holiday(day) \
+                and not calendar.collective_leave(day):
             return day
     raise AssertionError("no bookable day")
 

@@ -70,6 +70,17 @@ def test_dates_show_the_window_with_places_left_and_why_closed_days_are(client, 
     assert "/cabang/jakarta-salemba/jht/2026-11-26" not in html
 
 
+def test_today_is_not_offered_once_its_last_slot_has_closed(client, clock):
+    from tests.conftest import JAKARTA
+
+    today = "/cabang/jakarta-salemba/jht/2026-11-23"
+    assert f'href="{today}"' in text(client.get("/cabang/jakarta-salemba/jht"))  # 07:00
+    clock.set(dt.datetime(2026, 11, 23, 14, 0, tzinfo=JAKARTA))  # past every slot's cutoff
+    html = text(client.get("/cabang/jakarta-salemba/jht"))
+    assert f'href="{today}"' not in html and "Pemesanan sudah ditutup" in html
+    assert 'href="/cabang/jakarta-salemba/jht/2026-11-24"' in html
+
+
 def test_slots_show_places_left_and_disable_full_and_closed_ones(client, reservations, clock,
                                                                  tune_branch):
     tune_branch("jakarta-salemba", slot_capacity=1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from redis.cluster import RedisCluster as ClusterClient
 
+from queue_service.store.connect import close
 from tests.redis_cluster import RedisCluster
 
 
@@ -22,4 +23,4 @@ def cluster_redis(redis_cluster):
     client.flushall(target_nodes=ClusterClient.PRIMARIES)
     yield client
     client.flushall(target_nodes=ClusterClient.PRIMARIES)
-    client.close()
+    close(client)

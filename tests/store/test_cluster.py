@@ -26,7 +26,7 @@ from queue_service.domain.errors import (
 )
 from queue_service.domain.reservations import Reservations
 from queue_service.store import keys
-from queue_service.store.connect import connect
+from queue_service.store.connect import close, connect
 from tests.conftest import booking_request, make_nik
 
 TUESDAY = dt.date(2026, 11, 24)
@@ -58,7 +58,7 @@ def reservations(seeded, cluster_settings, redis_cluster):
     client = connect(redis_cluster.url, cluster=True)
     assert isinstance(client, ClusterClient)
     yield Reservations.from_settings(client, cluster_settings)
-    client.close()
+    close(client)
 
 
 def request(**overrides):

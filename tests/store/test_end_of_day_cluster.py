@@ -14,7 +14,7 @@ from config import load_settings
 from queue_service.domain import demo, end_of_day
 from queue_service.domain.reservations import Reservations
 from queue_service.store import keys
-from queue_service.store.connect import connect
+from queue_service.store.connect import close, connect
 from tests.conftest import booking_request
 
 TUESDAY = dt.date(2026, 11, 24)
@@ -27,7 +27,7 @@ def client(cluster_redis, redis_cluster):
     client = connect(redis_cluster.url, cluster=True)
     assert isinstance(client, ClusterClient)
     yield client
-    client.close()
+    close(client)
 
 
 def test_closing_days_runs_on_a_cluster_one_branch_slot_at_a_time(client, settings, clock):

@@ -14,7 +14,7 @@ from queue_service.domain.errors import NotFoundError
 from queue_service.domain.kiosks import Kiosks
 from queue_service.domain.live_queue import LiveQueue
 from queue_service.domain.reservations import Reservations
-from queue_service.store.connect import connect
+from queue_service.store.connect import close, connect
 from tests.conftest import JAKARTA, booking_request
 
 BRANCH = "jakarta-salemba"
@@ -51,7 +51,7 @@ def test_two_counters_on_the_cluster_call_each_participant_once(cluster_redis, r
             except NotFoundError:
                 return called
             finally:
-                own.close()
+                close(own)
 
         with ThreadPoolExecutor(2) as pool:
             together = [n for part in pool.map(counter, ["Loket 1", "Loket 2"]) for n in part]
@@ -60,4 +60,4 @@ def test_two_counters_on_the_cluster_call_each_participant_once(cluster_redis, r
         assert live.mark_served(BRANCH, first, now).status == "served"
         assert live.view(BRANCH, now).waiting == []
     finally:
-        client.close()
+        close(client)
