@@ -12,12 +12,14 @@ Absolute figures drift by half from hour to hour on a shared machine: read the r
 are measured side by side in one run. Every process started here is stopped on exit, also
 on Ctrl-C.
 
-    .venv/bin/python bench/service_http.py [--seconds 8] [--baseline GIT-REV]
+    .venv/bin/python bench/service_http.py [--seconds 5] [--passes 2] [--baseline GIT-REV]
 
 ``--baseline REV`` also serves the code of a git revision (exported to a temporary folder,
-same virtualenv, same Redis) and measures the main rows of both, interleaved, to show what
-a change did. Not named ``bench/http.py``: a script run from ``bench/`` has that folder first
-on its import path, where such a file would stand in for the standard ``http`` package.
+same virtualenv, same Redis) and measures availability, the booking POST and whole bookings
+of both in alternated short rounds, to show what a change did.
+
+Not named ``bench/http.py``: a script run from ``bench/`` has that folder first on its
+import path, where such a file would stand in for the standard ``http`` package.
 """
 
 from __future__ import annotations
@@ -130,6 +132,15 @@ class Result:
 
     def per_second(self, kind: str) -> float:
         return self.counts[kind] / self.seconds
+
+    @classmethod
+    def combined(cls, results: list[Result]) -> Result:
+        """Several runs of one row as one: rates over the total time, latencies averaged."""
+        return cls(requests=sum(r.requests for r in results), seconds=sum(r.seconds for r in results),
+                   p50_ms=statistics.mean(r.p50_ms for r in results),
+                   p99_ms=statistics.mean(r.p99_ms for r in results),
+                   counts=sum((r.counts for r in results), Counter()),
+                   socket_errors=sum(r.socket_errors for r in results))
 
     def failures(self, *expected: str) -> dict[str, int]:
         return {kind: n for kind, n in self.counts.items() if kind not in expected}
@@ -272,12 +283,12 @@ class Bench:
                       p50_ms=data["p50_us"] / 1e3, p99_ms=data["p99_us"] / 1e3,
                       counts=Counter(data["counts"]), socket_errors=data["socket_errors"])
 
-    def booking_row(self, url: str, pool: int) -> tuple[Result, float]:
+    def booking_row(self, url: str, pool: int, seconds: int | None = None) -> tuple[Result, float]:
         """Booking POSTs alone, each naming a challenge made ahead; returns the result and the
         Redis bytes each booking left (the consumed challenge's own bytes added back)."""
         captchas, captcha_bytes = self.captcha_pool(pool)
         before = self._used_memory()
-        result = self.wrk("booking.lua", url, BENCH_CAPTCHAS=str(captchas))
+        result = self.wrk("booking.lua", url, seconds=seconds, BENCH_CAPTCHAS=str(captchas))
         after = self._used_memory()
         if result.counts["out_of_captchas"]:
             print(f"  warning: {result.counts['out_of_captchas']} attempts found no challenge "
@@ -418,14 +429,19 @@ def _check(label: str, value: float, target: float, shown: str, higher_is_better
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=int, default=8, help="per wrk row (default 8)")
+    parser.add_argument("--seconds", type=int, default=5, help="per wrk row and pass (default 5)")
+    parser.add_argument("--passes", type=int, default=2,
+                        help="passes over the rows, each the other way round (default 2)")
     parser.add_argument("--connections", type=int, default=16, help="wrk connections (default 16)")
     parser.add_argument("--wrk-threads", type=int, default=2, help="wrk threads (default 2)")
-    parser.add_argument("--captchas", type=int, default=25000,
-                        help="challenges made ahead for each booking row (default 25000)")
+    parser.add_argument("--captchas", type=int, default=15000,
+                        help="challenges made ahead for each booking row (default 15000)")
     parser.add_argument("--sms-seconds", type=float, default=10, help="worker run (default 10)")
     parser.add_argument("--baseline", metavar="REV",
                         help="also measure the main rows of this git revision, interleaved")
+    parser.add_argument("--rounds", type=int, default=3, help="with --baseline (default 3)")
+    parser.add_argument("--compare-seconds", type=int, default=4,
+                        help="a row of a --baseline round (default 4)")
     parser.add_argument("--keep", action="store_true", help="keep the logs' folder")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
@@ -479,14 +495,35 @@ def run(bench: Bench) -> int:
         ("pair", lambda: bench.wrk("flow.lua", off)),
         ("whole", lambda: bench.wrk("flow.lua", off, BENCH_IMAGE="1")),
     ]
+    passes: dict[str, list] = {name: [] for name, _measure in plan}
+    for number in range(args.passes):  # there and back: a drift of the machine evens out
+        for name, measure in plan if number % 2 == 0 else reversed(plan):
+            say(f"  {name} ({number + 1}/{args.passes}) ...")
+            passes[name].append(measure())
+    for name, measured in passes.items():
+        if isinstance(measured[0], tuple):  # a booking row: (result, bytes per booking)
+            rows[name] = (Result.combined([m[0] for m in measured]),
+                          statistics.mean(m[1] for m in measured))
+        else:
+            rows[name] = Result.combined(measured)
+    comparisons = []
     if baseline:
-        plan[2:2] = [("base_availability",
-                      lambda: bench.wrk("get.lua", baseline + bench.availability_path))]
-        plan[5:5] = [("base_booking", lambda: bench.booking_row(baseline, args.captchas))]
-        plan += [("base_whole", lambda: bench.wrk("flow.lua", baseline, BENCH_IMAGE="1"))]
-    for name, measure in plan:
-        say(f"  {name} ...")
-        rows[name] = measure()
+        say(f"  before ({args.baseline}) and after, alternated ...")
+        seconds, pool = args.compare_seconds, args.captchas * args.compare_seconds // args.seconds
+        kinds = [
+            ("availability", "req/s",
+             lambda url: bench.wrk("get.lua", url + bench.availability_path, seconds=seconds).rate),
+            ("booking POST", "bookings/s", lambda url: bench.booking_row(
+                url, pool, seconds=seconds)[0].per_second("booked")),
+            ("captcha + image + booking", "bookings/s", lambda url: bench.wrk(
+                "flow.lua", url, seconds=seconds, BENCH_IMAGE="1").per_second("booked")),
+        ]
+        for label, unit, measure in kinds:
+            before, after = [], []
+            for round_ in range(args.rounds):  # alternate which goes first
+                for url in ((baseline, off) if round_ % 2 else (off, baseline)):
+                    (before if url == baseline else after).append(measure(url))
+            comparisons.append((label, unit, (before, after)))
     say(f"  rush: {RUSH_CLIENTS} clients for a quota of {RUSH_QUOTA} ...")
     rush = bench.rush(off)
     job_bytes = bench.queued_job_bytes()
@@ -500,7 +537,8 @@ def run(bench: Bench) -> int:
     print(f"make bench: {settings['WEB_CONCURRENCY']} web processes x {settings['WEB_THREADS']} "
           f"threads (queue-service serve: gunicorn gthread), redis-server {bench.redis_version} "
           f"(AOF everysec), wrk {args.wrk_threads} threads x {args.connections} connections, "
-          f"{args.seconds:g} s a row, rate limits off unless said, {os.cpu_count()} cores")
+          f"{args.passes} x {args.seconds} s a row (there and back; p50/p99 the passes' mean), "
+          f"rate limits off unless said, {os.cpu_count()} cores")
     print()
     print("| path | req/s | p50 | p99 | |")
     print("| --- | --- | --- | --- | --- |")
@@ -515,13 +553,6 @@ def run(bench: Bench) -> int:
     print(_row("captcha + booking (2 requests each)", pair, f"{pair.per_second('booked'):,.0f} bookings/s"))
     print(_row("captcha + image + booking (3 requests each)", whole,
                f"{whole.per_second('booked'):,.0f} bookings/s"))
-    if baseline:
-        base_booking, _ = rows["base_booking"]
-        print(_row(f"baseline {args.baseline}: availability", rows["base_availability"]))
-        print(_row(f"baseline {args.baseline}: booking POST", base_booking,
-                   f"{base_booking.per_second('booked'):,.0f} bookings/s"))
-        print(_row(f"baseline {args.baseline}: captcha + image + booking", rows["base_whole"],
-                   f"{rows['base_whole'].per_second('booked'):,.0f} bookings/s"))
     print()
     bare = healthz.rate
     print("| target (ratios side by side in this run) | measured | met |")
@@ -553,11 +584,15 @@ def run(bench: Bench) -> int:
     print(f"SMS: one worker (a forked work-horse per job) against a local fake Twilio: "
           f"{sms['per_second']:.1f} messages/s ({sms['sent']} sent in {args.sms_seconds:g} s)")
     if baseline:
-        base_booking, _ = rows["base_booking"]
-        print(f"against baseline {args.baseline}, side by side: availability "
-              f"{rows['availability'].rate / rows['base_availability'].rate:.2f}x, booking POST "
-              f"{booking.per_second('booked') / base_booking.per_second('booked'):.2f}x, whole "
-              f"bookings {whole.per_second('booked') / rows['base_whole'].per_second('booked'):.2f}x")
+        print()
+        print(f"| before ({args.baseline}) and after, alternated {args.rounds} x {args.compare_seconds} s "
+              f"| before | after | after ÷ before, median of rounds |")
+        print("| --- | --- | --- | --- |")
+        for label, unit, (before, after) in comparisons:
+            ratios = sorted(a / b for a, b in zip(after, before, strict=True) if b)
+            print(f"| {label} | {statistics.mean(before):,.0f} {unit} | "
+                  f"{statistics.mean(after):,.0f} {unit} | {statistics.median(ratios):.2f} "
+                  f"({', '.join(f'{r:.2f}' for r in ratios)}) |")
     unexpected = {name: result.failures("booked", "captcha", "image", "status_200", "status_201")
                   for name, result in ((n, r[0] if isinstance(r, tuple) else r)
                                        for n, r in rows.items())}
