@@ -545,19 +545,21 @@ def run(bench: Bench) -> int:
     if baseline:
         say(f"  before ({args.baseline}) and after, alternated ...")
         seconds, pool = args.compare_seconds, args.captchas * args.compare_seconds // args.seconds
-        kinds = [
-            ("availability", "req/s",
-             lambda url: bench.wrk("get.lua", url + bench.availability_path, seconds=seconds).rate),
-            ("booking POST", "bookings/s", lambda url: bench.booking_row(
-                url, pool, seconds=seconds)[0].per_second("booked")),
-            ("captcha + image + booking", "bookings/s", lambda url: bench.wrk(
-                "flow.lua", url, seconds=seconds, BENCH_IMAGE="1").per_second("booked")),
+        kinds = [  # each gives (rate, CPU ms of app and Redis per unit)
+            ("availability", "req/s", None,
+             lambda url: bench.wrk("get.lua", url + bench.availability_path, seconds=seconds)),
+            ("booking POST", "bookings/s", "booked",
+             lambda url: bench.booking_row(url, pool, seconds=seconds)[0]),
+            ("captcha + image + booking", "bookings/s", "booked",
+             lambda url: bench.wrk("flow.lua", url, seconds=seconds, BENCH_IMAGE="1")),
         ]
-        for label, unit, measure in kinds:
+        for label, unit, per, measure in kinds:
             before, after = [], []
             for round_ in range(args.rounds):  # alternate which goes first
                 for url in ((baseline, off) if round_ % 2 else (off, baseline)):
-                    (before if url == baseline else after).append(measure(url))
+                    result = measure(url)
+                    (before if url == baseline else after).append(
+                        (result.per_second(per) if per else result.rate, sum(result.cpu_ms(per))))
             comparisons.append((label, unit, (before, after)))
     say(f"  rush: {RUSH_CLIENTS} clients for a quota of {RUSH_QUOTA} ...")
     rush = bench.rush(off)
@@ -628,13 +630,17 @@ def run(bench: Bench) -> int:
     if baseline:
         print()
         print(f"| before ({args.baseline}) and after, alternated {args.rounds} x {args.compare_seconds} s "
-              f"| before | after | after ÷ before, median of rounds |")
-        print("| --- | --- | --- | --- |")
+              f"| before | after | rate after ÷ before, median (rounds) | CPU before ÷ after, median |")
+        print("| --- | --- | --- | --- | --- |")
         for label, unit, (before, after) in comparisons:
-            ratios = sorted(a / b for a, b in zip(after, before, strict=True) if b)
-            print(f"| {label} | {statistics.mean(before):,.0f} {unit} | "
-                  f"{statistics.mean(after):,.0f} {unit} | {statistics.median(ratios):.2f} "
-                  f"({', '.join(f'{r:.2f}' for r in ratios)}) |")
+            rates = sorted(a[0] / b[0] for a, b in zip(after, before, strict=True) if b[0])
+            cpus = sorted(b[1] / a[1] for a, b in zip(after, before, strict=True) if a[1])
+            print(f"| {label} | {statistics.mean(b[0] for b in before):,.0f} {unit}, "
+                  f"{statistics.mean(b[1] for b in before):.2f} ms CPU | "
+                  f"{statistics.mean(a[0] for a in after):,.0f} {unit}, "
+                  f"{statistics.mean(a[1] for a in after):.2f} ms CPU | "
+                  f"{statistics.median(rates):.2f} ({', '.join(f'{r:.2f}' for r in rates)}) | "
+                  f"{statistics.median(cpus):.2f} ({', '.join(f'{r:.2f}' for r in cpus)}) |")
     unexpected = {name: result.failures("booked", "captcha", "image", "status_200", "status_201")
                   for name, result in ((n, r[0] if isinstance(r, tuple) else r)
                                        for n, r in rows.items())}
