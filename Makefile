@@ -74,9 +74,13 @@ $(AXE):
 	npm install --prefix tests/e2e/vendor --no-save --no-audit --no-fund --silent \
 		axe-core@$(AXE_VERSION)
 
-bench: $(STAMP)
-	$(BIN)/python bench/reservations.py
-	$(BIN)/python bench/captcha_rendering.py
+## bench: the service over HTTP as production serves it, one table of rates and ratios (by hand,
+## about three minutes; never part of `make test`). wrk from Debian drives it, installed when missing.
+## bench/reservations.py and bench/captcha_rendering.py measure single parts, also by hand.
+bench: $(STAMP) translations
+	@command -v wrk >/dev/null || { $(SUDO) apt-get update -qq && \
+		$(SUDO) apt-get install -y -qq --no-install-recommends wrk; }
+	$(BIN)/python bench/service_http.py $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -22,6 +22,7 @@ from queue_service.web.pages import admin as admin_pages
 from queue_service.web.pages import assets, counter, display, manage, participant
 from queue_service.web.pages import kiosk as kiosk_pages
 from queue_service.web.pages.common import template_helpers
+from queue_service.web.sessions import CachedSerializerSessions
 
 # Booking bodies are a few hundred bytes; anything near this is abuse.
 MAX_BODY_BYTES = 16 * 1024
@@ -52,6 +53,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, clock: Clock | None
     # (Flask's defaults hold these keys already: setdefault would keep None and False.)
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     app.config["SESSION_COOKIE_SECURE"] = app.config["APP_ENV"] == "production"
+    app.session_interface = CachedSerializerSessions()
 
     request_metrics.init_app(app)
     extensions.init_app(app, clock=clock)

@@ -80,11 +80,12 @@ def availability(redis: Redis, branch_id: str, day: dt.date, service_id: str | N
 
     slots = []
     for slot in schedules.slots_of_day(settings, day):
-        left = max(0, settings.slot_capacity - int(used_by_slot.get(slot.label, 0)))
+        label = slot.label
+        left = max(0, settings.slot_capacity - int(used_by_slot.get(label, 0)))
         bookable = schedules.slot_open(settings, day, slot, now_local)
         if not bookable:
             left = 0
-        slots.append(SlotAvailability(slot.label, slot.end.strftime("%H:%M"),
+        slots.append(SlotAvailability(label, slot.end_label,
                                       settings.slot_capacity, min(left, remaining), bookable))
     return Availability(branch.id, day, True, None, None, quota, remaining, slots)
 

@@ -65,7 +65,13 @@ class Slot:
 
     @property
     def label(self) -> str:
-        return self.start.strftime("%H:%M")
+        """``HH:MM`` of the start (formatted by hand: strftime showed in availability's profile)."""
+        return f"{self.start.hour:02d}:{self.start.minute:02d}"
+
+    @property
+    def end_label(self) -> str:
+        """``HH:MM`` of the end."""
+        return f"{self.end.hour:02d}:{self.end.minute:02d}"
 
 
 @dataclass(frozen=True)

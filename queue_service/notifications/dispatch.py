@@ -57,7 +57,8 @@ def sms_job_id(branch_id: str, code: str, event: str) -> str:
 
 
 def enqueue_sms(connection: Redis, options: SmsJobOptions, branch_id: str, code: str,
-                event: str, at: dt.datetime | None = None) -> Job | None:
+                event: str, at: dt.datetime | None = None,
+                register_queue: bool = True) -> Job | None:
     """Queue the job that sends the SMS of one booking event, or schedule it for ``at``.
 
     Args:
@@ -65,6 +66,9 @@ def enqueue_sms(connection: Redis, options: SmsJobOptions, branch_id: str, code:
         options: retries, failure TTL and timeout of the job.
         branch_id, code, event: the booking event.
         at: when to run the job (RQ's scheduler, real time); None for now.
+        register_queue: whether to (re)add the queue to RQ's set of queues, which RQ does
+            in a transaction of its own, a round trip before the enqueue itself. The set
+            only lists queues (``rq info``); workers take jobs without it.
 
     Returns:
         The job, or None if a job for this event exists already.
@@ -75,9 +79,19 @@ def enqueue_sms(connection: Redis, options: SmsJobOptions, branch_id: str, code:
         retry=options.retry(), failure_ttl=options.failure_ttl, timeout=options.timeout,
         description=f"SMS {event} {code} ({branch_id})")
     try:
-        if at is None:
-            return queue.enqueue_job(job, unique=True)
-        return queue.schedule_job(job, at, unique=True)
+        if at is not None:
+            return queue.schedule_job(job, at, unique=True)
+        # Given a pipeline, RQ queues its SADD there and leaves executing it to the caller;
+        # a unique job is saved by a script of its own all the same.
+        registration = connection.pipeline()
+        try:
+            enqueued = queue.enqueue_job(job, pipeline=registration, unique=True)
+        except DuplicateJobError:
+            enqueued = None
+        if register_queue:
+            registration.execute()
+        registration.reset()
+        return enqueued
     except DuplicateJobError:
         return None
 
@@ -102,6 +116,7 @@ class SmsNotifier:
         self.pause_seconds = pause_seconds
         self._monotonic = monotonic
         self._paused_until = 0.0
+        self._registered = False
 
     def __call__(self, event: str, booking: Booking) -> None:
         self.notify(booking.branch_id, booking.code, event)
@@ -111,7 +126,11 @@ class SmsNotifier:
         if self._monotonic() < self._paused_until:
             return
         try:
-            enqueue_sms(self.connection, self.options, branch_id, code, event)
+            # The queue is registered by the first enqueue, and again by every worker's
+            # sweep: a booking spares that round trip.
+            enqueue_sms(self.connection, self.options, branch_id, code, event,
+                        register_queue=not self._registered)
+            self._registered = True
         except Exception as error:  # the booking stands whatever happens here
             self._paused_until = self._monotonic() + self.pause_seconds
             log.warning("SMS %s %s not queued (%s); a worker's sweep will queue it",

@@ -13,6 +13,21 @@ from queue_service.web.requests import json_object, load
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
+# One instance of each schema per process: a marshmallow schema holds no state of a call, and
+# building one (its fields deep-copied) cost more per request than the validation itself.
+_AREAS = schemas.AreasSchema()
+_AVAILABILITY_QUERY = schemas.AvailabilityQuerySchema()
+_AVAILABILITY = schemas.AvailabilitySchema()
+_BOOKING_REQUEST = schemas.BookingRequestSchema()
+_BOOKING = schemas.BookingSchema()
+_BRANCH = schemas.BranchSchema()
+_CANCEL_REQUEST = schemas.CancelRequestSchema()
+_CANCELLED = schemas.CancelledSchema()
+_CAPTCHA = schemas.CaptchaSchema()
+_LOOKUP_REQUEST = schemas.LookupRequestSchema()
+_RESCHEDULE_REQUEST = schemas.RescheduleRequestSchema()
+_SERVICES = schemas.ServicesSchema()
+
 
 @bp.get("/areas")
 @limits.read
@@ -25,14 +40,14 @@ def list_areas():
          "branches": [{"id": b.id, "name": b.name} for b in branches if b.area_id == area.id]}
         for area in catalog.list_areas(redis)
     ]
-    return schemas.AreasSchema().dump({"areas": areas})
+    return _AREAS.dump({"areas": areas})
 
 
 @bp.get("/services")
 @limits.read
 def list_services():
     """Every service with its queue prefix."""
-    return schemas.ServicesSchema().dump({"services": catalog.list_services(services().redis)})
+    return _SERVICES.dump({"services": catalog.list_services(services().redis)})
 
 
 @bp.get("/branches/<branch_id>")
@@ -43,7 +58,7 @@ def show_branch(branch_id: str):
     branch = catalog.get_branch(redis, branch_id)
     settings = schedules.load_settings(redis, branch.id)
     offered = [service for service in catalog.list_services(redis) if service.id in branch.services]
-    return schemas.BranchSchema().dump({**vars(branch), "online_booking": settings.online_booking,
+    return _BRANCH.dump({**vars(branch), "online_booking": settings.online_booking,
                                         "services": offered})
 
 
@@ -51,10 +66,10 @@ def show_branch(branch_id: str):
 @limits.read
 def show_availability(branch_id: str):
     """Places left on a date, per slot, for a service."""
-    query = load(schemas.AvailabilityQuerySchema(), request.args.to_dict())
+    query = load(_AVAILABILITY_QUERY, request.args.to_dict())
     result = availability(services().redis, branch_id, query["date"], query.get("service"),
                           services().clock(), services().reservations.collective_leave_closed)
-    return schemas.AvailabilitySchema().dump(result)
+    return _AVAILABILITY.dump(result)
 
 
 @bp.post("/captcha")
@@ -62,7 +77,7 @@ def show_availability(branch_id: str):
 def create_captcha():
     """A new captcha challenge, with the URLs of its image and its audio."""
     challenge = services().captcha.create()
-    return schemas.CaptchaSchema().dump({
+    return _CAPTCHA.dump({
         "captcha_id": challenge.id,
         "image_url": url_for("api.show_captcha_image", captcha_id=challenge.id),
         "audio_url": url_for("api.show_captcha_audio", captcha_id=challenge.id),
@@ -100,10 +115,10 @@ def create_booking():
     booking = bookings.book(
         services().captcha, services().reservations,
         body.get("captcha_id"), body.get("captcha_answer"),
-        read_request=lambda: load(schemas.BookingRequestSchema(), body),
+        read_request=lambda: load(_BOOKING_REQUEST, body),
         count_attempt=lambda request: limits.count_booking_attempt(request.nik, request.phone),
         now=services().clock())
-    return schemas.BookingSchema().dump(booking), 201
+    return _BOOKING.dump(booking), 201
 
 
 @bp.post("/bookings/lookup")
@@ -111,9 +126,9 @@ def create_booking():
 @limits.failed_lookup
 def lookup_booking():
     """The booking with this code and NIK (a POST, so the NIK never lands in a URL)."""
-    query = load(schemas.LookupRequestSchema(), json_object())
+    query = load(_LOOKUP_REQUEST, json_object())
     booking = services().reservations.lookup(query["code"], query["nik"])
-    answer = schemas.BookingSchema().dump(booking)
+    answer = _BOOKING.dump(booking)
     if booking.status == "checked_in":
         place = services().live_queue.place_of(booking.branch_id, booking.queue_number,
                                                services().clock())
@@ -128,9 +143,9 @@ def lookup_booking():
 @limits.failed_lookup
 def cancel_booking(code: str):
     """Cancel the booking with this code and NIK."""
-    query = load(schemas.CancelRequestSchema(), json_object())
+    query = load(_CANCEL_REQUEST, json_object())
     booking = services().reservations.cancel(code, query["nik"], services().clock())
-    return schemas.CancelledSchema().dump(booking)
+    return _CANCELLED.dump(booking)
 
 
 @bp.post("/bookings/<code>/reschedule")
@@ -138,7 +153,7 @@ def cancel_booking(code: str):
 @limits.failed_lookup
 def reschedule_booking(code: str):
     """Move the booking with this code and NIK to another slot or date of its branch."""
-    query = load(schemas.RescheduleRequestSchema(), json_object())
+    query = load(_RESCHEDULE_REQUEST, json_object())
     booking = services().reservations.reschedule(code, query["nik"], query["date"],
                                                  query["slot"], services().clock())
-    return schemas.BookingSchema().dump(booking)
+    return _BOOKING.dump(booking)
