@@ -80,7 +80,8 @@ def init_app(app: Flask, clock: Clock | None = None) -> Services:
                             address_failures=config["ADMIN_SIGN_IN_ADDRESS_FAILURES"],
                             window_seconds=config["ADMIN_LOCKOUT_SECONDS"],
                             lockout_seconds=config["ADMIN_LOCKOUT_SECONDS"])),
-                        kiosks=Kiosks(redis), checkins=CheckIns(redis), live_queue=LiveQueue(redis, on_event=notifier.notify),
+                        kiosks=Kiosks(redis), checkins=CheckIns(redis),
+                        live_queue=LiveQueue(redis, on_event=notifier.notify),
                         walk_ins=WalkIns(redis, config["COLLECTIVE_LEAVE_CLOSED"]),
                         clients=(redis, queue_redis, enqueue_redis, captcha_redis))
     app.extensions["antrian"] = services
