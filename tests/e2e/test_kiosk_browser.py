@@ -32,6 +32,20 @@ def booked_now(redis):
     return code
 
 
+@pytest.fixture
+def kiosk_page(browser, live_server, redis):
+    """A tablet's page signed in as a new kiosk of Jakarta Salemba."""
+    _kiosk, token = Kiosks(redis).create("jakarta-salemba", "Pintu", dt.datetime.now(dt.UTC))
+    context = browser.new_context(viewport=TABLET, locale="id-ID", base_url=live_server)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    page.goto("/kiosk/")
+    page.get_by_label("Token kios (dari admin cabang)").fill(token)
+    page.get_by_role("button", name="Masuk").click()
+    yield page
+    context.close()
+
+
 def test_a_scan_a_refusal_and_a_repeat(browser, live_server, redis, booked_now):
     _kiosk, token = Kiosks(redis).create("jakarta-salemba", "Pintu depan",
                                          dt.datetime.now(dt.UTC))
@@ -74,66 +88,48 @@ def test_a_scan_a_refusal_and_a_repeat(browser, live_server, redis, booked_now):
         context.close()
 
 
-def test_a_network_blip_is_retried_and_said(browser, live_server, redis, booked_now):
-    _kiosk, token = Kiosks(redis).create("jakarta-salemba", "Pintu", dt.datetime.now(dt.UTC))
-    context = browser.new_context(viewport=TABLET, locale="id-ID", base_url=live_server)
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    try:
-        page.goto("/kiosk/")
-        page.get_by_label("Token kios (dari admin cabang)").fill(token)
-        page.get_by_role("button", name="Masuk").click()
-        dropped = []
-        network_down = [True]
+def test_a_network_blip_is_retried_and_said(kiosk_page, booked_now):
+    page = kiosk_page
+    dropped = []
+    network_down = [True]
 
-        # The network stays down until the test has seen the notice: the notice shows for a
-        # retry's one-second pause only, which a busy machine's polling can miss.
-        def drop_scans_while_down(route):
-            if route.request.method == "POST" and network_down[0]:
-                dropped.append(route.request.url)
-                route.abort("internetdisconnected")
-            else:
-                route.continue_()
-
-        page.route("**/kiosk/", drop_scans_while_down)
-        # A scanner types into whatever has the focus: the field must have it first.
-        expect(page.get_by_label("Pindai QR atau ketik kode booking")).to_be_focused()
-        page.keyboard.type(booked_now, delay=10)
-        page.keyboard.press("Enter")
-        expect(page.locator("#retrying")).to_be_visible()
-        screenshot(page, "kiosk-05-retrying")
-        network_down[0] = False
-        expect(page.locator("#answer .number")).to_have_text("A-007", timeout=15_000)
-        expect(page.locator("#retrying")).to_be_hidden()
-        assert dropped and len(dropped) < 5
-    finally:
-        context.close()
-
-
-def test_a_walk_in_takes_a_number_with_a_touch(browser, live_server, redis):
-    _kiosk, token = Kiosks(redis).create("jakarta-salemba", "Pintu", dt.datetime.now(dt.UTC))
-    context = browser.new_context(viewport=TABLET, locale="id-ID", base_url=live_server)
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    try:
-        page.goto("/kiosk/")
-        page.get_by_label("Token kios (dari admin cabang)").fill(token)
-        page.get_by_role("button", name="Masuk").click()
-        services = page.locator(".walk-in")
-        expect(services.get_by_role("button", name="Klaim Jaminan Hari Tua (JHT)")).to_be_visible()
-        screenshot(page, "kiosk-06-walk-in-choices")
-        services.get_by_role("button", name="Klaim Jaminan Hari Tua (JHT)").click()
-        # Today may be a holiday or outside the branch's hours: either a ticket or why not.
-        expect(page.locator("#answer .answer")).to_be_visible()
-        assert_accessible(page)
-        screenshot(page, "kiosk-07-walk-in-ticket")
-        answer = page.locator("#answer").inner_text()
-        issued = redis.hget(keys.walk_in_counts(
-            "jakarta-salemba", dt.datetime.now(ZoneInfo("Asia/Jakarta")).date().isoformat()),
-            "total")
-        if issued == "1":
-            assert "WA-001" in answer
+    # The network stays down until the test has seen the notice: the notice shows for a
+    # retry's one-second pause only, which a busy machine's polling can miss.
+    def drop_scans_while_down(route):
+        if route.request.method == "POST" and network_down[0]:
+            dropped.append(route.request.url)
+            route.abort("internetdisconnected")
         else:
-            assert "tidak melayani" in answer or "habis" in answer
-    finally:
-        context.close()
+            route.continue_()
+
+    page.route("**/kiosk/", drop_scans_while_down)
+    # A scanner types into whatever has the focus: the field must have it first.
+    expect(page.get_by_label("Pindai QR atau ketik kode booking")).to_be_focused()
+    page.keyboard.type(booked_now, delay=10)
+    page.keyboard.press("Enter")
+    expect(page.locator("#retrying")).to_be_visible()
+    screenshot(page, "kiosk-05-retrying")
+    network_down[0] = False
+    expect(page.locator("#answer .number")).to_have_text("A-007", timeout=15_000)
+    expect(page.locator("#retrying")).to_be_hidden()
+    assert dropped and len(dropped) < 5
+
+
+def test_a_walk_in_takes_a_number_with_a_touch(kiosk_page, redis):
+    page = kiosk_page
+    services = page.locator(".walk-in")
+    expect(services.get_by_role("button", name="Klaim Jaminan Hari Tua (JHT)")).to_be_visible()
+    screenshot(page, "kiosk-06-walk-in-choices")
+    services.get_by_role("button", name="Klaim Jaminan Hari Tua (JHT)").click()
+    # Today may be a holiday or outside the branch's hours: either a ticket or why not.
+    expect(page.locator("#answer .answer")).to_be_visible()
+    assert_accessible(page)
+    screenshot(page, "kiosk-07-walk-in-ticket")
+    answer = page.locator("#answer").inner_text()
+    issued = redis.hget(keys.walk_in_counts(
+        "jakarta-salemba", dt.datetime.now(ZoneInfo("Asia/Jakarta")).date().isoformat()),
+        "total")
+    if issued == "1":
+        assert "WA-001" in answer
+    else:
+        assert "tidak melayani" in answer or "habis" in answer
