@@ -46,7 +46,7 @@ DURATIONS_KEPT = 20
 # A display announces the calls it has not seen yet among this many of the newest.
 ANNOUNCEMENTS_KEPT = 50
 # A day's queue keys outlive the day (a late-night call in WIT is already tomorrow in UTC).
-_DAY_KEYS_MS = 3 * 24 * 3600 * 1000
+DAY_KEYS_MS = 3 * 24 * 3600 * 1000
 # A call races other counters for the head of the line: each lost race names the new head.
 _ATTEMPTS = 20
 # A counter serving all the branch's services (a stored value is never empty: empty deletes).
@@ -252,7 +252,7 @@ class LiveQueue:
             outcome = self.scripts.queue_call(
                 keys=base + lines + booking,
                 args=[token, counter, candidate, _iso(now), settings.priority_share,
-                      PRIORITY_WINDOW, _DAY_KEYS_MS, len(chosen), _ms(now), *chosen,
+                      PRIORITY_WINDOW, DAY_KEYS_MS, len(chosen), _ms(now), *chosen,
                       ANNOUNCEMENTS_KEPT, max(0, settings.call_ahead_places)])
             if outcome[0] in ("ok", "repeat"):
                 for code in outcome[2:]:
@@ -391,7 +391,7 @@ class LiveQueue:
                   keys.queue_now_serving(branch_id, day), keys.service_durations(branch_id),
                   keys.queue_announcements(branch_id, day)],
             args=[_scoped(token, step), step, queue_number, _iso(now), _ms(now),
-                  _DAY_KEYS_MS, DURATIONS_KEPT, ANNOUNCEMENTS_KEPT,
+                  DAY_KEYS_MS, DURATIONS_KEPT, ANNOUNCEMENTS_KEPT,
                   max(0, schedules.load_settings(self.redis, branch_id).recalls_before_no_show)])
         if outcome[0] in ("ok", "repeat"):
             answer = json.loads(outcome[1])
@@ -421,7 +421,7 @@ class LiveQueue:
                       keys.queue_waiting(branch.id, day, service),
                       keys.queue_waiting(branch.id, day, service, priority=True)],
                 args=[token, queue_number, step, service, "1" if priority else "0", current,
-                      _iso(now), _DAY_KEYS_MS])
+                      _iso(now), DAY_KEYS_MS])
             if outcome[0] in ("ok", "repeat"):
                 answer = json.loads(outcome[1])
                 return Step(answer["queue_number"], answer["status"])

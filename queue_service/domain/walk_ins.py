@@ -4,7 +4,8 @@ Each branch keeps ``walk_in_share`` percent of a day's capacity for them (``sche
 walk_in_places``). A ticket is numbered apart from booked queue numbers (``WA-001`` beside
 ``A-001``), so the two never collide, and joins its service's line by arrival time, in the same
 Lua step that counts it against the day's places: two kiosks issuing the last place at once
-issue it once. A ticket holds no personal data, so it is kept only a few days.
+issue it once. A ticket holds no personal data, so it is kept as long as the day's queue
+keys it joins (``live_queue.DAY_KEYS_MS``).
 """
 
 from __future__ import annotations
@@ -21,12 +22,9 @@ from queue_service.domain import calendar, catalog, schedules
 from queue_service.domain.codes import new_code
 from queue_service.domain.errors import ClosedNowError, ValidationFailedError, WalkInsFullError
 from queue_service.domain.kiosks import Kiosk
-from queue_service.domain.live_queue import place_in_line
+from queue_service.domain.live_queue import DAY_KEYS_MS, place_in_line
 from queue_service.store import keys
 from queue_service.store.scripts import Scripts
-
-# A ticket and the day's counts outlive the day (a late call in WIT is tomorrow in UTC).
-_KEEP_MS = 3 * 24 * 3600 * 1000
 
 
 @dataclass(frozen=True)
@@ -90,7 +88,7 @@ class WalkIns:
             args=[f"walk_in:{token or secrets.token_hex(16)}",
                   schedules.walk_in_places(settings, override), service_id, service.prefix, code,
                   order, now.isoformat(timespec="seconds"), day.isoformat(), branch.id,
-                  "1" if priority else "0", _KEEP_MS, kiosk.id])
+                  "1" if priority else "0", DAY_KEYS_MS, kiosk.id])
         if outcome[0] == "full":
             raise WalkInsFullError()
         answer = json.loads(outcome[1])
