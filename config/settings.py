@@ -109,7 +109,10 @@ _SPEC: dict[str, tuple[Any, Any]] = {
     "SMS_RETRY_INTERVALS": (parse_int_list, [10, 30, 60, 300, 900]),
     # A job that used up its retries is kept this long; then the sweep queues it afresh.
     "SMS_FAILURE_TTL_SECONDS": (parse_int, 900),
-    # How often a worker looks for SMS events that are not queued (queue outage, lost jobs).
+    # How often a worker reads the branches' SMS outboxes and queues the new events' jobs.
+    "SMS_POLL_SECONDS": (parse_int, 1),
+    # How often a worker queues every SMS event still pending whether it queued it before or
+    # not (queue outage, lost jobs), and the reminders that are due.
     "SMS_SWEEP_SECONDS": (parse_int, 30),
     # How often a worker closes the branches' past days (bookings still booked: no-show).
     "END_OF_DAY_SWEEP_SECONDS": (parse_int, 300),
@@ -125,6 +128,9 @@ _SPEC: dict[str, tuple[Any, Any]] = {
     # Every challenge also accepts this answer (automated tests; refused in production).
     "CAPTCHA_TEST_ANSWER": (parse_str, None),
     "CAPTCHA_TTL_SECONDS": (parse_int, 300),
+    # An availability answer is given again for this long without reading the store (a
+    # rush asks for the same few days many times a second); 0 reads it every time.
+    "AVAILABILITY_FRESH_MS": (parse_int, 1000),
     # Rate limits (README "Captcha and rate limits"); stored in the data store.
     "RATELIMIT_ENABLED": (parse_bool, True),
     "RATELIMIT_CAPTCHA": (parse_rate_limit, "20 per minute"),
@@ -196,6 +202,7 @@ _AT_LEAST = {
     "TRUSTED_PROXY_COUNT": 0,
     "TWILIO_TIMEOUT_SECONDS": 1,
     "SMS_FAILURE_TTL_SECONDS": 1,
+    "SMS_POLL_SECONDS": 1,
     "SMS_SWEEP_SECONDS": 1,
     "END_OF_DAY_SWEEP_SECONDS": 1,
     "WORKER_HEARTBEAT_SECONDS": 1,
@@ -206,6 +213,7 @@ _AT_LEAST = {
     "WORKER_MAINTENANCE_SECONDS": 1,
     "WORKER_RESTART_MAX_SECONDS": 1,
     "CAPTCHA_TTL_SECONDS": 1,
+    "AVAILABILITY_FRESH_MS": 0,
     "PERSONAL_DATA_RETENTION_DAYS": 0,
     "RESERVATION_CLAIM_SECONDS": 1,
 }

@@ -12,6 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import load_settings
 from queue_service import extensions
+from queue_service.domain import calendar
 from queue_service.domain.clock import Clock
 from queue_service.store import connect as store
 from queue_service.web import errors, i18n
@@ -30,6 +31,21 @@ MAX_BODY_BYTES = 16 * 1024
 csrf = CSRFProtect()
 
 
+class SyncFlask(Flask):
+    """Flask that asks once per view or hook whether it is a coroutine function, where Flask
+    asks ``inspect`` again on every call: eight times a request here."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._made_sync: dict = {}
+
+    def ensure_sync(self, func):
+        made = self._made_sync.get(func)
+        if made is None:
+            made = self._made_sync[func] = super().ensure_sync(func)
+        return made
+
+
 def create_app(test_config: Mapping[str, Any] | None = None, clock: Clock | None = None) -> Flask:
     """Build the web app.
 
@@ -38,7 +54,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, clock: Clock | None
         clock: returns the current time (timezone-aware); the real clock by default.
     """
     # Static files are served by web/pages/assets.py, under fingerprinted URLs.
-    app = Flask(__name__, template_folder="web/templates", static_folder=None)
+    app = SyncFlask(__name__, template_folder="web/templates", static_folder=None)
     app.config.update(load_settings(overrides=test_config))
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.json.sort_keys = False
@@ -56,7 +72,8 @@ def create_app(test_config: Mapping[str, Any] | None = None, clock: Clock | None
     app.session_interface = CachedSerializerSessions()
 
     request_metrics.init_app(app)
-    extensions.init_app(app, clock=clock)
+    services = extensions.init_app(app, clock=clock)
+    calendar.warm_up(services.clock().date())
     i18n.init_app(app)
     errors.register(app)
     # The JSON API takes only application/json bodies, which no other site can post

@@ -8,6 +8,7 @@ from flask import Flask, current_app
 from redis import Redis
 
 from queue_service.domain.accounts import Accounts
+from queue_service.domain.availability import FreshAvailability
 from queue_service.domain.captcha.gate import CaptchaGate, SelfHostedCaptcha
 from queue_service.domain.checkins import CheckIns
 from queue_service.domain.clock import Clock, utc_now
@@ -18,13 +19,9 @@ from queue_service.domain.sign_in import SignIn, SignInPolicy
 from queue_service.domain.tuning import Tuning
 from queue_service.domain.walk_ins import WalkIns
 from queue_service.metrics import instruments
-from queue_service.notifications.dispatch import SmsJobOptions, SmsNotifier
 from queue_service.notifications.outbox import Outbox
 from queue_service.store import connect as store
 from queue_service.web.limits import limiter, rate_limit_storage_uri
-
-# The web request's enqueue of an SMS job is best effort: it must not hold a booking up.
-_ENQUEUE_TIMEOUT_SECONDS = 0.5
 
 
 @dataclass
@@ -42,6 +39,7 @@ class Services:
     checkins: CheckIns
     walk_ins: WalkIns
     live_queue: LiveQueue
+    availability: FreshAvailability
     clients: tuple[Redis, ...] = ()
 
     def close(self) -> None:
@@ -59,10 +57,9 @@ def init_app(app: Flask, clock: Clock | None = None) -> Services:
     redis = store.connect(data_url, cluster=cluster, socket_timeout=timeout)
     queue_url = store.queue_store_url(config)
     queue_redis = store.connect(queue_url, socket_timeout=timeout, decode_responses=False)
-    enqueue_redis = store.connect(queue_url, socket_timeout=_ENQUEUE_TIMEOUT_SECONDS,
-                                  decode_responses=False, retries=0)
-    notifier = SmsNotifier(enqueue_redis, SmsJobOptions.from_settings(config))
-    reservations = Reservations.from_settings(redis, config, on_event=_counted(notifier))
+    # The SMS of a booking, cancellation or call-ahead is on its branch's outbox already,
+    # written by the change's own script: workers poll the outboxes, the request queues nothing.
+    reservations = Reservations.from_settings(redis, config, on_event=_count_event)
     captcha_redis = store.connect(data_url, cluster=cluster, socket_timeout=timeout,
                                   decode_responses=False)
     captcha = SelfHostedCaptcha(
@@ -81,9 +78,11 @@ def init_app(app: Flask, clock: Clock | None = None) -> Services:
                             window_seconds=config["ADMIN_LOCKOUT_SECONDS"],
                             lockout_seconds=config["ADMIN_LOCKOUT_SECONDS"])),
                         kiosks=Kiosks(redis), checkins=CheckIns(redis),
-                        live_queue=LiveQueue(redis, on_event=notifier.notify),
+                        live_queue=LiveQueue(redis),
+                        availability=FreshAvailability(redis, config["AVAILABILITY_FRESH_MS"],
+                                                       config["COLLECTIVE_LEAVE_CLOSED"]),
                         walk_ins=WalkIns(redis, config["COLLECTIVE_LEAVE_CLOSED"]),
-                        clients=(redis, queue_redis, enqueue_redis, captcha_redis))
+                        clients=(redis, queue_redis, captcha_redis))
     app.extensions["antrian"] = services
 
     config.setdefault("RATELIMIT_STORAGE_URI", rate_limit_storage_uri(data_url, cluster))
@@ -94,30 +93,17 @@ def init_app(app: Flask, clock: Clock | None = None) -> Services:
         # limits.errors.StorageError, whatever the backend: web.errors answers 503.
         "wrap_exceptions": True,
     })
-    # Registered before the limiter's own hook, so it runs after it (Flask runs them last
-    # first): flask-limiter puts Retry-After on every limited response, even a 200.
-    app.after_request(_retry_after_only_on_refusals)
     limiter.init_app(app)
     return services
 
 
-def _counted(on_event):
-    """``on_event`` after counting the event: every surface's bookings and cancellations
-    pass through the reservations' hook, so they are counted once, here."""
-    counters = {"booked": instruments().bookings, "cancelled": instruments().cancellations}
-
-    def count_then(event, booking):
-        if event in counters:
-            counters[event].inc()
-        on_event(event, booking)
-
-    return count_then
-
-
-def _retry_after_only_on_refusals(response):
-    if response.status_code not in (429, 503):
-        response.headers.pop("Retry-After", None)
-    return response
+def _count_event(event, _booking):
+    """The reservations' hook: every surface's bookings and cancellations pass through it,
+    so they are counted once, here."""
+    counter = {"booked": instruments().bookings,
+               "cancelled": instruments().cancellations}.get(event)
+    if counter is not None:
+        counter.inc()
 
 
 def services() -> Services:

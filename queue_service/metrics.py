@@ -5,10 +5,10 @@ a call to Redis. Under gunicorn many processes record: prometheus_client's multi
 mode keeps each process's values in a file of ``PROMETHEUS_MULTIPROC_DIR`` and
 ``exposition`` sums them.
 
-The workers' SMS outcomes are not kept here: RQ forks a process per job, and a file per
-job's process would pile up thousands a day. Each job adds its outcome to a hash in the job
-queue's Redis instead (``keys.SMS_OUTCOMES``; the worker is off the hot path), which
-``/metrics`` reads at scrape time with the queue's depth (``web/metrics.py``).
+The workers' SMS outcomes are not kept here: workers run on other hosts than the web, as
+many as the load needs. Each job adds its outcome to a hash in the job queue's Redis instead
+(``keys.SMS_OUTCOMES``; the worker is off the hot path), which ``/metrics`` reads at scrape
+time with the queue's depth (``web/metrics.py``).
 """
 
 from __future__ import annotations

@@ -38,7 +38,8 @@ def serving(redis_url: str, folder: Path, **env: str):
     env = {**os.environ, "REDIS_URL": redis_url, "SECRET_KEY": "live-test",
            "VAR_DIR": str(folder / "var"), "SMS_BACKEND": "file",
            "SMS_OUTBOX": str(folder / "outbox.jsonl"), "WEB_CONCURRENCY": "2",
-           "CAPTCHA_TEST_ANSWER": "12345", "RATELIMIT_ENABLED": "0", **env}
+           "CAPTCHA_TEST_ANSWER": "12345", "RATELIMIT_ENABLED": "0",
+           "AVAILABILITY_FRESH_MS": "0", **env}
     cli = [sys.executable, "-m", "queue_service.cli"]
     seeded = subprocess.run([*cli, "seed-demo"], env=env, capture_output=True, text=True,
                             check=True)

@@ -1,12 +1,11 @@
-"""The SMS jobs. They take ids, reload what they need, and are safe to run twice."""
+"""The SMS job. It takes ids, reloads what it needs, and is safe to run twice."""
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 
 from queue_service.notifications.backends import SmsTransientError
-from queue_service.notifications.dispatch import enqueue_sms
+from queue_service.notifications.outbox import NOT_PENDING
 from queue_service.store import keys
 from workers.runtime import current
 
@@ -16,38 +15,35 @@ log = logging.getLogger(__name__)
 def send_sms(branch_id: str, code: str, event: str) -> str:
     """Send the SMS of one booking event, at most once.
 
-    A booking confirmation that went out also schedules the visit's reminder.
+    A booking confirmation that went out also puts the visit's reminder on the branch's
+    reminders, where a worker's sweep finds it once it is due.
 
     Args:
         branch_id: the booking's branch.
         code: the booking code.
-        event: ``booked``, ``cancelled`` or ``reminder``.
+        event: ``booked``, ``cancelled``, ``reminder`` or ``call_ahead``.
 
     Returns:
-        The delivery's state: ``sent``, ``failed``, ``skipped`` or ``expired``.
+        The delivery's state: ``sent``, ``failed``, ``skipped``, ``expired``,
+        ``postponed``, or ``not_pending`` (another job settled the event: not counted).
 
     Raises:
         SmsTransientError: not sent this time; RQ retries the job, and once the
             retries are used up the event waits on the outbox for a sweep.
     """
     runtime = current()
-    now = runtime.clock()
     try:
-        result = runtime.outbox.deliver(branch_id, code, event, runtime.sender, now)
+        result = runtime.outbox.deliver(branch_id, code, event, runtime.sender, runtime.clock())
     except SmsTransientError:
         _count_outcome(event, "retry")
         raise
+    if result.state == NOT_PENDING:
+        log.info("SMS %s %s: settled already, nothing to do", event, code)
+        return result.state
     _count_outcome(event, result.state)
     log.info("SMS %s %s: %s", event, code, result.state)
     if result.reminder_at is not None:
-        # RQ's scheduler keeps real time; the delay is what our clock says is left.
-        run_at = dt.datetime.now(dt.UTC) + (result.reminder_at - now)
-        try:
-            enqueue_sms(runtime.queue_connection, runtime.options, branch_id, code, "reminder",
-                        at=run_at)
-        except Exception as error:  # the reminder is on the outbox already
-            log.warning("SMS reminder %s not scheduled (%s); the sweep will queue it when due",
-                        code, type(error).__name__)
+        log.info("SMS reminder %s due at %s", code, result.reminder_at.isoformat())
     return result.state
 
 
@@ -57,22 +53,3 @@ def _count_outcome(event: str, state: str) -> None:
         current().queue_connection.hincrby(keys.SMS_OUTCOMES, f"{event}:{state}", 1)
     except Exception as error:  # a figure must never fail a delivery
         log.warning("SMS outcome not counted: %s", type(error).__name__)
-
-
-def sweep_sms() -> int:
-    """Queue every SMS event still on a branch's outbox, and every reminder that is due.
-
-    Events whose job exists already are left alone, so sweeping often is harmless.
-
-    Returns:
-        How many jobs were queued.
-    """
-    runtime = current()
-    queued = 0
-    for pending in runtime.outbox.pending(runtime.clock()):
-        job = enqueue_sms(runtime.queue_connection, runtime.options, pending.branch_id,
-                          pending.code, pending.event)
-        queued += job is not None
-    if queued:
-        log.info("SMS sweep: %d job(s) queued", queued)
-    return queued

@@ -1,7 +1,14 @@
-"""The worker entry: an RQ worker with its scheduler, so retries and scheduled jobs run, the
-SMS sweep (once at start, then every ``SMS_SWEEP_SECONDS`` in a thread), the end of day
-(once at start, then every ``END_OF_DAY_SWEEP_SECONDS`` in a thread), and a supervisor
-loop that starts the RQ worker again whenever it quits because Redis went away.
+"""The worker entry: an RQ worker with its scheduler, so retries run; the SMS dispatcher (a
+sweep at start, then in a thread a poll of the outboxes every ``SMS_POLL_SECONDS`` and a sweep
+every ``SMS_SWEEP_SECONDS``); the end of day (once at start, then every
+``END_OF_DAY_SWEEP_SECONDS`` in a thread); and a supervisor loop that starts the RQ worker
+again whenever it quits because Redis went away.
+
+The RQ worker runs each job in its own process, not in a work horse forked per job: an SMS
+job is a few Redis commands and one or two HTTP requests, which a fork per job made several
+times slower, and the connections (Redis, Twilio's keep-alive) serve job after job. A thread
+beats for the running job as RQ's forking worker does while its work horse runs, so a job
+whose worker was killed is still taken as abandoned within three heartbeats.
 
 RQ's own worker rides out a Redis outage only while it waits for a job; an error anywhere
 else (its heartbeat, its maintenance, a job's bookkeeping) makes it log "unhandled
@@ -18,22 +25,50 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import redis
-from rq import Queue, Worker
+from rq import Queue, SimpleWorker
 from rq.job import Job
+from rq.worker import BaseWorker
 
 from queue_service.notifications import queues
+from queue_service.notifications.dispatch import SmsDispatcher
 from queue_service.web import logging as json_logs
 from workers import runtime
 from workers.end_of_day import close_days
-from workers.sms import sweep_sms
 
 log = logging.getLogger(__name__)
 
 
-def sweep_safely() -> None:
-    """Run the SMS sweep; a failure is logged, the next sweep tries again."""
+def dispatch_task(dispatcher: SmsDispatcher, sweep_seconds: float) -> Callable[[], None]:
+    """The dispatcher thread's task: a sweep once ``sweep_seconds`` have passed since the
+    last one that worked, else a poll. A failure (a store outage) is logged once, the next
+    run tries again."""
+    next_sweep = time.monotonic() + sweep_seconds
+    failing = False
+
+    def run() -> None:
+        nonlocal next_sweep, failing
+        try:
+            if time.monotonic() >= next_sweep:
+                dispatcher.sweep()
+                next_sweep = time.monotonic() + sweep_seconds
+            else:
+                dispatcher.poll()
+        except Exception as error:  # keep the worker alive; say so once per outage
+            if not failing:
+                log.warning("SMS dispatch failed: %s: %s", type(error).__name__, error)
+            failing = True
+            return
+        if failing:
+            log.info("SMS dispatch works again")
+        failing = False
+
+    return run
+
+
+def sweep_safely(dispatcher: SmsDispatcher) -> None:
+    """Run the SMS sweep; a failure is logged, the dispatcher's next run tries again."""
     try:
-        sweep_sms()
+        dispatcher.sweep()
     except Exception as error:  # e.g. a store outage: keep the worker alive
         log.warning("SMS sweep failed: %s: %s", type(error).__name__, error)
 
@@ -51,10 +86,9 @@ _TICK_SECONDS = 0.5
 
 
 class Sweeper(threading.Thread):
-    """Runs ``task`` (``sweep_safely`` by default) every ``interval`` seconds until stopped."""
+    """Runs ``task`` every ``interval`` seconds until stopped."""
 
-    def __init__(self, interval: float, task: Callable[[], None] = sweep_safely,
-                 name: str = "sms-sweep"):
+    def __init__(self, interval: float, task: Callable[[], None], name: str):
         super().__init__(name=name, daemon=True)
         self.interval = interval
         self.task = task
@@ -96,10 +130,74 @@ class PromptAbandonment:
         return max(beat, 1) + 2 * self.job_monitoring_interval
 
 
-class SmsWorker(PromptAbandonment, Worker):
-    """RQ's forking worker, with prompt abandonment, that remembers being asked to stop."""
+class JobHeartbeats(threading.Thread):
+    """Beats for the job that a worker runs in its own thread, every ``job_monitoring_interval``
+    seconds, as RQ's forking worker does while it waits for its work horse."""
+
+    def __init__(self, worker: BaseWorker):
+        super().__init__(name="job-heartbeats", daemon=True)
+        self.worker = worker
+        self._watched: tuple[Job, float] | None = None
+        self._stopped = threading.Event()
+
+    def watch(self, job: Job | None) -> None:
+        """Beat for ``job`` from now on (None: for no job)."""
+        self._watched = None if job is None else (job, time.monotonic())
+
+    def run(self) -> None:
+        beaten, beaten_at = None, 0.0
+        while not self._stopped.is_set():
+            time.sleep(_TICK_SECONDS)  # short sleeps: see Sweeper.run
+            watched = self._watched
+            if watched is None:
+                continue
+            job, since = watched
+            if job is not beaten:  # prepare_job_execution gave it its first beat
+                beaten, beaten_at = job, since
+            now = time.monotonic()
+            if now - beaten_at < self.worker.job_monitoring_interval:
+                continue
+            beaten_at = now
+            self.worker.current_job_working_time = now - since
+            try:
+                self.worker.maintain_heartbeats(job)
+            except Exception as error:  # the job itself meets the same trouble
+                log.warning("job heartbeat failed: %s: %s", type(error).__name__, error)
+
+    def stop(self) -> None:
+        self._stopped.set()
+
+
+class SmsWorker(PromptAbandonment, SimpleWorker):
+    """RQ's worker without a work horse per job, with heartbeats while a job runs and prompt
+    abandonment, that remembers being asked to stop."""
 
     stop_requested_by_signal = False
+    _heartbeats: JobHeartbeats | None = None
+
+    def work(self, *args: Any, **kwargs: Any) -> bool:
+        self._heartbeats = JobHeartbeats(self)
+        self._heartbeats.start()
+        try:
+            return super().work(*args, **kwargs)
+        finally:
+            self._heartbeats.stop()
+
+    def execute_job(self, job: Job, queue: Queue) -> None:
+        self._watch(job)
+        try:
+            super().execute_job(job, queue)
+        finally:
+            self._watch(None)
+
+    def handle_execution_ended(self, job: Job, queue: Queue, heartbeat_ttl: int) -> None:
+        # The job's own bookkeeping follows: no beat should race it.
+        self._watch(None)
+        super().handle_execution_ended(job, queue, heartbeat_ttl)
+
+    def _watch(self, job: Job | None) -> None:
+        if self._heartbeats is not None:
+            self._heartbeats.watch(job)
 
     def request_stop(self, signum, frame) -> None:
         # RQ raises StopRequested when idle and sets nothing: remember it, so the
@@ -121,7 +219,7 @@ def restart_delays(cap: float) -> Callable[[], float]:
 
 
 def run_worker(settings: Mapping[str, Any], burst: bool = False, clock: runtime.Clock | None = None,
-               worker_class: type[Worker] = SmsWorker,
+               worker_class: type[BaseWorker] = SmsWorker,
                sleep: Callable[[float], None] = time.sleep) -> bool:
     """Work the service's queues until stopped (or, with ``burst``, until empty).
 
@@ -133,19 +231,22 @@ def run_worker(settings: Mapping[str, Any], burst: bool = False, clock: runtime.
         settings: the service's settings.
         burst: sweep and close past days once, work until the queues are empty, and return.
         clock: the jobs' clock (tests); the real one by default.
-        worker_class: ``SmsWorker`` (a process per job) or a ``SimpleWorker`` (tests).
+        worker_class: ``SmsWorker``, or another RQ worker class (tests).
         sleep: waits between restarts (tests).
 
     Returns:
         True once the worker has stopped.
     """
     json_logs.configure()
-    connection = runtime.configure(settings, clock).queue_connection
-    sweep_safely()
+    current = runtime.configure(settings, clock)
+    connection = current.queue_connection
+    dispatcher = SmsDispatcher(current.outbox, connection, current.options, current.clock)
+    sweep_safely(dispatcher)
     close_days_safely()
     sweepers = []
     if not burst:
-        sweepers = [Sweeper(settings["SMS_SWEEP_SECONDS"]),
+        sweepers = [Sweeper(settings["SMS_POLL_SECONDS"],
+                            dispatch_task(dispatcher, settings["SMS_SWEEP_SECONDS"]), "sms-dispatch"),
                     Sweeper(settings["END_OF_DAY_SWEEP_SECONDS"], close_days_safely, "end-of-day")]
         for sweeper in sweepers:
             sweeper.start()

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from redis import Redis
+from redis.cluster import RedisCluster
 
 from queue_service.domain import calendar, catalog, schedules
 from queue_service.domain.errors import NotFoundError, ValidationFailedError
-from queue_service.store import keys
+from queue_service.store import keys, scripts
 
 
 @dataclass(frozen=True)
@@ -24,7 +28,9 @@ class SlotAvailability:
     open: bool = True
 
 
-@dataclass(frozen=True)
+# Compared by identity (eq=False): equal answers of ``availability`` are one object, which
+# callers may key a cache of their own on.
+@dataclass(frozen=True, eq=False)
 class Availability:
     branch_id: str
     date: dt.date
@@ -33,7 +39,7 @@ class Availability:
     note: str | None
     daily_quota: int
     remaining: int
-    slots: list[SlotAvailability]
+    slots: tuple[SlotAvailability, ...]
 
 
 def availability(redis: Redis, branch_id: str, day: dt.date, service_id: str | None,
@@ -41,23 +47,45 @@ def availability(redis: Redis, branch_id: str, day: dt.date, service_id: str | N
     """The places left at branch ``branch_id`` on ``day`` (for ``service_id`` if given), at ``now``.
 
     A slot that can no longer be booked (started, or past the cutoff) is listed with
-    ``remaining`` 0; a closed day lists no slots. Everything is read in one round trip.
+    ``remaining`` 0; a closed day lists no slots. Everything is read by one script, as one
+    string (on a cluster the catalog's entry, in another slot, is a second call).
+
+    The answer is a pure function of what was read and of the minute of ``now`` (cutoffs
+    and time zones fall on whole minutes), so it is memoized on exactly those: an unchanged
+    day is not parsed and worked out again, and a changed one is never answered from the
+    memo. Equal inputs give the same (immutable) object, so a caller may keep what it made
+    of it, too.
 
     Raises:
         NotFoundError: no such branch.
         ValidationFailedError: the branch does not offer ``service_id``.
     """
     date = day.isoformat()
-    pipe = redis.pipeline(transaction=False)
-    pipe.hget(keys.BRANCHES, branch_id)
-    pipe.get(keys.branch_settings(branch_id))
-    pipe.hget(keys.branch_dates(branch_id), date)
-    pipe.hget(keys.branch_national_closures(branch_id), date)
-    pipe.hgetall(keys.slot_counts(branch_id, date))
-    pipe.hmget(keys.day_counts(branch_id, date), "total", f"svc:{service_id}")
-    branch_raw, settings_raw, override_raw, closure_raw, used_by_slot, (total, service_used) = \
-        pipe.execute()
-    if branch_raw is None or settings_raw is None:
+    day_keys = [keys.branch_settings(branch_id), keys.branch_dates(branch_id),
+                keys.branch_national_closures(branch_id), keys.slot_counts(branch_id, date),
+                keys.day_counts(branch_id, date)]
+    args = [date, f"svc:{service_id}", branch_id]
+    script = scripts.for_client(redis).availability_inputs
+    if isinstance(redis, RedisCluster):  # the catalog is in another slot: one more call
+        branch_raw = redis.hget(keys.BRANCHES, branch_id) or ""
+        inputs = script(keys=day_keys, args=args)
+    else:
+        inputs, _, branch_raw = script(keys=[*day_keys, keys.BRANCHES], args=args).rpartition(
+            _SEPARATOR)
+    return _worked_out(branch_raw, inputs, day, service_id, int(now.timestamp()) // 60,
+                       collective_leave_closed)
+
+
+_SEPARATOR = "\x1f"  # availability_inputs.lua's
+
+
+# Bounded: a key per branch, date and service seen with unchanged counts; a few KB each.
+@functools.lru_cache(maxsize=2048)
+def _worked_out(branch_raw: str, inputs: str, day: dt.date, service_id: str | None,
+                minute: int, collective_leave_closed: bool) -> Availability:
+    settings_raw, override_raw, closure_raw, counts, total, service_used = \
+        inputs.split(_SEPARATOR)
+    if not branch_raw or not settings_raw:
         raise NotFoundError("branch")
     branch = catalog.Branch(**json.loads(branch_raw))
     if service_id is not None and service_id not in branch.services:
@@ -65,19 +93,22 @@ def availability(redis: Redis, branch_id: str, day: dt.date, service_id: str | N
     settings = schedules.BranchSettings(**json.loads(settings_raw))
     override = schedules.DateOverride(**json.loads(override_raw)) if override_raw else None
 
+    now = dt.datetime.fromtimestamp(minute * 60, dt.UTC)
     now_local = schedules.local_now(now, branch.timezone)
     status = schedules.day_status(settings, override, day, now_local.date(),
-                                  national_closure=calendar.closure_note(closure_raw),
+                                  national_closure=calendar.closure_note(closure_raw or None),
                                   collective_leave_closed=collective_leave_closed)
     quota = schedules.effective_quota(settings, override)
     if not status.open:
-        return Availability(branch.id, day, False, status.reason, status.note, quota, 0, [])
+        return Availability(branch.id, day, False, status.reason, status.note, quota, 0, ())
 
     remaining = max(0, quota - int(total or 0))
     service_quota = settings.service_quotas.get(service_id) if service_id else None
     if service_quota is not None:
         remaining = min(remaining, max(0, service_quota - int(service_used or 0)))
 
+    pairs = counts.split(",") if counts else []
+    used_by_slot = dict(zip(pairs[::2], pairs[1::2], strict=True))
     slots = []
     for slot in schedules.slots_of_day(settings, day):
         label = slot.label
@@ -87,12 +118,69 @@ def availability(redis: Redis, branch_id: str, day: dt.date, service_id: str | N
             left = 0
         slots.append(SlotAvailability(label, slot.end_label,
                                       settings.slot_capacity, min(left, remaining), bookable))
-    return Availability(branch.id, day, True, None, None, quota, remaining, slots)
+    return Availability(branch.id, day, True, None, None, quota, remaining, tuple(slots))
+
+
+class FreshAvailability:
+    """``availability`` and ``booking_days``, each answer reused for ``fresh_ms``.
+
+    When booking for a popular date opens, every participant's page asks for the same few
+    days many times a second. Within the window an answer is given again without reading
+    the store: a place shown free may have gone meanwhile, which the booking itself (one
+    atomic step) then says, and a place freed shows up at most ``fresh_ms`` late. Zero
+    reads the store every time.
+
+    Args:
+        redis: the data store (``decode_responses=True``).
+        fresh_ms: how long an answer is given again.
+        collective_leave_closed: whether *cuti bersama* closes every branch.
+        monotonic: seconds of a clock that never goes back (tests pass their own).
+    """
+
+    # Answers kept at most; past it the oldest half goes (a rush asks for a few hundred).
+    MAX_KEPT = 4096
+
+    def __init__(self, redis: Redis, fresh_ms: int, collective_leave_closed: bool = True,
+                 monotonic: Callable[[], float] = time.monotonic):
+        self.redis = redis
+        self.fresh_seconds = fresh_ms / 1000
+        self.collective_leave_closed = collective_leave_closed
+        self._monotonic = monotonic
+        self._kept: dict[tuple, tuple[float, Availability]] = {}
+
+    def day(self, branch_id: str, day: dt.date, service_id: str | None,
+            now: dt.datetime) -> Availability:
+        """``availability`` of the day, at most ``fresh_ms`` old."""
+        if not self.fresh_seconds:
+            return availability(self.redis, branch_id, day, service_id, now,
+                                self.collective_leave_closed)
+        key = (branch_id, day, service_id)
+        at = self._monotonic()
+        kept = self._kept.get(key)
+        if kept is not None and at < kept[0]:
+            return kept[1]
+        answer = availability(self.redis, branch_id, day, service_id, now,
+                              self.collective_leave_closed)
+        if len(self._kept) >= self.MAX_KEPT:
+            for old in list(self._kept)[: self.MAX_KEPT // 2]:
+                self._kept.pop(old, None)
+        self._kept[key] = (at + self.fresh_seconds, answer)
+        return answer
+
+    def days(self, branch_id: str, service_id: str, now: dt.datetime) -> list[Availability]:
+        """``booking_days``, each day at most ``fresh_ms`` old."""
+        return booking_days(self.redis, branch_id, service_id, now, self.collective_leave_closed,
+                            day_reader=self.day)
 
 
 def booking_days(redis: Redis, branch_id: str, service_id: str, now: dt.datetime,
-                 collective_leave_closed: bool = True) -> list[Availability]:
+                 collective_leave_closed: bool = True,
+                 day_reader: Callable[..., Availability] | None = None) -> list[Availability]:
     """Each day of the branch's booking window, from its local today, with what is left.
+
+    Args:
+        day_reader: reads one day, ``(branch_id, day, service_id, now)``; ``availability``
+            by default.
 
     Raises:
         NotFoundError: no such branch.
@@ -101,6 +189,8 @@ def booking_days(redis: Redis, branch_id: str, service_id: str, now: dt.datetime
     branch = catalog.get_branch(redis, branch_id)
     settings = schedules.load_settings(redis, branch.id)
     today = schedules.local_now(now, branch.timezone).date()
-    return [availability(redis, branch.id, today + dt.timedelta(days=offset), service_id, now,
-                         collective_leave_closed)
+    if day_reader is None:
+        def day_reader(branch_id, day, service_id, now):
+            return availability(redis, branch_id, day, service_id, now, collective_leave_closed)
+    return [day_reader(branch.id, today + dt.timedelta(days=offset), service_id, now)
             for offset in range(settings.booking_window_days + 1)]

@@ -27,6 +27,15 @@ def _holidays_of(year: int, categories: tuple[str, ...]) -> holidays.HolidayBase
     return holidays.country_holidays("ID", years=year, categories=categories, language="id")
 
 
+def warm_up(today: dt.date) -> None:
+    """Load the holidays of ``today``'s year and the next. The first load imports the
+    ``holidays`` package's registry, over a second of CPU, which would otherwise fall on the
+    first participant each web process serves."""
+    for year in (today.year, today.year + 1):
+        public_holiday(dt.date(year, 1, 1))
+        collective_leave(dt.date(year, 1, 1))
+
+
 def public_holiday(day: dt.date) -> str | None:
     """The name of the Indonesian public holiday on ``day``, if any."""
     return _holidays_of(day.year, ("public",)).get(day)

@@ -73,7 +73,7 @@ class CheckIns:
                         self.redis.exists(keys.booking(elsewhere, code)):
                     raise WrongBranchError()
                 raise NotFoundError("booking")
-            booking = Booking.from_hash(code, data)
+            booking = Booking.from_hash(kiosk.branch_id, code, data)
             if booking.status in ("checked_in", "called", "served"):
                 return CheckIn(code, booking.queue_number, already_checked_in=True)
             if booking.status == "cancelled":

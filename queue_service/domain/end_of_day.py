@@ -97,7 +97,7 @@ def _close(scripts: Scripts, redis: Redis, branch_id: str, day: dt.date, now: dt
     forget_before = day.toordinal() - REMEMBER_DAYS
     marked = 0
     for _attempt in range(_READ_AGAIN):
-        codes = redis.zrange(index, 0, -1)
+        codes = redis.lrange(index, 0, -1)
         batches = [codes[i:i + BATCH] for i in range(0, len(codes), BATCH)] or [[]]
         for number, batch in enumerate(batches, start=1):
             last = number == len(batches)

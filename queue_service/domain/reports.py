@@ -59,7 +59,7 @@ def days(redis: Redis, branch_id: str, first: dt.date, count: int, today: dt.dat
         pipe.hget(keys.branch_dates(branch_id), day.isoformat())
         pipe.hget(keys.branch_national_closures(branch_id), day.isoformat())
         pipe.hget(keys.day_counts(branch_id, day.isoformat()), "total")
-        pipe.zrange(keys.day_bookings(branch_id, day.isoformat()), 0, -1)
+        pipe.lrange(keys.day_bookings(branch_id, day.isoformat()), 0, -1)
         pipe.hget(keys.walk_in_counts(branch_id, day.isoformat()), "total")
     replies = pipe.execute()
     statuses = _statuses(redis, branch_id, dates, replies[3::5]) if with_outcomes else {}

@@ -33,6 +33,7 @@ from zoneinfo import ZoneInfo
 
 import redis.exceptions as redis_errors
 from redis import Redis
+from redis.cluster import RedisCluster
 
 from queue_service.domain import calendar, catalog, schedules
 from queue_service.domain.codes import new_code, normalise_code
@@ -101,12 +102,14 @@ class Booking:
     created_ms: int
 
     @classmethod
-    def from_hash(cls, code: str, data: dict[str, str]) -> Booking:
+    def from_hash(cls, branch_id: str, code: str, data: dict[str, str]) -> Booking:
+        """The booking ``code`` of ``branch_id`` from its stored record (which names neither:
+        its key does)."""
         return cls(
             code=code,
             queue_number=data["queue_number"],
             status=data["status"],
-            branch_id=data["branch_id"],
+            branch_id=branch_id,
             service_id=data["service_id"],
             date=dt.date.fromisoformat(data["date"]),
             slot_start=dt.time.fromisoformat(data["slot"]),
@@ -134,13 +137,18 @@ class Reservations:
         wait_replicas: a booking is confirmed only once this many replicas acknowledge it
             (Redis ``WAIT``); 0 confirms it once the primary has it.
         wait_timeout_ms: how long to wait for them.
+        one_step: book with ``book.lua``, one script, rather than four calls (None: where
+            that can be, i.e. on a single Redis and without ``wait_replicas``, whose ``WAIT``
+            rides on the step-by-step way's last call).
     """
 
     def __init__(self, redis: Redis, nik_secret: bytes, claim_seconds: int = 30,
                  retention_days: int = 90, collective_leave_closed: bool = True,
                  on_event: EventHook | None = None, wait_replicas: int = 0,
-                 wait_timeout_ms: int = 500):
+                 wait_timeout_ms: int = 500, one_step: bool | None = None):
         self.redis = redis
+        self._in_one_step = (not isinstance(redis, RedisCluster) and not wait_replicas
+                             if one_step is None else one_step)
         self.scripts = Scripts(redis)
         self._nik_secret = nik_secret
         self._claim_ms = claim_seconds * 1000
@@ -152,14 +160,15 @@ class Reservations:
 
     @classmethod
     def from_settings(cls, redis: Redis, settings: Mapping[str, Any],
-                      on_event: EventHook | None = None) -> Reservations:
+                      on_event: EventHook | None = None,
+                      one_step: bool | None = None) -> Reservations:
         """The operations as the settings describe them."""
         return cls(redis, nik_secret=settings["SECRET_KEY"].encode(),
                    claim_seconds=settings["RESERVATION_CLAIM_SECONDS"],
                    retention_days=settings["PERSONAL_DATA_RETENTION_DAYS"],
                    collective_leave_closed=settings["COLLECTIVE_LEAVE_CLOSED"],
                    on_event=on_event, wait_replicas=settings["REDIS_WAIT_REPLICAS"],
-                   wait_timeout_ms=settings["REDIS_WAIT_TIMEOUT_MS"])
+                   wait_timeout_ms=settings["REDIS_WAIT_TIMEOUT_MS"], one_step=one_step)
 
     def nik_digest(self, nik: str) -> str:
         """The keyed hash that stands for a NIK in key names."""
@@ -186,8 +195,8 @@ class Reservations:
                 break
         else:
             raise StoreUnavailableError("reservation kept stalling")
-        booking, claim_key, digest, expire_at_ms = outcome
-        replicated = self._confirm(booking, claim_key, digest, expire_at_ms)
+        booking, claim_key, expire_at_ms = outcome
+        replicated = self._in_one_step or self._confirm(booking, claim_key, expire_at_ms)
         self._on_event("booked", booking)
         if not replicated:
             # Answered as a 503, not a 201: the booking is not yet as safe as promised, and a
@@ -197,14 +206,14 @@ class Reservations:
             raise NotReplicatedError("replicas did not confirm in time")
         return booking
 
-    def _confirm(self, booking: Booking, claim_key: str, digest: str, expire_at_ms: int) -> bool:
+    def _confirm(self, booking: Booking, claim_key: str, expire_at_ms: int) -> bool:
         """Mark the NIK's claim as held by the committed booking and, with ``wait_replicas``,
         wait for the replicas.
 
         Returns:
             Whether enough replicas acknowledged the booking (True when none are asked for).
         """
-        confirm_keys = [claim_key, keys.nik_code_index(digest, booking.code)]
+        confirm_keys = [claim_key]
         confirm_args = [booking.code, booking.branch_id, expire_at_ms, MIN_KEEP_MS]
         if not self._wait_replicas:
             try:
@@ -237,7 +246,7 @@ class Reservations:
         """One attempt: check the request against the settings, claim the NIK's date, reserve.
 
         Returns:
-            ``(booking, claim_key, digest, expire_at_ms)``, or None when the attempt must
+            ``(booking, claim_key, expire_at_ms)``, or None when the attempt must
             start over (a code collision, a stalled claim, settings changed meanwhile).
         """
         branch, service, settings, override, closure, settings_sha1 = self._load_context(request)
@@ -257,36 +266,38 @@ class Reservations:
         digest = self.nik_digest(request.nik)
         expire_at_ms = self._expire_at_ms(request.date, branch.timezone)
         claim_key = keys.nik_day_claim(digest, request.date.isoformat())
+        code = new_code()
         record = self._record(request, branch.id, slot)
         day = request.date.isoformat()
-        code = new_code()
-        # Which branch a code belongs to, for a kiosk of another branch to say so; written
-        # first, so no committed booking lacks it.
-        self.redis.set(keys.code_branch(code), branch.id,
-                       px=max(expire_at_ms - int(now.timestamp() * 1000), MIN_KEEP_MS))
-        claim_at = self._claim(digest, claim_key, code, branch.id, expire_at_ms)
-        outcome = self.scripts.reserve(
-            keys=[
-                keys.branch_settings(branch.id),
-                keys.branch_dates(branch.id),
-                keys.slot_counts(branch.id, day),
-                keys.day_counts(branch.id, day),
-                keys.queue_sequence(branch.id, day),
-                keys.day_bookings(branch.id, day),
-                keys.booking(branch.id, code),
-                keys.sms_outbox(branch.id),
-                keys.branch_national_closures(branch.id),
-            ],
-            args=[code, day, slot.label, service.id, service.prefix,
-                  claim_at, self._claim_ms // 2, expire_at_ms,
-                  json.dumps(record), secrets.token_hex(8), settings_sha1, MIN_KEEP_MS],
-        )
+        reserve_keys = [
+            keys.branch_settings(branch.id),
+            keys.branch_dates(branch.id),
+            keys.slot_counts(branch.id, day),
+            keys.day_counts(branch.id, day),
+            keys.queue_sequence(branch.id, day),
+            keys.day_bookings(branch.id, day),
+            keys.booking(branch.id, code),
+            keys.sms_outbox(branch.id),
+            keys.branch_national_closures(branch.id),
+        ]
+
+        def reserve_args(claim_at: int) -> list:
+            return [code, day, slot.label, service.id, service.prefix,
+                    claim_at, self._claim_ms // 2, expire_at_ms,
+                    json.dumps(record), secrets.token_hex(4), settings_sha1, MIN_KEEP_MS]
+
+        if self._in_one_step:
+            outcome = self._book_in_one_step(
+                [keys.code_branch(code), claim_key, *reserve_keys],
+                [code, branch.id, self._claim_ms, expire_at_ms, MIN_KEEP_MS],
+                reserve_args(0))
+        else:
+            outcome = self._book_step_by_step(code, branch.id, claim_key, reserve_keys,
+                                              reserve_args, expire_at_ms)
         if outcome[0] == "ok":
-            booking = Booking.from_hash(code, {**record, "queue_number": outcome[1],
+            booking = Booking.from_hash(branch.id, code, {**record, "queue_number": outcome[1],
                                                "status": "booked", "created_ms": outcome[2]})
-            return booking, claim_key, digest, expire_at_ms
-        self.scripts.release_nik(keys=[claim_key, keys.nik_code_index(digest, code)],
-                                 args=[code])
+            return booking, claim_key, expire_at_ms
         if outcome[0] in _REFUSALS:
             raise _REFUSALS[outcome[0]](outcome[0])
         # 'code_taken' (a 1-in-10^15 collision), 'claim_expired' (this process stalled past
@@ -294,6 +305,49 @@ class Reservations:
         # window or cutoff since we read them): start over with fresh settings, code and claim.
         log.info("reservation attempt starts over: %s", outcome[0])
         return None
+
+    def _book_step_by_step(self, code: str, branch_id: str, claim_key: str,
+                           reserve_keys: list[str], reserve_args: Callable[[int], list],
+                           expire_at_ms: int) -> list:
+        """The code's branch entry, the claim, the place and (in ``reserve``) the claim's
+        confirmation, one call each: on a cluster they live in three slots.
+
+        Returns:
+            reserve.lua's answer; the claim and the entry are taken back unless it is ``ok``.
+        """
+        # Which branch a code belongs to, for look-ups and for a kiosk of another branch to
+        # say so; written first, so no committed booking lacks it.
+        code_branch = keys.code_branch(code)
+        self.scripts.keep_until(keys=[code_branch], args=[expire_at_ms, MIN_KEEP_MS, branch_id])
+        try:
+            claim_at = self._claim(claim_key, code, branch_id, expire_at_ms)
+        except AlreadyBookedError:
+            self.redis.delete(code_branch)
+            raise
+        outcome = self.scripts.reserve(keys=reserve_keys, args=reserve_args(claim_at))
+        if outcome[0] != "ok":
+            self.scripts.release_nik(keys=[claim_key], args=[code])
+            self.redis.delete(code_branch)
+        return outcome
+
+    def _book_in_one_step(self, book_keys: list[str], claim: list, reserve_args: list) -> list:
+        """``book.lua``: on a single Redis, the code's branch entry, the claim, the place and
+        the claim's confirmation in one script (the parts are the scripts the other way runs).
+
+        Returns:
+            reserve.lua's answer; the claim is confirmed if it is ``ok``; the claim and the
+            entry are taken back otherwise.
+        """
+        code, branch_id, stale_ms, expire_at_ms, keep_ms = claim
+        claim_key = book_keys[1]
+        replace = ""
+        while True:
+            outcome = self.scripts.book(keys=book_keys, args=[
+                code, branch_id, stale_ms, replace, expire_at_ms, keep_ms, *reserve_args,
+                code, branch_id, expire_at_ms, keep_ms])
+            if outcome[0] != "claim":
+                return outcome
+            replace = self._claim_to_take_over(outcome[1:], claim_key, expire_at_ms)
 
     def _load_context(self, request: BookingRequest):
         """Branch, service, settings, the date's override and national closure, and the SHA-1
@@ -315,31 +369,41 @@ class Reservations:
                 schedules.BranchSettings(**json.loads(settings_raw)), override,
                 calendar.closure_note(closure_raw), hashlib.sha1(settings_raw.encode()).hexdigest())
 
-    def _claim(self, digest: str, claim_key: str, code: str, branch_id: str,
-               expire_at_ms: int) -> int:
+    def _claim(self, claim_key: str, code: str, branch_id: str, expire_at_ms: int) -> int:
         """Claim the NIK's date for ``code``; returns the claim's time (Redis clock, ms)."""
         replace = ""
         while True:
             result = self.scripts.claim_nik(
-                keys=[claim_key, keys.nik_code_index(digest, code)],
+                keys=[claim_key],
                 args=[code, branch_id, self._claim_ms, replace, expire_at_ms, MIN_KEEP_MS])
             if result[0] == "claimed":
                 return int(result[1])
-            if result[0] == "busy":
-                raise AlreadyBookedError("in_flight")
-            held_code, held_branch = result[1], result[2]
-            holder, holder_day = self.redis.hmget(keys.booking(held_branch, held_code),
-                                                  "status", "date")
-            # A booking moved to another date (or a reschedule that died before moving it)
-            # no longer holds this one.
-            if holder in HOLDING_STATUSES and holder_day == claim_key.rsplit(":", 1)[1]:
-                # Its maker may have died before confirming: finish that for it, so the
-                # booking can be looked up.
-                self.scripts.confirm_nik(keys=[claim_key, keys.nik_code_index(digest, held_code)],
-                                         args=[held_code, held_branch, expire_at_ms, MIN_KEEP_MS])
-                raise AlreadyBookedError()
-            # The claim's booking was cancelled, or its maker died before booking: take it over.
-            replace = held_code
+            replace = self._claim_to_take_over(result, claim_key, expire_at_ms)
+
+    def _claim_to_take_over(self, refused: list, claim_key: str, expire_at_ms: int) -> str:
+        """Whether a refused claim (claim_nik.lua's ``busy`` or ``held``) may be taken over.
+
+        Returns:
+            The code of the claim to take over: its booking was cancelled or moved, or its
+            maker died before booking.
+
+        Raises:
+            AlreadyBookedError: the date is held by a booking, or another attempt is in flight.
+        """
+        if refused[0] == "busy":
+            raise AlreadyBookedError("in_flight")
+        held_code, held_branch = refused[1], refused[2]
+        holder, holder_day = self.redis.hmget(keys.booking(held_branch, held_code),
+                                              "status", "date")
+        # A booking moved to another date (or a reschedule that died before moving it)
+        # no longer holds this one.
+        if holder in HOLDING_STATUSES and holder_day == claim_key.rsplit(":", 1)[1]:
+            # Its maker may have died before confirming: finish that for it, so the
+            # booking can be looked up.
+            self.scripts.confirm_nik(keys=[claim_key],
+                                     args=[held_code, held_branch, expire_at_ms, MIN_KEEP_MS])
+            raise AlreadyBookedError()
+        return held_code
 
     def _expire_at_ms(self, day: dt.date, timezone: str) -> int:
         end_of_day = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(),
@@ -348,18 +412,19 @@ class Reservations:
 
     @staticmethod
     def _record(request: BookingRequest, branch_id: str, slot: schedules.Slot) -> dict[str, str]:
-        return {
-            "branch_id": branch_id,
+        record = {
             "service_id": request.service_id,
             "date": request.date.isoformat(),
             "slot": slot.label,
-            "slot_end": slot.end.strftime("%H:%M"),
+            "slot_end": slot.end_label,
             "name": request.name,
             "nik": request.nik,
             "kpj": request.kpj,
             "phone": request.phone,
-            "email": request.email or "",
         }
+        if request.email:  # most have none: no empty field kept for months
+            record["email"] = request.email
+        return record
 
     def get(self, branch_id: str, code: str) -> Booking:
         """The booking ``code`` of ``branch_id``.
@@ -370,7 +435,7 @@ class Reservations:
         data = self.redis.hgetall(keys.booking(branch_id, code))
         if not data or data.get("walk_in"):  # a walk-in ticket is no booking
             raise NotFoundError("booking")
-        return Booking.from_hash(code, data)
+        return Booking.from_hash(branch_id, code, data)
 
     def lookup(self, typed_code: str, nik: str) -> Booking:
         """The booking with this code and NIK; a wrong pair is refused like an unknown code.
@@ -382,7 +447,8 @@ class Reservations:
         nik = nik.strip()  # as booking does, so a stray space does not hide a booking
         if code is None:
             raise NotFoundError("booking")
-        branch_id = self.redis.get(keys.nik_code_index(self.nik_digest(nik), code))
+        # The code names its branch; the booking there must carry the NIK as well.
+        branch_id = self.redis.get(keys.code_branch(code))
         if branch_id is None:
             raise NotFoundError("booking")
         booking = self.get(branch_id, code)
@@ -452,7 +518,7 @@ class Reservations:
         new_claim = keys.nik_day_claim(digest, new_day)
         claim_at = ""
         if new_day != old_day:
-            claim_at = self._claim(digest, new_claim, booking.code, branch.id, expire_at_ms)
+            claim_at = self._claim(new_claim, booking.code, branch.id, expire_at_ms)
         b = branch.id
         outcome = self.scripts.reschedule(
             keys=[keys.branch_settings(b), keys.branch_dates(b), keys.branch_national_closures(b),
@@ -477,8 +543,11 @@ class Reservations:
             log.info("reschedule attempt starts over: %s", outcome[0])
             return None
         if claim_at != "":
-            self.scripts.confirm_nik(keys=[new_claim, keys.nik_code_index(digest, booking.code)],
+            self.scripts.confirm_nik(keys=[new_claim],
                                      args=[booking.code, b, expire_at_ms, MIN_KEEP_MS])
+            # The code's branch entry lives as long as the booking, kept for the new date.
+            self.scripts.keep_until(keys=[keys.code_branch(booking.code)],
+                                    args=[expire_at_ms, MIN_KEEP_MS])
             self.scripts.release_nik(keys=[keys.nik_day_claim(digest, old_day)],
                                      args=[booking.code])
         return self.get(b, booking.code)
@@ -520,3 +589,4 @@ class Reservations:
         cancelled = self.get(booking.branch_id, booking.code)
         self._on_event("cancelled", cancelled)
         return cancelled
+

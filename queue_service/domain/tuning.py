@@ -204,11 +204,11 @@ class Tuning:
 
     def bookings(self, branch_id: str, day: dt.date) -> list[Booking]:
         """The day's bookings at the branch, in the order they were made."""
-        codes = self.redis.zrange(keys.day_bookings(branch_id, day.isoformat()), 0, -1)
+        codes = self.redis.lrange(keys.day_bookings(branch_id, day.isoformat()), 0, -1)
         pipe = self.redis.pipeline(transaction=False)
         for code in codes:
             pipe.hgetall(keys.booking(branch_id, code))
-        return [Booking.from_hash(code, data)
+        return [Booking.from_hash(branch_id, code, data)
                 for code, data in zip(codes, pipe.execute(), strict=True) if data]
 
     def export_bookings(self, branch_id: str, day: dt.date, full: bool, actor: Actor,

@@ -1,15 +1,19 @@
-"""Putting SMS jobs on the queue: the one helper that enqueues, and the web request's hook.
+"""Putting SMS jobs on the queue: the one helper that enqueues, and the workers' dispatcher.
 
-Job ids are predictable (one per booking event), and jobs are enqueued with
-``unique=True``, so whoever queues an event a second time (the web request, the sweep,
-a retry of the sweep) changes nothing while the first job exists.
+Nothing is queued in the web request. The reservation and live-queue scripts write each
+event to its branch's outbox in the same atomic step as the change; every worker's
+``SmsDispatcher`` polls the outboxes and queues a job for each event it finds. Job ids are
+predictable (one per booking event), and jobs are enqueued with ``unique=True``, so whoever
+queues an event a second time (another worker's poll, a sweep) changes nothing while the
+first job exists. A job that ends is deleted at once (``result_ttl=0``): the event's delivery
+record says how it went, and an event that is no longer pending makes a late duplicate of
+its job do nothing (``Outbox.deliver``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -19,12 +23,12 @@ from rq import Queue, Retry
 from rq.exceptions import DuplicateJobError
 from rq.job import Job
 
-from queue_service.domain.reservations import Booking
 from queue_service.notifications import queues
+from queue_service.notifications.outbox import Outbox, PendingSms
 
 log = logging.getLogger(__name__)
 
-# By name, so that importing this module (in the web app) does not import the jobs.
+# By name, so that importing this module does not import the jobs.
 SEND_SMS = "workers.sms.send_sms"
 
 
@@ -57,17 +61,15 @@ def sms_job_id(branch_id: str, code: str, event: str) -> str:
 
 
 def enqueue_sms(connection: Redis, options: SmsJobOptions, branch_id: str, code: str,
-                event: str, at: dt.datetime | None = None,
-                register_queue: bool = True) -> Job | None:
-    """Queue the job that sends the SMS of one booking event, or schedule it for ``at``.
+                event: str, register_queue: bool = True) -> Job | None:
+    """Queue the job that sends the SMS of one booking event, unless it is queued already.
 
     Args:
         connection: the job queue's Redis.
         options: retries, failure TTL and timeout of the job.
         branch_id, code, event: the booking event.
-        at: when to run the job (RQ's scheduler, real time); None for now.
         register_queue: whether to (re)add the queue to RQ's set of queues, which RQ does
-            in a transaction of its own, a round trip before the enqueue itself. The set
+            in a command of its own, a round trip before the enqueue itself. The set
             only lists queues (``rq info``); workers take jobs without it.
 
     Returns:
@@ -77,61 +79,72 @@ def enqueue_sms(connection: Redis, options: SmsJobOptions, branch_id: str, code:
     job = queue.create_job(
         SEND_SMS, args=(branch_id, code, event), job_id=sms_job_id(branch_id, code, event),
         retry=options.retry(), failure_ttl=options.failure_ttl, timeout=options.timeout,
-        description=f"SMS {event} {code} ({branch_id})")
+        result_ttl=0, description=f"SMS {event} {code} ({branch_id})")
+    # Given a pipeline, RQ queues its SADD there and leaves executing it to the caller;
+    # a unique job is saved by a script of its own all the same.
+    registration = connection.pipeline()
     try:
-        if at is not None:
-            return queue.schedule_job(job, at, unique=True)
-        # Given a pipeline, RQ queues its SADD there and leaves executing it to the caller;
-        # a unique job is saved by a script of its own all the same.
-        registration = connection.pipeline()
-        try:
-            enqueued = queue.enqueue_job(job, pipeline=registration, unique=True)
-        except DuplicateJobError:
-            enqueued = None
-        if register_queue:
-            registration.execute()
-        registration.reset()
-        return enqueued
+        enqueued = queue.enqueue_job(job, pipeline=registration, unique=True)
     except DuplicateJobError:
-        return None
+        enqueued = None
+    if register_queue:
+        registration.execute()
+    registration.reset()
+    return enqueued
 
 
-class SmsNotifier:
-    """The ``on_event`` hook of ``Reservations``: queues the SMS job of a committed event.
+class SmsDispatcher:
+    """Queues the jobs of the events on the branches' outboxes: a worker's poll and sweep.
 
-    Best effort: the event is on the branch's outbox already, so a queue that cannot
-    be reached only delays the SMS until a worker's next sweep. After a failure it
-    stops trying for ``pause_seconds``, so that an outage does not cost every booking
-    a connect timeout.
+    ``poll`` (every ``SMS_POLL_SECONDS``) reads the outboxes and queues each event it has not
+    queued before. ``sweep`` (at start, then every ``SMS_SWEEP_SECONDS``) reloads the list of
+    branches, and queues every pending event whether this dispatcher queued it before or not
+    (its job may have been lost with the queue's Redis, or have failed for good and expired)
+    and every reminder that is due. Every worker runs one: the unique job id makes a second
+    enqueue of an event harmless.
 
     Args:
-        connection: the job queue's Redis, with short timeouts and no retries.
+        outbox: the data store's outboxes.
+        connection: the job queue's Redis.
         options: passed to ``enqueue_sms``.
+        clock: now, for the reminders that are due.
     """
 
-    def __init__(self, connection: Redis, options: SmsJobOptions, pause_seconds: float = 30,
-                 monotonic: Callable[[], float] = time.monotonic):
+    def __init__(self, outbox: Outbox, connection: Redis, options: SmsJobOptions,
+                 clock: Callable[[], dt.datetime]):
+        self.outbox = outbox
         self.connection = connection
         self.options = options
-        self.pause_seconds = pause_seconds
-        self._monotonic = monotonic
-        self._paused_until = 0.0
-        self._registered = False
+        self.clock = clock
+        self._branch_ids: list[str] | None = None
+        # The events on the outboxes that this dispatcher has queued (or found queued).
+        self._queued: set[PendingSms] = set()
 
-    def __call__(self, event: str, booking: Booking) -> None:
-        self.notify(booking.branch_id, booking.code, event)
+    def poll(self) -> int:
+        """Queue the outboxes' events not queued by this dispatcher yet; returns how many
+        jobs were queued."""
+        if self._branch_ids is None:
+            return self.sweep()
+        found = self.outbox.waiting(self._branch_ids)
+        self._queued &= set(found)  # what left the outbox is settled
+        return self._enqueue([pending for pending in found if pending not in self._queued])
 
-    def notify(self, branch_id: str, code: str, event: str) -> None:
-        """Queue the job of an event that is on the outbox already (the live queue's hook)."""
-        if self._monotonic() < self._paused_until:
-            return
-        try:
-            # The queue is registered by the first enqueue, and again by every worker's
-            # sweep: a booking spares that round trip.
-            enqueue_sms(self.connection, self.options, branch_id, code, event,
-                        register_queue=not self._registered)
-            self._registered = True
-        except Exception as error:  # the booking stands whatever happens here
-            self._paused_until = self._monotonic() + self.pause_seconds
-            log.warning("SMS %s %s not queued (%s); a worker's sweep will queue it",
-                        event, code, type(error).__name__)
+    def sweep(self) -> int:
+        """Queue every event still on an outbox and every reminder that is due; returns how
+        many jobs were queued (events whose job exists are left alone)."""
+        self._branch_ids = self.outbox.branch_ids()
+        found = self.outbox.pending(self.clock(), self._branch_ids)
+        self._queued &= set(found)
+        queued = self._enqueue(found)
+        if queued:
+            log.info("SMS sweep: %d job(s) queued", queued)
+        return queued
+
+    def _enqueue(self, events: list[PendingSms]) -> int:
+        queued = 0
+        for index, pending in enumerate(events):
+            job = enqueue_sms(self.connection, self.options, pending.branch_id, pending.code,
+                              pending.event, register_queue=index == 0)
+            self._queued.add(pending)
+            queued += job is not None
+        return queued

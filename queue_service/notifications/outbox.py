@@ -1,10 +1,12 @@
 """The SMS outbox: every booking event's SMS, delivered at most once, with its status.
 
-The reservation scripts write each event (``<code>:booked``, ``<code>:cancelled``) to
-the branch's outbox in the same atomic step as the booking change. A job delivers it
-and takes it off the outbox; until then a periodic sweep finds it again, so an event
-is never lost. A booking confirmation that went out puts the visit's reminder on the
-branch's reminders, due the afternoon before.
+The reservation and live-queue scripts write each event (``<code>:booked``,
+``<code>:cancelled``, ``<code>:call_ahead``) to the branch's outbox in the same atomic step
+as the booking change. Workers poll the outboxes and queue a job per event
+(``dispatch.SmsDispatcher``); the job delivers it and takes it off the outbox, so an event
+is never lost: until then every poll and sweep finds it again. A booking confirmation that
+went out puts the visit's reminder on the branch's reminders, due the afternoon before,
+where a sweep finds it once it is due.
 
 Each event has a delivery record. An attempt is recorded before the message is handed
 to the backend, and the backend's message id after; an attempt that ended without an
@@ -17,13 +19,14 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from redis import Redis
+from redis.cluster import RedisCluster
 
 from queue_service.domain import catalog
 from queue_service.domain.reservations import Booking
@@ -42,6 +45,8 @@ log = logging.getLogger(__name__)
 
 EVENTS = texts.EVENTS
 SETTLED_STATES = frozenset({"sent", "failed", "skipped", "expired"})
+# What ``deliver`` answers for an event that is no longer pending: a job that came too late.
+NOT_PENDING = "not_pending"
 STATUS_CALLBACK_PATH = "/webhooks/twilio/status"
 # The SMS's short link to the look-up page: ``/k/<code>`` (web.pages.manage answers it).
 MANAGE_LINK_PATH = "/k/"
@@ -64,7 +69,7 @@ class SmsBusyError(SmsTransientError):
 
 @dataclass(frozen=True)
 class PendingSms:
-    """An SMS event the sweep should see queued."""
+    """An SMS event that a worker should see queued."""
 
     branch_id: str
     code: str
@@ -106,19 +111,43 @@ class Outbox:
         return cls(redis, reminder_time=settings["SMS_REMINDER_TIME"],
                    lease_seconds=lease, public_base_url=settings["PUBLIC_BASE_URL"])
 
-    def pending(self, now: dt.datetime) -> list[PendingSms]:
-        """The events of every branch still to deliver, and the reminders due by ``now``."""
-        branch_ids = [branch.id for branch in catalog.list_branches(self.redis)]
-        now_ms = int(now.timestamp() * 1000)
+    def branch_ids(self) -> list[str]:
+        """The ids of every branch, whose outboxes the workers read."""
+        return [branch.id for branch in catalog.list_branches(self.redis)]
+
+    def waiting(self, branch_ids: Sequence[str]) -> list[PendingSms]:
+        """The events on the outboxes of ``branch_ids``, oldest first (at most 500 a branch).
+
+        A worker's poll: one pipelined round trip (one per node of a cluster), and with a
+        plain Redis one command only while every outbox is empty (an empty sorted set is no
+        key), whatever the number of branches.
+        """
+        if not branch_ids:
+            return []
+        if not isinstance(self.redis, RedisCluster) and \
+                not self.redis.exists(*(keys.sms_outbox(branch_id) for branch_id in branch_ids)):
+            return []
+        return self._read(branch_ids, None)
+
+    def pending(self, now: dt.datetime, branch_ids: Sequence[str] | None = None
+                ) -> list[PendingSms]:
+        """The events of every branch (or of ``branch_ids``) still to deliver, and the
+        reminders due by ``now``."""
+        return self._read(self.branch_ids() if branch_ids is None else branch_ids, now)
+
+    def _read(self, branch_ids: Sequence[str], due_by: dt.datetime | None) -> list[PendingSms]:
+        """The outboxes' events, and with ``due_by`` the reminders due by then."""
         pipe = self.redis.pipeline(transaction=False)
         for branch_id in branch_ids:
             pipe.zrange(keys.sms_outbox(branch_id), 0, _PENDING_LIMIT - 1)
-            pipe.zrangebyscore(keys.sms_reminders(branch_id), "-inf", now_ms,
-                               start=0, num=_PENDING_LIMIT)
-        replies = pipe.execute()
+            if due_by is not None:
+                pipe.zrangebyscore(keys.sms_reminders(branch_id), "-inf",
+                                   int(due_by.timestamp() * 1000), start=0, num=_PENDING_LIMIT)
+        replies = iter(pipe.execute())
         found = []
-        for index, branch_id in enumerate(branch_ids):
-            for member in replies[2 * index] + replies[2 * index + 1]:
+        for branch_id in branch_ids:
+            members = next(replies) + (next(replies) if due_by is not None else [])
+            for member in members:
                 code, _, event = member.partition(":")
                 found.append(PendingSms(branch_id, code, event))
         return found
@@ -147,9 +176,11 @@ class Outbox:
         before it) is not sent any more.
 
         Returns:
-            The delivery's state (``sent``, ``failed``, ``skipped``, ``expired``, or
-            ``postponed`` for a reminder of a booking moved to a later day) and, for a
-            confirmation that went out, when the reminder is due.
+            The delivery's state (``sent``, ``failed``, ``skipped``, ``expired``,
+            ``postponed`` for a reminder of a booking moved to a later day, or
+            ``not_pending`` when the event is no longer on its outbox or reminders, settled
+            by another job meanwhile: nothing was done) and, for a confirmation that went
+            out, when the reminder is due.
 
         Raises:
             SmsTransientError: not sent this time (``SmsBusyError``: another attempt is in
@@ -159,11 +190,19 @@ class Outbox:
         if event not in EVENTS:
             raise ValueError(f"unknown SMS event {event!r}")
         booking_key = keys.booking(branch_id, code)
-        data = self.redis.hgetall(booking_key)
+        # Jobs are deleted as they end, so a poll that read the outbox just before a job
+        # settled the event may queue it again: that job finds the event gone.
+        with self.redis.pipeline(transaction=False) as pipe:
+            pipe.hgetall(booking_key)
+            pipe.zscore(keys.sms_reminders(branch_id) if event == "reminder"
+                        else keys.sms_outbox(branch_id), f"{code}:{event}")
+            data, waiting_since = pipe.execute()
+        if waiting_since is None:
+            return DeliveryResult(NOT_PENDING)
         if not data or data.get("walk_in"):
             # Purged meanwhile, or a walk-in ticket (no phone to text).
             return self._settle(branch_id, code, event, "skipped")
-        booking = Booking.from_hash(code, data)
+        booking = Booking.from_hash(branch_id, code, data)
         branch = catalog.get_branch(self.redis, branch_id)
         if now >= self._deadline(event, booking, branch.timezone):
             return self._settle(branch_id, code, event, "expired")

@@ -56,7 +56,8 @@ def queue_sequence(branch_id: str, day: str) -> str:
 
 
 def day_bookings(branch_id: str, day: str) -> str:
-    """Sorted set of the day's booking codes, scored by creation time."""
+    """List of the day's booking codes, in the order they were booked (or moved in). A list:
+    a dozen bytes a booking, where a sorted set of thousands took a hundred."""
     return f"{_branch(branch_id)}:bookings:{day}"
 
 
@@ -78,11 +79,6 @@ def _person(nik_digest: str) -> str:
 def nik_day_claim(nik_digest: str, day: str) -> str:
     """Hash: which booking holds this NIK's date (``branch``, ``code``, ``state``, ``at``)."""
     return f"{_person(nik_digest)}:day:{day}"
-
-
-def nik_code_index(nik_digest: str, code: str) -> str:
-    """String: the branch of booking ``code`` made with this NIK (look-up needs code + NIK)."""
-    return f"{_person(nik_digest)}:code:{code}"
 
 
 def sms_outbox(branch_id: str) -> str:
@@ -120,9 +116,10 @@ KIOSK_TOKENS = f"{_ACCOUNTS}:kiosk-tokens"
 
 
 def code_branch(code: str) -> str:
-    """String: the branch of booking ``code``, for a kiosk of another branch to say so. Its
-    own tag: written apart from the booking (before it), so it may name a booking that
-    never committed, never the other way round."""
+    """String: the branch of booking ``code``, for look-ups (which check the NIK there) and
+    for a kiosk of another branch to say so. Its own tag: written apart from the booking
+    (before it, and taken back by a refused attempt), so it may name a booking that never
+    committed, never the other way round."""
     return f"{PREFIX}:{{k:{code}}}:branch"
 
 
@@ -152,6 +149,12 @@ NATIONAL_AUDIT = f"{PREFIX}:{{national}}:audit"
 
 # Captcha challenges live under their own tag ``{c:<id>}``, so the answer and the cached
 # audio clip sit in one cluster slot and are consumed together.
+
+
+def attempts_from_address(address_digest: str, kind: str, person_digest: str) -> str:
+    """Counter: booking attempts with one NIK or phone (``kind``) from one address in the
+    current window. An attempt's counters share the address's tag: one script counts both."""
+    return f"{PREFIX}:{{a:{address_digest}}}:{kind}:{person_digest}"
 
 
 def _challenge(captcha_id: str) -> str:

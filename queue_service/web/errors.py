@@ -12,7 +12,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from queue_service.domain.errors import DomainError
 from queue_service.metrics import instruments
-from queue_service.web import messages
+from queue_service.web import limits, messages
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +106,7 @@ def register(app: Flask) -> None:
         retry_after = getattr(error, "retry_after", None)
         if retry_after is not None:
             response.headers["Retry-After"] = str(retry_after)
+        response.headers.update(getattr(error, "headers", {}))
         return response
 
     @app.errorhandler(HTTPException)
@@ -115,6 +116,8 @@ def register(app: Flask) -> None:
         response = error_response(code, status=status)
         if error.code == 405 and error.valid_methods:
             response.headers["Allow"] = ", ".join(error.valid_methods)
+        if error.code == 429:
+            response.headers.update(limits.refusal_headers())
         return response
 
     def _store_down(error: Exception):

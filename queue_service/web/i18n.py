@@ -65,6 +65,8 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def _remember_choice(response: Response) -> Response:
+        if b"lang=" not in request.query_string:  # spares parsing the query of every request
+            return response
         choice = request.args.get("lang")
         if choice in messages.LOCALES and request.cookies.get(COOKIE) != choice:
             response.set_cookie(COOKIE, choice, max_age=_ONE_YEAR, samesite="Lax",

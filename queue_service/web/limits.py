@@ -4,8 +4,9 @@
 import time, and ``extensions.init_app`` binds it to each app. Each limit reads its value
 from the app's settings (``RATELIMIT_*``) on every request. Counters live in the data
 store. A breach raises flask-limiter's ``RateLimitExceeded``, which ``web.errors`` turns
-into the JSON ``rate_limited`` error; flask-limiter adds ``Retry-After`` and the
-``X-RateLimit-*`` headers.
+into the JSON ``rate_limited`` error with ``Retry-After`` and the ``X-RateLimit-*`` headers
+(``refusal_headers``). Only refusals carry them: on every answer they cost two more round
+trips to the store for each limited request, a fifth of a booking's time.
 
 Per client address (``client_address``):
 
@@ -17,7 +18,8 @@ Per client address (``client_address``):
 - ``read``: catalog, availability and captcha media, together.
 
 Per person, ``count_booking_attempt`` counts a booking attempt against its NIK and its
-phone *from this address*. It is called after the captcha, so a caller without a solved
+phone *from this address* (``RATELIMIT_PER_PERSON``, by a script of ours in the limiter's
+store). It is called after the captcha, so a caller without a solved
 captcha spends nothing. Counting per person alone, whatever the address, let a
 stranger who knows a NIK spend its allowance with refused attempts and lock its owner
 out for an hour; per person and address, the stranger locks out only themselves, and
@@ -30,12 +32,17 @@ from __future__ import annotations
 import functools
 import ipaddress
 import logging
+import math
+import time
 from collections.abc import Callable
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Response, current_app, request
 from flask_limiter import Limiter
+from limits import RateLimitItem, parse
 
+from queue_service.domain.errors import DomainError
 from queue_service.domain.privacy import keyed_digest
+from queue_service.store import keys, scripts
 
 log = logging.getLogger(__name__)
 
@@ -77,16 +84,25 @@ class CommitSafeLimiter(Limiter):
     """flask-limiter whose work after the view can never change the view's answer.
 
     Checks stay fail-closed (``swallow_errors=False``): a limit that cannot be checked
-    refuses the request before the view runs. But after the view, flask-limiter reads the
-    store again, for the ``X-RateLimit-*`` headers and the ``deduct_when`` counts; if the
+    refuses the request before the view runs. But after the view, flask-limiter goes to the
+    store again, for the ``deduct_when`` counts (and the headers, were they on); if the
     store has just died, that used to turn a committed booking's 201 into a 503. Here such
-    a failure is logged and the response goes out as the view made it, without those
-    headers. flask-limiter offers no switch for this, so ``init_app`` wraps its own
-    after-request hook (private in 4.1; a changed version fails loudly at start).
+    a failure is logged and the response goes out as the view made it. flask-limiter
+    offers no switch for this, so ``init_app`` wraps its own after-request hook (private in
+    4.1; a changed version fails loudly at start).
+
+    And every limit here is a decorator's, which the decorator checks: flask-limiter's own
+    before-request check, there for default, application and blueprint limits, only weighed
+    an empty list on every request, so ``init_app`` drops it while there are none.
     """
 
     def init_app(self, app: Flask) -> None:
         super().init_app(app)
+        manager = self.limit_manager
+        before = app.before_request_funcs.setdefault(None, [])
+        if not (manager.default_limits or manager.application_limits or self._meta_limits
+                or manager._blueprint_limits) and self._check_request_limit in before:
+            before.remove(self._check_request_limit)
         hooks = app.after_request_funcs.setdefault(None, [])
         for index, hook in enumerate(hooks):
             if isinstance(hook, functools.partial) and hook.args and hook.args[0] is self:
@@ -109,48 +125,110 @@ class CommitSafeLimiter(Limiter):
         return after_view
 
 
-# Headers are on: X-RateLimit-* and Retry-After.
-limiter = CommitSafeLimiter(client_address, headers_enabled=True, key_prefix="antrian",
+# flask-limiter's headers are off: refusal_headers writes them on refusals only.
+limiter = CommitSafeLimiter(client_address, headers_enabled=False, key_prefix="antrian",
                             strategy="fixed-window", swallow_errors=False)
+
+
+def refusal_headers() -> dict[str, str]:
+    """``Retry-After`` (seconds until the refusing limit's window ends) and ``X-RateLimit-*``
+    for a request that a limit refused; one read of the store."""
+    refusing = limiter.current_limit
+    if refusing is None:  # refused by flask-limiter's default limits, which we do not set
+        return {"Retry-After": str(_FALLBACK_RETRY_AFTER)}
+    try:
+        reset_at = refusing.reset_at
+    except Exception as error:  # noqa: BLE001 - the refusal stands; only its figures are lost
+        log.warning("rate-limit figures left out of a refusal: %s", type(error).__name__)
+        return {"Retry-After": str(_FALLBACK_RETRY_AFTER)}
+    return {"Retry-After": str(max(1, int(reset_at - time.time()))),
+            **_spent(refusing.limit.amount, int(reset_at))}
+
+
+def _spent(amount: int, reset_at: int) -> dict[str, str]:
+    """The ``X-RateLimit-*`` headers of a limit used up until ``reset_at`` (epoch seconds)."""
+    return {"X-RateLimit-Limit": str(amount), "X-RateLimit-Remaining": "0",
+            "X-RateLimit-Reset": str(reset_at)}
+
+
+_FALLBACK_RETRY_AFTER = 60
 
 
 def _setting(name: str) -> Callable[[], str]:
     return lambda: current_app.config[name]
 
 
+def _free_while_off(limit: Callable) -> Callable:
+    """The decorator ``limit`` of flask-limiter, which costs nothing while rate limiting is
+    off (``RATELIMIT_ENABLED=0``, say behind a gateway that limits): flask-limiter's own
+    wrapper weighs an empty list of limits on every request, a sixth of a cached read."""
+
+    def decorate(view: Callable) -> Callable:
+        checked = limit(view)
+
+        @functools.wraps(view)
+        def limited(*args, **kwargs):
+            return checked(*args, **kwargs) if limiter.enabled else view(*args, **kwargs)
+
+        # flask-limiter's mark on its wrapper, by which stacked limits are checked once.
+        limited.__dict__.update(checked.__dict__)
+        return limited
+
+    return decorate
+
+
 # Shared, so the pages' captcha and booking forms and the API's endpoints spend one
 # allowance per address, not one each.
-captcha_creation = limiter.shared_limit(_setting("RATELIMIT_CAPTCHA"), scope="captcha")
-booking = limiter.shared_limit(_setting("RATELIMIT_BOOKING"), scope="booking")
-lookup = limiter.shared_limit(_setting("RATELIMIT_LOOKUP"), scope="lookup")
-failed_lookup = limiter.shared_limit(
+captcha_creation = _free_while_off(
+    limiter.shared_limit(_setting("RATELIMIT_CAPTCHA"), scope="captcha"))
+booking = _free_while_off(limiter.shared_limit(_setting("RATELIMIT_BOOKING"), scope="booking"))
+lookup = _free_while_off(limiter.shared_limit(_setting("RATELIMIT_LOOKUP"), scope="lookup"))
+failed_lookup = _free_while_off(limiter.shared_limit(
     _setting("RATELIMIT_FAILED_LOOKUP"), scope="failed-lookup",
-    deduct_when=lambda response: response.status_code == 404)
-read = limiter.shared_limit(_setting("RATELIMIT_READ"), scope="read")
+    deduct_when=lambda response: response.status_code == 404))
+read = _free_while_off(limiter.shared_limit(_setting("RATELIMIT_READ"), scope="read"))
 
 
-def _person_key(kind: str) -> Callable[[], str]:
-    return lambda: g.booking_attempt_keys[kind]
+class AttemptsUsedUpError(DomainError):
+    """A NIK or a phone has used up ``RATELIMIT_PER_PERSON`` from this address."""
 
+    code = "rate_limited"
 
-@limiter.shared_limit(_setting("RATELIMIT_PER_PERSON"), scope="nik", key_func=_person_key("nik"))
-@limiter.shared_limit(_setting("RATELIMIT_PER_PERSON"), scope="phone",
-                      key_func=_person_key("phone"))
-def _count_person() -> None:
-    """Nothing: flask-limiter counts the limits above each time this is called."""
+    def __init__(self, limit: RateLimitItem, retry_after: int):
+        super().__init__("per_person")
+        self.retry_after = retry_after
+        self.headers = _spent(limit.amount, int(time.time()) + retry_after)
 
 
 def count_booking_attempt(nik: str, phone: str) -> None:
     """Count a booking attempt against its NIK and its phone (both as stored), from this address.
 
+    Both counters are counted by one script, in flask-limiter's store, where flask-limiter
+    itself would take a round trip for each and weigh every limit of the view again.
+
     Raises:
-        RateLimitExceeded: either has used up ``RATELIMIT_PER_PERSON`` from this address.
+        AttemptsUsedUpError: either has used up ``RATELIMIT_PER_PERSON`` from this address.
     """
-    if not current_app.config["RATELIMIT_ENABLED"]:
-        return  # nothing would be counted: spare the two keyed hashes
-    # Counter names carry a keyed hash, never the personal data itself.
-    secret = current_app.config["SECRET_KEY"].encode()
+    config = current_app.config
+    if not config["RATELIMIT_ENABLED"]:
+        return  # nothing would be counted: spare the keyed hashes
+    limit = _parsed(config["RATELIMIT_PER_PERSON"])
+    # Counter names carry keyed hashes, never the personal data (nor the address) itself.
+    secret = config["SECRET_KEY"].encode()
     address = client_address()
-    g.booking_attempt_keys = {kind: keyed_digest(secret, f"{kind}@{address}", value)
-                              for kind, value in (("nik", nik), ("phone", phone))}
-    _count_person()
+    address_digest = keyed_digest(secret, "address", address)
+    counters = [keys.attempts_from_address(address_digest, kind,
+                                           keyed_digest(secret, f"{kind}@{address}", value))
+                for kind, value in (("nik", nik), ("phone", phone))]
+    store = limiter.storage.get_connection()
+    counted = scripts.for_client(store).count_attempts(
+        keys=counters, args=[limit.get_expiry() * 1000])
+    waits = [left for count, left in zip(counted[::2], counted[1::2], strict=True)
+             if count > limit.amount]
+    if waits:
+        raise AttemptsUsedUpError(limit, max(1, math.ceil(max(waits) / 1000)))
+
+
+@functools.lru_cache(maxsize=8)
+def _parsed(limit: str) -> RateLimitItem:
+    return parse(limit)

@@ -8,6 +8,7 @@ only when Prometheus scrapes.
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 
@@ -33,10 +34,16 @@ def init_app(app: Flask) -> None:
     def _observe(response):
         started = g.get("started")
         if started is not None:
-            instruments().request_seconds.labels(
-                request.method, request.endpoint or "unmatched", str(response.status_code),
-            ).observe(time.perf_counter() - started)
+            _series(request.method, request.endpoint or "unmatched",
+                    response.status_code).observe(time.perf_counter() - started)
         return response
+
+
+# The histogram of each method, endpoint and status, found once: ``labels`` checks and
+# locks on every call. Bounded by the app's routes and the statuses they give.
+@functools.lru_cache(maxsize=1024)
+def _series(method: str, endpoint: str, status: int):
+    return instruments().request_seconds.labels(method, endpoint, str(status))
 
 
 class JobQueueFigures:

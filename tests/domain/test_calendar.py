@@ -79,3 +79,10 @@ def test_a_branch_added_later_gets_the_national_closures(redis, clock):
     calendar.close_nationally(redis, WEDNESDAY, "Banjir")
     demo.seed(redis)  # e.g. the demo catalog loaded after the closure was set
     assert calendar.national_closure(redis, "jayapura", WEDNESDAY) == "Banjir"
+
+
+def test_an_app_loads_the_holidays_before_its_first_request(make_app):
+    # The first load imports the holidays registry: over a second, on a participant's time.
+    calendar._holidays_of.cache_clear()
+    make_app()
+    assert calendar._holidays_of.cache_info().currsize == 4  # two years, two kinds of day

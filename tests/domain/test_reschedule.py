@@ -45,15 +45,17 @@ def test_another_date_takes_that_days_next_number_and_moves_the_nik_claim(reserv
     assert (moved.date, moved.queue_number, moved.status) == (WEDNESDAY, "A-002", "booked")
     assert counts(redis, TUESDAY) == ({"09:00": "0"}, {"total": "0", "svc:jht": "0"})
     assert counts(redis, WEDNESDAY)[1]["total"] == "2"
-    assert booking.code not in redis.zrange(keys.day_bookings(BRANCH, "2026-11-24"), 0, -1)
-    assert booking.code in redis.zrange(keys.day_bookings(BRANCH, "2026-11-25"), 0, -1)
+    assert booking.code not in redis.lrange(keys.day_bookings(BRANCH, "2026-11-24"), 0, -1)
+    assert booking.code in redis.lrange(keys.day_bookings(BRANCH, "2026-11-25"), 0, -1)
     # The NIK's Tuesday is free again, its Wednesday is taken; look-up still finds it.
     reservations.reserve(booking_request(nik=nik, branch_id="jakarta-grogol"), clock())
     with pytest.raises(AlreadyBookedError):
         reservations.reserve(booking_request(nik=nik, date=WEDNESDAY,
                                              branch_id="jakarta-grogol"), clock())
     assert reservations.lookup(booking.code, nik).date == WEDNESDAY
-
+    # The code's entry, which look-ups start from, lives as long as the moved booking.
+    kept = redis.pttl(keys.booking(BRANCH, booking.code))
+    assert abs(redis.pttl(keys.code_branch(booking.code)) - kept) < 60_000
 
 def test_a_full_slot_changes_nothing(reservations, redis, clock, tune_branch):
     tune_branch(BRANCH, slot_capacity=1)

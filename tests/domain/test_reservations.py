@@ -21,8 +21,25 @@ from queue_service.domain.errors import (
     TooLateError,
     ValidationFailedError,
 )
+from queue_service.domain.reservations import Reservations
 from queue_service.store import keys
 from tests.conftest import JAKARTA, booking_request, make_nik
+
+
+@pytest.fixture
+def stepwise_reservations(app):
+    """Booking step by step, as on a cluster, though on a single Redis."""
+    return Reservations.from_settings(app.extensions["antrian"].redis, app.config,
+                                      one_step=False)
+
+
+@pytest.fixture(params=["one step", "step by step"])
+def reservations(app, request):
+    """The app's reservations, which book in one script on a single Redis, and the same
+    booking step by step: every test here holds for both."""
+    if request.param == "one step":
+        return app.extensions["antrian"].reservations
+    return request.getfixturevalue("stepwise_reservations")
 
 TUESDAY = dt.date(2026, 11, 24)
 WIT = ZoneInfo("Asia/Jayapura")
@@ -222,18 +239,17 @@ def test_a_claim_whose_booking_exists_still_blocks_the_nik(reservations, clock, 
     claim = keys.nik_day_claim(reservations.nik_digest(booking.nik), TUESDAY.isoformat())
     # As if the process died after booking but before confirming the claim.
     redis.hset(claim, mapping={"state": "pending", "at": redis_now_ms(redis) - 60_000})
-    redis.delete(keys.nik_code_index(reservations.nik_digest(booking.nik), booking.code))
-    with pytest.raises(NotFoundError):
-        reservations.lookup(booking.code, booking.nik)
+    assert reservations.lookup(booking.code, booking.nik) == booking  # found by its code
     with pytest.raises(AlreadyBookedError):
         reservations.reserve(request(nik=booking.nik, branch_id="bekasi"), clock())
-    # The refused attempt finished the confirmation: the booking can be looked up again.
+    # The refused attempt finished the confirmation.
     assert redis.hget(claim, "state") == "active"
-    assert reservations.lookup(booking.code, booking.nik) == booking
 
 
-def test_a_booking_is_findable_even_if_its_claim_is_never_confirmed(reservations, clock,
-                                                                     monkeypatch):
+def test_a_booking_is_findable_even_if_its_claim_is_never_confirmed(stepwise_reservations,
+                                                                     clock, monkeypatch):
+    # Only step by step is the confirmation a call of its own, which a connection can lose.
+    reservations = stepwise_reservations
     def lost(*_args, **_kwargs):
         raise redis_lib.TimeoutError("connection lost after the reservation committed")
 
@@ -252,6 +268,14 @@ def test_a_refused_reservation_leaves_no_code_behind(reservations, clock, tune_b
         reservations.reserve(request(nik=nik), clock())
     digest = reservations.nik_digest(nik)
     assert redis.keys(f"*{{n:{digest}}}*") == []
+    assert redis.keys("*{k:*}:branch") == []  # a rush's refusals keep nothing for months
+
+
+def test_a_nik_refused_for_its_date_leaves_no_code_behind(reservations, clock, redis):
+    booking = reservations.reserve(request(), clock())
+    with pytest.raises(AlreadyBookedError):
+        reservations.reserve(request(nik=booking.nik, branch_id="bekasi"), clock())
+    assert redis.keys("*{k:*}:branch") == [keys.code_branch(booking.code)]
 
 
 def test_a_stalled_reservation_never_books_on_an_expired_claim(reservations, clock, redis):
@@ -353,3 +377,15 @@ def test_a_settings_change_that_keeps_the_slot_books_on_the_fresh_settings(
     monkeypatch.setattr(reservations, "_load_context", tuned_once)
     booking = reservations.reserve(request(), clock())
     assert booking.status == "booked"
+
+
+def test_on_a_single_redis_a_booking_is_one_script_call(app, stepwise_reservations, clock, redis):
+    def scripts_run(reservations) -> int:
+        reservations.reserve(request(), clock())  # the scripts are loaded by a first call
+        before = redis.info("commandstats").get("cmdstat_evalsha", {}).get("calls", 0)
+        reservations.reserve(request(), clock())
+        return redis.info("commandstats")["cmdstat_evalsha"]["calls"] - before
+
+    # Without the app's hook, which queues the SMS job by a script of RQ's.
+    assert scripts_run(Reservations.from_settings(redis, app.config)) == 1
+    assert scripts_run(stepwise_reservations) == 4  # code's entry, claim, reserve, confirm

@@ -153,7 +153,7 @@ def test_a_double_tap_without_javascript_books_once(open_page, redis):
     expect(page.get_by_role("heading", name="Antrian berhasil dibuat")).to_be_visible()
     code = page.locator(".code").inner_text().replace(" ", "")
     assert len([url for url in open_page.urls if url.endswith("/pesan")]) in (1, 2)
-    assert redis.zrange(keys.day_bookings(BRANCH, day), 0, -1) == [code]
+    assert redis.lrange(keys.day_bookings(BRANCH, day), 0, -1) == [code]
 
 
 def test_reschedule_then_cancel(open_page):

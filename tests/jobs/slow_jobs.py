@@ -27,3 +27,11 @@ def pause_then_touch(path: str, seconds: float) -> None:
     Path(path + ".began").touch()
     time.sleep(seconds)
     Path(path).touch()
+
+
+def note_then_pause(path: str, seconds: float) -> None:
+    """Add a line to ``path`` for each run, work for a while, then leave a mark."""
+    with open(path, "a") as runs:
+        runs.write("run\n")
+    time.sleep(seconds)
+    Path(path + ".done").touch()

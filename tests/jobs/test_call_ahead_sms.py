@@ -1,5 +1,6 @@
-"""The call-ahead SMS end to end: a call puts the next N waiting on the outbox, once each, and a
-real RQ worker texts them; walk-ins (no phone) and those called meanwhile get nothing."""
+"""The call-ahead SMS end to end: a call puts the next N waiting on the outbox, once each (and
+queues nothing), and a real RQ worker texts them; walk-ins (no phone) and those called meanwhile
+get nothing."""
 
 from __future__ import annotations
 
@@ -47,6 +48,7 @@ def test_each_participant_gets_one_call_ahead_as_the_line_moves(
     antrian.live_queue.call_next(BRANCH, "Loket 1", tuesday(9), token="c1")
     assert sorted(redis.zrange(keys.sms_outbox(BRANCH), 0, -1)) == sorted(
         [f"{people[second]}:call_ahead", f"{people[third]}:call_ahead"])
+    assert list(redis.scan_iter(match="rq:job:sms_call_ahead_*")) == []  # workers poll
     antrian.live_queue.call_next(BRANCH, "Loket 1", tuesday(9), token="c1")  # re-sent
     work()
     assert sorted(call_ahead_sent(sent_sms)) == sorted([people[second], people[third]])

@@ -49,7 +49,7 @@ def tuesday(reservations, redis, clock):
 
 
 def statuses(redis, branch_id: str) -> dict[str, str]:
-    codes = redis.zrange(keys.day_bookings(branch_id, TUESDAY.isoformat()), 0, -1)
+    codes = redis.lrange(keys.day_bookings(branch_id, TUESDAY.isoformat()), 0, -1)
     return {code: redis.hget(keys.booking(branch_id, code), "status") for code in codes}
 
 

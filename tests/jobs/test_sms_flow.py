@@ -37,6 +37,10 @@ def test_booking_sends_one_sms_through_the_worker(book, work, sent_sms, redis):
     record = redis.hgetall(keys.sms_delivery("jakarta-salemba", booking["code"], "booked"))
     assert record["state"] == "sent"
     assert record["attempts"] == "1"
+    # Settled, the record keeps no message text (queue number, name) for the booking's life.
+    assert "body" not in record and "token" not in record
+    assert redis.object("encoding", keys.sms_delivery(  # compact (named ziplist before 7.0)
+        "jakarta-salemba", booking["code"], "booked")) in ("listpack", "ziplist")
 
 
 def test_cancellation_sends_its_own_sms(book, work, client, booking_body, sent_sms):

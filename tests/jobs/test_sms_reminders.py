@@ -1,4 +1,5 @@
-"""The reminder the afternoon before the visit: scheduled when the confirmation goes out."""
+"""The reminder the afternoon before the visit: put on the branch's reminders when the
+confirmation goes out, queued by a worker's sweep once it is due."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from rq import Queue
 from rq.registry import ScheduledJobRegistry
 
 from queue_service.notifications import queues
-from queue_service.notifications.dispatch import sms_job_id
 from queue_service.store import keys
 from tests.conftest import JAKARTA
 from workers import runtime
@@ -17,42 +17,25 @@ from workers import runtime
 MONDAY_3PM = dt.datetime(2026, 11, 23, 15, 0, tzinfo=JAKARTA)
 
 
-def scheduled_reminders(worker_settings) -> list[str]:
+def scheduled_jobs(worker_settings) -> list[str]:
     queue = Queue(queues.SMS, connection=runtime.queue_connection(worker_settings))
     return ScheduledJobRegistry(queue=queue).get_job_ids()
 
 
-def reach(when: dt.datetime, clock, worker_settings) -> None:
-    """Let time pass until ``when``: our clock, and RQ's scheduler, which keeps real time."""
-    clock.set(when)
-    queue = Queue(queues.SMS, connection=runtime.queue_connection(worker_settings))
-    registry = ScheduledJobRegistry(queue=queue)
-    for job_id in registry.get_job_ids():
-        registry.remove(job_id)
-        queue.enqueue_job(queue.fetch_job(job_id))
-
-
-def test_the_reminder_is_scheduled_for_3pm_the_day_before(book, work, worker_settings, redis,
-                                                           clock):
+def test_the_reminder_is_due_at_3pm_the_day_before(book, work, worker_settings, redis):
     booking = book()  # Monday 07:00 for Tuesday 09:00
     work()
-    job_id = sms_job_id("jakarta-salemba", booking["code"], "reminder")
-    assert scheduled_reminders(worker_settings) == [job_id]
-    # RQ runs it when our clock says 15:00 has come: eight hours from now.
-    queue = Queue(queues.SMS, connection=runtime.queue_connection(worker_settings))
-    at = ScheduledJobRegistry(queue=queue).get_scheduled_time(job_id)
-    expected = dt.datetime.now(dt.UTC) + (MONDAY_3PM - clock())
-    assert abs((at - expected).total_seconds()) < 5
-    # And the branch's reminders hold it, due then, for the sweep should the job be lost.
+    # The branch's reminders hold it, due then; nothing waits in the job queue meanwhile.
     assert redis.zrange(keys.sms_reminders("jakarta-salemba"), 0, -1, withscores=True) == [
         (f"{booking['code']}:reminder", MONDAY_3PM.timestamp() * 1000)]
+    assert scheduled_jobs(worker_settings) == []
+    assert list(runtime.queue_connection(worker_settings).scan_iter(match="rq:job:*")) == []
 
 
-def test_the_reminder_is_sent_for_a_live_booking(book, work, worker_settings, sent_sms, clock,
-                                                 redis):
+def test_the_reminder_is_sent_for_a_live_booking(book, work, sent_sms, clock, redis):
     booking = book()
     work()
-    reach(MONDAY_3PM, clock, worker_settings)
+    clock.set(MONDAY_3PM)
     work()
 
     lines = sent_sms()
@@ -62,13 +45,9 @@ def test_the_reminder_is_sent_for_a_live_booking(book, work, worker_settings, se
     assert redis.zcard(keys.sms_reminders("jakarta-salemba")) == 0
 
 
-def test_the_sweep_sends_a_due_reminder_whose_job_was_lost(book, work, worker_settings,
-                                                           sent_sms, clock):
+def test_the_sweep_sends_a_reminder_once_it_is_due(book, work, sent_sms, clock):
     book()
     work()
-    queue = Queue(queues.SMS, connection=runtime.queue_connection(worker_settings))
-    for job_id in scheduled_reminders(worker_settings):  # e.g. the queue's Redis was replaced
-        ScheduledJobRegistry(queue=queue).remove(job_id, delete_job=True)
     clock.set(MONDAY_3PM - dt.timedelta(minutes=1))
     work()
     assert [line["event"] for line in sent_sms()] == ["booked"]  # not due yet
@@ -77,14 +56,14 @@ def test_the_sweep_sends_a_due_reminder_whose_job_was_lost(book, work, worker_se
     assert [line["event"] for line in sent_sms()] == ["booked", "reminder"]
 
 
-def test_no_reminder_for_a_cancelled_booking(book, work, worker_settings, sent_sms, clock,
-                                             client, booking_body, redis):
+def test_no_reminder_for_a_cancelled_booking(book, work, sent_sms, clock, client, booking_body,
+                                             redis):
     body = booking_body()
     booking = book(nik=body["nik"])
     work()
     client.post(f"/api/v1/bookings/{booking['code']}/cancel", json={"nik": body["nik"]})
     work()
-    reach(MONDAY_3PM, clock, worker_settings)
+    clock.set(MONDAY_3PM)
     work()
 
     assert [line["event"] for line in sent_sms()] == ["booked", "cancelled"]
@@ -93,29 +72,26 @@ def test_no_reminder_for_a_cancelled_booking(book, work, worker_settings, sent_s
 
 
 @pytest.mark.parametrize("booked_at", [MONDAY_3PM, MONDAY_3PM + dt.timedelta(hours=2)])
-def test_no_reminder_when_booked_after_its_time(book, work, worker_settings, sent_sms, clock,
-                                                redis, booked_at):
+def test_no_reminder_when_booked_after_its_time(book, work, sent_sms, clock, redis, booked_at):
     clock.set(booked_at)
     book(slot="10:00")
     work()
-    assert scheduled_reminders(worker_settings) == []
     assert redis.zcard(keys.sms_reminders("jakarta-salemba")) == 0
     assert [line["event"] for line in sent_sms()] == ["booked"]
 
 
-def test_reminders_can_be_turned_off(book, work, worker_settings, redis):
+def test_reminders_can_be_turned_off(book, work, redis):
     book()
     work(SMS_REMINDER_TIME=None)
-    assert scheduled_reminders(worker_settings) == []
     assert redis.zcard(keys.sms_reminders("jakarta-salemba")) == 0
 
 
 def test_a_reminder_not_sent_by_the_end_of_the_day_before_is_not_sent(
-        book, work, worker_settings, sent_sms, clock, redis):
+        book, work, sent_sms, clock, redis):
     # Issue 7, rule 4: a reminder says "besok"; delivered on the visit day it would be wrong.
     booking = book()  # for Tuesday 09:00
     work()
-    reach(dt.datetime(2026, 11, 24, 0, 0, tzinfo=JAKARTA), clock, worker_settings)  # the reminder was held up
+    clock.set(dt.datetime(2026, 11, 24, 0, 0, tzinfo=JAKARTA))  # the reminder was held up
     work()
 
     assert [line["event"] for line in sent_sms()] == ["booked"]
@@ -123,35 +99,30 @@ def test_a_reminder_not_sent_by_the_end_of_the_day_before_is_not_sent(
     assert record["state"] == "expired"
 
 
-def test_a_reminder_late_in_the_day_before_is_still_sent(book, work, worker_settings, sent_sms,
-                                                        clock):
+def test_a_reminder_late_in_the_day_before_is_still_sent(book, work, sent_sms, clock):
     book()
     work()
-    reach(dt.datetime(2026, 11, 23, 23, 59, tzinfo=JAKARTA), clock, worker_settings)
+    clock.set(dt.datetime(2026, 11, 23, 23, 59, tzinfo=JAKARTA))
     work()
 
     assert [line["event"] for line in sent_sms()] == ["booked", "reminder"]
 
 
-def test_a_reminder_waits_for_the_eve_of_a_rescheduled_day(book, work, worker_settings,
-                                                            sent_sms, clock, redis, client,
-                                                            booking_body):
+def test_a_reminder_waits_for_the_eve_of_a_rescheduled_day(book, work, sent_sms, clock, redis,
+                                                            client, booking_body):
     body = booking_body()
     booking = book(nik=body["nik"])  # Tuesday 09:00; its reminder is due Monday 15:00
     work()
     moved = client.post(f"/api/v1/bookings/{booking['code']}/reschedule", json={
         "nik": body["nik"], "date": "2026-11-26", "slot": "09:00"})
     assert moved.status_code == 200, moved.get_json()
-    reach(MONDAY_3PM, clock, worker_settings)
+    clock.set(MONDAY_3PM)
     work()
     assert [line["event"] for line in sent_sms()] == ["booked"]  # not "besok" on Monday
     wednesday_3pm = dt.datetime(2026, 11, 25, 15, 0, tzinfo=JAKARTA)
     assert redis.zrange(keys.sms_reminders("jakarta-salemba"), 0, -1, withscores=True) == [
         (f"{booking['code']}:reminder", wednesday_3pm.timestamp() * 1000)]
-    # A day passes: RQ has long forgotten the finished job (results are kept minutes), so
-    # the sweep may queue the reminder under its id again.
-    queue = Queue(queues.SMS, connection=runtime.queue_connection(worker_settings))
-    queue.fetch_job(sms_job_id("jakarta-salemba", booking["code"], "reminder")).delete()
+    # Its job ended (and was deleted): the sweep may queue the reminder under its id again.
     clock.set(wednesday_3pm)
     work()
     lines = sent_sms()

@@ -114,9 +114,11 @@ def test_an_invalid_number_is_not_retried(book, work, fake_twilio, redis, worker
     assert record["error_code"] == "21211"
     assert redis.zcard(keys.sms_outbox("jakarta-salemba")) == 0
     assert redis.zcard(keys.sms_reminders("jakarta-salemba")) == 0  # no reminder either
-    job = Queue(queues.SMS, connection=runtime.queue_connection(worker_settings)).fetch_job(
-        sms_job_id("jakarta-salemba", booking["code"], "booked"))
-    assert job.get_status() == "finished"  # stopped, not failed for a retry
+    # Stopped, not failed for a retry: the job ended well, and was deleted.
+    queue = Queue(queues.SMS, connection=runtime.queue_connection(worker_settings))
+    assert queue.fetch_job(sms_job_id("jakarta-salemba", booking["code"], "booked")) is None
+    assert queue.failed_job_registry.get_job_ids() == []
+    assert queue.scheduled_job_registry.get_job_ids() == []
 
 
 def test_retries_used_up_leave_the_event_for_the_sweep(book, work, fake_twilio, redis):

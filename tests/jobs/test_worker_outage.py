@@ -8,7 +8,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -19,12 +18,9 @@ from rq import Queue, Retry
 from queue_service.domain import demo
 from queue_service.domain.reservations import BookingRequest, Reservations
 from queue_service.notifications import queues
-from queue_service.notifications.dispatch import SmsJobOptions, SmsNotifier
 from tests.conftest import make_nik
 from tests.live import a_bookable_weekday
 from tests.redis_server import RedisServer
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def queue_redis(server: RedisServer, **options) -> redis_lib.Redis:
@@ -58,31 +54,18 @@ def own_redis():
 
 
 @pytest.fixture
-def start_worker(own_redis, tmp_path):
-    """``start_worker()`` runs ``queue-service worker`` in its own process group."""
-    started = []
-    log = open(tmp_path / "worker.log", "ab")  # noqa: SIM115 - closed at teardown
+def start_worker(own_redis, tmp_path, worker_process):
+    """``start_worker()`` runs ``queue-service worker`` against the test's own Redis."""
 
     def start(**env_overrides) -> subprocess.Popen:
-        env = {**os.environ, "REDIS_URL": own_redis.url, "SECRET_KEY": "test-secret-of-the-suite",
-               "VAR_DIR": str(tmp_path / "var"), "SMS_BACKEND": "file",
-               "SMS_OUTBOX": str(tmp_path / "outbox.jsonl"), "SMS_SWEEP_SECONDS": "1",
-               "WORKER_HEARTBEAT_SECONDS": "1", "WORKER_MAINTENANCE_SECONDS": "1",
-               "WORKER_RESTART_MAX_SECONDS": "2", **env_overrides}
-        process = subprocess.Popen([sys.executable, "-m", "queue_service.cli", "worker"],
-                                   cwd=ROOT, env=env, start_new_session=True,
-                                   stdout=subprocess.DEVNULL, stderr=log)
-        started.append(process)
-        return process
+        return worker_process({
+            "REDIS_URL": own_redis.url, "SECRET_KEY": "test-secret-of-the-suite",
+            "VAR_DIR": str(tmp_path / "var"), "SMS_BACKEND": "file",
+            "SMS_OUTBOX": str(tmp_path / "outbox.jsonl"), "SMS_SWEEP_SECONDS": "1",
+            "WORKER_HEARTBEAT_SECONDS": "1", "WORKER_MAINTENANCE_SECONDS": "1",
+            "WORKER_RESTART_MAX_SECONDS": "2", **env_overrides})
 
-    yield start
-    for process in started:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
-    log.close()
-
-
+    return start
 
 
 def test_the_worker_rides_out_a_redis_outage_and_sends_afterwards(own_redis, start_worker,
@@ -93,13 +76,14 @@ def test_the_worker_rides_out_a_redis_outage_and_sends_afterwards(own_redis, sta
     time.sleep(3)  # Redis is away; the worker's loops meet refused connections
     own_redis.start()
 
-    # Redis is back (empty: it kept nothing): a booking is made, its SMS must go out.
+    # Redis is back (empty: it kept nothing): a booking is made, its SMS must go out (the
+    # worker's poll finds it on the outbox; it reloads the branches, gone with Redis, at its
+    # next sweep).
     store = queue_redis(own_redis, decode_responses=True)
     demo.seed(store)
     now = dt.datetime.now(dt.UTC)
     day = a_bookable_weekday()
-    notifier = SmsNotifier(queue_redis(own_redis), SmsJobOptions())
-    reservations = Reservations(store, nik_secret=b"test-secret-of-the-suite", on_event=notifier)
+    reservations = Reservations(store, nik_secret=b"test-secret-of-the-suite")
     booking = reservations.reserve(BookingRequest(
         branch_id="jakarta-salemba", service_id="jht", date=day, slot=dt.time(9, 0),
         name="Budi Santoso", nik=make_nik(), kpj="12345678901", phone="+6281234567890"), now)
@@ -148,3 +132,16 @@ def test_a_job_of_a_killed_worker_is_run_again_promptly(own_redis, start_worker,
     wait_for(lambda: (folder / "done").exists(), "the abandoned job to run again", 20)
     # Three heartbeats and a maintenance interval of a second each, plus start-up.
     assert time.monotonic() - killed_at < 15
+
+
+def test_a_job_longer_than_three_heartbeats_is_not_taken_for_abandoned(own_redis, start_worker,
+                                                                        tmp_path):
+    # The worker runs the job itself (no work horse); a thread of its own beats meanwhile.
+    start_worker()
+    start_worker()  # whose maintenance would run an abandoned job again
+    runs = tmp_path / "runs"
+    Queue(queues.SMS, connection=queue_redis(own_redis)).enqueue(
+        "tests.jobs.slow_jobs.note_then_pause", str(runs), 6, retry=Retry(max=2), job_timeout=60)
+    wait_for(lambda: Path(str(runs) + ".done").exists(), "the job to end", 30)
+    time.sleep(2)
+    assert runs.read_text() == "run\n"

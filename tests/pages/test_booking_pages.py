@@ -15,7 +15,7 @@ def text(response) -> str:
 
 
 def day_bookings(redis, day="2026-11-24"):
-    return redis.zrange(keys.day_bookings("jakarta-salemba", day), 0, -1)
+    return redis.lrange(keys.day_bookings("jakarta-salemba", day), 0, -1)
 
 
 def test_the_home_page_lists_the_areas_in_indonesian(client):

@@ -8,11 +8,11 @@ Redis through a proxy that lets the command run and then drops its answer.
 from __future__ import annotations
 
 import hashlib
-from importlib import resources
 
 import pytest
 
-from queue_service.store import keys
+from queue_service.domain.reservations import Reservations
+from queue_service.store import keys, scripts
 from tests.redis_proxy import ReplyDroppingProxy
 
 
@@ -22,7 +22,7 @@ def script_sha(redis):
     script's own, not a NOSCRIPT error that makes the client load it and call again."""
 
     def sha(name: str) -> str:
-        source = (resources.files("queue_service.store") / "lua" / f"{name}.lua").read_text()
+        source = scripts.source(name)
         loaded = redis.script_load(source)
         assert loaded == hashlib.sha1(source.encode()).hexdigest()
         return loaded
@@ -38,17 +38,34 @@ def proxy(redis_server):
 
 
 @pytest.fixture
-def client(make_app, proxy):
-    return make_app(REDIS_URL=proxy.url).test_client()
+def app_via_proxy(make_app, proxy):
+    return make_app(REDIS_URL=proxy.url)
+
+
+@pytest.fixture
+def client(app_via_proxy):
+    return app_via_proxy.test_client()
+
+
+@pytest.fixture(params=["one step", "step by step"])
+def booking_way(request, app_via_proxy):
+    """How the app books: one script on a single Redis (its own way), or step by step as on
+    a cluster (without the SMS hook, which these tests do not need)."""
+    if request.param == "step by step":
+        services = app_via_proxy.extensions["antrian"]
+        services.reservations = Reservations.from_settings(services.redis, app_via_proxy.config,
+                                                           one_step=False)
+    return request.param
 
 
 def day_bookings(redis) -> list[str]:
-    return redis.zrange(keys.day_bookings("jakarta-salemba", "2026-11-24"), 0, -1)
+    return redis.lrange(keys.day_bookings("jakarta-salemba", "2026-11-24"), 0, -1)
 
 
-def test_a_resent_reserve_makes_one_booking(client, proxy, booking_body, redis, script_sha):
+def test_a_resent_reserve_makes_one_booking(booking_way, client, proxy, booking_body, redis,
+                                            script_sha):
     body = booking_body()
-    proxy.drop_reply_to(script_sha("reserve"))
+    proxy.drop_reply_to(script_sha("book" if booking_way == "one step" else "reserve"))
 
     response = client.post("/api/v1/bookings", json=body)
 
@@ -79,8 +96,8 @@ def test_a_resent_cancel_answers_as_the_first(client, proxy, booking_body, redis
     assert later.get_json()["error"]["code"] == "cancelled"
 
 
-def test_a_resent_nik_claim_books(client, proxy, booking_body, redis, script_sha):
-    proxy.drop_reply_to(script_sha("claim_nik"))
+def test_a_resent_nik_claim_books(booking_way, client, proxy, booking_body, redis, script_sha):
+    proxy.drop_reply_to(script_sha("book" if booking_way == "one step" else "claim_nik"))
 
     response = client.post("/api/v1/bookings", json=booking_body())
 

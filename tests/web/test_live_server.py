@@ -60,7 +60,7 @@ def test_hundreds_of_concurrent_bookings_over_http_fill_one_slot_exactly(live_se
     _, availability = call(f"{live_server}/api/v1/branches/{BRANCH}/availability"
                            f"?date={day}&service=jht")
     assert next(s for s in availability["slots"] if s["start"] == slot)["remaining"] == 0
-    codes = redis.zrange(keys.day_bookings(BRANCH, day), 0, -1)
+    codes = redis.lrange(keys.day_bookings(BRANCH, day), 0, -1)
     assert sorted(codes) == sorted(b["code"] for b in created)
     booked_niks = [redis.hget(keys.booking(BRANCH, code), "nik") for code in codes]
     assert len(set(booked_niks)) == capacity

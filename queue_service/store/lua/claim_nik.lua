@@ -1,9 +1,8 @@
--- Claim a NIK's date for a booking about to be made (the one-booking-per-NIK-per-date rule),
--- and index the new code for look-ups, so a booking is findable from the moment it commits.
+-- Claim a NIK's date for a booking about to be made (the one-booking-per-NIK-per-date rule).
 -- The claim lives in the NIK's own cluster slot; the branch reservation follows it.
 -- Each attempt claims with a fresh code, so a second run of the same call finds its own
 -- claim and answers as the first did.
--- KEYS: 1 the NIK's day claim, 2 the NIK's code index entry for the new code
+-- KEYS: 1 the NIK's day claim
 -- ARGV: 1 code, 2 branch, 3 stale_ms, 4 replace_code ('' for none), 5 expire_at_ms,
 --       6 least time to keep keys (ms)
 -- Returns {'claimed', at_ms} | {'busy'} (another attempt is in flight) | {'held', code, branch}
@@ -22,6 +21,4 @@ end
 local expire_at = math.max(tonumber(ARGV[5]), now + tonumber(ARGV[6]))
 redis.call('HSET', KEYS[1], 'code', ARGV[1], 'branch', ARGV[2], 'state', 'pending', 'at', now)
 redis.call('PEXPIREAT', KEYS[1], expire_at)
-redis.call('SET', KEYS[2], ARGV[2])
-redis.call('PEXPIREAT', KEYS[2], expire_at)
 return {'claimed', tostring(now)}

@@ -19,7 +19,7 @@ end
 if ARGV[4] ~= '1' then
   return {'ok', marked}
 end
-local codes = redis.call('ZRANGE', KEYS[1], 0, -1)
+local codes = redis.call('LRANGE', KEYS[1], 0, -1)
 if #codes ~= #ARGV - 5 then
   return {'changed', marked}
 end

@@ -79,10 +79,10 @@ local queue_number = booking[6]
 if not same_day then
   redis.call('HINCRBY', KEYS[6], 'total', -1)
   redis.call('HINCRBY', KEYS[6], service_field, -1)
-  redis.call('ZREM', KEYS[7], ARGV[1])
+  redis.call('LREM', KEYS[7], 0, ARGV[1])
   redis.call('HINCRBY', KEYS[9], 'total', 1)
   redis.call('HINCRBY', KEYS[9], service_field, 1)
-  redis.call('ZADD', KEYS[11], now, ARGV[1])
+  redis.call('RPUSH', KEYS[11], ARGV[1])
   local sequence = redis.call('HINCRBY', KEYS[10], booking[4], 1)
   queue_number = string.format('%s-%03d', ARGV[7], sequence)
 end

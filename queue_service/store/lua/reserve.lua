@@ -73,7 +73,7 @@ for field, value in pairs(cjson.decode(ARGV[9])) do
 end
 redis.call('HSET', KEYS[7], 'queue_number', queue_number, 'status', 'booked',
            'created_ms', now, 'attempt', ARGV[10], unpack(flat))
-redis.call('ZADD', KEYS[6], now, ARGV[1])
+redis.call('RPUSH', KEYS[6], ARGV[1])
 redis.call('ZADD', KEYS[8], 'NX', now, ARGV[1] .. ':booked')
 -- Never sooner than a floor from now on Redis's own clock, so a caller whose clock is wrong
 -- (or a test standing on a fixed day) cannot write a booking that vanishes as it is written.

@@ -1,6 +1,8 @@
 -- Settle one SMS event (sent, failed, skipped or expired) and take it off the outbox; a booking
 -- confirmation that went out may put its reminder on the branch's reminders at the same time.
--- A settled record keeps its first verdict.
+-- A settled record keeps its first verdict, and sheds the text and the attempt's details,
+-- which only attempts read: a small record again (a quarter of the bytes), and the message,
+-- with its queue number and name, is not kept for the booking's whole life.
 -- KEYS: 1 the delivery record, 2 the branch's outbox, 3 the branch's reminders, 4 the booking
 -- ARGV: 1 state, 2 outbox member (code:event), 3 error code ('' for none),
 --       4 reminder member ('' for none), 5 reminder due (ms)
@@ -14,6 +16,21 @@ if state ~= 'sent' and state ~= 'failed' and state ~= 'skipped' and state ~= 'ex
   if ARGV[3] ~= '' then
     redis.call('HSET', KEYS[1], 'error_code', ARGV[3])
   end
+end
+if redis.call('HEXISTS', KEYS[1], 'body') == 1 then
+  -- Rebuilt rather than trimmed, so that Redis stores it compactly again.
+  local fields = {'state', 'settled_ms', 'attempts', 'sid', 'status', 'status_rank', 'status_ms',
+                  'uncertain', 'error_code'}
+  local values = redis.call('HMGET', KEYS[1], unpack(fields))
+  local kept = {}
+  for i, field in ipairs(fields) do
+    if values[i] then
+      kept[#kept + 1] = field
+      kept[#kept + 1] = values[i]
+    end
+  end
+  redis.call('DEL', KEYS[1])
+  redis.call('HSET', KEYS[1], unpack(kept))
 end
 redis.call('ZREM', KEYS[2], ARGV[2])
 redis.call('ZREM', KEYS[3], ARGV[2])

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, request, url_for
+import functools
+
+from flask import Blueprint, Response, current_app, request, url_for
 
 from queue_service.domain import bookings, catalog, schedules
-from queue_service.domain.availability import availability
+from queue_service.domain.availability import Availability
 from queue_service.extensions import services
 from queue_service.web import limits
 from queue_service.web.api import schemas
@@ -66,10 +68,24 @@ def show_branch(branch_id: str):
 @limits.read
 def show_availability(branch_id: str):
     """Places left on a date, per slot, for a service."""
-    query = load(_AVAILABILITY_QUERY, request.args.to_dict())
-    result = availability(services().redis, branch_id, query["date"], query.get("service"),
-                          services().clock(), services().reservations.collective_leave_closed)
-    return _AVAILABILITY.dump(result)
+    query = _availability_query(request.query_string)
+    result = services().availability.day(branch_id, query["date"], query.get("service"),
+                                         services().clock())
+    return Response(_availability_body(result), mimetype="application/json")
+
+
+# Keyed by the query string, of which ``request.args`` is a function; a refused query
+# raises, and is not kept.
+@functools.lru_cache(maxsize=2048)
+def _availability_query(_query_string: bytes) -> dict:
+    return load(_AVAILABILITY_QUERY, request.args.to_dict())
+
+
+# ``availability`` gives one object for unchanged inputs, so its JSON is made once; keyed by
+# identity: this cache holds each key, so no id is reused while it is cached here.
+@functools.lru_cache(maxsize=2048)
+def _availability_body(result: Availability) -> bytes:
+    return f"{current_app.json.dumps(_AVAILABILITY.dump(result))}\n".encode()
 
 
 @bp.post("/captcha")

@@ -16,20 +16,27 @@ TYPE_ERROR_KEYS = frozenset({"not_string", "not_boolean", "not_integer", "not_ob
                              "not_list"})
 
 
-def _identity_check(check):
-    def validator(value: str) -> None:
+class _Checked(fields.String):
+    """A string that ``check`` (of ``domain.identity``) accepts, loaded in the form it
+    returns: checked and normalised in one go (a phone number is parsed once, not twice)."""
+
+    def __init__(self, check, **kwargs):
+        super().__init__(**kwargs)
+        self.check = check
+
+    def _deserialize(self, value, attr, data, **kwargs) -> str:
         try:
-            check(value)
+            return self.check(super()._deserialize(value, attr, data, **kwargs))
         except ValueError as exc:
             raise ValidationError(str(exc)) from None
 
-    return validator
 
-
-def _text(invalid: str = "not_string", **kwargs) -> fields.String:
+def _text(invalid: str = "not_string", check=None, **kwargs) -> fields.String:
     kwargs.setdefault("required", True)
-    return fields.String(
-        error_messages={"required": "required", "null": "required", "invalid": invalid}, **kwargs)
+    error_messages = {"required": "required", "null": "required", "invalid": invalid}
+    if check is not None:
+        return _Checked(check, error_messages=error_messages, **kwargs)
+    return fields.String(error_messages=error_messages, **kwargs)
 
 
 def _identifier(**kwargs) -> fields.String:
@@ -61,10 +68,10 @@ class BookingRequestSchema(StrictSchema):
     slot = fields.Time(required=True, format="%H:%M",
                        error_messages={"required": "required", "null": "required",
                                        "invalid": "invalid_time"})
-    name = _text(validate=_identity_check(identity.check_name))
-    nik = _text(validate=_identity_check(identity.check_nik))
-    kpj = _text(validate=_identity_check(identity.check_kpj))
-    phone = _text(validate=_identity_check(identity.check_phone))
+    name = _text(check=identity.check_name)
+    nik = _text(check=identity.check_nik)
+    kpj = _text(check=identity.check_kpj)
+    phone = _text(check=identity.check_phone)
     email = fields.Email(required=False, allow_none=True, validate=validate.Length(max=254,
                          error="too_long"), error_messages={"invalid": "invalid_email"})
     captcha_id = _text(validate=validate.Length(max=64, error="too_long"))
@@ -75,9 +82,8 @@ class BookingRequestSchema(StrictSchema):
         """The validated request, with name, NIK and phone in their stored form."""
         return BookingRequest(
             branch_id=data["branch_id"], service_id=data["service_id"], date=data["date"],
-            slot=data["slot"], name=identity.check_name(data["name"]),
-            nik=identity.check_nik(data["nik"]), kpj=identity.check_kpj(data["kpj"]),
-            phone=identity.check_phone(data["phone"]), email=data.get("email") or None)
+            slot=data["slot"], name=data["name"], nik=data["nik"], kpj=data["kpj"],
+            phone=data["phone"], email=data.get("email") or None)
 
 
 class LookupRequestSchema(StrictSchema):
@@ -182,6 +188,9 @@ class SlotSchema(Schema):
     end = fields.Time(format="%H:%M", attribute="slot_end")
 
 
+_SLOT = SlotSchema()  # one per process: building a schema costs more than using it
+
+
 class BookingSchema(Schema):
     code = fields.String()
     queue_number = fields.String()
@@ -189,7 +198,7 @@ class BookingSchema(Schema):
     branch_id = fields.String()
     service_id = fields.String()
     date = fields.Date()
-    slot = fields.Function(lambda booking: SlotSchema().dump(booking),
+    slot = fields.Function(lambda booking: _SLOT.dump(booking),
                            metadata={"type": "object"})
     # The code as a QR for the kiosk's scanner (relative URLs; beyond SPEC's fields).
     qr = fields.Function(lambda booking: {kind: f"/api/v1/bookings/{booking.code}/qr.{kind}"

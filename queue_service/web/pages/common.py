@@ -23,9 +23,8 @@ from queue_service.domain.requirements import requirements_for
 from queue_service.domain.reservations import Booking
 from queue_service.domain.sign_in import LockedOutError
 from queue_service.extensions import services
-from queue_service.web import i18n, messages
+from queue_service.web import i18n, limits, messages
 from queue_service.web.errors import STATUS_OF_CODE, STORE_ERRORS
-from queue_service.web.limits import client_address
 from queue_service.web.pages.assets import asset_url
 
 log = logging.getLogger(__name__)
@@ -144,7 +143,7 @@ def make_page_blueprint(name: str, import_name: str) -> Blueprint:
             error.code or 500, "bad_request")
         response = _error_page(code, error.code or 500)
         if error.code == 429:
-            response.headers["Retry-After"] = str(60)
+            response.headers.update(limits.refusal_headers())
         return response
 
     def _store_down(error: Exception):
@@ -216,7 +215,7 @@ def sign_in_from_form(key: str, refuse: Callable[[int, str, str], Response]) -> 
     username = request.form.get("username", "")[:64]
     try:
         account = services().sign_in.attempt(username, request.form.get("password", ""),
-                                             client_address(), services().clock())
+                                             limits.client_address(), services().clock())
     except LockedOutError as locked:
         response = refuse(429, username, error_text("rate_limited"))
         response.headers["Retry-After"] = str(locked.retry_after)

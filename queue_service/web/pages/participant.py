@@ -11,7 +11,6 @@ import secrets
 from flask import redirect, request, session, url_for
 
 from queue_service.domain import bookings, catalog, schedules
-from queue_service.domain.availability import availability, booking_days
 from queue_service.domain.errors import (
     AlreadyBookedError,
     CaptchaFailedError,
@@ -79,8 +78,7 @@ def branch(branch_id: str):
 def dates(branch_id: str, service_id: str):
     """The days of the booking window with the places left, or why a day is closed."""
     office, service = _branch_and_service(branch_id, service_id)
-    days = booking_days(services().redis, office.id, service.id, services().clock(),
-                        services().reservations.collective_leave_closed)
+    days = services().availability.days(office.id, service.id, services().clock())
     return render("participant/dates.html", branch=office, service=service, days=days,
                   requirements=requirements_for(service.id))
 
@@ -90,8 +88,7 @@ def dates(branch_id: str, service_id: str):
 def slots(branch_id: str, service_id: str, day: str):
     """The arrival slots of a day; full and closed ones cannot be chosen."""
     office, service = _branch_and_service(branch_id, service_id)
-    left = availability(services().redis, office.id, _date(day), service.id,
-                        services().clock(), services().reservations.collective_leave_closed)
+    left = services().availability.day(office.id, _date(day), service.id, services().clock())
     return render("participant/slots.html", branch=office, service=service, day=left)
 
 

@@ -1,0 +1,36 @@
+--! uses claim_nik reserve confirm_nik release_nik
+-- Book on a single Redis in one step: the code's branch entry, the NIK's claim, the place and
+-- the claim's confirmation, which on a cluster live in three slots and take four calls
+-- (Reservations). The parts are the very scripts those calls run, so both ways book alike;
+-- here nothing can happen between them, and a refusal takes back the claim and the entry.
+-- KEYS: 1 the code's branch entry, 2 the NIK's day claim, 3-11 reserve.lua's KEYS
+-- ARGV: 1-6 claim_nik.lua's ARGV, 7-18 reserve.lua's ARGV (its claim time is the claim's),
+--       19-22 confirm_nik.lua's ARGV (the entry lives as long as the claim)
+-- Returns {'ok', queue_number, created_ms}, {'claim', 'busy'}, {'claim', 'held', code,
+-- branch} or {refusal} as reserve.lua's
+local function part(list, first, last)
+  local out = {}
+  for i = first, last do
+    out[#out + 1] = list[i]
+  end
+  return out
+end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('SET', KEYS[1], ARGV[2], 'PXAT', math.max(tonumber(ARGV[5]), now + tonumber(ARGV[6])))
+local claim_keys = {KEYS[2]}
+local claimed = claim_nik(claim_keys, part(ARGV, 1, 6))
+if claimed[1] ~= 'claimed' then
+  redis.call('DEL', KEYS[1])
+  return {'claim', claimed[1], claimed[2], claimed[3]}
+end
+local reserve_args = part(ARGV, 7, 18)
+reserve_args[6] = claimed[2]
+local outcome = reserve(part(KEYS, 3, 11), reserve_args)
+if outcome[1] ~= 'ok' then
+  release_nik(claim_keys, {ARGV[1]})
+  redis.call('DEL', KEYS[1])
+  return outcome
+end
+confirm_nik(claim_keys, part(ARGV, 19, 22))
+return outcome
