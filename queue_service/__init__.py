@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
 import uuid
+import weakref
 from collections.abc import Mapping
 from typing import Any
 
@@ -33,17 +35,24 @@ csrf = CSRFProtect()
 
 class SyncFlask(Flask):
     """Flask that asks once per view or hook whether it is a coroutine function, where Flask
-    asks ``inspect`` again on every call: eight times a request here."""
+    asks ``inspect`` again on every call: eight times a request here.
+
+    The answers are held weakly, so a function made for one request (``after_this_request``)
+    leaves with that request instead of piling up for the life of the process.
+    """
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self._made_sync: dict = {}
+        self._is_coroutine: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
     def ensure_sync(self, func):
-        made = self._made_sync.get(func)
-        if made is None:
-            made = self._made_sync[func] = super().ensure_sync(func)
-        return made
+        try:
+            is_coroutine = self._is_coroutine.get(func)
+            if is_coroutine is None:
+                is_coroutine = self._is_coroutine[func] = inspect.iscoroutinefunction(func)
+        except TypeError:  # not weakly referable: ask each time, as Flask does
+            return super().ensure_sync(func)
+        return super().ensure_sync(func) if is_coroutine else func
 
 
 def create_app(test_config: Mapping[str, Any] | None = None, clock: Clock | None = None) -> Flask:

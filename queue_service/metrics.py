@@ -13,9 +13,9 @@ time with the queue's depth (``web/metrics.py``).
 
 from __future__ import annotations
 
-import functools
 import glob
 import os
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -45,10 +45,26 @@ class Instruments:
     request_seconds: Histogram
 
 
-@functools.cache
+_made: Instruments | None = None
+_making = threading.Lock()
+
+
 def instruments() -> Instruments:
     """The instruments, made on first use: after ``use_multiprocess_dir``, in the process
-    (a gunicorn worker, a job's work horse) that records."""
+    (a gunicorn worker, a job's work horse) that records.
+
+    Made once under a lock: a worker's first requests arrive together on its threads, and a
+    second ``Counter`` of the same name is refused by the registry (a 500 on that request).
+    """
+    global _made
+    if _made is None:
+        with _making:
+            if _made is None:
+                _made = _make_instruments()
+    return _made
+
+
+def _make_instruments() -> Instruments:
     return Instruments(
         bookings=Counter("antrian_bookings", "Bookings made"),
         cancellations=Counter("antrian_cancellations", "Bookings cancelled"),
@@ -74,7 +90,7 @@ def use_multiprocess_dir(path: str, clear: bool = True) -> None:
         clear: remove what a previous run left (prometheus_client's files are per pid, and
             a dead run's counters would be added to this one's).
     """
-    if instruments.cache_info().currsize:
+    if _made is not None:
         raise RuntimeError("multiprocess mode must be chosen before the first metric is made")
     if clear:
         for leftover in glob.glob(os.path.join(path, "*.db")):

@@ -66,6 +66,8 @@ def serving(redis_url: str, folder: Path, **env: str):
         server.terminate()
         server.wait(timeout=20)
         log.close()
+        # Shown by pytest with a failing test's output: a 500's traceback is only here.
+        print(f"--- server log ({log.name})\n{Path(log.name).read_text()}")
     assert "Antrian is serving at" in Path(log.name).read_text()
 
 
