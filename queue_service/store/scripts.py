@@ -3,7 +3,7 @@
 Redis runs each script on its own and offers no way to share code between them. A script
 whose first line is ``--! uses a b ...`` is therefore given the scripts ``a.lua``, ``b.lua``
 ... as local functions of its own, each taking ``(KEYS, ARGV)``, so that it can run them
-in one step.
+in one step; a part that uses others brings them too, each defined once and before its user.
 """
 
 from __future__ import annotations
@@ -39,12 +39,23 @@ def _sources() -> dict[str, str]:
 
 
 def _with_parts(source: str, scripts: dict[str, str]) -> str:
+    """``source`` after the scripts it uses, each after the ones it uses itself, each once."""
+    needed: list[str] = []
+
+    def need(text: str) -> None:
+        for part in _uses(text):
+            if part not in needed:
+                need(scripts[part])
+                needed.append(part)
+
+    need(source)
+    return "".join(f"local function {part}(KEYS, ARGV)\n{scripts[part]}\nend\n"
+                   for part in needed) + source
+
+
+def _uses(source: str) -> list[str]:
     first_line = source.partition("\n")[0]
-    if not first_line.startswith(_USES):
-        return source
-    parts = [f"local function {part}(KEYS, ARGV)\n{scripts[part]}\nend\n"
-             for part in first_line.removeprefix(_USES).split()]
-    return "".join(parts) + source
+    return first_line.removeprefix(_USES).split() if first_line.startswith(_USES) else []
 
 
 _USES = "--! uses "

@@ -1,7 +1,8 @@
+--! uses place_refusal
 -- Move a booked place to another slot or date of the same branch in one step: the new
 -- place is taken and the old one freed together, so the participant never holds none or
 -- two. On another day the queue number is the new day's next one; on the same day it stays.
--- Quotas, closures and settings are checked here as reserve.lua checks them.
+-- Quotas, closures and settings are checked here by the same part as reserve.lua's.
 -- Safe to run twice for one request (a client that re-sent it after a lost reply): the
 -- second run finds its own token on the booking and answers as the first did.
 -- KEYS: 1 settings, 2 date overrides, 3 the branch's copy of the national closures,
@@ -36,43 +37,13 @@ end
 if ARGV[8] ~= '' and now - tonumber(ARGV[8]) > tonumber(ARGV[9]) then
   return {'claim_expired'}
 end
-local raw = redis.call('GET', KEYS[1])
-if not raw then
-  return {'not_bookable'}
-end
-if redis.sha1hex(raw) ~= ARGV[12] then
-  return {'settings_changed'}
-end
-local settings = cjson.decode(raw)
-if not settings.online_booking or redis.call('HEXISTS', KEYS[3], ARGV[4]) == 1 then
-  return {'not_bookable'}
-end
-local quota = settings.daily_quota
-local override = redis.call('HGET', KEYS[2], ARGV[4])
-if override then
-  override = cjson.decode(override)
-  if override.closed then
-    return {'not_bookable'}
-  end
-  if override.daily_quota ~= cjson.null then
-    quota = override.daily_quota
-  end
+-- On the same day the booking already counts against the day's quotas.
+local refused = place_refusal({KEYS[1], KEYS[2], KEYS[3], KEYS[9], KEYS[8]},
+                              {ARGV[12], ARGV[4], booking[4], ARGV[5], same_day and '' or '1'})
+if refused then
+  return refused
 end
 local service_field = 'svc:' .. booking[4]
--- On the same day the booking already counts against the day's quotas.
-if not same_day then
-  if tonumber(redis.call('HGET', KEYS[9], 'total') or '0') >= quota then
-    return {'day_full'}
-  end
-  local service_quota = settings.service_quotas and settings.service_quotas[booking[4]]
-  if type(service_quota) == 'number'
-      and tonumber(redis.call('HGET', KEYS[9], service_field) or '0') >= service_quota then
-    return {'day_full'}
-  end
-end
-if tonumber(redis.call('HGET', KEYS[8], ARGV[5]) or '0') >= settings.slot_capacity then
-  return {'slot_full'}
-end
 redis.call('HINCRBY', KEYS[5], ARGV[3], -1)
 redis.call('HINCRBY', KEYS[8], ARGV[5], 1)
 local queue_number = booking[6]

@@ -1,7 +1,7 @@
+--! uses place_refusal
 -- Reserve one place: check the day is open, the day's and the service's quota and the slot's
 -- capacity, take the next queue number and write the booking and its SMS event, all or nothing.
--- Quotas and closures are read here, not passed in, so an admin's change cannot race a booking
--- past them; the settings the caller computed the slot from must still be the stored ones.
+-- Quotas and closures are read here (place_refusal.lua), not passed in.
 -- Safe to run twice for one attempt (a client that re-sent it after a lost reply): the second
 -- run finds the booking of its own attempt and answers as the first did.
 -- KEYS: 1 settings, 2 date overrides, 3 slot counts, 4 day counts, 5 queue sequence,
@@ -24,43 +24,12 @@ end
 if now - tonumber(ARGV[6]) > tonumber(ARGV[7]) then
   return {'claim_expired'}
 end
-local raw = redis.call('GET', KEYS[1])
-if not raw then
-  return {'not_bookable'}
-end
-if redis.sha1hex(raw) ~= ARGV[11] then
-  return {'settings_changed'}
-end
-local settings = cjson.decode(raw)
-if not settings.online_booking then
-  return {'not_bookable'}
-end
-if redis.call('HEXISTS', KEYS[9], ARGV[2]) == 1 then
-  return {'not_bookable'}
-end
-local quota = settings.daily_quota
-local override = redis.call('HGET', KEYS[2], ARGV[2])
-if override then
-  override = cjson.decode(override)
-  if override.closed then
-    return {'not_bookable'}
-  end
-  if override.daily_quota ~= cjson.null then
-    quota = override.daily_quota
-  end
+local refused = place_refusal({KEYS[1], KEYS[2], KEYS[9], KEYS[4], KEYS[3]},
+                              {ARGV[11], ARGV[2], ARGV[4], ARGV[3], '1'})
+if refused then
+  return refused
 end
 local service_field = 'svc:' .. ARGV[4]
-if tonumber(redis.call('HGET', KEYS[4], 'total') or '0') >= quota then
-  return {'day_full'}
-end
-local service_quota = settings.service_quotas and settings.service_quotas[ARGV[4]]
-if type(service_quota) == 'number'
-    and tonumber(redis.call('HGET', KEYS[4], service_field) or '0') >= service_quota then
-  return {'day_full'}
-end
-if tonumber(redis.call('HGET', KEYS[3], ARGV[3]) or '0') >= settings.slot_capacity then
-  return {'slot_full'}
-end
 local sequence = redis.call('HINCRBY', KEYS[5], ARGV[4], 1)
 local queue_number = string.format('%s-%03d', ARGV[5], sequence)
 redis.call('HINCRBY', KEYS[3], ARGV[3], 1)
