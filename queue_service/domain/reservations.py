@@ -384,15 +384,16 @@ class Reservations:
         """Whether a refused claim (claim_nik.lua's ``busy`` or ``held``) may be taken over.
 
         Returns:
-            The code of the claim to take over: its booking was cancelled or moved, or its
-            maker died before booking.
+            The claim to take over, as ``<code>@<its time>``: its booking was cancelled or
+            moved, or its maker died before booking. Named by its time too, so that a claim
+            its code made again meanwhile (the booking moved back) is not taken over blind.
 
         Raises:
             AlreadyBookedError: the date is held by a booking, or another attempt is in flight.
         """
         if refused[0] == "busy":
             raise AlreadyBookedError("in_flight")
-        held_code, held_branch = refused[1], refused[2]
+        held_code, held_branch, held_at = refused[1], refused[2], refused[3]
         holder, holder_day = self.redis.hmget(keys.booking(held_branch, held_code),
                                               "status", "date")
         # A booking moved to another date (or a reschedule that died before moving it)
@@ -403,7 +404,7 @@ class Reservations:
             self.scripts.confirm_nik(keys=[claim_key],
                                      args=[held_code, held_branch, expire_at_ms, MIN_KEEP_MS])
             raise AlreadyBookedError()
-        return held_code
+        return f"{held_code}@{held_at}"
 
     def _expire_at_ms(self, day: dt.date, timezone: str) -> int:
         end_of_day = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(),

@@ -42,6 +42,7 @@ def reservations(app, request):
     return request.getfixturevalue("stepwise_reservations")
 
 TUESDAY = dt.date(2026, 11, 24)
+WEDNESDAY = dt.date(2026, 11, 25)
 WIT = ZoneInfo("Asia/Jayapura")
 
 
@@ -244,6 +245,37 @@ def test_a_claim_whose_booking_exists_still_blocks_the_nik(reservations, clock, 
         reservations.reserve(request(nik=booking.nik, branch_id="bekasi"), clock())
     # The refused attempt finished the confirmation.
     assert redis.hget(claim, "state") == "active"
+
+
+def test_a_claim_made_again_while_an_attempt_decided_to_take_it_over_still_holds(
+        reservations, clock, redis, monkeypatch):
+    """Booking X moves from Tuesday to Wednesday; before the move frees Tuesday's claim, an
+    attempt for Tuesday by the same NIK finds the claim held by X, reads X on Wednesday and
+    decides to take the claim over. Meanwhile X moves back to Tuesday and claims it again.
+    The attempt must not take over that new claim: one NIK, one booking a date."""
+    nik = make_nik()
+    moving = reservations.reserve(request(nik=nik), clock())
+    tuesday_claim = keys.nik_day_claim(reservations.nik_digest(nik), TUESDAY.isoformat())
+    release = reservations.scripts.release_nik
+    monkeypatch.setattr(reservations.scripts, "release_nik", lambda **_kwargs: 0)
+    reservations.reschedule(moving.code, nik, WEDNESDAY, dt.time(9, 0), clock())
+    monkeypatch.setattr(reservations.scripts, "release_nik", release)
+    decide = reservations._claim_to_take_over
+
+    def decide_then_the_booking_moves_back(*args, **kwargs):
+        taken_over = decide(*args, **kwargs)
+        release(keys=[tuesday_claim], args=[moving.code])  # the first move finishes
+        reservations.reschedule(moving.code, nik, TUESDAY, dt.time(10, 0), clock())
+        return taken_over
+
+    monkeypatch.setattr(reservations, "_claim_to_take_over", decide_then_the_booking_moves_back)
+    with pytest.raises(AlreadyBookedError):
+        reservations.reserve(request(nik=nik), clock())
+    booked = [code for code in redis.lrange(keys.day_bookings("jakarta-salemba",
+                                                              TUESDAY.isoformat()), 0, -1)
+              if redis.hget(keys.booking("jakarta-salemba", code), "status") == "booked"]
+    assert booked == [moving.code]
+    assert redis.hget(tuesday_claim, "code") == moving.code
 
 
 def test_a_booking_is_findable_even_if_its_claim_is_never_confirmed(stepwise_reservations,

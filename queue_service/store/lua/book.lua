@@ -7,7 +7,7 @@
 -- ARGV: 1-6 claim_nik.lua's ARGV, 7-18 reserve.lua's ARGV (its claim time is the claim's),
 --       19-22 confirm_nik.lua's ARGV (the entry lives as long as the claim)
 -- Returns {'ok', queue_number, created_ms}, {'claim', 'busy'}, {'claim', 'held', code,
--- branch} or {refusal} as reserve.lua's
+-- branch, at} or {refusal} as reserve.lua's
 local function part(list, first, last)
   local out = {}
   for i = first, last do
@@ -22,7 +22,7 @@ local claim_keys = {KEYS[2]}
 local claimed = claim_nik(claim_keys, part(ARGV, 1, 6))
 if claimed[1] ~= 'claimed' then
   redis.call('DEL', KEYS[1])
-  return {'claim', claimed[1], claimed[2], claimed[3]}
+  return {'claim', claimed[1], claimed[2], claimed[3], claimed[4]}
 end
 local reserve_args = part(ARGV, 7, 18)
 reserve_args[6] = claimed[2]
