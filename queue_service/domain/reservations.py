@@ -318,7 +318,11 @@ class Reservations:
         # Which branch a code belongs to, for look-ups and for a kiosk of another branch to
         # say so; written first, so no committed booking lacks it.
         code_branch = keys.code_branch(code)
-        self.scripts.keep_until(keys=[code_branch], args=[expire_at_ms, MIN_KEEP_MS, branch_id])
+        if not self.scripts.keep_until(keys=[code_branch],
+                                       args=[expire_at_ms, MIN_KEEP_MS, branch_id]):
+            # Another booking's code (or this call's own, re-sent after a lost reply: left to
+            # expire, as it names no booking).
+            return ["code_taken"]
         try:
             claim_at = self._claim(claim_key, code, branch_id, expire_at_ms)
         except AlreadyBookedError:
@@ -519,6 +523,10 @@ class Reservations:
         new_claim = keys.nik_day_claim(digest, new_day)
         claim_at = ""
         if new_day != old_day:
+            # Kept for the new date before the move, so that no moment finds the moved booking
+            # without its entry (it is only ever extended).
+            self.scripts.keep_until(keys=[keys.code_branch(booking.code)],
+                                    args=[expire_at_ms, MIN_KEEP_MS])
             claim_at = self._claim(new_claim, booking.code, branch.id, expire_at_ms)
         b = branch.id
         outcome = self.scripts.reschedule(
@@ -546,9 +554,6 @@ class Reservations:
         if claim_at != "":
             self.scripts.confirm_nik(keys=[new_claim],
                                      args=[booking.code, b, expire_at_ms, MIN_KEEP_MS])
-            # The code's branch entry lives as long as the booking, kept for the new date.
-            self.scripts.keep_until(keys=[keys.code_branch(booking.code)],
-                                    args=[expire_at_ms, MIN_KEEP_MS])
             self.scripts.release_nik(keys=[keys.nik_day_claim(digest, old_day)],
                                      args=[booking.code])
         return self.get(b, booking.code)

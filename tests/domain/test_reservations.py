@@ -278,6 +278,31 @@ def test_a_claim_made_again_while_an_attempt_decided_to_take_it_over_still_holds
     assert redis.hget(tuesday_claim, "code") == moving.code
 
 
+@pytest.mark.parametrize("first_branch", ["jakarta-salemba", "bekasi"])
+def test_a_new_code_that_another_booking_has_is_never_taken_from_it(reservations, clock,
+                                                                    monkeypatch, first_branch):
+    first = reservations.reserve(request(branch_id=first_branch), clock())
+    codes = iter([first.code, "ZZZZZZZZZZ"])
+    monkeypatch.setattr("queue_service.domain.reservations.new_code", lambda: next(codes))
+
+    second = reservations.reserve(request(), clock())
+
+    assert second.code == "ZZZZZZZZZZ"
+    assert reservations.lookup(first.code, first.nik) == first
+    assert reservations.lookup(second.code, second.nik) == second
+
+
+def test_moving_a_booking_to_an_earlier_date_keeps_its_code_entry_as_long_as_the_booking(
+        reservations, clock, redis):
+    booking = reservations.reserve(request(date=WEDNESDAY), clock())
+    reservations.reschedule(booking.code, booking.nik, TUESDAY, dt.time(9, 0), clock())
+
+    entry_ms = redis.pttl(keys.code_branch(booking.code))
+    record_ms = redis.pttl(keys.booking("jakarta-salemba", booking.code))
+    assert entry_ms >= record_ms - 5_000
+    assert reservations.lookup(booking.code, booking.nik).date == TUESDAY
+
+
 def test_a_booking_is_findable_even_if_its_claim_is_never_confirmed(stepwise_reservations,
                                                                      clock, monkeypatch):
     # Only step by step is the confirmation a call of its own, which a connection can lose.

@@ -17,6 +17,11 @@ local function part(list, first, last)
 end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+-- The code's entry may exist already only as this very attempt's (a re-sent call, whose
+-- claim holds the code); anyone else's is a code collision, never to be overwritten.
+if redis.call('EXISTS', KEYS[1]) == 1 and redis.call('HGET', KEYS[2], 'code') ~= ARGV[1] then
+  return {'code_taken'}
+end
 redis.call('SET', KEYS[1], ARGV[2], 'PXAT', math.max(tonumber(ARGV[5]), now + tonumber(ARGV[6])))
 local claim_keys = {KEYS[2]}
 local claimed = claim_nik(claim_keys, part(ARGV, 1, 6))
