@@ -57,8 +57,10 @@ def queue_sequence(branch_id: str, day: str) -> str:
 
 def day_bookings(branch_id: str, day: str) -> str:
     """List of the day's booking codes, in the order they were booked (or moved in). A list:
-    a dozen bytes a booking, where a sorted set of thousands took a hundred."""
-    return f"{_branch(branch_id)}:bookings:{day}"
+    a dozen bytes a booking, where a sorted set of thousands took a hundred. Named apart from
+    the sorted set that earlier versions kept (``:bookings:<day>``): a script that met one
+    would stop at WRONGTYPE halfway through its writes."""
+    return f"{_branch(branch_id)}:day-codes:{day}"
 
 
 def booking(branch_id: str, code: str) -> str:
