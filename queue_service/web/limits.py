@@ -38,7 +38,7 @@ from collections.abc import Callable
 
 from flask import Flask, Response, current_app, request
 from flask_limiter import Limiter
-from limits import RateLimitItem, parse
+from limits import RateLimitItem, parse_many
 
 from queue_service.domain.errors import DomainError
 from queue_service.domain.privacy import keyed_digest
@@ -203,32 +203,41 @@ class AttemptsUsedUpError(DomainError):
 def count_booking_attempt(nik: str, phone: str) -> None:
     """Count a booking attempt against its NIK and its phone (both as stored), from this address.
 
-    Both counters are counted by one script, in flask-limiter's store, where flask-limiter
-    itself would take a round trip for each and weigh every limit of the view again.
+    Every part of the limit (``5/hour;20/day``) has its own counters, named by its window.
+    All are counted by one script, in flask-limiter's store, where flask-limiter itself would
+    take a round trip for each and weigh every limit of the view again.
 
     Raises:
-        AttemptsUsedUpError: either has used up ``RATELIMIT_PER_PERSON`` from this address.
+        AttemptsUsedUpError: either has used up a part of ``RATELIMIT_PER_PERSON`` from this
+            address (the part whose window ends last is the one named).
     """
     config = current_app.config
     if not config["RATELIMIT_ENABLED"]:
         return  # nothing would be counted: spare the keyed hashes
-    limit = _parsed(config["RATELIMIT_PER_PERSON"])
+    parts = _parsed(config["RATELIMIT_PER_PERSON"])
     # Counter names carry keyed hashes, never the personal data (nor the address) itself.
     secret = config["SECRET_KEY"].encode()
     address = client_address()
     address_digest = keyed_digest(secret, "address", address)
-    counters = [keys.attempts_from_address(address_digest, kind,
-                                           keyed_digest(secret, f"{kind}@{address}", value))
-                for kind, value in (("nik", nik), ("phone", phone))]
+    people = [(kind, keyed_digest(secret, f"{kind}@{address}", value))
+              for kind, value in (("nik", nik), ("phone", phone))]
+    counters, windows, limits_of = [], [], []
+    for part in parts:
+        window_ms = part.get_expiry() * 1000
+        for kind, person in people:
+            counters.append(keys.attempts_from_address(address_digest, kind,
+                                                       part.get_expiry(), person))
+            windows.append(window_ms)
+            limits_of.append(part)
     store = limiter.storage.get_connection()
-    counted = scripts.for_client(store).count_attempts(
-        keys=counters, args=[limit.get_expiry() * 1000])
-    waits = [left for count, left in zip(counted[::2], counted[1::2], strict=True)
-             if count > limit.amount]
-    if waits:
-        raise AttemptsUsedUpError(limit, max(1, math.ceil(max(waits) / 1000)))
+    counted = scripts.for_client(store).count_attempts(keys=counters, args=windows)
+    spent = [(left, part) for count, left, part
+             in zip(counted[::2], counted[1::2], limits_of, strict=True) if count > part.amount]
+    if spent:
+        left, part = max(spent, key=lambda refusal: refusal[0])
+        raise AttemptsUsedUpError(part, max(1, math.ceil(left / 1000)))
 
 
 @functools.lru_cache(maxsize=8)
-def _parsed(limit: str) -> RateLimitItem:
-    return parse(limit)
+def _parsed(limit: str) -> list[RateLimitItem]:
+    return parse_many(limit)

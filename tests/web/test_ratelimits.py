@@ -119,6 +119,20 @@ def test_per_nik_limit_holds_for_one_address_behind_a_proxy(make_app, booking_bo
     assert sixth.headers["X-RateLimit-Limit"] == "5"
 
 
+def test_every_part_of_a_per_person_limit_holds(make_app, booking_body):
+    client = make_app(RATELIMIT_PER_PERSON="100 per hour;2 per day").test_client()
+    nik = make_nik()
+
+    statuses = [book(client, booking_body(nik=nik, slot=slot)).status_code
+                for slot in ("09:00", "09:30")]
+    third = book(client, booking_body(nik=nik, slot="10:00"))
+
+    assert statuses == [201, 409]
+    assert_rate_limited(third)
+    assert int(third.headers["Retry-After"]) > 3600  # the day's window, not the hour's
+    assert third.headers["X-RateLimit-Limit"] == "2"
+
+
 def test_a_stranger_with_someones_nik_cannot_lock_them_out(client, booking_body):
     # Issue 7, rule 10: five solved captchas with the victim's NIK, each refused for another
     # reason, used to spend the NIK's hourly allowance everywhere.
