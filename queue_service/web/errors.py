@@ -94,6 +94,17 @@ def field_errors(messages_by_field: dict, prefix: str = "") -> dict[str, list[st
     return flat
 
 
+def domain_error_headers(error: DomainError) -> dict[str, str]:
+    """The headers a refusal carries whether the API or a page answers it: ``Retry-After``
+    when the error says when to come back, and whatever else it names (``X-RateLimit-*``)."""
+    headers = {}
+    retry_after = getattr(error, "retry_after", None)
+    if retry_after is not None:
+        headers["Retry-After"] = str(retry_after)
+    headers.update(getattr(error, "headers", {}))
+    return headers
+
+
 def register(app: Flask) -> None:
     """Make every error of ``app`` answer in the SPEC's JSON format."""
 
@@ -103,10 +114,7 @@ def register(app: Flask) -> None:
                                   message_args=getattr(error, "message_args", None))
         if response.status_code == 401:
             response.headers["WWW-Authenticate"] = "Bearer"
-        retry_after = getattr(error, "retry_after", None)
-        if retry_after is not None:
-            response.headers["Retry-After"] = str(retry_after)
-        response.headers.update(getattr(error, "headers", {}))
+        response.headers.update(domain_error_headers(error))
         return response
 
     @app.errorhandler(HTTPException)

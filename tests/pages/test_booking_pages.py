@@ -179,6 +179,23 @@ def test_a_slot_that_filled_meanwhile_says_so_and_offers_another(book_page, deta
     assert 'href="/cabang/jakarta-salemba/jht/2026-11-24"' in html
 
 
+def test_a_spent_personal_allowance_says_when_to_come_back(make_app, person):
+    client = make_app(RATELIMIT_PER_PERSON="2 per hour").test_client()
+
+    def send():
+        fields = form(client.get(DETAILS).get_data(as_text=True), "/pesan")
+        return client.post("/pesan", data={**fields, **person, "action": "book"})
+
+    assert [send().status_code, send().status_code] == [303, 409]  # booked, then the same NIK
+    refused = send()
+
+    assert refused.status_code == 429
+    assert refused.mimetype == "text/html"
+    assert 60 < int(refused.headers["Retry-After"]) <= 3600
+    assert refused.headers["X-RateLimit-Limit"] == "2"
+    assert refused.headers["X-RateLimit-Remaining"] == "0"
+
+
 def test_a_form_without_its_csrf_token_is_refused_and_books_nothing(client, details_form, person,
                                                                     redis):
     fields = {**details_form(), **person, "action": "book"}

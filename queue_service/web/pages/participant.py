@@ -22,7 +22,7 @@ from queue_service.domain.requirements import requirements_for
 from queue_service.extensions import services
 from queue_service.web import limits
 from queue_service.web.api.schemas import BookingRequestSchema
-from queue_service.web.errors import STATUS_OF_CODE
+from queue_service.web.errors import STATUS_OF_CODE, domain_error_headers
 from queue_service.web.pages.common import (
     booking_context,
     error_text,
@@ -132,11 +132,12 @@ def book():
             read_request=lambda: load(BookingRequestSchema(), body),
             count_attempt=lambda req: limits.count_booking_attempt(req.nik, req.phone),
             now=services().clock())
-    except DomainError as error:
+    except DomainError as error:  # a spent per-person allowance among them
         attempts.abandon(token)
         return _refused(form, error)
     except BaseException:
-        # A store outage or a spent allowance: nothing was booked, the form may be sent again.
+        # A store outage or a spent per-address allowance: nothing was booked, the form may
+        # be sent again.
         attempts.abandon(token)
         raise
     attempts.finish(token, booking)
@@ -164,9 +165,11 @@ def _refused(form, error: DomainError):
     if isinstance(error, ValidationFailedError):
         return _details_form(form, fields=field_texts(error.fields), status=422,
                              summary=error_text("validation_failed"))
-    return _details_form(form, summary=error_text(error.code), status=_status(error),
+    page = _details_form(form, summary=error_text(error.code), status=_status(error),
                          already_booked=isinstance(error, AlreadyBookedError),
                          choose_again=error.code in ("slot_full", "day_full", "not_bookable"))
+    page.headers.update(domain_error_headers(error))  # a spent allowance says when to return
+    return page
 
 
 def _status(error: DomainError) -> int:
