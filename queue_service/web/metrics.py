@@ -34,9 +34,15 @@ def init_app(app: Flask) -> None:
     def _observe(response):
         started = g.get("started")
         if started is not None:
-            _series(request.method, request.endpoint or "unmatched",
+            method = request.method if request.method in _KNOWN_METHODS else "other"
+            _series(method, request.endpoint or "unmatched",
                     response.status_code).observe(time.perf_counter() - started)
         return response
+
+
+# A method is whatever a client sends: each made-up one would add series to every process's
+# metrics for good, so they are all counted as "other".
+_KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
 # The histogram of each method, endpoint and status, found once: ``labels`` checks and

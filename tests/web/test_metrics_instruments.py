@@ -36,3 +36,13 @@ def test_a_workers_first_requests_on_many_threads_make_the_instruments_once():
                              capture_output=True, text=True, check=True, timeout=60)
         outcome = json.loads(run.stdout)
         assert outcome == {"failed": [], "distinct": 1}
+
+
+def test_made_up_methods_are_counted_as_other_not_as_series_of_their_own(client):
+    for made_up in ("XFOO1", "XFOO2", "XFOO3"):
+        assert client.open("/healthz", method=made_up).status_code == 405
+
+    text = client.get("/metrics").get_data(as_text=True)
+
+    assert "XFOO" not in text
+    assert 'method="other"' in text
