@@ -128,3 +128,19 @@ def test_a_reminder_waits_for_the_eve_of_a_rescheduled_day(book, work, sent_sms,
     lines = sent_sms()
     assert [line["event"] for line in lines] == ["booked", "reminder"]
     assert lines[1]["body"].startswith("Pengingat BPJSTK Jakarta Salemba: besok Kamis, 26 Nov")
+
+
+def test_a_booking_moved_to_an_earlier_day_gets_the_reminder_of_that_day(
+        book, work, sent_sms, clock, client, booking_body):
+    body = booking_body()
+    booking = book(nik=body["nik"], date="2026-11-26")  # Thursday; reminder due Wednesday
+    work()
+    moved = client.post(f"/api/v1/bookings/{booking['code']}/reschedule", json={
+        "nik": body["nik"], "date": "2026-11-24", "slot": "09:00"})
+    assert moved.status_code == 200, moved.get_json()
+    clock.set(MONDAY_3PM)
+    work()
+
+    lines = sent_sms()
+    assert [line["event"] for line in lines] == ["booked", "reminder"]
+    assert lines[1]["body"].startswith("Pengingat BPJSTK Jakarta Salemba: besok Selasa, 24 Nov")

@@ -7,7 +7,8 @@
 -- second run finds its own token on the booking and answers as the first did.
 -- KEYS: 1 settings, 2 date overrides, 3 the branch's copy of the national closures,
 --       4 the booking, 5 old slot counts, 6 old day counts, 7 old day's booking index,
---       8 new slot counts, 9 new day counts, 10 new queue sequence, 11 new day's booking index
+--       8 new slot counts, 9 new day counts, 10 new queue sequence, 11 new day's booking index,
+--       12 the branch's SMS reminders
 -- ARGV: 1 code, 2 old date, 3 old slot, 4 new date, 5 new slot, 6 new slot end,
 --       7 service prefix, 8 claim_at_ms ('' on the same day: no new NIK claim),
 --       9 claim_window_ms, 10 expire_at_ms, 11 request token,
@@ -56,6 +57,9 @@ if not same_day then
   redis.call('RPUSH', KEYS[11], ARGV[1])
   local sequence = redis.call('HINCRBY', KEYS[10], booking[4], 1)
   queue_number = string.format('%s-%03d', ARGV[7], sequence)
+  -- A planned reminder is due at once: the worker that takes it sees the new date and sends
+  -- it, or plans it again for the new day's eve (an earlier day's eve may be past already).
+  redis.call('ZADD', KEYS[12], 'XX', 0, ARGV[1] .. ':reminder')
 end
 redis.call('HSET', KEYS[4], 'date', ARGV[4], 'slot', ARGV[5], 'slot_end', ARGV[6],
            'queue_number', queue_number, 'reschedule_token', ARGV[11],
