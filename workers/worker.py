@@ -132,7 +132,12 @@ class PromptAbandonment:
 
 class JobHeartbeats(threading.Thread):
     """Beats for the job that a worker runs in its own thread, every ``job_monitoring_interval``
-    seconds, as RQ's forking worker does while it waits for its work horse."""
+    seconds, as RQ's forking worker does while it waits for its work horse.
+
+    Not past the job's timeout and one more interval: RQ's alarm ends a job that runs too
+    long, and one that outlives it is stuck where the alarm cannot reach. Left without beats,
+    it is taken as abandoned and run again elsewhere (an SMS still goes out at most once).
+    """
 
     def __init__(self, worker: BaseWorker):
         super().__init__(name="job-heartbeats", daemon=True)
@@ -145,7 +150,7 @@ class JobHeartbeats(threading.Thread):
         self._watched = None if job is None else (job, time.monotonic())
 
     def run(self) -> None:
-        beaten, beaten_at = None, 0.0
+        beaten, beaten_at, given_up = None, 0.0, None
         while not self._stopped.is_set():
             time.sleep(_TICK_SECONDS)  # short sleeps: see Sweeper.run
             watched = self._watched
@@ -156,6 +161,12 @@ class JobHeartbeats(threading.Thread):
                 beaten, beaten_at = job, since
             now = time.monotonic()
             if now - beaten_at < self.worker.job_monitoring_interval:
+                continue
+            if job.timeout is not None and job.timeout >= 0 \
+                    and now - since > job.timeout + self.worker.job_monitoring_interval:
+                if given_up is not job:
+                    log.error("job %s is stuck past its timeout: no more heartbeats", job.id)
+                    given_up = job
                 continue
             beaten_at = now
             self.worker.current_job_working_time = now - since
