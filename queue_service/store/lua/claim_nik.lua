@@ -15,7 +15,7 @@ local current = redis.call('HMGET', KEYS[1], 'code', 'branch', 'state', 'at')
 if current[1] == ARGV[1] then
   return {'claimed', current[4]}
 end
-if current[1] and current[1] .. '@' .. current[4] ~= ARGV[4] then
+if current[1] and current[1] .. '@' .. (current[4] or '') ~= ARGV[4] then
   if current[3] == 'pending' and now - tonumber(current[4]) < tonumber(ARGV[3]) then
     return {'busy'}
   end
