@@ -108,14 +108,21 @@ def test_a_reminder_late_in_the_day_before_is_still_sent(book, work, sent_sms, c
     assert [line["event"] for line in sent_sms()] == ["booked", "reminder"]
 
 
-def test_a_reminder_waits_for_the_eve_of_a_rescheduled_day(book, work, sent_sms, clock, redis,
-                                                            client, booking_body):
+def booked_then_moved(book, work, client, booking_body, booked_for: str, moved_to: str) -> dict:
+    """A booking for 09:00 of ``booked_for`` whose confirmation went out (its reminder planned
+    for that day's eve), then moved to 09:00 of ``moved_to``; returns the booking."""
     body = booking_body()
-    booking = book(nik=body["nik"])  # Tuesday 09:00; its reminder is due Monday 15:00
+    booking = book(nik=body["nik"], date=booked_for)
     work()
     moved = client.post(f"/api/v1/bookings/{booking['code']}/reschedule", json={
-        "nik": body["nik"], "date": "2026-11-26", "slot": "09:00"})
+        "nik": body["nik"], "date": moved_to, "slot": "09:00"})
     assert moved.status_code == 200, moved.get_json()
+    return booking
+
+
+def test_a_reminder_waits_for_the_eve_of_a_rescheduled_day(book, work, sent_sms, clock, redis,
+                                                            client, booking_body):
+    booking = booked_then_moved(book, work, client, booking_body, "2026-11-24", "2026-11-26")
     clock.set(MONDAY_3PM)
     work()
     assert [line["event"] for line in sent_sms()] == ["booked"]  # not "besok" on Monday
@@ -132,12 +139,8 @@ def test_a_reminder_waits_for_the_eve_of_a_rescheduled_day(book, work, sent_sms,
 
 def test_a_booking_moved_to_an_earlier_day_gets_the_reminder_of_that_day(
         book, work, sent_sms, clock, client, booking_body):
-    body = booking_body()
-    booking = book(nik=body["nik"], date="2026-11-26")  # Thursday; reminder due Wednesday
-    work()
-    moved = client.post(f"/api/v1/bookings/{booking['code']}/reschedule", json={
-        "nik": body["nik"], "date": "2026-11-24", "slot": "09:00"})
-    assert moved.status_code == 200, moved.get_json()
+    # Booked for Thursday (its reminder due Wednesday), then moved to Tuesday.
+    booked_then_moved(book, work, client, booking_body, "2026-11-26", "2026-11-24")
     clock.set(MONDAY_3PM)
     work()
 
