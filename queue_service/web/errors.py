@@ -7,6 +7,7 @@ import logging
 import redis
 import redis.exceptions as redis_errors
 from flask import Flask, Response, jsonify, request
+from gunicorn.http.errors import NoMoreData, ParseException
 from limits.errors import StorageError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -136,6 +137,15 @@ def register(app: Flask) -> None:
 
     for store_error in STORE_ERRORS:
         app.register_error_handler(store_error, _store_down)
+
+    def _unreadable_body(error: Exception):
+        # gunicorn checks a chunked body only as the app reads it, and its message quotes the
+        # bytes it choked on: a name or a phone. The class says enough.
+        log.warning("request body refused: %s", type(error).__name__)
+        return error_response("bad_request")
+
+    for body_error in (ParseException, NoMoreData):
+        app.register_error_handler(body_error, _unreadable_body)
 
     @app.errorhandler(InternalServerError)
     def _failed(error: InternalServerError):

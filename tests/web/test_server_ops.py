@@ -69,6 +69,22 @@ def test_what_gunicorn_refuses_is_answered_in_json(live, request_bytes):
     assert NIK not in log_file.read_text()
 
 
+@pytest.mark.parametrize("chunk", [
+    pytest.param(b'{"name":"Budi Santoso","phone":"0812-3456-7890"}\r\n', id="no chunk size"),
+    pytest.param(b"2;\x01Budi Santoso\r\n", id="bad chunk extension"),
+])
+def test_a_chunked_body_that_cannot_be_read_is_a_json_400_and_its_bytes_stay_out_of_the_log(
+        live, chunk):
+    base, log_file = live
+    status, headers, body = raw_exchange(
+        base, b"POST /api/v1/bookings HTTP/1.1\r\nHost: x\r\nContent-Type: application/json"
+              b"\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n" + chunk)
+    assert_json_bad_request(status, headers, body)
+    line = wait_for_log_line(log_file, headers["x-request-id"], "request body refused")
+    assert line["level"] == "warning"
+    assert "Budi Santoso" not in log_file.read_text()
+
+
 def test_options_answers_json_with_the_allowed_methods(live):
     base, _ = live
     request = urllib.request.Request(f"{base}/api/v1/bookings", method="OPTIONS")
