@@ -92,6 +92,9 @@ _SPEC: dict[str, tuple[Any, Any]] = {
     "PORT": (parse_int, 8000),
     "WEB_CONCURRENCY": (parse_int, 2),
     "WEB_THREADS": (parse_int, 8),
+    # The longest a web process waits for a client's next bytes (or for it to take the
+    # answer's) before it closes the connection: slow phones need seconds, not minutes.
+    "WEB_CLIENT_TIMEOUT_SECONDS": (parse_int, 10),
     # Where gunicorn's processes keep their metrics (prometheus_client's own variable);
     # unset: a temporary folder per `serve`.
     "PROMETHEUS_MULTIPROC_DIR": (parse_str, None),
@@ -199,6 +202,7 @@ _AT_LEAST = {
     "PORT": 1,
     "WEB_CONCURRENCY": 1,
     "WEB_THREADS": 1,
+    "WEB_CLIENT_TIMEOUT_SECONDS": 1,
     "TRUSTED_PROXY_COUNT": 0,
     "TWILIO_TIMEOUT_SECONDS": 1,
     "SMS_FAILURE_TTL_SECONDS": 1,

@@ -79,6 +79,14 @@ class JsonGunicornLogger(GunicornLogger):
             for handler in log.handlers:
                 handler.setFormatter(JsonFormatter())
 
+    def exception(self, msg, *args, **kwargs):
+        # A client that let WEB_CLIENT_TIMEOUT_SECONDS pass mid-request is a slow phone or a
+        # stalling attacker, not a fault of ours: a line of information, not an error.
+        if isinstance(sys.exc_info()[1], TimeoutError):
+            self.info("client too slow, connection closed")
+            return
+        super().exception(msg, *args, **kwargs)
+
     def access(self, resp, req, environ, request_time):
         if not self.access_log_enabled:
             return

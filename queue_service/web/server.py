@@ -50,7 +50,24 @@ def _is_client_error(exc: BaseException) -> bool:
 
 
 class JsonErrorWorker(ThreadWorker):
-    """gunicorn's threaded worker, answering what it refuses itself in JSON."""
+    """gunicorn's threaded worker, answering what it refuses itself in JSON, and waiting for a
+    client's next bytes only ``WEB_CLIENT_TIMEOUT_SECONDS``."""
+
+    def handle(self, conn):
+        # gunicorn waits a few seconds for a new connection's first bytes, but once they
+        # came it reads the rest with no limit: as many clients as threads that stop half-way
+        # through their headers would hold the whole server. Each read (and write) of the
+        # request's socket now has a time limit; gunicorn closes a connection that runs out.
+        if not getattr(conn, "reads_timed", False):
+            conn.reads_timed = True
+            init, timeout = conn.init, self.app.settings["WEB_CLIENT_TIMEOUT_SECONDS"]
+
+            def init_with_a_time_limit():
+                init()  # after gunicorn made the socket blocking, without a limit
+                conn.sock.settimeout(timeout)
+
+            conn.init = init_with_a_time_limit
+        return super().handle(conn)
 
     def handle_error(self, req, client, addr, exc):
         started = dt.datetime.now()

@@ -85,6 +85,30 @@ def test_a_chunked_body_that_cannot_be_read_is_a_json_400_and_its_bytes_stay_out
     assert "Budi Santoso" not in log_file.read_text()
 
 
+def test_clients_that_stall_half_way_through_their_headers_do_not_hold_the_server(
+        redis_server, tmp_path):
+    with serving(redis_server.url, tmp_path, WEB_CLIENT_TIMEOUT_SECONDS="1") as base:
+        host, port = base.removeprefix("http://").split(":")
+        stalled = []
+        for _ in range(24):  # more than the server's 2 x 8 threads
+            sock = socket.create_connection((host, int(port)), timeout=30)
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")  # and nothing more
+            stalled.append(sock)
+        try:
+            started = time.monotonic()
+            with urllib.request.urlopen(f"{base}/healthz", timeout=15) as response:
+                assert response.status == 200
+            assert time.monotonic() - started < 10
+            assert stalled[0].recv(1024) == b""  # closed by the server, not left hanging
+        finally:
+            for sock in stalled:
+                sock.close()
+    # Slow clients are not the server's fault: a line of information each, not an error.
+    log = (tmp_path / "server.log").read_text()
+    assert "client too slow, connection closed" in log
+    assert '"level": "error"' not in log
+
+
 def test_options_answers_json_with_the_allowed_methods(live):
     base, _ = live
     request = urllib.request.Request(f"{base}/api/v1/bookings", method="OPTIONS")
