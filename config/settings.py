@@ -92,9 +92,9 @@ _SPEC: dict[str, tuple[Any, Any]] = {
     "PORT": (parse_int, 8000),
     "WEB_CONCURRENCY": (parse_int, 2),
     "WEB_THREADS": (parse_int, 8),
-    # The longest a web process waits for a client's next bytes (or for it to take the
-    # answer's) before it closes the connection: slow phones need seconds, not minutes.
-    "WEB_CLIENT_TIMEOUT_SECONDS": (parse_int, 10),
+    # The longest a web process waits for a client's next bytes, or for it to take a whole
+    # answer (a captcha clip is 75 KB), before it closes the connection.
+    "WEB_CLIENT_TIMEOUT_SECONDS": (parse_int, 30),
     # Where gunicorn's processes keep their metrics (prometheus_client's own variable);
     # unset: a temporary folder per `serve`.
     "PROMETHEUS_MULTIPROC_DIR": (parse_str, None),
