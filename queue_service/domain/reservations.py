@@ -225,7 +225,10 @@ class Reservations:
             return True
         # WAIT counts the writes of its own connection: sent down the same pipeline as the
         # claim's confirmation, it waits for everything written up to that point, which the
-        # replication stream carries in order, the booking itself included.
+        # replication stream carries in order, the booking itself included. Only if the
+        # confirmation wrote: otherwise WAIT would count from whatever that connection wrote
+        # last (or nothing, on a new one, say after a failover to a replica that lacks the
+        # booking) and could answer at once for a booking no replica holds.
         pipe = self.redis.pipeline(transaction=False)
         self.scripts.confirm_nik(keys=confirm_keys, args=confirm_args, client=pipe)
         pipe.wait(self._wait_replicas, self._wait_timeout_ms)
@@ -233,8 +236,9 @@ class Reservations:
             results = pipe.execute(raise_on_error=False)
         except redis_errors.RedisError as error:
             results = [error, error]
-        if isinstance(results[0], Exception):
+        if results[0] != 1:
             log.warning("booking %s committed, claim not confirmed: %s", booking.code, results[0])
+            return False
         acknowledged = results[1]
         if isinstance(acknowledged, Exception) or acknowledged < self._wait_replicas:
             log.warning("booking %s committed, replicas acknowledged: %s of %d", booking.code,

@@ -113,6 +113,31 @@ def test_a_booking_the_replica_does_not_confirm_answers_503_and_is_kept(
                "the replica catches up")
 
 
+def test_a_booking_whose_claim_was_not_confirmed_is_not_reported_replicated(
+        replicated_app, stores, booking_body, monkeypatch):
+    """WAIT counts from the last write of its connection: when the confirmation writes
+    nothing (the claim is not this booking's, as on a promoted replica that lacks it), WAIT
+    would answer at once from an earlier write, so the booking must not be called safe."""
+    on_primary, _ = stores
+    app = replicated_app(1900)
+    reservations = app.extensions["antrian"].reservations
+    reserve = reservations.scripts.reserve
+
+    def reserve_then_lose_the_claim(*, keys, args, **kwargs):
+        outcome = reserve(keys=keys, args=args, **kwargs)
+        for claim in on_primary.scan_iter(match="antrian:{n:*}:day:*"):
+            on_primary.delete(claim)
+        return outcome
+
+    monkeypatch.setattr(reservations.scripts, "reserve", reserve_then_lose_the_claim)
+    response = book(app, booking_body)
+
+    assert response.status_code == 503
+    assert response.get_json()["error"]["code"] == "unavailable"
+    codes = on_primary.lrange(keys.day_bookings(BRANCH, "2026-11-24"), 0, -1)
+    assert on_primary.hget(keys.booking(BRANCH, codes[0]), "status") == "booked"  # kept
+
+
 def test_readyz_answers_within_one_timeout_when_redis_hangs(settings, clock):
     hung = RedisServer()
     try:
