@@ -152,6 +152,29 @@ def test_bookings_are_masked_searchable_and_exported(client, admin, book, bookin
     assert audit.read(redis, "jakarta-salemba")[0].action == "bookings_exported_full"
 
 
+def test_the_export_without_a_date_is_of_the_branchs_today_on_the_services_clock(client,
+                                                                                admin):
+    sign_in(client)  # the clock: Monday 23 November 2026, 07:00 in Jakarta
+
+    export = client.get("/admin/cabang/jakarta-salemba/antrian.csv")
+
+    assert export.status_code == 200
+    assert "antrian-jakarta-salemba-2026-11-23.csv" in export.headers["Content-Disposition"]
+
+
+@pytest.mark.parametrize("typed", ["²", "１０", "-1", "1.5"])
+def test_numbers_that_are_not_plain_digits_are_named_not_a_500(client, admin, typed):
+    sign_in(client)
+    settings = post(client, "/admin/cabang/jakarta-salemba/pengaturan", action="save",
+                    **{**settings_form(client), "daily_quota": typed})
+    day = post(client, "/admin/cabang/jakarta-salemba/tanggal", date="2026-11-24",
+               daily_quota=typed, action="set")
+
+    assert settings.status_code == 422
+    assert 'id="e-daily_quota"' in settings.get_data(as_text=True)
+    assert day.status_code == 422
+
+
 def test_another_branch_is_forbidden(client, admin):
     sign_in(client)
     assert client.get("/admin/cabang/bekasi").status_code == 403

@@ -184,7 +184,8 @@ def bookings(branch_id: str):
 def bookings_csv(branch_id: str):
     """The day's bookings as CSV, masked unless ``lengkap=1`` (audited)."""
     require(_account(), Action.READ_BOOKINGS, branch_id)
-    day = _parse_date(request.args.get("tanggal", "")) or dt.date.today()
+    branch = catalog.get_branch(services().redis, branch_id)
+    day = _parse_date(request.args.get("tanggal", "")) or _local_today(branch.timezone)
     text = services().tuning.export_bookings(branch_id, day, request.args.get("lengkap") == "1",
                                              _actor(), services().clock())
     return _download(text, f"antrian-{branch_id}-{day.isoformat()}.csv")
@@ -340,9 +341,9 @@ def _change_date(branch_id: str, values: dict[str, str]):
     quota_text = values.get("daily_quota", "").strip()
     quota = None
     if quota_text:
-        if not quota_text.isdigit():
+        quota = _whole_number(quota_text)
+        if quota is None:
             return None, {"daily_quota": ["at_least_0"]}
-        quota = int(quota_text)
     note = values.get("note", "").strip()[:200]
     closed = values.get("closed") == "1"
     if closed:
@@ -370,9 +371,9 @@ def _settings_changes(values: dict[str, str]) -> tuple[dict, dict[str, list[str]
     changes: dict = {"online_booking": values.get("online_booking") == "1"}
     problems: dict[str, list[str]] = {}
     for name in _INT_FIELDS:
-        text = values.get(name, "").strip()
-        if text.isdigit():
-            changes[name] = int(text)
+        number = _whole_number(values.get(name, "").strip())
+        if number is not None:
+            changes[name] = number
         else:
             problems[name] = ["not_integer"]
     hours = {}
@@ -405,6 +406,12 @@ def _short(day: dt.date) -> str:
 
 def _local_today(timezone: str) -> dt.date:
     return schedules.local_now(services().clock(), timezone).date()
+
+
+def _whole_number(text: str) -> int | None:
+    """``text`` as a whole number of ASCII digits, else None: ``str.isdigit`` also takes "²",
+    which ``int`` refuses."""
+    return int(text) if text.isascii() and text.isdigit() else None
 
 
 def _parse_date(text: str) -> dt.date | None:
