@@ -47,7 +47,10 @@ def settings_problems(settings: dict[str, Any]) -> dict[str, list[str]]:
         if settings[field] < floor:
             refuse(field, f"at_least_{floor}")
     # Shares are percents; walk-ins may not take the whole day (the online quota is the rest).
-    for field, ceiling in (("priority_share", 100), ("walk_in_share", 90)):
+    # A window of a year at most: every page and check walks it day by day, and a window of
+    # millions of days runs past the calendar's end.
+    for field, ceiling in (("priority_share", 100), ("walk_in_share", 90),
+                           ("booking_window_days", 366)):
         if settings[field] > ceiling:
             refuse(field, f"at_most_{ceiling}")
     if any(quota < 0 for quota in settings["service_quotas"].values()):

@@ -77,6 +77,7 @@ FIELDS: dict[str, str] = {
     "at_least_5": N_("Minimal 5."),
     "at_most_90": N_("Maksimal 90."),
     "at_most_100": N_("Maksimal 100."),
+    "at_most_366": N_("Maksimal 366."),
     "unknown_weekday": N_("Hari dikenal: mon, tue, wed, thu, fri, sat, sun."),
     "invalid_interval": N_('Setiap jam layanan berupa ["HH:MM", "HH:MM"] antara 00:00 dan 24:00.'),
     "interval_order": N_("Jam mulai harus sebelum jam selesai."),

@@ -57,6 +57,18 @@ def test_settings_read_and_partially_changed(client, token):
     assert client.get(SETTINGS, headers=admin).get_json()["daily_quota"] == 7
 
 
+def test_a_booking_window_longer_than_a_year_is_refused_and_availability_stays_whole(client,
+                                                                                     token):
+    admin = token()
+    refused = client.put(SETTINGS, headers=admin, json={"booking_window_days": 5_000_000})
+    assert refused.status_code == 422
+    assert refused.get_json()["error"]["fields"] == {"booking_window_days": ["Maksimal 366."]}
+    assert client.put(SETTINGS, headers=admin, json={"booking_window_days": 366}) \
+        .status_code == 200
+    assert client.get("/api/v1/branches/jakarta-salemba/availability?date=2026-11-24") \
+        .status_code == 200
+
+
 def test_a_change_shows_at_once_in_availability(client, token):
     admin = token()
     client.put(SETTINGS, headers=admin, json={"daily_quota": 2})
