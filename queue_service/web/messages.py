@@ -94,6 +94,7 @@ FIELDS: dict[str, str] = {
     "account_rejected": N_("Akun tidak dapat dibuat dengan isian ini."),
     "invalid_format": N_("Format: json atau csv."),
     "days_range": N_("Jumlah hari 1 sampai 92."),
+    "report_past_calendar": N_("Laporan tidak bisa melewati tahun 9999."),
     "name_length": N_("Nama harus 3 sampai 100 karakter."),
     "name_characters": N_("Nama hanya boleh berisi huruf, spasi dan tanda . ' -"),
 }

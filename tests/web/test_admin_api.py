@@ -287,6 +287,18 @@ def test_the_audit_log_is_read_filtered_and_exported(client, token, redis):
     assert client.get("/api/v1/admin/audit", headers=national).status_code == 200
 
 
+@pytest.mark.parametrize(("start", "days", "status"), [
+    ("9999-12-30", 5, 422), ("9999-12-31", 2, 422), ("9999-12-30", 2, 200)])
+def test_a_report_running_past_the_calendars_end_is_refused_not_a_500(client, token, start, days,
+                                                                       status):
+    response = client.get(f"/api/v1/admin/branches/jakarta-salemba/report?start={start}"
+                          f"&days={days}", headers=token())
+    assert response.status_code == status
+    if status == 422:
+        assert response.get_json()["error"]["fields"] == {
+            "start": ["Laporan tidak bisa melewati tahun 9999."]}
+
+
 def test_the_report_shows_bookings_against_quota(client, token, book):
     book(slot="09:00")
     book(slot="09:00")

@@ -4,7 +4,9 @@ or a flag sent as ``"yes"`` is a 400 naming the field, never silently converted.
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+import datetime as dt
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from queue_service.web.api.schemas import StrictSchema
 
@@ -104,6 +106,12 @@ class ReportQuerySchema(StrictSchema):
     days = fields.Integer(load_default=14, validate=validate.Range(min=1, max=92,
                                                                  error="days_range"),
                           error_messages={"invalid": "not_integer"})
+
+    @validates_schema
+    def _within_the_calendar(self, data, **_kwargs):
+        start = data.get("start")
+        if start is not None and (dt.date.max - start).days < data.get("days", 1) - 1:
+            raise ValidationError({"start": ["report_past_calendar"]})
 
 
 class AdminBookingSchema(Schema):
