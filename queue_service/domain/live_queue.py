@@ -246,7 +246,7 @@ class LiveQueue:
         lines = [key for service in chosen for key in (
             keys.queue_waiting(branch_id, day, service),
             keys.queue_waiting(branch_id, day, service, priority=True))]
-        token = _scoped(token, "call")
+        token = _scoped(token, "call", counter)
         candidate, booking = "", []
         for _attempt in range(_ATTEMPTS):
             outcome = self.scripts.queue_call(
@@ -390,7 +390,7 @@ class LiveQueue:
             keys=[keys.queue_requests(branch_id, day), keys.booking(branch_id, code),
                   keys.queue_now_serving(branch_id, day), keys.service_durations(branch_id),
                   keys.queue_announcements(branch_id, day)],
-            args=[_scoped(token, step), step, queue_number, _iso(now), _ms(now),
+            args=[_scoped(token, step, queue_number), step, queue_number, _iso(now), _ms(now),
                   DAY_KEYS_MS, DURATIONS_KEPT, ANNOUNCEMENTS_KEPT,
                   max(0, schedules.load_settings(self.redis, branch_id).recalls_before_no_show)])
         if outcome[0] in ("ok", "repeat"):
@@ -406,7 +406,7 @@ class LiveQueue:
         code = self.redis.hget(keys.queue_numbers(branch.id, day), queue_number)
         if code is None:
             raise NotFoundError("participant")
-        token = _scoped(token, step)
+        token = _scoped(token, step, queue_number)
         for _attempt in range(_ATTEMPTS):
             data = self.redis.hgetall(keys.booking(branch.id, code))
             if not data:
@@ -446,10 +446,11 @@ class LiveQueue:
         return schedules.local_now(now, branch.timezone).date().isoformat()
 
 
-def _scoped(token: str | None, step: str) -> str:
-    """The request token, or a fresh one, named for its step: a client reusing a key for
-    another step gets that step done, not the other's answer."""
-    return f"{step}:{token or secrets.token_hex(16)}"
+def _scoped(token: str | None, step: str, subject: str) -> str:
+    """The request token, or a fresh one, named for its step and what it acts on (the calling
+    counter, the queue number): a client reusing a key for another step, counter or number
+    gets that done, not the other's answer."""
+    return f"{step}:{subject}:{token or secrets.token_hex(16)}"
 
 
 def _services_of(stored: str | None) -> tuple[str, ...]:

@@ -124,6 +124,23 @@ def test_a_resent_call_answers_the_same_participant(client, staff, arrived):
     assert call(client, desk).get_json()["queue_number"] == second["queue_number"]
 
 
+def test_a_key_reused_by_another_counter_or_for_another_number_does_that_not_the_other(
+        client, staff, arrived):
+    first, second, third = arrived(), arrived(), arrived()
+    desk = {**staff(), "Idempotency-Key": "1"}
+    assert call(client, desk).get_json()["queue_number"] == first["queue_number"]
+    other_desk = call(client, desk, counter="Loket 2").get_json()
+    assert (other_desk["queue_number"], other_desk["counter"]) == (second["queue_number"],
+                                                                   "Loket 2")
+
+    for done in (first, second):
+        served = client.post(f"/api/v1/counter/calls/{done['queue_number']}/served",
+                             headers={**desk, "Idempotency-Key": "s"})
+        assert served.get_json() == {"queue_number": done["queue_number"], "status": "served"}
+    assert call(client, {**desk, "Idempotency-Key": "2"}).get_json()["queue_number"] == \
+        third["queue_number"]
+
+
 def test_tokens_and_branch_scoping(client, staff, arrived, app, clock):
     arrived()
     assert error_code(call(client, {})) == "unauthorized"
