@@ -65,18 +65,18 @@ class SignIn:
             UnauthorizedError: a wrong name or password (the same answer for both).
         """
         counters = self._counters(username.strip().lower(), address)
-        self._refuse_if_locked(counters)
+        self._count_or_refuse(counters)
         account = self.accounts.check_password(username.strip().lower(), password)
         actor = audit.Actor(username.strip().lower()[:64], account.role if account else "",
                             address)
         if account is None:
-            self.scripts.count_failure(keys=counters, args=[
-                self.policy.window_seconds * 1000, self.policy.account_failures,
-                self.policy.address_failures, self.policy.lockout_seconds * 1000])
             audit.record(self.redis, keys.NATIONAL_AUDIT, actor, "sign_in_failed", actor.username,
                          None, None, now)
             raise UnauthorizedError("bad_credentials")
-        self.redis.delete(counters[0])
+        with self.redis.pipeline(transaction=False) as pipe:
+            pipe.delete(counters[0])  # a success clears the name's failures
+            pipe.decr(counters[1])  # and was no failure of the address
+            pipe.execute()
         audit.record(self.redis, keys.NATIONAL_AUDIT, actor, "signed_in", account.username,
                      None, None, now)
         return account
@@ -85,15 +85,14 @@ class SignIn:
         return [keys.sign_in_failures("name", keyed_digest(self._secret, "sign-in", username)),
                 keys.sign_in_failures("address", keyed_digest(self._secret, "sign-in", address))]
 
-    def _refuse_if_locked(self, counters: list[str]) -> None:
-        pipe = self.redis.pipeline(transaction=False)
-        for counter in counters:
-            pipe.get(counter)
-            pipe.pttl(counter)
-        name_count, name_ttl, address_count, address_ttl = pipe.execute()
-        waits = [ttl for count, ttl, limit in (
-            (name_count, name_ttl, self.policy.account_failures),
-            (address_count, address_ttl, self.policy.address_failures))
-            if count is not None and int(count) >= limit]
+    def _count_or_refuse(self, counters: list[str]) -> None:
+        """Count the attempt as a failure until its password proves right; refuse it once the
+        name or the address is past its limit."""
+        name_count, name_left, address_count, address_left = self.scripts.count_sign_in_attempt(
+            keys=counters, args=[self.policy.window_seconds * 1000, self.policy.account_failures,
+                                 self.policy.address_failures, self.policy.lockout_seconds * 1000])
+        waits = [left for count, left, limit in (
+            (name_count, name_left, self.policy.account_failures),
+            (address_count, address_left, self.policy.address_failures)) if count > limit]
         if waits:
             raise LockedOutError(max(1, -(-max(waits) // 1000)))

@@ -3,6 +3,8 @@ every attempt audited."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 
 from queue_service.domain import audit
@@ -71,3 +73,20 @@ def test_counters_hold_no_name_or_address(sign_in, clock, redis):
     fail(sign_in, "siti", "10.0.0.77", clock)
     names = " ".join(redis.keys("*sign-in*"))
     assert "siti" not in names and "10.0.0.77" not in names
+
+
+def test_guesses_sent_at_once_get_no_more_tries_than_one_after_another(sign_in, clock):
+    def guess(attempt: int) -> str:
+        try:
+            sign_in.attempt("siti", f"salah {attempt}", f"10.0.4.{attempt}", clock())
+        except LockedOutError:
+            return "locked out"
+        except UnauthorizedError:
+            return "checked"
+        return "signed in"
+
+    with ThreadPoolExecutor(max_workers=40) as pool:
+        outcomes = list(pool.map(guess, range(40)))
+
+    assert outcomes.count("checked") == 3  # the name's limit: no password checked beyond it
+    assert outcomes.count("locked out") == 37
