@@ -21,7 +21,7 @@ from typing import Any
 
 from redis import Redis
 
-from queue_service.domain import audit, reports, schedules
+from queue_service.domain import audit, catalog, reports, schedules
 from queue_service.domain.audit import Actor
 from queue_service.domain.errors import NotFoundError, StoreUnavailableError, ValidationFailedError
 from queue_service.domain.reservations import Booking, Reservations
@@ -177,10 +177,15 @@ class Tuning:
 
         Raises:
             NotFoundError: no such branch.
-            ValidationFailedError: a negative quota.
+            ValidationFailedError: a negative quota, or a day already over in the branch's
+                time zone (its bookings are the end of day's to settle, and its reports
+                stand as they were).
         """
         if override.daily_quota is not None and override.daily_quota < 0:
             raise ValidationFailedError({"daily_quota": ["at_least_0"]})
+        branch = catalog.get_branch(self.redis, branch_id)
+        if day < schedules.local_now(now, branch.timezone).date():
+            raise ValidationFailedError({"date": ["date_in_past"]})
         self._change_date(branch_id, day, dataclasses.asdict(override), actor, now)
         return override
 

@@ -53,6 +53,7 @@ FIELDS: dict[str, str] = {
     "not_string": N_("Harus berupa teks."),
     "unknown_field": N_("Isian tidak dikenal."),
     "invalid_date": N_("Tanggal harus berformat YYYY-MM-DD."),
+    "date_in_past": N_("Tanggal itu sudah lewat."),
     "invalid_time": N_("Jam harus berformat HH:MM."),
     "invalid_email": N_("Alamat email tidak valid."),
     "invalid_id": N_("Kode tidak valid."),

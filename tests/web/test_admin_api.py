@@ -69,6 +69,18 @@ def test_a_booking_window_longer_than_a_year_is_refused_and_availability_stays_w
         .status_code == 200
 
 
+def test_a_day_already_over_cannot_be_closed_or_given_a_quota(client, token, book):
+    admin = token()
+    for day in ("2001-01-01", "2026-11-22"):  # the clock stands on Monday 23 November
+        refused = client.put(f"/api/v1/admin/branches/jakarta-salemba/dates/{day}",
+                             headers=admin, json={"closed": True, "daily_quota": 3})
+        assert refused.status_code == 422
+        assert refused.get_json()["error"]["fields"] == {"date": ["Tanggal itu sudah lewat."]}
+    today = client.put("/api/v1/admin/branches/jakarta-salemba/dates/2026-11-23", headers=admin,
+                       json={"closed": True})
+    assert today.status_code == 200
+
+
 def test_a_change_shows_at_once_in_availability(client, token):
     admin = token()
     client.put(SETTINGS, headers=admin, json={"daily_quota": 2})

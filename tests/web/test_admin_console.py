@@ -140,6 +140,14 @@ def test_closing_a_day_with_its_bookings_cancelled(client, admin, book):
     assert "cancelled" in listed.get_data(as_text=True)
 
 
+def test_closing_a_day_already_over_is_refused_beside_the_date(client, admin):
+    sign_in(client)
+    response = post(client, "/admin/cabang/jakarta-salemba/tanggal", date="2026-11-22",
+                    closed="1", cancel_bookings="1", note="terlambat", action="set")
+    assert response.status_code == 422
+    assert "Tanggal itu sudah lewat." in response.get_data(as_text=True)
+
+
 def test_bookings_are_masked_searchable_and_exported(client, admin, book, booking_body, redis):
     body = booking_body()
     made = book(nik=body["nik"])

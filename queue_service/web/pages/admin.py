@@ -345,12 +345,11 @@ def _change_date(branch_id: str, values: dict[str, str]):
         if quota is None:
             return None, {"daily_quota": ["at_least_0"]}
     note = values.get("note", "").strip()[:200]
-    closed = values.get("closed") == "1"
-    if closed:
-        cancelled = tuning.close_day(branch_id, day, note, _actor(), now,
-                                     cancel_bookings=values.get("cancel_bookings") == "1")
-        return {"closed": day, "cancelled": len(cancelled)}, {}
     try:
+        if values.get("closed") == "1":
+            cancelled = tuning.close_day(branch_id, day, note, _actor(), now,
+                                         cancel_bookings=values.get("cancel_bookings") == "1")
+            return {"closed": day, "cancelled": len(cancelled)}, {}
         tuning.set_date(branch_id, day, schedules.DateOverride(False, quota, note), _actor(), now)
     except ValidationFailedError as refused:
         return None, refused.fields
