@@ -8,6 +8,7 @@ import re
 
 import pytest
 
+from queue_service.domain.accounts import COUNTER_STAFF
 from tests.conftest import JAKARTA
 
 
@@ -19,6 +20,13 @@ def door(app, client, clock):
     response = client.post("/kiosk/masuk", data={"csrf_token": csrf, "token": token})
     assert response.status_code == 302
     return kiosk
+
+
+@pytest.fixture
+def staff_token(app):
+    _account, token = app.extensions["antrian"].accounts.create(
+        "petugas", COUNTER_STAFF, ("jakarta-salemba",))
+    return token
 
 
 def scan(client, code, json=True, **fields):
@@ -81,6 +89,22 @@ def test_a_participant_marked_priority_at_check_in_waits_in_the_priority_line(
     waiting = client.get("/api/v1/branches/jakarta-salemba/queue").get_json()["waiting"]
     assert [(w["queue_number"], w["priority"]) for w in waiting] == [
         (made["queue_number"], True)]
+
+
+def test_a_rescan_marked_priority_after_being_served_still_answers_the_check_in(
+        client, door, book, clock, staff_token):
+    made = book()
+    clock.set(dt.datetime(2026, 11, 24, 8, 30, tzinfo=JAKARTA))
+    scan(client, made["code"])
+    desk = {"Authorization": f"Bearer {staff_token}"}
+    called = client.post("/api/v1/counter/calls", json={"counter": "Loket 1"}, headers=desk)
+    assert called.get_json()["queue_number"] == made["queue_number"]
+    client.post(f"/api/v1/counter/calls/{made['queue_number']}/served", headers=desk)
+
+    answer = scan(client, made["code"], priority="1").get_json()
+
+    assert answer == {"outcome": "checked_in", "queue_number": made["queue_number"],
+                      "again": True, "priority": False}
 
 
 def walk_in_form(client) -> dict:

@@ -15,7 +15,7 @@ from flask import jsonify, redirect, request, session, url_for
 from flask_babel import gettext as _
 
 from queue_service.domain import catalog, schedules
-from queue_service.domain.errors import DomainError, UnauthorizedError
+from queue_service.domain.errors import DomainError, TooLateError, UnauthorizedError
 from queue_service.extensions import services
 from queue_service.metrics import count_check_in
 from queue_service.web.pages.common import error_text, make_page_blueprint, render
@@ -84,8 +84,11 @@ def scan():
         if priority:
             # Staff at the door vouch for it (UU 25/2009: the elderly, disabled, pregnant,
             # children); the place in line is kept.
-            services().live_queue.mark_priority(kiosk.branch_id, done.queue_number,
-                                                services().clock())
+            try:
+                services().live_queue.mark_priority(kiosk.branch_id, done.queue_number,
+                                                    services().clock())
+            except TooLateError:  # called or served already: the check-in still stands
+                priority = False
     except DomainError as refused:
         text = _refusal_text(refused)
         if wants_json:
