@@ -135,6 +135,11 @@ def account_tokens(username: str) -> str:
     return f"{_ACCOUNTS}:user-tokens:{username}"
 
 
+def staff_session(digest: str) -> str:
+    """String: the username of a signed-in console or counter session (SHA-256 of its id)."""
+    return f"{_ACCOUNTS}:staff-sessions:{digest}"
+
+
 def sign_in_failures(kind: str, digest: str) -> str:
     """Counter of failed console sign-ins of one account name or one address (a keyed hash)."""
     return f"{_ACCOUNTS}:sign-in-failures:{kind}:{digest}"

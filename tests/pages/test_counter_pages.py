@@ -105,6 +105,18 @@ def test_sign_in_then_choose_a_counter(client, staff, counters):
     assert "Pilih loket Anda" in client.get(DESK).get_data(as_text=True)
 
 
+def test_signing_out_ends_the_session_even_for_a_copy_of_its_cookie(app, client, staff):
+    sign_in(client)
+    assert client.get("/counter/").status_code == 200
+    copied = client.get_cookie("session").value
+    client.post("/counter/keluar", data={"csrf_token": csrf(client, "/counter/")})
+
+    other_browser = app.test_client()
+    other_browser.set_cookie("session", copied)
+
+    assert other_browser.get("/counter/").status_code == 302
+
+
 def test_repeated_failures_lock_the_name_out(client, staff):
     for _ in range(5):
         sign_in(client, password="salah sekali")

@@ -88,6 +88,19 @@ def test_an_idle_session_ends(app, client, admin, monkeypatch):
     assert client.get(HOME).status_code == 302
 
 
+def test_signing_out_ends_the_session_even_for_a_copy_of_its_cookie(app, client, admin):
+    sign_in(client)
+    assert client.get(HOME).status_code == 200
+    copied = client.get_cookie("session").value
+    client.post("/admin/keluar", data={"csrf_token": csrf(client, HOME)})
+
+    other_browser = app.test_client()
+    other_browser.set_cookie("session", copied)
+
+    assert other_browser.get(HOME).status_code == 302  # to the sign-in form
+    assert client.get(HOME).status_code == 302
+
+
 def settings_form(client) -> dict:
     page = client.get("/admin/cabang/jakarta-salemba/pengaturan").get_data(as_text=True)
     values = dict(re.findall(r'<input[^>]* name="([a-z_0-9]+)"[^>]* value="([^"]*)"', page))

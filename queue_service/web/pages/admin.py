@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Response, g, redirect, request, session, url_for
+from flask import Response, g, redirect, request, url_for
 from flask_babel import gettext as _
 
 from queue_service.domain import audit, calendar, catalog, reports, schedules
@@ -72,8 +72,8 @@ def sign_in():
 
 @bp.post("/admin/keluar")
 def sign_out():
-    """End the session."""
-    session.clear()
+    """End the session, everywhere its cookie may have gone."""
+    common.sign_out("admin")
     return redirect(url_for("admin.sign_in_form"))
 
 

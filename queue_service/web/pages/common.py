@@ -22,6 +22,7 @@ from queue_service.domain.errors import DomainError, UnauthorizedError
 from queue_service.domain.requirements import requirements_for
 from queue_service.domain.reservations import Booking
 from queue_service.domain.sign_in import LockedOutError
+from queue_service.domain.staff_sessions import StaffSessions
 from queue_service.extensions import services
 from queue_service.web import i18n, limits, messages
 from queue_service.web.errors import STATUS_OF_CODE, STORE_ERRORS
@@ -171,7 +172,8 @@ def template_helpers() -> dict:
 
 
 def session_account(key: str, touch: bool = True) -> Account | None:
-    """The account signed in under ``session[key]``, or None (never, or idle too long).
+    """The account signed in under ``session[key]``, or None (never, signed out, or idle too
+    long).
 
     Args:
         touch: count this request as activity; a page's own background polling does not,
@@ -179,13 +181,25 @@ def session_account(key: str, touch: bool = True) -> Account | None:
     """
     username, seen = session.get(key), session.get(f"{key}_seen", 0)
     idle = current_app.config["ADMIN_SESSION_IDLE_MINUTES"] * 60
-    account = services().accounts.get(username) if username else None
-    if account is None or time.time() - seen > idle:
+    live = username and time.time() - seen <= idle \
+        and _staff_sessions().holder(session.get(f"{key}_id"), touch) == username
+    account = services().accounts.get(username) if live else None
+    if account is None:
         session.pop(key, None)
         return None
     if touch:
         session[f"{key}_seen"] = int(time.time())
     return account
+
+
+def sign_out(key: str) -> None:
+    """End the session under ``key`` in the data store too: its cookie is dead everywhere."""
+    _staff_sessions().end(session.get(f"{key}_id"))
+    session.clear()
+
+
+def _staff_sessions() -> StaffSessions:
+    return StaffSessions(services().redis, current_app.config["ADMIN_SESSION_IDLE_MINUTES"] * 60)
 
 
 def signed_in(key: str, sign_in_endpoint: str):
@@ -225,6 +239,7 @@ def sign_in_from_form(key: str, refuse: Callable[[int, str, str], Response]) -> 
         return refuse(401, username, _("Nama pengguna atau kata sandi salah."))
     session.clear()  # a fresh session: nothing from before the sign-in carries over
     session[key] = account.username
+    session[f"{key}_id"] = _staff_sessions().start(account.username)
     session[f"{key}_seen"] = int(time.time())
     return account
 

@@ -77,8 +77,8 @@ def sign_in():
 
 @bp.post("/counter/keluar")
 def sign_out():
-    """End the session."""
-    session.clear()
+    """End the session, everywhere its cookie may have gone."""
+    common.sign_out(_SESSION)
     return redirect(url_for("counter.sign_in_form"), 303)
 
 
