@@ -83,6 +83,7 @@ class Waiting:
     queue_number: str
     service_id: str
     priority: bool
+    ahead: int  # called before them in their own service's lines, as things stand
     estimated_wait_seconds: int | None = None
 
 
@@ -358,10 +359,19 @@ class LiveQueue:
             for priority, line in ((True, lines[2 * index]), (False, lines[2 * index + 1])):
                 entries += [(not priority, order, number, service) for number, order in line]
         entries.sort()
-        open_counters = max(1, len([c for c in counters if not c.paused]) or len(serving))
-        waiting = [Waiting(number, service, not regular,
-                           None if average is None else average * (place + 1) // open_counters)
-                   for place, (regular, _order, number, service) in enumerate(entries)]
+        # Each service's lines are called by the open counters that serve it: people waiting
+        # for another service are not ahead of anyone here.
+        open_counters = [c for c in counters if not c.paused]
+        ahead_in_line: dict[str, int] = {}
+        waiting = []
+        for regular, _order, number, service in entries:
+            ahead = ahead_in_line[service] = ahead_in_line.get(service, -1) + 1
+            serving_it = max(1, sum(1 for c in open_counters
+                                    if not c.services or service in c.services)
+                             or len(serving))
+            waiting.append(Waiting(number, service, not regular, ahead,
+                                   None if average is None
+                                   else average * (ahead + 1) // serving_it))
         return QueueView(branch_id, sorted(serving.items(), key=lambda item: _natural(item[0])),
                          waiting, counters, average,
                          [Announcement(entry_id, data["number"], data["counter"],
@@ -372,9 +382,9 @@ class LiveQueue:
         """Where a waiting participant stands today: how many are called before them and the
         estimated wait; None unless they wait in line now."""
         view = self.view(branch_id, now, announcements=0)
-        for ahead, waiting in enumerate(view.waiting):
+        for waiting in view.waiting:
             if waiting.queue_number == queue_number:
-                return Place(ahead, waiting.estimated_wait_seconds)
+                return Place(waiting.ahead, waiting.estimated_wait_seconds)
         return None
 
     # Helpers.

@@ -12,7 +12,7 @@ from queue_service.domain import audit
 from queue_service.domain.audit import Actor
 from queue_service.domain.checkins import CheckIns
 from queue_service.domain.errors import NotFoundError, TooLateError, ValidationFailedError
-from queue_service.domain.live_queue import LiveQueue
+from queue_service.domain.live_queue import LiveQueue, Place
 from queue_service.store import keys
 from tests.conftest import JAKARTA, booking_request
 
@@ -262,6 +262,20 @@ def test_the_view_and_the_estimated_wait(live, arrive):
     assert view.now_serving == [("Loket 1", second)]
     assert [(w.queue_number, w.estimated_wait_seconds) for w in view.waiting] == [(third, 240)]
     assert view.average_service_seconds == 240
+
+
+def test_the_wait_counts_the_people_of_the_same_service_over_its_own_counters(live, arrive):
+    live.set_counter(BRANCH, "Loket JHT", ["jht"], ADMIN, tuesday(7))
+    live.set_counter(BRANCH, "Loket JKK", ["jkk"], ADMIN, tuesday(7))
+    first = arrive("09:00", (8, 0))
+    jht = [arrive("09:00", (8, minute)) for minute in (1, 2, 3, 4, 5)]
+    jkk = arrive("09:00", (8, 6), service="jkk")
+    live.call_next(BRANCH, "Loket JHT", tuesday(9, 0))
+    live.mark_served(BRANCH, first, tuesday(9, 4))  # four minutes: the average
+
+    # Five wait for JHT, but none of them is ahead of the JKK participant at Loket JKK.
+    assert live.place_of(BRANCH, jkk, tuesday(9, 5)) == Place(0, 240)
+    assert live.place_of(BRANCH, jht[2], tuesday(9, 5)) == Place(2, 720)
 
 
 def test_counters_are_set_and_removed_with_an_audit_entry(live, redis):
