@@ -278,6 +278,27 @@ def test_the_wait_counts_the_people_of_the_same_service_over_its_own_counters(li
     assert live.place_of(BRANCH, jht[2], tuesday(9, 5)) == Place(2, 720)
 
 
+def test_a_transfer_keeps_a_priority_marked_while_it_was_on_its_way(live, arrive, redis,
+                                                                     monkeypatch):
+    number = arrive("09:00", (8, 1))
+    move = live.scripts.queue_move
+    raced = []
+
+    def transfer_after_a_priority_mark(**kwargs):
+        if kwargs["args"][2] == "transfer" and not raced:
+            raced.append(True)  # the transfer read the participant as regular, then this:
+            live.mark_priority(BRANCH, number, tuesday(8, 2))
+        return move(**kwargs)
+
+    monkeypatch.setattr(live.scripts, "queue_move", transfer_after_a_priority_mark)
+    moved = live.transfer(BRANCH, number, "jkk", tuesday(8, 2))
+
+    assert raced and moved.queue_number == number
+    assert booking_of(redis, number)["priority"] == "1"
+    assert [(w.queue_number, w.service_id, w.priority)
+            for w in live.view(BRANCH, tuesday(8, 3)).waiting] == [(number, "jkk", True)]
+
+
 def test_counters_are_set_and_removed_with_an_audit_entry(live, redis):
     live.set_counter(BRANCH, "Loket 10", None, ADMIN, tuesday(7))
     live.set_counter(BRANCH, "Loket 2", ["jkk"], ADMIN, tuesday(7))
