@@ -7,12 +7,14 @@ Redis through a proxy that lets the command run and then drops its answer.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 
 import pytest
 
 from queue_service.domain.reservations import Reservations
 from queue_service.store import keys, scripts
+from tests.conftest import JAKARTA
 from tests.redis_proxy import ReplyDroppingProxy
 
 
@@ -78,6 +80,25 @@ def test_a_resent_reserve_makes_one_booking(booking_way, client, proxy, booking_
     assert found.status_code == 200
     again = client.post("/api/v1/bookings", json=booking_body(nik=body["nik"]))
     assert again.get_json()["error"]["code"] == "already_booked"
+
+
+def test_a_resent_check_in_answers_as_the_first(app_via_proxy, client, proxy, booking_body,
+                                                clock, script_sha):
+    code = client.post("/api/v1/bookings", json=booking_body()).get_json()["code"]
+    _kiosk, token = app_via_proxy.extensions["antrian"].kiosks.create("jakarta-salemba",
+                                                                     "Pintu", clock())
+    clock.set(dt.datetime(2026, 11, 24, 8, 30, tzinfo=JAKARTA))
+    proxy.drop_reply_to(script_sha("check_in"))
+
+    first = client.post("/api/v1/kiosk/checkins", json={"code": code},
+                        headers={"Authorization": f"Bearer {token}"})
+
+    assert proxy.dropped == 1
+    assert first.status_code == 200
+    assert first.get_json()["already_checked_in"] is False
+    again = client.post("/api/v1/kiosk/checkins", json={"code": code},
+                        headers={"Authorization": f"Bearer {token}"})
+    assert again.get_json()["already_checked_in"] is True  # a second scan is a repeat
 
 
 def test_a_resent_cancel_answers_as_the_first(client, proxy, booking_body, redis, script_sha):

@@ -1,5 +1,5 @@
 -- Check a booking in, once: two kiosks scanning the same code at once check it in once, and
--- a repeat answers 'repeat' with the same queue number. The caller has read the booking and
+-- a repeat answers 'repeat' with the same queue number (a re-sent call, 'ok' as it first did). The caller has read the booking and
 -- worked out its day and window; they must still be the booking's (a reschedule moves them).
 -- The participant joins their service's live queue in the same step, so no one is checked in
 -- without a place in line.
@@ -9,11 +9,16 @@
 --       7 the place in line (slot, then arrival)
 -- Returns {'ok', queue_number} | {'repeat', queue_number} | {'missing'} | {'moved'}
 --       | {'status', status}
-local b = redis.call('HMGET', KEYS[1], 'status', 'date', 'slot', 'queue_number')
+local b = redis.call('HMGET', KEYS[1], 'status', 'date', 'slot', 'queue_number',
+                     'checked_in_by', 'checked_in_at')
 if not b[1] then
   return {'missing'}
 end
 if b[1] == 'checked_in' or b[1] == 'called' or b[1] == 'served' then
+  -- This very call again (its reply was lost and the client sent it anew): the first answer.
+  if b[5] == ARGV[3] and b[6] == ARGV[5] then
+    return {'ok', b[4]}
+  end
   return {'repeat', b[4]}
 end
 if b[2] ~= ARGV[1] or b[3] ~= ARGV[2] then
