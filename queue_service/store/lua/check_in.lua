@@ -1,6 +1,7 @@
 -- Check a booking in, once: two kiosks scanning the same code at once check it in once, and
--- a repeat answers 'repeat' with the same queue number (a re-sent call, 'ok' as it first did). The caller has read the booking and
--- worked out its day and window; they must still be the booking's (a reschedule moves them).
+-- a repeat answers 'repeat' with the same queue number (a re-sent call, 'ok' as it first
+-- did). The caller has read the booking and worked out its day and window; they must still be
+-- the booking's (a reschedule moves them).
 -- The participant joins their service's live queue in the same step, so no one is checked in
 -- without a place in line.
 -- KEYS: 1 the booking, 2 the day's check-ins, 3 the service's waiting line, 4 the day's

@@ -6,8 +6,8 @@
 --       5 the priority line of the service they are in, 6 the waiting line and 7 the priority
 --       line of the service they go to
 -- ARGV: 1 request token, 2 queue number, 3 step, 4 the service they go to, 5 priority ('1'
---       or '0'; a transfer keeps the stored one), 6 the service they are in (as the caller read it), 7 now (ISO time),
---       8 least time to keep the day's keys (ms)
+--       or '0'; a transfer keeps the stored one), 6 the service they are in (as the caller
+--       read it), 7 now (ISO time), 8 least time to keep the day's keys (ms)
 -- Returns {'repeat', json} | {'ok', json} | {'missing'} | {'over', status} | {'moved'}
 local done = redis.call('HGET', KEYS[1], ARGV[1])
 if done then
