@@ -73,10 +73,7 @@ class SignIn:
             audit.record(self.redis, keys.NATIONAL_AUDIT, actor, "sign_in_failed", actor.username,
                          None, None, now)
             raise UnauthorizedError("bad_credentials")
-        with self.redis.pipeline(transaction=False) as pipe:
-            pipe.delete(counters[0])  # a success clears the name's failures
-            pipe.decr(counters[1])  # and was no failure of the address
-            pipe.execute()
+        self.scripts.take_back_sign_in_attempt(keys=counters)
         audit.record(self.redis, keys.NATIONAL_AUDIT, actor, "signed_in", account.username,
                      None, None, now)
         return account

@@ -90,3 +90,18 @@ def test_guesses_sent_at_once_get_no_more_tries_than_one_after_another(sign_in, 
 
     assert outcomes.count("checked") == 3  # the name's limit: no password checked beyond it
     assert outcomes.count("locked out") == 37
+
+
+def test_a_success_after_the_address_window_ran_out_leaves_no_counter_behind(sign_in, clock,
+                                                                               redis):
+    check = sign_in.accounts.check_password
+
+    def window_runs_out_meanwhile(*args):
+        for counter in redis.scan_iter(match="*sign-in-failures:address:*"):
+            redis.delete(counter)  # as if its window ended while argon2 ran
+        return check(*args)
+
+    sign_in.accounts.check_password = window_runs_out_meanwhile
+    assert sign_in.attempt("siti", PASSWORD, "10.0.5.1", clock()).username == "siti"
+    # Not made again below zero and without an expiry, a standing extra allowance.
+    assert list(redis.scan_iter(match="*sign-in-failures:*")) == []
