@@ -35,6 +35,7 @@ from config import load_settings
 from queue_service import create_app
 from queue_service.domain import demo, schedules
 from queue_service.domain.reservations import BookingRequest
+from queue_service.notifications.outbox import Outbox
 from tests.fake_twilio import FakeTwilio
 from tests.redis_server import RedisServer
 from workers import runtime
@@ -252,6 +253,17 @@ def sent_sms(settings):
         if not path.exists():
             return []
         return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+    return read
+
+
+@pytest.fixture
+def delivery(redis):
+    """An SMS event's delivery record, in flight or settled: ``delivery(code, event,
+    branch_id="jakarta-salemba")`` -> dict (empty for none)."""
+
+    def read(code: str, event: str = "booked", branch_id: str = "jakarta-salemba") -> dict:
+        return Outbox(redis).delivery(branch_id, code, event)
 
     return read
 

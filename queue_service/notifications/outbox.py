@@ -8,7 +8,8 @@ is never lost: until then every poll and sweep finds it again. A booking confirm
 went out puts the visit's reminder on the branch's reminders, due the afternoon before,
 where a sweep finds it once it is due.
 
-Each event has a delivery record. An attempt is recorded before the message is handed
+Each event has a delivery record; once settled, it is packed into two fields of the booking
+(``Outbox.delivery`` reads either). An attempt is recorded before the message is handed
 to the backend, and the backend's message id after; an attempt that ended without an
 answer (5xx, network, a worker that died) makes the next one ask the backend whether
 the message exists before sending again.
@@ -58,6 +59,11 @@ STATUS_RANKS = {
     "delivered": 4, "undelivered": 4, "failed": 4, "canceled": 4, "partially_delivered": 4,
     "read": 5,
 }
+# A settled event's record is two fields of its booking (``sms_settle.lua``): ``sms:<event>``,
+# these values joined by commas, and ``sms:<event>:sid``.
+SETTLED_FIELD_PREFIX = "sms:"
+_PACKED_FIELDS = ("state", "settled_ms", "attempts", "uncertain", "status", "status_rank",
+                  "error_code")
 _PENDING_LIMIT = 500
 # A reminder found this long before its due time belongs to a later day (a reschedule).
 _REMINDER_EARLY = dt.timedelta(hours=1)
@@ -215,11 +221,11 @@ class Outbox:
             return DeliveryResult("postponed", None)
 
         record = keys.sms_delivery(branch_id, code, event)
+        token = secrets.token_hex(8)
         verdict = self.scripts.sms_begin(
             keys=[record, booking_key, keys.sms_delivery(branch_id, code, "booked")],
             args=[self._lease_ms, texts.compose(event, booking, branch,
-                                                self.manage_url(code)), event,
-                  secrets.token_hex(8)])
+                                                self.manage_url(code)), event, token])
         if verdict[0] == "moot":
             return self._settle(branch_id, code, event, "skipped")
         if verdict[0] == "busy":
@@ -238,13 +244,13 @@ class Outbox:
         except SmsPermanentError as error:
             return self._settle(branch_id, code, event, "failed", error_code=error.code)
         except SmsRejectedError:
-            self.redis.hset(record, "state", "pending")  # nothing went out
+            self.scripts.sms_release(keys=[record], args=[token, ""])  # nothing went out
             raise
         except BaseException:
             # No answer (or this process is being stopped): the message may exist.
-            self.redis.hset(record, mapping={"state": "pending", "uncertain": "1"})
+            self.scripts.sms_release(keys=[record], args=[token, "1"])
             raise
-        self._record_status(record, sent.sid, sent.status)
+        self._record_status(branch_id, code, event, sent.sid, sent.status)
         return self._settle(branch_id, code, event, "sent", booking, branch.timezone, now)
 
     def record_status(self, branch_id: str, code: str, event: str, sid: str, status: str,
@@ -258,8 +264,23 @@ class Outbox:
         """
         if event not in EVENTS or status not in STATUS_RANKS or not sid:
             return "ignored"
-        return self._record_status(keys.sms_delivery(branch_id, code, event), sid, status,
-                                   error_code)
+        return self._record_status(branch_id, code, event, sid, status, error_code)
+
+    def delivery(self, branch_id: str, code: str, event: str) -> dict[str, str]:
+        """The delivery record of one event: ``state`` and, as far as they are known,
+        ``attempts``, ``sid``, ``status``, ``status_rank``, ``error_code``, ``uncertain``;
+        while an attempt is under way also its text and lease. Empty for no such event."""
+        record = self.redis.hgetall(keys.sms_delivery(branch_id, code, event))
+        if record:
+            return record
+        field = f"{SETTLED_FIELD_PREFIX}{event}"
+        packed, sid = self.redis.hmget(keys.booking(branch_id, code), field, f"{field}:sid")
+        if packed is None:
+            return {}
+        settled = dict(zip(_PACKED_FIELDS, packed.split(","), strict=True))
+        if sid is not None:
+            settled["sid"] = sid
+        return {name: value for name, value in settled.items() if value}
 
     def reminder_due(self, booking: Booking, timezone: str) -> dt.datetime | None:
         """When the reminder of ``booking`` is due: ``reminder_time`` the day before, local."""
@@ -280,14 +301,16 @@ class Outbox:
             return dt.datetime.combine(booking.date, dt.time(), tzinfo=zone)
         return dt.datetime.combine(booking.date + dt.timedelta(days=1), dt.time(), tzinfo=zone)
 
-    def _record_status(self, record: str, sid: str, status: str,
+    def _record_status(self, branch_id: str, code: str, event: str, sid: str, status: str,
                        error_code: str | int | None = None) -> str:
-        outcome = self.scripts.sms_status(keys=[record], args=[
-            sid, status, STATUS_RANKS.get(status, -1), "" if error_code is None else error_code])
+        outcome = self.scripts.sms_status(
+            keys=[keys.sms_delivery(branch_id, code, event), keys.booking(branch_id, code)],
+            args=[sid, status, STATUS_RANKS.get(status, -1),
+                  "" if error_code is None else error_code, event])
         if outcome == "other":
             # Two messages for one event: exactly-once failed somewhere; say so loudly.
-            log.warning("SMS %s: status %s of message %s, not the message recorded",
-                        record, status, sid)
+            log.warning("SMS %s %s: status %s of message %s, not the message recorded",
+                        event, code, status, sid)
         return outcome
 
     def _settle(self, branch_id: str, code: str, event: str, state: str,
@@ -304,5 +327,5 @@ class Outbox:
                   keys.sms_reminders(branch_id), keys.booking(branch_id, code)],
             args=[state, f"{code}:{event}", "" if error_code is None else error_code,
                   f"{code}:reminder" if reminder_at else "",
-                  int(reminder_at.timestamp() * 1000) if reminder_at else 0])
+                  int(reminder_at.timestamp() * 1000) if reminder_at else 0, event])
         return DeliveryResult(final, reminder_at if final == "sent" else None)

@@ -98,7 +98,8 @@ def sms_reminders(branch_id: str) -> str:
 
 
 def sms_delivery(branch_id: str, code: str, event: str) -> str:
-    """Hash of one SMS event's delivery: state, attempts, Twilio SID and status."""
+    """Hash of one SMS event's delivery while it is pending: state, attempts, text, Twilio SID
+    and status. Settled, it is packed into two fields of the booking (``sms_settle.lua``)."""
     return f"{_branch(branch_id)}:sms:{code}:{event}"
 
 

@@ -68,7 +68,7 @@ def test_each_participant_gets_one_call_ahead_as_the_line_moves(
     assert redis.zcard(keys.sms_outbox(BRANCH)) == 0
 
 
-def test_no_call_ahead_once_they_were_called(antrian, line_up, work, sent_sms, redis):
+def test_no_call_ahead_once_they_were_called(antrian, line_up, work, sent_sms, delivery):
     people, _walk_in = line_up
     work()
     antrian.live_queue.call_next(BRANCH, "Loket 1", tuesday(9))  # the next two are told...
@@ -76,8 +76,7 @@ def test_no_call_ahead_once_they_were_called(antrian, line_up, work, sent_sms, r
     work()                                                       # the worker runs
     second = list(people)[1]
     assert people[second] not in call_ahead_sent(sent_sms)
-    record = redis.hgetall(keys.sms_delivery(BRANCH, people[second], "call_ahead"))
-    assert record["state"] == "skipped"
+    assert delivery(people[second], "call_ahead", BRANCH)["state"] == "skipped"
 
 
 def test_none_when_the_branch_turns_it_off(antrian, line_up, work, sent_sms, redis, tune_branch):

@@ -11,14 +11,15 @@ from rq import Queue
 from queue_service import create_app
 from queue_service.domain import demo
 from queue_service.notifications import queues
-from queue_service.notifications.outbox import SmsBusyError
+from queue_service.notifications.backends import OutgoingSms, SentSms, SmsTransientError
+from queue_service.notifications.outbox import Outbox, SmsBusyError
 from queue_service.store import keys
 from tests.conftest import JAKARTA
 from tests.redis_server import free_port
 from workers import runtime
 
 
-def test_booking_sends_one_sms_through_the_worker(book, work, sent_sms, redis):
+def test_booking_sends_one_sms_through_the_worker(book, work, sent_sms, redis, delivery):
     booking = book()
     assert redis.zrange(keys.sms_outbox("jakarta-salemba"), 0, -1) == [f"{booking['code']}:booked"]
     assert sent_sms() == []  # never sent in the request
@@ -34,13 +35,17 @@ def test_booking_sends_one_sms_through_the_worker(book, work, sent_sms, redis):
                  "09:00-09:30 WIB", booking["code"], "KTP"):
         assert part in body
     assert redis.zcard(keys.sms_outbox("jakarta-salemba")) == 0
-    record = redis.hgetall(keys.sms_delivery("jakarta-salemba", booking["code"], "booked"))
+    record = delivery(booking["code"])
     assert record["state"] == "sent"
     assert record["attempts"] == "1"
-    # Settled, the record keeps no message text (queue number, name) for the booking's life.
+    assert record["sid"]
+    # Settled, the record keeps no message text (queue number, name) for the booking's life,
+    # and no key of its own: it is two fields of the booking, which stays compact (named
+    # ziplist before 7.0).
     assert "body" not in record and "token" not in record
-    assert redis.object("encoding", keys.sms_delivery(  # compact (named ziplist before 7.0)
-        "jakarta-salemba", booking["code"], "booked")) in ("listpack", "ziplist")
+    assert not redis.exists(keys.sms_delivery("jakarta-salemba", booking["code"], "booked"))
+    assert redis.object("encoding", keys.booking("jakarta-salemba", booking["code"])) in (
+        "listpack", "ziplist")
 
 
 def test_cancellation_sends_its_own_sms(book, work, client, booking_body, sent_sms):
@@ -67,13 +72,12 @@ def test_running_the_worker_again_sends_nothing_more(book, work, sent_sms, worke
     assert len(sent_sms()) == 1
 
 
-def test_a_visit_day_that_is_over_gets_no_sms(book, work, sent_sms, clock, redis):
+def test_a_visit_day_that_is_over_gets_no_sms(book, work, sent_sms, clock, redis, delivery):
     booking = book()
     clock.set(dt.datetime(2026, 11, 25, 0, 0, tzinfo=JAKARTA))
     work()
     assert sent_sms() == []
-    record = redis.hgetall(keys.sms_delivery("jakarta-salemba", booking["code"], "booked"))
-    assert record["state"] == "expired"
+    assert delivery(booking["code"])["state"] == "expired"
     assert redis.zcard(keys.sms_outbox("jakarta-salemba")) == 0
 
 
@@ -106,7 +110,7 @@ def test_booking_succeeds_when_the_queue_is_down_and_the_sweep_sends_later(
 
 
 def test_a_confirmation_still_queued_when_the_booking_is_cancelled_is_skipped(
-        book, work, client, booking_body, sent_sms, redis):
+        book, work, client, booking_body, sent_sms, delivery):
     # Issue 7, rule 4: the participant's last message must not say the booking stands.
     body = booking_body()
     booking = book(nik=body["nik"])
@@ -114,8 +118,7 @@ def test_a_confirmation_still_queued_when_the_booking_is_cancelled_is_skipped(
     work()
 
     assert [line["event"] for line in sent_sms()] == ["cancelled"]
-    record = redis.hgetall(keys.sms_delivery("jakarta-salemba", booking["code"], "booked"))
-    assert record["state"] == "skipped"
+    assert delivery(booking["code"])["state"] == "skipped"
 
 
 def test_a_cancellation_waits_while_its_confirmation_is_in_flight(
@@ -132,3 +135,76 @@ def test_a_cancellation_waits_while_its_confirmation_is_in_flight(
     # ... so the cancellation must not overtake it.
     with pytest.raises(SmsBusyError):
         outbox.deliver("jakarta-salemba", booking["code"], "cancelled", sender, clock())
+
+
+def test_a_record_settled_by_an_earlier_version_moves_into_its_booking(book, work, sent_sms,
+                                                                       redis, delivery):
+    # Before the settled record lived in the booking, it was a key of its own: one left by the
+    # last version, its event still on the outbox (a job that raced the settling), is obeyed.
+    booking = book()
+    record = keys.sms_delivery("jakarta-salemba", booking["code"], "booked")
+    redis.hset(record, mapping={"state": "sent", "settled_ms": "1", "attempts": "1",
+                                "sid": "SM" + "c" * 32, "status": "delivered", "status_rank": "4"})
+    work()
+
+    assert sent_sms() == []
+    assert not redis.exists(record)
+    assert delivery(booking["code"]) == {
+        "state": "sent", "settled_ms": "1", "attempts": "1", "sid": "SM" + "c" * 32,
+        "status": "delivered", "status_rank": "4"}
+
+
+def test_a_purged_booking_leaves_no_sms_record(book, work, sent_sms, redis):
+    booking = book()
+    redis.delete(keys.booking("jakarta-salemba", booking["code"]))  # gone past retention
+    work()
+
+    assert sent_sms() == []
+    assert redis.zcard(keys.sms_outbox("jakarta-salemba")) == 0
+    assert not redis.exists(keys.booking("jakarta-salemba", booking["code"]),
+                            keys.sms_delivery("jakarta-salemba", booking["code"], "booked"))
+
+
+class _TakenOverWhileSending:
+    """A sender whose attempt outlives its lease: another attempt takes the event over and
+    sends it, and this one then ends without an answer."""
+
+    def __init__(self, outbox: Outbox, redis, code: str, clock):
+        self.outbox, self.redis, self.code, self.clock = outbox, redis, code, clock
+        self.sent: list[str] = []
+
+    def send(self, sms: OutgoingSms) -> SentSms:
+        record = keys.sms_delivery("jakarta-salemba", self.code, "booked")
+        self.redis.hset(record, "attempt_ms", 0)  # the lease ran out
+        result = self.outbox.deliver("jakarta-salemba", self.code, "booked", _Sends(self.sent),
+                                     self.clock())
+        assert result.state == "sent"
+        raise SmsTransientError("no answer")
+
+    def find(self, sms, since):
+        return None
+
+
+class _Sends:
+    def __init__(self, sent: list[str]):
+        self.sent = sent
+
+    def send(self, sms: OutgoingSms) -> SentSms:
+        self.sent.append(sms.code)
+        return SentSms(sid="SM" + "d" * 32, status="queued")
+
+    def find(self, sms, since):
+        return None
+
+
+def test_an_attempt_that_ends_after_another_settled_the_event_leaves_it_settled(
+        book, redis, clock, delivery):
+    booking = book()
+    outbox = Outbox(redis)
+    sender = _TakenOverWhileSending(outbox, redis, booking["code"], clock)
+    with pytest.raises(SmsTransientError):
+        outbox.deliver("jakarta-salemba", booking["code"], "booked", sender, clock())
+
+    assert sender.sent == [booking["code"]]
+    assert not redis.exists(keys.sms_delivery("jakarta-salemba", booking["code"], "booked"))
+    assert delivery(booking["code"])["state"] == "sent"

@@ -14,7 +14,7 @@ from rq import Queue
 
 from queue_service.notifications import queues
 from queue_service.notifications.dispatch import SmsDispatcher, enqueue_sms, sms_job_id
-from queue_service.notifications.outbox import NOT_PENDING
+from queue_service.notifications.outbox import NOT_PENDING, Outbox
 from queue_service.store import keys
 from tests.conftest import JAKARTA
 from tests.live import a_bookable_weekday
@@ -60,7 +60,7 @@ def test_a_finished_job_leaves_nothing_in_the_job_queue(book, work, sent_sms, re
         assert redis.zcard(f"rq:{registry}:{queues.SMS}") == 0, registry
     assert redis.llen(f"rq:queue:{queues.SMS}") == 0
     # What stays is the delivery record (and the reminder on the branch's reminders).
-    assert redis.hget(keys.sms_delivery(BRANCH, booking["code"], "booked"), "state") == "sent"
+    assert Outbox(redis).delivery(BRANCH, booking["code"], "booked")["state"] == "sent"
 
 
 def test_a_job_that_comes_after_its_event_was_settled_does_nothing(

@@ -57,7 +57,7 @@ def test_the_sweep_sends_a_reminder_once_it_is_due(book, work, sent_sms, clock):
 
 
 def test_no_reminder_for_a_cancelled_booking(book, work, sent_sms, clock, client, booking_body,
-                                             redis):
+                                             delivery):
     body = booking_body()
     booking = book(nik=body["nik"])
     work()
@@ -67,8 +67,7 @@ def test_no_reminder_for_a_cancelled_booking(book, work, sent_sms, clock, client
     work()
 
     assert [line["event"] for line in sent_sms()] == ["booked", "cancelled"]
-    record = redis.hgetall(keys.sms_delivery("jakarta-salemba", booking["code"], "reminder"))
-    assert record["state"] == "skipped"
+    assert delivery(booking["code"], "reminder")["state"] == "skipped"
 
 
 @pytest.mark.parametrize("booked_at", [MONDAY_3PM, MONDAY_3PM + dt.timedelta(hours=2)])
@@ -87,7 +86,7 @@ def test_reminders_can_be_turned_off(book, work, redis):
 
 
 def test_a_reminder_not_sent_by_the_end_of_the_day_before_is_not_sent(
-        book, work, sent_sms, clock, redis):
+        book, work, sent_sms, clock, redis, delivery):
     # Issue 7, rule 4: a reminder says "besok"; delivered on the visit day it would be wrong.
     booking = book()  # for Tuesday 09:00
     work()
@@ -95,8 +94,7 @@ def test_a_reminder_not_sent_by_the_end_of_the_day_before_is_not_sent(
     work()
 
     assert [line["event"] for line in sent_sms()] == ["booked"]
-    record = redis.hgetall(keys.sms_delivery("jakarta-salemba", booking["code"], "reminder"))
-    assert record["state"] == "expired"
+    assert delivery(booking["code"], "reminder")["state"] == "expired"
 
 
 def test_a_reminder_late_in_the_day_before_is_still_sent(book, work, sent_sms, clock):

@@ -37,11 +37,7 @@ def settings(settings, fake_twilio):
             "PUBLIC_BASE_URL": "https://antrian.example.id"}
 
 
-def delivery(redis, code: str, event: str = "booked") -> dict:
-    return redis.hgetall(keys.sms_delivery("jakarta-salemba", code, event))
-
-
-def test_the_request_twilio_receives(book, work, fake_twilio, redis):
+def test_the_request_twilio_receives(book, work, fake_twilio, redis, delivery):
     booking = book()
     work()
 
@@ -57,7 +53,7 @@ def test_the_request_twilio_receives(book, work, fake_twilio, redis):
         "https://antrian.example.id/webhooks/twilio/status"
         f"?branch=jakarta-salemba&code={booking['code']}&event=booked")
     [message] = fake_twilio.messages
-    record = delivery(redis, booking["code"])
+    record = delivery(booking["code"])
     assert record["state"] == "sent"
     assert record["sid"] == message["sid"]
     assert record["status"] == "queued"
@@ -74,7 +70,7 @@ def test_basic_auth_header_is_what_twilio_expects(book, work, fake_twilio, https
 
 
 def test_a_500_is_retried_after_asking_twilio_whether_the_message_exists(
-        book, work, fake_twilio, redis):
+        book, work, fake_twilio, redis, delivery):
     fake_twilio.answers.append((500, {"code": 20500, "message": "Internal", "status": 500}))
     booking = book()
     work()
@@ -85,10 +81,10 @@ def test_a_500_is_retried_after_asking_twilio_whether_the_message_exists(
     assert listing.args["To"] == PHONE
     assert listing.args["From"] == FROM  # not filtered by DateSent: a queued message has none
     assert len(fake_twilio.messages) == 1
-    assert delivery(redis, booking["code"])["state"] == "sent"
+    assert delivery(booking["code"])["state"] == "sent"
 
 
-def test_a_429_is_retried_and_then_succeeds(book, work, fake_twilio, redis):
+def test_a_429_is_retried_and_then_succeeds(book, work, fake_twilio, redis, delivery):
     fake_twilio.answers.append((429, {"code": 20429, "message": "Too Many Requests",
                                       "status": 429}))
     booking = book()
@@ -97,19 +93,20 @@ def test_a_429_is_retried_and_then_succeeds(book, work, fake_twilio, redis):
     assert len(fake_twilio.creates) == 2
     assert fake_twilio.lists == []  # a 429 sent nothing: no need to look
     assert len(fake_twilio.messages) == 1
-    record = delivery(redis, booking["code"])
+    record = delivery(booking["code"])
     assert record["state"] == "sent"
     assert record["attempts"] == "2"
 
 
-def test_an_invalid_number_is_not_retried(book, work, fake_twilio, redis, worker_settings):
+def test_an_invalid_number_is_not_retried(book, work, fake_twilio, redis, worker_settings,
+                                          delivery):
     fake_twilio.answers.append((400, {"code": 21211, "status": 400,
                                       "message": f"The 'To' number {PHONE} is not valid."}))
     booking = book()
     work()
 
     assert len(fake_twilio.creates) == 1
-    record = delivery(redis, booking["code"])
+    record = delivery(booking["code"])
     assert record["state"] == "failed"
     assert record["error_code"] == "21211"
     assert redis.zcard(keys.sms_outbox("jakarta-salemba")) == 0
@@ -121,7 +118,7 @@ def test_an_invalid_number_is_not_retried(book, work, fake_twilio, redis, worker
     assert queue.scheduled_job_registry.get_job_ids() == []
 
 
-def test_retries_used_up_leave_the_event_for_the_sweep(book, work, fake_twilio, redis):
+def test_retries_used_up_leave_the_event_for_the_sweep(book, work, fake_twilio, redis, delivery):
     for _ in range(4):  # the first try and three retries
         fake_twilio.answers.append((503, {"code": 20503, "message": "Unavailable",
                                           "status": 503}))
@@ -129,7 +126,7 @@ def test_retries_used_up_leave_the_event_for_the_sweep(book, work, fake_twilio, 
     work()
     assert fake_twilio.messages == []
     assert redis.zrange(keys.sms_outbox("jakarta-salemba"), 0, -1) == [f"{booking['code']}:booked"]
-    assert delivery(redis, booking["code"])["state"] == "pending"
+    assert delivery(booking["code"])["state"] == "pending"
 
 
 def test_a_job_run_twice_sends_one_message(book, work, fake_twilio, worker_settings):
@@ -201,7 +198,7 @@ def kill_with_children(pid: int) -> None:
 
 
 def test_a_worker_killed_after_twilio_accepted_does_not_cause_a_second_message(
-        app, settings, booking_body, clock, fake_twilio, redis, work):  # app: the demo catalog
+        app, settings, booking_body, clock, fake_twilio, redis, work, delivery):  # app: the demo catalog
     # Retries a second apart, so the retry that finds the attempt's lease (2 x 1 s + 2 s)
     # still running can wait it out.
     settings = load_settings(overrides={**settings, "SMS_RETRY_INTERVALS": [1] * 8,
@@ -227,7 +224,7 @@ def test_a_worker_killed_after_twilio_accepted_does_not_cause_a_second_message(
     assert worker.wait(timeout=30) == -signal.SIGKILL
     fake_twilio.on_create = None
     assert len(fake_twilio.messages) == 1
-    record = delivery(redis, code)
+    record = delivery(code)
     assert record["state"] == "attempting"
     assert "sid" not in record
 
@@ -236,14 +233,14 @@ def test_a_worker_killed_after_twilio_accepted_does_not_cause_a_second_message(
     connection = runtime.queue_connection(settings)
     StartedJobRegistry(queues.SMS, connection=connection).cleanup(timestamp=time.time() + 3600)
     deadline = time.monotonic() + 20
-    while delivery(redis, code).get("state") != "sent":
-        assert time.monotonic() < deadline, delivery(redis, code)
+    while delivery(code).get("state") != "sent":
+        assert time.monotonic() < deadline, delivery(code)
         work(**settings)
         time.sleep(0.2)
 
     assert len(fake_twilio.creates) == 1
     assert len(fake_twilio.messages) == 1
     assert fake_twilio.lists
-    record = delivery(redis, code)
+    record = delivery(code)
     assert record["sid"] == fake_twilio.messages[0]["sid"]
     assert record["uncertain"] == "1"

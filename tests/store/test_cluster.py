@@ -25,6 +25,7 @@ from queue_service.domain.errors import (
     SlotFullError,
 )
 from queue_service.domain.reservations import Reservations
+from queue_service.notifications.outbox import Outbox
 from queue_service.store import keys
 from queue_service.store.connect import close, connect
 from tests.conftest import booking_request, make_nik
@@ -243,4 +244,4 @@ def test_the_sms_worker_reads_the_cluster_and_works_the_plain_queue(cluster_app,
     [line] = sent_sms()
     assert (line["code"], line["event"]) == (code, "booked")
     assert seeded.zcard(keys.sms_outbox(BRANCH)) == 0
-    assert seeded.hget(keys.sms_delivery(BRANCH, code, "booked"), "state") == "sent"
+    assert Outbox(seeded).delivery(BRANCH, code, "booked")["state"] == "sent"

@@ -13,6 +13,7 @@ import hashlib
 import pytest
 
 from queue_service.domain.reservations import Reservations
+from queue_service.notifications.outbox import Outbox
 from queue_service.store import keys, scripts
 from tests.conftest import JAKARTA
 from tests.redis_proxy import ReplyDroppingProxy
@@ -154,5 +155,4 @@ def test_a_resent_sms_attempt_sends_one_message(book, work, proxy, sent_sms, red
 
     assert proxy.dropped == 1
     assert [line["event"] for line in sent_sms()] == ["booked"]
-    assert redis.hget(keys.sms_delivery("jakarta-salemba", booking["code"], "booked"),
-                      "state") == "sent"
+    assert Outbox(redis).delivery("jakarta-salemba", booking["code"], "booked")["state"] == "sent"

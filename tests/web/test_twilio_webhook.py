@@ -7,6 +7,7 @@ from twilio.request_validator import RequestValidator
 
 from queue_service import create_app
 from queue_service.domain import demo
+from queue_service.notifications.outbox import Outbox
 from queue_service.store import keys
 from tests.fake_twilio import AUTH_TOKEN
 
@@ -24,8 +25,8 @@ def sent(book, work, redis):
     """A booking whose confirmation went out (file backend), as Twilio would know it."""
     booking = book()
     work()
-    record = keys.sms_delivery("jakarta-salemba", booking["code"], "booked")
-    redis.hset(record, "sid", SID)  # the file backend's id stands in for Twilio's
+    # The file backend's id stands in for Twilio's (in the settled record: the booking's).
+    redis.hset(keys.booking("jakarta-salemba", booking["code"]), "sms:booked:sid", SID)
     return booking
 
 
@@ -42,7 +43,7 @@ def callback(client, code: str, status: str, url_base: str = PUBLIC, token: str 
 
 
 def status_of(redis, code: str) -> str | None:
-    return redis.hget(keys.sms_delivery("jakarta-salemba", code, "booked"), "status")
+    return Outbox(redis).delivery("jakarta-salemba", code, "booked").get("status")
 
 
 def test_a_signed_callback_records_the_status(client, sent, redis):
@@ -59,7 +60,7 @@ def test_statuses_only_move_forward(client, sent, redis):
 
 def test_a_failure_status_keeps_its_error_code(client, sent, redis):
     callback(client, sent["code"], "undelivered", ErrorCode="30003")
-    record = redis.hgetall(keys.sms_delivery("jakarta-salemba", sent["code"], "booked"))
+    record = Outbox(redis).delivery("jakarta-salemba", sent["code"], "booked")
     assert (record["status"], record["error_code"]) == ("undelivered", "30003")
 
 
@@ -87,7 +88,7 @@ def test_without_a_public_url_the_request_url_is_signed(redis, settings, clock, 
     response = client.post("/api/v1/bookings", json=booking_body())
     code = response.get_json()["code"]
     work(PUBLIC_BASE_URL=None)
-    redis.hset(keys.sms_delivery("jakarta-salemba", code, "booked"), "sid", SID)
+    redis.hset(keys.booking("jakarta-salemba", code), "sms:booked:sid", SID)
     assert callback(client, code, "delivered", url_base="http://localhost").status_code == 204
     assert callback(client, code, "read", url_base=PUBLIC).status_code == 403
     assert status_of(redis, code) == "delivered"

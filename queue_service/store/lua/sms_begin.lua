@@ -10,9 +10,14 @@
 --       3 the delivery record of the booking's confirmation
 -- ARGV: 1 lease_ms, 2 body (kept from the first attempt on, so every attempt sends the same
 --       text), 3 event, 4 the attempt's token
+-- A settled event's record lives in the booking (sms_settle.lua): ``sms:<event>``.
 -- Returns {'send', body, first_attempt_ms} nothing can have been sent yet
 --       | {'check', body, first_attempt_ms} an earlier attempt may have been sent: look first
 --       | {'busy'} | {'settled', state} | {'moot'} (settle it as skipped)
+local settled = redis.call('HGET', KEYS[2], 'sms:' .. ARGV[3])
+if settled then
+  return {'settled', string.match(settled, '^[^,]*')}
+end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local d = redis.call('HMGET', KEYS[1], 'state', 'attempt_ms', 'sid', 'uncertain', 'token')

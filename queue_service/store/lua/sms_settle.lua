@@ -1,42 +1,47 @@
 -- Settle one SMS event (sent, failed, skipped or expired) and take it off the outbox; a booking
 -- confirmation that went out may put its reminder on the branch's reminders at the same time.
--- A settled record keeps its first verdict, and sheds the text and the attempt's details,
--- which only attempts read: a small record again (a quarter of the bytes), and the message,
--- with its queue number and name, is not kept for the booking's whole life.
+-- The settled record moves into the booking's own hash, packed in two fields, and its key goes:
+-- a key costs a hundred bytes before it holds anything, a field a few. Only its verdict and
+-- what a status callback needs stay; the text and the attempt's details, which only attempts
+-- read, go (the message, with its queue number and name, is not kept for the booking's life).
+-- A settled event keeps its first verdict.
 -- KEYS: 1 the delivery record, 2 the branch's outbox, 3 the branch's reminders, 4 the booking
 -- ARGV: 1 state, 2 outbox member (code:event), 3 error code ('' for none),
---       4 reminder member ('' for none), 5 reminder due (ms)
--- Returns the record's state
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local state = redis.call('HGET', KEYS[1], 'state')
-if state ~= 'sent' and state ~= 'failed' and state ~= 'skipped' and state ~= 'expired' then
-  state = ARGV[1]
-  redis.call('HSET', KEYS[1], 'state', state, 'settled_ms', now)
-  if ARGV[3] ~= '' then
-    redis.call('HSET', KEYS[1], 'error_code', ARGV[3])
-  end
-end
-if redis.call('HEXISTS', KEYS[1], 'body') == 1 then
-  -- Rebuilt rather than trimmed, so that Redis stores it compactly again.
-  local fields = {'state', 'settled_ms', 'attempts', 'sid', 'status', 'status_rank', 'status_ms',
-                  'uncertain', 'error_code'}
-  local values = redis.call('HMGET', KEYS[1], unpack(fields))
-  local kept = {}
-  for i, field in ipairs(fields) do
-    if values[i] then
-      kept[#kept + 1] = field
-      kept[#kept + 1] = values[i]
+--       4 reminder member ('' for none), 5 reminder due (ms), 6 event
+-- Returns the event's state
+local settled_states = {sent = true, failed = true, skipped = true, expired = true}
+local field = 'sms:' .. ARGV[6]
+local packed = redis.call('HGET', KEYS[4], field)
+local state
+if packed then
+  state = string.match(packed, '^[^,]*')
+else
+  local d = redis.call('HMGET', KEYS[1], 'state', 'settled_ms', 'attempts', 'uncertain', 'status',
+                       'status_rank', 'error_code', 'sid')
+  state = d[1]
+  local settled_ms = d[2]
+  local error_code = d[7]
+  if not settled_states[state] then
+    local t = redis.call('TIME')
+    state = ARGV[1]
+    settled_ms = tostring(tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000))
+    if ARGV[3] ~= '' then
+      error_code = ARGV[3]
     end
   end
-  redis.call('DEL', KEYS[1])
-  redis.call('HSET', KEYS[1], unpack(kept))
+  -- A booking purged meanwhile keeps nothing: no booking, nothing left to send.
+  if redis.call('EXISTS', KEYS[4]) == 1 then
+    redis.call('HSET', KEYS[4], field, table.concat({state, settled_ms or '', d[3] or '0',
+               d[4] or '', d[5] or '', d[6] or '', error_code or ''}, ','))
+    if d[8] then
+      redis.call('HSET', KEYS[4], field .. ':sid', d[8])
+    end
+  end
 end
+redis.call('DEL', KEYS[1])
 redis.call('ZREM', KEYS[2], ARGV[2])
 redis.call('ZREM', KEYS[3], ARGV[2])
 if state == 'sent' and ARGV[4] ~= '' then
   redis.call('ZADD', KEYS[3], 'NX', ARGV[5], ARGV[4])
 end
-local ttl = redis.call('PTTL', KEYS[4])
-redis.call('PEXPIRE', KEYS[1], ttl > 0 and ttl or 7 * 86400000)
 return state
