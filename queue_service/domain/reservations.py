@@ -540,7 +540,7 @@ class Reservations:
                   keys.day_bookings(b, old_day),
                   keys.slot_counts(b, new_day), keys.day_counts(b, new_day),
                   keys.queue_sequence(b, new_day), keys.day_bookings(b, new_day),
-                  keys.sms_reminders(b)],
+                  keys.sms_reminders(b), keys.sms_reminders_planned(b)],
             args=[booking.code, old_day, booking.slot_start.strftime("%H:%M"), new_day,
                   slot.label, slot.end.strftime("%H:%M"), service.prefix, claim_at,
                   self._claim_ms // 2, expire_at_ms, token, settings_sha1, MIN_KEEP_MS])

@@ -4,9 +4,10 @@ The reservation and live-queue scripts write each event (``<code>:booked``,
 ``<code>:cancelled``, ``<code>:call_ahead``) to the branch's outbox in the same atomic step
 as the booking change. Workers poll the outboxes and queue a job per event
 (``dispatch.SmsDispatcher``); the job delivers it and takes it off the outbox, so an event
-is never lost: until then every poll and sweep finds it again. A booking confirmation that
-went out puts the visit's reminder on the branch's reminders, due the afternoon before,
-where a sweep finds it once it is due.
+is never lost: until then every poll and sweep finds it again. Reminders are planned a day
+at a time: at the eve of a visit day (``SMS_REMINDER_TIME``, branch-local) a sweep puts
+each of the day's bookings whose confirmation went out on the branch's reminders, due at
+once, so a booking keeps nothing for its reminder until then.
 
 Each event has a delivery record; once settled, it is packed into two fields of the booking
 (``Outbox.delivery`` reads either). An attempt is recorded before the message is handed
@@ -65,6 +66,11 @@ SETTLED_FIELD_PREFIX = "sms:"
 _PACKED_FIELDS = ("state", "settled_ms", "attempts", "uncertain", "status", "status_rank",
                   "error_code")
 _PENDING_LIMIT = 500
+# Bookings per plan_reminders.lua call: a busy day is planned in steps, not in one long one.
+_PLAN_BATCH = 500
+# How long the days whose reminders were planned are remembered.
+_PLANNED_DAYS_KEPT = dt.timedelta(days=7)
+_PLANNING = "0"
 # A reminder found this long before its due time belongs to a later day (a reschedule).
 _REMINDER_EARLY = dt.timedelta(hours=1)
 
@@ -84,7 +90,8 @@ class PendingSms:
 
 @dataclass(frozen=True)
 class DeliveryResult:
-    """How a delivery ended, and when the visit's reminder is due if one was planned."""
+    """How a delivery ended, and for a confirmation that went out, when the visit's reminder
+    is due (if it gets one)."""
 
     state: str
     reminder_at: dt.datetime | None = None
@@ -138,8 +145,57 @@ class Outbox:
     def pending(self, now: dt.datetime, branch_ids: Sequence[str] | None = None
                 ) -> list[PendingSms]:
         """The events of every branch (or of ``branch_ids``) still to deliver, and the
-        reminders due by ``now``."""
-        return self._read(self.branch_ids() if branch_ids is None else branch_ids, now)
+        reminders due by ``now``, those of days whose eve has just come planned first."""
+        branch_ids = self.branch_ids() if branch_ids is None else branch_ids
+        self.plan_reminders(now, branch_ids)
+        return self._read(branch_ids, now)
+
+    def plan_reminders(self, now: dt.datetime, branch_ids: Sequence[str]) -> int:
+        """Put the reminders of each branch's next day on its reminders, once its eve (the
+        reminder time, branch-local) has come and unless done already; returns how many.
+
+        A booking gets one if it stands for that day and its confirmation went out before the
+        reminder was due: one booked later was just told it all.
+        """
+        if self.reminder_time is None or not branch_ids:
+            return 0
+        zones = {branch.id: branch.timezone for branch in catalog.list_branches(self.redis)}
+        eves = {}
+        for branch_id in branch_ids:
+            if branch_id not in zones:
+                continue
+            local = now.astimezone(ZoneInfo(zones[branch_id]))
+            if local.time() >= self.reminder_time:
+                eves[branch_id] = local.date() + dt.timedelta(days=1)
+        with self.redis.pipeline(transaction=False) as pipe:
+            for branch_id, day in eves.items():
+                pipe.hget(keys.sms_reminders_planned(branch_id), day.isoformat())
+            done = pipe.execute()
+        # "0": a planning began and did not end (its worker died, or it is still going):
+        # walking the day again is harmless.
+        return sum(self._plan_day(branch_id, day, self._due(day, zones[branch_id]))
+                   for (branch_id, day), planned in zip(eves.items(), done, strict=True)
+                   if planned in (None, _PLANNING))
+
+    def _plan_day(self, branch_id: str, day: dt.date, due: dt.datetime) -> int:
+        # The day counts as planned from before its list is read: a booking moved into it
+        # from now on gets its reminder from the move (reschedule.lua).
+        with self.redis.pipeline(transaction=False) as pipe:
+            pipe.hsetnx(keys.sms_reminders_planned(branch_id), day.isoformat(), _PLANNING)
+            pipe.lrange(keys.day_bookings(branch_id, day.isoformat()), 0, -1)
+            codes = pipe.execute()[1]
+        batches = [codes[start:start + _PLAN_BATCH]
+                   for start in range(0, len(codes), _PLAN_BATCH)] or [[]]
+        planned = 0
+        for number, batch in enumerate(batches, start=1):
+            planned += self.scripts.plan_reminders(
+                keys=[keys.sms_reminders(branch_id), keys.sms_reminders_planned(branch_id),
+                      *(keys.booking(branch_id, code) for code in batch)],
+                args=[day.isoformat(), int(due.timestamp() * 1000),
+                      "1" if number == len(batches) else "",
+                      (day - _PLANNED_DAYS_KEPT).isoformat(), *batch])
+        log.info("SMS reminders of %s at %s: %d planned", day.isoformat(), branch_id, planned)
+        return planned
 
     def _read(self, branch_ids: Sequence[str], due_by: dt.datetime | None) -> list[PendingSms]:
         """The outboxes' events, and with ``due_by`` the reminders due by then."""
@@ -286,7 +342,10 @@ class Outbox:
         """When the reminder of ``booking`` is due: ``reminder_time`` the day before, local."""
         if self.reminder_time is None:
             return None
-        return dt.datetime.combine(booking.date - dt.timedelta(days=1), self.reminder_time,
+        return self._due(booking.date, timezone)
+
+    def _due(self, day: dt.date, timezone: str) -> dt.datetime:
+        return dt.datetime.combine(day - dt.timedelta(days=1), self.reminder_time,
                                    tzinfo=ZoneInfo(timezone))
 
     @staticmethod
@@ -325,7 +384,5 @@ class Outbox:
         final = self.scripts.sms_settle(
             keys=[keys.sms_delivery(branch_id, code, event), keys.sms_outbox(branch_id),
                   keys.sms_reminders(branch_id), keys.booking(branch_id, code)],
-            args=[state, f"{code}:{event}", "" if error_code is None else error_code,
-                  f"{code}:reminder" if reminder_at else "",
-                  int(reminder_at.timestamp() * 1000) if reminder_at else 0, event])
+            args=[state, f"{code}:{event}", "" if error_code is None else error_code, event])
         return DeliveryResult(final, reminder_at if final == "sent" else None)

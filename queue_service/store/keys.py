@@ -93,8 +93,14 @@ def sms_outbox(branch_id: str) -> str:
 
 
 def sms_reminders(branch_id: str) -> str:
-    """Sorted set ``<code>:reminder`` -> when the reminder is due (ms)."""
+    """Sorted set ``<code>:reminder`` -> when the reminder is due (ms): the reminders of the
+    days whose eve has come (``plan_reminders.lua``), until each is settled."""
     return f"{_branch(branch_id)}:sms:reminders"
+
+
+def sms_reminders_planned(branch_id: str) -> str:
+    """Hash date -> when (ms) that day's reminders were put on the branch's reminders."""
+    return f"{_branch(branch_id)}:sms:reminders-planned"
 
 
 def sms_delivery(branch_id: str, code: str, event: str) -> str:

@@ -8,7 +8,7 @@
 -- KEYS: 1 settings, 2 date overrides, 3 the branch's copy of the national closures,
 --       4 the booking, 5 old slot counts, 6 old day counts, 7 old day's booking index,
 --       8 new slot counts, 9 new day counts, 10 new queue sequence, 11 new day's booking index,
---       12 the branch's SMS reminders
+--       12 the branch's SMS reminders, 13 the branch's days whose reminders are planned
 -- ARGV: 1 code, 2 old date, 3 old slot, 4 new date, 5 new slot, 6 new slot end,
 --       7 service prefix, 8 claim_at_ms ('' on the same day: no new NIK claim),
 --       9 claim_window_ms, 10 expire_at_ms, 11 request token,
@@ -57,9 +57,17 @@ if not same_day then
   redis.call('RPUSH', KEYS[11], ARGV[1])
   local sequence = redis.call('HINCRBY', KEYS[10], booking[4], 1)
   queue_number = string.format('%s-%03d', ARGV[7], sequence)
-  -- A planned reminder is due at once: the worker that takes it sees the new date and sends
-  -- it, or plans it again for the new day's eve (an earlier day's eve may be past already).
-  redis.call('ZADD', KEYS[12], 'XX', 0, ARGV[1] .. ':reminder')
+  -- Into a day whose eve has come (plan_reminders.lua has been): the reminder is due at once,
+  -- by the same rule. Otherwise one planned for the old day waits for the new day's planning.
+  local reminder = ARGV[1] .. ':reminder'
+  if redis.call('HEXISTS', KEYS[13], ARGV[4]) == 1 then
+    local sms = redis.call('HMGET', KEYS[4], 'sms:booked', 'sms:reminder')
+    if sms[1] and string.match(sms[1], '^[^,]*') == 'sent' and not sms[2] then
+      redis.call('ZADD', KEYS[12], 0, reminder)
+    end
+  else
+    redis.call('ZREM', KEYS[12], reminder)
+  end
 end
 redis.call('HSET', KEYS[4], 'date', ARGV[4], 'slot', ARGV[5], 'slot_end', ARGV[6],
            'queue_number', queue_number, 'reschedule_token', ARGV[11],

@@ -1,16 +1,15 @@
--- Settle one SMS event (sent, failed, skipped or expired) and take it off the outbox; a booking
--- confirmation that went out may put its reminder on the branch's reminders at the same time.
+-- Settle one SMS event (sent, failed, skipped or expired) and take it off the outbox (or, for
+-- a reminder, off the branch's reminders).
 -- The settled record moves into the booking's own hash, packed in two fields, and its key goes:
 -- a key costs a hundred bytes before it holds anything, a field a few. Only its verdict and
 -- what a status callback needs stay; the text and the attempt's details, which only attempts
 -- read, go (the message, with its queue number and name, is not kept for the booking's life).
 -- A settled event keeps its first verdict.
 -- KEYS: 1 the delivery record, 2 the branch's outbox, 3 the branch's reminders, 4 the booking
--- ARGV: 1 state, 2 outbox member (code:event), 3 error code ('' for none),
---       4 reminder member ('' for none), 5 reminder due (ms), 6 event
+-- ARGV: 1 state, 2 outbox member (code:event), 3 error code ('' for none), 4 event
 -- Returns the event's state
 local settled_states = {sent = true, failed = true, skipped = true, expired = true}
-local field = 'sms:' .. ARGV[6]
+local field = 'sms:' .. ARGV[4]
 local packed = redis.call('HGET', KEYS[4], field)
 local state
 if packed then
@@ -41,7 +40,4 @@ end
 redis.call('DEL', KEYS[1])
 redis.call('ZREM', KEYS[2], ARGV[2])
 redis.call('ZREM', KEYS[3], ARGV[2])
-if state == 'sent' and ARGV[4] ~= '' then
-  redis.call('ZADD', KEYS[3], 'NX', ARGV[5], ARGV[4])
-end
 return state
