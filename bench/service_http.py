@@ -51,6 +51,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from redis import Redis  # noqa: E402
+
 from config import load_settings  # noqa: E402
 from queue_service.domain import calendar, demo, schedules  # noqa: E402
 from queue_service.domain.captcha.gate import SelfHostedCaptcha  # noqa: E402
@@ -274,12 +276,15 @@ class Bench:
     def _server_base(self, url: str) -> str:
         return next((base for base in self.servers if url.startswith(base)), url)
 
+    def _database(self, url: str | None) -> Redis:
+        return self.database_of_url.get(self._server_base(url), self.redis) if url else \
+            self.redis
+
     def captcha_pool(self, count: int, url: str | None = None) -> tuple[Path, float]:
         """``count`` live challenges, made ahead as the service (at ``url``) makes them;
         returns the file of their ids and the bytes of Redis each one takes."""
         before = self._used_memory()
-        database = self.database_of_url.get(self._server_base(url), self.redis) if url else \
-            self.redis
+        database = self._database(url)
         pipe = database.pipeline(transaction=False)
         gate = SelfHostedCaptcha(pipe, ttl_seconds=1800)
         ids = [gate.create().id for _ in range(count)]
@@ -296,10 +301,31 @@ class Bench:
             int(memory["mem_aof_buffer"])
 
     def _sms_key_bytes(self) -> int:
-        """Bytes of the SMS keys of every branch: outboxes, reminders, delivery records."""
-        # Every element counted (samples=0): MEMORY USAGE estimates a big set from five.
-        return sum(self.redis.memory_usage(key, samples=0) or 0
-                   for key in self.redis.scan_iter(match=f"{keys.PREFIX}:*:sms:*", count=1000))
+        """Bytes of the SMS keys of every branch (outboxes, reminders, delivery records in
+        flight) and of the bookings, which keep their settled delivery records."""
+        return sum(self._key_bytes(self.redis, [
+            key for pattern in (f"{keys.PREFIX}:*:sms:*", f"{keys.PREFIX}:*:booking:*")
+            for key in self.redis.scan_iter(match=pattern, count=1000)]))
+
+    @staticmethod
+    def _key_bytes(database: Redis, names: list[str]) -> list[int]:
+        """MEMORY USAGE of each key (0 for one that is gone), every element counted."""
+        pipe = database.pipeline(transaction=False)
+        for name in names:
+            pipe.memory_usage(name, samples=0)  # not estimated from five elements
+        return [usage or 0 for usage in pipe.execute()]
+
+    def _challenge_bytes(self, database: Redis, captchas: Path) -> tuple[int, int, int]:
+        """Bytes of the challenges named in ``captchas`` that are still stored; and of those
+        consumed (which keep their key a minute), their bytes and their number."""
+        names = [keys.captcha_answer(captcha_id) for captcha_id in captchas.read_text().split()]
+        pipe = database.pipeline(transaction=False)
+        for name in names:
+            pipe.getrange(name, 0, 0)
+        consumed = [first in (b"~", "~") for first in pipe.execute()]
+        sizes = self._key_bytes(database, names)
+        return (sum(sizes), sum(size for size, used in zip(sizes, consumed, strict=True) if used),
+                sum(consumed))
 
     # --- measuring ------------------------------------------------------------------------
 
@@ -335,19 +361,28 @@ class Bench:
         cpu = self.redis.info("cpu")
         return float(cpu["used_cpu_user"]) + float(cpu["used_cpu_sys"])
 
-    def booking_row(self, url: str, pool: int, seconds: int | None = None) -> tuple[Result, float]:
-        """Booking POSTs alone, each naming a challenge made ahead; returns the result and the
-        Redis bytes each booking left (the consumed challenge's own bytes added back)."""
-        captchas, captcha_bytes = self.captcha_pool(pool, url)
+    def booking_row(self, url: str, pool: int, seconds: int | None = None
+                    ) -> tuple[Result, float, float]:
+        """Booking POSTs alone, each naming a challenge made ahead; returns the result, the
+        Redis bytes each booking left, and the bytes its consumed challenge keeps for a minute.
+
+        The challenges were made before and are not the booking's: their own bytes, read key
+        by key before and after, are left out of the booking's."""
+        captchas, _captcha_bytes = self.captcha_pool(pool, url)
+        database = self._database(url)
+        challenges_before = self._challenge_bytes(database, captchas)
         before = self._used_memory()
         result = self.wrk("booking.lua", url, seconds=seconds, BENCH_CAPTCHAS=str(captchas))
         after = self._used_memory()
+        challenges_after = self._challenge_bytes(database, captchas)
         if result.counts["out_of_captchas"]:
             print(f"  warning: {result.counts['out_of_captchas']} attempts found no challenge "
                   f"left (raise --captchas)", flush=True)
         booked = result.counts["booked"]
-        per_booking = (after - before + result.requests * captcha_bytes) / booked if booked else 0
-        return result, per_booking
+        challenges = challenges_after[0] - challenges_before[0]
+        per_booking = (after - before - challenges) / booked if booked else 0
+        per_consumed = challenges_after[1] / challenges_after[2] if challenges_after[2] else 0
+        return result, per_booking, per_consumed
 
     def rush(self, base_url: str) -> dict:
         """RUSH_CLIENTS clients, each on its own open connection with a solved captcha, send
@@ -564,9 +599,10 @@ def run(bench: Bench) -> int:
             say(f"  {name} ({number + 1}/{args.passes}) ...")
             passes[name].append(measure())
     for name, measured in passes.items():
-        if isinstance(measured[0], tuple):  # a booking row: (result, bytes per booking)
+        if isinstance(measured[0], tuple):  # a booking row: (result, bytes, challenge bytes)
             rows[name] = (Result.combined([m[0] for m in measured]),
-                          statistics.mean(m[1] for m in measured))
+                          statistics.mean(m[1] for m in measured),
+                          statistics.mean(m[2] for m in measured))
         else:
             rows[name] = Result.combined(measured)
     comparisons = []
@@ -594,8 +630,8 @@ def run(bench: Bench) -> int:
     say(f"  SMS worker against a fake Twilio, {args.sms_seconds:g} s ...")
     sms = bench.sms(args.sms_seconds)
 
-    booking, per_booking = rows["booking"]
-    booking_on, _ = rows["booking_limits"]
+    booking, per_booking, per_consumed = rows["booking"]
+    booking_on, _, _ = rows["booking_limits"]
     healthz, pair, whole = rows["healthz"], rows["pair"], rows["whole"]
     print()
     print(f"make bench: {settings['WEB_CONCURRENCY']} web processes x {settings['WEB_THREADS']} "
@@ -644,7 +680,8 @@ def run(bench: Bench) -> int:
     kept = max(per_booking, per_booking + sms["bytes_per_sent"])  # the more of the two
     print(_check("Redis memory per booking ≤ 1 KB, its SMS work included", kept, 1024,
                  f"{per_booking:,.0f} B as booked, its SMS on the outbox; "
-                 f"{per_booking + sms['bytes_per_sent']:,.0f} B once the SMS went out",
+                 f"{per_booking + sms['bytes_per_sent']:,.0f} B once the SMS went out "
+                 f"(and a consumed challenge keeps its key, {per_consumed:,.0f} B, for a minute)",
                  higher_is_better=False))
     rush_ok = (rush["booked"] == RUSH_QUOTA == rush["stored_total"]
                and rush["fullest_slot"] <= bench.rush_capacity and rush["answered_ok"])

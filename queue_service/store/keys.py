@@ -178,19 +178,14 @@ def _challenge(captcha_id: str) -> str:
 
 
 def captcha_answer(captcha_id: str) -> str:
-    """String: the challenge's answer; its TTL is the challenge's life."""
+    """String: the challenge's answer; its TTL is the challenge's life. Once consumed, briefly,
+    ``~<attempt token>:<answer>``, so that a re-sent consume answers as the first did."""
     return f"{_challenge(captcha_id)}:answer"
 
 
 def captcha_audio(captcha_id: str) -> str:
     """String: the challenge's WAV clip, cached once spoken, for the challenge's remaining life."""
     return f"{_challenge(captcha_id)}:audio"
-
-
-def captcha_consumed(captcha_id: str) -> str:
-    """String ``<attempt token>:<answer>``: a consumed challenge, kept briefly so that a re-sent
-    consume answers as the first did."""
-    return f"{_challenge(captcha_id)}:consumed"
 
 
 # Rate-limit counters are named by flask-limiter (``LIMITS:LIMITER/antrian/...``); the

@@ -211,6 +211,21 @@ def test_audio_is_dropped_with_its_challenge(client, redis, booking_body):
     assert client.get(challenge["audio_url"]).status_code == 404
 
 
+def test_a_consumed_challenge_is_remembered_in_its_own_key_for_a_minute(client, redis,
+                                                                        booking_body):
+    challenge = new_challenge(client)
+    client.get(challenge["audio_url"])
+    assert client.post("/api/v1/bookings", json=booking_body(
+        captcha_id=challenge["captcha_id"])).status_code == 201
+
+    # No key of its own for the consumption (a key is about 100 bytes before its value).
+    assert list(redis.scan_iter(match=f"*{{c:{challenge['captcha_id']}}}*")) == [
+        keys.captcha_answer(challenge["captcha_id"])]
+    assert 0 < redis.pttl(keys.captcha_answer(challenge["captcha_id"])) <= 60_000
+    for url in (challenge["image_url"], challenge["audio_url"]):
+        assert client.get(url).status_code == 404
+
+
 def test_attempt_with_invalid_fields_still_consumes_the_challenge(client, booking_body):
     body = booking_body(nik="123")
 

@@ -157,7 +157,7 @@ def booked_then_moved(book, work, client, booking_body, booked_for: str, moved_t
 
 def test_a_reminder_waits_for_the_eve_of_a_rescheduled_day(book, work, sent_sms, clock, redis,
                                                             client, booking_body):
-    booking = booked_then_moved(book, work, client, booking_body, "2026-11-24", "2026-11-26")
+    booked_then_moved(book, work, client, booking_body, "2026-11-24", "2026-11-26")
     clock.set(MONDAY_3PM)
     work()
     assert [line["event"] for line in sent_sms()] == ["booked"]  # not "besok" on Monday

@@ -38,6 +38,8 @@ AUDIO_KEEP_SECONDS = 60
 # A consumed challenge's answer is kept this long under the consuming attempt's token, long
 # enough for a client's re-send of the consume; no other attempt can use it.
 CONSUMED_KEEP_SECONDS = 60
+# A consumed challenge's answer key holds this, then the token and the answer.
+CONSUMED_MARK = b"~"
 
 
 @dataclass(frozen=True)
@@ -138,8 +140,7 @@ class SelfHostedCaptcha:
         if not isinstance(captcha_id, str) or not _ID.fullmatch(captcha_id):
             raise CaptchaFailedError("unknown")
         stored = self.scripts.consume_captcha(
-            keys=[keys.captcha_answer(captcha_id), keys.captcha_audio(captcha_id),
-                  keys.captcha_consumed(captcha_id)],
+            keys=[keys.captcha_answer(captcha_id), keys.captcha_audio(captcha_id)],
             args=[secrets.token_hex(8), CONSUMED_KEEP_SECONDS * 1000])
         if stored is None:
             raise CaptchaFailedError("expired")
@@ -151,7 +152,7 @@ class SelfHostedCaptcha:
     def _answer(self, captcha_id: str) -> str:
         stored = self.redis.get(keys.captcha_answer(captcha_id)) if _ID.fullmatch(captcha_id) \
             else None
-        if stored is None:
+        if stored is None or stored.startswith(CONSUMED_MARK):
             raise NotFoundError("captcha")
         return stored.decode()
 
