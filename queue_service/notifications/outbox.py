@@ -147,7 +147,12 @@ class Outbox:
         """The events of every branch (or of ``branch_ids``) still to deliver, and the
         reminders due by ``now``, those of days whose eve has just come planned first."""
         branch_ids = self.branch_ids() if branch_ids is None else branch_ids
-        self.plan_reminders(now, branch_ids)
+        try:
+            self.plan_reminders(now, branch_ids)
+        except Exception:
+            # The sweep is what queues lost events again: a planning that fails (the next
+            # sweep tries again) must not stop it.
+            log.exception("SMS reminders not planned this sweep")
         return self._read(branch_ids, now)
 
     def plan_reminders(self, now: dt.datetime, branch_ids: Sequence[str]) -> int:
@@ -164,7 +169,12 @@ class Outbox:
         for branch_id in branch_ids:
             if branch_id not in zones:
                 continue
-            local = now.astimezone(ZoneInfo(zones[branch_id]))
+            try:
+                local = now.astimezone(ZoneInfo(zones[branch_id]))
+            except (ValueError, KeyError) as error:  # a time zone this machine lacks
+                log.error("SMS reminders of %s not planned: time zone %r: %s", branch_id,
+                          zones[branch_id], type(error).__name__)
+                continue
             if local.time() >= self.reminder_time:
                 eves[branch_id] = local.date() + dt.timedelta(days=1)
         with self.redis.pipeline(transaction=False) as pipe:
@@ -263,11 +273,11 @@ class Outbox:
             return DeliveryResult(NOT_PENDING)
         if not data or data.get("walk_in"):
             # Purged meanwhile, or a walk-in ticket (no phone to text).
-            return self._settle(branch_id, code, event, "skipped")
+            return self._settle(branch_id, code, event, "skipped", now)
         booking = Booking.from_hash(branch_id, code, data)
         branch = catalog.get_branch(self.redis, branch_id)
         if now >= self._deadline(event, booking, branch.timezone):
-            return self._settle(branch_id, code, event, "expired")
+            return self._settle(branch_id, code, event, "expired", now)
         due = self.reminder_due(booking, branch.timezone) if event == "reminder" else None
         if due is not None and now < due - _REMINDER_EARLY:
             # Rescheduled to a later day since it was planned: its "besok" would be wrong
@@ -283,11 +293,11 @@ class Outbox:
             args=[self._lease_ms, texts.compose(event, booking, branch,
                                                 self.manage_url(code)), event, token])
         if verdict[0] == "moot":
-            return self._settle(branch_id, code, event, "skipped")
+            return self._settle(branch_id, code, event, "skipped", now)
         if verdict[0] == "busy":
             raise SmsBusyError(f"{event} {code}: another attempt is in flight")
         if verdict[0] == "settled":
-            return self._settle(branch_id, code, event, verdict[1], booking, branch.timezone, now)
+            return self._settle(branch_id, code, event, verdict[1], now, booking, branch.timezone)
         sms = OutgoingSms(to=booking.phone, body=verdict[1], code=code, event=event,
                           status_callback=self.status_callback_url(branch_id, code, event))
         first_attempt = dt.datetime.fromtimestamp(int(verdict[2]) / 1000, dt.UTC)
@@ -298,7 +308,7 @@ class Outbox:
             if sent is None:
                 sent = sender.send(sms)
         except SmsPermanentError as error:
-            return self._settle(branch_id, code, event, "failed", error_code=error.code)
+            return self._settle(branch_id, code, event, "failed", now, error_code=error.code)
         except SmsRejectedError:
             self.scripts.sms_release(keys=[record], args=[token, ""])  # nothing went out
             raise
@@ -307,7 +317,7 @@ class Outbox:
             self.scripts.sms_release(keys=[record], args=[token, "1"])
             raise
         self._record_status(branch_id, code, event, sent.sid, sent.status)
-        return self._settle(branch_id, code, event, "sent", booking, branch.timezone, now)
+        return self._settle(branch_id, code, event, "sent", now, booking, branch.timezone)
 
     def record_status(self, branch_id: str, code: str, event: str, sid: str, status: str,
                       error_code: str | int | None = None) -> str:
@@ -372,9 +382,11 @@ class Outbox:
                         event, code, status, sid)
         return outcome
 
-    def _settle(self, branch_id: str, code: str, event: str, state: str,
+    def _settle(self, branch_id: str, code: str, event: str, state: str, now: dt.datetime,
                 booking: Booking | None = None, timezone: str | None = None,
-                now: dt.datetime | None = None, error_code: int | None = None) -> DeliveryResult:
+                error_code: int | None = None) -> DeliveryResult:
+        # Settled as of ``now``, the job's clock, not Redis's: the eve's planning compares it
+        # with the reminder's time on the same clock the job judged by.
         reminder_at = None
         if event == "booked" and state == "sent" and booking is not None \
                 and booking.status == "booked":
@@ -384,5 +396,6 @@ class Outbox:
         final = self.scripts.sms_settle(
             keys=[keys.sms_delivery(branch_id, code, event), keys.sms_outbox(branch_id),
                   keys.sms_reminders(branch_id), keys.booking(branch_id, code)],
-            args=[state, f"{code}:{event}", "" if error_code is None else error_code, event])
+            args=[state, f"{code}:{event}", "" if error_code is None else error_code, event,
+                  int(now.timestamp() * 1000)])
         return DeliveryResult(final, reminder_at if final == "sent" else None)

@@ -19,7 +19,7 @@ from tests.redis_server import free_port
 from workers import runtime
 
 
-def test_booking_sends_one_sms_through_the_worker(book, work, sent_sms, redis, delivery):
+def test_booking_sends_one_sms_through_the_worker(book, work, sent_sms, redis, delivery, clock):
     booking = book()
     assert redis.zrange(keys.sms_outbox("jakarta-salemba"), 0, -1) == [f"{booking['code']}:booked"]
     assert sent_sms() == []  # never sent in the request
@@ -39,6 +39,8 @@ def test_booking_sends_one_sms_through_the_worker(book, work, sent_sms, redis, d
     assert record["state"] == "sent"
     assert record["attempts"] == "1"
     assert record["sid"]
+    # Settled as of the job's clock, which the eve's planning compares with the reminder time.
+    assert record["settled_ms"] == str(int(clock().timestamp() * 1000))
     # Settled, the record keeps no message text (queue number, name) for the booking's life,
     # and no key of its own: it is two fields of the booking, which stays compact (named
     # ziplist before 7.0).

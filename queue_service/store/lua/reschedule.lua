@@ -58,15 +58,16 @@ if not same_day then
   local sequence = redis.call('HINCRBY', KEYS[10], booking[4], 1)
   queue_number = string.format('%s-%03d', ARGV[7], sequence)
   -- Into a day whose eve has come (plan_reminders.lua has been): the reminder is due at once,
-  -- by the same rule. Otherwise one planned for the old day waits for the new day's planning.
+  -- by the same rule. A reminder already planned (for the old day, or by an earlier version,
+  -- which planned each at its confirmation) is due at once too: the worker that takes it
+  -- sends it, or puts it off to the new day's eve.
   local reminder = ARGV[1] .. ':reminder'
-  if redis.call('HEXISTS', KEYS[13], ARGV[4]) == 1 then
-    local sms = redis.call('HMGET', KEYS[4], 'sms:booked', 'sms:reminder')
-    if sms[1] and string.match(sms[1], '^[^,]*') == 'sent' and not sms[2] then
-      redis.call('ZADD', KEYS[12], 0, reminder)
-    end
+  local sms = redis.call('HMGET', KEYS[4], 'sms:booked', 'sms:reminder')
+  if redis.call('HEXISTS', KEYS[13], ARGV[4]) == 1 and sms[1]
+      and string.match(sms[1], '^[^,]*') == 'sent' and not sms[2] then
+    redis.call('ZADD', KEYS[12], 0, reminder)
   else
-    redis.call('ZREM', KEYS[12], reminder)
+    redis.call('ZADD', KEYS[12], 'XX', 0, reminder)
   end
 end
 redis.call('HSET', KEYS[4], 'date', ARGV[4], 'slot', ARGV[5], 'slot_end', ARGV[6],

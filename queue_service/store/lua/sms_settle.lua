@@ -6,7 +6,8 @@
 -- read, go (the message, with its queue number and name, is not kept for the booking's life).
 -- A settled event keeps its first verdict.
 -- KEYS: 1 the delivery record, 2 the branch's outbox, 3 the branch's reminders, 4 the booking
--- ARGV: 1 state, 2 outbox member (code:event), 3 error code ('' for none), 4 event
+-- ARGV: 1 state, 2 outbox member (code:event), 3 error code ('' for none), 4 event,
+--       5 settled at (ms, the caller's clock: the eve's planning compares it with its own)
 -- Returns the event's state
 local settled_states = {sent = true, failed = true, skipped = true, expired = true}
 local field = 'sms:' .. ARGV[4]
@@ -21,9 +22,8 @@ else
   local settled_ms = d[2]
   local error_code = d[7]
   if not settled_states[state] then
-    local t = redis.call('TIME')
     state = ARGV[1]
-    settled_ms = tostring(tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000))
+    settled_ms = ARGV[5]
     if ARGV[3] ~= '' then
       error_code = ARGV[3]
     end
