@@ -41,6 +41,9 @@ class Services:
     live_queue: LiveQueue
     availability: FreshAvailability
     clients: tuple[Redis, ...] = ()
+    # The data store when the rate limiter's counters live in it too (its default, on a single
+    # Redis): a booking's per-person count then rides on the booking's first round trip.
+    limits_store: Redis | None = None
 
     def close(self) -> None:
         """Close every connection this app opened (tests, and a clean shutdown)."""
@@ -85,6 +88,8 @@ def init_app(app: Flask, clock: Clock | None = None) -> Services:
                         clients=(redis, queue_redis, captcha_redis))
     app.extensions["antrian"] = services
 
+    if "RATELIMIT_STORAGE_URI" not in config and not cluster:
+        services.limits_store = redis
     config.setdefault("RATELIMIT_STORAGE_URI", rate_limit_storage_uri(data_url, cluster))
     config.setdefault("RATELIMIT_STORAGE_OPTIONS", {
         # Without them redis-py waits on an unreachable server for as long as the OS does.

@@ -11,7 +11,7 @@ from redis import Redis
 
 from queue_service.domain.captcha.gate import CaptchaGate
 from queue_service.domain.errors import AlreadyBookedError
-from queue_service.domain.reservations import Booking, BookingRequest, Reservations
+from queue_service.domain.reservations import Booking, BookingRequest, Reservations, RidingCheck
 from queue_service.store import keys
 
 _TOKEN = re.compile(r"^[0-9a-f]{32}$")
@@ -20,7 +20,8 @@ _PENDING = "pending"
 
 def book(captcha: CaptchaGate, reservations: Reservations, captcha_id: object,
          captcha_answer: object, read_request: Callable[[], BookingRequest],
-         count_attempt: Callable[[BookingRequest], None], now: dt.datetime) -> Booking:
+         count_attempt: Callable[[BookingRequest], RidingCheck | None],
+         now: dt.datetime) -> Booking:
     """Book a place: the captcha first, then the fields, then the person's allowance.
 
     The captcha is checked (and consumed, right or wrong) before any other field is read,
@@ -31,7 +32,9 @@ def book(captcha: CaptchaGate, reservations: Reservations, captcha_id: object,
         captcha: the gate; ``captcha_id`` and ``captcha_answer`` as the caller sent them.
         reservations: where the place is booked.
         read_request: validates the other fields; raises the domain's field errors.
-        count_attempt: counts the attempt against the person's allowance; raises when spent.
+        count_attempt: counts the attempt against the person's allowance, raising when it is
+            spent; or returns that count as a check to ride on the booking's first round
+            trip (where it is still judged before anything else).
         now: the time of the attempt.
 
     Raises:
@@ -39,8 +42,8 @@ def book(captcha: CaptchaGate, reservations: Reservations, captcha_id: object,
     """
     captcha.verify(captcha_id, captcha_answer)
     request = read_request()
-    count_attempt(request)
-    return reservations.reserve(request, now)
+    riding = count_attempt(request)
+    return reservations.reserve(request, now, riding)
 
 
 class FormAttempts:

@@ -28,7 +28,7 @@ import logging
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 import redis.exceptions as redis_errors
@@ -123,6 +123,19 @@ class Booking:
         )
 
 
+class RidingCheck(Protocol):
+    """A check of the caller's, on the data store, that rides on a booking's first round trip
+    (the per-person allowance): its commands join that read, and its verdict comes before
+    anything the read says."""
+
+    def queue(self, pipe: Any) -> int:
+        """Add the check's commands to ``pipe``; returns how many."""
+
+    def settle(self, replies: list) -> None:
+        """Judge the replies of those commands (an error among them as an exception object);
+        raises to stop the booking."""
+
+
 class Reservations:
     """The booking operations of the service, over one Redis data store.
 
@@ -174,8 +187,12 @@ class Reservations:
         """The keyed hash that stands for a NIK in key names."""
         return keyed_digest(self._nik_secret, "nik", nik)
 
-    def reserve(self, request: BookingRequest, now: dt.datetime) -> Booking:
+    def reserve(self, request: BookingRequest, now: dt.datetime,
+                riding: RidingCheck | None = None) -> Booking:
         """Book a place for ``request`` as seen at ``now``.
+
+        ``riding``, if given, is run in the same round trip as the first read, once, and
+        judged before anything else.
 
         Returns:
             The committed booking with its code and queue number.
@@ -190,7 +207,8 @@ class Reservations:
                 acknowledged it in time (the booking is kept).
         """
         for _attempt in range(_RESERVE_ATTEMPTS):
-            outcome = self._try_reserve(request, now)
+            outcome = self._try_reserve(request, now, riding)
+            riding = None
             if outcome is not None:
                 break
         else:
@@ -246,14 +264,16 @@ class Reservations:
             return False
         return True
 
-    def _try_reserve(self, request: BookingRequest, now: dt.datetime):
+    def _try_reserve(self, request: BookingRequest, now: dt.datetime,
+                     riding: RidingCheck | None = None):
         """One attempt: check the request against the settings, claim the NIK's date, reserve.
 
         Returns:
             ``(booking, claim_key, expire_at_ms)``, or None when the attempt must
             start over (a code collision, a stalled claim, settings changed meanwhile).
         """
-        branch, service, settings, override, closure, settings_sha1 = self._load_context(request)
+        branch, service, settings, override, closure, settings_sha1 = self._load_context(
+            request, riding)
         now_local = schedules.local_now(now, branch.timezone)
         status = schedules.day_status(
             settings, override, request.date, now_local.date(),
@@ -357,16 +377,24 @@ class Reservations:
                 return outcome
             replace = self._claim_to_take_over(outcome[1:], claim_key, expire_at_ms)
 
-    def _load_context(self, request: BookingRequest):
+    def _load_context(self, request: BookingRequest, riding: RidingCheck | None = None):
         """Branch, service, settings, the date's override and national closure, and the SHA-1
-        of the settings' stored form, read in one round trip."""
+        of the settings' stored form, read in one round trip (``riding`` judged first)."""
         pipe = self.redis.pipeline(transaction=False)
         pipe.hget(keys.BRANCHES, request.branch_id)
         pipe.hget(keys.SERVICES, request.service_id)
         pipe.get(keys.branch_settings(request.branch_id))
         pipe.hget(keys.branch_dates(request.branch_id), request.date.isoformat())
         pipe.hget(keys.branch_national_closures(request.branch_id), request.date.isoformat())
-        branch_raw, service_raw, settings_raw, override_raw, closure_raw = pipe.execute()
+        if riding is not None:
+            riding.queue(pipe)
+        replies = pipe.execute(raise_on_error=riding is None)
+        if riding is not None:
+            riding.settle(replies[5:])
+            for reply in replies[:5]:
+                if isinstance(reply, Exception):
+                    raise reply
+        branch_raw, service_raw, settings_raw, override_raw, closure_raw = replies[:5]
         if branch_raw is None or settings_raw is None:
             raise ValidationFailedError({"branch_id": ["unknown_branch"]})
         branch = catalog.Branch(**json.loads(branch_raw))

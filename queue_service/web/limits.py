@@ -19,7 +19,8 @@ Per client address (``client_address``):
 
 Per person, ``count_booking_attempt`` counts a booking attempt against its NIK and its
 phone *from this address* (``RATELIMIT_PER_PERSON``, by a script of ours in the limiter's
-store). It is called after the captcha, so a caller without a solved
+store; where that store is the data store, in the booking's own first round trip). It is
+called after the captcha, so a caller without a solved
 captcha spends nothing. Counting per person alone, whatever the address, let a
 stranger who knows a NIK spend its allowance with refused attempts and lock its owner
 out for an hour; per person and address, the stranger locks out only themselves, and
@@ -39,6 +40,8 @@ from collections.abc import Callable
 from flask import Flask, Response, current_app, request
 from flask_limiter import Limiter
 from limits import RateLimitItem, parse_many
+from redis.commands.core import Script
+from redis.exceptions import NoScriptError
 
 from queue_service.domain.errors import DomainError
 from queue_service.domain.privacy import keyed_digest
@@ -200,12 +203,56 @@ class AttemptsUsedUpError(DomainError):
         self.headers = _spent(limit.amount, int(time.time()) + retry_after)
 
 
-def count_booking_attempt(nik: str, phone: str) -> None:
+class PersonAllowance:
+    """One booking attempt's count against its NIK's and its phone's allowances from one
+    address: every counter of every part of the limit, counted by one script."""
+
+    def __init__(self, script: Script, counters: list[str], windows: list[int],
+                 limits_of: list[RateLimitItem]):
+        self._script = script
+        self._counters, self._windows, self._limits_of = counters, windows, limits_of
+
+    def queue(self, pipe) -> int:
+        """Add the count to ``pipe`` as a bare EVALSHA: a script given to a pipeline makes
+        redis-py ask the server whether it knows it, a round trip of its own each time."""
+        pipe.evalsha(self._script.sha, len(self._counters), *self._counters, *self._windows)
+        return 1
+
+    def count(self) -> None:
+        """Count now, in a round trip of its own; raises as ``settle``."""
+        self.settle([self._script(keys=self._counters, args=self._windows)])
+
+    def settle(self, replies: list) -> None:
+        """Judge the count's reply.
+
+        Raises:
+            AttemptsUsedUpError: the NIK or the phone has used up a part of the limit from
+                this address (the part whose window ends last is the one named).
+        """
+        counted = replies[0]
+        if isinstance(counted, NoScriptError):  # a server that restarted: load it, count
+            counted = self._script(keys=self._counters, args=self._windows)
+        elif isinstance(counted, Exception):
+            raise counted
+        spent = [(left, part) for count, left, part
+                 in zip(counted[::2], counted[1::2], self._limits_of, strict=True)
+                 if count > part.amount]
+        if spent:
+            left, part = max(spent, key=lambda refusal: refusal[0])
+            raise AttemptsUsedUpError(part, max(1, math.ceil(left / 1000)))
+
+
+def count_booking_attempt(nik: str, phone: str) -> PersonAllowance | None:
     """Count a booking attempt against its NIK and its phone (both as stored), from this address.
 
     Every part of the limit (``5/hour;20/day``) has its own counters, named by its window.
     All are counted by one script, in flask-limiter's store, where flask-limiter itself would
-    take a round trip for each and weigh every limit of the view again.
+    take a round trip for each and weigh every limit of the view again. Where that store is
+    the data store, the count is not made here but returned, to ride on the booking's first
+    round trip (``Reservations.reserve``), which judges it before anything else.
+
+    Returns:
+        The count still to make, or None (counted, or rate limiting is off).
 
     Raises:
         AttemptsUsedUpError: either has used up a part of ``RATELIMIT_PER_PERSON`` from this
@@ -213,7 +260,7 @@ def count_booking_attempt(nik: str, phone: str) -> None:
     """
     config = current_app.config
     if not config["RATELIMIT_ENABLED"]:
-        return  # nothing would be counted: spare the keyed hashes
+        return None  # nothing would be counted: spare the keyed hashes
     parts = _parsed(config["RATELIMIT_PER_PERSON"])
     # Counter names carry keyed hashes, never the personal data (nor the address) itself.
     secret = config["SECRET_KEY"].encode()
@@ -229,13 +276,14 @@ def count_booking_attempt(nik: str, phone: str) -> None:
                                                        part.get_expiry(), person))
             windows.append(window_ms)
             limits_of.append(part)
-    store = limiter.storage.get_connection()
-    counted = scripts.for_client(store).count_attempts(keys=counters, args=windows)
-    spent = [(left, part) for count, left, part
-             in zip(counted[::2], counted[1::2], limits_of, strict=True) if count > part.amount]
-    if spent:
-        left, part = max(spent, key=lambda refusal: refusal[0])
-        raise AttemptsUsedUpError(part, max(1, math.ceil(left / 1000)))
+    data_store = current_app.extensions["antrian"].limits_store
+    store = data_store if data_store is not None else limiter.storage.get_connection()
+    allowance = PersonAllowance(scripts.for_client(store).count_attempts, counters, windows,
+                                limits_of)
+    if data_store is not None:
+        return allowance
+    allowance.count()
+    return None
 
 
 @functools.lru_cache(maxsize=8)

@@ -64,8 +64,8 @@ def test_a_national_closure_set_mid_booking_is_honoured_by_the_reserve_script(
         reservations, redis, clock, monkeypatch):
     read_context = reservations._load_context
 
-    def closed_right_after_reading(booking_request):
-        context = read_context(booking_request)
+    def closed_right_after_reading(booking_request, riding=None):
+        context = read_context(booking_request, riding)
         calendar.close_nationally(redis, WEDNESDAY, "Keadaan darurat")
         return context
 

@@ -418,8 +418,8 @@ def test_settings_changed_while_booking_are_not_booked_past(reservations, clock,
     # to hourly slots before the reserve script runs, and 09:30 no longer exists.
     read_context = reservations._load_context
 
-    def tuned_right_after_reading(booking_request):
-        context = read_context(booking_request)
+    def tuned_right_after_reading(booking_request, riding=None):
+        context = read_context(booking_request, riding)
         settings = schedules.load_settings(redis, "jakarta-salemba")
         settings.slot_minutes = 60
         schedules.store_settings(redis, "jakarta-salemba", settings)
@@ -436,8 +436,8 @@ def test_a_settings_change_that_keeps_the_slot_books_on_the_fresh_settings(
     read_context = reservations._load_context
     changed = []
 
-    def tuned_once(booking_request):
-        context = read_context(booking_request)
+    def tuned_once(booking_request, riding=None):
+        context = read_context(booking_request, riding)
         if not changed:
             schedules.store_settings(redis, "jakarta-salemba", schedules.BranchSettings(
                 **{**vars(context[2]), "booking_cutoff_minutes": 30}))

@@ -346,3 +346,64 @@ def test_default_limits_keep_flask_limiters_own_check(redis_server):
     client = app.test_client()
 
     assert [client.get("/").status_code for _ in range(3)] == [200, 200, 429]
+
+
+@pytest.fixture
+def round_trips(monkeypatch):
+    """How many times redis-py sends to a server (each command or pipeline is one round trip),
+    counted while ``round_trips.counting``."""
+    from redis.connection import AbstractConnection
+
+    class Counter:
+        counting = False
+        sent = 0
+
+    counter = Counter()
+    send = AbstractConnection.send_packed_command
+
+    def counted(self, command, check_health=True):
+        if counter.counting:
+            counter.sent += 1
+        return send(self, command, check_health)
+
+    monkeypatch.setattr(AbstractConnection, "send_packed_command", counted)
+    return counter
+
+
+def test_the_per_person_count_rides_on_the_bookings_first_round_trip(client, booking_body,
+                                                                     round_trips, redis):
+    assert book(client, booking_body()).status_code == 201  # scripts loaded, pools filled
+    body = booking_body()
+    round_trips.counting = True
+    response = book(client, body)
+    round_trips.counting = False
+
+    assert response.status_code == 201
+    # The address's limit, the captcha, the context with the person's count, the booking.
+    assert round_trips.sent == 4
+    assert len(redis.keys("antrian:{a:*")) == 3  # two NIKs' counters, their one phone's
+
+
+def test_per_person_limit_holds_with_the_limiter_in_a_store_of_its_own(make_app, redis_server,
+                                                                       booking_body):
+    app = make_app(RATELIMIT_STORAGE_URI=redis_server.url)
+    assert app.extensions["antrian"].limits_store is None  # counted apart, not riding
+    client = app.test_client()
+    nik = make_nik()
+    statuses = [book(client, booking_body(nik=nik, phone=f"08123456{n:04d}")).status_code
+                for n in range(5)]
+    sixth = book(client, booking_body(nik=nik, phone="081234569999"))
+
+    assert statuses == [201, 409, 409, 409, 409]
+    assert_rate_limited(sixth)
+
+
+def test_the_per_person_count_survives_a_script_flush(client, booking_body, redis):
+    # A restarted Redis knows no scripts: the count's bare EVALSHA is answered NOSCRIPT.
+    nik = make_nik()
+    assert book(client, booking_body(nik=nik)).status_code == 201
+    redis.script_flush()
+    statuses = [book(client, booking_body(nik=nik, slot="10:00")).status_code for _ in range(4)]
+
+    assert statuses == [409, 409, 409, 409]
+    assert_rate_limited(book(client, booking_body(nik=nik, slot="10:00")))
