@@ -30,8 +30,12 @@ _MAX_SOCKET_PATH = 100
 
 
 # A command whose connection broke is sent again on a new one, twice at most, soon. That
-# is safe because every script of ``lua/`` recognises its own effect and answers a second
-# run as it answered the first (a lost reply is exactly when a command runs twice).
+# is safe because every script of ``lua/`` that changes the booking's state recognises its
+# own effect and answers a second run as it answered the first (a lost reply is exactly when
+# a command runs twice). The one exception is deliberate: ``count_attempts.lua``, re-sent
+# with a booking's first read, counts that attempt twice against its person's allowance,
+# where the booking then goes on (before, the lost reply failed the request, and the
+# participant's retry was counted all the same).
 # Timeouts are not retried: the store is slow, and waiting longer helps nobody.
 DEFAULT_RETRIES = 2
 _RETRY_BACKOFF = ExponentialBackoff(cap=0.2, base=0.02)

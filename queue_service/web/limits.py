@@ -17,7 +17,7 @@ Per client address (``client_address``):
   spent, every look-up from the address waits, so codes cannot be guessed);
 - ``read``: catalog, availability and captcha media, together.
 
-Per person, ``count_booking_attempt`` counts a booking attempt against its NIK and its
+Per person, ``person_allowance`` counts a booking attempt against its NIK and its
 phone *from this address* (``RATELIMIT_PER_PERSON``, by a script of ours in the limiter's
 store; where that store is the data store, in the booking's own first round trip). It is
 called after the captcha, so a caller without a solved
@@ -242,8 +242,10 @@ class PersonAllowance:
             raise AttemptsUsedUpError(part, max(1, math.ceil(left / 1000)))
 
 
-def count_booking_attempt(nik: str, phone: str) -> PersonAllowance | None:
-    """Count a booking attempt against its NIK and its phone (both as stored), from this address.
+def person_allowance(nik: str, phone: str) -> PersonAllowance | None:
+    """A booking attempt's count against its NIK and its phone (both as stored), from this
+    address: made here, or returned to be made by the booking (see below), which must then
+    be given it.
 
     Every part of the limit (``5/hour;20/day``) has its own counters, named by its window.
     All are counted by one script, in flask-limiter's store, where flask-limiter itself would

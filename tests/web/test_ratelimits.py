@@ -407,3 +407,30 @@ def test_the_per_person_count_survives_a_script_flush(client, booking_body, redi
 
     assert statuses == [409, 409, 409, 409]
     assert_rate_limited(book(client, booking_body(nik=nik, slot="10:00")))
+
+
+def test_a_booking_that_starts_over_counts_its_attempt_once(client, app, booking_body, redis,
+                                                            monkeypatch):
+    # An admin's settings change between the read and the booking makes reserve start over
+    # with a fresh read: the count rode on the first one only.
+    from queue_service.domain import schedules
+
+    reservations = app.extensions["antrian"].reservations
+    read_context = reservations._load_context
+    reads = []
+
+    def tuned_once(booking_request, riding=None):
+        context = read_context(booking_request, riding)
+        reads.append(riding)
+        if len(reads) == 1:
+            schedules.store_settings(redis, "jakarta-salemba", schedules.BranchSettings(
+                **{**vars(context[2]), "booking_cutoff_minutes": 30}))
+        return context
+
+    monkeypatch.setattr(reservations, "_load_context", tuned_once)
+    body = booking_body(phone="081211112222")
+    assert book(client, body).status_code == 201
+
+    assert len(reads) == 2 and reads[0] is not None and reads[1] is None
+    counters = redis.keys("antrian:{a:*")
+    assert len(counters) == 2 and all(redis.get(name) == "1" for name in counters)

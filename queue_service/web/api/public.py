@@ -132,7 +132,7 @@ def create_booking():
         services().captcha, services().reservations,
         body.get("captcha_id"), body.get("captcha_answer"),
         read_request=lambda: load(_BOOKING_REQUEST, body),
-        count_attempt=lambda request: limits.count_booking_attempt(request.nik, request.phone),
+        count_attempt=lambda request: limits.person_allowance(request.nik, request.phone),
         now=services().clock())
     return _BOOKING.dump(booking), 201
 

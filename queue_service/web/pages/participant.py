@@ -130,7 +130,7 @@ def book():
             services().captcha, services().reservations, body["captcha_id"],
             body["captcha_answer"],
             read_request=lambda: load(BookingRequestSchema(), body),
-            count_attempt=lambda req: limits.count_booking_attempt(req.nik, req.phone),
+            count_attempt=lambda req: limits.person_allowance(req.nik, req.phone),
             now=services().clock())
     except DomainError as error:  # a spent per-person allowance among them
         attempts.abandon(token)
