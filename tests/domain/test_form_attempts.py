@@ -40,6 +40,6 @@ def test_a_first_submission_that_never_ends_is_reported_as_in_flight(redis):
         attempts.start(token)
 
 
-@pytest.mark.parametrize("token", ["", "x" * 32, secrets.token_hex(16).upper(), None, 7])
+@pytest.mark.parametrize("token", ["", "x" * 32, "0123456789ABCDEF" * 2, None, 7])
 def test_only_tokens_of_the_right_form_are_taken(token):
     assert not FormAttempts.valid(token)
