@@ -395,7 +395,9 @@ class Outbox:
             reminder_at = due if due is not None and now < due else None
         final = self.scripts.sms_settle(
             keys=[keys.sms_delivery(branch_id, code, event), keys.sms_outbox(branch_id),
-                  keys.sms_reminders(branch_id), keys.booking(branch_id, code)],
+                  keys.sms_reminders(branch_id), keys.booking(branch_id, code),
+                  keys.sms_reminders_planned(branch_id)],
             args=[state, f"{code}:{event}", "" if error_code is None else error_code, event,
-                  int(now.timestamp() * 1000)])
+                  int(now.timestamp() * 1000), f"{code}:reminder" if reminder_at else "",
+                  booking.date.isoformat() if booking is not None else ""])
         return DeliveryResult(final, reminder_at if final == "sent" else None)

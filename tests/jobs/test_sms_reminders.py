@@ -282,3 +282,17 @@ def test_a_planning_that_fails_does_not_stop_the_sweep(book, redis, monkeypatch,
     monkeypatch.setattr(outbox, "plan_reminders", fail)
     assert [pending.event for pending in outbox.pending(MONDAY_3PM)] == ["booked"]
     assert "SMS reminders not planned this sweep" in caplog.text
+
+
+def test_a_confirmation_settled_just_after_its_day_was_planned_still_gets_its_reminder(
+        book, work, sent_sms, clock, redis, worker_settings):
+    booking = book()
+    # The eve's planning runs while the confirmation's job is still at the provider ...
+    assert Outbox(redis).plan_reminders(MONDAY_3PM, ["jakarta-salemba"]) == 0
+    clock.set(MONDAY_3PM - dt.timedelta(seconds=1))  # ... a job that began before 15:00
+    work()
+    clock.set(MONDAY_3PM + dt.timedelta(minutes=1))
+    work()
+
+    assert [line["event"] for line in sent_sms()] == ["booked", "reminder"]
+    assert booking["code"] in sent_sms()[1]["body"]

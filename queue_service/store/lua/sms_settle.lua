@@ -5,9 +5,14 @@
 -- what a status callback needs stay; the text and the attempt's details, which only attempts
 -- read, go (the message, with its queue number and name, is not kept for the booking's life).
 -- A settled event keeps its first verdict.
--- KEYS: 1 the delivery record, 2 the branch's outbox, 3 the branch's reminders, 4 the booking
+-- A confirmation that went out before its reminder was due, but is settled only after the eve
+-- planned its day (a slow send at the turn of the hour), puts that reminder on at once.
+-- KEYS: 1 the delivery record, 2 the branch's outbox, 3 the branch's reminders, 4 the booking,
+--       5 the branch's days whose reminders are planned
 -- ARGV: 1 state, 2 outbox member (code:event), 3 error code ('' for none), 4 event,
---       5 settled at (ms, the caller's clock: the eve's planning compares it with its own)
+--       5 settled at (ms, the caller's clock: the eve's planning compares it with its own),
+--       6 the reminder's member ('' for none: not a confirmation sent before it was due),
+--       7 the visit date
 -- Returns the event's state
 local settled_states = {sent = true, failed = true, skipped = true, expired = true}
 local field = 'sms:' .. ARGV[4]
@@ -40,4 +45,8 @@ end
 redis.call('DEL', KEYS[1])
 redis.call('ZREM', KEYS[2], ARGV[2])
 redis.call('ZREM', KEYS[3], ARGV[2])
+if not packed and state == 'sent' and ARGV[6] ~= '' and redis.call('HEXISTS', KEYS[5], ARGV[7]) == 1
+    and redis.call('HGET', KEYS[4], 'status') == 'booked' then
+  redis.call('ZADD', KEYS[3], 'NX', 0, ARGV[6])
+end
 return state
