@@ -128,8 +128,8 @@ class RidingCheck(Protocol):
     (the per-person allowance): its commands join that read, and its verdict comes before
     anything the read says."""
 
-    def queue(self, pipe: Any) -> int:
-        """Add the check's commands to ``pipe``; returns how many."""
+    def queue(self, pipe: Any) -> None:
+        """Add the check's commands to ``pipe``, after the read's own."""
 
     def settle(self, replies: list) -> None:
         """Judge the replies of those commands (an error among them as an exception object);

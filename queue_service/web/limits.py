@@ -212,11 +212,10 @@ class PersonAllowance:
         self._script = script
         self._counters, self._windows, self._limits_of = counters, windows, limits_of
 
-    def queue(self, pipe) -> int:
+    def queue(self, pipe) -> None:
         """Add the count to ``pipe`` as a bare EVALSHA: a script given to a pipeline makes
         redis-py ask the server whether it knows it, a round trip of its own each time."""
         pipe.evalsha(self._script.sha, len(self._counters), *self._counters, *self._windows)
-        return 1
 
     def count(self) -> None:
         """Count now, in a round trip of its own; raises as ``settle``."""
