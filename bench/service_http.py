@@ -280,10 +280,9 @@ class Bench:
         return self.database_of_url.get(self._server_base(url), self.redis) if url else \
             self.redis
 
-    def captcha_pool(self, count: int, url: str | None = None) -> tuple[Path, float]:
+    def captcha_pool(self, count: int, url: str | None = None) -> Path:
         """``count`` live challenges, made ahead as the service (at ``url``) makes them;
-        returns the file of their ids and the bytes of Redis each one takes."""
-        before = self._used_memory()
+        returns the file of their ids."""
         database = self._database(url)
         pipe = database.pipeline(transaction=False)
         gate = SelfHostedCaptcha(pipe, ttl_seconds=1800)
@@ -291,7 +290,7 @@ class Bench:
         pipe.execute()
         path = self.workdir / f"captchas-{self.wrk_runs}-{count}.txt"
         path.write_text("\n".join(ids) + "\n")
-        return path, (self._used_memory() - before) / count
+        return path
 
     def _used_memory(self) -> int:
         """Redis's memory less its clients' buffers and the AOF buffer, which follow the load
@@ -368,7 +367,7 @@ class Bench:
 
         The challenges were made before and are not the booking's: their own bytes, read key
         by key before and after, are left out of the booking's."""
-        captchas, _captcha_bytes = self.captcha_pool(pool, url)
+        captchas = self.captcha_pool(pool, url)
         database = self._database(url)
         challenges_before = self._challenge_bytes(database, captchas)
         before = self._used_memory()
@@ -387,7 +386,7 @@ class Bench:
     def rush(self, base_url: str) -> dict:
         """RUSH_CLIENTS clients, each on its own open connection with a solved captcha, send
         their booking at once for RUSH_BRANCH's one day of quota RUSH_QUOTA."""
-        ids = Path(self.captcha_pool(RUSH_CLIENTS)[0]).read_text().split()
+        ids = self.captcha_pool(RUSH_CLIENTS).read_text().split()
         port = int(base_url.rsplit(":", 1)[1])
         barrier = threading.Barrier(RUSH_CLIENTS + 1)
         answers: list[tuple[int, str, float]] = []
