@@ -1,10 +1,11 @@
 """Structured logs: one JSON object a line, with the request id, personal data masked.
 
 Every log line of the service (the app's, gunicorn's, the access log) goes through
-``JsonFormatter``. It masks anything that looks like a NIK, KPJ or phone number (a run of
-ten or more digits, with or without ``+``) whatever wrote it, so a library that quotes a
-request or an address cannot leak one (UU PDP). The access log records the path and the
-query string masked the same way, and never the ``Referer`` (another page's query).
+``JsonFormatter``. It masks anything that looks like a NIK, KPJ or phone number (ten or
+more digits, with or without ``+``, in one run or in groups as people type them) whatever
+wrote it, so a library that quotes a request or an address cannot leak one (UU PDP). The
+access log records the path and the query string masked the same way, and never the
+``Referer`` (another page's query).
 """
 
 from __future__ import annotations
@@ -20,16 +21,33 @@ from gunicorn.glogging import Logger as GunicornLogger
 
 from queue_service.domain.privacy import mask_nik, mask_phone
 
-# NIK (16), KPJ (11), phone numbers (10-15, with or without +, or %2B in a URL): runs of
-# ten or more digits standing alone. Runs inside a word (hex request ids, booking codes)
-# are left alone.
-_PERSONAL_NUMBER = re.compile(r"(?<![0-9A-Za-z])(?:\+|%2[Bb])?\d{10,}(?![0-9A-Za-z])")
+# NIK (16), KPJ (11), phone numbers (10-15, with or without +, or %2B in a URL): ten or more
+# digits standing alone, in one run or, as people type them, in groups of two or more joined
+# by a dash or a space (also a space as a URL writes it: + or %20). Digits inside a word (hex
+# request ids, booking codes) are left alone, and so are dates: matched first, as a whole,
+# they are never the start of a number ("2026-11-22 10:00").
+_SEPARATOR = r"(?:[- +]|%20)"
+_PERSONAL_NUMBER = re.compile(
+    r"(?:(?<![0-9A-Za-z%])|(?<=%20))(?:(?P<date>\d{4}-\d{2}-\d{2})|(?P<plus>\+|%2[Bb])?"
+    rf"(?P<number>\d{{2,}}(?:{_SEPARATOR}\d{{2,}})*))(?![0-9A-Za-z])")
+
+
+# Ten digits, each group joined to the next by at most one separator: a quick scan that
+# nearly every line (paths, user agents, messages) fails, so the full match runs rarely.
+_TEN_DIGITS = re.compile(rf"(?:\d{_SEPARATOR}?){{9}}\d")
 
 
 def mask_personal_data(text: str) -> str:
-    """``text`` with every long run of digits masked (``3174********0001``, ``+62812****5678``)."""
-    return _PERSONAL_NUMBER.sub(
-        lambda m: mask_nik(m[0]) if m[0][0].isdigit() else mask_phone(m[0]), text)
+    """``text`` with every long number masked (``3174********0001``, ``+62812****5678``)."""
+    return _PERSONAL_NUMBER.sub(_masked, text) if _TEN_DIGITS.search(text) else text
+
+
+def _masked(match: re.Match) -> str:
+    number, plus = match["number"], match["plus"] or ""
+    digits = re.sub(_SEPARATOR, "", number or "")
+    if len(digits) < 10:  # a date, or too short to name anyone
+        return match[0]
+    return mask_phone(plus + digits) if plus else mask_nik(digits)
 
 
 # Attributes every LogRecord has; anything else was passed with ``extra=`` and is logged.

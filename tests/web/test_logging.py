@@ -3,6 +3,8 @@
 import json
 import logging
 
+import pytest
+
 from queue_service.web.logging import JsonFormatter, mask_personal_data
 
 
@@ -14,6 +16,32 @@ def test_long_digit_runs_are_masked_and_ids_are_not():
     request_id = "1c2a768321e140b0bd53404129462705"
     assert mask_personal_data(f"id {request_id} code 7K3QX9MZ2W") == \
         f"id {request_id} code 7K3QX9MZ2W"
+
+
+@pytest.mark.parametrize("text, masked", [
+    ("hp 0812-3456-7890", "hp 0812****7890"),
+    ("hp 0812 3456 7890", "hp 0812****7890"),
+    ("hp +62 812-3456-7890", "hp +62812****7890"),
+    ("hp 021-1234-5678", "hp 0211***5678"),
+    ("hp=0812+3456+7890", "hp=0812****7890"),
+    ("hp=0812%203456%207890", "hp=0812****7890"),
+    ("hp=%2B62%20812%203456%207890", "hp=%2B628******7890"),
+    ("name=Budi%200812%203456%207890", "name=Budi%200812****7890"),
+    ("nik 3171 0112 0190 0001", "nik 3171********0001"),
+    ("nik 3171-0112-0190-0001", "nik 3171********0001"),
+    ("on 2026-11-22 0812 3456 7890", "on 2026-11-22 0812****7890"),
+])
+def test_numbers_typed_in_groups_are_masked_too(text, masked):
+    assert mask_personal_data(text) == masked
+
+
+@pytest.mark.parametrize("text", [
+    "at 2026-11-22 10:00:00", "date=2026-11-22&slot=08:00", "slots 08:00-09:00 and 13:00-14:00",
+    "from 127.0.0.1:8000", "took 1008.9 ms", "queue A-001 at counter 12",
+    "id 1c2a768321e140b0bd53404129462705 code 7K3QX-9MZ2W",
+])
+def test_dates_times_addresses_and_codes_are_left_as_they_are(text):
+    assert mask_personal_data(text) == text
 
 
 def test_a_line_in_a_request_carries_its_id_and_no_nik(app):
