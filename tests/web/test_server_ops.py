@@ -184,3 +184,21 @@ def test_metrics_count_bookings_and_refusals_across_workers(live):
     assert metric(after, booking_posts) - metric(before, booking_posts) == 3
     assert 'antrian_job_queue_depth{queue="sms"}' in after
     assert "antrian_check_ins_total" in after
+
+
+@pytest.mark.parametrize("path, content_type, body", [
+    pytest.param(b"/api/v1/bookings", b"application/json",
+                 b'{"name": "Budi Santoso", "phone": "081234567890"}', id="JSON"),
+    pytest.param(b"/admin/masuk", b"application/x-www-form-urlencoded",
+                 b"email=budi%40example.id&password=Budi+Santoso", id="form"),
+])
+def test_a_client_that_stalls_half_way_through_its_body_gets_a_400_not_an_error(
+        redis_server, tmp_path, path, content_type, body):
+    with serving(redis_server.url, tmp_path, WEB_CLIENT_TIMEOUT_SECONDS="1") as base:
+        status, headers, answer = raw_exchange(
+            base, b"POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: %s\r\nContent-Length: %d"
+                  b"\r\n\r\n%s" % (path, content_type, len(body) + 50, body))  # 50 never come
+        assert status == 400, answer
+    log = (tmp_path / "server.log").read_text()
+    assert '"level": "error"' not in log
+    assert "Budi Santoso" not in log and "Budi+Santoso" not in log
