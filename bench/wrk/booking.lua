@@ -1,6 +1,6 @@
--- POST /api/v1/bookings alone: each attempt names a fresh captcha challenge that the bench
--- created ahead (BENCH_CAPTCHAS, one id a line; thread k of n takes lines k, k + n, ...), and
--- a participant of its own.
+-- POST /api/v1/bookings alone (or BENCH_PATH, a floor route of bench/floor_app.py): each
+-- attempt names a fresh captcha challenge that the bench created ahead (BENCH_CAPTCHAS, one id
+-- a line; thread k of n takes lines k, k + n, ...), and a participant of its own.
 package.path = debug.getinfo(1, "S").source:match("^@(.*/)") .. "?.lua;" .. package.path
 local common = require("common")
 
@@ -8,6 +8,7 @@ setup = common.setup
 done = common.done
 
 local places, captchas, sent = nil, {}, 0
+local path = os.getenv("BENCH_PATH") or "/api/v1/bookings"
 
 function init()
   places = common.places()
@@ -28,7 +29,7 @@ function request()
     common.count("out_of_captchas")
     captcha_id = "none"
   end
-  return wrk.format("POST", "/api/v1/bookings", common.json_headers,
+  return wrk.format("POST", path, common.json_headers,
                     common.booking_body(sent, places, captcha_id))
 end
 
