@@ -182,7 +182,11 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         print(f"queue-service: {exc}", file=sys.stderr)
         return 2
-    return args.handler(settings, args)
+    try:
+        return args.handler(settings, args)
+    except store.EmbeddedRedisError as exc:  # the operator's to fix: said, not a traceback
+        print(f"queue-service: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

