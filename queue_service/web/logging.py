@@ -22,19 +22,23 @@ from gunicorn.glogging import Logger as GunicornLogger
 from queue_service.domain.privacy import mask_nik, mask_phone
 
 # NIK (16), KPJ (11), phone numbers (10-15, with or without +, or %2B in a URL): ten or more
-# digits standing alone, in one run or, as people type them, in groups of two or more joined
-# by a dash or a space (also a space as a URL writes it: + or %20). Digits inside a word (hex
-# request ids, booking codes) are left alone, and so are dates: matched first, as a whole,
-# they are never the start of a number ("2026-11-22 10:00").
-_SEPARATOR = r"(?:[- +]|%20)"
+# digits standing alone, in one run or in groups as people type them: "0812-3456-7890",
+# "0812 - 3456 7890", "(021) 1234-5678", "+62 812 3456 7890", and the same in a URL (a space
+# as + or %20, a bracket as %28/%29). A number starts after anything but a letter, a digit or
+# a time's colon (also right after a URL's %XX); groups are joined only after a first group
+# of three digits or a +, so lists of small numbers stay whole. Dates are matched first, as
+# a whole, and left alone; dots join nothing (addresses, versions, decimals stay whole).
+_SPACE = r"[ \t\xa0]"
+_SEPARATOR = (rf"(?:{_SPACE}{{0,2}}-{_SPACE}{{0,2}}|{_SPACE}{{1,2}}|\){_SPACE}?|\+|%20|%2[Dd]"
+              r"|%29(?:\+|%20)?)")
 _PERSONAL_NUMBER = re.compile(
-    r"(?:(?<![0-9A-Za-z%])|(?<=%20))(?:(?P<date>\d{4}-\d{2}-\d{2})|(?P<plus>\+|%2[Bb])?"
-    rf"(?P<number>\d{{2,}}(?:{_SEPARATOR}\d{{2,}})*))(?![0-9A-Za-z])")
-
-
-# Ten digits, each group joined to the next by at most one separator: a quick scan that
-# nearly every line (paths, user agents, messages) fails, so the full match runs rarely.
-_TEN_DIGITS = re.compile(rf"(?:\d{_SEPARATOR}?){{9}}\d")
+    r"(?:(?<![0-9A-Za-z%])|(?<=%[0-9A-Fa-f]{2}))(?<!\d:)"
+    r"(?:(?P<date>(?:19|20)\d\d-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01]))(?![-/]\d)"
+    rf"|(?P<plus>\+|%2[Bb])?(?P<number>(?(plus)\d{{2,}}|\d{{3,}})(?:{_SEPARATOR}\d{{2,}})*))"
+    r"(?![0-9A-Za-z])")
+# Ten digits with at most a separator between each (no letter but a URL's %XX): a quick scan
+# that nearly every line (paths, user agents, messages) fails, so the full match runs rarely.
+_TEN_DIGITS = re.compile(r"\d(?:[^0-9A-Za-z]{0,6}\d|%[0-9A-Fa-f]{2}\d){9}")
 
 
 def mask_personal_data(text: str) -> str:
