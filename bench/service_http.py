@@ -378,9 +378,7 @@ class Bench:
         result = self.wrk("booking.lua", url, seconds=seconds, BENCH_CAPTCHAS=str(captchas))
         after = self._used_memory()
         challenges_after = self._challenge_bytes(database, captchas)
-        if result.counts["out_of_captchas"]:
-            print(f"  warning: {result.counts['out_of_captchas']} attempts found no challenge "
-                  f"left (raise --captchas)", flush=True)
+        _warn_if_out_of_captchas(result, "attempts")
         booked = result.counts["booked"]
         challenges = challenges_after[0] - challenges_before[0]
         per_booking = (after - before - challenges) / booked if booked else 0
@@ -393,9 +391,8 @@ class Bench:
         captchas = self.captcha_pool(pool if part != "body" else 1, url)
         result = self.wrk("booking.lua", url, BENCH_PATH=f"/bench/floor/{part}",
                           BENCH_CAPTCHAS=str(captchas))
-        if part != "body" and result.counts["out_of_captchas"]:
-            print(f"  warning: {result.counts['out_of_captchas']} floor attempts found no "
-                  f"challenge left (raise --captchas)", flush=True)
+        if part != "body":
+            _warn_if_out_of_captchas(result, "floor attempts")
         return result
 
     def rush(self, base_url: str) -> dict:
@@ -489,6 +486,12 @@ class Bench:
                 # on the branch's reminders). Read key by key: the worker's run also brings
                 # one-off growth (its scripts, hash tables doubling, jobs queued not yet run).
                 "bytes_per_sent": (after - before) / len(sent) if sent else 0.0}
+
+
+def _warn_if_out_of_captchas(result: Result, what: str) -> None:
+    if result.counts["out_of_captchas"]:
+        print(f"  warning: {result.counts['out_of_captchas']} {what} found no challenge left "
+              f"(raise --captchas)", flush=True)
 
 
 def _cpu_seconds(pid: int) -> float:
