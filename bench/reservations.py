@@ -40,9 +40,15 @@ def run_share(url: str, first: int, count: int, threads: int) -> Counter:
 
     def attempt(i: int) -> str:
         request = BookingRequest(
-            branch_id=BRANCH, service_id="jht", date=DAY, slot=slots[i % len(slots)],
-            name="Bench Peserta", nik=f"31{(i // 9999) % 10000:04d}120190{i % 9999 + 1:04d}",
-            kpj="12345678901", phone="+6281234567890")
+            branch_id=BRANCH,
+            service_id="jht",
+            date=DAY,
+            slot=slots[i % len(slots)],
+            name="Bench Peserta",
+            nik=f"31{(i // 9999) % 10000:04d}120190{i % 9999 + 1:04d}",
+            kpj="12345678901",
+            phone="+6281234567890",
+        )
         try:
             reservations.reserve(request, NOW)
             return "booked"
@@ -70,13 +76,17 @@ def main() -> None:
         share = args.attempts // args.processes
         started = time.perf_counter()
         with ProcessPoolExecutor(max_workers=args.processes) as pool:
-            shares = [pool.submit(run_share, server.url, n * share, share, args.threads)
-                      for n in range(args.processes)]
+            shares = [
+                pool.submit(run_share, server.url, n * share, share, args.threads)
+                for n in range(args.processes)
+            ]
             outcomes = sum((future.result() for future in shares), Counter())
         elapsed = time.perf_counter() - started
         total = share * args.processes
-        print(f"{total} attempts in {elapsed:.2f} s from {args.processes} processes x "
-              f"{args.threads} threads: {total / elapsed:.0f} attempts/s")
+        print(
+            f"{total} attempts in {elapsed:.2f} s from {args.processes} processes x "
+            f"{args.threads} threads: {total / elapsed:.0f} attempts/s"
+        )
         print("outcomes:", dict(outcomes))
         assert outcomes["booked"] == settings.daily_quota, "the quota must be filled exactly"
     finally:

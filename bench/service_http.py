@@ -69,15 +69,25 @@ RUSH_BRANCH = "jakarta-cilandak"  # tuned for the rush: a quota of RUSH_QUOTA
 RUSH_CLIENTS, RUSH_QUOTA = 1000, 300
 CAPTCHA_ANSWER = "424242"
 # The floor's rows (floor_app.py's routes), each doing more of what every booking POST must.
-FLOOR_PARTS = {"body": "its JSON body read", "captcha": "and its captcha consumed",
-               "fields": "and its fields validated"}
+FLOOR_PARTS = {
+    "body": "its JSON body read",
+    "captcha": "and its captcha consumed",
+    "fields": "and its fields validated",
+}
 SECRET_KEY = "bench-secret-key-not-for-production"
 # Per-address limits far above what the load generator reaches, so that "rate limits on"
 # measures what the checks cost, not refusals; the per-person limit keeps its default
 # (every attempt has its own NIK and phone).
-HIGH_LIMITS = {name: "1000000 per minute" for name in (
-    "RATELIMIT_CAPTCHA", "RATELIMIT_BOOKING", "RATELIMIT_LOOKUP", "RATELIMIT_READ",
-    "RATELIMIT_FAILED_LOOKUP")}
+HIGH_LIMITS = {
+    name: "1000000 per minute"
+    for name in (
+        "RATELIMIT_CAPTCHA",
+        "RATELIMIT_BOOKING",
+        "RATELIMIT_LOOKUP",
+        "RATELIMIT_READ",
+        "RATELIMIT_FAILED_LOOKUP",
+    )
+}
 
 
 class Processes:
@@ -89,11 +99,19 @@ class Processes:
     def __init__(self):
         self.running: list[subprocess.Popen] = []
 
-    def start(self, command: list[str], env: dict[str, str] | None = None, cwd: Path = ROOT,
-              log: Path | None = None) -> subprocess.Popen:
+    def start(
+        self, command: list[str], env: dict[str, str] | None = None, cwd: Path = ROOT, log: Path | None = None
+    ) -> subprocess.Popen:
         out = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115 - closed with the run
-        process = subprocess.Popen(command, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT,
-                                   start_new_session=True, preexec_fn=_die_with_parent)
+        process = subprocess.Popen(
+            command,
+            env=env,
+            cwd=cwd,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=_die_with_parent,
+        )
         self.running.append(process)
         return process
 
@@ -153,13 +171,16 @@ class Result:
     @classmethod
     def combined(cls, results: list[Result]) -> Result:
         """Several runs of one row as one: rates over the total time, latencies averaged."""
-        return cls(requests=sum(r.requests for r in results), seconds=sum(r.seconds for r in results),
-                   p50_ms=statistics.mean(r.p50_ms for r in results),
-                   p99_ms=statistics.mean(r.p99_ms for r in results),
-                   counts=sum((r.counts for r in results), Counter()),
-                   socket_errors=sum(r.socket_errors for r in results),
-                   app_cpu=sum(r.app_cpu for r in results),
-                   redis_cpu=sum(r.redis_cpu for r in results))
+        return cls(
+            requests=sum(r.requests for r in results),
+            seconds=sum(r.seconds for r in results),
+            p50_ms=statistics.mean(r.p50_ms for r in results),
+            p99_ms=statistics.mean(r.p99_ms for r in results),
+            counts=sum((r.counts for r in results), Counter()),
+            socket_errors=sum(r.socket_errors for r in results),
+            app_cpu=sum(r.app_cpu for r in results),
+            redis_cpu=sum(r.redis_cpu for r in results),
+        )
 
     def failures(self, *expected: str) -> dict[str, int]:
         return {kind: n for kind, n in self.counts.items() if kind not in expected}
@@ -182,9 +203,23 @@ class Bench:
         data = self.workdir / "redis"
         data.mkdir()
         self.redis_process = self.processes.start(
-            [redis_server_binary(), "--port", str(port), "--bind", "127.0.0.1", "--dir", str(data),
-             "--save", "", "--appendonly", "yes", "--appendfsync", "everysec"],
-            log=self.workdir / "redis.log")
+            [
+                redis_server_binary(),
+                "--port",
+                str(port),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                str(data),
+                "--save",
+                "",
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                "everysec",
+            ],
+            log=self.workdir / "redis.log",
+        )
         self.redis_url = f"redis://127.0.0.1:{port}/0"
         self.redis = store.connect(self.redis_url)
         _wait(lambda: self.redis.ping(), "redis-server")
@@ -201,8 +236,9 @@ class Bench:
         settings.booking_window_days = 60
         schedules.store_settings(self.redis, BRANCH, settings)
         self.days = self._open_days(BRANCH, settings, now)
-        self.places = [(day, slot.label) for day in self.days
-                       for slot in schedules.slots_of_day(settings, day)]
+        self.places = [
+            (day, slot.label) for day in self.days for slot in schedules.slots_of_day(settings, day)
+        ]
         self.availability_path = f"/api/v1/branches/{BRANCH}/availability?date={self.days[0]}&service=jht"
 
         rush = schedules.load_settings(self.redis, RUSH_BRANCH)
@@ -217,16 +253,18 @@ class Bench:
         schedules.store_settings(self.redis, RUSH_BRANCH, rush)
         self.rush_capacity = rush.slot_capacity
 
-    def _open_days(self, branch_id: str, settings: schedules.BranchSettings,
-                   now: dt.datetime) -> list[dt.date]:
+    def _open_days(
+        self, branch_id: str, settings: schedules.BranchSettings, now: dt.datetime
+    ) -> list[dt.date]:
         """The open days of the booking window from tomorrow (no slot has closed yet)."""
         timezone = demo.BRANCHES[[b.id for b in demo.BRANCHES].index(branch_id)].timezone
         today = schedules.local_now(now, timezone).date()
         days = []
         for offset in range(1, settings.booking_window_days + 1):
             day = today + dt.timedelta(days=offset)
-            closure = calendar.closure_note(self.redis.hget(
-                keys.branch_national_closures(branch_id), day.isoformat()))
+            closure = calendar.closure_note(
+                self.redis.hget(keys.branch_national_closures(branch_id), day.isoformat())
+            )
             if schedules.day_status(settings, None, day, today, national_closure=closure).open:
                 days.append(day)
         return days
@@ -242,23 +280,39 @@ class Bench:
         return url
 
     def service_env(self, rate_limits: bool, redis_url: str | None = None) -> dict[str, str]:
-        env = {**os.environ, "REDIS_URL": redis_url or self.redis_url, "APP_ENV": "development",
-               "SECRET_KEY": SECRET_KEY, "VAR_DIR": str(self.workdir / "var"),
-               "CAPTCHA_TEST_ANSWER": CAPTCHA_ANSWER, "SMS_BACKEND": "console",
-               "RATELIMIT_ENABLED": "1" if rate_limits else "0"}
+        env = {
+            **os.environ,
+            "REDIS_URL": redis_url or self.redis_url,
+            "APP_ENV": "development",
+            "SECRET_KEY": SECRET_KEY,
+            "VAR_DIR": str(self.workdir / "var"),
+            "CAPTCHA_TEST_ANSWER": CAPTCHA_ANSWER,
+            "SMS_BACKEND": "console",
+            "RATELIMIT_ENABLED": "1" if rate_limits else "0",
+        }
         env.pop("QUEUE_REDIS_URL", None)
         if rate_limits:
             env.update(HIGH_LIMITS)
         return env
 
-    def serve(self, name: str, env: dict[str, str], code: Path = ROOT,
-              command: list[str] | None = None, ready_path: str = "/healthz") -> str:
+    def serve(
+        self,
+        name: str,
+        env: dict[str, str],
+        code: Path = ROOT,
+        command: list[str] | None = None,
+        ready_path: str = "/healthz",
+    ) -> str:
         """Start a server; returns its base URL once ``ready_path`` answers."""
         port = free_port()
         command = command or [PYTHON, "-m", "queue_service.cli", "serve"]
         env = {**env, "PYTHONPATH": str(code)}
-        process = self.processes.start([*command, "--host", "127.0.0.1", "--port", str(port)],
-                                       env=env, cwd=code, log=self.workdir / f"{name}.log")
+        process = self.processes.start(
+            [*command, "--host", "127.0.0.1", "--port", str(port)],
+            env=env,
+            cwd=code,
+            log=self.workdir / f"{name}.log",
+        )
 
         def answers() -> bool:
             if process.poll() is not None:
@@ -273,16 +327,14 @@ class Bench:
         _wait(answers, name)
         self.servers[f"http://127.0.0.1:{port}"] = process
         if env["REDIS_URL"] != self.redis_url:
-            self.database_of_url[f"http://127.0.0.1:{port}"] = \
-                self.database_of_url[env["REDIS_URL"]]
+            self.database_of_url[f"http://127.0.0.1:{port}"] = self.database_of_url[env["REDIS_URL"]]
         return f"http://127.0.0.1:{port}"
 
     def _server_base(self, url: str) -> str:
         return next((base for base in self.servers if url.startswith(base)), url)
 
     def _database(self, url: str | None) -> Redis:
-        return self.database_of_url.get(self._server_base(url), self.redis) if url else \
-            self.redis
+        return self.database_of_url.get(self._server_base(url), self.redis) if url else self.redis
 
     def captcha_pool(self, count: int, url: str | None = None) -> Path:
         """``count`` live challenges, made ahead as the service (at ``url``) makes them;
@@ -300,15 +352,21 @@ class Bench:
         """Redis's memory less its clients' buffers and the AOF buffer, which follow the load
         of the moment, not what is stored."""
         memory = self.redis.info("memory")
-        return int(memory["used_memory"]) - int(memory["mem_clients_normal"]) - \
-            int(memory["mem_aof_buffer"])
+        return int(memory["used_memory"]) - int(memory["mem_clients_normal"]) - int(memory["mem_aof_buffer"])
 
     def _sms_key_bytes(self) -> int:
         """Bytes of the SMS keys of every branch (outboxes, reminders, delivery records in
         flight) and of the bookings, which keep their settled delivery records."""
-        return sum(self._key_bytes(self.redis, [
-            key for pattern in (f"{keys.PREFIX}:*:sms:*", f"{keys.PREFIX}:*:booking:*")
-            for key in self.redis.scan_iter(match=pattern, count=1000)]))
+        return sum(
+            self._key_bytes(
+                self.redis,
+                [
+                    key
+                    for pattern in (f"{keys.PREFIX}:*:sms:*", f"{keys.PREFIX}:*:booking:*")
+                    for key in self.redis.scan_iter(match=pattern, count=1000)
+                ],
+            )
+        )
 
     @staticmethod
     def _key_bytes(database: Redis, names: list[str]) -> list[int]:
@@ -327,45 +385,73 @@ class Bench:
             pipe.getrange(name, 0, 0)
         consumed = [first in (b"~", "~") for first in pipe.execute()]
         sizes = self._key_bytes(database, names)
-        return (sum(sizes), sum(size for size, used in zip(sizes, consumed, strict=True) if used),
-                sum(consumed))
+        return (
+            sum(sizes),
+            sum(size for size, used in zip(sizes, consumed, strict=True) if used),
+            sum(consumed),
+        )
 
     # --- measuring ------------------------------------------------------------------------
 
-    def wrk(self, script: str, url: str, seconds: float | None = None,
-            connections: int | None = None, **env: str) -> Result:
+    def wrk(
+        self, script: str, url: str, seconds: float | None = None, connections: int | None = None, **env: str
+    ) -> Result:
         self.wrk_runs += 1
         threads = self.args.wrk_threads
         places = ";".join(f"{BRANCH} {day} {slot}" for day, slot in self.places)
-        env = {**os.environ, "BENCH_RUN": str(self.wrk_runs), "BENCH_THREADS": str(threads),
-               "BENCH_CONNECTIONS": str(connections or self.args.connections),
-               "BENCH_PLACES": places, "BENCH_CAPTCHA_ANSWER": CAPTCHA_ANSWER, **env}
+        env = {
+            **os.environ,
+            "BENCH_RUN": str(self.wrk_runs),
+            "BENCH_THREADS": str(threads),
+            "BENCH_CONNECTIONS": str(connections or self.args.connections),
+            "BENCH_PLACES": places,
+            "BENCH_CAPTCHA_ANSWER": CAPTCHA_ANSWER,
+            **env,
+        }
         log = self.workdir / f"wrk-{self.wrk_runs}.log"
         process = self.processes.start(
-            ["wrk", "-t", str(threads), "-c", str(connections or self.args.connections),
-             "-d", f"{int(seconds or self.args.seconds)}s", "--timeout", "10s",
-             "-s", str(WRK_DIR / script), url], env=env, log=log)
+            [
+                "wrk",
+                "-t",
+                str(threads),
+                "-c",
+                str(connections or self.args.connections),
+                "-d",
+                f"{int(seconds or self.args.seconds)}s",
+                "--timeout",
+                "10s",
+                "-s",
+                str(WRK_DIR / script),
+                url,
+            ],
+            env=env,
+            log=log,
+        )
         server = self.servers[next(base for base in self.servers if url.startswith(base))]
         app_cpu, redis_cpu = _cpu_seconds(server.pid), self._redis_cpu()
         process.wait()
         app_cpu, redis_cpu = _cpu_seconds(server.pid) - app_cpu, self._redis_cpu() - redis_cpu
         self.processes.stop(process)
-        line = next((line for line in log.read_text().splitlines() if line.startswith("BENCH ")),
-                    None)
+        line = next((line for line in log.read_text().splitlines() if line.startswith("BENCH ")), None)
         if line is None:
             raise RuntimeError(f"wrk gave no result; see {log}")
         data = json.loads(line.removeprefix("BENCH "))
-        return Result(requests=data["requests"], seconds=data["duration_us"] / 1e6,
-                      p50_ms=data["p50_us"] / 1e3, p99_ms=data["p99_us"] / 1e3,
-                      counts=Counter(data["counts"]), socket_errors=data["socket_errors"],
-                      app_cpu=app_cpu, redis_cpu=redis_cpu)
+        return Result(
+            requests=data["requests"],
+            seconds=data["duration_us"] / 1e6,
+            p50_ms=data["p50_us"] / 1e3,
+            p99_ms=data["p99_us"] / 1e3,
+            counts=Counter(data["counts"]),
+            socket_errors=data["socket_errors"],
+            app_cpu=app_cpu,
+            redis_cpu=redis_cpu,
+        )
 
     def _redis_cpu(self) -> float:
         cpu = self.redis.info("cpu")
         return float(cpu["used_cpu_user"]) + float(cpu["used_cpu_sys"])
 
-    def booking_row(self, url: str, pool: int, seconds: int | None = None
-                    ) -> tuple[Result, float, float]:
+    def booking_row(self, url: str, pool: int, seconds: int | None = None) -> tuple[Result, float, float]:
         """Booking POSTs alone, each naming a challenge made ahead; returns the result, the
         Redis bytes each booking left, and the bytes its consumed challenge keeps for a minute.
 
@@ -389,8 +475,7 @@ class Bench:
         """POSTs to one of ``floor_app.py``'s routes, each with a booking's body and a fresh
         challenge (the body route reads neither)."""
         captchas = self.captcha_pool(pool if part != "body" else 1, url)
-        result = self.wrk("booking.lua", url, BENCH_PATH=f"/bench/floor/{part}",
-                          BENCH_CAPTCHAS=str(captchas))
+        result = self.wrk("booking.lua", url, BENCH_PATH=f"/bench/floor/{part}", BENCH_CAPTCHAS=str(captchas))
         if part != "body":
             _warn_if_out_of_captchas(result, "floor attempts")
         return result
@@ -405,20 +490,27 @@ class Bench:
         lock = threading.Lock()
 
         def client(n: int) -> None:
-            body = json.dumps({
-                "branch_id": RUSH_BRANCH, "service_id": "jht", "date": self.rush_day.isoformat(),
-                # Half of them want the first slot, so it fills up before the day does.
-                "slot": self.rush_slots[0 if n % 2 else n // 2 % len(self.rush_slots)],
-                "name": "Peserta Rush",
-                "nik": f"3171011201{90 + n // 9999:02d}{n % 9999 + 1:04d}", "kpj": "12345678901",
-                "phone": f"+6281399{n:06d}", "captcha_id": ids[n], "captcha_answer": CAPTCHA_ANSWER})
+            body = json.dumps(
+                {
+                    "branch_id": RUSH_BRANCH,
+                    "service_id": "jht",
+                    "date": self.rush_day.isoformat(),
+                    # Half of them want the first slot, so it fills up before the day does.
+                    "slot": self.rush_slots[0 if n % 2 else n // 2 % len(self.rush_slots)],
+                    "name": "Peserta Rush",
+                    "nik": f"3171011201{90 + n // 9999:02d}{n % 9999 + 1:04d}",
+                    "kpj": "12345678901",
+                    "phone": f"+6281399{n:06d}",
+                    "captcha_id": ids[n],
+                    "captcha_answer": CAPTCHA_ANSWER,
+                }
+            )
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
             try:
                 connection.connect()
                 barrier.wait()
                 started = time.perf_counter()
-                connection.request("POST", "/api/v1/bookings", body,
-                                   {"Content-Type": "application/json"})
+                connection.request("POST", "/api/v1/bookings", body, {"Content-Type": "application/json"})
                 response = connection.getresponse()
                 answer = json.loads(response.read() or b"{}")
                 code = answer.get("error", {}).get("code", "booked")
@@ -433,16 +525,16 @@ class Bench:
                 answers.append(outcome)
 
         threading.stack_size(256 * 1024)
-        clients = [threading.Thread(target=client, args=(n,), daemon=True)
-                   for n in range(RUSH_CLIENTS)]
+        clients = [threading.Thread(target=client, args=(n,), daemon=True) for n in range(RUSH_CLIENTS)]
         for thread in clients:
             thread.start()
         barrier.wait()
         for thread in clients:
             thread.join()
         day = self.rush_day.isoformat()
-        slot_counts = {slot: int(n) for slot, n in
-                       self.redis.hgetall(keys.slot_counts(RUSH_BRANCH, day)).items()}
+        slot_counts = {
+            slot: int(n) for slot, n in self.redis.hgetall(keys.slot_counts(RUSH_BRANCH, day)).items()
+        }
         waits = sorted(wait for status, _code, wait in answers if status)
         return {
             "outcomes": Counter(f"{status} {code}" for status, code, _wait in answers),
@@ -468,12 +560,15 @@ class Bench:
         try:
             fake = FakeTwilio(server, on_create=lambda _message: sent.append(time.monotonic()))
             fake.install()
-            env = {**self.service_env(rate_limits=False),
-                   **{name: str(value) for name, value in fake.settings.items()}}
+            env = {
+                **self.service_env(rate_limits=False),
+                **{name: str(value) for name, value in fake.settings.items()},
+            }
             env["PYTHONPATH"] = str(ROOT)
             before = self._sms_key_bytes()
-            worker = self.processes.start([PYTHON, "-m", "queue_service.cli", "worker"], env=env,
-                                          log=self.workdir / "worker.log")
+            worker = self.processes.start(
+                [PYTHON, "-m", "queue_service.cli", "worker"], env=env, log=self.workdir / "worker.log"
+            )
             time.sleep(seconds)
             self.processes.stop(worker)
             after = self._sms_key_bytes()
@@ -481,17 +576,23 @@ class Bench:
             server.clear()
             server.stop()
         window = sent[-1] - sent[0] if len(sent) > 1 else 0.0
-        return {"sent": len(sent), "per_second": (len(sent) - 1) / window if window else 0.0,
-                # Each message settles its outbox entry into a delivery record (and a reminder
-                # on the branch's reminders). Read key by key: the worker's run also brings
-                # one-off growth (its scripts, hash tables doubling, jobs queued not yet run).
-                "bytes_per_sent": (after - before) / len(sent) if sent else 0.0}
+        return {
+            "sent": len(sent),
+            "per_second": (len(sent) - 1) / window if window else 0.0,
+            # Each message settles its outbox entry into a delivery record (and a reminder
+            # on the branch's reminders). Read key by key: the worker's run also brings
+            # one-off growth (its scripts, hash tables doubling, jobs queued not yet run).
+            "bytes_per_sent": (after - before) / len(sent) if sent else 0.0,
+        }
 
 
 def _warn_if_out_of_captchas(result: Result, what: str) -> None:
     if result.counts["out_of_captchas"]:
-        print(f"  warning: {result.counts['out_of_captchas']} {what} found no challenge left "
-              f"(raise --captchas)", flush=True)
+        print(
+            f"  warning: {result.counts['out_of_captchas']} {what} found no challenge left "
+            f"(raise --captchas)",
+            flush=True,
+        )
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -520,8 +621,9 @@ def _wait(ready, what: str, timeout: float = 60) -> None:
 def _export(revision: str, into: Path) -> Path:
     """The tree of ``revision`` in ``into``, with this tree's compiled translations."""
     into.mkdir()
-    archive = subprocess.run(["git", "-C", str(ROOT), "archive", revision], check=True,
-                             capture_output=True).stdout
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", revision], check=True, capture_output=True
+    ).stdout
     subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
     for catalog in (ROOT / "queue_service/web/translations").glob("*/LC_MESSAGES/*.mo"):
         target = into / catalog.relative_to(ROOT)
@@ -532,8 +634,10 @@ def _export(revision: str, into: Path) -> Path:
 
 def _row(label: str, result: Result, extra: str = "", per: str | None = None) -> str:
     app, redis = result.cpu_ms(per)
-    return (f"| {label} | {result.rate:,.0f} | {result.p50_ms:.0f} ms | {result.p99_ms:.0f} ms "
-            f"| {app:.2f} ms | {redis:.2f} ms | {extra} |")
+    return (
+        f"| {label} | {result.rate:,.0f} | {result.p50_ms:.0f} ms | {result.p99_ms:.0f} ms "
+        f"| {app:.2f} ms | {redis:.2f} ms | {extra} |"
+    )
 
 
 def _check(label: str, value: float, target: float, shown: str, higher_is_better: bool = True) -> str:
@@ -544,18 +648,25 @@ def _check(label: str, value: float, target: float, shown: str, higher_is_better
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=5, help="per wrk row and pass (default 5)")
-    parser.add_argument("--passes", type=int, default=2,
-                        help="passes over the rows, each the other way round (default 2)")
+    parser.add_argument(
+        "--passes", type=int, default=2, help="passes over the rows, each the other way round (default 2)"
+    )
     parser.add_argument("--connections", type=int, default=16, help="wrk connections (default 16)")
     parser.add_argument("--wrk-threads", type=int, default=2, help="wrk threads (default 2)")
-    parser.add_argument("--captchas", type=int, default=15000,
-                        help="challenges made ahead for each booking row (default 15000)")
+    parser.add_argument(
+        "--captchas",
+        type=int,
+        default=15000,
+        help="challenges made ahead for each booking row (default 15000)",
+    )
     parser.add_argument("--sms-seconds", type=float, default=10, help="worker run (default 10)")
-    parser.add_argument("--baseline", metavar="REV",
-                        help="also measure the main rows of this git revision, interleaved")
+    parser.add_argument(
+        "--baseline", metavar="REV", help="also measure the main rows of this git revision, interleaved"
+    )
     parser.add_argument("--rounds", type=int, default=3, help="with --baseline (default 3)")
-    parser.add_argument("--compare-seconds", type=int, default=4,
-                        help="a row of a --baseline round (default 4)")
+    parser.add_argument(
+        "--compare-seconds", type=int, default=4, help="a row of a --baseline round (default 4)"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the logs' folder")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
@@ -588,15 +699,21 @@ def run(bench: Bench) -> int:
     bench.seed()
     off = bench.serve("service", bench.service_env(rate_limits=False))
     on = bench.serve("service-limits-on", bench.service_env(rate_limits=True))
-    minimal = bench.serve("minimal", bench.service_env(rate_limits=False),
-                          command=[PYTHON, str(ROOT / "bench" / "minimal_app.py")], ready_path="/")
-    floor = bench.serve("floor", bench.service_env(rate_limits=False),
-                        command=[PYTHON, str(ROOT / "bench" / "floor_app.py")])
+    minimal = bench.serve(
+        "minimal",
+        bench.service_env(rate_limits=False),
+        command=[PYTHON, str(ROOT / "bench" / "minimal_app.py")],
+        ready_path="/",
+    )
+    floor = bench.serve(
+        "floor", bench.service_env(rate_limits=False), command=[PYTHON, str(ROOT / "bench" / "floor_app.py")]
+    )
     baseline = None
     if args.baseline:
         code = _export(args.baseline, bench.workdir / "baseline")
-        baseline = bench.serve("baseline", bench.service_env(
-            rate_limits=False, redis_url=bench.baseline_database()), code=code)
+        baseline = bench.serve(
+            "baseline", bench.service_env(rate_limits=False, redis_url=bench.baseline_database()), code=code
+        )
     for url in filter(None, (off, on, floor, baseline)):  # every worker thread connects to Redis
         bench.wrk("get.lua", url + bench.availability_path, seconds=2)
     bench.wrk("get.lua", minimal + "/", seconds=2)
@@ -609,8 +726,10 @@ def run(bench: Bench) -> int:
         ("captcha", lambda: bench.wrk("captcha.lua", off)),
         ("booking", lambda: bench.booking_row(off, args.captchas)),
         ("booking_limits", lambda: bench.booking_row(on, args.captchas)),
-        *((f"floor_{part}", lambda part=part: bench.floor_row(floor, part, 2 * args.captchas))
-          for part in FLOOR_PARTS),
+        *(
+            (f"floor_{part}", lambda part=part: bench.floor_row(floor, part, 2 * args.captchas))
+            for part in FLOOR_PARTS
+        ),
         ("pair", lambda: bench.wrk("flow.lua", off)),
         ("whole", lambda: bench.wrk("flow.lua", off, BENCH_IMAGE="1")),
     ]
@@ -621,9 +740,11 @@ def run(bench: Bench) -> int:
             passes[name].append(measure())
     for name, measured in passes.items():
         if isinstance(measured[0], tuple):  # a booking row: (result, bytes, challenge bytes)
-            rows[name] = (Result.combined([m[0] for m in measured]),
-                          statistics.mean(m[1] for m in measured),
-                          statistics.mean(m[2] for m in measured))
+            rows[name] = (
+                Result.combined([m[0] for m in measured]),
+                statistics.mean(m[1] for m in measured),
+                statistics.mean(m[2] for m in measured),
+            )
         else:
             rows[name] = Result.combined(measured)
     comparisons = []
@@ -631,20 +752,33 @@ def run(bench: Bench) -> int:
         say(f"  before ({args.baseline}) and after, alternated ...")
         seconds, pool = args.compare_seconds, args.captchas * args.compare_seconds // args.seconds
         kinds = [  # each gives (rate, CPU ms of app and Redis per unit)
-            ("availability", "req/s", None,
-             lambda url: bench.wrk("get.lua", url + bench.availability_path, seconds=seconds)),
-            ("booking POST", "bookings/s", "booked",
-             lambda url: bench.booking_row(url, pool, seconds=seconds)[0]),
-            ("captcha + image + booking", "bookings/s", "booked",
-             lambda url: bench.wrk("flow.lua", url, seconds=seconds, BENCH_IMAGE="1")),
+            (
+                "availability",
+                "req/s",
+                None,
+                lambda url: bench.wrk("get.lua", url + bench.availability_path, seconds=seconds),
+            ),
+            (
+                "booking POST",
+                "bookings/s",
+                "booked",
+                lambda url: bench.booking_row(url, pool, seconds=seconds)[0],
+            ),
+            (
+                "captcha + image + booking",
+                "bookings/s",
+                "booked",
+                lambda url: bench.wrk("flow.lua", url, seconds=seconds, BENCH_IMAGE="1"),
+            ),
         ]
         for label, unit, per, measure in kinds:
             before, after = [], []
             for round_ in range(args.rounds):  # alternate which goes first
-                for url in ((baseline, off) if round_ % 2 else (off, baseline)):
+                for url in (baseline, off) if round_ % 2 else (off, baseline):
                     result = measure(url)
                     (before if url == baseline else after).append(
-                        (result.per_second(per) if per else result.rate, sum(result.cpu_ms(per))))
+                        (result.per_second(per) if per else result.rate, sum(result.cpu_ms(per)))
+                    )
             comparisons.append((label, unit, (before, after)))
     say(f"  rush: {RUSH_CLIENTS} clients for a quota of {RUSH_QUOTA} ...")
     rush = bench.rush(off)
@@ -655,11 +789,13 @@ def run(bench: Bench) -> int:
     booking_on, _, _ = rows["booking_limits"]
     healthz, pair, whole = rows["healthz"], rows["pair"], rows["whole"]
     print()
-    print(f"make bench: {settings['WEB_CONCURRENCY']} web processes x {settings['WEB_THREADS']} "
-          f"threads (queue-service serve: gunicorn gthread), redis-server {bench.redis_version} "
-          f"(AOF everysec), wrk {args.wrk_threads} threads x {args.connections} connections, "
-          f"{args.passes} x {args.seconds} s a row (there and back; p50/p99 the passes' mean), "
-          f"rate limits off unless said, {os.cpu_count()} cores")
+    print(
+        f"make bench: {settings['WEB_CONCURRENCY']} web processes x {settings['WEB_THREADS']} "
+        f"threads (queue-service serve: gunicorn gthread), redis-server {bench.redis_version} "
+        f"(AOF everysec), wrk {args.wrk_threads} threads x {args.connections} connections, "
+        f"{args.passes} x {args.seconds} s a row (there and back; p50/p99 the passes' mean), "
+        f"rate limits off unless said, {os.cpu_count()} cores"
+    )
     print()
     print("| path | req/s | p50 | p99 | app CPU | Redis CPU | |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
@@ -667,15 +803,23 @@ def run(bench: Bench) -> int:
     print(_row("`GET /healthz`", healthz))
     print(_row("availability of an open day", rows["availability"]))
     print(_row("captcha POST", rows["captcha"]))
-    for label, result in (("booking POST (captcha made ahead)", booking),
-                          ("booking POST, rate limits on", booking_on),
-                          ("captcha + booking (2 requests each)", pair),
-                          ("captcha + image + booking (3 requests each)", whole)):
-        print(_row(label, result, f"{result.per_second('booked'):,.0f} bookings/s; CPU per booking",
-                   per="booked"))
+    for label, result in (
+        ("booking POST (captcha made ahead)", booking),
+        ("booking POST, rate limits on", booking_on),
+        ("captcha + booking (2 requests each)", pair),
+        ("captcha + image + booking (3 requests each)", whole),
+    ):
+        print(
+            _row(
+                label, result, f"{result.per_second('booked'):,.0f} bookings/s; CPU per booking", per="booked"
+            )
+        )
     for part, label in FLOOR_PARTS.items():
-        print(_row(f"booking floor: {label}", rows[f"floor_{part}"], "nothing booked; CPU per "
-                   "201", per="booked"))
+        print(
+            _row(
+                f"booking floor: {label}", rows[f"floor_{part}"], "nothing booked; CPU per 201", per="booked"
+            )
+        )
     print()
     print("| target (ratios side by side in this run) | by rate | by CPU | met (by rate) |")
     print("| --- | --- | --- | --- |")
@@ -684,72 +828,128 @@ def run(bench: Bench) -> int:
         return sum(result.cpu_ms(per))  # app and Redis share the cores here
 
     def target(label: str, rate_ratio: float, cpu_ratio: float, goal: float) -> None:
-        print(f"| {label} | {rate_ratio:.2f} | {cpu_ratio:.2f} | "
-              f"{'yes' if rate_ratio >= goal else 'NO'} |")
+        print(f"| {label} | {rate_ratio:.2f} | {cpu_ratio:.2f} | {'yes' if rate_ratio >= goal else 'NO'} |")
 
     bare = healthz.rate
-    target("`/healthz` ÷ minimal Flask app ≥ 0.8", bare / rows["minimal"].rate,
-           cpu(rows["minimal"]) / cpu(healthz), 0.8)
-    target("availability ÷ `/healthz` ≥ 0.8", rows["availability"].rate / bare,
-           cpu(healthz) / cpu(rows["availability"]), 0.8)
-    target("booking POST ÷ `/healthz` ≥ 0.5", booking.per_second("booked") / bare,
-           cpu(healthz) / cpu(booking, "booked"), 0.5)
+    target(
+        "`/healthz` ÷ minimal Flask app ≥ 0.8",
+        bare / rows["minimal"].rate,
+        cpu(rows["minimal"]) / cpu(healthz),
+        0.8,
+    )
+    target(
+        "availability ÷ `/healthz` ≥ 0.8",
+        rows["availability"].rate / bare,
+        cpu(healthz) / cpu(rows["availability"]),
+        0.8,
+    )
+    target(
+        "booking POST ÷ `/healthz` ≥ 0.5",
+        booking.per_second("booked") / bare,
+        cpu(healthz) / cpu(booking, "booked"),
+        0.5,
+    )
     floor = rows["floor_fields"]  # "booked" here: answered 201, the captcha and fields passed
-    print(f"| (the booking POST's floor ÷ `/healthz`: its body, captcha and fields, nothing "
-          f"booked; more than any booking POST can reach) | "
-          f"{floor.per_second('booked') / bare:.2f} | "
-          f"{cpu(healthz) / cpu(floor, 'booked'):.2f} | |")
-    target("whole bookings/s ÷ `/healthz` ≥ 1/6 = 0.17 (3 requests a booking)",
-           whole.per_second("booked") / bare, cpu(healthz) / cpu(whole, "booked"), 1 / 6)
+    print(
+        f"| (the booking POST's floor ÷ `/healthz`: its body, captcha and fields, nothing "
+        f"booked; more than any booking POST can reach) | "
+        f"{floor.per_second('booked') / bare:.2f} | "
+        f"{cpu(healthz) / cpu(floor, 'booked'):.2f} | |"
+    )
+    target(
+        "whole bookings/s ÷ `/healthz` ≥ 1/6 = 0.17 (3 requests a booking)",
+        whole.per_second("booked") / bare,
+        cpu(healthz) / cpu(whole, "booked"),
+        1 / 6,
+    )
     image = max(0.0, cpu(whole, "booked") - cpu(pair, "booked"))  # what adding the image added
-    print(f"| (the whole booking's floor ÷ `/healthz` by CPU: a captcha POST, its image (whole "
-          f"less captcha + booking) and the booking POST's floor) | | "
-          f"{cpu(healthz) / (cpu(rows['captcha']) + image + cpu(floor, 'booked')):.2f} | |")
-    target("bookings/s with rate limits on ÷ off ≥ 0.8",
-           booking_on.per_second("booked") / max(booking.per_second("booked"), 1e-9),
-           cpu(booking, "booked") / cpu(booking_on, "booked"), 0.8)
-    print(_check("booking POST p99 < 100 ms", booking.p99_ms, 100, f"{booking.p99_ms:.0f} ms",
-                 higher_is_better=False))
+    print(
+        f"| (the whole booking's floor ÷ `/healthz` by CPU: a captcha POST, its image (whole "
+        f"less captcha + booking) and the booking POST's floor) | | "
+        f"{cpu(healthz) / (cpu(rows['captcha']) + image + cpu(floor, 'booked')):.2f} | |"
+    )
+    target(
+        "bookings/s with rate limits on ÷ off ≥ 0.8",
+        booking_on.per_second("booked") / max(booking.per_second("booked"), 1e-9),
+        cpu(booking, "booked") / cpu(booking_on, "booked"),
+        0.8,
+    )
+    print(
+        _check(
+            "booking POST p99 < 100 ms",
+            booking.p99_ms,
+            100,
+            f"{booking.p99_ms:.0f} ms",
+            higher_is_better=False,
+        )
+    )
     kept = max(per_booking, per_booking + sms["bytes_per_sent"])  # the more of the two
-    print(_check("Redis memory per booking ≤ 1 KB, its SMS work included", kept, 1024,
-                 f"{per_booking:,.0f} B as booked, its SMS on the outbox; "
-                 f"{per_booking + sms['bytes_per_sent']:,.0f} B once the SMS went out "
-                 f"(and a consumed challenge keeps its key, {per_consumed:,.0f} B, for a minute)",
-                 higher_is_better=False))
-    rush_ok = (rush["booked"] == RUSH_QUOTA == rush["stored_total"]
-               and rush["fullest_slot"] <= bench.rush_capacity and rush["answered_ok"])
-    print(f"| rush: {RUSH_CLIENTS} clients at once, one day, quota {RUSH_QUOTA}, slots of "
-          f"{bench.rush_capacity}: booked = quota, no slot over, all answered 201/409/429 "
-          f"| {rush['booked']} booked, fullest slot {rush['fullest_slot']}, wait p50 "
-          f"{rush['p50_s']:.1f} s, max {rush['max_s']:.1f} s | | {'yes' if rush_ok else 'NO'} |")
+    print(
+        _check(
+            "Redis memory per booking ≤ 1 KB, its SMS work included",
+            kept,
+            1024,
+            f"{per_booking:,.0f} B as booked, its SMS on the outbox; "
+            f"{per_booking + sms['bytes_per_sent']:,.0f} B once the SMS went out "
+            f"(and a consumed challenge keeps its key, {per_consumed:,.0f} B, for a minute)",
+            higher_is_better=False,
+        )
+    )
+    rush_ok = (
+        rush["booked"] == RUSH_QUOTA == rush["stored_total"]
+        and rush["fullest_slot"] <= bench.rush_capacity
+        and rush["answered_ok"]
+    )
+    print(
+        f"| rush: {RUSH_CLIENTS} clients at once, one day, quota {RUSH_QUOTA}, slots of "
+        f"{bench.rush_capacity}: booked = quota, no slot over, all answered 201/409/429 "
+        f"| {rush['booked']} booked, fullest slot {rush['fullest_slot']}, wait p50 "
+        f"{rush['p50_s']:.1f} s, max {rush['max_s']:.1f} s | | {'yes' if rush_ok else 'NO'} |"
+    )
     print()
     print("rush outcomes: " + ", ".join(f"{n} x {kind}" for kind, n in rush["outcomes"].most_common()))
-    print(f"SMS: one worker (jobs run in its own process) against a local fake Twilio: "
-          f"{sms['per_second']:.1f} messages/s ({sms['sent']} sent in {args.sms_seconds:g} s)")
+    print(
+        f"SMS: one worker (jobs run in its own process) against a local fake Twilio: "
+        f"{sms['per_second']:.1f} messages/s ({sms['sent']} sent in {args.sms_seconds:g} s)"
+    )
     if baseline:
         print()
-        print(f"| before ({args.baseline}) and after, alternated {args.rounds} x {args.compare_seconds} s "
-              f"| before | after | rate after ÷ before, median (rounds) | CPU before ÷ after, median |")
+        print(
+            f"| before ({args.baseline}) and after, alternated {args.rounds} x {args.compare_seconds} s "
+            f"| before | after | rate after ÷ before, median (rounds) | CPU before ÷ after, median |"
+        )
         print("| --- | --- | --- | --- | --- |")
         for label, unit, (before, after) in comparisons:
             rates = sorted(a[0] / b[0] for a, b in zip(after, before, strict=True) if b[0])
             cpus = sorted(b[1] / a[1] for a, b in zip(after, before, strict=True) if a[1])
-            print(f"| {label} | {statistics.mean(b[0] for b in before):,.0f} {unit}, "
-                  f"{statistics.mean(b[1] for b in before):.2f} ms CPU | "
-                  f"{statistics.mean(a[0] for a in after):,.0f} {unit}, "
-                  f"{statistics.mean(a[1] for a in after):.2f} ms CPU | "
-                  f"{statistics.median(rates):.2f} ({', '.join(f'{r:.2f}' for r in rates)}) | "
-                  f"{statistics.median(cpus):.2f} ({', '.join(f'{r:.2f}' for r in cpus)}) |")
-    late = sum(result.counts["image_late"] for result in (
-        r[0] if isinstance(r, tuple) else r for r in rows.values()))
+            print(
+                f"| {label} | {statistics.mean(b[0] for b in before):,.0f} {unit}, "
+                f"{statistics.mean(b[1] for b in before):.2f} ms CPU | "
+                f"{statistics.mean(a[0] for a in after):,.0f} {unit}, "
+                f"{statistics.mean(a[1] for a in after):.2f} ms CPU | "
+                f"{statistics.median(rates):.2f} ({', '.join(f'{r:.2f}' for r in rates)}) | "
+                f"{statistics.median(cpus):.2f} ({', '.join(f'{r:.2f}' for r in cpus)}) |"
+            )
+    late = sum(
+        result.counts["image_late"] for result in (r[0] if isinstance(r, tuple) else r for r in rows.values())
+    )
     if late:
-        print(f"{late} image(s) asked for after their challenge was booked (flow.lua's guess of "
-              f"which image came back lost; not counted as failures)")
-    unexpected = {name: result.failures("booked", "captcha", "image", "image_late",
-                                        "status_200", "status_201",
-                                        *(("out_of_captchas",) if name == "floor_body" else ()))
-                  for name, result in ((n, r[0] if isinstance(r, tuple) else r)
-                                       for n, r in rows.items())}
+        print(
+            f"{late} image(s) asked for after their challenge was booked (flow.lua's guess of "
+            f"which image came back lost; not counted as failures)"
+        )
+    unexpected = {
+        name: result.failures(
+            "booked",
+            "captcha",
+            "image",
+            "image_late",
+            "status_200",
+            "status_201",
+            *(("out_of_captchas",) if name == "floor_body" else ()),
+        )
+        for name, result in ((n, r[0] if isinstance(r, tuple) else r) for n, r in rows.items())
+    }
     unexpected = {name: failures for name, failures in unexpected.items() if failures}
     if unexpected:
         print(f"unexpected answers: {unexpected}")

@@ -251,34 +251,43 @@ def _contradictions(settings: dict[str, Any]) -> list[str]:
     if settings["SMS_BACKEND"] not in {"console", "file", "twilio"}:
         problems.append(f"SMS_BACKEND must be console, file or twilio, not {settings['SMS_BACKEND']!r}")
     if settings["SMS_BACKEND"] == "twilio":
-        missing = [name for name in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM")
-                   if not settings[name]]
+        missing = [
+            name for name in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM") if not settings[name]
+        ]
         if missing:
             problems.append(f"SMS_BACKEND=twilio needs {', '.join(missing)}")
     if settings["REDIS_CLUSTER"]:
         if not settings["REDIS_URL"]:
-            problems.append("REDIS_CLUSTER=1 needs REDIS_URL (a node of the cluster): "
-                            "the embedded Redis is a single server")
+            problems.append(
+                "REDIS_CLUSTER=1 needs REDIS_URL (a node of the cluster): "
+                "the embedded Redis is a single server"
+            )
         if not settings["QUEUE_REDIS_URL"]:
-            problems.append("REDIS_CLUSTER=1 needs QUEUE_REDIS_URL: the job queue cannot run "
-                            "on a Redis Cluster")
+            problems.append(
+                "REDIS_CLUSTER=1 needs QUEUE_REDIS_URL: the job queue cannot run on a Redis Cluster"
+            )
     if settings["REDIS_WAIT_TIMEOUT_MS"] >= settings["REDIS_SOCKET_TIMEOUT"] * 1000:
         problems.append(
             f"REDIS_WAIT_TIMEOUT_MS ({settings['REDIS_WAIT_TIMEOUT_MS']}) must be below "
             f"REDIS_SOCKET_TIMEOUT ({settings['REDIS_SOCKET_TIMEOUT']} s): the connection would "
-            "give up before WAIT answers")
+            "give up before WAIT answers"
+        )
     if settings["REDIS_WAIT_REPLICAS"] and settings["REDIS_CLUSTER"]:
-        problems.append("REDIS_WAIT_REPLICAS needs a single Redis, not REDIS_CLUSTER=1: WAIT "
-                        "confirms one node's writes, and a booking writes to its branch's "
-                        "node and its NIK's")
+        problems.append(
+            "REDIS_WAIT_REPLICAS needs a single Redis, not REDIS_CLUSTER=1: WAIT "
+            "confirms one node's writes, and a booking writes to its branch's "
+            "node and its NIK's"
+        )
     if settings["APP_ENV"] == "production":
         secret = settings["SECRET_KEY"] or ""
         if len(secret) < _MIN_PRODUCTION_SECRET:
             problems.append(
                 f"SECRET_KEY must be set (at least {_MIN_PRODUCTION_SECRET} characters) when "
                 "APP_ENV=production: every web host and worker must share it, as it keys the "
-                "NIK hashes in the data store")
+                "NIK hashes in the data store"
+            )
         if settings["CAPTCHA_TEST_ANSWER"]:
-            problems.append("CAPTCHA_TEST_ANSWER must not be set when APP_ENV=production: "
-                            "it lets anyone pass the captcha")
+            problems.append(
+                "CAPTCHA_TEST_ANSWER must not be set when APP_ENV=production: it lets anyone pass the captcha"
+            )
     return problems

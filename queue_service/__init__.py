@@ -127,8 +127,7 @@ def _add_request_ids(app: Flask) -> None:
     @app.before_request
     def _remember_request_id():
         incoming = request.headers.get("X-Request-ID", "")
-        g.request_id = incoming if 0 < len(incoming) <= 64 and incoming.isprintable() \
-            else uuid.uuid4().hex
+        g.request_id = incoming if 0 < len(incoming) <= 64 and incoming.isprintable() else uuid.uuid4().hex
 
     @app.after_request
     def _send_request_id(response):

@@ -29,8 +29,13 @@ def cmd_serve(settings, args) -> int:
     # Every gunicorn worker records its metrics in this folder, and /metrics sums them.
     with _metrics_folder(settings["PROMETHEUS_MULTIPROC_DIR"]) as folder:
         metrics.use_multiprocess_dir(folder)
-        Server(settings, args.host, args.port or settings["PORT"], load_app=create_app,
-               on_worker_exit=metrics.process_exited).run()
+        Server(
+            settings,
+            args.host,
+            args.port or settings["PORT"],
+            load_app=create_app,
+            on_worker_exit=metrics.process_exited,
+        ).run()
     return 0
 
 
@@ -70,8 +75,10 @@ def cmd_seed_demo(settings, _args) -> int:
     from queue_service.domain import demo
 
     added = demo.seed(_data_store(settings))
-    print(f"demo catalog: {added} entries added "
-          f"({len(demo.AREAS)} areas, {len(demo.BRANCHES)} branches, {len(demo.SERVICES)} services)")
+    print(
+        f"demo catalog: {added} entries added "
+        f"({len(demo.AREAS)} areas, {len(demo.BRANCHES)} branches, {len(demo.SERVICES)} services)"
+    )
     return 0
 
 
@@ -85,14 +92,17 @@ def _create_account(settings, args, role: str, branches: tuple[str, ...]) -> int
         password = sys.stdin.readline().rstrip("\r\n")
     redis = _data_store(settings)
     try:
-        account, token = Accounts(redis).create(args.username, role, branches, password=password,
-                                                now=utc_now(), actor=CLI_ACTOR)
+        account, token = Accounts(redis).create(
+            args.username, role, branches, password=password, now=utc_now(), actor=CLI_ACTOR
+        )
     except ValueError as error:
         print(f"queue-service: {error}", file=sys.stderr)
         return 2
     where = ", ".join(account.branches) or "every branch"
-    print(f"{account.role} {account.username} created ({where}); "
-          f"console password {'set' if password is not None else 'not set (API token only)'}.")
+    print(
+        f"{account.role} {account.username} created ({where}); "
+        f"console password {'set' if password is not None else 'not set (API token only)'}."
+    )
     print("API token (shown once; keep it secret):")
     print(token)
     return 0
@@ -123,8 +133,11 @@ def cmd_create_kiosk(settings, args) -> int:
     try:
         kiosk, token = Kiosks(redis).create(args.branch_id, args.name, utc_now(), CLI_ACTOR)
     except ValidationFailedError as refused:
-        print(f"queue-service: cannot create the kiosk: "
-              f"{'; '.join(f'{k}: {v[0]}' for k, v in refused.fields.items())}", file=sys.stderr)
+        print(
+            f"queue-service: cannot create the kiosk: "
+            f"{'; '.join(f'{k}: {v[0]}' for k, v in refused.fields.items())}",
+            file=sys.stderr,
+        )
         return 2
     print(f"kiosk {kiosk.id} ({kiosk.name}) created for {kiosk.branch_id}.")
     print("Kiosk token (shown once; enter it on the kiosk's /kiosk/ page):")
@@ -150,28 +163,37 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument("--burst", action="store_true", help="exit once the queues are empty")
     worker.set_defaults(handler=cmd_worker)
     commands.add_parser("seed-demo", help="load the demo catalog (idempotent)").set_defaults(
-        handler=cmd_seed_demo)
+        handler=cmd_seed_demo
+    )
     password_help = "read a console password from the first line of standard input"
     create_admin = commands.add_parser(
-        "create-admin", help="create an admin and print an API token on the last line")
+        "create-admin", help="create an admin and print an API token on the last line"
+    )
     create_admin.add_argument("username")
-    create_admin.add_argument("--branch", action="append", metavar="ID",
-                              help="a branch the admin tunes (repeat; none: national admin)")
+    create_admin.add_argument(
+        "--branch",
+        action="append",
+        metavar="ID",
+        help="a branch the admin tunes (repeat; none: national admin)",
+    )
     create_admin.add_argument("--password-stdin", action="store_true", help=password_help)
     create_admin.set_defaults(handler=cmd_create_admin)
     create_staff = commands.add_parser(
-        "create-staff", help="create counter staff and print an API token on the last line")
+        "create-staff", help="create counter staff and print an API token on the last line"
+    )
     create_staff.add_argument("username")
     create_staff.add_argument("branch_id")
     create_staff.add_argument("--password-stdin", action="store_true", help=password_help)
     create_staff.set_defaults(handler=cmd_create_staff)
     create_kiosk = commands.add_parser(
-        "create-kiosk", help="register a kiosk and print its token on the last line")
+        "create-kiosk", help="register a kiosk and print its token on the last line"
+    )
     create_kiosk.add_argument("branch_id")
     create_kiosk.add_argument("name")
     create_kiosk.set_defaults(handler=cmd_create_kiosk)
     commands.add_parser("stop-embedded", help="stop the embedded Redis").set_defaults(
-        handler=cmd_stop_embedded)
+        handler=cmd_stop_embedded
+    )
     return parser
 
 

@@ -63,41 +63,57 @@ def init_app(app: Flask, clock: Clock | None = None) -> Services:
     # The SMS of a booking, cancellation or call-ahead is on its branch's outbox already,
     # written by the change's own script: workers poll the outboxes, the request queues nothing.
     reservations = Reservations.from_settings(redis, config, on_event=_count_event)
-    captcha_redis = store.connect(data_url, cluster=cluster, socket_timeout=timeout,
-                                  decode_responses=False)
+    captcha_redis = store.connect(data_url, cluster=cluster, socket_timeout=timeout, decode_responses=False)
     captcha = SelfHostedCaptcha(
         captcha_redis,
         ttl_seconds=config["CAPTCHA_TTL_SECONDS"],
         test_answer=config["CAPTCHA_TEST_ANSWER"],
     )
     accounts = Accounts(redis)
-    services = Services(redis=redis, queue_redis=queue_redis, reservations=reservations,
-                        captcha=captcha, clock=clock or utc_now,
-                        outbox=Outbox.from_settings(redis, config),
-                        accounts=accounts, tuning=Tuning(redis, reservations),
-                        sign_in=SignIn(redis, accounts, config["SECRET_KEY"].encode(), SignInPolicy(
-                            account_failures=config["ADMIN_SIGN_IN_FAILURES"],
-                            address_failures=config["ADMIN_SIGN_IN_ADDRESS_FAILURES"],
-                            window_seconds=config["ADMIN_LOCKOUT_SECONDS"],
-                            lockout_seconds=config["ADMIN_LOCKOUT_SECONDS"])),
-                        kiosks=Kiosks(redis), checkins=CheckIns(redis),
-                        live_queue=LiveQueue(redis),
-                        availability=FreshAvailability(redis, config["AVAILABILITY_FRESH_MS"],
-                                                       config["COLLECTIVE_LEAVE_CLOSED"]),
-                        walk_ins=WalkIns(redis, config["COLLECTIVE_LEAVE_CLOSED"]),
-                        clients=(redis, queue_redis, captcha_redis))
+    services = Services(
+        redis=redis,
+        queue_redis=queue_redis,
+        reservations=reservations,
+        captcha=captcha,
+        clock=clock or utc_now,
+        outbox=Outbox.from_settings(redis, config),
+        accounts=accounts,
+        tuning=Tuning(redis, reservations),
+        sign_in=SignIn(
+            redis,
+            accounts,
+            config["SECRET_KEY"].encode(),
+            SignInPolicy(
+                account_failures=config["ADMIN_SIGN_IN_FAILURES"],
+                address_failures=config["ADMIN_SIGN_IN_ADDRESS_FAILURES"],
+                window_seconds=config["ADMIN_LOCKOUT_SECONDS"],
+                lockout_seconds=config["ADMIN_LOCKOUT_SECONDS"],
+            ),
+        ),
+        kiosks=Kiosks(redis),
+        checkins=CheckIns(redis),
+        live_queue=LiveQueue(redis),
+        availability=FreshAvailability(
+            redis, config["AVAILABILITY_FRESH_MS"], config["COLLECTIVE_LEAVE_CLOSED"]
+        ),
+        walk_ins=WalkIns(redis, config["COLLECTIVE_LEAVE_CLOSED"]),
+        clients=(redis, queue_redis, captcha_redis),
+    )
     app.extensions["antrian"] = services
 
     if "RATELIMIT_STORAGE_URI" not in config and not cluster:
         services.limits_store = redis
     config.setdefault("RATELIMIT_STORAGE_URI", rate_limit_storage_uri(data_url, cluster))
-    config.setdefault("RATELIMIT_STORAGE_OPTIONS", {
-        # Without them redis-py waits on an unreachable server for as long as the OS does.
-        "socket_timeout": timeout,
-        "socket_connect_timeout": timeout,
-        # limits.errors.StorageError, whatever the backend: web.errors answers 503.
-        "wrap_exceptions": True,
-    })
+    config.setdefault(
+        "RATELIMIT_STORAGE_OPTIONS",
+        {
+            # Without them redis-py waits on an unreachable server for as long as the OS does.
+            "socket_timeout": timeout,
+            "socket_connect_timeout": timeout,
+            # limits.errors.StorageError, whatever the backend: web.errors answers 503.
+            "wrap_exceptions": True,
+        },
+    )
     limiter.init_app(app)
     return services
 
@@ -105,8 +121,7 @@ def init_app(app: Flask, clock: Clock | None = None) -> Services:
 def _count_event(event, _booking):
     """The reservations' hook: every surface's bookings and cancellations pass through it,
     so they are counted once, here."""
-    counter = {"booked": instruments().bookings,
-               "cancelled": instruments().cancellations}.get(event)
+    counter = {"booked": instruments().bookings, "cancelled": instruments().cancellations}.get(event)
     if counter is not None:
         counter.inc()
 

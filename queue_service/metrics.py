@@ -71,8 +71,11 @@ def _make_instruments() -> Instruments:
         refusals=Counter("antrian_refusals", "Error responses, by their SPEC code", ["code"]),
         check_ins=Counter("antrian_check_ins", "Bookings checked in at a kiosk (first time)"),
         request_seconds=Histogram(
-            "antrian_http_request_duration_seconds", "Time to answer a request, by endpoint",
-            ["method", "endpoint", "status"], buckets=_LATENCY_BUCKETS),
+            "antrian_http_request_duration_seconds",
+            "Time to answer a request, by endpoint",
+            ["method", "endpoint", "status"],
+            buckets=_LATENCY_BUCKETS,
+        ),
     )
 
 

@@ -179,9 +179,16 @@ def make_nik(sequence: int | None = None, woman: bool = False) -> str:
 def booking_request(**overrides) -> BookingRequest:
     """A valid request for the reservation operation: Budi at Jakarta Salemba, Tuesday 09:00,
     with a fresh NIK; override any field by keyword."""
-    fields = dict(branch_id="jakarta-salemba", service_id="jht", date=dt.date(2026, 11, 24),
-                  slot=dt.time(9, 0), name="Budi Santoso", nik=make_nik(), kpj="12345678901",
-                  phone="+6281234567890")
+    fields = dict(
+        branch_id="jakarta-salemba",
+        service_id="jht",
+        date=dt.date(2026, 11, 24),
+        slot=dt.time(9, 0),
+        name="Budi Santoso",
+        nik=make_nik(),
+        kpj="12345678901",
+        phone="+6281234567890",
+    )
     fields.update(overrides)
     return BookingRequest(**fields)
 
@@ -237,8 +244,7 @@ def work(worker_settings, clock):
     """
 
     def run(**overrides) -> None:
-        run_worker({**worker_settings, **overrides}, burst=True, clock=clock,
-                   worker_class=InProcessWorker)
+        run_worker({**worker_settings, **overrides}, burst=True, clock=clock, worker_class=InProcessWorker)
 
     yield run
     runtime.reset()

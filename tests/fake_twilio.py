@@ -54,9 +54,14 @@ class FakeTwilio:
 
     @property
     def settings(self) -> dict:
-        return {"SMS_BACKEND": "twilio", "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
-                "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "TWILIO_FROM": FROM,
-                "TWILIO_API_BASE_URL": self.base_url, "TWILIO_TIMEOUT_SECONDS": 2}
+        return {
+            "SMS_BACKEND": "twilio",
+            "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+            "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+            "TWILIO_FROM": FROM,
+            "TWILIO_API_BASE_URL": self.base_url,
+            "TWILIO_TIMEOUT_SECONDS": 2,
+        }
 
     @property
     def creates(self) -> list[Seen]:
@@ -68,9 +73,13 @@ class FakeTwilio:
 
     def _remember(self, request: Request) -> Seen:
         auth = request.authorization
-        seen = Seen(request.method, request.path,
-                    (auth.username, auth.password) if auth else None,
-                    request.form.to_dict(), request.args.to_dict())
+        seen = Seen(
+            request.method,
+            request.path,
+            (auth.username, auth.password) if auth else None,
+            request.form.to_dict(),
+            request.args.to_dict(),
+        )
         self.seen.append(seen)
         return seen
 
@@ -84,11 +93,19 @@ class FakeTwilio:
         if self.answers:
             return _json(*self.answers.pop(0))
         now = email.utils.format_datetime(dt.datetime.now(dt.UTC))
-        message = {"sid": "SM" + uuid.uuid4().hex, "account_sid": ACCOUNT_SID,
-                   "to": seen.form["To"], "from": seen.form["From"], "body": seen.form["Body"],
-                   "status": "queued", "direction": "outbound-api",
-                   # As Twilio: no DateSent while the message is still queued.
-                   "date_created": now, "date_sent": None, "date_updated": now}
+        message = {
+            "sid": "SM" + uuid.uuid4().hex,
+            "account_sid": ACCOUNT_SID,
+            "to": seen.form["To"],
+            "from": seen.form["From"],
+            "body": seen.form["Body"],
+            "status": "queued",
+            "direction": "outbound-api",
+            # As Twilio: no DateSent while the message is still queued.
+            "date_created": now,
+            "date_sent": None,
+            "date_updated": now,
+        }
         self.messages.append(message)
         if self.on_create is not None:
             self.on_create(message)
@@ -99,15 +116,34 @@ class FakeTwilio:
         if not self._authorised(seen):
             return _json(401, {"code": 20003, "message": "Authenticate", "status": 401})
         since = seen.args.get("DateSent>")
-        found = [message for message in self.messages
-                 if message["to"] == seen.args.get("To")
-                 and seen.args.get("From", message["from"]) == message["from"]
-                 and (since is None or (message["date_sent"] is not None
-                      and email.utils.parsedate_to_datetime(message["date_sent"])
-                      >= dt.datetime.fromisoformat(since.replace("Z", "+00:00"))))]
-        return _json(200, {"messages": found, "start": 0, "end": len(found), "page": 0,
-                           "page_size": 50, "uri": MESSAGES_PATH, "first_page_uri": MESSAGES_PATH,
-                           "next_page_uri": None, "previous_page_uri": None})
+        found = [
+            message
+            for message in self.messages
+            if message["to"] == seen.args.get("To")
+            and seen.args.get("From", message["from"]) == message["from"]
+            and (
+                since is None
+                or (
+                    message["date_sent"] is not None
+                    and email.utils.parsedate_to_datetime(message["date_sent"])
+                    >= dt.datetime.fromisoformat(since.replace("Z", "+00:00"))
+                )
+            )
+        ]
+        return _json(
+            200,
+            {
+                "messages": found,
+                "start": 0,
+                "end": len(found),
+                "page": 0,
+                "page_size": 50,
+                "uri": MESSAGES_PATH,
+                "first_page_uri": MESSAGES_PATH,
+                "next_page_uri": None,
+                "previous_page_uri": None,
+            },
+        )
 
 
 def _json(status: int, body: dict) -> Response:

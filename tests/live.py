@@ -35,19 +35,30 @@ def call(url: str, body: dict | None = None) -> tuple[int, dict]:
 @contextlib.contextmanager
 def serving(redis_url: str, folder: Path, **env: str):
     """Seed the demo catalog and serve on a free port; yields the base URL."""
-    env = {**os.environ, "REDIS_URL": redis_url, "SECRET_KEY": "live-test",
-           "VAR_DIR": str(folder / "var"), "SMS_BACKEND": "file",
-           "SMS_OUTBOX": str(folder / "outbox.jsonl"), "WEB_CONCURRENCY": "2",
-           "CAPTCHA_TEST_ANSWER": "12345", "RATELIMIT_ENABLED": "0",
-           "AVAILABILITY_FRESH_MS": "0", **env}
+    env = {
+        **os.environ,
+        "REDIS_URL": redis_url,
+        "SECRET_KEY": "live-test",
+        "VAR_DIR": str(folder / "var"),
+        "SMS_BACKEND": "file",
+        "SMS_OUTBOX": str(folder / "outbox.jsonl"),
+        "WEB_CONCURRENCY": "2",
+        "CAPTCHA_TEST_ANSWER": "12345",
+        "RATELIMIT_ENABLED": "0",
+        "AVAILABILITY_FRESH_MS": "0",
+        **env,
+    }
     cli = [sys.executable, "-m", "queue_service.cli"]
-    seeded = subprocess.run([*cli, "seed-demo"], env=env, capture_output=True, text=True,
-                            check=True)
+    seeded = subprocess.run([*cli, "seed-demo"], env=env, capture_output=True, text=True, check=True)
     assert "branches" in seeded.stdout
     port = free_port()
     log = (folder / "server.log").open("w")
-    server = subprocess.Popen([*cli, "serve", "--host", "127.0.0.1", "--port", str(port)],
-                              env=env, stdout=log, stderr=subprocess.STDOUT)
+    server = subprocess.Popen(
+        [*cli, "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 20
     while True:
@@ -78,7 +89,6 @@ def a_bookable_weekday() -> dt.date:
     today = dt.datetime.now(ZoneInfo("Asia/Jakarta")).date()
     for ahead in range(2, 11):
         day = today + dt.timedelta(days=ahead)
-        if day.weekday() < 4 and not calendar.public_holiday(day) \
-                and not calendar.collective_leave(day):
+        if day.weekday() < 4 and not calendar.public_holiday(day) and not calendar.collective_leave(day):
             return day
     raise AssertionError("no bookable weekday in the next ten days")

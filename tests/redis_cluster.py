@@ -102,16 +102,38 @@ class RedisCluster:
             folder = Path(tempfile.mkdtemp(prefix="antrian-redis-cluster-"))
             self.dirs.append(folder)
             self.ports.append(port)
-            self.processes.append(subprocess.Popen(
-                [redis_server_binary(), "--port", str(port), "--bind", "127.0.0.1",
-                 "--dir", str(folder), "--save", "", "--appendonly", "no",
-                 "--cluster-enabled", "yes", "--cluster-config-file", str(folder / "nodes.conf"),
-                 "--cluster-node-timeout", "5000",
-                 "--logfile", str(folder / "redis.log")],
-                stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT))
+            self.processes.append(
+                subprocess.Popen(
+                    [
+                        redis_server_binary(),
+                        "--port",
+                        str(port),
+                        "--bind",
+                        "127.0.0.1",
+                        "--dir",
+                        str(folder),
+                        "--save",
+                        "",
+                        "--appendonly",
+                        "no",
+                        "--cluster-enabled",
+                        "yes",
+                        "--cluster-config-file",
+                        str(folder / "nodes.conf"),
+                        "--cluster-node-timeout",
+                        "5000",
+                        "--logfile",
+                        str(folder / "redis.log"),
+                    ],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.STDOUT,
+                )
+            )
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
-        clients = [redis.Redis(host="127.0.0.1", port=port, decode_responses=True,
-                               socket_timeout=5) for port in self.ports]
+        clients = [
+            redis.Redis(host="127.0.0.1", port=port, decode_responses=True, socket_timeout=5)
+            for port in self.ports
+        ]
         try:
             for process, client in zip(self.processes, clients, strict=True):
                 self._wait_until_answers(process, client, deadline)
@@ -120,8 +142,7 @@ class RedisCluster:
             for client in clients:
                 client.close()
 
-    def _wait_until_answers(self, process: subprocess.Popen, client: redis.Redis,
-                            deadline: float) -> None:
+    def _wait_until_answers(self, process: subprocess.Popen, client: redis.Redis, deadline: float) -> None:
         while True:
             try:
                 if client.ping():
@@ -133,12 +154,13 @@ class RedisCluster:
                     if "Address already in use" in text:
                         raise _PortLost() from None
                     raise RuntimeError(
-                        f"test Redis Cluster node exited ({process.returncode}): "
-                        f"{text[-2000:]}") from None
+                        f"test Redis Cluster node exited ({process.returncode}): {text[-2000:]}"
+                    ) from None
                 if time.monotonic() > deadline:
                     raise RuntimeError(
                         f"test Redis Cluster node did not start in {START_TIMEOUT_SECONDS} s; "
-                        f"see {self._log_of(client)}") from None
+                        f"see {self._log_of(client)}"
+                    ) from None
                 time.sleep(0.05)
 
     def _form(self, clients: list[redis.Redis], deadline: float) -> None:
@@ -149,19 +171,23 @@ class RedisCluster:
             client.execute_command("CLUSTER", "SET-CONFIG-EPOCH", epoch)
         # Every pair meets directly: gossip would introduce the others too, a second later.
         for index, client in enumerate(clients):
-            for port in self.ports[index + 1:]:
+            for port in self.ports[index + 1 :]:
                 client.execute_command("CLUSTER", "MEET", "127.0.0.1", port)
         while True:
             views = [client.execute_command("CLUSTER", "INFO") for client in clients]
             views = [_parse_info(view) for view in views]
-            if all(view.get("cluster_state") == "ok"
-                   and view.get("cluster_slots_assigned") == str(SLOTS)
-                   and view.get("cluster_known_nodes") == str(NODES) for view in views):
+            if all(
+                view.get("cluster_state") == "ok"
+                and view.get("cluster_slots_assigned") == str(SLOTS)
+                and view.get("cluster_known_nodes") == str(NODES)
+                for view in views
+            ):
                 return
             if time.monotonic() > deadline:
                 raise RuntimeError(
                     f"test Redis Cluster did not form in {START_TIMEOUT_SECONDS} s: {views}; "
-                    f"see the logs under {[str(d) for d in self.dirs]}")
+                    f"see the logs under {[str(d) for d in self.dirs]}"
+                )
             time.sleep(0.05)
 
     def _log_of(self, client: redis.Redis) -> Path:

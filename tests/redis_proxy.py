@@ -48,10 +48,8 @@ class ReplyDroppingProxy:
             upstream = socket.create_connection(("127.0.0.1", self.upstream_port))
             self._sockets += [client, upstream]
             state = {"drop": False}
-            threading.Thread(target=self._to_server, args=(client, upstream, state),
-                             daemon=True).start()
-            threading.Thread(target=self._to_client, args=(upstream, client, state),
-                             daemon=True).start()
+            threading.Thread(target=self._to_server, args=(client, upstream, state), daemon=True).start()
+            threading.Thread(target=self._to_client, args=(upstream, client, state), daemon=True).start()
 
     def _to_server(self, client: socket.socket, upstream: socket.socket, state: dict) -> None:
         with contextlib.suppress(OSError):

@@ -49,8 +49,11 @@ def configure(settings: Mapping[str, Any] | None = None, clock: Clock | None = N
     """
     global _current
     settings = load_settings() if settings is None else settings
-    redis = store.connect(store.data_store_url(settings), cluster=settings["REDIS_CLUSTER"],
-                          socket_timeout=settings["REDIS_SOCKET_TIMEOUT"])
+    redis = store.connect(
+        store.data_store_url(settings),
+        cluster=settings["REDIS_CLUSTER"],
+        socket_timeout=settings["REDIS_SOCKET_TIMEOUT"],
+    )
     _current = Runtime(
         settings=settings,
         redis=redis,

@@ -162,8 +162,11 @@ class JobHeartbeats(threading.Thread):
             now = time.monotonic()
             if now - beaten_at < self.worker.job_monitoring_interval:
                 continue
-            if job.timeout is not None and job.timeout >= 0 \
-                    and now - since > job.timeout + self.worker.job_monitoring_interval:
+            if (
+                job.timeout is not None
+                and job.timeout >= 0
+                and now - since > job.timeout + self.worker.job_monitoring_interval
+            ):
                 if given_up is not job:
                     log.error("job %s is stuck past its timeout: no more heartbeats", job.id)
                     given_up = job
@@ -229,9 +232,13 @@ def restart_delays(cap: float) -> Callable[[], float]:
     return next_delay
 
 
-def run_worker(settings: Mapping[str, Any], burst: bool = False, clock: runtime.Clock | None = None,
-               worker_class: type[BaseWorker] = SmsWorker,
-               sleep: Callable[[float], None] = time.sleep) -> bool:
+def run_worker(
+    settings: Mapping[str, Any],
+    burst: bool = False,
+    clock: runtime.Clock | None = None,
+    worker_class: type[BaseWorker] = SmsWorker,
+    sleep: Callable[[float], None] = time.sleep,
+) -> bool:
     """Work the service's queues until stopped (or, with ``burst``, until empty).
 
     Without ``burst``, an RQ worker that quits because Redis went away is started again,
@@ -256,9 +263,14 @@ def run_worker(settings: Mapping[str, Any], burst: bool = False, clock: runtime.
     close_days_safely()
     sweepers = []
     if not burst:
-        sweepers = [Sweeper(settings["SMS_POLL_SECONDS"],
-                            dispatch_task(dispatcher, settings["SMS_SWEEP_SECONDS"]), "sms-dispatch"),
-                    Sweeper(settings["END_OF_DAY_SWEEP_SECONDS"], close_days_safely, "end-of-day")]
+        sweepers = [
+            Sweeper(
+                settings["SMS_POLL_SECONDS"],
+                dispatch_task(dispatcher, settings["SMS_SWEEP_SECONDS"]),
+                "sms-dispatch",
+            ),
+            Sweeper(settings["END_OF_DAY_SWEEP_SECONDS"], close_days_safely, "end-of-day"),
+        ]
         for sweeper in sweepers:
             sweeper.start()
     cap = settings["WORKER_RESTART_MAX_SECONDS"]
@@ -276,7 +288,8 @@ def run_worker(settings: Mapping[str, Any], burst: bool = False, clock: runtime.
                     maintenance_interval=settings["WORKER_MAINTENANCE_SECONDS"],
                     # An idle worker waits for a job this long (its TTL less 15 s) before it
                     # runs its maintenance: no longer than the maintenance interval.
-                    worker_ttl=settings["WORKER_MAINTENANCE_SECONDS"] + 15)
+                    worker_ttl=settings["WORKER_MAINTENANCE_SECONDS"] + 15,
+                )
                 worker.work(burst=burst, with_scheduler=True)
             except (redis.ConnectionError, redis.TimeoutError) as error:
                 log.warning("worker lost Redis: %s: %s", type(error).__name__, error)

@@ -88,8 +88,11 @@ def check_username(username: str) -> str:
     """
     if not _USERNAME.fullmatch(username):
         raise AccountRejectedError(
-            "username", "invalid_username", "a username is 3-64 characters of a-z, 0-9, '.', "
-            f"'_' or '-', starting with a letter or digit: {username!r}")
+            "username",
+            "invalid_username",
+            "a username is 3-64 characters of a-z, 0-9, '.', "
+            f"'_' or '-', starting with a letter or digit: {username!r}",
+        )
     return username
 
 
@@ -100,8 +103,9 @@ def hash_password(password: str) -> str:
         ValueError: the password is shorter than ``MIN_PASSWORD_LENGTH``.
     """
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountRejectedError("password", "password_length",
-                                   f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
+        raise AccountRejectedError(
+            "password", "password_length", f"a password needs at least {MIN_PASSWORD_LENGTH} characters"
+        )
     return _PASSWORD_HASHER.hash(password)
 
 
@@ -116,10 +120,16 @@ class Accounts:
         self.redis = redis
         self.scripts = Scripts(redis)
 
-    def create(self, username: str, role: str, branches: tuple[str, ...] = (),
-               password: str | None = None, token_name: str = "default",
-               now: dt.datetime | None = None, actor: Actor | None = None
-               ) -> tuple[Account, str]:
+    def create(
+        self,
+        username: str,
+        role: str,
+        branches: tuple[str, ...] = (),
+        password: str | None = None,
+        token_name: str = "default",
+        now: dt.datetime | None = None,
+        actor: Actor | None = None,
+    ) -> tuple[Account, str]:
         """Create an account with its first API token; audited when ``actor`` makes it.
 
         Args:
@@ -140,32 +150,40 @@ class Accounts:
             raise AccountRejectedError("role", "unknown_role", f"unknown role {role!r}")
         branches = tuple(dict.fromkeys(branches))
         if role == NATIONAL_ADMIN and branches:
-            raise AccountRejectedError("branches", "branches_for_role",
-                                       "a national admin covers every branch: name none")
+            raise AccountRejectedError(
+                "branches", "branches_for_role", "a national admin covers every branch: name none"
+            )
         if role == BRANCH_ADMIN and not branches:
-            raise AccountRejectedError("branches", "branches_for_role",
-                                       "a branch admin needs at least one branch")
+            raise AccountRejectedError(
+                "branches", "branches_for_role", "a branch admin needs at least one branch"
+            )
         if role == COUNTER_STAFF and len(branches) != 1:
-            raise AccountRejectedError("branches", "branches_for_role",
-                                       "counter staff belong to exactly one branch")
+            raise AccountRejectedError(
+                "branches", "branches_for_role", "counter staff belong to exactly one branch"
+            )
         known = self.redis.hmget(keys.BRANCHES, list(branches)) if branches else []
         unknown = [branch for branch, raw in zip(branches, known, strict=True) if raw is None]
         if unknown:
-            raise AccountRejectedError("branches", "unknown_branch",
-                                       f"unknown branch: {', '.join(unknown)}")
+            raise AccountRejectedError("branches", "unknown_branch", f"unknown branch: {', '.join(unknown)}")
         created = (now or dt.datetime.now(dt.UTC)).isoformat(timespec="seconds")
-        account = Account(username, role, branches,
-                          hash_password(password) if password is not None else None, created)
+        account = Account(
+            username, role, branches, hash_password(password) if password is not None else None, created
+        )
         token, token_id, record = self._new_token(username, token_name, created)
         outcome = self.scripts.create_account(
             keys=[keys.ACCOUNTS, keys.API_TOKENS, keys.account_tokens(username)],
-            args=[username, account.to_json(), token_digest(token), record, token_id])
+            args=[username, account.to_json(), token_digest(token), record, token_id],
+        )
         if outcome == "taken":
-            raise AccountRejectedError("username", "username_taken",
-                                       f"the username {username!r} is taken")
-        self._audit(actor, "account_created", username, None,
-                    {"role": role, "branches": list(branches), "password": password is not None},
-                    now)
+            raise AccountRejectedError("username", "username_taken", f"the username {username!r} is taken")
+        self._audit(
+            actor,
+            "account_created",
+            username,
+            None,
+            {"role": role, "branches": list(branches), "password": password is not None},
+            now,
+        )
         return account, token
 
     def get(self, username: str) -> Account | None:
@@ -175,11 +193,14 @@ class Accounts:
 
     def list(self) -> list[Account]:
         """Every account, by username."""
-        return sorted((Account.from_json(raw) for raw in self.redis.hvals(keys.ACCOUNTS)),
-                      key=lambda account: account.username)
+        return sorted(
+            (Account.from_json(raw) for raw in self.redis.hvals(keys.ACCOUNTS)),
+            key=lambda account: account.username,
+        )
 
-    def add_token(self, username: str, name: str, now: dt.datetime | None = None,
-                  actor: Actor | None = None) -> str:
+    def add_token(
+        self, username: str, name: str, now: dt.datetime | None = None, actor: Actor | None = None
+    ) -> str:
         """Another API token for ``username`` (shown once); audited when ``actor`` asks.
 
         Raises:
@@ -200,24 +221,42 @@ class Accounts:
         """The account's tokens by name, never the tokens themselves."""
         digests = list(self.redis.hvals(keys.account_tokens(username)))
         records = self.redis.hmget(keys.API_TOKENS, digests) if digests else []
-        return sorted((ApiToken(**json.loads(raw)) for raw in records if raw),
-                      key=lambda token: (token.name, token.id))
+        return sorted(
+            (ApiToken(**json.loads(raw)) for raw in records if raw), key=lambda token: (token.name, token.id)
+        )
 
-    def revoke_token(self, username: str, token_id: str, actor: Actor | None = None,
-                     now: dt.datetime | None = None) -> bool:
+    def revoke_token(
+        self, username: str, token_id: str, actor: Actor | None = None, now: dt.datetime | None = None
+    ) -> bool:
         """Revoke one token at once (audited when ``actor`` asks). Returns whether there was one."""
-        revoked = bool(self.scripts.revoke_token(
-            keys=[keys.API_TOKENS, keys.account_tokens(username)], args=[token_id]))
+        revoked = bool(
+            self.scripts.revoke_token(keys=[keys.API_TOKENS, keys.account_tokens(username)], args=[token_id])
+        )
         if revoked:
             self._audit(actor, "token_revoked", username, {"id": token_id}, None, now)
         return revoked
 
-    def _audit(self, actor: Actor | None, action: str, username: str, before: object,
-               after: object, now: dt.datetime | None) -> None:
+    def _audit(
+        self,
+        actor: Actor | None,
+        action: str,
+        username: str,
+        before: object,
+        after: object,
+        now: dt.datetime | None,
+    ) -> None:
         """Accounts and tokens are national: their entries go to the national stream."""
         if actor is not None:
-            audit.record(self.redis, keys.NATIONAL_AUDIT, actor, action, username, before,
-                         after, now or dt.datetime.now(dt.UTC))
+            audit.record(
+                self.redis,
+                keys.NATIONAL_AUDIT,
+                actor,
+                action,
+                username,
+                before,
+                after,
+                now or dt.datetime.now(dt.UTC),
+            )
 
     def authenticate(self, token: str | None) -> Account:
         """The account a bearer token belongs to.
@@ -251,8 +290,7 @@ class Accounts:
     def _new_token(username: str, name: str, created: str) -> tuple[str, str, str]:
         token = secrets.token_urlsafe(32)
         token_id = secrets.token_hex(4)
-        record = json.dumps({"id": token_id, "username": username, "name": name,
-                             "created_at": created})
+        record = json.dumps({"id": token_id, "username": username, "name": name, "created_at": created})
         return token, token_id, record
 
 

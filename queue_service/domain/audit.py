@@ -52,32 +52,57 @@ class AuditEntry:
         before, after = json.loads(self.before or "null"), json.loads(self.after or "null")
         if not (isinstance(before, dict) and isinstance(after, dict)):
             return [("", self.before, self.after)]
-        return [(name, json.dumps(before.get(name)), json.dumps(after.get(name)))
-                for name in sorted(set(before) | set(after)) if before.get(name) != after.get(name)]
+        return [
+            (name, json.dumps(before.get(name)), json.dumps(after.get(name)))
+            for name in sorted(set(before) | set(after))
+            if before.get(name) != after.get(name)
+        ]
 
 
 FIELDS = ("id", "at", "actor", "role", "address", "action", "target", "before", "after")
 
 
-def fields_of(actor: Actor, action: str, target: str, before: object, after: object,
-              now: dt.datetime) -> list[str]:
+def fields_of(
+    actor: Actor, action: str, target: str, before: object, after: object, now: dt.datetime
+) -> list[str]:
     """An entry as the flat field/value list a script appends (``before``/``after`` as JSON)."""
-    entry = {"at": now.isoformat(timespec="seconds"), "actor": actor.username,
-             "role": actor.role, "address": actor.address, "action": action, "target": target,
-             "before": json.dumps(before, sort_keys=True), "after": json.dumps(after, sort_keys=True)}
+    entry = {
+        "at": now.isoformat(timespec="seconds"),
+        "actor": actor.username,
+        "role": actor.role,
+        "address": actor.address,
+        "action": action,
+        "target": target,
+        "before": json.dumps(before, sort_keys=True),
+        "after": json.dumps(after, sort_keys=True),
+    }
     return [part for pair in entry.items() for part in pair]
 
 
-def record(redis: Redis, stream: str, actor: Actor, action: str, target: str, before: object,
-           after: object, now: dt.datetime) -> str:
+def record(
+    redis: Redis,
+    stream: str,
+    actor: Actor,
+    action: str,
+    target: str,
+    before: object,
+    after: object,
+    now: dt.datetime,
+) -> str:
     """Append an entry that no script wrote with its change (sign-ins, national changes)."""
     values = fields_of(actor, action, target, before, after, now)
     return redis.xadd(stream, dict(zip(values[::2], values[1::2], strict=True)))
 
 
-def read(redis: Redis, branch_id: str | None = None, actor: str | None = None,
-         action: str | None = None, since: dt.datetime | None = None,
-         until: dt.datetime | None = None, limit: int = 500) -> list[AuditEntry]:
+def read(
+    redis: Redis,
+    branch_id: str | None = None,
+    actor: str | None = None,
+    action: str | None = None,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    limit: int = 500,
+) -> list[AuditEntry]:
     """Entries, newest first, of a branch (or the national ones when ``branch_id`` is None),
     filtered by actor, action and time."""
     stream = keys.branch_audit(branch_id) if branch_id else keys.NATIONAL_AUDIT

@@ -21,8 +21,15 @@ class Action(StrEnum):
 # What each role may do on the branches its account names (a national admin: on all).
 _ALLOWED = {
     NATIONAL_ADMIN: frozenset(Action),
-    BRANCH_ADMIN: frozenset({Action.READ_BRANCH, Action.TUNE_BRANCH, Action.READ_BOOKINGS,
-                             Action.OPERATE_QUEUE, Action.MANAGE_STAFF}),
+    BRANCH_ADMIN: frozenset(
+        {
+            Action.READ_BRANCH,
+            Action.TUNE_BRANCH,
+            Action.READ_BOOKINGS,
+            Action.OPERATE_QUEUE,
+            Action.MANAGE_STAFF,
+        }
+    ),
     COUNTER_STAFF: frozenset({Action.OPERATE_QUEUE}),
 }
 # Actions about no one branch.
@@ -53,8 +60,11 @@ def may_manage(account: Account, role: str, branches: tuple[str, ...]) -> bool:
     ``branches``: national admins any; branch admins counter staff of their own branches."""
     if may(account, Action.MANAGE_ACCOUNTS):
         return True
-    return role == COUNTER_STAFF and bool(branches) and all(
-        may(account, Action.MANAGE_STAFF, branch_id) for branch_id in branches)
+    return (
+        role == COUNTER_STAFF
+        and bool(branches)
+        and all(may(account, Action.MANAGE_STAFF, branch_id) for branch_id in branches)
+    )
 
 
 def require_manage(account: Account, role: str, branches: tuple[str, ...]) -> None:
@@ -69,5 +79,4 @@ def require_manage(account: Account, role: str, branches: tuple[str, ...]) -> No
 
 def branches_of(account: Account, all_branch_ids: list[str]) -> list[str]:
     """The branches ``account`` may read, in the order given."""
-    return [branch_id for branch_id in all_branch_ids
-            if may(account, Action.READ_BRANCH, branch_id)]
+    return [branch_id for branch_id in all_branch_ids if may(account, Action.READ_BRANCH, branch_id)]

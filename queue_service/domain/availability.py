@@ -42,8 +42,14 @@ class Availability:
     slots: tuple[SlotAvailability, ...]
 
 
-def availability(redis: Redis, branch_id: str, day: dt.date, service_id: str | None,
-                 now: dt.datetime, collective_leave_closed: bool = True) -> Availability:
+def availability(
+    redis: Redis,
+    branch_id: str,
+    day: dt.date,
+    service_id: str | None,
+    now: dt.datetime,
+    collective_leave_closed: bool = True,
+) -> Availability:
     """The places left at branch ``branch_id`` on ``day`` (for ``service_id`` if given), at ``now``.
 
     A slot that can no longer be booked (started, or past the cutoff) is listed with
@@ -61,19 +67,23 @@ def availability(redis: Redis, branch_id: str, day: dt.date, service_id: str | N
         ValidationFailedError: the branch does not offer ``service_id``.
     """
     date = day.isoformat()
-    day_keys = [keys.branch_settings(branch_id), keys.branch_dates(branch_id),
-                keys.branch_national_closures(branch_id), keys.slot_counts(branch_id, date),
-                keys.day_counts(branch_id, date)]
+    day_keys = [
+        keys.branch_settings(branch_id),
+        keys.branch_dates(branch_id),
+        keys.branch_national_closures(branch_id),
+        keys.slot_counts(branch_id, date),
+        keys.day_counts(branch_id, date),
+    ]
     args = [date, f"svc:{service_id}", branch_id]
     script = scripts.for_client(redis).availability_inputs
     if isinstance(redis, RedisCluster):  # the catalog is in another slot: one more call
         branch_raw = redis.hget(keys.BRANCHES, branch_id) or ""
         inputs = script(keys=day_keys, args=args)
     else:
-        inputs, _, branch_raw = script(keys=[*day_keys, keys.BRANCHES], args=args).rpartition(
-            _SEPARATOR)
-    return _worked_out(branch_raw, inputs, day, service_id, int(now.timestamp()) // 60,
-                       collective_leave_closed)
+        inputs, _, branch_raw = script(keys=[*day_keys, keys.BRANCHES], args=args).rpartition(_SEPARATOR)
+    return _worked_out(
+        branch_raw, inputs, day, service_id, int(now.timestamp()) // 60, collective_leave_closed
+    )
 
 
 _SEPARATOR = "\x1f"  # availability_inputs.lua's
@@ -81,10 +91,15 @@ _SEPARATOR = "\x1f"  # availability_inputs.lua's
 
 # Bounded: a key per branch, date and service seen with unchanged counts; a few KB each.
 @functools.lru_cache(maxsize=2048)
-def _worked_out(branch_raw: str, inputs: str, day: dt.date, service_id: str | None,
-                minute: int, collective_leave_closed: bool) -> Availability:
-    settings_raw, override_raw, closure_raw, counts, total, service_used = \
-        inputs.split(_SEPARATOR)
+def _worked_out(
+    branch_raw: str,
+    inputs: str,
+    day: dt.date,
+    service_id: str | None,
+    minute: int,
+    collective_leave_closed: bool,
+) -> Availability:
+    settings_raw, override_raw, closure_raw, counts, total, service_used = inputs.split(_SEPARATOR)
     if not branch_raw or not settings_raw:
         raise NotFoundError("branch")
     branch = catalog.Branch(**json.loads(branch_raw))
@@ -95,9 +110,14 @@ def _worked_out(branch_raw: str, inputs: str, day: dt.date, service_id: str | No
 
     now = dt.datetime.fromtimestamp(minute * 60, dt.UTC)
     now_local = schedules.local_now(now, branch.timezone)
-    status = schedules.day_status(settings, override, day, now_local.date(),
-                                  national_closure=calendar.closure_note(closure_raw or None),
-                                  collective_leave_closed=collective_leave_closed)
+    status = schedules.day_status(
+        settings,
+        override,
+        day,
+        now_local.date(),
+        national_closure=calendar.closure_note(closure_raw or None),
+        collective_leave_closed=collective_leave_closed,
+    )
     quota = schedules.effective_quota(settings, override)
     if not status.open:
         return Availability(branch.id, day, False, status.reason, status.note, quota, 0, ())
@@ -116,8 +136,9 @@ def _worked_out(branch_raw: str, inputs: str, day: dt.date, service_id: str | No
         bookable = schedules.slot_open(settings, day, slot, now_local)
         if not bookable:
             left = 0
-        slots.append(SlotAvailability(label, slot.end_label,
-                                      settings.slot_capacity, min(left, remaining), bookable))
+        slots.append(
+            SlotAvailability(label, slot.end_label, settings.slot_capacity, min(left, remaining), bookable)
+        )
     return Availability(branch.id, day, True, None, None, quota, remaining, tuple(slots))
 
 
@@ -140,27 +161,29 @@ class FreshAvailability:
     # Answers kept at most; past it the oldest half goes (a rush asks for a few hundred).
     MAX_KEPT = 4096
 
-    def __init__(self, redis: Redis, fresh_ms: int, collective_leave_closed: bool = True,
-                 monotonic: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        redis: Redis,
+        fresh_ms: int,
+        collective_leave_closed: bool = True,
+        monotonic: Callable[[], float] = time.monotonic,
+    ):
         self.redis = redis
         self.fresh_seconds = fresh_ms / 1000
         self.collective_leave_closed = collective_leave_closed
         self._monotonic = monotonic
         self._kept: dict[tuple, tuple[float, Availability]] = {}
 
-    def day(self, branch_id: str, day: dt.date, service_id: str | None,
-            now: dt.datetime) -> Availability:
+    def day(self, branch_id: str, day: dt.date, service_id: str | None, now: dt.datetime) -> Availability:
         """``availability`` of the day, at most ``fresh_ms`` old."""
         if not self.fresh_seconds:
-            return availability(self.redis, branch_id, day, service_id, now,
-                                self.collective_leave_closed)
+            return availability(self.redis, branch_id, day, service_id, now, self.collective_leave_closed)
         key = (branch_id, day, service_id)
         at = self._monotonic()
         kept = self._kept.get(key)
         if kept is not None and at < kept[0]:
             return kept[1]
-        answer = availability(self.redis, branch_id, day, service_id, now,
-                              self.collective_leave_closed)
+        answer = availability(self.redis, branch_id, day, service_id, now, self.collective_leave_closed)
         if len(self._kept) >= self.MAX_KEPT:
             for old in list(self._kept)[: self.MAX_KEPT // 2]:
                 self._kept.pop(old, None)
@@ -169,13 +192,19 @@ class FreshAvailability:
 
     def days(self, branch_id: str, service_id: str, now: dt.datetime) -> list[Availability]:
         """``booking_days``, each day at most ``fresh_ms`` old."""
-        return booking_days(self.redis, branch_id, service_id, now, self.collective_leave_closed,
-                            day_reader=self.day)
+        return booking_days(
+            self.redis, branch_id, service_id, now, self.collective_leave_closed, day_reader=self.day
+        )
 
 
-def booking_days(redis: Redis, branch_id: str, service_id: str, now: dt.datetime,
-                 collective_leave_closed: bool = True,
-                 day_reader: Callable[..., Availability] | None = None) -> list[Availability]:
+def booking_days(
+    redis: Redis,
+    branch_id: str,
+    service_id: str,
+    now: dt.datetime,
+    collective_leave_closed: bool = True,
+    day_reader: Callable[..., Availability] | None = None,
+) -> list[Availability]:
     """Each day of the branch's booking window, from its local today, with what is left.
 
     Args:
@@ -190,7 +219,11 @@ def booking_days(redis: Redis, branch_id: str, service_id: str, now: dt.datetime
     settings = schedules.load_settings(redis, branch.id)
     today = schedules.local_now(now, branch.timezone).date()
     if day_reader is None:
+
         def day_reader(branch_id, day, service_id, now):
             return availability(redis, branch_id, day, service_id, now, collective_leave_closed)
-    return [day_reader(branch.id, today + dt.timedelta(days=offset), service_id, now)
-            for offset in range(settings.booking_window_days + 1)]
+
+    return [
+        day_reader(branch.id, today + dt.timedelta(days=offset), service_id, now)
+        for offset in range(settings.booking_window_days + 1)
+    ]

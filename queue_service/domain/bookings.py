@@ -18,10 +18,15 @@ _TOKEN = re.compile(r"^[0-9a-f]{32}$")
 _PENDING = "pending"
 
 
-def book(captcha: CaptchaGate, reservations: Reservations, captcha_id: object,
-         captcha_answer: object, read_request: Callable[[], BookingRequest],
-         count_attempt: Callable[[BookingRequest], RidingCheck | None],
-         now: dt.datetime) -> Booking:
+def book(
+    captcha: CaptchaGate,
+    reservations: Reservations,
+    captcha_id: object,
+    captcha_answer: object,
+    read_request: Callable[[], BookingRequest],
+    count_attempt: Callable[[BookingRequest], RidingCheck | None],
+    now: dt.datetime,
+) -> Booking:
     """Book a place: the captcha first, then the fields, then the person's allowance.
 
     The captcha is checked (and consumed, right or wrong) before any other field is read,
@@ -97,8 +102,7 @@ class FormAttempts:
 
     def finish(self, token: str, booking: Booking) -> None:
         """Record the booking this submission made."""
-        self.redis.set(keys.form_attempt(token), f"{booking.branch_id} {booking.code}",
-                       ex=self.keep_seconds)
+        self.redis.set(keys.form_attempt(token), f"{booking.branch_id} {booking.code}", ex=self.keep_seconds)
 
     def abandon(self, token: str) -> None:
         """Free the token of a submission that booked nothing, so the form can be sent again."""

@@ -58,34 +58,43 @@ def closure_note(raw: str | None) -> str | None:
 
 def list_national_closures(redis: Redis) -> dict[dt.date, str]:
     """Every national closure: date -> note."""
-    return {dt.date.fromisoformat(day): json.loads(raw)["note"]
-            for day, raw in sorted(redis.hgetall(keys.NATIONAL_CLOSURES).items())}
+    return {
+        dt.date.fromisoformat(day): json.loads(raw)["note"]
+        for day, raw in sorted(redis.hgetall(keys.NATIONAL_CLOSURES).items())
+    }
 
 
-def close_nationally(redis: Redis, day: dt.date, note: str, actor: Actor | None = None,
-                     now: dt.datetime | None = None) -> None:
+def close_nationally(
+    redis: Redis, day: dt.date, note: str, actor: Actor | None = None, now: dt.datetime | None = None
+) -> None:
     """Close every branch on ``day``: the master list, then each branch's copy; audited when
     an ``actor`` makes the change."""
     raw = json.dumps({"note": note})
     before = closure_note(redis.hget(keys.NATIONAL_CLOSURES, day.isoformat()))
     redis.hset(keys.NATIONAL_CLOSURES, day.isoformat(), raw)
-    _for_each_branch(redis, lambda pipe, branch_id: pipe.hset(
-        keys.branch_national_closures(branch_id), day.isoformat(), raw))
+    _for_each_branch(
+        redis,
+        lambda pipe, branch_id: pipe.hset(keys.branch_national_closures(branch_id), day.isoformat(), raw),
+    )
     if actor is not None:
-        audit.record(redis, keys.NATIONAL_AUDIT, actor, "national_closure", day.isoformat(),
-                     before, note, now)
+        audit.record(
+            redis, keys.NATIONAL_AUDIT, actor, "national_closure", day.isoformat(), before, note, now
+        )
 
 
-def reopen_nationally(redis: Redis, day: dt.date, actor: Actor | None = None,
-                      now: dt.datetime | None = None) -> bool:
+def reopen_nationally(
+    redis: Redis, day: dt.date, actor: Actor | None = None, now: dt.datetime | None = None
+) -> bool:
     """Lift the national closure of ``day``. Returns whether there was one."""
     before = closure_note(redis.hget(keys.NATIONAL_CLOSURES, day.isoformat()))
-    _for_each_branch(redis, lambda pipe, branch_id: pipe.hdel(
-        keys.branch_national_closures(branch_id), day.isoformat()))
+    _for_each_branch(
+        redis, lambda pipe, branch_id: pipe.hdel(keys.branch_national_closures(branch_id), day.isoformat())
+    )
     existed = bool(redis.hdel(keys.NATIONAL_CLOSURES, day.isoformat()))
     if existed and actor is not None:
-        audit.record(redis, keys.NATIONAL_AUDIT, actor, "national_reopening", day.isoformat(),
-                     before, None, now)
+        audit.record(
+            redis, keys.NATIONAL_AUDIT, actor, "national_reopening", day.isoformat(), before, None, now
+        )
     return existed
 
 

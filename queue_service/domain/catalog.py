@@ -66,8 +66,7 @@ def get_branch(redis: Redis, branch_id: str) -> Branch:
     return Branch(**json.loads(raw))
 
 
-def add_missing(redis: Redis, areas: list[Area], services: list[Service],
-                branches: list[Branch]) -> int:
+def add_missing(redis: Redis, areas: list[Area], services: list[Service], branches: list[Branch]) -> int:
     """Store catalog entries that are not there yet; never overwrite. Returns how many were new."""
     added = 0
     for key, items in ((keys.AREAS, areas), (keys.SERVICES, services), (keys.BRANCHES, branches)):

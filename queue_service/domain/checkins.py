@@ -69,8 +69,11 @@ class CheckIns:
                 raise NotFoundError("booking")
             if not data:
                 elsewhere = self.redis.get(keys.code_branch(code))
-                if elsewhere and elsewhere != kiosk.branch_id and \
-                        self.redis.exists(keys.booking(elsewhere, code)):
+                if (
+                    elsewhere
+                    and elsewhere != kiosk.branch_id
+                    and self.redis.exists(keys.booking(elsewhere, code))
+                ):
                     raise WrongBranchError()
                 raise NotFoundError("booking")
             booking = Booking.from_hash(kiosk.branch_id, code, data)
@@ -92,13 +95,22 @@ class CheckIns:
                 raise TooLateError("grace_over")
             day = booking.date.isoformat()
             outcome = self.scripts.check_in(
-                keys=[keys.booking(kiosk.branch_id, code),
-                      keys.day_checkins(kiosk.branch_id, day),
-                      keys.queue_waiting(kiosk.branch_id, day, booking.service_id),
-                      keys.queue_numbers(kiosk.branch_id, day)],
-                args=[day, f"{booking.slot_start:%H:%M}", kiosk.id,
-                      int(now.timestamp() * 1000), now.isoformat(timespec="seconds"), code,
-                      place_in_line(booking.date, booking.slot_start, now, zone)])
+                keys=[
+                    keys.booking(kiosk.branch_id, code),
+                    keys.day_checkins(kiosk.branch_id, day),
+                    keys.queue_waiting(kiosk.branch_id, day, booking.service_id),
+                    keys.queue_numbers(kiosk.branch_id, day),
+                ],
+                args=[
+                    day,
+                    f"{booking.slot_start:%H:%M}",
+                    kiosk.id,
+                    int(now.timestamp() * 1000),
+                    now.isoformat(timespec="seconds"),
+                    code,
+                    place_in_line(booking.date, booking.slot_start, now, zone),
+                ],
+            )
             if outcome[0] in ("ok", "repeat"):
                 return CheckIn(code, outcome[1], already_checked_in=outcome[0] == "repeat")
             # 'moved' (rescheduled meanwhile), 'status' (cancelled or marked meanwhile),

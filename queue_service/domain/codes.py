@@ -25,4 +25,3 @@ def normalise_code(typed: str) -> str | None:
     if len(cleaned) != LENGTH or any(ch not in ALPHABET for ch in cleaned):
         return None
     return cleaned
-

@@ -75,8 +75,9 @@ def close_past_days(redis: Redis, now: dt.datetime, lookback_days: int = 7) -> d
     todays = [schedules.local_now(now, branch.timezone).date() for branch in branches]
     pipe = redis.pipeline(transaction=False)
     for branch, today in zip(branches, todays, strict=True):
-        pipe.zrangebyscore(keys.closed_days(branch.id), today.toordinal() - lookback_days,
-                           today.toordinal() - 1)
+        pipe.zrangebyscore(
+            keys.closed_days(branch.id), today.toordinal() - lookback_days, today.toordinal() - 1
+        )
     scripts = Scripts(redis)
     marked: dict[str, int] = {}
     for branch, today, closed in zip(branches, todays, pipe.execute(), strict=True):
@@ -84,8 +85,7 @@ def close_past_days(redis: Redis, now: dt.datetime, lookback_days: int = 7) -> d
         for back in range(lookback_days, 0, -1):
             day = today - dt.timedelta(days=back)
             if day.isoformat() not in closed:
-                marked[branch.id] = marked.get(branch.id, 0) + _close(
-                    scripts, redis, branch.id, day, now)
+                marked[branch.id] = marked.get(branch.id, 0) + _close(scripts, redis, branch.id, day, now)
     if any(marked.values()):
         log.info("end of day: no-shows %s", {b: n for b, n in marked.items() if n})
     return marked
@@ -98,13 +98,13 @@ def _close(scripts: Scripts, redis: Redis, branch_id: str, day: dt.date, now: dt
     marked = 0
     for _attempt in range(_READ_AGAIN):
         codes = redis.lrange(index, 0, -1)
-        batches = [codes[i:i + BATCH] for i in range(0, len(codes), BATCH)] or [[]]
+        batches = [codes[i : i + BATCH] for i in range(0, len(codes), BATCH)] or [[]]
         for number, batch in enumerate(batches, start=1):
             last = number == len(batches)
             outcome = scripts.mark_no_shows(
-                keys=[index, keys.closed_days(branch_id),
-                      *(keys.booking(branch_id, code) for code in batch)],
-                args=[*fixed, "1" if last else "0", forget_before, *(codes if last else [])])
+                keys=[index, keys.closed_days(branch_id), *(keys.booking(branch_id, code) for code in batch)],
+                args=[*fixed, "1" if last else "0", forget_before, *(codes if last else [])],
+            )
             marked += int(outcome[1])
         if outcome[0] == "ok":
             return marked

@@ -118,4 +118,3 @@ class ForbiddenError(DomainError):
     """Known credentials, but their role or branches do not cover this."""
 
     code = "forbidden"
-

@@ -35,8 +35,9 @@ class Kiosks:
     def __init__(self, redis: Redis):
         self.redis = redis
 
-    def create(self, branch_id: str, name: str, now: dt.datetime,
-               actor: Actor | None = None) -> tuple[Kiosk, str]:
+    def create(
+        self, branch_id: str, name: str, now: dt.datetime, actor: Actor | None = None
+    ) -> tuple[Kiosk, str]:
         """Register a kiosk of ``branch_id``; returns it with its token (shown once). Audited
         in the branch's log when ``actor`` registers it.
 
@@ -84,11 +85,13 @@ class Kiosks:
         self._audit(actor, "kiosk_revoked", kiosk, {"name": kiosk.name}, None, now)
         return kiosk
 
-    def _audit(self, actor: Actor | None, action: str, kiosk: Kiosk, before: object,
-               after: object, now: dt.datetime) -> None:
+    def _audit(
+        self, actor: Actor | None, action: str, kiosk: Kiosk, before: object, after: object, now: dt.datetime
+    ) -> None:
         if actor is not None:
-            audit.record(self.redis, keys.branch_audit(kiosk.branch_id), actor, action, kiosk.id,
-                         before, after, now)
+            audit.record(
+                self.redis, keys.branch_audit(kiosk.branch_id), actor, action, kiosk.id, before, after, now
+            )
 
     def authenticate(self, token: str | None) -> Kiosk:
         """The live kiosk a token belongs to.

@@ -149,8 +149,7 @@ def check_counter_name(name: object) -> str:
 class LiveQueue:
     """The live queue over the data store (``decode_responses=True``)."""
 
-    def __init__(self, redis: Redis,
-                 on_event: Callable[[str, str, str], None] | None = None):
+    def __init__(self, redis: Redis, on_event: Callable[[str, str, str], None] | None = None):
         """``on_event(branch_id, code, "call_ahead")`` is told of each call-ahead SMS put on
         the outbox (to queue its job at once; a worker's sweep finds it otherwise)."""
         self.redis = redis
@@ -159,8 +158,9 @@ class LiveQueue:
 
     # Counters.
 
-    def set_counter(self, branch_id: str, name: str, services: list[str] | None,
-                    actor: Actor, now: dt.datetime) -> Counter:
+    def set_counter(
+        self, branch_id: str, name: str, services: list[str] | None, actor: Actor, now: dt.datetime
+    ) -> Counter:
         """Create or change a counter of the branch, serving ``services`` (None: all), audited
         in the same step.
 
@@ -180,19 +180,27 @@ class LiveQueue:
         self.redis.srem(keys.paused_counters(branch_id), name)
         return changed
 
-    def _audited(self, branch_id: str, name: str, new: str | None, actor: Actor,
-                 now: dt.datetime) -> bool:
+    def _audited(self, branch_id: str, name: str, new: str | None, actor: Actor, now: dt.datetime) -> bool:
         key = keys.counters(branch_id)
         for _attempt in range(_ATTEMPTS):
             current = self.redis.hget(key, name)
             outcome = self.scripts.audited_set(
                 keys=[key, keys.branch_audit(branch_id)],
-                args=["field", name,
-                      hashlib.sha1(current.encode()).hexdigest() if current is not None else "",
-                      new or "", *audit.fields_of(
-                          actor, "counter" if new else "counter_removed", f"{branch_id}/{name}",
-                          _services_of(current) if current else None,
-                          _services_of(new) if new else None, now)])
+                args=[
+                    "field",
+                    name,
+                    hashlib.sha1(current.encode()).hexdigest() if current is not None else "",
+                    new or "",
+                    *audit.fields_of(
+                        actor,
+                        "counter" if new else "counter_removed",
+                        f"{branch_id}/{name}",
+                        _services_of(current) if current else None,
+                        _services_of(new) if new else None,
+                        now,
+                    ),
+                ],
+            )
             if outcome != "conflict":
                 return outcome == "changed"
         raise StoreUnavailableError("the counter kept changing")
@@ -214,13 +222,21 @@ class LiveQueue:
             pipe.hgetall(keys.counters(branch_id))
             pipe.smembers(keys.paused_counters(branch_id))
             configured, paused = pipe.execute()
-        return [Counter(name, _services_of(configured[name]), name in paused)
-                for name in sorted(configured, key=_natural)]
+        return [
+            Counter(name, _services_of(configured[name]), name in paused)
+            for name in sorted(configured, key=_natural)
+        ]
 
     # Steps.
 
-    def call_next(self, branch_id: str, counter: str, now: dt.datetime,
-                  services: list[str] | None = None, token: str | None = None) -> Call:
+    def call_next(
+        self,
+        branch_id: str,
+        counter: str,
+        now: dt.datetime,
+        services: list[str] | None = None,
+        token: str | None = None,
+    ) -> Call:
         """Call the next waiting participant for ``services`` to ``counter``.
 
         Args:
@@ -235,32 +251,55 @@ class LiveQueue:
         check_counter_name(counter)
         branch = catalog.get_branch(self.redis, branch_id)
         if services is None:
-            services = list(_services_of(self.redis.hget(keys.counters(branch_id), counter))) \
-                or None
+            services = list(_services_of(self.redis.hget(keys.counters(branch_id), counter))) or None
         chosen = self._services(branch, services)
         day = self._day(branch, now)
         settings = schedules.load_settings(self.redis, branch_id)
-        base = [keys.queue_requests(branch_id, day), keys.queue_numbers(branch_id, day),
-                keys.queue_now_serving(branch_id, day), keys.queue_recent_calls(branch_id, day),
-                keys.paused_counters(branch_id), keys.queue_announcements(branch_id, day),
-                keys.queue_called_ahead(branch_id, day), keys.sms_outbox(branch_id)]
-        lines = [key for service in chosen for key in (
-            keys.queue_waiting(branch_id, day, service),
-            keys.queue_waiting(branch_id, day, service, priority=True))]
+        base = [
+            keys.queue_requests(branch_id, day),
+            keys.queue_numbers(branch_id, day),
+            keys.queue_now_serving(branch_id, day),
+            keys.queue_recent_calls(branch_id, day),
+            keys.paused_counters(branch_id),
+            keys.queue_announcements(branch_id, day),
+            keys.queue_called_ahead(branch_id, day),
+            keys.sms_outbox(branch_id),
+        ]
+        lines = [
+            key
+            for service in chosen
+            for key in (
+                keys.queue_waiting(branch_id, day, service),
+                keys.queue_waiting(branch_id, day, service, priority=True),
+            )
+        ]
         token = _scoped(token, "call", counter)
         candidate, booking = "", []
         for _attempt in range(_ATTEMPTS):
             outcome = self.scripts.queue_call(
                 keys=base + lines + booking,
-                args=[token, counter, candidate, _iso(now), settings.priority_share,
-                      PRIORITY_WINDOW, DAY_KEYS_MS, len(chosen), _ms(now), *chosen,
-                      ANNOUNCEMENTS_KEPT, max(0, settings.call_ahead_places)])
+                args=[
+                    token,
+                    counter,
+                    candidate,
+                    _iso(now),
+                    settings.priority_share,
+                    PRIORITY_WINDOW,
+                    DAY_KEYS_MS,
+                    len(chosen),
+                    _ms(now),
+                    *chosen,
+                    ANNOUNCEMENTS_KEPT,
+                    max(0, settings.call_ahead_places),
+                ],
+            )
             if outcome[0] in ("ok", "repeat"):
                 for code in outcome[2:]:
                     self._on_event(branch_id, code, "call_ahead")
                 answer = json.loads(outcome[1])
-                return Call(answer["queue_number"], answer["service_id"], answer["counter"],
-                            bool(answer["priority"]))
+                return Call(
+                    answer["queue_number"], answer["service_id"], answer["counter"], bool(answer["priority"])
+                )
             if outcome[0] == "empty":
                 raise NotFoundError("queue")
             # 'changed': another counter took the head meanwhile, or this is the first look.
@@ -268,8 +307,7 @@ class LiveQueue:
             booking = [keys.booking(branch_id, outcome[2])] if outcome[2] else []
         raise NotFoundError("queue")
 
-    def recall(self, branch_id: str, queue_number: str, now: dt.datetime,
-               token: str | None = None) -> Step:
+    def recall(self, branch_id: str, queue_number: str, now: dt.datetime, token: str | None = None) -> Step:
         """Announce a called participant again at their counter; one already recalled the
         branch's ``recalls_before_no_show`` times is marked no-show instead (the answer's
         status says which).
@@ -280,8 +318,9 @@ class LiveQueue:
         """
         return self._finish(branch_id, queue_number, "recall", now, token)
 
-    def mark_served(self, branch_id: str, queue_number: str, now: dt.datetime,
-                    token: str | None = None) -> Step:
+    def mark_served(
+        self, branch_id: str, queue_number: str, now: dt.datetime, token: str | None = None
+    ) -> Step:
         """Mark a called participant served (again: the same answer).
 
         Raises:
@@ -290,8 +329,9 @@ class LiveQueue:
         """
         return self._finish(branch_id, queue_number, "served", now, token)
 
-    def mark_no_show(self, branch_id: str, queue_number: str, now: dt.datetime,
-                     token: str | None = None) -> Step:
+    def mark_no_show(
+        self, branch_id: str, queue_number: str, now: dt.datetime, token: str | None = None
+    ) -> Step:
         """Mark a called participant who did not come (again: the same answer).
 
         Raises:
@@ -300,8 +340,9 @@ class LiveQueue:
         """
         return self._finish(branch_id, queue_number, "no_show", now, token)
 
-    def transfer(self, branch_id: str, queue_number: str, service_id: str, now: dt.datetime,
-                 token: str | None = None) -> Step:
+    def transfer(
+        self, branch_id: str, queue_number: str, service_id: str, now: dt.datetime, token: str | None = None
+    ) -> Step:
         """Move a waiting or called participant to ``service_id``'s line, at their place by
         arrival (a called one waits again).
 
@@ -312,11 +353,18 @@ class LiveQueue:
         """
         branch = catalog.get_branch(self.redis, branch_id)
         target = self._services(branch, [service_id])[0]
-        return self._move(branch, queue_number, "transfer", now, token,
-                          lambda data: (target, data.get("priority") == "1"))
+        return self._move(
+            branch, queue_number, "transfer", now, token, lambda data: (target, data.get("priority") == "1")
+        )
 
-    def mark_priority(self, branch_id: str, queue_number: str, now: dt.datetime,
-                      priority: bool = True, token: str | None = None) -> Step:
+    def mark_priority(
+        self,
+        branch_id: str,
+        queue_number: str,
+        now: dt.datetime,
+        priority: bool = True,
+        token: str | None = None,
+    ) -> Step:
         """Mark a checked-in participant priority (or no longer), keeping their place.
 
         Raises:
@@ -324,8 +372,14 @@ class LiveQueue:
             TooLateError: they were served or marked no-show.
         """
         branch = catalog.get_branch(self.redis, branch_id)
-        return self._move(branch, queue_number, "priority" if priority else "regular", now,
-                          token, lambda data: (_line_of(data), priority))
+        return self._move(
+            branch,
+            queue_number,
+            "priority" if priority else "regular",
+            now,
+            token,
+            lambda data: (_line_of(data), priority),
+        )
 
     # Reading.
 
@@ -347,12 +401,15 @@ class LiveQueue:
             pipe.lrange(keys.service_durations(branch_id), 0, DURATIONS_KEPT - 1)
             pipe.xrevrange(keys.queue_announcements(branch_id, day), count=max(announcements, 1))
             for service in branch.services:
-                pipe.zrange(keys.queue_waiting(branch_id, day, service, priority=True), 0, -1,
-                            withscores=True)
+                pipe.zrange(
+                    keys.queue_waiting(branch_id, day, service, priority=True), 0, -1, withscores=True
+                )
                 pipe.zrange(keys.queue_waiting(branch_id, day, service), 0, -1, withscores=True)
             serving, configured, paused, durations, newest, *lines = pipe.execute()
-        counters = [Counter(name, _services_of(configured[name]), name in paused)
-                    for name in sorted(configured, key=_natural)]
+        counters = [
+            Counter(name, _services_of(configured[name]), name in paused)
+            for name in sorted(configured, key=_natural)
+        ]
         average = round(sum(map(int, durations)) / len(durations)) if durations else None
         entries = []
         for index, service in enumerate(branch.services):
@@ -366,17 +423,35 @@ class LiveQueue:
         waiting = []
         for regular, _order, number, service in entries:
             ahead = ahead_in_line[service] = ahead_in_line.get(service, -1) + 1
-            serving_it = max(1, sum(1 for c in open_counters
-                                    if not c.services or service in c.services)
-                             or len(serving))
-            waiting.append(Waiting(number, service, not regular, ahead,
-                                   None if average is None
-                                   else average * (ahead + 1) // serving_it))
-        return QueueView(branch_id, sorted(serving.items(), key=lambda item: _natural(item[0])),
-                         waiting, counters, average,
-                         [Announcement(entry_id, data["number"], data["counter"],
-                                       data.get("service", ""), data.get("kind") == "recall")
-                          for entry_id, data in reversed(newest[:announcements])])
+            serving_it = max(
+                1, sum(1 for c in open_counters if not c.services or service in c.services) or len(serving)
+            )
+            waiting.append(
+                Waiting(
+                    number,
+                    service,
+                    not regular,
+                    ahead,
+                    None if average is None else average * (ahead + 1) // serving_it,
+                )
+            )
+        return QueueView(
+            branch_id,
+            sorted(serving.items(), key=lambda item: _natural(item[0])),
+            waiting,
+            counters,
+            average,
+            [
+                Announcement(
+                    entry_id,
+                    data["number"],
+                    data["counter"],
+                    data.get("service", ""),
+                    data.get("kind") == "recall",
+                )
+                for entry_id, data in reversed(newest[:announcements])
+            ],
+        )
 
     def place_of(self, branch_id: str, queue_number: str, now: dt.datetime) -> Place | None:
         """Where a waiting participant stands today: how many are called before them and the
@@ -389,20 +464,34 @@ class LiveQueue:
 
     # Helpers.
 
-    def _finish(self, branch_id: str, queue_number: str, step: str, now: dt.datetime,
-                token: str | None) -> Step:
+    def _finish(
+        self, branch_id: str, queue_number: str, step: str, now: dt.datetime, token: str | None
+    ) -> Step:
         branch = catalog.get_branch(self.redis, branch_id)
         day = self._day(branch, now)
         code = self.redis.hget(keys.queue_numbers(branch_id, day), queue_number)
         if code is None:
             raise NotFoundError("call")
         outcome = self.scripts.queue_finish(
-            keys=[keys.queue_requests(branch_id, day), keys.booking(branch_id, code),
-                  keys.queue_now_serving(branch_id, day), keys.service_durations(branch_id),
-                  keys.queue_announcements(branch_id, day)],
-            args=[_scoped(token, step, queue_number), step, queue_number, _iso(now), _ms(now),
-                  DAY_KEYS_MS, DURATIONS_KEPT, ANNOUNCEMENTS_KEPT,
-                  max(0, schedules.load_settings(self.redis, branch_id).recalls_before_no_show)])
+            keys=[
+                keys.queue_requests(branch_id, day),
+                keys.booking(branch_id, code),
+                keys.queue_now_serving(branch_id, day),
+                keys.service_durations(branch_id),
+                keys.queue_announcements(branch_id, day),
+            ],
+            args=[
+                _scoped(token, step, queue_number),
+                step,
+                queue_number,
+                _iso(now),
+                _ms(now),
+                DAY_KEYS_MS,
+                DURATIONS_KEPT,
+                ANNOUNCEMENTS_KEPT,
+                max(0, schedules.load_settings(self.redis, branch_id).recalls_before_no_show),
+            ],
+        )
         if outcome[0] in ("ok", "repeat"):
             answer = json.loads(outcome[1])
             return Step(answer["queue_number"], answer["status"])
@@ -410,8 +499,15 @@ class LiveQueue:
             raise TooLateError(outcome[1])
         raise NotFoundError("call")  # 'missing', or 'waiting': not called yet
 
-    def _move(self, branch: catalog.Branch, queue_number: str, step: str, now: dt.datetime,
-              token: str | None, target) -> Step:
+    def _move(
+        self,
+        branch: catalog.Branch,
+        queue_number: str,
+        step: str,
+        now: dt.datetime,
+        token: str | None,
+        target,
+    ) -> Step:
         day = self._day(branch, now)
         code = self.redis.hget(keys.queue_numbers(branch.id, day), queue_number)
         if code is None:
@@ -424,14 +520,26 @@ class LiveQueue:
             current = _line_of(data)
             service, priority = target(data)
             outcome = self.scripts.queue_move(
-                keys=[keys.queue_requests(branch.id, day), keys.booking(branch.id, code),
-                      keys.queue_now_serving(branch.id, day),
-                      keys.queue_waiting(branch.id, day, current),
-                      keys.queue_waiting(branch.id, day, current, priority=True),
-                      keys.queue_waiting(branch.id, day, service),
-                      keys.queue_waiting(branch.id, day, service, priority=True)],
-                args=[token, queue_number, step, service, "1" if priority else "0", current,
-                      _iso(now), DAY_KEYS_MS])
+                keys=[
+                    keys.queue_requests(branch.id, day),
+                    keys.booking(branch.id, code),
+                    keys.queue_now_serving(branch.id, day),
+                    keys.queue_waiting(branch.id, day, current),
+                    keys.queue_waiting(branch.id, day, current, priority=True),
+                    keys.queue_waiting(branch.id, day, service),
+                    keys.queue_waiting(branch.id, day, service, priority=True),
+                ],
+                args=[
+                    token,
+                    queue_number,
+                    step,
+                    service,
+                    "1" if priority else "0",
+                    current,
+                    _iso(now),
+                    DAY_KEYS_MS,
+                ],
+            )
             if outcome[0] in ("ok", "repeat"):
                 answer = json.loads(outcome[1])
                 return Step(answer["queue_number"], answer["status"])
@@ -483,5 +591,4 @@ def _ms(now: dt.datetime) -> int:
 
 def _natural(name: str) -> tuple:
     """``Loket 2`` before ``Loket 10``."""
-    return tuple(int(part) if part.isdigit() else part
-                 for part in re.split(r"(\d+)", name.lower()))
+    return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name.lower()))

@@ -42,8 +42,15 @@ class DayFigures:
         return min(1.0, self.booked / self.quota) if self.quota else 1.0
 
 
-def days(redis: Redis, branch_id: str, first: dt.date, count: int, today: dt.date,
-         collective_leave_closed: bool = True, with_outcomes: bool = False) -> list[DayFigures]:
+def days(
+    redis: Redis,
+    branch_id: str,
+    first: dt.date,
+    count: int,
+    today: dt.date,
+    collective_leave_closed: bool = True,
+    with_outcomes: bool = False,
+) -> list[DayFigures]:
     """Figures of ``count`` days from ``first`` at one branch, read in two round trips.
 
     ``with_outcomes`` also reads each booking's status (arrivals and no-shows), which only
@@ -65,25 +72,36 @@ def days(redis: Redis, branch_id: str, first: dt.date, count: int, today: dt.dat
     statuses = _statuses(redis, branch_id, dates, replies[3::5]) if with_outcomes else {}
     figures = []
     for index, day in enumerate(dates):
-        override_raw, closure_raw, total, codes, walk_ins = replies[5 * index: 5 * index + 5]
+        override_raw, closure_raw, total, codes, walk_ins = replies[5 * index : 5 * index + 5]
         override = schedules.DateOverride(**json.loads(override_raw)) if override_raw else None
         status = schedules.day_status(
-            settings, override, day, min(day, today), calendar.closure_note(closure_raw),
-            collective_leave_closed)
+            settings,
+            override,
+            day,
+            min(day, today),
+            calendar.closure_note(closure_raw),
+            collective_leave_closed,
+        )
         booked = int(total or 0)
         outcome = statuses.get(day, Counter())
-        figures.append(DayFigures(
-            date=day, open=status.open, reason=status.reason,
-            quota=schedules.effective_quota(settings, override), booked=booked,
-            cancelled=len(codes) - booked,
-            arrived=sum(outcome[s] for s in _ARRIVED), no_show=outcome["no_show"],
-            walk_ins=int(walk_ins or 0),
-            walk_in_places=schedules.walk_in_places(settings, override) if status.open else 0))
+        figures.append(
+            DayFigures(
+                date=day,
+                open=status.open,
+                reason=status.reason,
+                quota=schedules.effective_quota(settings, override),
+                booked=booked,
+                cancelled=len(codes) - booked,
+                arrived=sum(outcome[s] for s in _ARRIVED),
+                no_show=outcome["no_show"],
+                walk_ins=int(walk_ins or 0),
+                walk_in_places=schedules.walk_in_places(settings, override) if status.open else 0,
+            )
+        )
     return figures
 
 
-def busiest_slots(redis: Redis, branch_id: str, dates: list[dt.date], top: int = 5
-                  ) -> list[tuple[str, int]]:
+def busiest_slots(redis: Redis, branch_id: str, dates: list[dt.date], top: int = 5) -> list[tuple[str, int]]:
     """The slot starts with the most active bookings over ``dates``, most first."""
     pipe = redis.pipeline(transaction=False)
     for day in dates:
@@ -98,28 +116,50 @@ def national(per_branch: list[list[DayFigures]]) -> list[DayFigures]:
     """Day by day sums over branches (a day is open if any branch is)."""
     summed = []
     for same_day in zip(*per_branch, strict=True):
-        summed.append(DayFigures(
-            date=same_day[0].date, open=any(f.open for f in same_day), reason=None,
-            quota=sum(f.quota for f in same_day if f.open), booked=sum(f.booked for f in same_day),
-            cancelled=sum(f.cancelled for f in same_day), arrived=sum(f.arrived for f in same_day),
-            no_show=sum(f.no_show for f in same_day), walk_ins=sum(f.walk_ins for f in same_day),
-            walk_in_places=sum(f.walk_in_places for f in same_day)))
+        summed.append(
+            DayFigures(
+                date=same_day[0].date,
+                open=any(f.open for f in same_day),
+                reason=None,
+                quota=sum(f.quota for f in same_day if f.open),
+                booked=sum(f.booked for f in same_day),
+                cancelled=sum(f.cancelled for f in same_day),
+                arrived=sum(f.arrived for f in same_day),
+                no_show=sum(f.no_show for f in same_day),
+                walk_ins=sum(f.walk_ins for f in same_day),
+                walk_in_places=sum(f.walk_in_places for f in same_day),
+            )
+        )
     return summed
 
 
-def _statuses(redis: Redis, branch_id: str, dates: list[dt.date], codes_per_day: list[list[str]]
-              ) -> dict[dt.date, Counter]:
+def _statuses(
+    redis: Redis, branch_id: str, dates: list[dt.date], codes_per_day: list[list[str]]
+) -> dict[dt.date, Counter]:
     pipe = redis.pipeline(transaction=False)
     for codes in codes_per_day:
         for code in codes:
             pipe.hget(keys.booking(branch_id, code), "status")
     replies = iter(pipe.execute())
-    return {day: Counter(next(replies) for _ in codes)
-            for day, codes in zip(dates, codes_per_day, strict=True)}
+    return {
+        day: Counter(next(replies) for _ in codes) for day, codes in zip(dates, codes_per_day, strict=True)
+    }
 
 
-BOOKING_COLUMNS = ("code", "queue_number", "status", "service_id", "date", "slot", "slot_end",
-                   "name", "nik", "kpj", "phone", "email")
+BOOKING_COLUMNS = (
+    "code",
+    "queue_number",
+    "status",
+    "service_id",
+    "date",
+    "slot",
+    "slot_end",
+    "name",
+    "nik",
+    "kpj",
+    "phone",
+    "email",
+)
 
 
 def bookings_csv(bookings: list[Booking], full: bool = False) -> str:
@@ -129,9 +169,20 @@ def bookings_csv(bookings: list[Booking], full: bool = False) -> str:
     writer = csv.writer(out)
     writer.writerow(BOOKING_COLUMNS)
     for b in bookings:
-        writer.writerow([
-            b.code, b.queue_number, b.status, b.service_id, b.date.isoformat(),
-            f"{b.slot_start:%H:%M}", f"{b.slot_end:%H:%M}", b.name,
-            b.nik if full else mask_nik(b.nik), b.kpj if full else mask_nik(b.kpj),
-            b.phone if full else mask_phone(b.phone), (b.email or "") if full else ""])
+        writer.writerow(
+            [
+                b.code,
+                b.queue_number,
+                b.status,
+                b.service_id,
+                b.date.isoformat(),
+                f"{b.slot_start:%H:%M}",
+                f"{b.slot_end:%H:%M}",
+                b.name,
+                b.nik if full else mask_nik(b.nik),
+                b.kpj if full else mask_nik(b.kpj),
+                b.phone if full else mask_phone(b.phone),
+                (b.email or "") if full else "",
+            ]
+        )
     return out.getvalue()

@@ -46,36 +46,56 @@ class Requirements:
 
 _JHT_REASONS = [
     Reason("resign", N_("Mengundurkan diri"), [PAKLARING], AFTER_A_MONTH),
-    Reason("dismissal", N_("Pemutusan hubungan kerja (PHK)"),
-           [N_("Surat keterangan PHK, perjanjian bersama, atau putusan pengadilan "
-               "hubungan industrial")],
-           AFTER_A_MONTH),
-    Reason("age", N_("Mencapai usia pensiun (56 tahun)"),
-           [N_("Surat keterangan pensiun, bila ada")]),
-    Reason("disability", N_("Cacat total tetap"),
-           [N_("Surat keterangan dokter tentang cacat total tetap")]),
-    Reason("death", N_("Peserta meninggal dunia"),
-           [N_("Akta kematian peserta"), N_("Surat keterangan ahli waris dari kelurahan"),
-            N_("KTP dan KK ahli waris")]),
-    Reason("abroad", N_("Pindah ke luar negeri untuk selamanya"),
-           [N_("Paspor"), N_("Surat pernyataan tidak kembali ke Indonesia"),
-            N_("Visa negara tujuan")]),
+    Reason(
+        "dismissal",
+        N_("Pemutusan hubungan kerja (PHK)"),
+        [N_("Surat keterangan PHK, perjanjian bersama, atau putusan pengadilan hubungan industrial")],
+        AFTER_A_MONTH,
+    ),
+    Reason("age", N_("Mencapai usia pensiun (56 tahun)"), [N_("Surat keterangan pensiun, bila ada")]),
+    Reason("disability", N_("Cacat total tetap"), [N_("Surat keterangan dokter tentang cacat total tetap")]),
+    Reason(
+        "death",
+        N_("Peserta meninggal dunia"),
+        [
+            N_("Akta kematian peserta"),
+            N_("Surat keterangan ahli waris dari kelurahan"),
+            N_("KTP dan KK ahli waris"),
+        ],
+    ),
+    Reason(
+        "abroad",
+        N_("Pindah ke luar negeri untuk selamanya"),
+        [N_("Paspor"), N_("Surat pernyataan tidak kembali ke Indonesia"), N_("Visa negara tujuan")],
+    ),
 ]
 
 REQUIREMENTS: dict[str, Requirements] = {
     "jht": Requirements([KTP, KPJ_CARD, KK, BANK_BOOK, NPWP], _JHT_REASONS),
-    "jkk": Requirements([KTP, KPJ_CARD, N_("Formulir laporan kecelakaan kerja tahap I dan II"),
-                         N_("Surat keterangan dokter dan kuitansi pengobatan"), BANK_BOOK]),
-    "jkm": Requirements([N_("KTP dan KK ahli waris"), KPJ_CARD, N_("Akta kematian peserta"),
-                         N_("Surat keterangan ahli waris dari kelurahan"),
-                         N_("Buku tabungan ahli waris")]),
-    "jp": Requirements([KTP, KPJ_CARD, KK, BANK_BOOK, PHOTO,
-                        N_("Buku nikah dan akta kelahiran anak, bila ada")]),
-    "jkp": Requirements([KTP, KPJ_CARD, N_("Bukti PHK (surat PHK atau perjanjian bersama)"),
-                         BANK_BOOK]),
+    "jkk": Requirements(
+        [
+            KTP,
+            KPJ_CARD,
+            N_("Formulir laporan kecelakaan kerja tahap I dan II"),
+            N_("Surat keterangan dokter dan kuitansi pengobatan"),
+            BANK_BOOK,
+        ]
+    ),
+    "jkm": Requirements(
+        [
+            N_("KTP dan KK ahli waris"),
+            KPJ_CARD,
+            N_("Akta kematian peserta"),
+            N_("Surat keterangan ahli waris dari kelurahan"),
+            N_("Buku tabungan ahli waris"),
+        ]
+    ),
+    "jp": Requirements(
+        [KTP, KPJ_CARD, KK, BANK_BOOK, PHOTO, N_("Buku nikah dan akta kelahiran anak, bila ada")]
+    ),
+    "jkp": Requirements([KTP, KPJ_CARD, N_("Bukti PHK (surat PHK atau perjanjian bersama)"), BANK_BOOK]),
     "registration": Requirements([KTP, KK, N_("Surat keterangan bekerja atau usaha")]),
-    "card": Requirements([KTP, N_("Surat keterangan kehilangan dari kepolisian, "
-                                  "bila kartu hilang")]),
+    "card": Requirements([KTP, N_("Surat keterangan kehilangan dari kepolisian, bila kartu hilang")]),
     "info": Requirements([KTP]),
 }
 

@@ -155,13 +155,22 @@ class Reservations:
             rides on the step-by-step way's last call).
     """
 
-    def __init__(self, redis: Redis, nik_secret: bytes, claim_seconds: int = 30,
-                 retention_days: int = 90, collective_leave_closed: bool = True,
-                 on_event: EventHook | None = None, wait_replicas: int = 0,
-                 wait_timeout_ms: int = 500, one_step: bool | None = None):
+    def __init__(
+        self,
+        redis: Redis,
+        nik_secret: bytes,
+        claim_seconds: int = 30,
+        retention_days: int = 90,
+        collective_leave_closed: bool = True,
+        on_event: EventHook | None = None,
+        wait_replicas: int = 0,
+        wait_timeout_ms: int = 500,
+        one_step: bool | None = None,
+    ):
         self.redis = redis
-        self._in_one_step = (not isinstance(redis, RedisCluster) and not wait_replicas
-                             if one_step is None else one_step)
+        self._in_one_step = (
+            not isinstance(redis, RedisCluster) and not wait_replicas if one_step is None else one_step
+        )
         self.scripts = Scripts(redis)
         self._nik_secret = nik_secret
         self._claim_ms = claim_seconds * 1000
@@ -172,23 +181,33 @@ class Reservations:
         self._wait_timeout_ms = wait_timeout_ms
 
     @classmethod
-    def from_settings(cls, redis: Redis, settings: Mapping[str, Any],
-                      on_event: EventHook | None = None,
-                      one_step: bool | None = None) -> Reservations:
+    def from_settings(
+        cls,
+        redis: Redis,
+        settings: Mapping[str, Any],
+        on_event: EventHook | None = None,
+        one_step: bool | None = None,
+    ) -> Reservations:
         """The operations as the settings describe them."""
-        return cls(redis, nik_secret=settings["SECRET_KEY"].encode(),
-                   claim_seconds=settings["RESERVATION_CLAIM_SECONDS"],
-                   retention_days=settings["PERSONAL_DATA_RETENTION_DAYS"],
-                   collective_leave_closed=settings["COLLECTIVE_LEAVE_CLOSED"],
-                   on_event=on_event, wait_replicas=settings["REDIS_WAIT_REPLICAS"],
-                   wait_timeout_ms=settings["REDIS_WAIT_TIMEOUT_MS"], one_step=one_step)
+        return cls(
+            redis,
+            nik_secret=settings["SECRET_KEY"].encode(),
+            claim_seconds=settings["RESERVATION_CLAIM_SECONDS"],
+            retention_days=settings["PERSONAL_DATA_RETENTION_DAYS"],
+            collective_leave_closed=settings["COLLECTIVE_LEAVE_CLOSED"],
+            on_event=on_event,
+            wait_replicas=settings["REDIS_WAIT_REPLICAS"],
+            wait_timeout_ms=settings["REDIS_WAIT_TIMEOUT_MS"],
+            one_step=one_step,
+        )
 
     def nik_digest(self, nik: str) -> str:
         """The keyed hash that stands for a NIK in key names."""
         return keyed_digest(self._nik_secret, "nik", nik)
 
-    def reserve(self, request: BookingRequest, now: dt.datetime,
-                riding: RidingCheck | None = None) -> Booking:
+    def reserve(
+        self, request: BookingRequest, now: dt.datetime, riding: RidingCheck | None = None
+    ) -> Booking:
         """Book a place for ``request`` as seen at ``now``.
 
         ``riding``, if given, is run in the same round trip as the first read, once, and
@@ -259,26 +278,32 @@ class Reservations:
             return False
         acknowledged = results[1]
         if isinstance(acknowledged, Exception) or acknowledged < self._wait_replicas:
-            log.warning("booking %s committed, replicas acknowledged: %s of %d", booking.code,
-                        acknowledged, self._wait_replicas)
+            log.warning(
+                "booking %s committed, replicas acknowledged: %s of %d",
+                booking.code,
+                acknowledged,
+                self._wait_replicas,
+            )
             return False
         return True
 
-    def _try_reserve(self, request: BookingRequest, now: dt.datetime,
-                     riding: RidingCheck | None = None):
+    def _try_reserve(self, request: BookingRequest, now: dt.datetime, riding: RidingCheck | None = None):
         """One attempt: check the request against the settings, claim the NIK's date, reserve.
 
         Returns:
             ``(booking, claim_key, expire_at_ms)``, or None when the attempt must
             start over (a code collision, a stalled claim, settings changed meanwhile).
         """
-        branch, service, settings, override, closure, settings_sha1 = self._load_context(
-            request, riding)
+        branch, service, settings, override, closure, settings_sha1 = self._load_context(request, riding)
         now_local = schedules.local_now(now, branch.timezone)
         status = schedules.day_status(
-            settings, override, request.date, now_local.date(),
+            settings,
+            override,
+            request.date,
+            now_local.date(),
             national_closure=closure,
-            collective_leave_closed=self.collective_leave_closed)
+            collective_leave_closed=self.collective_leave_closed,
+        )
         if not status.open:
             raise NotBookableError(status.reason)
         slot = schedules.find_slot(settings, request.date, request.slot)
@@ -306,21 +331,37 @@ class Reservations:
         ]
 
         def reserve_args(claim_at: int) -> list:
-            return [code, day, slot.label, service.id, service.prefix,
-                    claim_at, self._claim_ms // 2, expire_at_ms,
-                    json.dumps(record), secrets.token_hex(4), settings_sha1, MIN_KEEP_MS]
+            return [
+                code,
+                day,
+                slot.label,
+                service.id,
+                service.prefix,
+                claim_at,
+                self._claim_ms // 2,
+                expire_at_ms,
+                json.dumps(record),
+                secrets.token_hex(4),
+                settings_sha1,
+                MIN_KEEP_MS,
+            ]
 
         if self._in_one_step:
             outcome = self._book_in_one_step(
                 [keys.code_branch(code), claim_key, *reserve_keys],
                 [code, branch.id, self._claim_ms, expire_at_ms, MIN_KEEP_MS],
-                reserve_args(0))
+                reserve_args(0),
+            )
         else:
-            outcome = self._book_step_by_step(code, branch.id, claim_key, reserve_keys,
-                                              reserve_args, expire_at_ms)
+            outcome = self._book_step_by_step(
+                code, branch.id, claim_key, reserve_keys, reserve_args, expire_at_ms
+            )
         if outcome[0] == "ok":
-            booking = Booking.from_hash(branch.id, code, {**record, "queue_number": outcome[1],
-                                               "status": "booked", "created_ms": outcome[2]})
+            booking = Booking.from_hash(
+                branch.id,
+                code,
+                {**record, "queue_number": outcome[1], "status": "booked", "created_ms": outcome[2]},
+            )
             return booking, claim_key, expire_at_ms
         if outcome[0] in _REFUSALS:
             raise _REFUSALS[outcome[0]](outcome[0])
@@ -330,9 +371,15 @@ class Reservations:
         log.info("reservation attempt starts over: %s", outcome[0])
         return None
 
-    def _book_step_by_step(self, code: str, branch_id: str, claim_key: str,
-                           reserve_keys: list[str], reserve_args: Callable[[int], list],
-                           expire_at_ms: int) -> list:
+    def _book_step_by_step(
+        self,
+        code: str,
+        branch_id: str,
+        claim_key: str,
+        reserve_keys: list[str],
+        reserve_args: Callable[[int], list],
+        expire_at_ms: int,
+    ) -> list:
         """The code's branch entry, the claim, the place and (in ``reserve``) the claim's
         confirmation, one call each: on a cluster they live in three slots.
 
@@ -342,8 +389,7 @@ class Reservations:
         # Which branch a code belongs to, for look-ups and for a kiosk of another branch to
         # say so; written first, so no committed booking lacks it.
         code_branch = keys.code_branch(code)
-        if not self.scripts.keep_until(keys=[code_branch],
-                                       args=[expire_at_ms, MIN_KEEP_MS, branch_id]):
+        if not self.scripts.keep_until(keys=[code_branch], args=[expire_at_ms, MIN_KEEP_MS, branch_id]):
             # Another booking's code (or this call's own, re-sent after a lost reply: left to
             # expire, as it names no booking).
             return ["code_taken"]
@@ -370,9 +416,22 @@ class Reservations:
         claim_key = book_keys[1]
         replace = ""
         while True:
-            outcome = self.scripts.book(keys=book_keys, args=[
-                code, branch_id, stale_ms, replace, expire_at_ms, keep_ms, *reserve_args,
-                code, branch_id, expire_at_ms, keep_ms])
+            outcome = self.scripts.book(
+                keys=book_keys,
+                args=[
+                    code,
+                    branch_id,
+                    stale_ms,
+                    replace,
+                    expire_at_ms,
+                    keep_ms,
+                    *reserve_args,
+                    code,
+                    branch_id,
+                    expire_at_ms,
+                    keep_ms,
+                ],
+            )
             if outcome[0] != "claim":
                 return outcome
             replace = self._claim_to_take_over(outcome[1:], claim_key, expire_at_ms)
@@ -401,17 +460,22 @@ class Reservations:
         if request.service_id not in branch.services or service_raw is None:
             raise ValidationFailedError({"service_id": ["service_not_offered"]})
         override = schedules.DateOverride(**json.loads(override_raw)) if override_raw else None
-        return (branch, catalog.Service(**json.loads(service_raw)),
-                schedules.BranchSettings(**json.loads(settings_raw)), override,
-                calendar.closure_note(closure_raw), hashlib.sha1(settings_raw.encode()).hexdigest())
+        return (
+            branch,
+            catalog.Service(**json.loads(service_raw)),
+            schedules.BranchSettings(**json.loads(settings_raw)),
+            override,
+            calendar.closure_note(closure_raw),
+            hashlib.sha1(settings_raw.encode()).hexdigest(),
+        )
 
     def _claim(self, claim_key: str, code: str, branch_id: str, expire_at_ms: int) -> int:
         """Claim the NIK's date for ``code``; returns the claim's time (Redis clock, ms)."""
         replace = ""
         while True:
             result = self.scripts.claim_nik(
-                keys=[claim_key],
-                args=[code, branch_id, self._claim_ms, replace, expire_at_ms, MIN_KEEP_MS])
+                keys=[claim_key], args=[code, branch_id, self._claim_ms, replace, expire_at_ms, MIN_KEEP_MS]
+            )
             if result[0] == "claimed":
                 return int(result[1])
             replace = self._claim_to_take_over(result, claim_key, expire_at_ms)
@@ -430,21 +494,20 @@ class Reservations:
         if refused[0] == "busy":
             raise AlreadyBookedError("in_flight")
         held_code, held_branch, held_at = refused[1], refused[2], refused[3]
-        holder, holder_day = self.redis.hmget(keys.booking(held_branch, held_code),
-                                              "status", "date")
+        holder, holder_day = self.redis.hmget(keys.booking(held_branch, held_code), "status", "date")
         # A booking moved to another date (or a reschedule that died before moving it)
         # no longer holds this one.
         if holder in HOLDING_STATUSES and holder_day == claim_key.rsplit(":", 1)[1]:
             # Its maker may have died before confirming: finish that for it, so the
             # booking can be looked up.
-            self.scripts.confirm_nik(keys=[claim_key],
-                                     args=[held_code, held_branch, expire_at_ms, MIN_KEEP_MS])
+            self.scripts.confirm_nik(
+                keys=[claim_key], args=[held_code, held_branch, expire_at_ms, MIN_KEEP_MS]
+            )
             raise AlreadyBookedError()
         return f"{held_code}@{held_at}"
 
     def _expire_at_ms(self, day: dt.date, timezone: str) -> int:
-        end_of_day = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(),
-                                         tzinfo=ZoneInfo(timezone))
+        end_of_day = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=ZoneInfo(timezone))
         return int((end_of_day + self._retention).timestamp() * 1000)
 
     @staticmethod
@@ -493,8 +556,9 @@ class Reservations:
             raise NotFoundError("booking")
         return booking
 
-    def reschedule(self, typed_code: str, nik: str, day: dt.date, slot_start: dt.time,
-                   now: dt.datetime) -> Booking:
+    def reschedule(
+        self, typed_code: str, nik: str, day: dt.date, slot_start: dt.time, now: dt.datetime
+    ) -> Booking:
         """Move the booking with this code and NIK to another slot or date of its branch.
 
         One atomic step in the branch takes the new place and frees the old one, so the
@@ -524,23 +588,36 @@ class Reservations:
             booking = self.get(booking.branch_id, booking.code)
         raise StoreUnavailableError("reschedule kept stalling")
 
-    def _try_reschedule(self, booking: Booking, day: dt.date, slot_start: dt.time,
-                        now: dt.datetime, token: str) -> Booking | None:
+    def _try_reschedule(
+        self, booking: Booking, day: dt.date, slot_start: dt.time, now: dt.datetime, token: str
+    ) -> Booking | None:
         """One attempt of ``reschedule``; None when it must start over with fresh reads."""
         if booking.status == "cancelled":
             raise CancelledError()
         if booking.status != "booked":
             raise TooLateError(booking.status)
-        request = BookingRequest(booking.branch_id, booking.service_id, day, slot_start,
-                                 booking.name, booking.nik, booking.kpj, booking.phone)
+        request = BookingRequest(
+            booking.branch_id,
+            booking.service_id,
+            day,
+            slot_start,
+            booking.name,
+            booking.nik,
+            booking.kpj,
+            booking.phone,
+        )
         branch, service, settings, override, closure, settings_sha1 = self._load_context(request)
         now_local = schedules.local_now(now, branch.timezone)
-        if now_local >= dt.datetime.combine(booking.date, booking.slot_start,
-                                            tzinfo=now_local.tzinfo):
+        if now_local >= dt.datetime.combine(booking.date, booking.slot_start, tzinfo=now_local.tzinfo):
             raise TooLateError("slot_started")
-        status = schedules.day_status(settings, override, day, now_local.date(),
-                                      national_closure=closure,
-                                      collective_leave_closed=self.collective_leave_closed)
+        status = schedules.day_status(
+            settings,
+            override,
+            day,
+            now_local.date(),
+            national_closure=closure,
+            collective_leave_closed=self.collective_leave_closed,
+        )
         if not status.open:
             raise NotBookableError(status.reason)
         slot = schedules.find_slot(settings, day, slot_start)
@@ -557,21 +634,41 @@ class Reservations:
         if new_day != old_day:
             # Kept for the new date before the move, so that no moment finds the moved booking
             # without its entry (it is only ever extended).
-            self.scripts.keep_until(keys=[keys.code_branch(booking.code)],
-                                    args=[expire_at_ms, MIN_KEEP_MS])
+            self.scripts.keep_until(keys=[keys.code_branch(booking.code)], args=[expire_at_ms, MIN_KEEP_MS])
             claim_at = self._claim(new_claim, booking.code, branch.id, expire_at_ms)
         b = branch.id
         outcome = self.scripts.reschedule(
-            keys=[keys.branch_settings(b), keys.branch_dates(b), keys.branch_national_closures(b),
-                  keys.booking(b, booking.code),
-                  keys.slot_counts(b, old_day), keys.day_counts(b, old_day),
-                  keys.day_bookings(b, old_day),
-                  keys.slot_counts(b, new_day), keys.day_counts(b, new_day),
-                  keys.queue_sequence(b, new_day), keys.day_bookings(b, new_day),
-                  keys.sms_reminders(b), keys.sms_reminders_planned(b)],
-            args=[booking.code, old_day, booking.slot_start.strftime("%H:%M"), new_day,
-                  slot.label, slot.end.strftime("%H:%M"), service.prefix, claim_at,
-                  self._claim_ms // 2, expire_at_ms, token, settings_sha1, MIN_KEEP_MS])
+            keys=[
+                keys.branch_settings(b),
+                keys.branch_dates(b),
+                keys.branch_national_closures(b),
+                keys.booking(b, booking.code),
+                keys.slot_counts(b, old_day),
+                keys.day_counts(b, old_day),
+                keys.day_bookings(b, old_day),
+                keys.slot_counts(b, new_day),
+                keys.day_counts(b, new_day),
+                keys.queue_sequence(b, new_day),
+                keys.day_bookings(b, new_day),
+                keys.sms_reminders(b),
+                keys.sms_reminders_planned(b),
+            ],
+            args=[
+                booking.code,
+                old_day,
+                booking.slot_start.strftime("%H:%M"),
+                new_day,
+                slot.label,
+                slot.end.strftime("%H:%M"),
+                service.prefix,
+                claim_at,
+                self._claim_ms // 2,
+                expire_at_ms,
+                token,
+                settings_sha1,
+                MIN_KEEP_MS,
+            ],
+        )
         if outcome[0] != "ok":
             if claim_at != "":
                 # Only the claim: the code's look-up index still serves the old date.
@@ -585,10 +682,8 @@ class Reservations:
             log.info("reschedule attempt starts over: %s", outcome[0])
             return None
         if claim_at != "":
-            self.scripts.confirm_nik(keys=[new_claim],
-                                     args=[booking.code, b, expire_at_ms, MIN_KEEP_MS])
-            self.scripts.release_nik(keys=[keys.nik_day_claim(digest, old_day)],
-                                     args=[booking.code])
+            self.scripts.confirm_nik(keys=[new_claim], args=[booking.code, b, expire_at_ms, MIN_KEEP_MS])
+            self.scripts.release_nik(keys=[keys.nik_day_claim(digest, old_day)], args=[booking.code])
         return self.get(b, booking.code)
 
     def cancel(self, typed_code: str, nik: str, now: dt.datetime, by: str = "participant") -> Booking:
@@ -607,25 +702,26 @@ class Reservations:
         if booking.status == "cancelled":
             raise CancelledError()
         branch = catalog.get_branch(self.redis, booking.branch_id)
-        starts = dt.datetime.combine(booking.date, booking.slot_start,
-                                     tzinfo=ZoneInfo(branch.timezone))
+        starts = dt.datetime.combine(booking.date, booking.slot_start, tzinfo=ZoneInfo(branch.timezone))
         if now >= starts:
             raise TooLateError("slot_started")
         day = booking.date.isoformat()
         outcome = self.scripts.cancel(
-            keys=[keys.booking(booking.branch_id, booking.code),
-                  keys.slot_counts(booking.branch_id, day),
-                  keys.day_counts(booking.branch_id, day),
-                  keys.sms_outbox(booking.branch_id)],
+            keys=[
+                keys.booking(booking.branch_id, booking.code),
+                keys.slot_counts(booking.branch_id, day),
+                keys.day_counts(booking.branch_id, day),
+                keys.sms_outbox(booking.branch_id),
+            ],
             args=[now.isoformat(), by, booking.code, secrets.token_hex(8)],
         )
         if outcome[0] == "missing":
             raise NotFoundError("booking")
         if outcome[0] == "status":
             raise CancelledError() if outcome[1] == "cancelled" else TooLateError(outcome[1])
-        self.scripts.release_nik(keys=[keys.nik_day_claim(self.nik_digest(booking.nik), day)],
-                                 args=[booking.code])
+        self.scripts.release_nik(
+            keys=[keys.nik_day_claim(self.nik_digest(booking.nik), day)], args=[booking.code]
+        )
         cancelled = self.get(booking.branch_id, booking.code)
         self._on_event("cancelled", cancelled)
         return cancelled
-

@@ -107,8 +107,7 @@ def load_settings(redis: Redis, branch_id: str) -> BranchSettings:
     return BranchSettings(**json.loads(raw))
 
 
-def store_settings(redis: Redis, branch_id: str, settings: BranchSettings,
-                   overwrite: bool = True) -> bool:
+def store_settings(redis: Redis, branch_id: str, settings: BranchSettings, overwrite: bool = True) -> bool:
     """Write the settings; with ``overwrite=False`` only where none exist. Returns whether written."""
     raw = json.dumps(asdict(settings))
     return bool(redis.set(keys.branch_settings(branch_id), raw, nx=not overwrite))
@@ -156,8 +155,15 @@ def minutes_of(clock: str) -> int:
         ValueError: not such a time.
     """
     hours, sep, minutes = clock.partition(":")
-    if not (sep and len(hours) == 2 and len(minutes) == 2 and hours.isdigit()
-            and minutes.isdigit() and hours.isascii() and minutes.isascii()):
+    if not (
+        sep
+        and len(hours) == 2
+        and len(minutes) == 2
+        and hours.isdigit()
+        and minutes.isdigit()
+        and hours.isascii()
+        and minutes.isascii()
+    ):
         raise ValueError(clock)
     total = int(hours) * 60 + int(minutes)
     if int(minutes) > 59 or total > 24 * 60:
@@ -184,9 +190,14 @@ def walk_in_places(settings: BranchSettings, override: DateOverride | None) -> i
     return effective_quota(settings, override) * share // (100 - share)
 
 
-def day_status(settings: BranchSettings, override: DateOverride | None, day: dt.date,
-               today: dt.date, national_closure: str | None = None,
-               collective_leave_closed: bool = True) -> DayStatus:
+def day_status(
+    settings: BranchSettings,
+    override: DateOverride | None,
+    day: dt.date,
+    today: dt.date,
+    national_closure: str | None = None,
+    collective_leave_closed: bool = True,
+) -> DayStatus:
     """Whether ``day`` takes online bookings, seen from the branch-local ``today``.
 
     Args:

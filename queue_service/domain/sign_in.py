@@ -48,8 +48,9 @@ class SignIn:
         secret: keys the hashes that name the counters (no name or address in a key).
     """
 
-    def __init__(self, redis: Redis, accounts: Accounts, secret: bytes,
-                 policy: SignInPolicy = SignInPolicy()):
+    def __init__(
+        self, redis: Redis, accounts: Accounts, secret: bytes, policy: SignInPolicy = SignInPolicy()
+    ):
         self.redis = redis
         self.accounts = accounts
         self.scripts = Scripts(redis)
@@ -67,29 +68,41 @@ class SignIn:
         counters = self._counters(username.strip().lower(), address)
         self._count_or_refuse(counters)
         account = self.accounts.check_password(username.strip().lower(), password)
-        actor = audit.Actor(username.strip().lower()[:64], account.role if account else "",
-                            address)
+        actor = audit.Actor(username.strip().lower()[:64], account.role if account else "", address)
         if account is None:
-            audit.record(self.redis, keys.NATIONAL_AUDIT, actor, "sign_in_failed", actor.username,
-                         None, None, now)
+            audit.record(
+                self.redis, keys.NATIONAL_AUDIT, actor, "sign_in_failed", actor.username, None, None, now
+            )
             raise UnauthorizedError("bad_credentials")
         self.scripts.take_back_sign_in_attempt(keys=counters)
-        audit.record(self.redis, keys.NATIONAL_AUDIT, actor, "signed_in", account.username,
-                     None, None, now)
+        audit.record(self.redis, keys.NATIONAL_AUDIT, actor, "signed_in", account.username, None, None, now)
         return account
 
     def _counters(self, username: str, address: str) -> list[str]:
-        return [keys.sign_in_failures("name", keyed_digest(self._secret, "sign-in", username)),
-                keys.sign_in_failures("address", keyed_digest(self._secret, "sign-in", address))]
+        return [
+            keys.sign_in_failures("name", keyed_digest(self._secret, "sign-in", username)),
+            keys.sign_in_failures("address", keyed_digest(self._secret, "sign-in", address)),
+        ]
 
     def _count_or_refuse(self, counters: list[str]) -> None:
         """Count the attempt as a failure until its password proves right; refuse it once the
         name or the address is past its limit."""
         name_count, name_left, address_count, address_left = self.scripts.count_sign_in_attempt(
-            keys=counters, args=[self.policy.window_seconds * 1000, self.policy.account_failures,
-                                 self.policy.address_failures, self.policy.lockout_seconds * 1000])
-        waits = [left for count, left, limit in (
-            (name_count, name_left, self.policy.account_failures),
-            (address_count, address_left, self.policy.address_failures)) if count > limit]
+            keys=counters,
+            args=[
+                self.policy.window_seconds * 1000,
+                self.policy.account_failures,
+                self.policy.address_failures,
+                self.policy.lockout_seconds * 1000,
+            ],
+        )
+        waits = [
+            left
+            for count, left, limit in (
+                (name_count, name_left, self.policy.account_failures),
+                (address_count, address_left, self.policy.address_failures),
+            )
+            if count > limit
+        ]
         if waits:
             raise LockedOutError(max(1, -(-max(waits) // 1000)))

@@ -39,18 +39,25 @@ def settings_problems(settings: dict[str, Any]) -> dict[str, list[str]]:
     def refuse(field: str, key: str) -> None:
         problems.setdefault(field, []).append(key)
 
-    for field, floor in (("daily_quota", 0), ("slot_capacity", 1), ("booking_window_days", 0),
-                         ("booking_cutoff_minutes", 0), ("slot_minutes", 5),
-                         ("checkin_early_minutes", 0), ("checkin_grace_minutes", 0),
-                         ("priority_share", 0), ("walk_in_share", 0), ("call_ahead_places", 0),
-                         ("recalls_before_no_show", 0)):
+    for field, floor in (
+        ("daily_quota", 0),
+        ("slot_capacity", 1),
+        ("booking_window_days", 0),
+        ("booking_cutoff_minutes", 0),
+        ("slot_minutes", 5),
+        ("checkin_early_minutes", 0),
+        ("checkin_grace_minutes", 0),
+        ("priority_share", 0),
+        ("walk_in_share", 0),
+        ("call_ahead_places", 0),
+        ("recalls_before_no_show", 0),
+    ):
         if settings[field] < floor:
             refuse(field, f"at_least_{floor}")
     # Shares are percents; walk-ins may not take the whole day (the online quota is the rest).
     # A window of a year at most: every page and check walks it day by day, and a window of
     # millions of days runs past the calendar's end.
-    for field, ceiling in (("priority_share", 100), ("walk_in_share", 90),
-                           ("booking_window_days", 366)):
+    for field, ceiling in (("priority_share", 100), ("walk_in_share", 90), ("booking_window_days", 366)):
         if settings[field] > ceiling:
             refuse(field, f"at_most_{ceiling}")
     if any(quota < 0 for quota in settings["service_quotas"].values()):
@@ -111,8 +118,9 @@ class Tuning:
         """
         return schedules.load_settings(self.redis, branch_id)
 
-    def update_settings(self, branch_id: str, changes: dict[str, Any], actor: Actor,
-                        now: dt.datetime) -> schedules.BranchSettings:
+    def update_settings(
+        self, branch_id: str, changes: dict[str, Any], actor: Actor, now: dt.datetime
+    ) -> schedules.BranchSettings:
         """Apply ``changes`` (any subset of the fields) and return the whole settings.
 
         Raises:
@@ -130,14 +138,16 @@ class Tuning:
             problems = settings_problems(after)
             if problems:
                 raise ValidationFailedError(problems)
-            outcome = self._audited_set(key, None, raw, json.dumps(after), branch_id, actor,
-                                        "settings", branch_id, before, after, now)
+            outcome = self._audited_set(
+                key, None, raw, json.dumps(after), branch_id, actor, "settings", branch_id, before, after, now
+            )
             if outcome != "conflict":
                 return schedules.BranchSettings(**after)
         raise StoreUnavailableError("settings kept changing")
 
-    def impact(self, branch_id: str, changes: dict[str, Any], today: dt.date,
-               days: int | None = None) -> list[Impact]:
+    def impact(
+        self, branch_id: str, changes: dict[str, Any], today: dt.date, days: int | None = None
+    ) -> list[Impact]:
         """What applying ``changes`` would do to the bookings there are, before it is saved.
 
         For each day from ``today`` through the booking window (or ``days``) that has
@@ -155,8 +165,9 @@ class Tuning:
         if problems:
             raise ValidationFailedError(problems)
         new = schedules.BranchSettings(**after)
-        horizon = days if days is not None else max(current["booking_window_days"],
-                                                    new.booking_window_days) + 1
+        horizon = (
+            days if days is not None else max(current["booking_window_days"], new.booking_window_days) + 1
+        )
         found = []
         for offset in range(horizon):
             day = today + dt.timedelta(days=offset)
@@ -166,13 +177,19 @@ class Tuning:
             override = schedules.load_override(self.redis, branch_id, day)
             starts = {slot.start for slot in schedules.slots_of_day(new, day)}
             quota = schedules.effective_quota(new, override)
-            found.append(Impact(day, len(active),
-                                outside_hours=sum(b.slot_start not in starts for b in active),
-                                over_quota=max(0, len(active) - quota)))
+            found.append(
+                Impact(
+                    day,
+                    len(active),
+                    outside_hours=sum(b.slot_start not in starts for b in active),
+                    over_quota=max(0, len(active) - quota),
+                )
+            )
         return [impact for impact in found if impact.outside_hours or impact.over_quota]
 
-    def set_date(self, branch_id: str, day: dt.date, override: schedules.DateOverride,
-                 actor: Actor, now: dt.datetime) -> schedules.DateOverride:
+    def set_date(
+        self, branch_id: str, day: dt.date, override: schedules.DateOverride, actor: Actor, now: dt.datetime
+    ) -> schedules.DateOverride:
         """Close ``day`` or give it its own quota (a closure keeps its bookings).
 
         Raises:
@@ -193,8 +210,15 @@ class Tuning:
         """Remove ``day``'s closure or quota. Returns whether there was one."""
         return self._change_date(branch_id, day, None, actor, now)
 
-    def close_day(self, branch_id: str, day: dt.date, note: str, actor: Actor, now: dt.datetime,
-                  cancel_bookings: bool = False) -> list[Booking]:
+    def close_day(
+        self,
+        branch_id: str,
+        day: dt.date,
+        note: str,
+        actor: Actor,
+        now: dt.datetime,
+        cancel_bookings: bool = False,
+    ) -> list[Booking]:
         """Close ``day``; with ``cancel_bookings``, cancel its bookings too, each with its SMS.
 
         Returns:
@@ -206,8 +230,7 @@ class Tuning:
         cancelled = []
         for booking in self.bookings(branch_id, day):
             if booking.status == "booked":
-                cancelled.append(self.reservations.cancel_booking(
-                    booking, now, by=f"admin:{actor.username}"))
+                cancelled.append(self.reservations.cancel_booking(booking, now, by=f"admin:{actor.username}"))
         return cancelled
 
     def bookings(self, branch_id: str, day: dt.date) -> list[Booking]:
@@ -216,21 +239,33 @@ class Tuning:
         pipe = self.redis.pipeline(transaction=False)
         for code in codes:
             pipe.hgetall(keys.booking(branch_id, code))
-        return [Booking.from_hash(branch_id, code, data)
-                for code, data in zip(codes, pipe.execute(), strict=True) if data]
+        return [
+            Booking.from_hash(branch_id, code, data)
+            for code, data in zip(codes, pipe.execute(), strict=True)
+            if data
+        ]
 
-    def export_bookings(self, branch_id: str, day: dt.date, full: bool, actor: Actor,
-                        now: dt.datetime) -> str:
+    def export_bookings(
+        self, branch_id: str, day: dt.date, full: bool, actor: Actor, now: dt.datetime
+    ) -> str:
         """The day's bookings as CSV, masked; unmasked only with ``full``, which is audited."""
         bookings = self.bookings(branch_id, day)
         if full:
-            audit.record(self.redis, keys.branch_audit(branch_id), actor,
-                         "bookings_exported_full", f"{branch_id}/{day.isoformat()}", None,
-                         {"bookings": len(bookings)}, now)
+            audit.record(
+                self.redis,
+                keys.branch_audit(branch_id),
+                actor,
+                "bookings_exported_full",
+                f"{branch_id}/{day.isoformat()}",
+                None,
+                {"bookings": len(bookings)},
+                now,
+            )
         return reports.bookings_csv(bookings, full=full)
 
-    def _change_date(self, branch_id: str, day: dt.date, after: dict | None, actor: Actor,
-                     now: dt.datetime) -> bool:
+    def _change_date(
+        self, branch_id: str, day: dt.date, after: dict | None, actor: Actor, now: dt.datetime
+    ) -> bool:
         if not self.redis.exists(keys.branch_settings(branch_id)):
             raise NotFoundError("branch")
         key = keys.branch_dates(branch_id)
@@ -238,18 +273,43 @@ class Tuning:
             raw = self.redis.hget(key, day.isoformat())
             before = json.loads(raw) if raw else None
             outcome = self._audited_set(
-                key, day.isoformat(), raw, json.dumps(after) if after is not None else None,
-                branch_id, actor, "date" if after is not None else "date_cleared",
-                f"{branch_id}/{day.isoformat()}", before, after, now)
+                key,
+                day.isoformat(),
+                raw,
+                json.dumps(after) if after is not None else None,
+                branch_id,
+                actor,
+                "date" if after is not None else "date_cleared",
+                f"{branch_id}/{day.isoformat()}",
+                before,
+                after,
+                now,
+            )
             if outcome != "conflict":
                 return outcome == "changed"
         raise StoreUnavailableError("the date kept changing")
 
-    def _audited_set(self, key: str, field: str | None, current: str | None, new: str | None,
-                     branch_id: str, actor: Actor, action: str, target: str, before: object,
-                     after: object, now: dt.datetime) -> str:
+    def _audited_set(
+        self,
+        key: str,
+        field: str | None,
+        current: str | None,
+        new: str | None,
+        branch_id: str,
+        actor: Actor,
+        action: str,
+        target: str,
+        before: object,
+        after: object,
+        now: dt.datetime,
+    ) -> str:
         return self.scripts.audited_set(
             keys=[key, keys.branch_audit(branch_id)],
-            args=["field" if field is not None else "string", field or "",
-                  hashlib.sha1(current.encode()).hexdigest() if current is not None else "",
-                  new or "", *audit.fields_of(actor, action, target, before, after, now)])
+            args=[
+                "field" if field is not None else "string",
+                field or "",
+                hashlib.sha1(current.encode()).hexdigest() if current is not None else "",
+                new or "",
+                *audit.fields_of(actor, action, target, before, after, now),
+            ],
+        )

@@ -54,8 +54,14 @@ class WalkIns:
         self.scripts = Scripts(redis)
         self.collective_leave_closed = collective_leave_closed
 
-    def issue(self, kiosk: Kiosk, service_id: str, now: dt.datetime, priority: bool = False,
-              token: str | None = None) -> WalkInTicket:
+    def issue(
+        self,
+        kiosk: Kiosk,
+        service_id: str,
+        now: dt.datetime,
+        priority: bool = False,
+        token: str | None = None,
+    ) -> WalkInTicket:
         """Issue a ticket for ``service_id`` at ``kiosk``'s branch, now.
 
         Args:
@@ -77,18 +83,31 @@ class WalkIns:
         override = schedules.load_override(self.redis, branch.id, day)
         if not self._serving(branch.id, settings, override, local):
             raise ClosedNowError()
-        order = place_in_line(day, local.time().replace(second=0, microsecond=0), local,
-                              local.tzinfo)
+        order = place_in_line(day, local.time().replace(second=0, microsecond=0), local, local.tzinfo)
         line = keys.queue_waiting(branch.id, day.isoformat(), service_id, priority=priority)
         outcome = self.scripts.walk_in(
-            keys=[keys.queue_requests(branch.id, day.isoformat()),
-                  keys.walk_in_counts(branch.id, day.isoformat()),
-                  keys.queue_numbers(branch.id, day.isoformat()), line,
-                  keys.booking(branch.id, code := new_code())],
-            args=[f"walk_in:{token or secrets.token_hex(16)}",
-                  schedules.walk_in_places(settings, override), service_id, service.prefix, code,
-                  order, now.isoformat(timespec="seconds"), day.isoformat(), branch.id,
-                  "1" if priority else "0", DAY_KEYS_MS, kiosk.id])
+            keys=[
+                keys.queue_requests(branch.id, day.isoformat()),
+                keys.walk_in_counts(branch.id, day.isoformat()),
+                keys.queue_numbers(branch.id, day.isoformat()),
+                line,
+                keys.booking(branch.id, code := new_code()),
+            ],
+            args=[
+                f"walk_in:{token or secrets.token_hex(16)}",
+                schedules.walk_in_places(settings, override),
+                service_id,
+                service.prefix,
+                code,
+                order,
+                now.isoformat(timespec="seconds"),
+                day.isoformat(),
+                branch.id,
+                "1" if priority else "0",
+                DAY_KEYS_MS,
+                kiosk.id,
+            ],
+        )
         if outcome[0] == "full":
             raise WalkInsFullError()
         answer = json.loads(outcome[1])
@@ -101,21 +120,35 @@ class WalkIns:
         issued = self.redis.hget(keys.walk_in_counts(branch_id, day.isoformat()), "total")
         return WalkInUse(schedules.walk_in_places(settings, override), int(issued or 0))
 
-    def _serving(self, branch_id: str, settings: schedules.BranchSettings,
-                 override: schedules.DateOverride | None, local: dt.datetime) -> bool:
+    def _serving(
+        self,
+        branch_id: str,
+        settings: schedules.BranchSettings,
+        override: schedules.DateOverride | None,
+        local: dt.datetime,
+    ) -> bool:
         """Whether the branch serves at ``local``: open today (whether or not it takes online
         bookings), from the check-in window before its first slot to its last slot's end."""
         day = local.date()
         status = schedules.day_status(
-            dataclasses.replace(settings, online_booking=True), override, day, day,
-            calendar.national_closure(self.redis, branch_id, day), self.collective_leave_closed)
+            dataclasses.replace(settings, online_booking=True),
+            override,
+            day,
+            day,
+            calendar.national_closure(self.redis, branch_id, day),
+            self.collective_leave_closed,
+        )
         slots = schedules.slots_of_day(settings, day)
         if not status.open or not slots:
             return False
         zone = local.tzinfo
-        opens = dt.datetime.combine(day, slots[0].start, tzinfo=zone) \
-            - dt.timedelta(minutes=settings.checkin_early_minutes)
+        opens = dt.datetime.combine(day, slots[0].start, tzinfo=zone) - dt.timedelta(
+            minutes=settings.checkin_early_minutes
+        )
         last = slots[-1].end
-        closes = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=zone) \
-            if last == dt.time(0) else dt.datetime.combine(day, last, tzinfo=zone)
+        closes = (
+            dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=zone)
+            if last == dt.time(0)
+            else dt.datetime.combine(day, last, tzinfo=zone)
+        )
         return opens <= local < closes

@@ -106,8 +106,12 @@ class FileSender:
 
     def send(self, sms: OutgoingSms) -> SentSms:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        line = json.dumps({"to": sms.to, "body": sms.body, "code": sms.code, "event": sms.event},
-                          ensure_ascii=False) + "\n"
+        line = (
+            json.dumps(
+                {"to": sms.to, "body": sms.body, "code": sms.code, "event": sms.event}, ensure_ascii=False
+            )
+            + "\n"
+        )
         # One write() on an O_APPEND descriptor: lines of concurrent workers never interleave.
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         try:
@@ -122,8 +126,11 @@ class FileSender:
         with self.path.open(encoding="utf-8") as lines:
             for line in lines:
                 entry = json.loads(line)
-                if (entry.get("code"), entry.get("event"), entry.get("body")) == \
-                        (sms.code, sms.event, sms.body):
+                if (entry.get("code"), entry.get("event"), entry.get("body")) == (
+                    sms.code,
+                    sms.event,
+                    sms.body,
+                ):
                     return SentSms(sid=self._sid(sms), status="sent")
         return None
 
@@ -147,7 +154,7 @@ class ApiBaseHttpClient(TwilioHttpClient):
 
     def request(self, method: str, url: str, *args: Any, **kwargs: Any):
         if url.startswith(TWILIO_API + "/"):
-            url = self.base_url + url[len(TWILIO_API):]
+            url = self.base_url + url[len(TWILIO_API) :]
         return super().request(method, url, *args, **kwargs)
 
     def log_request(self, kwargs: dict[str, Any]) -> None:
@@ -167,20 +174,33 @@ class TwilioSender:
         timeout: seconds each HTTP request may take (the library has no default).
     """
 
-    def __init__(self, account_sid: str, auth_token: str, from_: str,
-                 api_base_url: str = TWILIO_API, timeout: float = 10):
+    def __init__(
+        self,
+        account_sid: str,
+        auth_token: str,
+        from_: str,
+        api_base_url: str = TWILIO_API,
+        timeout: float = 10,
+    ):
         self.from_ = from_
         # An explicit environment, so that TWILIO_EDGE or TWILIO_REGION in os.environ cannot
         # move requests away from api_base_url behind our back.
-        self.client = Client(account_sid, auth_token, account_sid=account_sid,
-                             http_client=ApiBaseHttpClient(api_base_url, timeout),
-                             environment={"TWILIO_ACCOUNT_SID": account_sid})
+        self.client = Client(
+            account_sid,
+            auth_token,
+            account_sid=account_sid,
+            http_client=ApiBaseHttpClient(api_base_url, timeout),
+            environment={"TWILIO_ACCOUNT_SID": account_sid},
+        )
 
     def send(self, sms: OutgoingSms) -> SentSms:
         try:
             message = self.client.messages.create(
-                to=sms.to, from_=self.from_, body=sms.body,
-                status_callback=sms.status_callback or values.unset)
+                to=sms.to,
+                from_=self.from_,
+                body=sms.body,
+                status_callback=sms.status_callback or values.unset,
+            )
         except (TwilioException, requests.RequestException) as exc:
             raise classify(exc) from None
         return SentSms(sid=message.sid, status=message.status or "queued")
@@ -231,7 +251,11 @@ def make_sender(settings: Mapping[str, Any]) -> SmsSender:
     if backend == "file":
         return FileSender(settings["SMS_OUTBOX"])
     if backend == "twilio":
-        return TwilioSender(settings["TWILIO_ACCOUNT_SID"], settings["TWILIO_AUTH_TOKEN"],
-                            settings["TWILIO_FROM"], settings["TWILIO_API_BASE_URL"],
-                            settings["TWILIO_TIMEOUT_SECONDS"])
+        return TwilioSender(
+            settings["TWILIO_ACCOUNT_SID"],
+            settings["TWILIO_AUTH_TOKEN"],
+            settings["TWILIO_FROM"],
+            settings["TWILIO_API_BASE_URL"],
+            settings["TWILIO_TIMEOUT_SECONDS"],
+        )
     raise ValueError(f"unknown SMS_BACKEND {backend!r}")

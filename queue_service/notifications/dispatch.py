@@ -43,10 +43,12 @@ class SmsJobOptions:
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> SmsJobOptions:
         """The options the settings describe."""
-        return cls(retry_intervals=tuple(settings["SMS_RETRY_INTERVALS"]),
-                   failure_ttl=settings["SMS_FAILURE_TTL_SECONDS"],
-                   # A look-up and a send, each bounded by the Twilio timeout, plus Redis.
-                   timeout=3 * settings["TWILIO_TIMEOUT_SECONDS"] + 30)
+        return cls(
+            retry_intervals=tuple(settings["SMS_RETRY_INTERVALS"]),
+            failure_ttl=settings["SMS_FAILURE_TTL_SECONDS"],
+            # A look-up and a send, each bounded by the Twilio timeout, plus Redis.
+            timeout=3 * settings["TWILIO_TIMEOUT_SECONDS"] + 30,
+        )
 
     def retry(self) -> Retry | None:
         """RQ's ``Retry`` for these intervals (None: no retries)."""
@@ -60,8 +62,14 @@ def sms_job_id(branch_id: str, code: str, event: str) -> str:
     return f"sms_{event}_{code}_{branch_id}"
 
 
-def enqueue_sms(connection: Redis, options: SmsJobOptions, branch_id: str, code: str,
-                event: str, register_queue: bool = True) -> Job | None:
+def enqueue_sms(
+    connection: Redis,
+    options: SmsJobOptions,
+    branch_id: str,
+    code: str,
+    event: str,
+    register_queue: bool = True,
+) -> Job | None:
     """Queue the job that sends the SMS of one booking event, unless it is queued already.
 
     Args:
@@ -77,9 +85,15 @@ def enqueue_sms(connection: Redis, options: SmsJobOptions, branch_id: str, code:
     """
     queue = Queue(queues.SMS, connection=connection)
     job = queue.create_job(
-        SEND_SMS, args=(branch_id, code, event), job_id=sms_job_id(branch_id, code, event),
-        retry=options.retry(), failure_ttl=options.failure_ttl, timeout=options.timeout,
-        result_ttl=0, description=f"SMS {event} {code} ({branch_id})")
+        SEND_SMS,
+        args=(branch_id, code, event),
+        job_id=sms_job_id(branch_id, code, event),
+        retry=options.retry(),
+        failure_ttl=options.failure_ttl,
+        timeout=options.timeout,
+        result_ttl=0,
+        description=f"SMS {event} {code} ({branch_id})",
+    )
     # Given a pipeline, RQ queues its SADD there and leaves executing it to the caller;
     # a unique job is saved by a script of its own all the same.
     registration = connection.pipeline()
@@ -110,8 +124,9 @@ class SmsDispatcher:
         clock: now, for the reminders that are due.
     """
 
-    def __init__(self, outbox: Outbox, connection: Redis, options: SmsJobOptions,
-                 clock: Callable[[], dt.datetime]):
+    def __init__(
+        self, outbox: Outbox, connection: Redis, options: SmsJobOptions, clock: Callable[[], dt.datetime]
+    ):
         self.outbox = outbox
         self.connection = connection
         self.options = options
@@ -143,8 +158,14 @@ class SmsDispatcher:
     def _enqueue(self, events: list[PendingSms]) -> int:
         queued = 0
         for index, pending in enumerate(events):
-            job = enqueue_sms(self.connection, self.options, pending.branch_id, pending.code,
-                              pending.event, register_queue=index == 0)
+            job = enqueue_sms(
+                self.connection,
+                self.options,
+                pending.branch_id,
+                pending.code,
+                pending.event,
+                register_queue=index == 0,
+            )
             self._queued.add(pending)
             queued += job is not None
         return queued

@@ -56,15 +56,22 @@ MANAGE_LINK_PATH = "/k/"
 # Twilio's message statuses in the order they can follow each other; a status never
 # replaces one of equal or higher rank, so late or repeated callbacks change nothing.
 STATUS_RANKS = {
-    "accepted": 0, "scheduled": 0, "queued": 1, "sending": 2, "sent": 3,
-    "delivered": 4, "undelivered": 4, "failed": 4, "canceled": 4, "partially_delivered": 4,
+    "accepted": 0,
+    "scheduled": 0,
+    "queued": 1,
+    "sending": 2,
+    "sent": 3,
+    "delivered": 4,
+    "undelivered": 4,
+    "failed": 4,
+    "canceled": 4,
+    "partially_delivered": 4,
     "read": 5,
 }
 # A settled event's record is two fields of its booking (``sms_settle.lua``): ``sms:<event>``,
 # these values joined by commas, and ``sms:<event>:sid``.
 SETTLED_FIELD_PREFIX = "sms:"
-_PACKED_FIELDS = ("state", "settled_ms", "attempts", "uncertain", "status", "status_rank",
-                  "error_code")
+_PACKED_FIELDS = ("state", "settled_ms", "attempts", "uncertain", "status", "status_rank", "error_code")
 _PENDING_LIMIT = 500
 # Bookings per plan_reminders.lua call: a busy day is planned in steps, not in one long one.
 _PLAN_BATCH = 500
@@ -108,8 +115,13 @@ class Outbox:
         public_base_url: where Twilio reaches the status callback; None for no callback.
     """
 
-    def __init__(self, redis: Redis, reminder_time: dt.time | None = dt.time(15, 0),
-                 lease_seconds: float = 30, public_base_url: str | None = None):
+    def __init__(
+        self,
+        redis: Redis,
+        reminder_time: dt.time | None = dt.time(15, 0),
+        lease_seconds: float = 30,
+        public_base_url: str | None = None,
+    ):
         self.redis = redis
         self.scripts = Scripts(redis)
         self.reminder_time = reminder_time
@@ -121,8 +133,12 @@ class Outbox:
         """The outbox as the settings describe it."""
         # An attempt may look the message up and then send it: two requests at most.
         lease = 2 * settings["TWILIO_TIMEOUT_SECONDS"] + 2
-        return cls(redis, reminder_time=settings["SMS_REMINDER_TIME"],
-                   lease_seconds=lease, public_base_url=settings["PUBLIC_BASE_URL"])
+        return cls(
+            redis,
+            reminder_time=settings["SMS_REMINDER_TIME"],
+            lease_seconds=lease,
+            public_base_url=settings["PUBLIC_BASE_URL"],
+        )
 
     def branch_ids(self) -> list[str]:
         """The ids of every branch, whose outboxes the workers read."""
@@ -137,13 +153,13 @@ class Outbox:
         """
         if not branch_ids:
             return []
-        if not isinstance(self.redis, RedisCluster) and \
-                not self.redis.exists(*(keys.sms_outbox(branch_id) for branch_id in branch_ids)):
+        if not isinstance(self.redis, RedisCluster) and not self.redis.exists(
+            *(keys.sms_outbox(branch_id) for branch_id in branch_ids)
+        ):
             return []
         return self._read(branch_ids, None)
 
-    def pending(self, now: dt.datetime, branch_ids: Sequence[str] | None = None
-                ) -> list[PendingSms]:
+    def pending(self, now: dt.datetime, branch_ids: Sequence[str] | None = None) -> list[PendingSms]:
         """The events of every branch (or of ``branch_ids``) still to deliver, and the
         reminders due by ``now``, those of days whose eve has just come planned first."""
         branch_ids = self.branch_ids() if branch_ids is None else branch_ids
@@ -172,8 +188,12 @@ class Outbox:
             try:
                 local = now.astimezone(ZoneInfo(zones[branch_id]))
             except (ValueError, KeyError) as error:  # a time zone this machine lacks
-                log.error("SMS reminders of %s not planned: time zone %r: %s", branch_id,
-                          zones[branch_id], type(error).__name__)
+                log.error(
+                    "SMS reminders of %s not planned: time zone %r: %s",
+                    branch_id,
+                    zones[branch_id],
+                    type(error).__name__,
+                )
                 continue
             if local.time() >= self.reminder_time:
                 eves[branch_id] = local.date() + dt.timedelta(days=1)
@@ -183,9 +203,11 @@ class Outbox:
             done = pipe.execute()
         # "0": a planning began and did not end (its worker died, or it is still going):
         # walking the day again is harmless.
-        return sum(self._plan_day(branch_id, day, self._due(day, zones[branch_id]))
-                   for (branch_id, day), planned in zip(eves.items(), done, strict=True)
-                   if planned in (None, _PLANNING))
+        return sum(
+            self._plan_day(branch_id, day, self._due(day, zones[branch_id]))
+            for (branch_id, day), planned in zip(eves.items(), done, strict=True)
+            if planned in (None, _PLANNING)
+        )
 
     def _plan_day(self, branch_id: str, day: dt.date, due: dt.datetime) -> int:
         # The day counts as planned from before its list is read: a booking moved into it
@@ -194,16 +216,23 @@ class Outbox:
             pipe.hsetnx(keys.sms_reminders_planned(branch_id), day.isoformat(), _PLANNING)
             pipe.lrange(keys.day_bookings(branch_id, day.isoformat()), 0, -1)
             codes = pipe.execute()[1]
-        batches = [codes[start:start + _PLAN_BATCH]
-                   for start in range(0, len(codes), _PLAN_BATCH)] or [[]]
+        batches = [codes[start : start + _PLAN_BATCH] for start in range(0, len(codes), _PLAN_BATCH)] or [[]]
         planned = 0
         for number, batch in enumerate(batches, start=1):
             planned += self.scripts.plan_reminders(
-                keys=[keys.sms_reminders(branch_id), keys.sms_reminders_planned(branch_id),
-                      *(keys.booking(branch_id, code) for code in batch)],
-                args=[day.isoformat(), int(due.timestamp() * 1000),
-                      "1" if number == len(batches) else "",
-                      (day - _PLANNED_DAYS_KEPT).isoformat(), *batch])
+                keys=[
+                    keys.sms_reminders(branch_id),
+                    keys.sms_reminders_planned(branch_id),
+                    *(keys.booking(branch_id, code) for code in batch),
+                ],
+                args=[
+                    day.isoformat(),
+                    int(due.timestamp() * 1000),
+                    "1" if number == len(batches) else "",
+                    (day - _PLANNED_DAYS_KEPT).isoformat(),
+                    *batch,
+                ],
+            )
         log.info("SMS reminders of %s at %s: %d planned", day.isoformat(), branch_id, planned)
         return planned
 
@@ -213,8 +242,13 @@ class Outbox:
         for branch_id in branch_ids:
             pipe.zrange(keys.sms_outbox(branch_id), 0, _PENDING_LIMIT - 1)
             if due_by is not None:
-                pipe.zrangebyscore(keys.sms_reminders(branch_id), "-inf",
-                                   int(due_by.timestamp() * 1000), start=0, num=_PENDING_LIMIT)
+                pipe.zrangebyscore(
+                    keys.sms_reminders(branch_id),
+                    "-inf",
+                    int(due_by.timestamp() * 1000),
+                    start=0,
+                    num=_PENDING_LIMIT,
+                )
         replies = iter(pipe.execute())
         found = []
         for branch_id in branch_ids:
@@ -237,8 +271,9 @@ class Outbox:
         query = urlencode({"branch": branch_id, "code": code, "event": event})
         return f"{self._public_base_url}{STATUS_CALLBACK_PATH}?{query}"
 
-    def deliver(self, branch_id: str, code: str, event: str, sender: SmsSender,
-                now: dt.datetime) -> DeliveryResult:
+    def deliver(
+        self, branch_id: str, code: str, event: str, sender: SmsSender, now: dt.datetime
+    ) -> DeliveryResult:
         """Send the SMS of ``event`` for booking ``code`` unless it was sent already.
 
         Safe to call any number of times, also concurrently: the message goes out at
@@ -266,8 +301,10 @@ class Outbox:
         # settled the event may queue it again: that job finds the event gone.
         with self.redis.pipeline(transaction=False) as pipe:
             pipe.hgetall(booking_key)
-            pipe.zscore(keys.sms_reminders(branch_id) if event == "reminder"
-                        else keys.sms_outbox(branch_id), f"{code}:{event}")
+            pipe.zscore(
+                keys.sms_reminders(branch_id) if event == "reminder" else keys.sms_outbox(branch_id),
+                f"{code}:{event}",
+            )
             data, waiting_since = pipe.execute()
         if waiting_since is None:
             return DeliveryResult(NOT_PENDING)
@@ -282,24 +319,30 @@ class Outbox:
         if due is not None and now < due - _REMINDER_EARLY:
             # Rescheduled to a later day since it was planned: its "besok" would be wrong
             # today, so it waits for the new day's eve (the sweep queues it then).
-            self.redis.zadd(keys.sms_reminders(branch_id),
-                            {f"{code}:reminder": int(due.timestamp() * 1000)}, xx=True)
+            self.redis.zadd(
+                keys.sms_reminders(branch_id), {f"{code}:reminder": int(due.timestamp() * 1000)}, xx=True
+            )
             return DeliveryResult("postponed", None)
 
         record = keys.sms_delivery(branch_id, code, event)
         token = secrets.token_hex(8)
         verdict = self.scripts.sms_begin(
             keys=[record, booking_key, keys.sms_delivery(branch_id, code, "booked")],
-            args=[self._lease_ms, texts.compose(event, booking, branch,
-                                                self.manage_url(code)), event, token])
+            args=[self._lease_ms, texts.compose(event, booking, branch, self.manage_url(code)), event, token],
+        )
         if verdict[0] == "moot":
             return self._settle(branch_id, code, event, "skipped", now)
         if verdict[0] == "busy":
             raise SmsBusyError(f"{event} {code}: another attempt is in flight")
         if verdict[0] == "settled":
             return self._settle(branch_id, code, event, verdict[1], now, booking, branch.timezone)
-        sms = OutgoingSms(to=booking.phone, body=verdict[1], code=code, event=event,
-                          status_callback=self.status_callback_url(branch_id, code, event))
+        sms = OutgoingSms(
+            to=booking.phone,
+            body=verdict[1],
+            code=code,
+            event=event,
+            status_callback=self.status_callback_url(branch_id, code, event),
+        )
         first_attempt = dt.datetime.fromtimestamp(int(verdict[2]) / 1000, dt.UTC)
         try:
             sent = None
@@ -319,8 +362,15 @@ class Outbox:
         self._record_status(branch_id, code, event, sent.sid, sent.status)
         return self._settle(branch_id, code, event, "sent", now, booking, branch.timezone)
 
-    def record_status(self, branch_id: str, code: str, event: str, sid: str, status: str,
-                      error_code: str | int | None = None) -> str:
+    def record_status(
+        self,
+        branch_id: str,
+        code: str,
+        event: str,
+        sid: str,
+        status: str,
+        error_code: str | int | None = None,
+    ) -> str:
         """Record a delivery status (Twilio's status callback) of an event's message.
 
         Returns:
@@ -355,8 +405,7 @@ class Outbox:
         return self._due(booking.date, timezone)
 
     def _due(self, day: dt.date, timezone: str) -> dt.datetime:
-        return dt.datetime.combine(day - dt.timedelta(days=1), self.reminder_time,
-                                   tzinfo=ZoneInfo(timezone))
+        return dt.datetime.combine(day - dt.timedelta(days=1), self.reminder_time, tzinfo=ZoneInfo(timezone))
 
     @staticmethod
     def _deadline(event: str, booking: Booking, timezone: str) -> dt.datetime:
@@ -370,34 +419,60 @@ class Outbox:
             return dt.datetime.combine(booking.date, dt.time(), tzinfo=zone)
         return dt.datetime.combine(booking.date + dt.timedelta(days=1), dt.time(), tzinfo=zone)
 
-    def _record_status(self, branch_id: str, code: str, event: str, sid: str, status: str,
-                       error_code: str | int | None = None) -> str:
+    def _record_status(
+        self,
+        branch_id: str,
+        code: str,
+        event: str,
+        sid: str,
+        status: str,
+        error_code: str | int | None = None,
+    ) -> str:
         outcome = self.scripts.sms_status(
             keys=[keys.sms_delivery(branch_id, code, event), keys.booking(branch_id, code)],
-            args=[sid, status, STATUS_RANKS.get(status, -1),
-                  "" if error_code is None else error_code, event])
+            args=[sid, status, STATUS_RANKS.get(status, -1), "" if error_code is None else error_code, event],
+        )
         if outcome == "other":
             # Two messages for one event: exactly-once failed somewhere; say so loudly.
-            log.warning("SMS %s %s: status %s of message %s, not the message recorded",
-                        event, code, status, sid)
+            log.warning(
+                "SMS %s %s: status %s of message %s, not the message recorded", event, code, status, sid
+            )
         return outcome
 
-    def _settle(self, branch_id: str, code: str, event: str, state: str, now: dt.datetime,
-                booking: Booking | None = None, timezone: str | None = None,
-                error_code: int | None = None) -> DeliveryResult:
+    def _settle(
+        self,
+        branch_id: str,
+        code: str,
+        event: str,
+        state: str,
+        now: dt.datetime,
+        booking: Booking | None = None,
+        timezone: str | None = None,
+        error_code: int | None = None,
+    ) -> DeliveryResult:
         # Settled as of ``now``, the job's clock, not Redis's: the eve's planning compares it
         # with the reminder's time on the same clock the job judged by.
         reminder_at = None
-        if event == "booked" and state == "sent" and booking is not None \
-                and booking.status == "booked":
+        if event == "booked" and state == "sent" and booking is not None and booking.status == "booked":
             due = self.reminder_due(booking, timezone)
             # Booked after the reminder's time: the confirmation just said it all.
             reminder_at = due if due is not None and now < due else None
         final = self.scripts.sms_settle(
-            keys=[keys.sms_delivery(branch_id, code, event), keys.sms_outbox(branch_id),
-                  keys.sms_reminders(branch_id), keys.booking(branch_id, code),
-                  keys.sms_reminders_planned(branch_id)],
-            args=[state, f"{code}:{event}", "" if error_code is None else error_code, event,
-                  int(now.timestamp() * 1000), f"{code}:reminder" if reminder_at else "",
-                  booking.date.isoformat() if booking is not None else ""])
+            keys=[
+                keys.sms_delivery(branch_id, code, event),
+                keys.sms_outbox(branch_id),
+                keys.sms_reminders(branch_id),
+                keys.booking(branch_id, code),
+                keys.sms_reminders_planned(branch_id),
+            ],
+            args=[
+                state,
+                f"{code}:{event}",
+                "" if error_code is None else error_code,
+                event,
+                int(now.timestamp() * 1000),
+                f"{code}:reminder" if reminder_at else "",
+                booking.date.isoformat() if booking is not None else "",
+            ],
+        )
         return DeliveryResult(final, reminder_at if final == "sent" else None)

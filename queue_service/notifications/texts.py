@@ -53,27 +53,39 @@ def compose(event: str, booking: Booking, branch: Branch, manage_url: str | None
     Raises:
         ValueError: an unknown event.
     """
-    when = (f"{indonesian_date(booking.date)} {booking.slot_start:%H:%M}-{booking.slot_end:%H:%M} "
-            f"{schedules.timezone_label(branch.timezone)}")
+    when = (
+        f"{indonesian_date(booking.date)} {booking.slot_start:%H:%M}-{booking.slot_end:%H:%M} "
+        f"{schedules.timezone_label(branch.timezone)}"
+    )
     place = f"BPJSTK {branch.name}"
     if event == "booked":
         if manage_url:
             # The link replaces the advice on what to bring (the page says it), where one
             # segment holds it; a long branch name or base URL keeps the advice instead.
-            linked = (f"{place}: antrian {booking.queue_number}, {when}. Kode {booking.code}. "
-                      f"Ubah/batal: {manage_url}")
+            linked = (
+                f"{place}: antrian {booking.queue_number}, {when}. Kode {booking.code}. "
+                f"Ubah/batal: {manage_url}"
+            )
             if (gsm7_length(linked) or SEGMENT_LENGTH + 1) <= SEGMENT_LENGTH:
                 return linked
-        return (f"{place}: antrian {booking.queue_number}, {when}. Kode {booking.code}. "
-                f"Bawa KTP & kartu peserta, tunjukkan kode ini di kios.")
+        return (
+            f"{place}: antrian {booking.queue_number}, {when}. Kode {booking.code}. "
+            f"Bawa KTP & kartu peserta, tunjukkan kode ini di kios."
+        )
     if event == "reminder":
-        return (f"Pengingat {place}: besok {when}, antrian {booking.queue_number}, "
-                f"kode {booking.code}. Bawa KTP & kartu peserta.")
+        return (
+            f"Pengingat {place}: besok {when}, antrian {booking.queue_number}, "
+            f"kode {booking.code}. Bawa KTP & kartu peserta."
+        )
     if event == "call_ahead":
         # The counter is not known until the call: the display names it then.
-        return (f"{place}: antrian {booking.queue_number}, giliran Anda sebentar lagi. "
-                f"Mohon tetap di ruang tunggu dan perhatikan layar panggilan.")
+        return (
+            f"{place}: antrian {booking.queue_number}, giliran Anda sebentar lagi. "
+            f"Mohon tetap di ruang tunggu dan perhatikan layar panggilan."
+        )
     if event == "cancelled":
-        return (f"{place}: antrian {booking.queue_number} {when} kode {booking.code} "
-                f"DIBATALKAN. Pesan ulang di antrian online bila perlu.")
+        return (
+            f"{place}: antrian {booking.queue_number} {when} kode {booking.code} "
+            f"DIBATALKAN. Pesan ulang di antrian online bila perlu."
+        )
     raise ValueError(f"unknown SMS event {event!r}")

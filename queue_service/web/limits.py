@@ -103,8 +103,15 @@ class CommitSafeLimiter(Limiter):
         super().init_app(app)
         manager = self.limit_manager
         before = app.before_request_funcs.setdefault(None, [])
-        if not (manager.default_limits or manager.application_limits or self._meta_limits
-                or manager._blueprint_limits) and self._check_request_limit in before:
+        if (
+            not (
+                manager.default_limits
+                or manager.application_limits
+                or self._meta_limits
+                or manager._blueprint_limits
+            )
+            and self._check_request_limit in before
+        ):
             before.remove(self._check_request_limit)
         hooks = app.after_request_funcs.setdefault(None, [])
         for index, hook in enumerate(hooks):
@@ -112,16 +119,21 @@ class CommitSafeLimiter(Limiter):
                 hooks[index] = self._keeping_the_response(hook)
                 return
         if self.enabled and not any(getattr(hook, "limiter", None) is self for hook in hooks):
-            raise RuntimeError("flask-limiter's after-request hook not found: its internals "
-                               "changed; see CommitSafeLimiter")
+            raise RuntimeError(
+                "flask-limiter's after-request hook not found: its internals changed; see CommitSafeLimiter"
+            )
 
     def _keeping_the_response(self, inject: Callable[[Response], Response]):
         def after_view(response: Response) -> Response:
             try:
                 return inject(response)
             except Exception as error:  # noqa: BLE001 - whatever the store raised
-                log.warning("rate-limit headers left out of a %s response: %s: %s",
-                            response.status_code, type(error).__name__, error)
+                log.warning(
+                    "rate-limit headers left out of a %s response: %s: %s",
+                    response.status_code,
+                    type(error).__name__,
+                    error,
+                )
                 return response
 
         after_view.limiter = self
@@ -129,8 +141,9 @@ class CommitSafeLimiter(Limiter):
 
 
 # flask-limiter's headers are off: refusal_headers writes them on refusals only.
-limiter = CommitSafeLimiter(client_address, headers_enabled=False, key_prefix="antrian",
-                            strategy="fixed-window", swallow_errors=False)
+limiter = CommitSafeLimiter(
+    client_address, headers_enabled=False, key_prefix="antrian", strategy="fixed-window", swallow_errors=False
+)
 
 
 def refusal_headers() -> dict[str, str]:
@@ -144,14 +157,19 @@ def refusal_headers() -> dict[str, str]:
     except Exception as error:  # noqa: BLE001 - the refusal stands; only its figures are lost
         log.warning("rate-limit figures left out of a refusal: %s", type(error).__name__)
         return {"Retry-After": str(_FALLBACK_RETRY_AFTER)}
-    return {"Retry-After": str(max(1, int(reset_at - time.time()))),
-            **_spent(refusing.limit.amount, int(reset_at))}
+    return {
+        "Retry-After": str(max(1, int(reset_at - time.time()))),
+        **_spent(refusing.limit.amount, int(reset_at)),
+    }
 
 
 def _spent(amount: int, reset_at: int) -> dict[str, str]:
     """The ``X-RateLimit-*`` headers of a limit used up until ``reset_at`` (epoch seconds)."""
-    return {"X-RateLimit-Limit": str(amount), "X-RateLimit-Remaining": "0",
-            "X-RateLimit-Reset": str(reset_at)}
+    return {
+        "X-RateLimit-Limit": str(amount),
+        "X-RateLimit-Remaining": "0",
+        "X-RateLimit-Reset": str(reset_at),
+    }
 
 
 _FALLBACK_RETRY_AFTER = 60
@@ -182,13 +200,16 @@ def _free_while_off(limit: Callable) -> Callable:
 
 # Shared, so the pages' captcha and booking forms and the API's endpoints spend one
 # allowance per address, not one each.
-captcha_creation = _free_while_off(
-    limiter.shared_limit(_setting("RATELIMIT_CAPTCHA"), scope="captcha"))
+captcha_creation = _free_while_off(limiter.shared_limit(_setting("RATELIMIT_CAPTCHA"), scope="captcha"))
 booking = _free_while_off(limiter.shared_limit(_setting("RATELIMIT_BOOKING"), scope="booking"))
 lookup = _free_while_off(limiter.shared_limit(_setting("RATELIMIT_LOOKUP"), scope="lookup"))
-failed_lookup = _free_while_off(limiter.shared_limit(
-    _setting("RATELIMIT_FAILED_LOOKUP"), scope="failed-lookup",
-    deduct_when=lambda response: response.status_code == 404))
+failed_lookup = _free_while_off(
+    limiter.shared_limit(
+        _setting("RATELIMIT_FAILED_LOOKUP"),
+        scope="failed-lookup",
+        deduct_when=lambda response: response.status_code == 404,
+    )
+)
 read = _free_while_off(limiter.shared_limit(_setting("RATELIMIT_READ"), scope="read"))
 
 
@@ -207,8 +228,9 @@ class PersonAllowance:
     """One booking attempt's count against its NIK's and its phone's allowances from one
     address: every counter of every part of the limit, counted by one script."""
 
-    def __init__(self, script: Script, counters: list[str], windows: list[int],
-                 limits_of: list[RateLimitItem]):
+    def __init__(
+        self, script: Script, counters: list[str], windows: list[int], limits_of: list[RateLimitItem]
+    ):
         self._script = script
         self._counters, self._windows, self._limits_of = counters, windows, limits_of
 
@@ -233,9 +255,11 @@ class PersonAllowance:
             counted = self._script(keys=self._counters, args=self._windows)
         elif isinstance(counted, Exception):
             raise counted
-        spent = [(left, part) for count, left, part
-                 in zip(counted[::2], counted[1::2], self._limits_of, strict=True)
-                 if count > part.amount]
+        spent = [
+            (left, part)
+            for count, left, part in zip(counted[::2], counted[1::2], self._limits_of, strict=True)
+            if count > part.amount
+        ]
         if spent:
             left, part = max(spent, key=lambda refusal: refusal[0])
             raise AttemptsUsedUpError(part, max(1, math.ceil(left / 1000)))
@@ -267,20 +291,20 @@ def person_allowance(nik: str, phone: str) -> PersonAllowance | None:
     secret = config["SECRET_KEY"].encode()
     address = client_address()
     address_digest = keyed_digest(secret, "address", address)
-    people = [(kind, keyed_digest(secret, f"{kind}@{address}", value))
-              for kind, value in (("nik", nik), ("phone", phone))]
+    people = [
+        (kind, keyed_digest(secret, f"{kind}@{address}", value))
+        for kind, value in (("nik", nik), ("phone", phone))
+    ]
     counters, windows, limits_of = [], [], []
     for part in parts:
         window_ms = part.get_expiry() * 1000
         for kind, person in people:
-            counters.append(keys.attempts_from_address(address_digest, kind,
-                                                       part.get_expiry(), person))
+            counters.append(keys.attempts_from_address(address_digest, kind, part.get_expiry(), person))
             windows.append(window_ms)
             limits_of.append(part)
     data_store = current_app.extensions["antrian"].limits_store
     store = data_store if data_store is not None else limiter.storage.get_connection()
-    allowance = PersonAllowance(scripts.for_client(store).count_attempts, counters, windows,
-                                limits_of)
+    allowance = PersonAllowance(scripts.for_client(store).count_attempts, counters, windows, limits_of)
     if data_store is not None:
         return allowance
     allowance.count()

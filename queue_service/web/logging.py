@@ -29,13 +29,16 @@ from queue_service.domain.privacy import mask_nik, mask_phone
 # of three digits or a +, so lists of small numbers stay whole. Dates are matched first, as
 # a whole, and left alone; dots join nothing (addresses, versions, decimals stay whole).
 _SPACE = r"[ \t\xa0]"
-_SEPARATOR = (rf"(?:{_SPACE}{{0,2}}-{_SPACE}{{0,2}}|{_SPACE}{{1,2}}|\){_SPACE}?|\+|%20|%2[Dd]"
-              r"|%29(?:\+|%20)?)")
+_SEPARATOR = (
+    rf"(?:{_SPACE}{{0,2}}-{_SPACE}{{0,2}}|{_SPACE}{{1,2}}|\){_SPACE}?|\+|%20|%2[Dd]"
+    r"|%29(?:\+|%20)?)"
+)
 _PERSONAL_NUMBER = re.compile(
     r"(?:(?<![0-9A-Za-z%])|(?<=%[0-9A-Fa-f]{2}))(?<!\d:)"
     r"(?:(?P<date>(?:19|20)\d\d-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01]))(?![-/]\d)"
     rf"|(?P<plus>\+|%2[Bb])?(?P<number>(?(plus)\d{{2,}}|\d{{3,}})(?:{_SEPARATOR}\d{{2,}})*))"
-    r"(?![0-9A-Za-z])")
+    r"(?![0-9A-Za-z])"
+)
 # Ten digits with at most a separator between each (no letter but a URL's %XX): a quick scan
 # that nearly every line (paths, user agents, messages) fails, so the full match runs rarely.
 _TEN_DIGITS = re.compile(r"\d(?:[^0-9A-Za-z]{0,6}\d|%[0-9A-Fa-f]{2}\d){9}")
@@ -63,8 +66,7 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         entry = {
-            "time": dt.datetime.fromtimestamp(record.created, dt.UTC).isoformat(
-                timespec="milliseconds"),
+            "time": dt.datetime.fromtimestamp(record.created, dt.UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": mask_personal_data(record.getMessage()),
@@ -73,8 +75,9 @@ class JsonFormatter(logging.Formatter):
             entry["request_id"] = g.request_id
         for name, value in vars(record).items():
             if name not in _STANDARD and not name.startswith("_"):
-                entry[name] = mask_personal_data(value) \
-                    if isinstance(value, str) and name != "request_id" else value
+                entry[name] = (
+                    mask_personal_data(value) if isinstance(value, str) and name != "request_id" else value
+                )
         if record.exc_info:
             entry["exception"] = mask_personal_data(self.formatException(record.exc_info))
         return json.dumps(entry, ensure_ascii=False, default=str)
@@ -114,14 +117,17 @@ class JsonGunicornLogger(GunicornLogger):
             return
         status = resp.status.split(None, 1)[0] if isinstance(resp.status, str) else resp.status
         headers = dict((name.lower(), value) for name, value in resp.headers)
-        self.access_log.info("request", extra={
-            "method": environ.get("REQUEST_METHOD"),
-            "path": environ.get("PATH_INFO", ""),
-            "query": environ.get("QUERY_STRING", ""),
-            "status": int(status),
-            "bytes": getattr(resp, "sent", None),
-            "duration_ms": round(request_time.total_seconds() * 1000, 1),
-            "remote_addr": environ.get("REMOTE_ADDR"),
-            "user_agent": environ.get("HTTP_USER_AGENT", ""),
-            "request_id": headers.get("x-request-id"),
-        })
+        self.access_log.info(
+            "request",
+            extra={
+                "method": environ.get("REQUEST_METHOD"),
+                "path": environ.get("PATH_INFO", ""),
+                "query": environ.get("QUERY_STRING", ""),
+                "status": int(status),
+                "bytes": getattr(resp, "sent", None),
+                "duration_ms": round(request_time.total_seconds() * 1000, 1),
+                "remote_addr": environ.get("REMOTE_ADDR"),
+                "user_agent": environ.get("HTTP_USER_AGENT", ""),
+                "request_id": headers.get("x-request-id"),
+            },
+        )

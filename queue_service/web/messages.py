@@ -30,8 +30,10 @@ ERRORS: dict[str, str] = {
     "slot_full": N_("Jam kedatangan ini sudah penuh. Pilih jam lain."),
     "day_full": N_("Kuota antrian online untuk tanggal ini sudah habis. Pilih tanggal lain."),
     "already_booked": N_("NIK ini sudah memiliki antrian aktif pada tanggal tersebut."),
-    "not_bookable": N_("Tanggal atau jam ini tidak dapat dipesan (kantor tutup, di "
-           "luar jadwal, atau pemesanan sudah ditutup)."),
+    "not_bookable": N_(
+        "Tanggal atau jam ini tidak dapat dipesan (kantor tutup, di "
+        "luar jadwal, atau pemesanan sudah ditutup)."
+    ),
     "wrong_branch": N_("Antrian ini untuk kantor cabang lain."),
     "wrong_date": N_("Antrian ini bukan untuk hari ini."),
     "too_early": N_("Terlalu awal untuk check-in. Silakan kembali mendekati jam kedatangan."),
@@ -39,8 +41,7 @@ ERRORS: dict[str, str] = {
     "cancelled": N_("Antrian ini sudah dibatalkan."),
     "walk_ins_full": N_("Kuota antrian langsung (tanpa pesan) hari ini sudah habis."),
     "closed_now": N_("Kantor cabang tidak melayani saat ini."),
-    "unsupported_media_type": N_("Kirim isi permintaan sebagai JSON (Content-Type: "
-           "application/json)."),
+    "unsupported_media_type": N_("Kirim isi permintaan sebagai JSON (Content-Type: application/json)."),
     "validation_failed": N_("Ada isian yang tidak valid."),
     "rate_limited": N_("Terlalu banyak permintaan. Coba lagi nanti."),
     "payload_too_large": N_("Permintaan terlalu besar."),
@@ -87,8 +88,9 @@ FIELDS: dict[str, str] = {
     "unknown_role": N_("Peran: national_admin, branch_admin atau counter_staff."),
     "password_length": N_("Kata sandi 12 sampai 200 karakter."),
     "invalid_username": N_("Nama pengguna 3-64 karakter: a-z, 0-9, titik, garis bawah, strip."),
-    "branches_for_role": N_("Admin nasional tanpa cabang, admin cabang minimal satu, "
-           "petugas loket tepat satu."),
+    "branches_for_role": N_(
+        "Admin nasional tanpa cabang, admin cabang minimal satu, petugas loket tepat satu."
+    ),
     "not_found": N_("Tidak ditemukan."),
     "unknown_account": N_("Tidak ada petugas loket cabang ini dengan nama itu."),
     "username_taken": N_("Nama pengguna sudah dipakai."),

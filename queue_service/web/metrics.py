@@ -35,8 +35,9 @@ def init_app(app: Flask) -> None:
         started = g.get("started")
         if started is not None:
             method = request.method if request.method in _KNOWN_METHODS else "other"
-            _series(method, request.endpoint or "unmatched",
-                    response.status_code).observe(time.perf_counter() - started)
+            _series(method, request.endpoint or "unmatched", response.status_code).observe(
+                time.perf_counter() - started
+            )
         return response
 
 
@@ -61,10 +62,10 @@ class JobQueueFigures:
         self.connection = connection
 
     def collect(self):
-        depth = GaugeMetricFamily("antrian_job_queue_depth", "Jobs waiting in each job queue",
-                                  labels=["queue"])
-        sms = CounterMetricFamily("antrian_sms", "SMS jobs by event and outcome",
-                                  labels=["event", "state"])
+        depth = GaugeMetricFamily(
+            "antrian_job_queue_depth", "Jobs waiting in each job queue", labels=["queue"]
+        )
+        sms = CounterMetricFamily("antrian_sms", "SMS jobs by event and outcome", labels=["event", "state"])
         try:
             for name in queues.ALL:
                 depth.add_metric([name], Queue(name, connection=self.connection).count)

@@ -76,14 +76,17 @@ class JsonErrorWorker(ThreadWorker):
         if status == 400:
             # The class only: str(exc) quotes the raw request line, query string and all,
             # and a NIK must never reach a log.
-            self.log.warning("invalid request refused: %s", type(exc).__name__,
-                             extra={"request_id": request_id})
+            self.log.warning(
+                "invalid request refused: %s", type(exc).__name__, extra={"request_id": request_id}
+            )
         else:
             self.log.exception("error handling request", extra={"request_id": request_id})
         body = refusal_body("bad_request" if status == 400 else "internal_error")
-        head = (f"HTTP/1.1 {status} {_REASONS[status]}\r\nConnection: close\r\n"
-                f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
-                f"X-Request-ID: {request_id}\r\n\r\n").encode("latin-1")
+        head = (
+            f"HTTP/1.1 {status} {_REASONS[status]}\r\nConnection: close\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+            f"X-Request-ID: {request_id}\r\n\r\n"
+        ).encode("latin-1")
         if req is not None:
             environ = default_environ(req, client, self.cfg)
             addr = addr or ("", -1)  # a Unix socket
@@ -102,8 +105,14 @@ class JsonErrorWorker(ThreadWorker):
 class Server(BaseApplication):
     """gunicorn serving ``load_app()`` with the service's settings."""
 
-    def __init__(self, settings: Mapping[str, Any], host: str, port: int,
-                 load_app: Callable[[], Any], on_worker_exit: Callable[[int], None]):
+    def __init__(
+        self,
+        settings: Mapping[str, Any],
+        host: str,
+        port: int,
+        load_app: Callable[[], Any],
+        on_worker_exit: Callable[[int], None],
+    ):
         self.settings, self.host, self.port = settings, host, port
         self.load_app, self.on_worker_exit = load_app, on_worker_exit
         super().__init__()
@@ -120,9 +129,13 @@ class Server(BaseApplication):
         self.cfg.set("control_socket_disable", True)
         self.cfg.set("forwarded_allow_ips", "*" if settings["TRUSTED_PROXY_COUNT"] else "")
         self.cfg.set("child_exit", lambda _server, worker: self.on_worker_exit(worker.pid))
-        self.cfg.set("when_ready", lambda _server: print(
-            f"Antrian is serving at http://{'localhost' if host == '0.0.0.0' else host}:{port}/",
-            flush=True))
+        self.cfg.set(
+            "when_ready",
+            lambda _server: print(
+                f"Antrian is serving at http://{'localhost' if host == '0.0.0.0' else host}:{port}/",
+                flush=True,
+            ),
+        )
 
     def load(self):
         return self.load_app()

@@ -50,14 +50,17 @@ def test_tokens_are_listed_by_name_and_revoked_at_once(accounts):
     assert not accounts.revoke_token("siti", listed[1].id)
 
 
-@pytest.mark.parametrize(("username", "role", "branches", "message"), [
-    ("Siti Admin", NATIONAL_ADMIN, (), "username"),
-    ("siti", "superuser", (), "unknown role"),
-    ("siti", NATIONAL_ADMIN, ("bekasi",), "name none"),
-    ("siti", BRANCH_ADMIN, (), "at least one branch"),
-    ("siti", COUNTER_STAFF, ("bekasi", "bogor-kota"), "exactly one branch"),
-    ("siti", BRANCH_ADMIN, ("atlantis",), "unknown branch: atlantis"),
-])
+@pytest.mark.parametrize(
+    ("username", "role", "branches", "message"),
+    [
+        ("Siti Admin", NATIONAL_ADMIN, (), "username"),
+        ("siti", "superuser", (), "unknown role"),
+        ("siti", NATIONAL_ADMIN, ("bekasi",), "name none"),
+        ("siti", BRANCH_ADMIN, (), "at least one branch"),
+        ("siti", COUNTER_STAFF, ("bekasi", "bogor-kota"), "exactly one branch"),
+        ("siti", BRANCH_ADMIN, ("atlantis",), "unknown branch: atlantis"),
+    ],
+)
 def test_bad_accounts_are_refused_by_what_is_wrong(accounts, username, role, branches, message):
     with pytest.raises(ValueError, match=message):
         accounts.create(username, role, branches)
@@ -81,17 +84,20 @@ def test_passwords_are_argon2_and_short_ones_refused(accounts, redis):
         accounts.create("andi", NATIONAL_ADMIN, password="pendek")
 
 
-@pytest.mark.parametrize(("role", "branches", "action", "branch", "allowed"), [
-    (NATIONAL_ADMIN, (), Action.TUNE_BRANCH, "bekasi", True),
-    (NATIONAL_ADMIN, (), Action.CLOSE_NATIONALLY, None, True),
-    (BRANCH_ADMIN, ("bekasi",), Action.TUNE_BRANCH, "bekasi", True),
-    (BRANCH_ADMIN, ("bekasi",), Action.TUNE_BRANCH, "jakarta-salemba", False),
-    (BRANCH_ADMIN, ("bekasi",), Action.CLOSE_NATIONALLY, None, False),
-    (BRANCH_ADMIN, ("bekasi",), Action.MANAGE_ACCOUNTS, None, False),
-    (COUNTER_STAFF, ("bekasi",), Action.OPERATE_QUEUE, "bekasi", True),
-    (COUNTER_STAFF, ("bekasi",), Action.OPERATE_QUEUE, "bogor-kota", False),
-    (COUNTER_STAFF, ("bekasi",), Action.READ_BOOKINGS, "bekasi", False),
-])
+@pytest.mark.parametrize(
+    ("role", "branches", "action", "branch", "allowed"),
+    [
+        (NATIONAL_ADMIN, (), Action.TUNE_BRANCH, "bekasi", True),
+        (NATIONAL_ADMIN, (), Action.CLOSE_NATIONALLY, None, True),
+        (BRANCH_ADMIN, ("bekasi",), Action.TUNE_BRANCH, "bekasi", True),
+        (BRANCH_ADMIN, ("bekasi",), Action.TUNE_BRANCH, "jakarta-salemba", False),
+        (BRANCH_ADMIN, ("bekasi",), Action.CLOSE_NATIONALLY, None, False),
+        (BRANCH_ADMIN, ("bekasi",), Action.MANAGE_ACCOUNTS, None, False),
+        (COUNTER_STAFF, ("bekasi",), Action.OPERATE_QUEUE, "bekasi", True),
+        (COUNTER_STAFF, ("bekasi",), Action.OPERATE_QUEUE, "bogor-kota", False),
+        (COUNTER_STAFF, ("bekasi",), Action.READ_BOOKINGS, "bekasi", False),
+    ],
+)
 def test_one_place_decides_who_may_do_what(accounts, role, branches, action, branch, allowed):
     account, _token = accounts.create("siti", role, branches)
     assert authz.may(account, action, branch) is allowed
@@ -101,18 +107,30 @@ def test_one_place_decides_who_may_do_what(accounts, role, branches, action, bra
 
 
 def cli(*args: str, stdin: str = "", settings: dict) -> subprocess.CompletedProcess:
-    env = {**os.environ, "REDIS_URL": settings["REDIS_URL"], "SECRET_KEY": settings["SECRET_KEY"],
-           "VAR_DIR": settings["VAR_DIR"]}
-    return subprocess.run([sys.executable, "-m", "queue_service.cli", *args], cwd=ROOT, env=env,
-                          input=stdin, capture_output=True, text=True, timeout=60)
+    env = {
+        **os.environ,
+        "REDIS_URL": settings["REDIS_URL"],
+        "SECRET_KEY": settings["SECRET_KEY"],
+        "VAR_DIR": settings["VAR_DIR"],
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "queue_service.cli", *args],
+        cwd=ROOT,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_create_admin_prints_a_working_token_on_its_last_line(app, settings, client, redis):
     result = cli("create-admin", "nasional", settings=settings)
     assert result.returncode == 0, result.stderr
     token = result.stdout.strip().splitlines()[-1]
-    response = client.get("/api/v1/admin/branches/jayapura/settings",
-                          headers={"Authorization": f"Bearer {token}"})
+    response = client.get(
+        "/api/v1/admin/branches/jayapura/settings", headers={"Authorization": f"Bearer {token}"}
+    )
     assert response.status_code == 200
     assert Accounts(redis).get("nasional").password_hash is None
     [entry] = audit.read(redis)
@@ -120,8 +138,17 @@ def test_create_admin_prints_a_working_token_on_its_last_line(app, settings, cli
 
 
 def test_create_admin_of_branches_with_a_password_from_stdin(app, settings, redis):
-    result = cli("create-admin", "siti", "--branch", "bekasi", "--branch", "bogor-kota",
-                 "--password-stdin", stdin="kata sandi panjang\n", settings=settings)
+    result = cli(
+        "create-admin",
+        "siti",
+        "--branch",
+        "bekasi",
+        "--branch",
+        "bogor-kota",
+        "--password-stdin",
+        stdin="kata sandi panjang\n",
+        settings=settings,
+    )
     assert result.returncode == 0, result.stderr
     account = Accounts(redis).check_password("siti", "kata sandi panjang")
     assert (account.role, account.branches) == (BRANCH_ADMIN, ("bekasi", "bogor-kota"))

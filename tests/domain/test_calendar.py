@@ -33,8 +33,7 @@ def test_collective_leave_is_known_apart_from_public_holidays():
 
 def test_collective_leave_closes_every_branch(reservations, redis, week_before_christmas):
     day = availability(redis, "jakarta-salemba", CUTI_BERSAMA, "jht", week_before_christmas())
-    assert (day.open, day.reason, day.note) == (False, "collective_leave",
-                                                "Cuti Bersama Hari Raya Natal")
+    assert (day.open, day.reason, day.note) == (False, "collective_leave", "Cuti Bersama Hari Raya Natal")
     with pytest.raises(NotBookableError, match="collective_leave"):
         reservations.reserve(request(date=CUTI_BERSAMA), week_before_christmas())
 
@@ -61,7 +60,8 @@ def test_a_national_closure_closes_every_branch(reservations, redis, clock):
 
 
 def test_a_national_closure_set_mid_booking_is_honoured_by_the_reserve_script(
-        reservations, redis, clock, monkeypatch):
+    reservations, redis, clock, monkeypatch
+):
     read_context = reservations._load_context
 
     def closed_right_after_reading(booking_request, riding=None):

@@ -158,9 +158,11 @@ def test_audio_is_a_wav_kept_the_same_across_fetches_and_ranges(client):
 
 
 def test_media_of_unknown_challenge_is_not_found(client):
-    for url in ("/api/v1/captcha/AAAAAAAAAAAAAAAAAAAAAA/image.png",
-                "/api/v1/captcha/AAAAAAAAAAAAAAAAAAAAAA/audio.wav",
-                "/api/v1/captcha/not-an-id/image.png"):
+    for url in (
+        "/api/v1/captcha/AAAAAAAAAAAAAAAAAAAAAA/image.png",
+        "/api/v1/captcha/AAAAAAAAAAAAAAAAAAAAAA/audio.wav",
+        "/api/v1/captcha/not-an-id/image.png",
+    ):
         response = client.get(url)
         assert response.status_code == 404
         assert response.get_json()["error"]["code"] == "not_found"
@@ -170,10 +172,12 @@ def test_real_answer_books_once(client, redis, booking_body):
     challenge = new_challenge(client)
     answer = real_answer(redis, challenge["captcha_id"])
 
-    first = client.post("/api/v1/bookings", json=booking_body(
-        captcha_id=challenge["captcha_id"], captcha_answer=answer))
-    again = client.post("/api/v1/bookings", json=booking_body(
-        captcha_id=challenge["captcha_id"], captcha_answer=answer))
+    first = client.post(
+        "/api/v1/bookings", json=booking_body(captcha_id=challenge["captcha_id"], captcha_answer=answer)
+    )
+    again = client.post(
+        "/api/v1/bookings", json=booking_body(captcha_id=challenge["captcha_id"], captcha_answer=answer)
+    )
 
     assert first.status_code == 201
     assert_captcha_failed(again)
@@ -183,8 +187,7 @@ def test_test_answer_books_once(client, booking_body):
     body = booking_body()
 
     assert client.post("/api/v1/bookings", json=body).status_code == 201
-    assert_captcha_failed(client.post("/api/v1/bookings", json=booking_body(
-        captcha_id=body["captcha_id"])))
+    assert_captcha_failed(client.post("/api/v1/bookings", json=booking_body(captcha_id=body["captcha_id"])))
 
 
 def test_wrong_answer_fails_and_burns_the_challenge(client, redis, booking_body):
@@ -192,10 +195,16 @@ def test_wrong_answer_fails_and_burns_the_challenge(client, redis, booking_body)
     answer = real_answer(redis, challenge["captcha_id"])
     wrong = f"{(int(answer) + 1) % 10**6:06d}"
 
-    assert_captcha_failed(client.post("/api/v1/bookings", json=booking_body(
-        captcha_id=challenge["captcha_id"], captcha_answer=wrong)))
-    assert_captcha_failed(client.post("/api/v1/bookings", json=booking_body(
-        captcha_id=challenge["captcha_id"], captcha_answer=answer)))
+    assert_captcha_failed(
+        client.post(
+            "/api/v1/bookings", json=booking_body(captcha_id=challenge["captcha_id"], captcha_answer=wrong)
+        )
+    )
+    assert_captcha_failed(
+        client.post(
+            "/api/v1/bookings", json=booking_body(captcha_id=challenge["captcha_id"], captcha_answer=answer)
+        )
+    )
     assert client.get(challenge["image_url"]).status_code == 404
 
 
@@ -211,16 +220,18 @@ def test_audio_is_dropped_with_its_challenge(client, redis, booking_body):
     assert client.get(challenge["audio_url"]).status_code == 404
 
 
-def test_a_consumed_challenge_is_remembered_in_its_own_key_for_a_minute(client, redis,
-                                                                        booking_body):
+def test_a_consumed_challenge_is_remembered_in_its_own_key_for_a_minute(client, redis, booking_body):
     challenge = new_challenge(client)
     client.get(challenge["audio_url"])
-    assert client.post("/api/v1/bookings", json=booking_body(
-        captcha_id=challenge["captcha_id"])).status_code == 201
+    assert (
+        client.post("/api/v1/bookings", json=booking_body(captcha_id=challenge["captcha_id"])).status_code
+        == 201
+    )
 
     # No key of its own for the consumption (a key is about 100 bytes before its value).
     assert list(redis.scan_iter(match=f"*{{c:{challenge['captcha_id']}}}*")) == [
-        keys.captcha_answer(challenge["captcha_id"])]
+        keys.captcha_answer(challenge["captcha_id"])
+    ]
     assert 0 < redis.pttl(keys.captcha_answer(challenge["captcha_id"])) <= 60_000
     for url in (challenge["image_url"], challenge["audio_url"]):
         assert client.get(url).status_code == 404
@@ -244,18 +255,21 @@ def test_captcha_is_checked_before_other_fields(client, booking_body):
     assert "fields" not in response.get_json()["error"]
 
 
-@pytest.mark.parametrize("captcha_fields", [
-    {},
-    {"captcha_id": "AAAAAAAAAAAAAAAAAAAAAA"},
-    {"captcha_answer": "12345"},
-    {"captcha_id": 12345, "captcha_answer": "12345"},
-    {"captcha_id": None, "captcha_answer": None},
-    {"captcha_id": "x" * 5000, "captcha_answer": "12345"},
-])
-def test_missing_or_malformed_captcha_fields_are_captcha_failed(client, booking_body,
-                                                                 captcha_fields):
-    body = {name: value for name, value in booking_body().items()
-            if name not in ("captcha_id", "captcha_answer")}
+@pytest.mark.parametrize(
+    "captcha_fields",
+    [
+        {},
+        {"captcha_id": "AAAAAAAAAAAAAAAAAAAAAA"},
+        {"captcha_answer": "12345"},
+        {"captcha_id": 12345, "captcha_answer": "12345"},
+        {"captcha_id": None, "captcha_answer": None},
+        {"captcha_id": "x" * 5000, "captcha_answer": "12345"},
+    ],
+)
+def test_missing_or_malformed_captcha_fields_are_captcha_failed(client, booking_body, captcha_fields):
+    body = {
+        name: value for name, value in booking_body().items() if name not in ("captcha_id", "captcha_answer")
+    }
 
     assert_captcha_failed(client.post("/api/v1/bookings", json={**body, **captcha_fields}))
 
@@ -276,14 +290,14 @@ def test_expired_challenge_fails(make_app, booking_body):
     time.sleep(1.2)
 
     assert client.get(challenge["image_url"]).status_code == 404
-    assert_captcha_failed(client.post("/api/v1/bookings", json=booking_body(
-        captcha_id=challenge["captcha_id"])))
+    assert_captcha_failed(
+        client.post("/api/v1/bookings", json=booking_body(captcha_id=challenge["captcha_id"]))
+    )
 
 
 def test_gate_answers_ignore_case_and_spaces(redis_server, redis):
     binary = redis_lib.Redis.from_url(redis_server.url)
-    gate = SelfHostedCaptcha(binary, ttl_seconds=60, test_answer="AbC",
-                             answer_factory=lambda: "482913")
+    gate = SelfHostedCaptcha(binary, ttl_seconds=60, test_answer="AbC", answer_factory=lambda: "482913")
 
     gate.verify(gate.create().id, " 482 913 ")
     gate.verify(gate.create().id, "aBc")
@@ -311,11 +325,21 @@ def test_test_answer_refused_in_production(settings):
 
 def test_cli_refuses_test_answer_in_production(tmp_path):
     root = Path(__file__).resolve().parents[2]
-    env = {**os.environ, "APP_ENV": "production", "CAPTCHA_TEST_ANSWER": "12345",
-           "VAR_DIR": str(tmp_path / "var")}
+    env = {
+        **os.environ,
+        "APP_ENV": "production",
+        "CAPTCHA_TEST_ANSWER": "12345",
+        "VAR_DIR": str(tmp_path / "var"),
+    }
 
-    result = subprocess.run([sys.executable, "-m", "queue_service.cli", "seed-demo"],
-                            cwd=root, env=env, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "queue_service.cli", "seed-demo"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
     assert result.returncode != 0
     assert "CAPTCHA_TEST_ANSWER must not be set when APP_ENV=production" in result.stderr

@@ -10,8 +10,7 @@ from queue_service.domain.errors import AlreadyBookedError
 from tests.conftest import booking_request
 
 
-def test_a_second_submission_waits_for_the_first_and_gets_its_booking(redis, reservations,
-                                                                      clock):
+def test_a_second_submission_waits_for_the_first_and_gets_its_booking(redis, reservations, clock):
     attempts = FormAttempts(redis, wait_seconds=5)
     token = secrets.token_hex(16)
     assert attempts.start(token) is None

@@ -25,8 +25,7 @@ def nine_remaining(answer) -> int:
     return next(slot.remaining for slot in answer.slots if slot.start == "09:00")
 
 
-def test_an_answer_is_given_again_within_the_window_then_read_afresh(app, redis, reservations,
-                                                                     clock):
+def test_an_answer_is_given_again_within_the_window_then_read_afresh(app, redis, reservations, clock):
     ticks = Ticks()
     fresh = FreshAvailability(redis, fresh_ms=1000, monotonic=ticks)
     before = fresh.day(BRANCH, TUESDAY, "jht", clock())
@@ -35,12 +34,10 @@ def test_an_answer_is_given_again_within_the_window_then_read_afresh(app, redis,
     ticks.now += 0.9
     assert fresh.day(BRANCH, TUESDAY, "jht", clock()) is before  # not read again
     ticks.now += 0.2
-    assert nine_remaining(fresh.day(BRANCH, TUESDAY, "jht", clock())) == \
-        nine_remaining(before) - 1
+    assert nine_remaining(fresh.day(BRANCH, TUESDAY, "jht", clock())) == nine_remaining(before) - 1
 
 
-def test_each_day_and_service_is_kept_apart_and_zero_reads_every_time(app, redis, reservations,
-                                                                      clock):
+def test_each_day_and_service_is_kept_apart_and_zero_reads_every_time(app, redis, reservations, clock):
     ticks = Ticks()
     fresh = FreshAvailability(redis, fresh_ms=1000, monotonic=ticks)
     tuesday = fresh.day(BRANCH, TUESDAY, "jht", clock())

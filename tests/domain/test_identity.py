@@ -4,22 +4,26 @@ from queue_service.domain import identity, privacy
 from queue_service.domain.codes import ALPHABET, LENGTH, new_code, normalise_code
 
 
-@pytest.mark.parametrize("nik", ["3171011201900001", "3171015201900001", "9601012902000001",
-                                 "1101010101010001"])
+@pytest.mark.parametrize(
+    "nik", ["3171011201900001", "3171015201900001", "9601012902000001", "1101010101010001"]
+)
 def test_valid_niks_pass(nik):
     assert identity.check_nik(nik) == nik
 
 
-@pytest.mark.parametrize(("nik", "key"), [
-    ("317101120190001", "nik_format"),     # 15 digits
-    ("31710112019000a1", "nik_format"),
-    ("9971011201900001", "nik_province"),  # 99 is no province
-    ("3171013201900001", "nik_birth_date"),  # day 32
-    ("3171017201900001", "nik_birth_date"),  # day 72 - 40 = 32
-    ("3171011213900001", "nik_birth_date"),  # month 13
-    ("3171012902010001", "nik_birth_date"),  # 29 Feb 1901 and 2001 never existed
-    ("3171011201900000", "nik_sequence"),
-])
+@pytest.mark.parametrize(
+    ("nik", "key"),
+    [
+        ("317101120190001", "nik_format"),  # 15 digits
+        ("31710112019000a1", "nik_format"),
+        ("9971011201900001", "nik_province"),  # 99 is no province
+        ("3171013201900001", "nik_birth_date"),  # day 32
+        ("3171017201900001", "nik_birth_date"),  # day 72 - 40 = 32
+        ("3171011213900001", "nik_birth_date"),  # month 13
+        ("3171012902010001", "nik_birth_date"),  # 29 Feb 1901 and 2001 never existed
+        ("3171011201900000", "nik_sequence"),
+    ],
+)
 def test_invalid_niks_name_the_fault(nik, key):
     with pytest.raises(ValueError, match=key):
         identity.check_nik(nik)
@@ -54,18 +58,20 @@ def test_kpj_is_eleven_digits():
             identity.check_kpj(bad)
 
 
-@pytest.mark.parametrize("typed", ["081234567890", "0812-3456-7890", "+62 812 3456 7890",
-                                   "6281234567890"])
+@pytest.mark.parametrize("typed", ["081234567890", "0812-3456-7890", "+62 812 3456 7890", "6281234567890"])
 def test_mobile_numbers_normalise_to_e164(typed):
     assert identity.check_phone(typed) == "+6281234567890"
 
 
-@pytest.mark.parametrize(("typed", "key"), [
-    ("0215551234", "phone_not_mobile"),       # a Jakarta landline
-    ("+6591234567", "phone_not_indonesian"),  # Singapore
-    ("hello", "phone_format"),
-    ("0812", "phone_not_indonesian"),
-])
+@pytest.mark.parametrize(
+    ("typed", "key"),
+    [
+        ("0215551234", "phone_not_mobile"),  # a Jakarta landline
+        ("+6591234567", "phone_not_indonesian"),  # Singapore
+        ("hello", "phone_format"),
+        ("0812", "phone_not_indonesian"),
+    ],
+)
 def test_bad_phones_name_the_fault(typed, key):
     with pytest.raises(ValueError, match=key):
         identity.check_phone(typed)
@@ -74,8 +80,12 @@ def test_bad_phones_name_the_fault(typed, key):
 def test_names_allow_letters_spaces_and_punctuation():
     assert identity.check_name("  Siti   Nur'aini-Putri S.Kom. ") == "Siti Nur'aini-Putri S.Kom."
     assert identity.check_name("Ñoño Ärlé") == "Ñoño Ärlé"
-    for bad, key in (("Al", "name_length"), ("x" * 101, "name_length"),
-                     ("Budi 2", "name_characters"), ("<script>", "name_characters")):
+    for bad, key in (
+        ("Al", "name_length"),
+        ("x" * 101, "name_length"),
+        ("Budi 2", "name_characters"),
+        ("<script>", "name_characters"),
+    ):
         with pytest.raises(ValueError, match=key):
             identity.check_name(bad)
 

@@ -40,7 +40,8 @@ def arrive(app, redis, reservations, clock, tune_branch):
 
     def make(slot: str, at: tuple[int, int], service: str = "jht") -> str:
         booking = reservations.reserve(
-            booking_request(slot=dt.time.fromisoformat(slot), service_id=service), clock())
+            booking_request(slot=dt.time.fromisoformat(slot), service_id=service), clock()
+        )
         return checkins.check_in(kiosk, booking.code, tuesday(*at)).queue_number
 
     return make
@@ -55,8 +56,7 @@ def call_all(live, counter="Loket 1", now=None, **kwargs) -> list[str]:
     called = []
     while True:
         try:
-            called.append(live.call_next(BRANCH, counter, now or tuesday(9, 40),
-                                         **kwargs).queue_number)
+            called.append(live.call_next(BRANCH, counter, now or tuesday(9, 40), **kwargs).queue_number)
         except NotFoundError:
             return called
 
@@ -75,7 +75,11 @@ def test_a_call_answers_with_the_service_counter_and_priority(live, arrive, redi
     number = arrive("09:00", (8, 5), service="jkk")
     call = live.call_next(BRANCH, "Loket 2", tuesday(9, 0))
     assert (call.queue_number, call.service_id, call.counter, call.priority) == (
-        number, "jkk", "Loket 2", False)
+        number,
+        "jkk",
+        "Loket 2",
+        False,
+    )
     booking = booking_of(redis, number)
     assert booking["status"] == "called" and booking["counter"] == "Loket 2"
     assert booking["called_at"] == tuesday(9, 0).isoformat()
@@ -228,7 +232,7 @@ def test_priority_goes_first_within_its_share(live, arrive, tune_branch):
     # Priority first, though they came later, but never more than half of any ten calls
     # while others wait: the rest are not starved.
     assert calls == [True] * 5 + [False] * 5 + [True, False]
-    assert all(sum(calls[start:start + 10]) <= 5 for start in range(len(calls) - 9))
+    assert all(sum(calls[start : start + 10]) <= 5 for start in range(len(calls) - 9))
 
 
 def test_no_priority_share_means_arrival_order(live, arrive, tune_branch):
@@ -278,8 +282,7 @@ def test_the_wait_counts_the_people_of_the_same_service_over_its_own_counters(li
     assert live.place_of(BRANCH, jht[2], tuesday(9, 5)) == Place(2, 720)
 
 
-def test_a_transfer_keeps_a_priority_marked_while_it_was_on_its_way(live, arrive, redis,
-                                                                     monkeypatch):
+def test_a_transfer_keeps_a_priority_marked_while_it_was_on_its_way(live, arrive, redis, monkeypatch):
     number = arrive("09:00", (8, 1))
     move = live.scripts.queue_move
     raced = []
@@ -295,21 +298,23 @@ def test_a_transfer_keeps_a_priority_marked_while_it_was_on_its_way(live, arrive
 
     assert raced and moved.queue_number == number
     assert booking_of(redis, number)["priority"] == "1"
-    assert [(w.queue_number, w.service_id, w.priority)
-            for w in live.view(BRANCH, tuesday(8, 3)).waiting] == [(number, "jkk", True)]
+    assert [(w.queue_number, w.service_id, w.priority) for w in live.view(BRANCH, tuesday(8, 3)).waiting] == [
+        (number, "jkk", True)
+    ]
 
 
 def test_counters_are_set_and_removed_with_an_audit_entry(live, redis):
     live.set_counter(BRANCH, "Loket 10", None, ADMIN, tuesday(7))
     live.set_counter(BRANCH, "Loket 2", ["jkk"], ADMIN, tuesday(7))
-    assert [(c.name, c.services) for c in live.counters(BRANCH)] == [
-        ("Loket 2", ("jkk",)), ("Loket 10", ())]
+    assert [(c.name, c.services) for c in live.counters(BRANCH)] == [("Loket 2", ("jkk",)), ("Loket 10", ())]
     assert live.remove_counter(BRANCH, "Loket 2", ADMIN, tuesday(8))
     assert not live.remove_counter(BRANCH, "Loket 2", ADMIN, tuesday(8))
     entries = audit.read(redis, BRANCH)
     assert [(e.action, e.target) for e in entries] == [
-        ("counter_removed", f"{BRANCH}/Loket 2"), ("counter", f"{BRANCH}/Loket 2"),
-        ("counter", f"{BRANCH}/Loket 10")]
+        ("counter_removed", f"{BRANCH}/Loket 2"),
+        ("counter", f"{BRANCH}/Loket 2"),
+        ("counter", f"{BRANCH}/Loket 10"),
+    ]
     with pytest.raises(ValidationFailedError):
         live.set_counter(BRANCH, "Loket 3", ["nope"], ADMIN, tuesday(7))
 
@@ -325,8 +330,11 @@ def test_calls_and_recalls_are_announced_in_order_once_each(live, arrive):
     live.mark_served(BRANCH, second, tuesday(9, 3))  # nothing to say
     said = live.view(BRANCH, tuesday(9, 3)).announcements
     assert [(a.queue_number, a.counter, a.service_id, a.recall) for a in said] == [
-        (first, "Loket 1", "jht", False), (second, "Loket 2", "jkk", False),
-        (first, "Loket 1", "jht", True)]
+        (first, "Loket 1", "jht", False),
+        (second, "Loket 2", "jkk", False),
+        (first, "Loket 1", "jht", True),
+    ]
     assert [a.id for a in said] == sorted({a.id for a in said})
-    assert [a.queue_number for a in live.view(BRANCH, tuesday(9, 3), announcements=1)
-            .announcements] == [first]
+    assert [a.queue_number for a in live.view(BRANCH, tuesday(9, 3), announcements=1).announcements] == [
+        first
+    ]

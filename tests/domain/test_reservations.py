@@ -29,8 +29,7 @@ from tests.conftest import JAKARTA, booking_request, make_nik
 @pytest.fixture
 def stepwise_reservations(app):
     """Booking step by step, as on a cluster, though on a single Redis."""
-    return Reservations.from_settings(app.extensions["antrian"].redis, app.config,
-                                      one_step=False)
+    return Reservations.from_settings(app.extensions["antrian"].redis, app.config, one_step=False)
 
 
 @pytest.fixture(params=["one step", "step by step"])
@@ -40,6 +39,7 @@ def reservations(app, request):
     if request.param == "one step":
         return app.extensions["antrian"].reservations
     return request.getfixturevalue("stepwise_reservations")
+
 
 TUESDAY = dt.date(2026, 11, 24)
 WEDNESDAY = dt.date(2026, 11, 25)
@@ -63,8 +63,11 @@ def test_queue_numbers_count_per_service_and_are_never_reused(reservations, cloc
     other_service = reservations.reserve(request(service_id="jkk"), clock())
     reservations.cancel(first.code, first.nik, clock())
     after_cancel = reservations.reserve(request(), clock())
-    assert (first.queue_number, other_service.queue_number, after_cancel.queue_number) == \
-        ("A-001", "B-001", "A-002")
+    assert (first.queue_number, other_service.queue_number, after_cancel.queue_number) == (
+        "A-001",
+        "B-001",
+        "A-002",
+    )
 
 
 def test_slot_capacity_is_never_exceeded(reservations, clock, tune_branch):
@@ -96,13 +99,13 @@ def test_service_quota_caps_one_service_only(reservations, clock, tune_branch, r
 
 
 def test_date_override_quota_and_closure(reservations, clock, redis):
-    schedules.store_override(redis, "jakarta-salemba", TUESDAY,
-                             schedules.DateOverride(daily_quota=1))
+    schedules.store_override(redis, "jakarta-salemba", TUESDAY, schedules.DateOverride(daily_quota=1))
     reservations.reserve(request(), clock())
     with pytest.raises(DayFullError):
         reservations.reserve(request(), clock())
-    schedules.store_override(redis, "jakarta-salemba", TUESDAY,
-                             schedules.DateOverride(closed=True, note="Renovasi"))
+    schedules.store_override(
+        redis, "jakarta-salemba", TUESDAY, schedules.DateOverride(closed=True, note="Renovasi")
+    )
     with pytest.raises(NotBookableError, match="closed"):
         reservations.reserve(request(), clock())
 
@@ -161,21 +164,34 @@ def test_unknown_branch_or_service_names_the_field(reservations, clock):
     assert error.value.fields == {"service_id": ["service_not_offered"]}
 
 
-@pytest.mark.parametrize(("when", "date", "slot", "reason"), [
-    (dt.datetime(2026, 11, 24, 8, 0, tzinfo=JAKARTA), TUESDAY, dt.time(9, 0), "slot_closed"),
-    (dt.datetime(2026, 11, 23, 7, 0, tzinfo=JAKARTA), TUESDAY, dt.time(9, 15), "no_such_slot"),
-    (dt.datetime(2026, 11, 23, 7, 0, tzinfo=JAKARTA), TUESDAY, dt.time(12, 0), "no_such_slot"),
-    (dt.datetime(2026, 11, 23, 7, 0, tzinfo=JAKARTA), dt.date(2026, 11, 27), dt.time(12, 0),
-     "no_such_slot"),  # Friday prayers
-    (dt.datetime(2026, 11, 23, 7, 0, tzinfo=JAKARTA), dt.date(2026, 11, 28), dt.time(9, 0),
-     "no_service"),  # Saturday
-    (dt.datetime(2026, 11, 23, 7, 0, tzinfo=JAKARTA), dt.date(2026, 11, 22), dt.time(9, 0),
-     "past"),
-    (dt.datetime(2026, 11, 23, 7, 0, tzinfo=JAKARTA), dt.date(2026, 12, 8), dt.time(9, 0),
-     "beyond_window"),
-    (dt.datetime(2026, 12, 20, 7, 0, tzinfo=JAKARTA), dt.date(2026, 12, 25), dt.time(9, 0),
-     "holiday"),
-])
+@pytest.mark.parametrize(
+    ("when", "date", "slot", "reason"),
+    [
+        (dt.datetime(2026, 11, 24, 8, 0, tzinfo=JAKARTA), TUESDAY, dt.time(9, 0), "slot_closed"),
+        (dt.datetime(2026, 11, 23, 7, 0, tzinfo=JAKARTA), TUESDAY, dt.time(9, 15), "no_such_slot"),
+        (dt.datetime(2026, 11, 23, 7, 0, tzinfo=JAKARTA), TUESDAY, dt.time(12, 0), "no_such_slot"),
+        (
+            dt.datetime(2026, 11, 23, 7, 0, tzinfo=JAKARTA),
+            dt.date(2026, 11, 27),
+            dt.time(12, 0),
+            "no_such_slot",
+        ),  # Friday prayers
+        (
+            dt.datetime(2026, 11, 23, 7, 0, tzinfo=JAKARTA),
+            dt.date(2026, 11, 28),
+            dt.time(9, 0),
+            "no_service",
+        ),  # Saturday
+        (dt.datetime(2026, 11, 23, 7, 0, tzinfo=JAKARTA), dt.date(2026, 11, 22), dt.time(9, 0), "past"),
+        (
+            dt.datetime(2026, 11, 23, 7, 0, tzinfo=JAKARTA),
+            dt.date(2026, 12, 8),
+            dt.time(9, 0),
+            "beyond_window",
+        ),
+        (dt.datetime(2026, 12, 20, 7, 0, tzinfo=JAKARTA), dt.date(2026, 12, 25), dt.time(9, 0), "holiday"),
+    ],
+)
 def test_not_bookable_says_why(reservations, clock, when, date, slot, reason):
     clock.set(when)
     with pytest.raises(NotBookableError, match=reason):
@@ -200,8 +216,7 @@ def test_jayapura_today_while_jakarta_is_still_yesterday(reservations, clock, tu
     tuesday = availability(redis, jayapura.id, TUESDAY, "jht", clock())
     assert tuesday.open and tuesday.slots[0].remaining == tuned_capacity(redis, "jayapura") - 1
     # Monday is over in Jayapura already.
-    assert availability(redis, jayapura.id, TUESDAY - dt.timedelta(days=1), "jht", clock()).reason \
-        == "past"
+    assert availability(redis, jayapura.id, TUESDAY - dt.timedelta(days=1), "jht", clock()).reason == "past"
 
 
 def redis_now_ms(redis) -> int:
@@ -226,8 +241,15 @@ def test_an_abandoned_claim_is_taken_over_after_the_claim_window(reservations, c
     nik = make_nik()
     claim = keys.nik_day_claim(reservations.nik_digest(nik), TUESDAY.isoformat())
     # A process claimed the date and died before booking.
-    redis.hset(claim, mapping={"code": "DEADBEEF00", "branch": "jakarta-salemba",
-                               "state": "pending", "at": redis_now_ms(redis)})
+    redis.hset(
+        claim,
+        mapping={
+            "code": "DEADBEEF00",
+            "branch": "jakarta-salemba",
+            "state": "pending",
+            "at": redis_now_ms(redis),
+        },
+    )
     with pytest.raises(AlreadyBookedError, match="in_flight"):
         reservations.reserve(request(nik=nik), clock())
     redis.hset(claim, "at", redis_now_ms(redis) - 31_000)
@@ -248,7 +270,8 @@ def test_a_claim_whose_booking_exists_still_blocks_the_nik(reservations, clock, 
 
 
 def test_a_claim_made_again_while_an_attempt_decided_to_take_it_over_still_holds(
-        reservations, clock, redis, monkeypatch):
+    reservations, clock, redis, monkeypatch
+):
     """Booking X moves from Tuesday to Wednesday; before the move frees Tuesday's claim, an
     attempt for Tuesday by the same NIK finds the claim held by X, reads X on Wednesday and
     decides to take the claim over. Meanwhile X moves back to Tuesday and claims it again.
@@ -271,16 +294,19 @@ def test_a_claim_made_again_while_an_attempt_decided_to_take_it_over_still_holds
     monkeypatch.setattr(reservations, "_claim_to_take_over", decide_then_the_booking_moves_back)
     with pytest.raises(AlreadyBookedError):
         reservations.reserve(request(nik=nik), clock())
-    booked = [code for code in redis.lrange(keys.day_bookings("jakarta-salemba",
-                                                              TUESDAY.isoformat()), 0, -1)
-              if redis.hget(keys.booking("jakarta-salemba", code), "status") == "booked"]
+    booked = [
+        code
+        for code in redis.lrange(keys.day_bookings("jakarta-salemba", TUESDAY.isoformat()), 0, -1)
+        if redis.hget(keys.booking("jakarta-salemba", code), "status") == "booked"
+    ]
     assert booked == [moving.code]
     assert redis.hget(tuesday_claim, "code") == moving.code
 
 
 @pytest.mark.parametrize("first_branch", ["jakarta-salemba", "bekasi"])
-def test_a_new_code_that_another_booking_has_is_never_taken_from_it(reservations, clock,
-                                                                    monkeypatch, first_branch):
+def test_a_new_code_that_another_booking_has_is_never_taken_from_it(
+    reservations, clock, monkeypatch, first_branch
+):
     first = reservations.reserve(request(branch_id=first_branch), clock())
     codes = iter([first.code, "ZZZZZZZZZZ"])
     monkeypatch.setattr("queue_service.domain.reservations.new_code", lambda: next(codes))
@@ -293,7 +319,8 @@ def test_a_new_code_that_another_booking_has_is_never_taken_from_it(reservations
 
 
 def test_moving_a_booking_to_an_earlier_date_keeps_its_code_entry_as_long_as_the_booking(
-        reservations, clock, redis):
+    reservations, clock, redis
+):
     booking = reservations.reserve(request(date=WEDNESDAY), clock())
     reservations.reschedule(booking.code, booking.nik, TUESDAY, dt.time(9, 0), clock())
 
@@ -311,15 +338,16 @@ def test_a_day_indexed_by_an_earlier_version_still_books_whole(reservations, clo
 
     booking = reservations.reserve(request(), clock())
 
-    assert redis.lrange(keys.day_bookings("jakarta-salemba", TUESDAY.isoformat()), 0, -1) == \
-        [booking.code]
+    assert redis.lrange(keys.day_bookings("jakarta-salemba", TUESDAY.isoformat()), 0, -1) == [booking.code]
     assert redis.pttl(keys.booking("jakarta-salemba", booking.code)) > 0
 
 
-def test_a_booking_is_findable_even_if_its_claim_is_never_confirmed(stepwise_reservations,
-                                                                     clock, monkeypatch):
+def test_a_booking_is_findable_even_if_its_claim_is_never_confirmed(
+    stepwise_reservations, clock, monkeypatch
+):
     # Only step by step is the confirmation a call of its own, which a connection can lose.
     reservations = stepwise_reservations
+
     def lost(*_args, **_kwargs):
         raise redis_lib.TimeoutError("connection lost after the reservation committed")
 
@@ -352,18 +380,32 @@ def test_a_stalled_reservation_never_books_on_an_expired_claim(reservations, clo
     branch = "jakarta-salemba"
     day = TUESDAY.isoformat()
     outcome = reservations.scripts.reserve(
-        keys=[keys.branch_settings(branch), keys.branch_dates(branch),
-              keys.slot_counts(branch, day), keys.day_counts(branch, day),
-              keys.queue_sequence(branch, day), keys.day_bookings(branch, day),
-              keys.booking(branch, "STALLED000")],
-        args=["STALLED000", day, "09:00", "jht", "A", redis_now_ms(redis) - 16_000,
-              15_000, redis_now_ms(redis) + 60_000, "{}"])
+        keys=[
+            keys.branch_settings(branch),
+            keys.branch_dates(branch),
+            keys.slot_counts(branch, day),
+            keys.day_counts(branch, day),
+            keys.queue_sequence(branch, day),
+            keys.day_bookings(branch, day),
+            keys.booking(branch, "STALLED000"),
+        ],
+        args=[
+            "STALLED000",
+            day,
+            "09:00",
+            "jht",
+            "A",
+            redis_now_ms(redis) - 16_000,
+            15_000,
+            redis_now_ms(redis) + 60_000,
+            "{}",
+        ],
+    )
     assert outcome == ["claim_expired"]
     assert not redis.exists(keys.booking(branch, "STALLED000"))
 
 
-def test_hundreds_of_concurrent_reservations_fill_one_slot_exactly(reservations, clock,
-                                                                    tune_branch, redis):
+def test_hundreds_of_concurrent_reservations_fill_one_slot_exactly(reservations, clock, tune_branch, redis):
     capacity = 7
     tune_branch("jakarta-salemba", slot_capacity=capacity, daily_quota=500)
     attempts = 300
@@ -389,17 +431,25 @@ def test_hundreds_of_concurrent_reservations_fill_one_slot_exactly(reservations,
     assert sorted(b.queue_number for b in booked) == [f"A-{n:03d}" for n in range(1, capacity + 1)]
     assert len({b.nik for b in booked}) == capacity
     branch = get_branch(redis, "jakarta-salemba")
-    slot = next(s for s in availability(redis, branch.id, TUESDAY, "jht", clock()).slots
-                if s.start == "09:00")
+    slot = next(
+        s for s in availability(redis, branch.id, TUESDAY, "jht", clock()).slots if s.start == "09:00"
+    )
     assert slot.remaining == 0
-    assert redis.hget(keys.slot_counts("jakarta-salemba", TUESDAY.isoformat()), "09:00") == \
-        str(capacity)
+    assert redis.hget(keys.slot_counts("jakarta-salemba", TUESDAY.isoformat()), "09:00") == str(capacity)
 
 
 def test_concurrent_attempts_by_one_nik_at_many_branches_book_once(reservations, clock):
     nik = make_nik()
-    branches = ["jakarta-salemba", "bekasi", "bogor-kota", "serang", "malang", "padang",
-                "palembang", "pontianak"] * 10
+    branches = [
+        "jakarta-salemba",
+        "bekasi",
+        "bogor-kota",
+        "serang",
+        "malang",
+        "padang",
+        "palembang",
+        "pontianak",
+    ] * 10
 
     def attempt(branch_id):
         try:
@@ -412,8 +462,7 @@ def test_concurrent_attempts_by_one_nik_at_many_branches_book_once(reservations,
     assert sum(not isinstance(r, Exception) for r in results) == 1
 
 
-def test_settings_changed_while_booking_are_not_booked_past(reservations, clock, redis,
-                                                             monkeypatch):
+def test_settings_changed_while_booking_are_not_booked_past(reservations, clock, redis, monkeypatch):
     # Issue 7, rule 6: the slot 09:30 was computed from 30-minute slots; an admin changes
     # to hourly slots before the reserve script runs, and 09:30 no longer exists.
     read_context = reservations._load_context
@@ -432,15 +481,19 @@ def test_settings_changed_while_booking_are_not_booked_past(reservations, clock,
 
 
 def test_a_settings_change_that_keeps_the_slot_books_on_the_fresh_settings(
-        reservations, clock, redis, monkeypatch):
+    reservations, clock, redis, monkeypatch
+):
     read_context = reservations._load_context
     changed = []
 
     def tuned_once(booking_request, riding=None):
         context = read_context(booking_request, riding)
         if not changed:
-            schedules.store_settings(redis, "jakarta-salemba", schedules.BranchSettings(
-                **{**vars(context[2]), "booking_cutoff_minutes": 30}))
+            schedules.store_settings(
+                redis,
+                "jakarta-salemba",
+                schedules.BranchSettings(**{**vars(context[2]), "booking_cutoff_minutes": 30}),
+            )
             changed.append(True)
         return context
 

@@ -18,15 +18,37 @@ def settings(**changes):
 
 def test_slots_cut_each_interval_into_whole_slots():
     slots = schedules.slots_of_day(settings(), MONDAY)
-    assert [s.label for s in slots] == ["08:00", "08:30", "09:00", "09:30", "10:00", "10:30",
-                                        "11:00", "11:30", "13:00", "13:30", "14:00", "14:30"]
+    assert [s.label for s in slots] == [
+        "08:00",
+        "08:30",
+        "09:00",
+        "09:30",
+        "10:00",
+        "10:30",
+        "11:00",
+        "11:30",
+        "13:00",
+        "13:30",
+        "14:00",
+        "14:30",
+    ]
     assert slots[-1].end == dt.time(15, 0)
 
 
 def test_friday_has_a_midday_break():
     labels = [s.label for s in schedules.slots_of_day(settings(), FRIDAY)]
-    assert labels == ["08:00", "08:30", "09:00", "09:30", "10:00", "10:30", "11:00",
-                      "13:30", "14:00", "14:30"]
+    assert labels == [
+        "08:00",
+        "08:30",
+        "09:00",
+        "09:30",
+        "10:00",
+        "10:30",
+        "11:00",
+        "13:30",
+        "14:00",
+        "14:30",
+    ]
     assert "11:30" not in labels and "12:00" not in labels and "13:00" not in labels
 
 
@@ -36,8 +58,9 @@ def test_a_slot_that_does_not_fit_is_dropped():
 
 
 def test_weekend_has_no_service():
-    assert schedules.day_status(settings(), None, SATURDAY, MONDAY) == \
-        schedules.DayStatus(False, "no_service")
+    assert schedules.day_status(settings(), None, SATURDAY, MONDAY) == schedules.DayStatus(
+        False, "no_service"
+    )
 
 
 def test_national_holidays_close_every_branch():
@@ -60,15 +83,15 @@ def test_booking_window_edges():
     tuned = settings(booking_window_days=7)
     assert schedules.day_status(tuned, None, MONDAY, MONDAY).open  # today
     assert schedules.day_status(tuned, None, MONDAY + dt.timedelta(days=7), MONDAY).open
-    assert schedules.day_status(tuned, None, MONDAY + dt.timedelta(days=8), MONDAY).reason == \
-        "beyond_window"
-    assert schedules.day_status(tuned, None, MONDAY - dt.timedelta(days=1), MONDAY).reason == \
-        "past"
+    assert schedules.day_status(tuned, None, MONDAY + dt.timedelta(days=8), MONDAY).reason == "beyond_window"
+    assert schedules.day_status(tuned, None, MONDAY - dt.timedelta(days=1), MONDAY).reason == "past"
 
 
 def test_online_booking_off_closes_every_day():
-    assert schedules.day_status(settings(online_booking=False), None, MONDAY, MONDAY).reason == \
-        "online_booking_off"
+    assert (
+        schedules.day_status(settings(online_booking=False), None, MONDAY, MONDAY).reason
+        == "online_booking_off"
+    )
 
 
 def test_quota_override_wins_over_the_daily_quota():
@@ -81,10 +104,8 @@ def test_slot_closes_at_the_cutoff_in_branch_local_time():
     tuned = settings(booking_cutoff_minutes=60)
     slot = Slot(dt.time(9, 0), dt.time(9, 30))
     jayapura = ZoneInfo("Asia/Jayapura")
-    assert schedules.slot_open(tuned, MONDAY, slot, dt.datetime(2026, 11, 23, 7, 59, 59,
-                                                                 tzinfo=jayapura))
-    assert not schedules.slot_open(tuned, MONDAY, slot, dt.datetime(2026, 11, 23, 8, 0,
-                                                                     tzinfo=jayapura))
+    assert schedules.slot_open(tuned, MONDAY, slot, dt.datetime(2026, 11, 23, 7, 59, 59, tzinfo=jayapura))
+    assert not schedules.slot_open(tuned, MONDAY, slot, dt.datetime(2026, 11, 23, 8, 0, tzinfo=jayapura))
 
 
 def test_local_now_moves_the_wall_clock_not_the_instant():

@@ -92,8 +92,7 @@ def test_guesses_sent_at_once_get_no_more_tries_than_one_after_another(sign_in, 
     assert outcomes.count("locked out") == 37
 
 
-def test_a_success_after_the_address_window_ran_out_leaves_no_counter_behind(sign_in, clock,
-                                                                               redis):
+def test_a_success_after_the_address_window_ran_out_leaves_no_counter_behind(sign_in, clock, redis):
     check = sign_in.accounts.check_password
 
     def window_runs_out_meanwhile(*args):

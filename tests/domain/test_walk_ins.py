@@ -48,14 +48,14 @@ def test_places_are_the_share_of_the_day_capacity_beside_the_online_quota():
 
 
 def test_tickets_are_numbered_apart_from_bookings_and_join_the_line(
-        app, redis, reservations, clock, kiosk, walk_ins, tune_branch):
+    app, redis, reservations, clock, kiosk, walk_ins, tune_branch
+):
     tune_branch(BRANCH, slot_capacity=100)
     booked = reservations.reserve(booking_request(slot=dt.time(9, 0)), clock())
     first = walk_ins.issue(kiosk, "jht", tuesday(8, 5))
     second = walk_ins.issue(kiosk, "jht", tuesday(8, 6))
     other = walk_ins.issue(kiosk, "jkk", tuesday(8, 7))
-    assert (first.queue_number, second.queue_number, other.queue_number) == (
-        "WA-001", "WA-002", "WB-001")
+    assert (first.queue_number, second.queue_number, other.queue_number) == ("WA-001", "WA-002", "WB-001")
     assert booked.queue_number == "A-001"
     checked = CheckIns(redis).check_in(kiosk, booked.code, tuesday(8, 10))
 
@@ -101,8 +101,7 @@ def test_a_priority_ticket_waits_in_the_priority_line(redis, kiosk, walk_ins):
     assert [(w.queue_number, w.priority) for w in view.waiting] == [(ticket.queue_number, True)]
 
 
-def test_refused_outside_hours_on_a_closed_day_and_for_an_unknown_service(
-        redis, kiosk, walk_ins):
+def test_refused_outside_hours_on_a_closed_day_and_for_an_unknown_service(redis, kiosk, walk_ins):
     with pytest.raises(ClosedNowError):
         walk_ins.issue(kiosk, "jht", tuesday(5, 0))  # an hour before the early window
     with pytest.raises(ClosedNowError):

@@ -23,8 +23,16 @@ AXE = ROOT / "tests/e2e/vendor/node_modules/axe-core/axe.min.js"
 ARTIFACTS = ROOT / "tests/artifacts"
 PHONE = {"width": 360, "height": 740}
 # Without them Chromium calls Google's services at start, which this network refuses.
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-quic",
+]
 # The faketime run shifts the server's clock; the browser keeps the real one (libfaketime
 # inside Chromium's sandboxed processes is neither needed nor reliable).
 _FAKETIME_VARIABLES = ("LD_PRELOAD", "FAKETIME", "FAKETIME_NO_CACHE", "DONT_FAKE_MONOTONIC")
@@ -38,8 +46,9 @@ def browser():
         pytest.fail(f"{AXE} is missing: run `make browser-assets`")
     env = {name: value for name, value in os.environ.items() if name not in _FAKETIME_VARIABLES}
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS,
-                                              headless=True, env=env)
+        launched = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=FLAGS, headless=True, env=env
+        )
         yield launched
         launched.close()
 
@@ -62,12 +71,15 @@ def open_page(browser, live_server):
     urls: list[str] = []
 
     def open_(path: str = "/", javascript: bool = True, viewport: dict = PHONE) -> Page:
-        context = browser.new_context(viewport=viewport, java_script_enabled=javascript,
-                                      locale="id-ID", base_url=live_server)
+        context = browser.new_context(
+            viewport=viewport, java_script_enabled=javascript, locale="id-ID", base_url=live_server
+        )
         contexts.append(context)
         page = context.new_page()
-        page.on("console", lambda message: _is_problem(page, message)
-                and problems.append(f"{page.url}: {message.text}"))
+        page.on(
+            "console",
+            lambda message: _is_problem(page, message) and problems.append(f"{page.url}: {message.text}"),
+        )
         page.on("pageerror", lambda error: problems.append(f"{page.url}: {error}"))
         page.on("request", lambda request: urls.append(request.url))
         page.set_default_timeout(10_000)
@@ -86,8 +98,9 @@ def _is_problem(page: Page, message) -> bool:
     is answered 4xx on purpose (422 with the fields at fault, 409 for a full slot)."""
     if message.type != "error":
         return False
-    return not (message.text.startswith("Failed to load resource")
-                and message.location.get("url") == page.url)
+    return not (
+        message.text.startswith("Failed to load resource") and message.location.get("url") == page.url
+    )
 
 
 def screenshot(page: Page, name: str) -> Path:
@@ -104,7 +117,11 @@ def assert_accessible(page: Page) -> None:
         # Evaluated through the DevTools protocol, which the page's CSP does not govern.
         page.evaluate(AXE.read_text() + "\n;true")
     result = page.evaluate(
-        "axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21aa']}})")
-    bad = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
-           for v in result["violations"] if v["impact"] in ("serious", "critical")]
+        "axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21aa']}})"
+    )
+    bad = [
+        (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
     assert bad == [], f"{page.url}: {bad}"

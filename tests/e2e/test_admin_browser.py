@@ -26,8 +26,6 @@ def desk(browser, live_server, redis):
     context.close()
 
 
-
-
 def sign_in(page: Page) -> None:
     page.goto("/admin/")
     expect(page.get_by_role("heading", name="Masuk ke konsol admin")).to_be_visible()
@@ -40,10 +38,21 @@ def sign_in(page: Page) -> None:
 
 def book(base: str, day: dt.date, slot: str) -> None:
     _status, captcha = call(f"{base}/api/v1/captcha", {})
-    status, made = call(f"{base}/api/v1/bookings", {
-        "branch_id": "jakarta-salemba", "service_id": "jht", "date": day.isoformat(),
-        "slot": slot, "name": "Budi Santoso", "nik": make_nik(), "kpj": "12345678901",
-        "phone": "081234567890", "captcha_id": captcha["captcha_id"], "captcha_answer": "12345"})
+    status, made = call(
+        f"{base}/api/v1/bookings",
+        {
+            "branch_id": "jakarta-salemba",
+            "service_id": "jht",
+            "date": day.isoformat(),
+            "slot": slot,
+            "name": "Budi Santoso",
+            "nik": make_nik(),
+            "kpj": "12345678901",
+            "phone": "081234567890",
+            "captcha_id": captcha["captcha_id"],
+            "captcha_answer": "12345",
+        },
+    )
     assert status == 201, made
 
 
@@ -59,8 +68,7 @@ def test_an_admin_changes_a_quota_closes_a_day_and_reads_the_audit(desk, live_se
     screenshot(page, "admin-02-home")
 
     page.get_by_role("link", name="Jakarta Salemba").click()
-    expect(page.get_by_role("img", name="Terpesan dibanding kuota, 14 hari ke depan")) \
-        .to_be_visible()
+    expect(page.get_by_role("img", name="Terpesan dibanding kuota, 14 hari ke depan")).to_be_visible()
     assert_accessible(page)
     screenshot(page, "admin-03-branch")
 
@@ -74,7 +82,8 @@ def test_an_admin_changes_a_quota_closes_a_day_and_reads_the_audit(desk, live_se
     expect(page.get_by_text("Perubahan tersimpan dan langsung berlaku.")).to_be_visible()
 
     status, availability = call(
-        f"{live_server}/api/v1/branches/jakarta-salemba/availability?date={day.isoformat()}")
+        f"{live_server}/api/v1/branches/jakarta-salemba/availability?date={day.isoformat()}"
+    )
     assert status == 200 and (availability["daily_quota"], availability["remaining"]) == (2, 0)
 
     page.get_by_role("link", name="Tanggal & penutupan").click()
@@ -86,9 +95,9 @@ def test_an_admin_changes_a_quota_closes_a_day_and_reads_the_audit(desk, live_se
     assert_accessible(page)
     screenshot(page, "admin-05-dates")
     _status, closed = call(
-        f"{live_server}/api/v1/branches/jakarta-salemba/availability?date={day.isoformat()}")
-    assert (closed["open"], closed["reason"], closed["note"]) == \
-        (False, "closed", "Renovasi gedung")
+        f"{live_server}/api/v1/branches/jakarta-salemba/availability?date={day.isoformat()}"
+    )
+    assert (closed["open"], closed["reason"], closed["note"]) == (False, "closed", "Renovasi gedung")
 
     page.get_by_role("link", name="Log audit").click()
     rows = page.locator("table.audit tbody tr")

@@ -54,12 +54,25 @@ def check_in(redis):
 
     def arrive(queue_number: str) -> str:
         at, code = now(), new_code()
-        redis.hset(keys.booking(BRANCH, code), mapping={
-            "branch_id": BRANCH, "service_id": "jht", "date": at.date().isoformat(),
-            "slot": f"{at:%H:%M}", "slot_end": f"{at + dt.timedelta(minutes=30):%H:%M}",
-            "name": "Budi Santoso", "nik": "3171011201900001", "kpj": "12345678901",
-            "phone": "+6281234567890", "email": "", "queue_number": queue_number,
-            "status": "booked", "created_ms": "0", "attempt": "e2e"})
+        redis.hset(
+            keys.booking(BRANCH, code),
+            mapping={
+                "branch_id": BRANCH,
+                "service_id": "jht",
+                "date": at.date().isoformat(),
+                "slot": f"{at:%H:%M}",
+                "slot_end": f"{at + dt.timedelta(minutes=30):%H:%M}",
+                "name": "Budi Santoso",
+                "nik": "3171011201900001",
+                "kpj": "12345678901",
+                "phone": "+6281234567890",
+                "email": "",
+                "queue_number": queue_number,
+                "status": "booked",
+                "created_ms": "0",
+                "attempt": "e2e",
+            },
+        )
         CheckIns(redis).check_in(kiosk, code, at)
         return code
 
@@ -117,8 +130,7 @@ def wait_until_said(page: Page, text: str) -> None:
     page.wait_for_function("text => window.__spoken.includes(text)", arg=text, timeout=SLOW)
 
 
-def test_a_call_on_the_counter_page_is_shown_and_said_on_the_display(
-        pages, redis, counters, check_in):
+def test_a_call_on_the_counter_page_is_shown_and_said_on_the_display(pages, redis, counters, check_in):
     Accounts(redis).create("budi", COUNTER_STAFF, (BRANCH,), password=PASSWORD)
     check_in("A-006")
     # A call made before the display opens is on it, but not said again.
@@ -144,12 +156,12 @@ def test_a_call_on_the_counter_page_is_shown_and_said_on_the_display(
     desk.keyboard.press("n")
     expect(desk.locator("#now-serving")).to_have_text("A-007")
     expect(desk.get_by_role("status").filter(has_text="dipanggil ke")).to_have_text(
-        "A-007 dipanggil ke Loket 3.")
+        "A-007 dipanggil ke Loket 3."
+    )
     assert_accessible(desk)
     screenshot(desk, "counter-02-called")
 
-    expect(display.locator('[data-counter="Loket 3"] .number')).to_have_text("A-007",
-                                                                           timeout=SLOW)
+    expect(display.locator('[data-counter="Loket 3"] .number')).to_have_text("A-007", timeout=SLOW)
     expect(display.locator("#last-call")).to_have_text("A-007 → Loket 3")
     expect(display.locator("#next-empty")).to_be_visible()
     call = "Nomor antrian A nol nol tujuh, silakan ke loket tiga"
@@ -196,18 +208,18 @@ def test_the_spoken_sentence(pages, live_server):
     display.goto(f"/display/{BRANCH}")
     cases = {
         ("A-007", "Loket 3", False): "Nomor antrian A nol nol tujuh, silakan ke loket tiga",
-        ("B-1234", "Loket 12", False): "Nomor antrian B satu dua tiga empat, silakan ke loket "
-                                       "dua belas",
+        ("B-1234", "Loket 12", False): "Nomor antrian B satu dua tiga empat, silakan ke loket dua belas",
         ("A-010", "3", False): "Nomor antrian A nol satu nol, silakan ke loket tiga",
         ("C-100", "Loket 21", True): "Panggilan ulang. Nomor antrian C satu nol nol, silakan "
-                                     "ke loket dua puluh satu",
+        "ke loket dua puluh satu",
         ("A-001", "CS 2", False): "Nomor antrian A nol nol satu, silakan ke CS dua",
-        ("A-001", "Loket 111", False): "Nomor antrian A nol nol satu, silakan ke loket "
-                                       "seratus sebelas",
+        ("A-001", "Loket 111", False): "Nomor antrian A nol nol satu, silakan ke loket seratus sebelas",
     }
     for (number, counter, recall), sentence in cases.items():
-        assert display.evaluate("([n, c, r]) => AntrianSpeech.spokenCall(n, c, r)",
-                                [number, counter, recall]) == sentence
+        assert (
+            display.evaluate("([n, c, r]) => AntrianSpeech.spokenCall(n, c, r)", [number, counter, recall])
+            == sentence
+        )
 
 
 def test_the_display_reconnects_and_catches_up(pages, redis, counters, check_in):
@@ -234,12 +246,10 @@ def test_the_display_reconnects_and_catches_up(pages, redis, counters, check_in)
     screenshot(display, "display-03-reconnecting")
     network_down[0] = False
     # The back-off waits at most 30 s between tries.
-    expect(display.locator('[data-counter="Loket 1"] .number')).to_have_text("A-021",
-                                                                           timeout=45_000)
+    expect(display.locator('[data-counter="Loket 1"] .number')).to_have_text("A-021", timeout=45_000)
     expect(display.locator("#reconnecting")).to_be_hidden()
     wait_until_said(display, "Nomor antrian A nol dua satu, silakan ke loket satu")
-    assert spoken(display) == ["Suara aktif.",
-                               "Nomor antrian A nol dua satu, silakan ke loket satu"]
+    assert spoken(display) == ["Suara aktif.", "Nomor antrian A nol dua satu, silakan ke loket satu"]
     screenshot(display, "display-04-720p")
 
 
@@ -259,7 +269,8 @@ def test_a_busy_board_fits_the_screen(pages, redis, counters, check_in, size):
     display = pages(size)
     display.goto(f"/display/{BRANCH}")
     expect(display.locator(".counter .number")).to_have_text(
-        ["A-103", "A-104", "A-105", "A-106", "A-107", "—", "—", "—"])
+        ["A-103", "A-104", "A-105", "A-106", "A-107", "—", "—", "—"]
+    )
     expect(display.locator("#next .number")).to_have_count(7)
     # Five minutes each, over eight open counters: the seventh waits about 7 × 5 / 8 minutes.
     expect(display.locator("#next .wait").last).to_have_text("± 4 menit")

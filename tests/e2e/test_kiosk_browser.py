@@ -23,12 +23,25 @@ def booked_now(redis):
     kiosk meets, written as the reserve script writes it (today may be a holiday)."""
     now = dt.datetime.now(ZoneInfo("Asia/Jakarta"))
     code = new_code()
-    redis.hset(keys.booking("jakarta-salemba", code), mapping={
-        "branch_id": "jakarta-salemba", "service_id": "jht", "date": now.date().isoformat(),
-        "slot": f"{now:%H:%M}", "slot_end": f"{now + dt.timedelta(minutes=30):%H:%M}",
-        "name": "Budi Santoso", "nik": "3171011201900001", "kpj": "12345678901",
-        "phone": "+6281234567890", "email": "", "queue_number": "A-007", "status": "booked",
-        "created_ms": "0", "attempt": "e2e"})
+    redis.hset(
+        keys.booking("jakarta-salemba", code),
+        mapping={
+            "branch_id": "jakarta-salemba",
+            "service_id": "jht",
+            "date": now.date().isoformat(),
+            "slot": f"{now:%H:%M}",
+            "slot_end": f"{now + dt.timedelta(minutes=30):%H:%M}",
+            "name": "Budi Santoso",
+            "nik": "3171011201900001",
+            "kpj": "12345678901",
+            "phone": "+6281234567890",
+            "email": "",
+            "queue_number": "A-007",
+            "status": "booked",
+            "created_ms": "0",
+            "attempt": "e2e",
+        },
+    )
     return code
 
 
@@ -47,8 +60,7 @@ def kiosk_page(browser, live_server, redis):
 
 
 def test_a_scan_a_refusal_and_a_repeat(browser, live_server, redis, booked_now):
-    _kiosk, token = Kiosks(redis).create("jakarta-salemba", "Pintu depan",
-                                         dt.datetime.now(dt.UTC))
+    _kiosk, token = Kiosks(redis).create("jakarta-salemba", "Pintu depan", dt.datetime.now(dt.UTC))
     context = browser.new_context(viewport=TABLET, locale="id-ID", base_url=live_server)
     page = context.new_page()
     page.set_default_timeout(10_000)
@@ -126,9 +138,10 @@ def test_a_walk_in_takes_a_number_with_a_touch(kiosk_page, redis):
     assert_accessible(page)
     screenshot(page, "kiosk-07-walk-in-ticket")
     answer = page.locator("#answer").inner_text()
-    issued = redis.hget(keys.walk_in_counts(
-        "jakarta-salemba", dt.datetime.now(ZoneInfo("Asia/Jakarta")).date().isoformat()),
-        "total")
+    issued = redis.hget(
+        keys.walk_in_counts("jakarta-salemba", dt.datetime.now(ZoneInfo("Asia/Jakarta")).date().isoformat()),
+        "total",
+    )
     if issued == "1":
         assert "WA-001" in answer
     else:

@@ -79,8 +79,9 @@ def test_a_whole_booking_in_indonesian(open_page):
     expect(page.locator(".number")).to_have_text(re.compile(r"^A-\d{3}$"))
     expect(page.locator(".code")).to_have_text(re.compile(r"^[0-9A-Z]{5} [0-9A-Z]{5}$"))
     expect(page.locator(".qr svg")).to_be_visible()
-    expect(page.locator(".facts")).to_contain_text(re.compile(
-        r"(Senin|Selasa|Rabu|Kamis|Jumat), \d{1,2} \w+ \d{4}"))
+    expect(page.locator(".facts")).to_contain_text(
+        re.compile(r"(Senin|Selasa|Rabu|Kamis|Jumat), \d{1,2} \w+ \d{4}")
+    )
     expect(page.locator(".facts")).to_contain_text(" WIB")
     assert not [url for url in open_page.urls if nik in url]
     assert_accessible(page)
@@ -109,14 +110,23 @@ def test_a_slot_that_fills_meanwhile_is_refused_then_shown_full(open_page, live_
     schedules.store_settings(redis, BRANCH, settings)
     page = open_page("/")
     choose_place(page)
-    fields = {name: page.locator(f"input[name={name}]").input_value()
-              for name in ("date", "slot")}
+    fields = {name: page.locator(f"input[name={name}]").input_value() for name in ("date", "slot")}
     # Someone else takes the last place while our participant types.
     _, challenge = call(f"{live_server}/api/v1/captcha", {})
-    status, _ = call(f"{live_server}/api/v1/bookings", {
-        "branch_id": BRANCH, "service_id": "jht", **fields, "name": "Budi Santoso",
-        "nik": make_nik(), "kpj": "12345678901", "phone": "081298765432",
-        "captcha_id": challenge["captcha_id"], "captcha_answer": "12345"})
+    status, _ = call(
+        f"{live_server}/api/v1/bookings",
+        {
+            "branch_id": BRANCH,
+            "service_id": "jht",
+            **fields,
+            "name": "Budi Santoso",
+            "nik": make_nik(),
+            "kpj": "12345678901",
+            "phone": "081298765432",
+            "captcha_id": challenge["captcha_id"],
+            "captcha_answer": "12345",
+        },
+    )
     assert status == 201
     fill_details(page, make_nik())
     page.get_by_role("button", name="Ambil antrian").click()
@@ -196,8 +206,9 @@ def test_the_english_switch(open_page):
     page.get_by_role("link", name="DKI Jakarta").click()
     page.get_by_role("link", name="Jakarta Salemba").click()
     page.get_by_role("link", name="Old-age savings (JHT) claim").click()
-    expect(page.locator("ul.days a").first).to_contain_text(re.compile(
-        r"(Monday|Tuesday|Wednesday|Thursday|Friday), \d{1,2} \w+ \d{4}"))
+    expect(page.locator("ul.days a").first).to_contain_text(
+        re.compile(r"(Monday|Tuesday|Wednesday|Thursday|Friday), \d{1,2} \w+ \d{4}")
+    )
     assert_accessible(page)
     screenshot(page, "15-dates-english")
     page.get_by_role("link", name="Bahasa Indonesia").click()
@@ -209,8 +220,7 @@ def fits(page: Page) -> bool:
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
-def test_usable_at_320_pixels_with_the_captcha_audio_reachable_by_keyboard(open_page,
-                                                                           live_server):
+def test_usable_at_320_pixels_with_the_captcha_audio_reachable_by_keyboard(open_page, live_server):
     page = open_page("/", viewport={"width": 320, "height": 568})
     checked = []
     choose_place(page, lambda page: checked.append(fits(page)))

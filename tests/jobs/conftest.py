@@ -22,9 +22,14 @@ def worker_process(tmp_path):
     log = open(tmp_path / "worker.log", "ab")  # noqa: SIM115 - closed at teardown
 
     def start(env: dict[str, str]) -> subprocess.Popen:
-        process = subprocess.Popen([sys.executable, "-m", "queue_service.cli", "worker"],
-                                   cwd=ROOT, env={**os.environ, **env}, start_new_session=True,
-                                   stdout=subprocess.DEVNULL, stderr=log)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "queue_service.cli", "worker"],
+            cwd=ROOT,
+            env={**os.environ, **env},
+            start_new_session=True,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
         started.append(process)
         return process
 

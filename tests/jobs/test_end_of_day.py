@@ -35,14 +35,18 @@ def tuesday(reservations, redis, clock):
     one checked in. Returns branch -> {"booked": [codes], "cancelled": code, "checked_in": code}."""
     made = {}
     for branch_id in BRANCHES:
-        codes = [reservations.reserve(booking_request(branch_id=branch_id, slot=dt.time(9, m)),
-                                      clock()).code for m in (0, 30)]
+        codes = [
+            reservations.reserve(booking_request(branch_id=branch_id, slot=dt.time(9, m)), clock()).code
+            for m in (0, 30)
+        ]
         nik = make_nik()
         cancelled = reservations.reserve(
-            booking_request(branch_id=branch_id, slot=dt.time(10, 0), nik=nik), clock()).code
+            booking_request(branch_id=branch_id, slot=dt.time(10, 0), nik=nik), clock()
+        ).code
         reservations.cancel(cancelled, nik, clock())
         checked_in = reservations.reserve(
-            booking_request(branch_id=branch_id, slot=dt.time(10, 30)), clock()).code
+            booking_request(branch_id=branch_id, slot=dt.time(10, 30)), clock()
+        ).code
         redis.hset(keys.booking(branch_id, checked_in), "status", "checked_in")
         made[branch_id] = {"booked": codes, "cancelled": cancelled, "checked_in": checked_in}
     return made
@@ -55,8 +59,11 @@ def statuses(redis, branch_id: str) -> dict[str, str]:
 
 def expected(made: dict, closed: bool) -> dict[str, str]:
     left = "no_show" if closed else "booked"
-    return {**{code: left for code in made["booked"]}, made["cancelled"]: "cancelled",
-            made["checked_in"]: "checked_in"}
+    return {
+        **{code: left for code in made["booked"]},
+        made["cancelled"]: "cancelled",
+        made["checked_in"]: "checked_in",
+    }
 
 
 def nonzero(marked: dict[str, int]) -> dict[str, int]:
@@ -97,16 +104,20 @@ def test_a_no_show_records_when_it_was_marked(tuesday, redis):
 
 def test_running_twice_changes_nothing_more(tuesday, redis):
     end_of_day.close_past_days(redis, AFTER_MIDNIGHT_WIB)
-    before = {branch_id: {code: redis.hgetall(keys.booking(branch_id, code))
-                          for code in statuses(redis, branch_id)} for branch_id in BRANCHES}
+    before = {
+        branch_id: {code: redis.hgetall(keys.booking(branch_id, code)) for code in statuses(redis, branch_id)}
+        for branch_id in BRANCHES
+    }
     later = AFTER_MIDNIGHT_WIB + dt.timedelta(hours=1)
     # The days are recorded as closed, so a second run does not even look at them...
     assert end_of_day.close_past_days(redis, later) == {}
     assert str(TUESDAY) in redis.zrange(keys.closed_days("jayapura"), 0, -1)
     # ...and closing one by hand again marks nothing and changes no booking.
     assert end_of_day.close_day(redis, "jayapura", TUESDAY, later) == 0
-    after = {branch_id: {code: redis.hgetall(keys.booking(branch_id, code))
-                         for code in statuses(redis, branch_id)} for branch_id in BRANCHES}
+    after = {
+        branch_id: {code: redis.hgetall(keys.booking(branch_id, code)) for code in statuses(redis, branch_id)}
+        for branch_id in BRANCHES
+    }
     assert after == before
 
 
@@ -121,7 +132,8 @@ def test_days_older_than_the_look_back_are_left(tuesday, redis):
     long_after = AFTER_MIDNIGHT_WIB + dt.timedelta(days=8)
     assert nonzero(end_of_day.close_past_days(redis, long_after, lookback_days=7)) == {}
     assert nonzero(end_of_day.close_past_days(redis, long_after, lookback_days=9)) == {
-        branch_id: 2 for branch_id in BRANCHES}
+        branch_id: 2 for branch_id in BRANCHES
+    }
 
 
 def test_a_long_day_is_marked_in_batches(tuesday, redis, monkeypatch):
@@ -136,8 +148,15 @@ def test_a_day_whose_bookings_changed_meanwhile_is_not_recorded_closed(tuesday, 
     stale = made["booked"][:1]  # as if read before the other booking came in
     outcome = Scripts(redis).mark_no_shows(
         keys=[index, keys.closed_days("jayapura"), *(keys.booking("jayapura", c) for c in stale)],
-        args=[TUESDAY.isoformat(), TUESDAY.toordinal(), AFTER_MIDNIGHT_WIT.isoformat(), "1",
-              TUESDAY.toordinal() - 400, *stale])
+        args=[
+            TUESDAY.isoformat(),
+            TUESDAY.toordinal(),
+            AFTER_MIDNIGHT_WIT.isoformat(),
+            "1",
+            TUESDAY.toordinal() - 400,
+            *stale,
+        ],
+    )
     assert outcome == ["changed", 1]
     assert redis.zcard(keys.closed_days("jayapura")) == 0
     # The next run reads the index again and finishes the day.

@@ -36,4 +36,5 @@ def test_heartbeats_stop_once_a_job_outlives_its_timeout(caplog):
     # Beats end by the timeout plus one interval (and one tick of the thread's clock).
     assert max(worker.beats) - started < stuck.timeout + 2 * worker.job_monitoring_interval + 0.2
     assert [record.message for record in caplog.records].count(
-        "job sms_booked_X_b is stuck past its timeout: no more heartbeats") == 1
+        "job sms_booked_X_b is stuck past its timeout: no more heartbeats"
+    ) == 1

@@ -31,8 +31,14 @@ def test_booking_sends_one_sms_through_the_worker(book, work, sent_sms, redis, d
     assert line["code"] == booking["code"]
     assert line["event"] == "booked"
     body = line["body"]
-    for part in (booking["queue_number"], "Jakarta Salemba", "Selasa, 24 Nov 2026",
-                 "09:00-09:30 WIB", booking["code"], "KTP"):
+    for part in (
+        booking["queue_number"],
+        "Jakarta Salemba",
+        "Selasa, 24 Nov 2026",
+        "09:00-09:30 WIB",
+        booking["code"],
+        "KTP",
+    ):
         assert part in body
     assert redis.zcard(keys.sms_outbox("jakarta-salemba")) == 0
     record = delivery(booking["code"])
@@ -47,7 +53,9 @@ def test_booking_sends_one_sms_through_the_worker(book, work, sent_sms, redis, d
     assert "body" not in record and "token" not in record
     assert not redis.exists(keys.sms_delivery("jakarta-salemba", booking["code"], "booked"))
     assert redis.object("encoding", keys.booking("jakarta-salemba", booking["code"])) in (
-        "listpack", "ziplist")
+        "listpack",
+        "ziplist",
+    )
 
 
 def test_cancellation_sends_its_own_sms(book, work, client, booking_body, sent_sms):
@@ -69,7 +77,8 @@ def test_running_the_worker_again_sends_nothing_more(book, work, sent_sms, worke
     work()
     # The same event queued again by hand (not by the unique helper): the job runs twice.
     Queue(queues.SMS, connection=runtime.queue_connection(worker_settings)).enqueue(
-        "workers.sms.send_sms", "jakarta-salemba", booking["code"], "booked")
+        "workers.sms.send_sms", "jakarta-salemba", booking["code"], "booked"
+    )
     work()
     assert len(sent_sms()) == 1
 
@@ -90,7 +99,8 @@ def queue_down(settings):
 
 
 def test_booking_succeeds_when_the_queue_is_down_and_the_sweep_sends_later(
-        redis, queue_down, clock, booking_body, work, sent_sms):
+    redis, queue_down, clock, booking_body, work, sent_sms
+):
     demo.seed(redis)
     client = create_app(queue_down, clock=clock).test_client()
     codes = []
@@ -112,7 +122,8 @@ def test_booking_succeeds_when_the_queue_is_down_and_the_sweep_sends_later(
 
 
 def test_a_confirmation_still_queued_when_the_booking_is_cancelled_is_skipped(
-        book, work, client, booking_body, sent_sms, delivery):
+    book, work, client, booking_body, sent_sms, delivery
+):
     # Issue 7, rule 4: the participant's last message must not say the booking stands.
     body = booking_body()
     booking = book(nik=body["nik"])
@@ -124,14 +135,17 @@ def test_a_confirmation_still_queued_when_the_booking_is_cancelled_is_skipped(
 
 
 def test_a_cancellation_waits_while_its_confirmation_is_in_flight(
-        book, client, booking_body, redis, worker_settings, clock):
+    book, client, booking_body, redis, worker_settings, clock
+):
     body = booking_body()
     booking = book(nik=body["nik"])
     runtime.configure(worker_settings, clock)
     outbox, sender = runtime.current().outbox, runtime.current().sender
     # A confirmation attempt has begun (its worker is talking to the provider) ...
-    redis.hset(keys.sms_delivery("jakarta-salemba", booking["code"], "booked"),
-               mapping={"state": "attempting", "attempt_ms": int(time.time() * 1000)})
+    redis.hset(
+        keys.sms_delivery("jakarta-salemba", booking["code"], "booked"),
+        mapping={"state": "attempting", "attempt_ms": int(time.time() * 1000)},
+    )
     client.post(f"/api/v1/bookings/{booking['code']}/cancel", json={"nik": body["nik"]})
 
     # ... so the cancellation must not overtake it.
@@ -139,21 +153,34 @@ def test_a_cancellation_waits_while_its_confirmation_is_in_flight(
         outbox.deliver("jakarta-salemba", booking["code"], "cancelled", sender, clock())
 
 
-def test_a_record_settled_by_an_earlier_version_moves_into_its_booking(book, work, sent_sms,
-                                                                       redis, delivery):
+def test_a_record_settled_by_an_earlier_version_moves_into_its_booking(book, work, sent_sms, redis, delivery):
     # Before the settled record lived in the booking, it was a key of its own: one left by the
     # last version, its event still on the outbox (a job that raced the settling), is obeyed.
     booking = book()
     record = keys.sms_delivery("jakarta-salemba", booking["code"], "booked")
-    redis.hset(record, mapping={"state": "sent", "settled_ms": "1", "attempts": "1",
-                                "sid": "SM" + "c" * 32, "status": "delivered", "status_rank": "4"})
+    redis.hset(
+        record,
+        mapping={
+            "state": "sent",
+            "settled_ms": "1",
+            "attempts": "1",
+            "sid": "SM" + "c" * 32,
+            "status": "delivered",
+            "status_rank": "4",
+        },
+    )
     work()
 
     assert sent_sms() == []
     assert not redis.exists(record)
     assert delivery(booking["code"]) == {
-        "state": "sent", "settled_ms": "1", "attempts": "1", "sid": "SM" + "c" * 32,
-        "status": "delivered", "status_rank": "4"}
+        "state": "sent",
+        "settled_ms": "1",
+        "attempts": "1",
+        "sid": "SM" + "c" * 32,
+        "status": "delivered",
+        "status_rank": "4",
+    }
 
 
 def test_a_purged_booking_leaves_no_sms_record(book, work, sent_sms, redis):
@@ -163,8 +190,10 @@ def test_a_purged_booking_leaves_no_sms_record(book, work, sent_sms, redis):
 
     assert sent_sms() == []
     assert redis.zcard(keys.sms_outbox("jakarta-salemba")) == 0
-    assert not redis.exists(keys.booking("jakarta-salemba", booking["code"]),
-                            keys.sms_delivery("jakarta-salemba", booking["code"], "booked"))
+    assert not redis.exists(
+        keys.booking("jakarta-salemba", booking["code"]),
+        keys.sms_delivery("jakarta-salemba", booking["code"], "booked"),
+    )
 
 
 class _TakenOverWhileSending:
@@ -178,8 +207,7 @@ class _TakenOverWhileSending:
     def send(self, sms: OutgoingSms) -> SentSms:
         record = keys.sms_delivery("jakarta-salemba", self.code, "booked")
         self.redis.hset(record, "attempt_ms", 0)  # the lease ran out
-        result = self.outbox.deliver("jakarta-salemba", self.code, "booked", _Sends(self.sent),
-                                     self.clock())
+        result = self.outbox.deliver("jakarta-salemba", self.code, "booked", _Sends(self.sent), self.clock())
         assert result.state == "sent"
         raise SmsTransientError("no answer")
 
@@ -199,8 +227,7 @@ class _Sends:
         return None
 
 
-def test_an_attempt_that_ends_after_another_settled_the_event_leaves_it_settled(
-        book, redis, clock, delivery):
+def test_an_attempt_that_ends_after_another_settled_the_event_leaves_it_settled(book, redis, clock, delivery):
     booking = book()
     outbox = Outbox(redis)
     sender = _TakenOverWhileSending(outbox, redis, booking["code"], clock)

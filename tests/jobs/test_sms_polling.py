@@ -37,7 +37,8 @@ def rq_keys(redis) -> list[str]:
 
 
 def test_a_booking_and_its_cancellation_queue_no_job_only_their_outbox_entries(
-        book, client, booking_body, redis):
+    book, client, booking_body, redis
+):
     body = booking_body()
     booking = book(nik=body["nik"])
     assert redis.zrange(keys.sms_outbox(BRANCH), 0, -1) == [f"{booking['code']}:booked"]
@@ -45,7 +46,9 @@ def test_a_booking_and_its_cancellation_queue_no_job_only_their_outbox_entries(
     assert response.status_code == 200
 
     assert redis.zrange(keys.sms_outbox(BRANCH), 0, -1) == [
-        f"{booking['code']}:booked", f"{booking['code']}:cancelled"]
+        f"{booking['code']}:booked",
+        f"{booking['code']}:cancelled",
+    ]
     assert rq_keys(redis) == []  # the job queue (the same server here) was not touched
 
 
@@ -64,7 +67,8 @@ def test_a_finished_job_leaves_nothing_in_the_job_queue(book, work, sent_sms, re
 
 
 def test_a_job_that_comes_after_its_event_was_settled_does_nothing(
-        book, work, sent_sms, redis, worker_settings, clock):
+    book, work, sent_sms, redis, worker_settings, clock
+):
     booking = book()
     work()
     # A poll that read the outbox just before the job settled the event queues it again: the
@@ -84,11 +88,14 @@ def test_a_job_that_comes_after_its_event_was_settled_does_nothing(
 
 
 def test_two_dispatchers_polling_at_once_queue_one_job_per_event(
-        book, work, sent_sms, worker_settings, clock):
+    book, work, sent_sms, worker_settings, clock
+):
     codes = [book()["code"] for _ in range(10)]
     current = runtime.configure(worker_settings, clock)
-    dispatchers = [SmsDispatcher(current.outbox, current.queue_connection, current.options,
-                                 current.clock) for _ in range(2)]
+    dispatchers = [
+        SmsDispatcher(current.outbox, current.queue_connection, current.options, current.clock)
+        for _ in range(2)
+    ]
     start = threading.Barrier(len(dispatchers))
     queued = []
 
@@ -104,8 +111,7 @@ def test_two_dispatchers_polling_at_once_queue_one_job_per_event(
 
     assert sum(queued) == len(codes)
     queue = Queue(queues.SMS, connection=current.queue_connection)
-    assert sorted(queue.get_job_ids()) == sorted(sms_job_id(BRANCH, code, "booked")
-                                                 for code in codes)
+    assert sorted(queue.get_job_ids()) == sorted(sms_job_id(BRANCH, code, "booked") for code in codes)
     assert [dispatcher.poll() for dispatcher in dispatchers] == [0, 0]
     runtime.reset()
     work()
@@ -116,8 +122,7 @@ def test_two_dispatchers_polling_at_once_queue_one_job_per_event(
 def test_a_poll_queues_only_what_is_new(book, worker_settings, clock):
     first = book()["code"]
     current = runtime.configure(worker_settings, clock)
-    dispatcher = SmsDispatcher(current.outbox, current.queue_connection, current.options,
-                               current.clock)
+    dispatcher = SmsDispatcher(current.outbox, current.queue_connection, current.options, current.clock)
     assert dispatcher.poll() == 1  # the first poll sweeps
     assert dispatcher.poll() == 0
     second = book()["code"]
@@ -137,12 +142,19 @@ def start_worker(settings, redis, worker_process):
     second and sweeping only at start."""
 
     def start() -> subprocess.Popen:
-        return worker_process({
-            "REDIS_URL": settings["REDIS_URL"], "SECRET_KEY": settings["SECRET_KEY"],
-            "VAR_DIR": settings["VAR_DIR"], "SMS_BACKEND": "file",
-            "SMS_OUTBOX": settings["SMS_OUTBOX"], "SMS_POLL_SECONDS": "1",
-            "SMS_SWEEP_SECONDS": "3600", "WORKER_HEARTBEAT_SECONDS": "1",
-            "WORKER_MAINTENANCE_SECONDS": "1"})
+        return worker_process(
+            {
+                "REDIS_URL": settings["REDIS_URL"],
+                "SECRET_KEY": settings["SECRET_KEY"],
+                "VAR_DIR": settings["VAR_DIR"],
+                "SMS_BACKEND": "file",
+                "SMS_OUTBOX": settings["SMS_OUTBOX"],
+                "SMS_POLL_SECONDS": "1",
+                "SMS_SWEEP_SECONDS": "3600",
+                "WORKER_HEARTBEAT_SECONDS": "1",
+                "WORKER_MAINTENANCE_SECONDS": "1",
+            }
+        )
 
     return start
 
@@ -155,7 +167,8 @@ def real_day(clock):
 
 
 def test_a_polling_worker_sends_a_new_booking_within_a_few_polls(
-        start_worker, book, real_day, sent_sms, redis):
+    start_worker, book, real_day, sent_sms, redis
+):
     worker = start_worker()
     wait_for(lambda: redis.scard("rq:workers") > 0, "the worker to register")  # swept already
     booking = book(date=real_day)
@@ -165,8 +178,7 @@ def test_a_polling_worker_sends_a_new_booking_within_a_few_polls(
     assert worker.poll() is None
 
 
-def test_two_polling_workers_send_each_event_once(start_worker, book, real_day, sent_sms,
-                                                  redis, settings):
+def test_two_polling_workers_send_each_event_once(start_worker, book, real_day, sent_sms, redis, settings):
     for _ in range(2):
         start_worker()
     wait_for(lambda: redis.scard("rq:workers") == 2, "both workers to register")

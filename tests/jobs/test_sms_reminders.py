@@ -23,8 +23,7 @@ def scheduled_jobs(worker_settings) -> list[str]:
     return ScheduledJobRegistry(queue=queue).get_job_ids()
 
 
-def test_until_its_eve_a_booking_keeps_nothing_for_its_reminder(book, work, worker_settings,
-                                                                redis, clock):
+def test_until_its_eve_a_booking_keeps_nothing_for_its_reminder(book, work, worker_settings, redis, clock):
     book()  # Monday 07:00 for Tuesday 09:00
     work()
     clock.set(MONDAY_3PM - dt.timedelta(seconds=1))
@@ -74,8 +73,7 @@ def test_the_sweep_sends_a_reminder_once_it_is_due(book, work, sent_sms, clock):
     assert [line["event"] for line in sent_sms()] == ["booked", "reminder"]
 
 
-def test_no_reminder_for_a_cancelled_booking(book, work, sent_sms, clock, client, booking_body,
-                                             delivery):
+def test_no_reminder_for_a_cancelled_booking(book, work, sent_sms, clock, client, booking_body, delivery):
     body = booking_body()
     booking = book(nik=body["nik"])
     work()
@@ -89,7 +87,8 @@ def test_no_reminder_for_a_cancelled_booking(book, work, sent_sms, clock, client
 
 
 def test_no_reminder_for_a_booking_cancelled_after_its_planning(
-        book, work, sent_sms, clock, client, booking_body, delivery, redis):
+    book, work, sent_sms, clock, client, booking_body, delivery, redis
+):
     body = booking_body()
     booking = book(nik=body["nik"])
     work()
@@ -121,7 +120,8 @@ def test_reminders_can_be_turned_off(book, work, redis, clock, sent_sms):
 
 
 def test_a_reminder_not_sent_by_the_end_of_the_day_before_is_not_sent(
-        book, work, sent_sms, clock, redis, delivery):
+    book, work, sent_sms, clock, redis, delivery
+):
     # Issue 7, rule 4: a reminder says "besok"; delivered on the visit day it would be wrong.
     booking = book()  # for Tuesday 09:00
     work()
@@ -149,14 +149,17 @@ def booked_then_moved(book, work, client, booking_body, booked_for: str, moved_t
     body = booking_body()
     booking = book(nik=body["nik"], date=booked_for)
     work()
-    moved = client.post(f"/api/v1/bookings/{booking['code']}/reschedule", json={
-        "nik": body["nik"], "date": moved_to, "slot": "09:00"})
+    moved = client.post(
+        f"/api/v1/bookings/{booking['code']}/reschedule",
+        json={"nik": body["nik"], "date": moved_to, "slot": "09:00"},
+    )
     assert moved.status_code == 200, moved.get_json()
     return booking
 
 
-def test_a_reminder_waits_for_the_eve_of_a_rescheduled_day(book, work, sent_sms, clock, redis,
-                                                            client, booking_body):
+def test_a_reminder_waits_for_the_eve_of_a_rescheduled_day(
+    book, work, sent_sms, clock, redis, client, booking_body
+):
     booked_then_moved(book, work, client, booking_body, "2026-11-24", "2026-11-26")
     clock.set(MONDAY_3PM)
     work()
@@ -171,7 +174,8 @@ def test_a_reminder_waits_for_the_eve_of_a_rescheduled_day(book, work, sent_sms,
 
 
 def test_a_booking_moved_to_an_earlier_day_gets_the_reminder_of_that_day(
-        book, work, sent_sms, clock, client, booking_body):
+    book, work, sent_sms, clock, client, booking_body
+):
     # Booked for Thursday (its reminder due Wednesday), then moved to Tuesday.
     booked_then_moved(book, work, client, booking_body, "2026-11-26", "2026-11-24")
     clock.set(MONDAY_3PM)
@@ -183,14 +187,17 @@ def test_a_booking_moved_to_an_earlier_day_gets_the_reminder_of_that_day(
 
 
 def test_a_booking_moved_into_a_day_already_planned_gets_its_reminder_at_once(
-        book, work, sent_sms, clock, client, booking_body):
+    book, work, sent_sms, clock, client, booking_body
+):
     body = booking_body()
     booking = book(nik=body["nik"], date="2026-11-26")  # Thursday
     work()
     clock.set(MONDAY_3PM)
     work()  # Tuesday's reminders are planned: none
-    moved = client.post(f"/api/v1/bookings/{booking['code']}/reschedule", json={
-        "nik": body["nik"], "date": "2026-11-24", "slot": "09:00"})
+    moved = client.post(
+        f"/api/v1/bookings/{booking['code']}/reschedule",
+        json={"nik": body["nik"], "date": "2026-11-24", "slot": "09:00"},
+    )
     assert moved.status_code == 200, moved.get_json()
     clock.set(MONDAY_3PM + dt.timedelta(minutes=5))
     work()
@@ -201,21 +208,29 @@ def test_a_booking_moved_into_a_day_already_planned_gets_its_reminder_at_once(
 
 
 def test_a_booking_moved_out_of_a_planned_day_waits_for_its_new_eve(
-        book, work, sent_sms, clock, client, booking_body, redis):
+    book, work, sent_sms, clock, client, booking_body, redis
+):
     body = booking_body()
     booking = book(nik=body["nik"])  # Tuesday
     work()
     clock.set(MONDAY_3PM)
     redis.hset(keys.sms_reminders_planned("jakarta-salemba"), "2026-11-24", "1")  # planned...
     redis.zadd(keys.sms_reminders("jakarta-salemba"), {f"{booking['code']}:reminder": 0})
-    moved = client.post(f"/api/v1/bookings/{booking['code']}/reschedule", json={  # ...unsent
-        "nik": body["nik"], "date": "2026-11-26", "slot": "09:00"})
+    moved = client.post(
+        f"/api/v1/bookings/{booking['code']}/reschedule",
+        json={  # ...unsent
+            "nik": body["nik"],
+            "date": "2026-11-26",
+            "slot": "09:00",
+        },
+    )
     assert moved.status_code == 200, moved.get_json()
     work()
     assert [line["event"] for line in sent_sms()] == ["booked"]
     wednesday_3pm = dt.datetime(2026, 11, 25, 15, 0, tzinfo=JAKARTA)
     assert redis.zrange(keys.sms_reminders("jakarta-salemba"), 0, -1, withscores=True) == [
-        (f"{booking['code']}:reminder", wednesday_3pm.timestamp() * 1000)]  # put off
+        (f"{booking['code']}:reminder", wednesday_3pm.timestamp() * 1000)
+    ]  # put off
     clock.set(wednesday_3pm)
     work()
     assert [line["event"] for line in sent_sms()] == ["booked", "reminder"]
@@ -224,19 +239,25 @@ def test_a_booking_moved_out_of_a_planned_day_waits_for_its_new_eve(
 def test_a_day_is_planned_in_batches(redis, reservations, clock, monkeypatch):
     # Past one batch of bookings, every one is planned, and the day is marked once at the end.
     from queue_service.notifications import outbox as outbox_module
+
     monkeypatch.setattr(outbox_module, "_PLAN_BATCH", 2)
     codes = []
     for n in range(5):
-        booking = reservations.reserve(booking_request(
-            nik=make_nik(), slot=dt.time(9) if n < 3 else dt.time(10)), clock())
+        booking = reservations.reserve(
+            booking_request(nik=make_nik(), slot=dt.time(9) if n < 3 else dt.time(10)), clock()
+        )
         codes.append(booking.code)
-        redis.hset(keys.booking("jakarta-salemba", booking.code), "sms:booked",
-                   f"sent,{int(clock().timestamp() * 1000)},1,,,,")
+        redis.hset(
+            keys.booking("jakarta-salemba", booking.code),
+            "sms:booked",
+            f"sent,{int(clock().timestamp() * 1000)},1,,,,",
+        )
     planned = Outbox(redis).plan_reminders(MONDAY_3PM, ["jakarta-salemba"])
 
     assert planned == 5
     assert sorted(redis.zrange(keys.sms_reminders("jakarta-salemba"), 0, -1)) == sorted(
-        f"{code}:reminder" for code in codes)
+        f"{code}:reminder" for code in codes
+    )
     assert redis.hget(keys.sms_reminders_planned("jakarta-salemba"), "2026-11-24") != "0"
 
 
@@ -245,25 +266,32 @@ def confirmed_by_the_last_version(redis, code: str, reminder_due: dt.datetime) -
     of its own, and the reminder planned at once, nothing in the booking."""
     branch = "jakarta-salemba"
     redis.zrem(keys.sms_outbox(branch), f"{code}:booked")
-    redis.hset(keys.sms_delivery(branch, code, "booked"),
-               mapping={"state": "sent", "settled_ms": "1", "attempts": "1"})
+    redis.hset(
+        keys.sms_delivery(branch, code, "booked"),
+        mapping={"state": "sent", "settled_ms": "1", "attempts": "1"},
+    )
     redis.zadd(keys.sms_reminders(branch), {f"{code}:reminder": reminder_due.timestamp() * 1000})
 
 
-@pytest.mark.parametrize("moved_to, eve", [
-    ("2026-11-27", dt.datetime(2026, 11, 26, 15, 0, tzinfo=JAKARTA)),  # a day not planned yet
-    ("2026-11-24", MONDAY_3PM + dt.timedelta(hours=1)),  # a day planned already
-])
+@pytest.mark.parametrize(
+    "moved_to, eve",
+    [
+        ("2026-11-27", dt.datetime(2026, 11, 26, 15, 0, tzinfo=JAKARTA)),  # a day not planned yet
+        ("2026-11-24", MONDAY_3PM + dt.timedelta(hours=1)),  # a day planned already
+    ],
+)
 def test_a_booking_confirmed_by_the_last_version_keeps_its_reminder_when_moved(
-        book, work, sent_sms, clock, client, booking_body, redis, moved_to, eve):
+    book, work, sent_sms, clock, client, booking_body, redis, moved_to, eve
+):
     body = booking_body()
     booking = book(nik=body["nik"], date="2026-11-26")  # Thursday
-    confirmed_by_the_last_version(redis, booking["code"],
-                                  dt.datetime(2026, 11, 25, 15, 0, tzinfo=JAKARTA))
+    confirmed_by_the_last_version(redis, booking["code"], dt.datetime(2026, 11, 25, 15, 0, tzinfo=JAKARTA))
     clock.set(MONDAY_3PM + dt.timedelta(minutes=30))
     work()  # plans Tuesday
-    moved = client.post(f"/api/v1/bookings/{booking['code']}/reschedule", json={
-        "nik": body["nik"], "date": moved_to, "slot": "09:00"})
+    moved = client.post(
+        f"/api/v1/bookings/{booking['code']}/reschedule",
+        json={"nik": body["nik"], "date": moved_to, "slot": "09:00"},
+    )
     assert moved.status_code == 200, moved.get_json()
     clock.set(eve)
     work()
@@ -285,7 +313,8 @@ def test_a_planning_that_fails_does_not_stop_the_sweep(book, redis, monkeypatch,
 
 
 def test_a_confirmation_settled_just_after_its_day_was_planned_still_gets_its_reminder(
-        book, work, sent_sms, clock, redis, worker_settings):
+    book, work, sent_sms, clock, redis, worker_settings
+):
     booking = book()
     # The eve's planning runs while the confirmation's job is still at the provider ...
     assert Outbox(redis).plan_reminders(MONDAY_3PM, ["jakarta-salemba"]) == 0

@@ -33,8 +33,12 @@ PHONE = "+6281234567890"
 @pytest.fixture
 def settings(settings, fake_twilio):
     # Retries at once, so a burst worker runs them; PUBLIC_BASE_URL turns on status callbacks.
-    return {**settings, **fake_twilio.settings, "SMS_RETRY_INTERVALS": [0, 0, 0],
-            "PUBLIC_BASE_URL": "https://antrian.example.id"}
+    return {
+        **settings,
+        **fake_twilio.settings,
+        "SMS_RETRY_INTERVALS": [0, 0, 0],
+        "PUBLIC_BASE_URL": "https://antrian.example.id",
+    }
 
 
 def test_the_request_twilio_receives(book, work, fake_twilio, redis, delivery):
@@ -47,11 +51,11 @@ def test_the_request_twilio_receives(book, work, fake_twilio, redis, delivery):
     assert create.form["To"] == PHONE
     assert create.form["From"] == FROM
     assert booking["queue_number"] in create.form["Body"]
-    assert create.form["Body"].endswith(
-        f"Ubah/batal: https://antrian.example.id/k/{booking['code']}")
+    assert create.form["Body"].endswith(f"Ubah/batal: https://antrian.example.id/k/{booking['code']}")
     assert create.form["StatusCallback"] == (
         "https://antrian.example.id/webhooks/twilio/status"
-        f"?branch=jakarta-salemba&code={booking['code']}&event=booked")
+        f"?branch=jakarta-salemba&code={booking['code']}&event=booked"
+    )
     [message] = fake_twilio.messages
     record = delivery(booking["code"])
     assert record["state"] == "sent"
@@ -63,14 +67,14 @@ def test_basic_auth_header_is_what_twilio_expects(book, work, fake_twilio, https
     book()
     work()
     request, _response = httpserver.log[0]
-    expected = base64.b64encode(
-        f"{ACCOUNT_SID}:{AUTH_TOKEN}".encode()).decode()
+    expected = base64.b64encode(f"{ACCOUNT_SID}:{AUTH_TOKEN}".encode()).decode()
     assert request.headers["Authorization"] == f"Basic {expected}"
     assert request.headers["Content-Type"] == "application/x-www-form-urlencoded"
 
 
 def test_a_500_is_retried_after_asking_twilio_whether_the_message_exists(
-        book, work, fake_twilio, redis, delivery):
+    book, work, fake_twilio, redis, delivery
+):
     fake_twilio.answers.append((500, {"code": 20500, "message": "Internal", "status": 500}))
     booking = book()
     work()
@@ -85,8 +89,7 @@ def test_a_500_is_retried_after_asking_twilio_whether_the_message_exists(
 
 
 def test_a_429_is_retried_and_then_succeeds(book, work, fake_twilio, redis, delivery):
-    fake_twilio.answers.append((429, {"code": 20429, "message": "Too Many Requests",
-                                      "status": 429}))
+    fake_twilio.answers.append((429, {"code": 20429, "message": "Too Many Requests", "status": 429}))
     booking = book()
     work()
 
@@ -98,10 +101,10 @@ def test_a_429_is_retried_and_then_succeeds(book, work, fake_twilio, redis, deli
     assert record["attempts"] == "2"
 
 
-def test_an_invalid_number_is_not_retried(book, work, fake_twilio, redis, worker_settings,
-                                          delivery):
-    fake_twilio.answers.append((400, {"code": 21211, "status": 400,
-                                      "message": f"The 'To' number {PHONE} is not valid."}))
+def test_an_invalid_number_is_not_retried(book, work, fake_twilio, redis, worker_settings, delivery):
+    fake_twilio.answers.append(
+        (400, {"code": 21211, "status": 400, "message": f"The 'To' number {PHONE} is not valid."})
+    )
     booking = book()
     work()
 
@@ -120,8 +123,7 @@ def test_an_invalid_number_is_not_retried(book, work, fake_twilio, redis, worker
 
 def test_retries_used_up_leave_the_event_for_the_sweep(book, work, fake_twilio, redis, delivery):
     for _ in range(4):  # the first try and three retries
-        fake_twilio.answers.append((503, {"code": 20503, "message": "Unavailable",
-                                          "status": 503}))
+        fake_twilio.answers.append((503, {"code": 20503, "message": "Unavailable", "status": 503}))
     booking = book()
     work()
     assert fake_twilio.messages == []
@@ -133,7 +135,8 @@ def test_a_job_run_twice_sends_one_message(book, work, fake_twilio, worker_setti
     booking = book()
     work()
     Queue(queues.SMS, connection=runtime.queue_connection(worker_settings)).enqueue(
-        "workers.sms.send_sms", "jakarta-salemba", booking["code"], "booked")
+        "workers.sms.send_sms", "jakarta-salemba", booking["code"], "booked"
+    )
     work()
     assert len(fake_twilio.creates) == 1
     assert len(fake_twilio.messages) == 1
@@ -146,8 +149,7 @@ def test_an_attempt_in_flight_holds_off_another(book, fake_twilio, redis, worker
     current = runtime.configure(worker_settings, clock)
     try:
         with pytest.raises(SmsBusyError):
-            current.outbox.deliver("jakarta-salemba", booking["code"], "booked", current.sender,
-                                   clock())
+            current.outbox.deliver("jakarta-salemba", booking["code"], "booked", current.sender, clock())
     finally:
         runtime.reset()
     assert fake_twilio.seen == []
@@ -155,8 +157,9 @@ def test_an_attempt_in_flight_holds_off_another(book, fake_twilio, redis, worker
 
 def test_no_phone_number_in_the_logs(book, work, fake_twilio, caplog):
     fake_twilio.answers.append((500, {"code": 20500, "message": "Internal", "status": 500}))
-    fake_twilio.answers.append((400, {"code": 21211, "status": 400,
-                                      "message": f"The 'To' number {PHONE} is not valid."}))
+    fake_twilio.answers.append(
+        (400, {"code": 21211, "status": 400, "message": f"The 'To' number {PHONE} is not valid."})
+    )
     caplog.set_level(logging.INFO)
     for name in ("queue_service", "workers", "twilio", "rq"):
         caplog.set_level(logging.DEBUG, logger=name)
@@ -179,8 +182,7 @@ def a_bookable_day(today: dt.date) -> dt.date:
     default), two to twenty days after ``today``."""
     for offset in range(2, 21):
         day = today + dt.timedelta(days=offset)
-        if day.weekday() < 4 and not calendar.public_holiday(day) \
-                and not calendar.collective_leave(day):
+        if day.weekday() < 4 and not calendar.public_holiday(day) and not calendar.collective_leave(day):
             return day
     raise AssertionError("no bookable day")
 
@@ -198,11 +200,13 @@ def kill_with_children(pid: int) -> None:
 
 
 def test_a_worker_killed_after_twilio_accepted_does_not_cause_a_second_message(
-        app, settings, booking_body, clock, fake_twilio, redis, work, delivery):  # app: the demo catalog
+    app, settings, booking_body, clock, fake_twilio, redis, work, delivery
+):  # app: the demo catalog
     # Retries a second apart, so the retry that finds the attempt's lease (2 x 1 s + 2 s)
     # still running can wait it out.
-    settings = load_settings(overrides={**settings, "SMS_RETRY_INTERVALS": [1] * 8,
-                                        "TWILIO_TIMEOUT_SECONDS": 1})
+    settings = load_settings(
+        overrides={**settings, "SMS_RETRY_INTERVALS": [1] * 8, "TWILIO_TIMEOUT_SECONDS": 1}
+    )
     client = create_app(settings, clock=clock).test_client()
     # This test's first worker is another process on the real clock, so the visit is a
     # real date ahead rather than the suite's fixed one.
@@ -212,12 +216,22 @@ def test_a_worker_killed_after_twilio_accepted_does_not_cause_a_second_message(
     assert response.status_code == 201
     code = response.get_json()["code"]
 
-    env = {**os.environ, "PYTHONPATH": os.getcwd(),
-           **{name: ",".join(map(str, value)) if isinstance(value, list) else str(value)
-              for name, value in settings.items() if value is not None}}
-    worker = subprocess.Popen([sys.executable, "-m", "queue_service.cli", "worker", "--burst"],
-                              env=env, start_new_session=True,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.getcwd(),
+        **{
+            name: ",".join(map(str, value)) if isinstance(value, list) else str(value)
+            for name, value in settings.items()
+            if value is not None
+        },
+    }
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "queue_service.cli", "worker", "--burst"],
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     # Twilio stores the message, and the worker and its work horse die before they read the
     # answer: the attempt is recorded, the SID is not.
     fake_twilio.on_create = lambda _message: kill_with_children(worker.pid)

@@ -58,18 +58,25 @@ def start_worker(own_redis, tmp_path, worker_process):
     """``start_worker()`` runs ``queue-service worker`` against the test's own Redis."""
 
     def start(**env_overrides) -> subprocess.Popen:
-        return worker_process({
-            "REDIS_URL": own_redis.url, "SECRET_KEY": "test-secret-of-the-suite",
-            "VAR_DIR": str(tmp_path / "var"), "SMS_BACKEND": "file",
-            "SMS_OUTBOX": str(tmp_path / "outbox.jsonl"), "SMS_SWEEP_SECONDS": "1",
-            "WORKER_HEARTBEAT_SECONDS": "1", "WORKER_MAINTENANCE_SECONDS": "1",
-            "WORKER_RESTART_MAX_SECONDS": "2", **env_overrides})
+        return worker_process(
+            {
+                "REDIS_URL": own_redis.url,
+                "SECRET_KEY": "test-secret-of-the-suite",
+                "VAR_DIR": str(tmp_path / "var"),
+                "SMS_BACKEND": "file",
+                "SMS_OUTBOX": str(tmp_path / "outbox.jsonl"),
+                "SMS_SWEEP_SECONDS": "1",
+                "WORKER_HEARTBEAT_SECONDS": "1",
+                "WORKER_MAINTENANCE_SECONDS": "1",
+                "WORKER_RESTART_MAX_SECONDS": "2",
+                **env_overrides,
+            }
+        )
 
     return start
 
 
-def test_the_worker_rides_out_a_redis_outage_and_sends_afterwards(own_redis, start_worker,
-                                                                  tmp_path):
+def test_the_worker_rides_out_a_redis_outage_and_sends_afterwards(own_redis, start_worker, tmp_path):
     worker = start_worker()
     wait_for(lambda: queue_redis(own_redis).scard("rq:workers") > 0, "the worker to register")
     own_redis.kill()
@@ -84,9 +91,19 @@ def test_the_worker_rides_out_a_redis_outage_and_sends_afterwards(own_redis, sta
     now = dt.datetime.now(dt.UTC)
     day = a_bookable_weekday()
     reservations = Reservations(store, nik_secret=b"test-secret-of-the-suite")
-    booking = reservations.reserve(BookingRequest(
-        branch_id="jakarta-salemba", service_id="jht", date=day, slot=dt.time(9, 0),
-        name="Budi Santoso", nik=make_nik(), kpj="12345678901", phone="+6281234567890"), now)
+    booking = reservations.reserve(
+        BookingRequest(
+            branch_id="jakarta-salemba",
+            service_id="jht",
+            date=day,
+            slot=dt.time(9, 0),
+            name="Budi Santoso",
+            nik=make_nik(),
+            kpj="12345678901",
+            phone="+6281234567890",
+        ),
+        now,
+    )
 
     outbox = tmp_path / "outbox.jsonl"
     wait_for(lambda: outbox.exists() and booking.code in outbox.read_text(), "the SMS", 30)
@@ -102,7 +119,8 @@ def test_a_worker_that_lost_redis_mid_job_works_again(own_redis, start_worker, t
     worker = start_worker()
     mark = str(tmp_path / "slow")
     Queue(queues.SMS, connection=queue_redis(own_redis)).enqueue(
-        "tests.jobs.slow_jobs.pause_then_touch", mark, 3)
+        "tests.jobs.slow_jobs.pause_then_touch", mark, 3
+    )
     wait_for(lambda: Path(mark + ".began").exists(), "the job to begin")
     own_redis.kill()  # while the job runs: its bookkeeping afterwards meets no Redis
     wait_for(lambda: Path(mark).exists(), "the job's own work to end")
@@ -110,7 +128,8 @@ def test_a_worker_that_lost_redis_mid_job_works_again(own_redis, start_worker, t
     own_redis.start()
 
     Queue(queues.SMS, connection=queue_redis(own_redis)).enqueue(
-        "tests.jobs.slow_jobs.touch", str(tmp_path / "after"))
+        "tests.jobs.slow_jobs.touch", str(tmp_path / "after")
+    )
     wait_for(lambda: (tmp_path / "after").exists(), "a job after the outage", 30)
     assert worker.poll() is None, "the worker process must still run: nobody restarted it"
 
@@ -120,8 +139,9 @@ def test_a_job_of_a_killed_worker_is_run_again_promptly(own_redis, start_worker,
     folder.mkdir()
     first = start_worker()
     queue = Queue(queues.SMS, connection=queue_redis(own_redis))
-    queue.enqueue("tests.jobs.slow_jobs.hang_once_then_finish", str(folder), retry=Retry(max=2),
-                  job_timeout=300)
+    queue.enqueue(
+        "tests.jobs.slow_jobs.hang_once_then_finish", str(folder), retry=Retry(max=2), job_timeout=300
+    )
     wait_for(lambda: (folder / "began").exists(), "the job to begin")
 
     os.killpg(first.pid, signal.SIGKILL)  # the worker and its work horse, mid-job
@@ -134,14 +154,14 @@ def test_a_job_of_a_killed_worker_is_run_again_promptly(own_redis, start_worker,
     assert time.monotonic() - killed_at < 15
 
 
-def test_a_job_longer_than_three_heartbeats_is_not_taken_for_abandoned(own_redis, start_worker,
-                                                                        tmp_path):
+def test_a_job_longer_than_three_heartbeats_is_not_taken_for_abandoned(own_redis, start_worker, tmp_path):
     # The worker runs the job itself (no work horse); a thread of its own beats meanwhile.
     start_worker()
     start_worker()  # whose maintenance would run an abandoned job again
     runs = tmp_path / "runs"
     Queue(queues.SMS, connection=queue_redis(own_redis)).enqueue(
-        "tests.jobs.slow_jobs.note_then_pause", str(runs), 6, retry=Retry(max=2), job_timeout=60)
+        "tests.jobs.slow_jobs.note_then_pause", str(runs), 6, retry=Retry(max=2), job_timeout=60
+    )
     wait_for(lambda: Path(str(runs) + ".done").exists(), "the job to end", 30)
     time.sleep(2)
     assert runs.read_text() == "run\n"

@@ -29,10 +29,13 @@ def test_file_appends_one_json_object_per_line_and_finds_it_again(tmp_path):
     assert sender.find(SMS, SINCE) is None
     sent = sender.send(SMS)
     sender.send(OutgoingSms(to=SMS.to, body="other", code="X", event="cancelled"))
-    lines = [json.loads(line) for line in (tmp_path / "sms" / "outbox.jsonl").read_text()
-             .splitlines()]
-    assert lines[0] == {"to": "+6281234567890", "body": "Antrian A-001", "code": "7K3QX9MZ2W",
-                        "event": "booked"}
+    lines = [json.loads(line) for line in (tmp_path / "sms" / "outbox.jsonl").read_text().splitlines()]
+    assert lines[0] == {
+        "to": "+6281234567890",
+        "body": "Antrian A-001",
+        "code": "7K3QX9MZ2W",
+        "event": "booked",
+    }
     assert len(lines) == 2
     assert sender.find(SMS, SINCE) == sent
 
@@ -43,17 +46,23 @@ def test_twilio_goes_to_the_configured_base_url_with_a_timeout(fake_twilio):
     sent = sender.send(SMS)
     assert sent.sid.startswith("SM") and sent.status == "queued"
     assert sender.find(SMS, SINCE) == sent
-    assert sender.find(OutgoingSms(to=SMS.to, body="different", code="X", event="booked"),
-                       SINCE) is None
+    assert sender.find(OutgoingSms(to=SMS.to, body="different", code="X", event="booked"), SINCE) is None
     assert [seen.method for seen in fake_twilio.seen] == ["POST", "GET", "GET"]
 
 
-@pytest.mark.parametrize(("status", "code", "error"), [
-    (400, 21211, backends.SmsPermanentError), (400, 21610, backends.SmsPermanentError),
-    (400, 21614, backends.SmsPermanentError), (400, 21408, backends.SmsPermanentError),
-    (429, 20429, backends.SmsRejectedError), (401, 20003, backends.SmsRejectedError),
-    (500, 20500, backends.SmsUncertainError), (503, 20503, backends.SmsUncertainError),
-])
+@pytest.mark.parametrize(
+    ("status", "code", "error"),
+    [
+        (400, 21211, backends.SmsPermanentError),
+        (400, 21610, backends.SmsPermanentError),
+        (400, 21614, backends.SmsPermanentError),
+        (400, 21408, backends.SmsPermanentError),
+        (429, 20429, backends.SmsRejectedError),
+        (401, 20003, backends.SmsRejectedError),
+        (500, 20500, backends.SmsUncertainError),
+        (503, 20503, backends.SmsUncertainError),
+    ],
+)
 def test_twilio_errors_are_classified(fake_twilio, status, code, error):
     fake_twilio.answers.append((status, {"code": code, "message": "no", "status": status}))
     sender = backends.make_sender({**fake_twilio.settings, "SMS_OUTBOX": None})
@@ -62,8 +71,7 @@ def test_twilio_errors_are_classified(fake_twilio, status, code, error):
 
 
 def test_a_network_failure_is_uncertain():
-    sender = backends.TwilioSender(ACCOUNT_SID, AUTH_TOKEN, FROM, "http://127.0.0.1:9",
-                                   timeout=1)
+    sender = backends.TwilioSender(ACCOUNT_SID, AUTH_TOKEN, FROM, "http://127.0.0.1:9", timeout=1)
     with pytest.raises(backends.SmsUncertainError) as raised:
         sender.send(SMS)
     assert "+62" not in str(raised.value)

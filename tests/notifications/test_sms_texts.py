@@ -14,11 +14,22 @@ LONGEST = max(demo.BRANCHES, key=lambda branch: len(branch.name))
 
 
 def a_booking(day: dt.date, queue_number: str = "A-1234") -> Booking:
-    return Booking(code="7K3QX9MZ2W", queue_number=queue_number, status="booked",
-                   branch_id=LONGEST.id, service_id="jht", date=day,
-                   slot_start=dt.time(13, 30), slot_end=dt.time(14, 0), name="Budi Santoso",
-                   nik="3171011201900001", kpj="12345678901", phone="+6281234567890",
-                   email=None, created_ms=0)
+    return Booking(
+        code="7K3QX9MZ2W",
+        queue_number=queue_number,
+        status="booked",
+        branch_id=LONGEST.id,
+        service_id="jht",
+        date=day,
+        slot_start=dt.time(13, 30),
+        slot_end=dt.time(14, 0),
+        name="Budi Santoso",
+        nik="3171011201900001",
+        kpj="12345678901",
+        phone="+6281234567890",
+        email=None,
+        created_ms=0,
+    )
 
 
 def test_indonesian_dates():
@@ -53,17 +64,22 @@ def test_the_call_ahead_names_the_number_and_the_branch_and_gives_no_code():
 @pytest.mark.parametrize("event", [e for e in texts.EVENTS if e != "call_ahead"])
 def test_the_facts_are_all_there(event):
     text = texts.compose(event, a_booking(dt.date(2026, 11, 24)), LONGEST)
-    for part in ("A-1234", "Jakarta Menara Jamsostek", "Selasa, 24 Nov 2026", "13:30-14:00 WIB",
-                 "7K3QX9MZ2W"):
+    for part in (
+        "A-1234",
+        "Jakarta Menara Jamsostek",
+        "Selasa, 24 Nov 2026",
+        "13:30-14:00 WIB",
+        "7K3QX9MZ2W",
+    ):
         assert part in text
 
 
-@pytest.mark.parametrize(("branch_id", "label"), [("jakarta-salemba", "WIB"),
-                                                  ("makassar", "WITA"), ("jayapura", "WIT")])
+@pytest.mark.parametrize(
+    ("branch_id", "label"), [("jakarta-salemba", "WIB"), ("makassar", "WITA"), ("jayapura", "WIT")]
+)
 def test_the_slot_carries_its_time_zone(branch_id, label):
     branch = next(branch for branch in demo.BRANCHES if branch.id == branch_id)
-    assert f"13:30-14:00 {label}." in texts.compose("booked", a_booking(dt.date(2026, 11, 24)),
-                                                     branch)
+    assert f"13:30-14:00 {label}." in texts.compose("booked", a_booking(dt.date(2026, 11, 24)), branch)
 
 
 def test_gsm7_length_counts_extension_characters_twice_and_refuses_others():

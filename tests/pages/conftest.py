@@ -15,8 +15,14 @@ DETAILS = "/pesan?branch_id=jakarta-salemba&service_id=jht&date=2026-11-24&slot=
 @pytest.fixture
 def person():
     """What a participant types in the details form."""
-    return {"name": "Budi Santoso", "nik": make_nik(), "kpj": "12345678901",
-            "phone": "081234567890", "email": "", "captcha_answer": "12345"}
+    return {
+        "name": "Budi Santoso",
+        "nik": make_nik(),
+        "kpj": "12345678901",
+        "phone": "081234567890",
+        "email": "",
+        "captcha_answer": "12345",
+    }
 
 
 @pytest.fixture
@@ -55,8 +61,9 @@ def arrive(app, reservations, clock, tune_branch):
 
     def make(slot: str = "09:00", service: str = "jht", **fields):
         clock.set(monday)
-        booking = reservations.reserve(booking_request(
-            slot=dt.time.fromisoformat(slot), service_id=service, **fields), monday)
+        booking = reservations.reserve(
+            booking_request(slot=dt.time.fromisoformat(slot), service_id=service, **fields), monday
+        )
         antrian.checkins.check_in(kiosk, booking.code, tuesday - dt.timedelta(minutes=30))
         clock.set(tuesday)
         return booking

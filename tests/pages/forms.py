@@ -13,8 +13,9 @@ class _Forms(HTMLParser):
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
         if tag == "form":
-            self.forms.append({"action": attrs.get("action"), "method": attrs.get("method", "get"),
-                               "fields": {}})
+            self.forms.append(
+                {"action": attrs.get("action"), "method": attrs.get("method", "get"), "fields": {}}
+            )
         elif tag == "input" and self.forms and "name" in attrs and "disabled" not in attrs:
             if attrs.get("type") in ("radio", "checkbox"):
                 self.forms[-1]["fields"].setdefault(attrs["name"], attrs.get("value", "on"))

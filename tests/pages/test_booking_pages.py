@@ -47,17 +47,26 @@ def test_services_say_what_to_bring_with_the_jht_reasons(client):
     html = text(client.get("/cabang/jakarta-salemba"))
     assert 'href="/cabang/jakarta-salemba/jht"' in html
     assert "KTP elektronik (asli)" in html and "paklaring" in html
-    for reason in ("Mengundurkan diri", "Pemutusan hubungan kerja", "usia pensiun (56 tahun)",
-                   "Cacat total tetap", "meninggal dunia", "luar negeri"):
+    for reason in (
+        "Mengundurkan diri",
+        "Pemutusan hubungan kerja",
+        "usia pensiun (56 tahun)",
+        "Cacat total tetap",
+        "meninggal dunia",
+        "luar negeri",
+    ):
         assert reason in html
     assert "1 bulan setelah tanggal berhenti bekerja" in html
 
 
-def test_dates_show_the_window_with_places_left_and_why_closed_days_are(client, redis,
-                                                                        tune_branch):
+def test_dates_show_the_window_with_places_left_and_why_closed_days_are(client, redis, tune_branch):
     tune_branch("jakarta-salemba", booking_window_days=40)
-    schedules.store_override(redis, "jakarta-salemba", dt.date(2026, 11, 26),
-                             schedules.DateOverride(closed=True, note="Renovasi gedung"))
+    schedules.store_override(
+        redis,
+        "jakarta-salemba",
+        dt.date(2026, 11, 26),
+        schedules.DateOverride(closed=True, note="Renovasi gedung"),
+    )
     calendar.close_nationally(redis, dt.date(2026, 11, 27), "Banjir")
     html = text(client.get("/cabang/jakarta-salemba/jht"))
     assert "Senin, 23 November 2026" in html and "Sabtu, 2 Januari 2027" in html
@@ -81,15 +90,20 @@ def test_today_is_not_offered_once_its_last_slot_has_closed(client, clock):
     assert 'href="/cabang/jakarta-salemba/jht/2026-11-24"' in html
 
 
-def test_slots_show_places_left_and_disable_full_and_closed_ones(client, reservations, clock,
-                                                                 tune_branch):
+def test_slots_show_places_left_and_disable_full_and_closed_ones(client, reservations, clock, tune_branch):
     tune_branch("jakarta-salemba", slot_capacity=1)
     reservations.reserve(booking_request(date=dt.date(2026, 11, 23), slot=dt.time(10, 0)), clock())
     clock.set(dt.datetime(2026, 11, 23, 8, 30, tzinfo=JAKARTA))
     html = text(client.get("/cabang/jakarta-salemba/jht/2026-11-23"))
-    slot = {m[0]: m[1] for m in re.findall(
-        r'value="(\d\d:\d\d)" required( disabled)?>\s*<span>[^<]*</span>\s*<span class="left">'
-        r'([^<]*)<', html) for m in [(m[0], (m[1], m[2]))]}
+    slot = {
+        m[0]: m[1]
+        for m in re.findall(
+            r'value="(\d\d:\d\d)" required( disabled)?>\s*<span>[^<]*</span>\s*<span class="left">'
+            r"([^<]*)<",
+            html,
+        )
+        for m in [(m[0], (m[1], m[2]))]
+    }
     assert slot["09:00"] == (" disabled", "Ditutup")  # within the 60-minute cutoff
     assert slot["10:00"] == (" disabled", "Penuh")
     assert slot["10:30"] == ("", "sisa 1")
@@ -115,8 +129,7 @@ def test_a_whole_booking_without_javascript(client, book_page, person, redis, se
     assert person["nik"] not in html
 
 
-def test_a_validation_error_keeps_the_input_and_puts_each_message_beside_its_field(
-        book_page, person, redis):
+def test_a_validation_error_keeps_the_input_and_puts_each_message_beside_its_field(book_page, person, redis):
     response = book_page(nik="1234", phone="021555")
     html = text(response)
     assert response.status_code == 422
@@ -145,8 +158,7 @@ def test_a_new_captcha_image_keeps_the_input(client, details_form, person):
     assert f'value="{person["nik"]}"' in html
 
 
-def test_a_form_sent_twice_books_once_and_shows_the_same_booking(client, details_form, person,
-                                                                 redis):
+def test_a_form_sent_twice_books_once_and_shows_the_same_booking(client, details_form, person, redis):
     fields = {**details_form(), **person, "action": "book"}
     first = client.post("/pesan", data=fields)
     confirmation = text(client.get("/pesan/selesai"))
@@ -156,19 +168,18 @@ def test_a_form_sent_twice_books_once_and_shows_the_same_booking(client, details
     assert text(client.get("/pesan/selesai")) == confirmation
 
 
-def test_a_second_booking_for_the_nik_and_date_is_refused_with_a_way_to_the_first(book_page,
-                                                                                 person, redis):
+def test_a_second_booking_for_the_nik_and_date_is_refused_with_a_way_to_the_first(book_page, person, redis):
     assert book_page().status_code == 303
-    again = book_page(nik=person["nik"],
-                      path=DETAILS.replace("09:00", "10:00"))
+    again = book_page(nik=person["nik"], path=DETAILS.replace("09:00", "10:00"))
     html = text(again)
     assert again.status_code == 409
     assert "NIK ini sudah memiliki antrian aktif" in html and 'href="/kelola"' in html
     assert len(day_bookings(redis)) == 1
 
 
-def test_a_slot_that_filled_meanwhile_says_so_and_offers_another(book_page, details_form, client,
-                                                                 person, tune_branch):
+def test_a_slot_that_filled_meanwhile_says_so_and_offers_another(
+    book_page, details_form, client, person, tune_branch
+):
     tune_branch("jakarta-salemba", slot_capacity=1)
     fields = {**details_form(), **person, "action": "book"}
     assert book_page(nik=make_nik()).status_code == 303
@@ -196,8 +207,7 @@ def test_a_spent_personal_allowance_says_when_to_come_back(make_app, person):
     assert refused.headers["X-RateLimit-Remaining"] == "0"
 
 
-def test_a_form_without_its_csrf_token_is_refused_and_books_nothing(client, details_form, person,
-                                                                    redis):
+def test_a_form_without_its_csrf_token_is_refused_and_books_nothing(client, details_form, person, redis):
     fields = {**details_form(), **person, "action": "book"}
     del fields["csrf_token"]
     response = client.post("/pesan", data=fields)
@@ -211,9 +221,13 @@ def test_the_json_api_needs_no_csrf_token(book):
 
 
 def test_unknown_places_are_html_404s(client):
-    for path in ("/wilayah/atlantis", "/cabang/atlantis", "/cabang/jakarta-salemba/nope",
-                 "/cabang/jakarta-salemba/jht/2026-13-45",
-                 "/pesan?branch_id=jakarta-salemba&service_id=jht&date=2026-11-24&slot=09:10"):
+    for path in (
+        "/wilayah/atlantis",
+        "/cabang/atlantis",
+        "/cabang/jakarta-salemba/nope",
+        "/cabang/jakarta-salemba/jht/2026-13-45",
+        "/pesan?branch_id=jakarta-salemba&service_id=jht&date=2026-11-24&slot=09:10",
+    ):
         response = client.get(path)
         assert response.status_code == 404 and "Data tidak ditemukan." in text(response), path
 

@@ -38,16 +38,19 @@ def csrf(client, url: str) -> str:
 
 
 def sign_in(client, username="budi", password=PASSWORD):
-    return client.post("/counter/masuk", data={"csrf_token": csrf(client, "/counter/masuk"),
-                                               "username": username, "password": password})
+    return client.post(
+        "/counter/masuk",
+        data={"csrf_token": csrf(client, "/counter/masuk"), "username": username, "password": password},
+    )
 
 
 @pytest.fixture
 def at_counter(client, staff, counters):
     """Budi signed in at Loket 1 (all services)."""
     assert sign_in(client).status_code == 303
-    response = client.post("/counter/pilih", data={
-        "csrf_token": csrf(client, DESK), "branch_id": BRANCH, "counter": "Loket 1"})
+    response = client.post(
+        "/counter/pilih", data={"csrf_token": csrf(client, DESK), "branch_id": BRANCH, "counter": "Loket 1"}
+    )
     assert response.status_code == 303
     return client
 
@@ -65,8 +68,7 @@ def step_form(client, action: str, number: str | None = None) -> dict:
 
 def press(client, action: str, number: str | None = None, **extra) -> str:
     """Send the form for ``action`` and follow the redirect; the page's text."""
-    response = client.post("/counter/langkah", data={**step_form(client, action, number),
-                                                     **extra})
+    response = client.post("/counter/langkah", data={**step_form(client, action, number), **extra})
     assert response.status_code == 303 and response.headers["Location"].endswith(DESK)
     return client.get(DESK).get_data(as_text=True)
 
@@ -96,8 +98,9 @@ def test_sign_in_then_choose_a_counter(client, staff, counters):
     assert "HttpOnly" in response.headers["Set-Cookie"]
     choice = client.get(DESK).get_data(as_text=True)
     assert "Pilih loket Anda" in choice and "Loket 1" in choice and "Loket 2" in choice
-    client.post("/counter/pilih", data={"csrf_token": csrf(client, DESK), "branch_id": BRANCH,
-                                        "counter": "Loket 2"})
+    client.post(
+        "/counter/pilih", data={"csrf_token": csrf(client, DESK), "branch_id": BRANCH, "counter": "Loket 2"}
+    )
     desk = client.get(DESK).get_data(as_text=True)
     assert "<h1>Loket 2</h1>" in desk and "Panggil berikutnya" in desk
 
@@ -133,11 +136,13 @@ def test_a_branch_without_counters_says_how_to_configure_one(client, staff):
 
 def test_a_counter_of_another_branch_is_refused(client, staff, counters):
     sign_in(client)
-    response = client.post("/counter/pilih", data={
-        "csrf_token": csrf(client, DESK), "branch_id": "bekasi", "counter": "Loket 1"})
+    response = client.post(
+        "/counter/pilih", data={"csrf_token": csrf(client, DESK), "branch_id": "bekasi", "counter": "Loket 1"}
+    )
     assert response.status_code == 403
-    unknown = client.post("/counter/pilih", data={
-        "csrf_token": csrf(client, DESK), "branch_id": BRANCH, "counter": "Loket 9"})
+    unknown = client.post(
+        "/counter/pilih", data={"csrf_token": csrf(client, DESK), "branch_id": BRANCH, "counter": "Loket 9"}
+    )
     assert unknown.status_code == 303
     assert "Loket itu tidak ada (lagi)." in client.get(DESK).get_data(as_text=True)
 
@@ -163,7 +168,7 @@ def test_call_recall_serve_and_no_show_through_the_forms(at_counter, arrive, red
     first, second = arrive("08:30"), arrive("09:00")
     page = at_counter.get(DESK).get_data(as_text=True)
     assert first.queue_number in page and second.queue_number in page
-    assert "aria-keyshortcuts=\"N Space\"" in page
+    assert 'aria-keyshortcuts="N Space"' in page
 
     page = press(at_counter, "call")
     assert f"{first.queue_number} dipanggil ke Loket 1." in page
@@ -188,8 +193,11 @@ def test_priority_transfer_and_pause_through_the_forms(at_counter, arrive, redis
     first, second = arrive("08:30"), arrive("09:00")
     page = press(at_counter, "priority", second.queue_number)
     assert f"{second.queue_number} ditandai prioritas." in page
-    assert re.search(rf'class="priority">\s*<td><span class="number">{second.queue_number}'
-                     r'</span> <span class="badge">Prioritas</span>', page)
+    assert re.search(
+        rf'class="priority">\s*<td><span class="number">{second.queue_number}'
+        r'</span> <span class="badge">Prioritas</span>',
+        page,
+    )
     page = press(at_counter, "regular", second.queue_number)
     assert f"{second.queue_number} tidak lagi prioritas." in page
 
@@ -250,8 +258,10 @@ def test_the_live_part_for_the_script(at_counter, arrive, monkeypatch):
     text = part.get_data(as_text=True)
     assert waiting.queue_number in text and "<html" not in text and 'name="token"' in text
     # Each rendering of a form has its own token.
-    assert forms(text)[0]["fields"]["token"] != forms(at_counter.get(
-        "/counter/keadaan").get_data(as_text=True))[0]["fields"]["token"]
+    assert (
+        forms(text)[0]["fields"]["token"]
+        != forms(at_counter.get("/counter/keadaan").get_data(as_text=True))[0]["fields"]["token"]
+    )
     # Polling does not keep an unattended session alive.
     later = time.time() + 20 * 60
     monkeypatch.setattr(time, "time", lambda: later)

@@ -42,8 +42,11 @@ def test_the_board_shows_who_is_called_and_who_comes_next(client, arrive, redis,
     cards = re.findall(r'data-counter="([^"]+)"><span class="number">([^<]+)</span>', text)
     assert cards == [("Loket 1", "—"), ("Loket 2", second.queue_number)]
     # The one left waits about one service time (6 minutes) over the two open counters.
-    assert re.search(rf'<span class="number">{third.queue_number}</span>'
-                     r'<span class="wait">± 3 menit</span>', text)
+    assert re.search(
+        rf'<span class="number">{third.queue_number}</span>'
+        r'<span class="wait">± 3 menit</span>',
+        text,
+    )
     newest = live.view(BRANCH, clock()).announcements[-1].id
     assert f'data-last-announcement="{newest}"' in text
     assert 'data-queue-url="/api/v1/branches/jakarta-salemba/queue"' in text
@@ -56,8 +59,14 @@ def test_no_personal_data_on_the_board_or_in_its_feed(client, arrive, redis, clo
     feed = client.get(f"/api/v1/branches/{BRANCH}/queue").get_data(as_text=True)
     for booking in bookings:
         assert booking.queue_number in board and booking.queue_number in feed
-        for secret in (booking.name, booking.nik, booking.kpj, booking.phone, booking.code,
-                       booking.phone[-4:]):
+        for secret in (
+            booking.name,
+            booking.nik,
+            booking.kpj,
+            booking.phone,
+            booking.code,
+            booking.phone[-4:],
+        ):
             assert secret not in board and secret not in feed
 
 

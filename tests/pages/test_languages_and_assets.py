@@ -27,8 +27,9 @@ def test_english_by_the_switch_stays_by_cookie(client):
     assert '<html lang="en">' in html and "Choose a date" in html
     assert "Tuesday, 24 November 2026" in html and "Old-age savings (JHT) claim" in html
     later = text(client.get("/cabang/jakarta-salemba/jht/2026-11-24"))
-    assert "Choose an arrival time" in later and 'href="/cabang/jakarta-salemba/jht/2026-11-24?lang=id"' \
-        in later
+    assert (
+        "Choose an arrival time" in later and 'href="/cabang/jakarta-salemba/jht/2026-11-24?lang=id"' in later
+    )
     assert "Pilih" not in later
 
 
@@ -46,15 +47,33 @@ def test_back_to_indonesian(client):
 
 def test_every_page_text_has_an_english_translation(tmp_path):
     pot = tmp_path / "messages.pot"
-    subprocess.run([sys.executable, "-m", "babel.messages.frontend", "extract", "-F",
-                    "babel.cfg", "-k", "N_", "-k", "_", "-o", str(pot), "."], cwd=ROOT,
-                   check=True, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "babel.messages.frontend",
+            "extract",
+            "-F",
+            "babel.cfg",
+            "-k",
+            "N_",
+            "-k",
+            "_",
+            "-o",
+            str(pot),
+            ".",
+        ],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
     with pot.open("rb") as source:
         wanted = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(source) if m.id}
     with CATALOG.open("rb") as source:
         catalog = read_po(source)
-    translated = {m.id if isinstance(m.id, str) else m.id[0] for m in catalog
-                  if m.id and m.string and not m.fuzzy}
+    translated = {
+        m.id if isinstance(m.id, str) else m.id[0] for m in catalog if m.id and m.string and not m.fuzzy
+    }
     assert wanted - translated == set()
 
 
@@ -65,8 +84,7 @@ def test_static_files_are_fingerprinted_compressed_and_cached_forever(client):
     assert response.status_code == 200 and response.headers["Content-Encoding"] == "gzip"
     assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"
     assert b"box-sizing" in gzip.decompress(response.data)
-    assert client.get(css.replace("/static/", "/static/0").replace("/app", "0/app")
-                      ).status_code == 404
+    assert client.get(css.replace("/static/", "/static/0").replace("/app", "0/app")).status_code == 404
     assert client.get("/static/000000000000/app.css").status_code == 404
 
 
@@ -83,8 +101,7 @@ def transferred(client, path: str) -> int:
 
 
 def test_the_home_and_booking_pages_stay_under_50_kb_transferred(client, capsys):
-    sizes = {path: transferred(client, path) for path in ("/", "/cabang/jakarta-salemba/jht",
-                                                          DETAILS)}
+    sizes = {path: transferred(client, path) for path in ("/", "/cabang/jakarta-salemba/jht", DETAILS)}
     with capsys.disabled():
         print(f"\n  transferred (gzip, HTML+CSS+JS): {sizes}")
     assert all(size < PAGE_BUDGET_BYTES for size in sizes.values()), sizes
@@ -92,8 +109,10 @@ def test_the_home_and_booking_pages_stay_under_50_kb_transferred(client, capsys)
 
 def test_the_switch_keeps_the_chosen_place_and_never_repeats_a_form(client, book_page):
     html = text(client.get(DETAILS))
-    assert 'href="/pesan?branch_id=jakarta-salemba&amp;service_id=jht&amp;date=2026-11-24' \
-           '&amp;slot=09:00&amp;lang=en"' in html
+    assert (
+        'href="/pesan?branch_id=jakarta-salemba&amp;service_id=jht&amp;date=2026-11-24'
+        '&amp;slot=09:00&amp;lang=en"' in html
+    )
     refused = text(book_page(nik="1234"))  # the answer to a POST: back to the same place
     assert 'slot=09:00&amp;lang=en"' in refused and "nik=" not in refused.split("</header>")[0]
     looked_up = text(client.post("/kelola", data={}))

@@ -72,15 +72,15 @@ def test_rescheduling_goes_date_then_slot_then_moves_in_one_step(client, booking
     assert redis.hget(keys.booking("jakarta-salemba", booking.code), "date") == "2026-11-25"
 
 
-def test_rescheduling_into_a_full_slot_says_so_and_keeps_the_booking(client, booking,
-                                                                    reservations, clock,
-                                                                    tune_branch):
+def test_rescheduling_into_a_full_slot_says_so_and_keeps_the_booking(
+    client, booking, reservations, clock, tune_branch
+):
     tune_branch("jakarta-salemba", slot_capacity=1)
-    reservations.reserve(booking_request(date=dt.date(2026, 11, 25), slot=dt.time(10, 0)),
-                         clock())
+    reservations.reserve(booking_request(date=dt.date(2026, 11, 25), slot=dt.time(10, 0)), clock())
     page = text(client.post("/kelola", data=credentials(client, booking.code, booking.nik)))
-    response = client.post("/kelola/ubah", data={**form(page, "/kelola/ubah"),
-                                                 "date": "2026-11-25", "slot": "10:00"})
+    response = client.post(
+        "/kelola/ubah", data={**form(page, "/kelola/ubah"), "date": "2026-11-25", "slot": "10:00"}
+    )
     html = text(response)
     assert response.status_code == 409 and "sudah penuh" in html
     assert "Selasa, 24 November 2026" in html
@@ -92,7 +92,8 @@ def test_a_nik_never_appears_in_a_url(client, booking):
 
 
 def test_a_checked_in_participant_sees_who_is_ahead_and_the_estimated_wait(
-        app, client, reservations, clock, redis, tune_branch):
+    app, client, reservations, clock, redis, tune_branch
+):
     from queue_service.domain.checkins import CheckIns
     from queue_service.domain.live_queue import LiveQueue
     from tests.conftest import JAKARTA
@@ -117,7 +118,6 @@ def test_a_checked_in_participant_sees_who_is_ahead_and_the_estimated_wait(
 
 def test_the_sms_short_link_opens_the_look_up_with_the_code(client, booking):
     response = client.get(f"/k/{booking.code}")
-    assert response.status_code == 302 and response.headers["Location"] == \
-        f"/kelola?kode={booking.code}"
+    assert response.status_code == 302 and response.headers["Location"] == f"/kelola?kode={booking.code}"
     html = text(client.get(response.headers["Location"]))
     assert form(html, "/kelola")["code"] == booking.code

@@ -10,8 +10,12 @@ from tests.redis_server import free_port
 
 @pytest.fixture
 def settings(settings):
-    return {**settings, "RATELIMIT_READ": "3 per minute", "RATELIMIT_CAPTCHA": "2 per minute",
-            "RATELIMIT_BOOKING": "1 per minute"}
+    return {
+        **settings,
+        "RATELIMIT_READ": "3 per minute",
+        "RATELIMIT_CAPTCHA": "2 per minute",
+        "RATELIMIT_BOOKING": "1 per minute",
+    }
 
 
 def test_reading_pages_share_the_read_limit_with_the_api(client):
@@ -28,12 +32,10 @@ def test_each_showing_of_the_details_form_counts_as_a_new_captcha(client):
     assert client.get(DETAILS).status_code == 200
     assert client.post("/api/v1/captcha").status_code == 201
     refused = client.get(DETAILS)
-    assert refused.status_code == 429 and "Terlalu banyak permintaan" in refused.get_data(
-        as_text=True)
+    assert refused.status_code == 429 and "Terlalu banyak permintaan" in refused.get_data(as_text=True)
 
 
-def test_booking_forms_and_the_api_share_the_booking_limit(client, details_form, person,
-                                                          booking_body):
+def test_booking_forms_and_the_api_share_the_booking_limit(client, details_form, person, booking_body):
     fields = {**details_form(), **person, "action": "book"}
     assert client.post("/api/v1/bookings", json=booking_body()).status_code == 201
     refused = client.post("/pesan", data=fields)

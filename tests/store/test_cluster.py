@@ -42,8 +42,14 @@ def cluster_settings(settings, redis_cluster, redis_server, redis):
     """The suite's settings with the data store on the cluster and the queue on the plain
     test server (the job queue cannot run on a cluster), flushed around the test by
     ``redis``."""
-    return load_settings(overrides={**settings, "REDIS_URL": redis_cluster.url,
-                                    "REDIS_CLUSTER": True, "QUEUE_REDIS_URL": redis_server.url})
+    return load_settings(
+        overrides={
+            **settings,
+            "REDIS_URL": redis_cluster.url,
+            "REDIS_CLUSTER": True,
+            "QUEUE_REDIS_URL": redis_server.url,
+        }
+    )
 
 
 @pytest.fixture
@@ -97,21 +103,18 @@ def test_hundreds_of_concurrent_reservations_fill_one_slot_exactly(reservations,
 
     booked = [result for result in results if not isinstance(result, Exception)]
     assert len(booked) == capacity
-    assert all(isinstance(result, SlotFullError) for result in results
-               if isinstance(result, Exception))
+    assert all(isinstance(result, SlotFullError) for result in results if isinstance(result, Exception))
     assert sorted(b.queue_number for b in booked) == [f"A-{n:03d}" for n in range(1, capacity + 1)]
     assert len({b.code for b in booked}) == capacity
     day = TUESDAY.isoformat()
     assert seeded.hget(keys.slot_counts(BRANCH, day), "09:00") == str(capacity)
-    assert seeded.hgetall(keys.day_counts(BRANCH, day)) == {"total": str(capacity),
-                                                           "svc:jht": str(capacity)}
+    assert seeded.hgetall(keys.day_counts(BRANCH, day)) == {"total": str(capacity), "svc:jht": str(capacity)}
     assert seeded.llen(keys.day_bookings(BRANCH, day)) == capacity
     for booking in booked:
         assert reservations.lookup(booking.code, booking.nik) == booking
 
 
-def test_one_nik_books_once_per_date_across_branches_on_different_nodes(reservations, seeded,
-                                                                         clock):
+def test_one_nik_books_once_per_date_across_branches_on_different_nodes(reservations, seeded, clock):
     here, there = keys.branch_settings(BRANCH), keys.branch_settings(OTHER_BRANCH)
     assert seeded.keyslot(here) != seeded.keyslot(there)
     assert node_of(seeded, here) != node_of(seeded, there)
@@ -129,17 +132,19 @@ def test_one_nik_books_once_per_date_across_branches_on_different_nodes(reservat
 
     [booking] = [result for result in results if not isinstance(result, Exception)]
     day = TUESDAY.isoformat()
-    counts = {branch_id: int(seeded.hget(keys.day_counts(branch_id, day), "total") or 0)
-              for branch_id in (BRANCH, OTHER_BRANCH)}
-    assert counts == {booking.branch_id: 1,
-                      ({BRANCH, OTHER_BRANCH} - {booking.branch_id}).pop(): 0}
+    counts = {
+        branch_id: int(seeded.hget(keys.day_counts(branch_id, day), "total") or 0)
+        for branch_id in (BRANCH, OTHER_BRANCH)
+    }
+    assert counts == {booking.branch_id: 1, ({BRANCH, OTHER_BRANCH} - {booking.branch_id}).pop(): 0}
     assert seeded.hget(claim, "code") == booking.code
     assert reservations.lookup(booking.code, nik) == booking
 
     # Another date is the NIK's to book, at the other branch too.
     elsewhere = OTHER_BRANCH if booking.branch_id == BRANCH else BRANCH
     wednesday = reservations.reserve(
-        request(nik=nik, branch_id=elsewhere, date=TUESDAY + dt.timedelta(days=1)), clock())
+        request(nik=nik, branch_id=elsewhere, date=TUESDAY + dt.timedelta(days=1)), clock()
+    )
     assert wednesday.status == "booked"
     with pytest.raises(AlreadyBookedError):
         reservations.reserve(request(nik=nik, branch_id=elsewhere), clock())
@@ -161,16 +166,23 @@ def cluster_app(seeded, cluster_settings, clock):
 
 
 def booking_body(app, captcha_answer, **overrides) -> dict:
-    data = {"branch_id": BRANCH, "service_id": "jht", "date": TUESDAY.isoformat(),
-            "slot": "09:00", "name": "Budi Santoso", "nik": make_nik(), "kpj": "12345678901",
-            "phone": "081234567890", "captcha_answer": captcha_answer,
-            "captcha_id": app.extensions["antrian"].captcha.create().id}
+    data = {
+        "branch_id": BRANCH,
+        "service_id": "jht",
+        "date": TUESDAY.isoformat(),
+        "slot": "09:00",
+        "name": "Budi Santoso",
+        "nik": make_nik(),
+        "kpj": "12345678901",
+        "phone": "081234567890",
+        "captcha_answer": captcha_answer,
+        "captcha_id": app.extensions["antrian"].captcha.create().id,
+    }
     data.update(overrides)
     return data
 
 
-def test_the_api_books_looks_up_and_cancels_on_the_cluster(cluster_app, seeded, captcha_answer,
-                                                          redis):
+def test_the_api_books_looks_up_and_cancels_on_the_cluster(cluster_app, seeded, captcha_answer, redis):
     client = cluster_app.test_client()
     assert client.get("/readyz").status_code == 200
     availability = f"/api/v1/branches/{BRANCH}/availability?date={TUESDAY}&service=jht"
@@ -190,8 +202,10 @@ def test_the_api_books_looks_up_and_cancels_on_the_cluster(cluster_app, seeded, 
     assert nine_remaining() == before - 1
 
     # The same NIK at a branch on another node, same date: refused.
-    twice = client.post("/api/v1/bookings", json=booking_body(
-        cluster_app, captcha_answer, nik=body["nik"], branch_id=OTHER_BRANCH))
+    twice = client.post(
+        "/api/v1/bookings",
+        json=booking_body(cluster_app, captcha_answer, nik=body["nik"], branch_id=OTHER_BRANCH),
+    )
     assert twice.status_code == 409, twice.get_json()
     assert twice.get_json()["error"]["code"] == "already_booked"
 
@@ -201,8 +215,10 @@ def test_the_api_books_looks_up_and_cancels_on_the_cluster(cluster_app, seeded, 
     assert cancelled.get_json() == {"code": code, "status": "cancelled"}
     assert nine_remaining() == before
 
-    moved = client.post("/api/v1/bookings", json=booking_body(
-        cluster_app, captcha_answer, nik=body["nik"], branch_id=OTHER_BRANCH))
+    moved = client.post(
+        "/api/v1/bookings",
+        json=booking_body(cluster_app, captcha_answer, nik=body["nik"], branch_id=OTHER_BRANCH),
+    )
     assert moved.status_code == 201, moved.get_json()
 
     # Everything went to the cluster: the plain server holds only the SMS jobs.
@@ -231,9 +247,9 @@ def test_the_rate_limits_refuse_on_the_cluster(seeded, cluster_settings, clock, 
     assert statuses == [200, 200, 429]
 
 
-def test_the_sms_worker_reads_the_cluster_and_works_the_plain_queue(cluster_app, captcha_answer,
-                                                                   work, cluster_settings,
-                                                                   sent_sms, seeded):
+def test_the_sms_worker_reads_the_cluster_and_works_the_plain_queue(
+    cluster_app, captcha_answer, work, cluster_settings, sent_sms, seeded
+):
     client = cluster_app.test_client()
     response = client.post("/api/v1/bookings", json=booking_body(cluster_app, captcha_answer))
     assert response.status_code == 201

@@ -32,10 +32,13 @@ def client(cluster_redis, redis_cluster):
 
 def test_closing_days_runs_on_a_cluster_one_branch_slot_at_a_time(client, settings, clock):
     reservations = Reservations.from_settings(client, load_settings(overrides=settings))
-    made = {branch_id: [reservations.reserve(booking_request(branch_id=branch_id, slot=slot),
-                                             clock()).code
-                        for slot in (dt.time(9, 0), dt.time(9, 30))]
-            for branch_id in ("jakarta-salemba", "makassar", "jayapura")}
+    made = {
+        branch_id: [
+            reservations.reserve(booking_request(branch_id=branch_id, slot=slot), clock()).code
+            for slot in (dt.time(9, 0), dt.time(9, 30))
+        ]
+        for branch_id in ("jakarta-salemba", "makassar", "jayapura")
+    }
     slots = {client.keyslot(keys.day_bookings(b, TUESDAY.isoformat())) for b in made}
     assert len(slots) == 3
     for branch_id in made:

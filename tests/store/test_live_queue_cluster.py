@@ -21,17 +21,26 @@ BRANCH = "jakarta-salemba"
 TUESDAY = dt.date(2026, 11, 24)
 
 
-def test_two_counters_on_the_cluster_call_each_participant_once(cluster_redis, redis_cluster,
-                                                                 redis_server, settings, clock):
+def test_two_counters_on_the_cluster_call_each_participant_once(
+    cluster_redis, redis_cluster, redis_server, settings, clock
+):
     demo.seed(cluster_redis)
     tuned = schedules.load_settings(cluster_redis, BRANCH)
     tuned.slot_capacity = 100
     schedules.store_settings(cluster_redis, BRANCH, tuned)
     client = connect(redis_cluster.url, cluster=True)
     try:
-        reservations = Reservations.from_settings(client, load_settings(overrides={
-            **settings, "REDIS_URL": redis_cluster.url, "REDIS_CLUSTER": True,
-            "QUEUE_REDIS_URL": redis_server.url}))
+        reservations = Reservations.from_settings(
+            client,
+            load_settings(
+                overrides={
+                    **settings,
+                    "REDIS_URL": redis_cluster.url,
+                    "REDIS_CLUSTER": True,
+                    "QUEUE_REDIS_URL": redis_server.url,
+                }
+            ),
+        )
         kiosk, _token = Kiosks(client).create(BRANCH, "Pintu", clock())
         checkins, live = CheckIns(client), LiveQueue(client)
         numbers = set()

@@ -30,11 +30,14 @@ def primary_and_replica():
     primary = RedisServer(extra_args=("--repl-diskless-sync-delay", "0"))
     replica = RedisServer(extra_args=("--replicaof", "127.0.0.1", str(primary.port)))
     with redis_lib.Redis.from_url(primary.url) as client:
-        wait_until(lambda: client.info("replication").get("slave0", {}).get("state") == "online",
-                   "the replica is online")
+        wait_until(
+            lambda: client.info("replication").get("slave0", {}).get("state") == "online",
+            "the replica is online",
+        )
     with redis_lib.Redis.from_url(replica.url) as client:  # and has loaded the first sync
-        wait_until(lambda: client.info("replication")["master_link_status"] == "up",
-                   "the replica's link is up")
+        wait_until(
+            lambda: client.info("replication")["master_link_status"] == "up", "the replica's link is up"
+        )
     yield primary, replica
     replica.stop()
     primary.stop()
@@ -43,8 +46,10 @@ def primary_and_replica():
 @pytest.fixture
 def stores(primary_and_replica):
     primary, replica = primary_and_replica
-    with redis_lib.Redis.from_url(primary.url, decode_responses=True) as on_primary, \
-            redis_lib.Redis.from_url(replica.url, decode_responses=True) as on_replica:
+    with (
+        redis_lib.Redis.from_url(primary.url, decode_responses=True) as on_primary,
+        redis_lib.Redis.from_url(replica.url, decode_responses=True) as on_replica,
+    ):
         on_primary.flushall()
         demo.seed(on_primary)
         yield on_primary, on_replica
@@ -57,8 +62,17 @@ def replicated_app(primary_and_replica, stores, settings, clock):
     made = []
 
     def make(timeout_ms: int):
-        made.append(create_app({**settings, "REDIS_URL": primary.url, "REDIS_WAIT_REPLICAS": 1,
-                                "REDIS_WAIT_TIMEOUT_MS": timeout_ms}, clock=clock))
+        made.append(
+            create_app(
+                {
+                    **settings,
+                    "REDIS_URL": primary.url,
+                    "REDIS_WAIT_REPLICAS": 1,
+                    "REDIS_WAIT_TIMEOUT_MS": timeout_ms,
+                },
+                clock=clock,
+            )
+        )
         return made[-1]
 
     yield make
@@ -94,7 +108,8 @@ def stopped_replica(primary_and_replica):
 
 
 def test_a_booking_the_replica_does_not_confirm_answers_503_and_is_kept(
-        replicated_app, stores, booking_body, stopped_replica):
+    replicated_app, stores, booking_body, stopped_replica
+):
     on_primary, on_replica = stores
     nik = booking_body()["nik"]
     app = replicated_app(300)  # the wait is certain to run out: no need to wait long
@@ -109,12 +124,12 @@ def test_a_booking_the_replica_does_not_confirm_answers_503_and_is_kept(
     again = book(app, booking_body, nik=nik)
     assert again.status_code == 409 and again.get_json()["error"]["code"] == "already_booked"
     os.kill(stopped_replica.process.pid, signal.SIGCONT)
-    wait_until(lambda: on_replica.exists(keys.booking(BRANCH, codes[0])),
-               "the replica catches up")
+    wait_until(lambda: on_replica.exists(keys.booking(BRANCH, codes[0])), "the replica catches up")
 
 
 def test_a_booking_whose_claim_was_not_confirmed_is_not_reported_replicated(
-        replicated_app, stores, booking_body, monkeypatch):
+    replicated_app, stores, booking_body, monkeypatch
+):
     """WAIT counts from the last write of its connection: when the confirmation writes
     nothing (the claim is not this booking's, as on a promoted replica that lacks it), WAIT
     would answer at once from an earlier write, so the booking must not be called safe."""
@@ -141,8 +156,7 @@ def test_a_booking_whose_claim_was_not_confirmed_is_not_reported_replicated(
 def test_readyz_answers_within_one_timeout_when_redis_hangs(settings, clock):
     hung = RedisServer()
     try:
-        app = create_app({**settings, "REDIS_URL": hung.url, "REDIS_SOCKET_TIMEOUT": 2},
-                         clock=clock)
+        app = create_app({**settings, "REDIS_URL": hung.url, "REDIS_SOCKET_TIMEOUT": 2}, clock=clock)
         client = app.test_client()
         assert client.get("/readyz").status_code == 200
         os.kill(hung.process.pid, signal.SIGSTOP)

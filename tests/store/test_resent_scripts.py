@@ -56,8 +56,9 @@ def booking_way(request, app_via_proxy):
     a cluster (without the SMS hook, which these tests do not need)."""
     if request.param == "step by step":
         services = app_via_proxy.extensions["antrian"]
-        services.reservations = Reservations.from_settings(services.redis, app_via_proxy.config,
-                                                           one_step=False)
+        services.reservations = Reservations.from_settings(
+            services.redis, app_via_proxy.config, one_step=False
+        )
     return request.param
 
 
@@ -65,8 +66,7 @@ def day_bookings(redis) -> list[str]:
     return redis.lrange(keys.day_bookings("jakarta-salemba", "2026-11-24"), 0, -1)
 
 
-def test_a_resent_reserve_makes_one_booking(booking_way, client, proxy, booking_body, redis,
-                                            script_sha):
+def test_a_resent_reserve_makes_one_booking(booking_way, client, proxy, booking_body, redis, script_sha):
     body = booking_body()
     proxy.drop_reply_to(script_sha("book" if booking_way == "one step" else "reserve"))
 
@@ -83,22 +83,24 @@ def test_a_resent_reserve_makes_one_booking(booking_way, client, proxy, booking_
     assert again.get_json()["error"]["code"] == "already_booked"
 
 
-def test_a_resent_check_in_answers_as_the_first(app_via_proxy, client, proxy, booking_body,
-                                                clock, script_sha):
+def test_a_resent_check_in_answers_as_the_first(
+    app_via_proxy, client, proxy, booking_body, clock, script_sha
+):
     code = client.post("/api/v1/bookings", json=booking_body()).get_json()["code"]
-    _kiosk, token = app_via_proxy.extensions["antrian"].kiosks.create("jakarta-salemba",
-                                                                     "Pintu", clock())
+    _kiosk, token = app_via_proxy.extensions["antrian"].kiosks.create("jakarta-salemba", "Pintu", clock())
     clock.set(dt.datetime(2026, 11, 24, 8, 30, tzinfo=JAKARTA))
     proxy.drop_reply_to(script_sha("check_in"))
 
-    first = client.post("/api/v1/kiosk/checkins", json={"code": code},
-                        headers={"Authorization": f"Bearer {token}"})
+    first = client.post(
+        "/api/v1/kiosk/checkins", json={"code": code}, headers={"Authorization": f"Bearer {token}"}
+    )
 
     assert proxy.dropped == 1
     assert first.status_code == 200
     assert first.get_json()["already_checked_in"] is False
-    again = client.post("/api/v1/kiosk/checkins", json={"code": code},
-                        headers={"Authorization": f"Bearer {token}"})
+    again = client.post(
+        "/api/v1/kiosk/checkins", json={"code": code}, headers={"Authorization": f"Bearer {token}"}
+    )
     assert again.get_json()["already_checked_in"] is True  # a second scan is a repeat
 
 
@@ -137,8 +139,7 @@ def test_a_resent_captcha_consumption_books(client, proxy, booking_body, script_
     assert response.status_code == 201, response.get_json()
 
 
-def test_a_consumed_captcha_stays_consumed_for_other_attempts(client, booking_body, captcha_answer,
-                                                              app):
+def test_a_consumed_captcha_stays_consumed_for_other_attempts(client, booking_body, captcha_answer, app):
     challenge = app.extensions["antrian"].captcha.create().id
     first = client.post("/api/v1/bookings", json=booking_body(captcha_id=challenge))
     second = client.post("/api/v1/bookings", json=booking_body(captcha_id=challenge))

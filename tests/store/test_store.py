@@ -44,8 +44,7 @@ def quick_probes(monkeypatch):
     monkeypatch.setattr(store, "_START_SECONDS", 1.5)
 
 
-def test_a_hung_embedded_redis_is_reported_not_started_twice(var_dir, quick_probes, capsys,
-                                                            monkeypatch):
+def test_a_hung_embedded_redis_is_reported_not_started_twice(var_dir, quick_probes, capsys, monkeypatch):
     url = store.ensure_embedded(var_dir)
     pid = int((var_dir / "redis.pid").read_text())
     os.kill(pid, signal.SIGSTOP)
@@ -66,7 +65,8 @@ def test_a_hung_embedded_redis_is_reported_not_started_twice(var_dir, quick_prob
 
 @pytest.mark.parametrize("holder", ["loading", "never accepting"])
 def test_a_socket_held_by_a_server_that_gives_no_answer_is_never_started_over(
-        tmp_path_factory, quick_probes, holder):
+    tmp_path_factory, quick_probes, holder
+):
     var = tmp_path_factory.mktemp("v")
     listener = socket.socket(socket.AF_UNIX)
     listener.bind(str(store.embedded_socket(var)))
@@ -97,14 +97,22 @@ def test_app_without_redis_url_uses_the_embedded_server(var_dir):
     assert app.test_client().get("/readyz").status_code == 200
     assert (var_dir / "redis.sock").exists()
     # The generated secret is kept for the next start.
-    assert create_app({"REDIS_URL": None, "VAR_DIR": str(var_dir), "SECRET_KEY": None}).config[
-        "SECRET_KEY"] == \
-        app.config["SECRET_KEY"]
+    assert (
+        create_app({"REDIS_URL": None, "VAR_DIR": str(var_dir), "SECRET_KEY": None}).config["SECRET_KEY"]
+        == app.config["SECRET_KEY"]
+    )
 
 
 def test_settings_come_from_the_environment_with_typed_parsers():
-    settings = load_settings({"RATELIMIT_ENABLED": "0", "PORT": "9000", "REDIS_CLUSTER": "yes",
-                              "REDIS_URL": "redis://node1:7000", "QUEUE_REDIS_URL": "redis://q:6379"})
+    settings = load_settings(
+        {
+            "RATELIMIT_ENABLED": "0",
+            "PORT": "9000",
+            "REDIS_CLUSTER": "yes",
+            "REDIS_URL": "redis://node1:7000",
+            "QUEUE_REDIS_URL": "redis://q:6379",
+        }
+    )
     assert settings["RATELIMIT_ENABLED"] is False
     assert settings["PORT"] == 9000
     assert settings["REDIS_CLUSTER"] is True
@@ -112,34 +120,46 @@ def test_settings_come_from_the_environment_with_typed_parsers():
     assert load_settings({})["SMS_BACKEND"] == "console"
 
 
-@pytest.mark.parametrize(("environ", "named"), [
-    ({"PORT": "eighty"}, "PORT"), ({"RATELIMIT_ENABLED": "maybe"}, "RATELIMIT_ENABLED"),
-    ({"APP_ENV": "staging"}, "APP_ENV"), ({"SMS_REMINDER_TIME": "25:00"}, "SMS_REMINDER_TIME"),
-    ({"SMS_BACKEND": "twilio", "TWILIO_FROM": "+15005550006"}, "TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN"),
-    ({"SMS_BACKEND": "pigeon"}, "SMS_BACKEND"),
-    # Settings that would silently break a rule (issue 7, rule 2).
-    ({"APP_ENV": "production"}, "SECRET_KEY must be set"),
-    ({"APP_ENV": "production", "SECRET_KEY": "short"}, "SECRET_KEY must be set"),
-    ({"REDIS_CLUSTER": "1", "REDIS_URL": "redis://node1:7000"}, "needs QUEUE_REDIS_URL"),
-    ({"REDIS_CLUSTER": "1", "QUEUE_REDIS_URL": "redis://q:6379"}, "needs REDIS_URL"),
-    ({"PERSONAL_DATA_RETENTION_DAYS": "-1"}, "PERSONAL_DATA_RETENTION_DAYS must be at least 0"),
-    ({"RESERVATION_CLAIM_SECONDS": "0"}, "RESERVATION_CLAIM_SECONDS must be at least 1"),
-    ({"REDIS_SOCKET_TIMEOUT": "0"}, "REDIS_SOCKET_TIMEOUT"),
-    ({"WEB_CONCURRENCY": "0"}, "WEB_CONCURRENCY"),
-    ({"PORT": "70000"}, "PORT must be at most 65535"),
-    ({"TRUSTED_PROXY_COUNT": "-1"}, "TRUSTED_PROXY_COUNT"),
-    ({"SMS_RETRY_INTERVALS": "10,-5"}, "SMS_RETRY_INTERVALS"),
-    ({"SMS_SWEEP_SECONDS": "0"}, "SMS_SWEEP_SECONDS"),
-    ({"TWILIO_TIMEOUT_SECONDS": "0"}, "TWILIO_TIMEOUT_SECONDS"),
-    ({"REDIS_URL": "localhost:6379"}, "REDIS_URL must start with"),
-    ({"PUBLIC_BASE_URL": "antrian.example.id"}, "PUBLIC_BASE_URL must start with"),
-    ({"REDIS_WAIT_REPLICAS": "-1"}, "REDIS_WAIT_REPLICAS must be at least 0"),
-    ({"REDIS_WAIT_REPLICAS": "one"}, "REDIS_WAIT_REPLICAS"),
-    ({"REDIS_WAIT_TIMEOUT_MS": "0"}, "REDIS_WAIT_TIMEOUT_MS must be at least 1"),
-    ({"REDIS_WAIT_TIMEOUT_MS": "2000"}, "REDIS_WAIT_TIMEOUT_MS .2000. must be below REDIS_SOCKET_"),
-    ({"REDIS_WAIT_REPLICAS": "1", "REDIS_CLUSTER": "1", "REDIS_URL": "redis://n:7000",
-      "QUEUE_REDIS_URL": "redis://q:6379"}, "REDIS_WAIT_REPLICAS needs a single Redis"),
-])
+@pytest.mark.parametrize(
+    ("environ", "named"),
+    [
+        ({"PORT": "eighty"}, "PORT"),
+        ({"RATELIMIT_ENABLED": "maybe"}, "RATELIMIT_ENABLED"),
+        ({"APP_ENV": "staging"}, "APP_ENV"),
+        ({"SMS_REMINDER_TIME": "25:00"}, "SMS_REMINDER_TIME"),
+        ({"SMS_BACKEND": "twilio", "TWILIO_FROM": "+15005550006"}, "TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN"),
+        ({"SMS_BACKEND": "pigeon"}, "SMS_BACKEND"),
+        # Settings that would silently break a rule (issue 7, rule 2).
+        ({"APP_ENV": "production"}, "SECRET_KEY must be set"),
+        ({"APP_ENV": "production", "SECRET_KEY": "short"}, "SECRET_KEY must be set"),
+        ({"REDIS_CLUSTER": "1", "REDIS_URL": "redis://node1:7000"}, "needs QUEUE_REDIS_URL"),
+        ({"REDIS_CLUSTER": "1", "QUEUE_REDIS_URL": "redis://q:6379"}, "needs REDIS_URL"),
+        ({"PERSONAL_DATA_RETENTION_DAYS": "-1"}, "PERSONAL_DATA_RETENTION_DAYS must be at least 0"),
+        ({"RESERVATION_CLAIM_SECONDS": "0"}, "RESERVATION_CLAIM_SECONDS must be at least 1"),
+        ({"REDIS_SOCKET_TIMEOUT": "0"}, "REDIS_SOCKET_TIMEOUT"),
+        ({"WEB_CONCURRENCY": "0"}, "WEB_CONCURRENCY"),
+        ({"PORT": "70000"}, "PORT must be at most 65535"),
+        ({"TRUSTED_PROXY_COUNT": "-1"}, "TRUSTED_PROXY_COUNT"),
+        ({"SMS_RETRY_INTERVALS": "10,-5"}, "SMS_RETRY_INTERVALS"),
+        ({"SMS_SWEEP_SECONDS": "0"}, "SMS_SWEEP_SECONDS"),
+        ({"TWILIO_TIMEOUT_SECONDS": "0"}, "TWILIO_TIMEOUT_SECONDS"),
+        ({"REDIS_URL": "localhost:6379"}, "REDIS_URL must start with"),
+        ({"PUBLIC_BASE_URL": "antrian.example.id"}, "PUBLIC_BASE_URL must start with"),
+        ({"REDIS_WAIT_REPLICAS": "-1"}, "REDIS_WAIT_REPLICAS must be at least 0"),
+        ({"REDIS_WAIT_REPLICAS": "one"}, "REDIS_WAIT_REPLICAS"),
+        ({"REDIS_WAIT_TIMEOUT_MS": "0"}, "REDIS_WAIT_TIMEOUT_MS must be at least 1"),
+        ({"REDIS_WAIT_TIMEOUT_MS": "2000"}, "REDIS_WAIT_TIMEOUT_MS .2000. must be below REDIS_SOCKET_"),
+        (
+            {
+                "REDIS_WAIT_REPLICAS": "1",
+                "REDIS_CLUSTER": "1",
+                "REDIS_URL": "redis://n:7000",
+                "QUEUE_REDIS_URL": "redis://q:6379",
+            },
+            "REDIS_WAIT_REPLICAS needs a single Redis",
+        ),
+    ],
+)
 def test_bad_settings_are_refused_by_name(environ, named):
     with pytest.raises(ValueError, match=named):
         load_settings(environ)
@@ -153,8 +173,13 @@ def test_production_with_a_shared_secret_starts():
 def test_production_without_secret_key_refuses_to_start_naming_it(tmp_path):
     env = {**os.environ, "APP_ENV": "production", "VAR_DIR": str(tmp_path / "var")}
     env.pop("SECRET_KEY", None)
-    result = subprocess.run([sys.executable, "-m", "queue_service.cli", "seed-demo"], env=env,
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "queue_service.cli", "seed-demo"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 2
     assert "SECRET_KEY" in result.stderr
     assert not (tmp_path / "var").exists()  # refused before anything was started

@@ -33,8 +33,9 @@ def error_code(response) -> str:
     return response.get_json()["error"]["code"]
 
 
-@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer nope"},
-                                     {"Authorization": "Basic dXNlcjpwdw=="}])
+@pytest.mark.parametrize(
+    "headers", [{}, {"Authorization": "Bearer nope"}, {"Authorization": "Basic dXNlcjpwdw=="}]
+)
 def test_no_or_bad_token_is_401(client, headers):
     response = client.get(SETTINGS, headers=headers)
     assert response.status_code == 401 and error_code(response) == "unauthorized"
@@ -44,11 +45,22 @@ def test_no_or_bad_token_is_401(client, headers):
 def test_settings_read_and_partially_changed(client, token):
     admin = token(BRANCH_ADMIN, "jakarta-salemba")
     before = client.get(SETTINGS, headers=admin).get_json()
-    assert set(before) == {"online_booking", "daily_quota", "slot_minutes", "slot_capacity",
-                           "booking_window_days", "booking_cutoff_minutes", "service_hours",
-                           "service_quotas", "checkin_early_minutes", "checkin_grace_minutes",
-                           "priority_share", "walk_in_share", "call_ahead_places",
-                           "recalls_before_no_show"}
+    assert set(before) == {
+        "online_booking",
+        "daily_quota",
+        "slot_minutes",
+        "slot_capacity",
+        "booking_window_days",
+        "booking_cutoff_minutes",
+        "service_hours",
+        "service_quotas",
+        "checkin_early_minutes",
+        "checkin_grace_minutes",
+        "priority_share",
+        "walk_in_share",
+        "call_ahead_places",
+        "recalls_before_no_show",
+    }
 
     response = client.put(SETTINGS, headers=admin, json={"daily_quota": 7, "slot_capacity": 3})
 
@@ -57,27 +69,28 @@ def test_settings_read_and_partially_changed(client, token):
     assert client.get(SETTINGS, headers=admin).get_json()["daily_quota"] == 7
 
 
-def test_a_booking_window_longer_than_a_year_is_refused_and_availability_stays_whole(client,
-                                                                                     token):
+def test_a_booking_window_longer_than_a_year_is_refused_and_availability_stays_whole(client, token):
     admin = token()
     refused = client.put(SETTINGS, headers=admin, json={"booking_window_days": 5_000_000})
     assert refused.status_code == 422
     assert refused.get_json()["error"]["fields"] == {"booking_window_days": ["Maksimal 366."]}
-    assert client.put(SETTINGS, headers=admin, json={"booking_window_days": 366}) \
-        .status_code == 200
-    assert client.get("/api/v1/branches/jakarta-salemba/availability?date=2026-11-24") \
-        .status_code == 200
+    assert client.put(SETTINGS, headers=admin, json={"booking_window_days": 366}).status_code == 200
+    assert client.get("/api/v1/branches/jakarta-salemba/availability?date=2026-11-24").status_code == 200
 
 
 def test_a_day_already_over_cannot_be_closed_or_given_a_quota(client, token, book):
     admin = token()
     for day in ("2001-01-01", "2026-11-22"):  # the clock stands on Monday 23 November
-        refused = client.put(f"/api/v1/admin/branches/jakarta-salemba/dates/{day}",
-                             headers=admin, json={"closed": True, "daily_quota": 3})
+        refused = client.put(
+            f"/api/v1/admin/branches/jakarta-salemba/dates/{day}",
+            headers=admin,
+            json={"closed": True, "daily_quota": 3},
+        )
         assert refused.status_code == 422
         assert refused.get_json()["error"]["fields"] == {"date": ["Tanggal itu sudah lewat."]}
-    today = client.put("/api/v1/admin/branches/jakarta-salemba/dates/2026-11-23", headers=admin,
-                       json={"closed": True})
+    today = client.put(
+        "/api/v1/admin/branches/jakarta-salemba/dates/2026-11-23", headers=admin, json={"closed": True}
+    )
     assert today.status_code == 200
 
 
@@ -88,16 +101,23 @@ def test_a_change_shows_at_once_in_availability(client, token):
     assert (day["daily_quota"], day["remaining"]) == (2, 2)
 
 
-@pytest.mark.parametrize(("role", "branches", "status"), [
-    (BRANCH_ADMIN, ("bekasi",), 403), (COUNTER_STAFF, ("jakarta-salemba",), 403),
-    (BRANCH_ADMIN, ("bekasi", "jakarta-salemba"), 200), (NATIONAL_ADMIN, (), 200)])
+@pytest.mark.parametrize(
+    ("role", "branches", "status"),
+    [
+        (BRANCH_ADMIN, ("bekasi",), 403),
+        (COUNTER_STAFF, ("jakarta-salemba",), 403),
+        (BRANCH_ADMIN, ("bekasi", "jakarta-salemba"), 200),
+        (NATIONAL_ADMIN, (), 200),
+    ],
+)
 def test_roles_and_branches_decide(client, token, role, branches, status):
     headers = token(role, *branches)
-    for response in (client.get(SETTINGS, headers=headers),
-                     client.put(SETTINGS, headers=headers, json={"daily_quota": 9}),
-                     client.put(TUESDAY, headers=headers, json={"closed": True}),
-                     client.get("/api/v1/admin/branches/jakarta-salemba/bookings?date=2026-11-24",
-                                headers=headers)):
+    for response in (
+        client.get(SETTINGS, headers=headers),
+        client.put(SETTINGS, headers=headers, json={"daily_quota": 9}),
+        client.put(TUESDAY, headers=headers, json={"closed": True}),
+        client.get("/api/v1/admin/branches/jakarta-salemba/bookings?date=2026-11-24", headers=headers),
+    ):
         assert response.status_code == status, response.get_json()
         if status == 403:
             assert error_code(response) == "forbidden"
@@ -105,11 +125,12 @@ def test_roles_and_branches_decide(client, token, role, branches, status):
 
 def test_only_national_admins_close_nationally(client, token):
     branch_admin = token(BRANCH_ADMIN, "jakarta-salemba")
-    assert client.put("/api/v1/admin/closures/2026-11-25", headers=branch_admin,
-                      json={"note": "x"}).status_code == 403
+    assert (
+        client.put("/api/v1/admin/closures/2026-11-25", headers=branch_admin, json={"note": "x"}).status_code
+        == 403
+    )
     national = token()
-    response = client.put("/api/v1/admin/closures/2026-11-25", headers=national,
-                          json={"note": "Banjir"})
+    response = client.put("/api/v1/admin/closures/2026-11-25", headers=national, json={"note": "Banjir"})
     assert response.get_json() == {"date": "2026-11-25", "note": "Banjir"}
     day = client.get("/api/v1/branches/jayapura/availability?date=2026-11-25").get_json()
     assert (day["open"], day["reason"], day["note"]) == (False, "national_closure", "Banjir")
@@ -117,38 +138,59 @@ def test_only_national_admins_close_nationally(client, token):
     assert client.get("/api/v1/branches/jayapura/availability?date=2026-11-25").get_json()["open"]
 
 
-@pytest.mark.parametrize(("body", "fields"), [
-    ({"daily_quota": -1}, {"daily_quota"}),
-    ({"slot_capacity": 0}, {"slot_capacity"}),
-    ({"booking_window_days": -1, "booking_cutoff_minutes": -5},
-     {"booking_window_days", "booking_cutoff_minutes"}),
-    ({"service_hours": {"mon": [["08:00", "15:00"]], "funday": []}}, {"service_hours"}),
-    ({"service_hours": {"mon": [["15:00", "08:00"]]}}, {"service_hours.mon"}),
-    ({"service_hours": {"mon": [["08:00", "12:00"], ["11:00", "15:00"]]}}, {"service_hours.mon"}),
-    ({"service_hours": {"mon": [["08:00", "24:30"]]}}, {"service_hours.mon"}),
-    ({"slot_minutes": 45}, {"service_hours.mon", "service_hours.tue", "service_hours.wed",
-                            "service_hours.thu", "service_hours.fri"}),
-    ({"service_quotas": {"jht": -2}}, {"service_quotas"}),
-    ({"walk_in_share": 95, "priority_share": 101}, {"walk_in_share", "priority_share"}),
-    ({"call_ahead_places": -1, "recalls_before_no_show": -1},
-     {"call_ahead_places", "recalls_before_no_show"}),
-])
+@pytest.mark.parametrize(
+    ("body", "fields"),
+    [
+        ({"daily_quota": -1}, {"daily_quota"}),
+        ({"slot_capacity": 0}, {"slot_capacity"}),
+        (
+            {"booking_window_days": -1, "booking_cutoff_minutes": -5},
+            {"booking_window_days", "booking_cutoff_minutes"},
+        ),
+        ({"service_hours": {"mon": [["08:00", "15:00"]], "funday": []}}, {"service_hours"}),
+        ({"service_hours": {"mon": [["15:00", "08:00"]]}}, {"service_hours.mon"}),
+        ({"service_hours": {"mon": [["08:00", "12:00"], ["11:00", "15:00"]]}}, {"service_hours.mon"}),
+        ({"service_hours": {"mon": [["08:00", "24:30"]]}}, {"service_hours.mon"}),
+        (
+            {"slot_minutes": 45},
+            {
+                "service_hours.mon",
+                "service_hours.tue",
+                "service_hours.wed",
+                "service_hours.thu",
+                "service_hours.fri",
+            },
+        ),
+        ({"service_quotas": {"jht": -2}}, {"service_quotas"}),
+        ({"walk_in_share": 95, "priority_share": 101}, {"walk_in_share", "priority_share"}),
+        (
+            {"call_ahead_places": -1, "recalls_before_no_show": -1},
+            {"call_ahead_places", "recalls_before_no_show"},
+        ),
+    ],
+)
 def test_every_bad_value_is_named(client, token, body, fields):
     response = client.put(SETTINGS, headers=token(), json=body)
     assert response.status_code == 422 and error_code(response) == "validation_failed"
     assert set(response.get_json()["error"]["fields"]) == fields
 
 
-@pytest.mark.parametrize("body", [{"daily_quota": "7"}, {"online_booking": "yes"},
-                                  {"daily_quota": 7.5}, {"service_hours": {"mon": "08-15"}}])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"daily_quota": "7"},
+        {"online_booking": "yes"},
+        {"daily_quota": 7.5},
+        {"service_hours": {"mon": "08-15"}},
+    ],
+)
 def test_wrong_json_types_are_400(client, token, body):
     response = client.put(SETTINGS, headers=token(), json=body)
     assert response.status_code == 400 and error_code(response) == "bad_request"
 
 
 def test_hours_may_end_at_midnight(client, token):
-    response = client.put(SETTINGS, headers=token(),
-                          json={"service_hours": {"sat": [["20:00", "24:00"]]}})
+    response = client.put(SETTINGS, headers=token(), json={"service_hours": {"sat": [["20:00", "24:00"]]}})
     assert response.status_code == 200
     settings = schedules.BranchSettings(**response.get_json())
     assert schedules.slots_of_day(settings, dt.date(2026, 11, 28))[-1].start == dt.time(23, 30)
@@ -164,8 +206,9 @@ def test_lowering_the_quota_below_what_is_booked_keeps_every_booking(client, tok
     response = client.put(SETTINGS, headers=token(), json={"daily_quota": 1})
     assert response.status_code == 200
 
-    listed = client.get("/api/v1/admin/branches/jakarta-salemba/bookings?date=2026-11-24",
-                        headers=token()).get_json()["bookings"]
+    listed = client.get(
+        "/api/v1/admin/branches/jakarta-salemba/bookings?date=2026-11-24", headers=token()
+    ).get_json()["bookings"]
     assert [b["code"] for b in listed] == [b["code"] for b in made]
     assert {b["status"] for b in listed} == {"booked"}
     day = client.get("/api/v1/branches/jakarta-salemba/availability?date=2026-11-24").get_json()
@@ -175,8 +218,9 @@ def test_lowering_the_quota_below_what_is_booked_keeps_every_booking(client, tok
 def test_bookings_are_listed_with_nik_and_phone_masked(client, token, book, booking_body):
     body = booking_body()
     book(nik=body["nik"])
-    [listed] = client.get("/api/v1/admin/branches/jakarta-salemba/bookings?date=2026-11-24",
-                          headers=token()).get_json()["bookings"]
+    [listed] = client.get(
+        "/api/v1/admin/branches/jakarta-salemba/bookings?date=2026-11-24", headers=token()
+    ).get_json()["bookings"]
     assert listed["nik"] == body["nik"][:4] + "********" + body["nik"][-4:]
     assert listed["phone"] == "+62812****7890"
     assert body["nik"] not in json.dumps(listed)
@@ -189,8 +233,9 @@ def test_a_closed_day_keeps_its_bookings_and_takes_no_more(client, token, book, 
 
     refused = client.post("/api/v1/bookings", json=booking_body())
     assert error_code(refused) == "not_bookable"
-    listed = client.get("/api/v1/admin/branches/jakarta-salemba/bookings?date=2026-11-24",
-                        headers=token()).get_json()["bookings"]
+    listed = client.get(
+        "/api/v1/admin/branches/jakarta-salemba/bookings?date=2026-11-24", headers=token()
+    ).get_json()["bookings"]
     assert [(b["code"], b["status"]) for b in listed] == [(kept["code"], "booked")]
 
     assert client.delete(TUESDAY, headers=token()).status_code == 204
@@ -211,8 +256,9 @@ def test_bad_date_overrides_are_refused(client, token, body):
 
 def test_every_change_is_audited_with_before_and_after(app, client, token, redis):
     headers = token(BRANCH_ADMIN, "jakarta-salemba")
-    client.put(SETTINGS, headers=headers, json={"daily_quota": 11},
-               environ_base={"REMOTE_ADDR": "10.20.30.40"})
+    client.put(
+        SETTINGS, headers=headers, json={"daily_quota": 11}, environ_base={"REMOTE_ADDR": "10.20.30.40"}
+    )
     client.put(SETTINGS, headers=headers, json={"daily_quota": 11})  # no change, no entry
     client.put(TUESDAY, headers=headers, json={"closed": True, "note": "Libur"})
     client.delete(TUESDAY, headers=headers)
@@ -220,17 +266,18 @@ def test_every_change_is_audited_with_before_and_after(app, client, token, redis
     entries = audit.read(redis, "jakarta-salemba")
     assert [e.action for e in entries] == ["date_cleared", "date", "settings"]
     settings_entry = entries[-1]
-    assert (settings_entry.actor, settings_entry.role, settings_entry.address) == \
-        ("user0", BRANCH_ADMIN, "10.20.30.40")
+    assert (settings_entry.actor, settings_entry.role, settings_entry.address) == (
+        "user0",
+        BRANCH_ADMIN,
+        "10.20.30.40",
+    )
     assert json.loads(settings_entry.before)["daily_quota"] == 160  # the demo's
     assert json.loads(settings_entry.after)["daily_quota"] == 11
     assert json.loads(entries[1].after) == {"closed": True, "daily_quota": None, "note": "Libur"}
-    assert audit.to_csv(entries).splitlines()[0] == \
-        "id,at,actor,role,address,action,target,before,after"
+    assert audit.to_csv(entries).splitlines()[0] == "id,at,actor,role,address,action,target,before,after"
 
 
-def test_a_lowered_quota_racing_bookings_is_never_exceeded(app, client, token, booking_body,
-                                                           redis):
+def test_a_lowered_quota_racing_bookings_is_never_exceeded(app, client, token, booking_body, redis):
     headers = token()
     bodies = [booking_body() for _ in range(40)]
     results = []
@@ -261,8 +308,7 @@ def test_the_openapi_document_describes_the_admin_api(client):
     assert "daily_quota" in document["components"]["schemas"]["BranchSettings"]["properties"]
 
 
-def test_bookings_export_as_csv_masked_unless_full_which_is_audited(client, token, book,
-                                                                    booking_body, redis):
+def test_bookings_export_as_csv_masked_unless_full_which_is_audited(client, token, book, booking_body, redis):
     body = booking_body()
     book(nik=body["nik"])
     url = "/api/v1/admin/branches/jakarta-salemba/bookings?date=2026-11-24&format=csv"
@@ -290,34 +336,36 @@ def test_the_audit_log_is_read_filtered_and_exported(client, token, redis):
     assert [e["action"] for e in everything.get_json()["entries"]] == ["date", "settings"]
     mine = client.get("/api/v1/admin/branches/jakarta-salemba/audit?actor=user0", headers=siti)
     assert [e["action"] for e in mine.get_json()["entries"]] == ["settings"]
-    exported = client.get("/api/v1/admin/branches/jakarta-salemba/audit?format=csv",
-                          headers=siti)
+    exported = client.get("/api/v1/admin/branches/jakarta-salemba/audit?format=csv", headers=siti)
     assert len(exported.text.splitlines()) == 3
-    assert client.get("/api/v1/admin/branches/bekasi/audit",
-                      headers=siti).status_code == 403
+    assert client.get("/api/v1/admin/branches/bekasi/audit", headers=siti).status_code == 403
     assert client.get("/api/v1/admin/audit", headers=siti).status_code == 403
     assert client.get("/api/v1/admin/audit", headers=national).status_code == 200
 
 
-@pytest.mark.parametrize(("start", "days", "status"), [
-    ("9999-12-30", 5, 422), ("9999-12-31", 2, 422), ("9999-12-30", 2, 200)])
-def test_a_report_running_past_the_calendars_end_is_refused_not_a_500(client, token, start, days,
-                                                                       status):
-    response = client.get(f"/api/v1/admin/branches/jakarta-salemba/report?start={start}"
-                          f"&days={days}", headers=token())
+@pytest.mark.parametrize(
+    ("start", "days", "status"), [("9999-12-30", 5, 422), ("9999-12-31", 2, 422), ("9999-12-30", 2, 200)]
+)
+def test_a_report_running_past_the_calendars_end_is_refused_not_a_500(client, token, start, days, status):
+    response = client.get(
+        f"/api/v1/admin/branches/jakarta-salemba/report?start={start}&days={days}", headers=token()
+    )
     assert response.status_code == status
     if status == 422:
         assert response.get_json()["error"]["fields"] == {
-            "start": ["Laporan tidak bisa melewati tahun 9999."]}
+            "start": ["Laporan tidak bisa melewati tahun 9999."]
+        }
 
 
 def test_the_report_shows_bookings_against_quota(client, token, book):
     book(slot="09:00")
     book(slot="09:00")
-    report = client.get("/api/v1/admin/branches/jakarta-salemba/report?days=3",
-                        headers=token()).get_json()
+    report = client.get("/api/v1/admin/branches/jakarta-salemba/report?days=3", headers=token()).get_json()
     assert [(d["date"], d["booked"], d["quota"]) for d in report["days"]] == [
-        ("2026-11-23", 0, 160), ("2026-11-24", 2, 160), ("2026-11-25", 0, 160)]
+        ("2026-11-23", 0, 160),
+        ("2026-11-24", 2, 160),
+        ("2026-11-25", 0, 160),
+    ]
     assert report["busiest_slots"] == [{"slot": "09:00", "bookings": 2}]
 
 
@@ -326,14 +374,19 @@ def test_the_impact_of_a_change_is_shown_before_it_is_made(client, token, book, 
         book(slot=slot)
     url = "/api/v1/admin/branches/jakarta-salemba/settings/impact"
     # Hours from 09:00 and a quota of 2: one booking outside the hours, one over the quota.
-    shorter = {"daily_quota": 2, "service_hours": {
-        **client.get(SETTINGS, headers=token()).get_json()["service_hours"],
-        "tue": [["09:00", "12:00"]]}}
+    shorter = {
+        "daily_quota": 2,
+        "service_hours": {
+            **client.get(SETTINGS, headers=token()).get_json()["service_hours"],
+            "tue": [["09:00", "12:00"]],
+        },
+    }
 
     response = client.post(url, headers=token(), json=shorter)
 
-    assert response.get_json() == {"days": [
-        {"date": "2026-11-24", "bookings": 3, "outside_hours": 1, "over_quota": 1}]}
+    assert response.get_json() == {
+        "days": [{"date": "2026-11-24", "bookings": 3, "outside_hours": 1, "over_quota": 1}]
+    }
     assert client.get(SETTINGS, headers=token()).get_json()["daily_quota"] == 160  # not saved
     assert client.post(url, headers=token(), json={"daily_quota": 10}).get_json() == {"days": []}
     assert client.post(url, headers=token(), json={"slot_capacity": 0}).status_code == 422
@@ -341,20 +394,36 @@ def test_the_impact_of_a_change_is_shown_before_it_is_made(client, token, book, 
 
 def test_national_admins_create_any_account_branch_admins_only_their_staff(client, token):
     national, branch = token(), token(BRANCH_ADMIN, "jakarta-salemba")
-    made = client.post("/api/v1/admin/accounts", headers=national, json={
-        "username": "andi", "role": "branch_admin", "branches": ["bekasi"],
-        "password": "kata sandi panjang"})
+    made = client.post(
+        "/api/v1/admin/accounts",
+        headers=national,
+        json={
+            "username": "andi",
+            "role": "branch_admin",
+            "branches": ["bekasi"],
+            "password": "kata sandi panjang",
+        },
+    )
     assert made.status_code == 201
     assert {k: v for k, v in made.get_json().items() if k != "token"} == {
-        "username": "andi", "role": "branch_admin", "branches": ["bekasi"], "password": True}
+        "username": "andi",
+        "role": "branch_admin",
+        "branches": ["bekasi"],
+        "password": True,
+    }
     andi = {"Authorization": f"Bearer {made.get_json()['token']}"}
     assert client.get("/api/v1/admin/branches/bekasi/settings", headers=andi).status_code == 200
 
-    staff = client.post("/api/v1/admin/accounts", headers=branch, json={
-        "username": "loket1", "role": "counter_staff", "branches": ["jakarta-salemba"]})
+    staff = client.post(
+        "/api/v1/admin/accounts",
+        headers=branch,
+        json={"username": "loket1", "role": "counter_staff", "branches": ["jakarta-salemba"]},
+    )
     assert staff.status_code == 201
-    for body in ({"username": "loket2", "role": "counter_staff", "branches": ["bekasi"]},
-                 {"username": "boss", "role": "national_admin"}):
+    for body in (
+        {"username": "loket2", "role": "counter_staff", "branches": ["bekasi"]},
+        {"username": "boss", "role": "national_admin"},
+    ):
         assert client.post("/api/v1/admin/accounts", headers=branch, json=body).status_code == 403
     listed = client.get("/api/v1/admin/accounts", headers=branch).get_json()["accounts"]
     assert [a["username"] for a in listed] == ["loket1"]
@@ -362,14 +431,17 @@ def test_national_admins_create_any_account_branch_admins_only_their_staff(clien
     assert client.get("/api/v1/admin/accounts", headers=staff_token).status_code == 403
 
 
-@pytest.mark.parametrize(("body", "field"), [
-    ({"username": "Bad Name", "role": "national_admin"}, "username"),
-    ({"username": "user0", "role": "national_admin"}, "username"),  # taken
-    ({"username": "x1y", "role": "king"}, "role"),
-    ({"username": "x1y", "role": "counter_staff", "branches": []}, "branches"),
-    ({"username": "x1y", "role": "branch_admin", "branches": ["atlantis"]}, "branches"),
-    ({"username": "x1y", "role": "national_admin", "password": "short"}, "password"),
-])
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"username": "Bad Name", "role": "national_admin"}, "username"),
+        ({"username": "user0", "role": "national_admin"}, "username"),  # taken
+        ({"username": "x1y", "role": "king"}, "role"),
+        ({"username": "x1y", "role": "counter_staff", "branches": []}, "branches"),
+        ({"username": "x1y", "role": "branch_admin", "branches": ["atlantis"]}, "branches"),
+        ({"username": "x1y", "role": "national_admin", "password": "short"}, "password"),
+    ],
+)
 def test_bad_accounts_are_refused_naming_the_field(client, token, body, field):
     response = client.post("/api/v1/admin/accounts", headers=token(), json=body)
     assert response.status_code == 422
@@ -378,8 +450,11 @@ def test_bad_accounts_are_refused_naming_the_field(client, token, body, field):
 
 def test_tokens_are_listed_added_and_revoked_at_once(client, token, redis):
     national = token()
-    staff = client.post("/api/v1/admin/accounts", headers=national, json={
-        "username": "loket1", "role": "counter_staff", "branches": ["bekasi"]}).get_json()
+    staff = client.post(
+        "/api/v1/admin/accounts",
+        headers=national,
+        json={"username": "loket1", "role": "counter_staff", "branches": ["bekasi"]},
+    ).get_json()
     url = "/api/v1/admin/accounts/loket1/tokens"
     extra = client.post(url, headers=national, json={"name": "kiosk pc"}).get_json()["token"]
     listed = client.get(url, headers=national).get_json()["tokens"]
@@ -391,8 +466,7 @@ def test_tokens_are_listed_added_and_revoked_at_once(client, token, redis):
     assert client.get(url, headers={"Authorization": f"Bearer {extra}"}).status_code == 401
     assert client.get(url, headers={"Authorization": f"Bearer {staff['token']}"}).status_code == 200
     assert client.delete(f"{url}/{revoked}", headers=national).status_code == 404
-    assert [e.action for e in audit.read(redis)] == ["token_revoked", "token_created",
-                                                    "account_created"]
+    assert [e.action for e in audit.read(redis)] == ["token_revoked", "token_created", "account_created"]
 
 
 def test_every_api_route_is_in_the_openapi_document(app, client):

@@ -16,8 +16,7 @@ HOME = "/admin/"
 
 @pytest.fixture
 def admin(app):
-    app.extensions["antrian"].accounts.create("siti", BRANCH_ADMIN, ("jakarta-salemba",),
-                                              password=PASSWORD)
+    app.extensions["antrian"].accounts.create("siti", BRANCH_ADMIN, ("jakarta-salemba",), password=PASSWORD)
     app.extensions["antrian"].accounts.create("nasional", NATIONAL_ADMIN, password=PASSWORD)
 
 
@@ -28,9 +27,11 @@ def csrf(client, url: str) -> str:
 
 def sign_in(client, username="siti", password=PASSWORD, address="10.0.0.1"):
     token = csrf(client, "/admin/masuk")
-    return client.post("/admin/masuk", data={"csrf_token": token, "username": username,
-                                             "password": password},
-                       environ_base={"REMOTE_ADDR": address})
+    return client.post(
+        "/admin/masuk",
+        data={"csrf_token": token, "username": username, "password": password},
+        environ_base={"REMOTE_ADDR": address},
+    )
 
 
 def post(client, url: str, **data):
@@ -57,6 +58,7 @@ def test_a_wrong_password_and_an_unknown_name_answer_alike(client, admin):
     unknown = sign_in(client, username="nobody")
     assert wrong.status_code == unknown.status_code == 401
     assert "Nama pengguna atau kata sandi salah." in wrong.get_data(as_text=True)
+
     def page(response, name):
         text = re.sub(r'name="csrf_token" value="[^"]+"', "", response.get_data(as_text=True))
         return text.replace(name, "")
@@ -73,8 +75,9 @@ def test_repeated_failures_lock_the_name_out(client, admin):
 
 def test_a_form_without_its_csrf_token_is_refused(client, admin):
     sign_in(client)
-    response = client.post("/admin/cabang/jakarta-salemba/pengaturan",
-                           data={"daily_quota": "1", "action": "save"})
+    response = client.post(
+        "/admin/cabang/jakarta-salemba/pengaturan", data={"daily_quota": "1", "action": "save"}
+    )
     assert response.status_code == 400
     refused = client.post("/admin/masuk", data={"username": "siti", "password": PASSWORD})
     assert refused.status_code == 400
@@ -121,8 +124,10 @@ def test_a_settings_change_shows_its_impact_then_saves_and_is_audited(client, ad
     text = preview.get_data(as_text=True)
     assert preview.status_code == 200
     assert "di luar jam baru: 1" in text and "melebihi kuota baru: 1" in text
-    assert client.get("/api/v1/branches/jakarta-salemba/availability?date=2026-11-24") \
-        .get_json()["daily_quota"] == 160  # not saved yet
+    assert (
+        client.get("/api/v1/branches/jakarta-salemba/availability?date=2026-11-24").get_json()["daily_quota"]
+        == 160
+    )  # not saved yet
 
     saved = post(client, "/admin/cabang/jakarta-salemba/pengaturan", action="save", **values)
     assert saved.status_code == 302
@@ -144,8 +149,15 @@ def test_bad_settings_are_named_beside_their_fields(client, admin):
 def test_closing_a_day_with_its_bookings_cancelled(client, admin, book):
     made = book()
     sign_in(client)
-    response = post(client, "/admin/cabang/jakarta-salemba/tanggal", date="2026-11-24",
-                    closed="1", cancel_bookings="1", note="Gedung ditutup", action="set")
+    response = post(
+        client,
+        "/admin/cabang/jakarta-salemba/tanggal",
+        date="2026-11-24",
+        closed="1",
+        cancel_bookings="1",
+        note="Gedung ditutup",
+        action="set",
+    )
     assert response.status_code == 200
     assert "Antrian dibatalkan (dengan SMS): 1." in response.get_data(as_text=True)
     listed = client.get("/admin/cabang/jakarta-salemba/antrian?tanggal=2026-11-24")
@@ -155,8 +167,15 @@ def test_closing_a_day_with_its_bookings_cancelled(client, admin, book):
 
 def test_closing_a_day_already_over_is_refused_beside_the_date(client, admin):
     sign_in(client)
-    response = post(client, "/admin/cabang/jakarta-salemba/tanggal", date="2026-11-22",
-                    closed="1", cancel_bookings="1", note="terlambat", action="set")
+    response = post(
+        client,
+        "/admin/cabang/jakarta-salemba/tanggal",
+        date="2026-11-22",
+        closed="1",
+        cancel_bookings="1",
+        note="terlambat",
+        action="set",
+    )
     assert response.status_code == 422
     assert "Tanggal itu sudah lewat." in response.get_data(as_text=True)
 
@@ -165,16 +184,16 @@ def test_bookings_are_masked_searchable_and_exported(client, admin, book, bookin
     body = booking_body()
     made = book(nik=body["nik"])
     sign_in(client)
-    page = client.get(f"/admin/cabang/jakarta-salemba/antrian?tanggal=2026-11-24"
-                      f"&kode={made['code'][:5].lower()}").get_data(as_text=True)
+    page = client.get(
+        f"/admin/cabang/jakarta-salemba/antrian?tanggal=2026-11-24&kode={made['code'][:5].lower()}"
+    ).get_data(as_text=True)
     assert made["queue_number"] in page and body["nik"] not in page
     full = client.get("/admin/cabang/jakarta-salemba/antrian.csv?tanggal=2026-11-24&lengkap=1")
     assert body["nik"] in full.get_data(as_text=True)
     assert audit.read(redis, "jakarta-salemba")[0].action == "bookings_exported_full"
 
 
-def test_the_export_without_a_date_is_of_the_branchs_today_on_the_services_clock(client,
-                                                                                admin):
+def test_the_export_without_a_date_is_of_the_branchs_today_on_the_services_clock(client, admin):
     sign_in(client)  # the clock: Monday 23 November 2026, 07:00 in Jakarta
 
     export = client.get("/admin/cabang/jakarta-salemba/antrian.csv")
@@ -186,10 +205,15 @@ def test_the_export_without_a_date_is_of_the_branchs_today_on_the_services_clock
 @pytest.mark.parametrize("typed", ["²", "１０", "-1", "1.5"])
 def test_numbers_that_are_not_plain_digits_are_named_not_a_500(client, admin, typed):
     sign_in(client)
-    settings = post(client, "/admin/cabang/jakarta-salemba/pengaturan", action="save",
-                    **{**settings_form(client), "daily_quota": typed})
-    day = post(client, "/admin/cabang/jakarta-salemba/tanggal", date="2026-11-24",
-               daily_quota=typed, action="set")
+    settings = post(
+        client,
+        "/admin/cabang/jakarta-salemba/pengaturan",
+        action="save",
+        **{**settings_form(client), "daily_quota": typed},
+    )
+    day = post(
+        client, "/admin/cabang/jakarta-salemba/tanggal", date="2026-11-24", daily_quota=typed, action="set"
+    )
 
     assert settings.status_code == 422
     assert 'id="e-daily_quota"' in settings.get_data(as_text=True)
@@ -204,8 +228,7 @@ def test_another_branch_is_forbidden(client, admin):
 
 def test_the_audit_page_lists_and_exports(client, admin):
     sign_in(client)
-    post(client, "/admin/cabang/jakarta-salemba/tanggal", date="2026-11-25", daily_quota="3",
-         action="set")
+    post(client, "/admin/cabang/jakarta-salemba/tanggal", date="2026-11-25", daily_quota="3", action="set")
     page = client.get("/admin/cabang/jakarta-salemba/audit").get_data(as_text=True)
     assert "siti" in page and "2026-11-25" in page
     exported = client.get("/admin/cabang/jakarta-salemba/audit?format=csv")
@@ -245,8 +268,7 @@ def test_the_console_speaks_english_on_request(client, admin):
     page = client.get("/admin/masuk?lang=en").get_data(as_text=True)
     assert "Sign in to the admin console" in page and '<html lang="en">' in page
     sign_in(client)
-    assert "Booked against quota" in client.get("/admin/cabang/jakarta-salemba").get_data(
-        as_text=True)
+    assert "Booked against quota" in client.get("/admin/cabang/jakarta-salemba").get_data(as_text=True)
 
 
 def test_kiosks_are_registered_and_revoked_from_the_console(client, admin, app, redis):
@@ -260,8 +282,7 @@ def test_kiosks_are_registered_and_revoked_from_the_console(client, admin, app, 
     post(client, url, kiosk_id=kiosk.id, action="revoke")
     with pytest.raises(Exception, match="bad_kiosk"):
         kiosks.authenticate(token)
-    assert [e.action for e in audit.read(redis, "jakarta-salemba")] == ["kiosk_revoked",
-                                                                       "kiosk_created"]
+    assert [e.action for e in audit.read(redis, "jakarta-salemba")] == ["kiosk_revoked", "kiosk_created"]
     assert post(client, url, name="", action="create").status_code == 422
 
 
@@ -269,19 +290,31 @@ def test_counters_are_set_and_removed_from_the_console(client, admin, app, redis
     sign_in(client)
     url = "/admin/cabang/jakarta-salemba/loket"
     assert "Belum ada loket." in client.get(url).get_data(as_text=True)
-    client.post(url, data={"csrf_token": csrf(client, url), "name": "Loket 3",
-                           "services": ["jht", "jkk"], "action": "save"})
+    client.post(
+        url,
+        data={
+            "csrf_token": csrf(client, url),
+            "name": "Loket 3",
+            "services": ["jht", "jkk"],
+            "action": "save",
+        },
+    )
     post(client, url, name="Loket 10", action="save")
     page = client.get(url).get_data(as_text=True)
     assert "Klaim Jaminan Hari Tua (JHT), Klaim Jaminan Kecelakaan Kerja (JKK)" in page
     assert page.index("Loket 3") < page.index("Loket 10") and "semua layanan" in page
     live = app.extensions["antrian"].live_queue
     assert [(c.name, c.services) for c in live.counters("jakarta-salemba")] == [
-        ("Loket 3", ("jht", "jkk")), ("Loket 10", ())]
+        ("Loket 3", ("jht", "jkk")),
+        ("Loket 10", ()),
+    ]
     post(client, url, name="Loket 10", action="remove")
     assert [c.name for c in live.counters("jakarta-salemba")] == ["Loket 3"]
     assert [e.action for e in audit.read(redis, "jakarta-salemba")] == [
-        "counter_removed", "counter", "counter"]
+        "counter_removed",
+        "counter",
+        "counter",
+    ]
     refused = post(client, url, name="Loket/3", action="save")
     assert refused.status_code == 422 and "Kode tidak valid." in refused.get_data(as_text=True)
     assert post(client, url, name="Loket 99", action="remove").status_code == 422

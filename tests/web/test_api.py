@@ -32,8 +32,7 @@ def test_services_have_prefixes(client):
 
 
 def test_demo_catalog_covers_three_time_zones_and_offline_branches(client):
-    branch_ids = [b["id"] for a in client.get("/api/v1/areas").json["areas"]
-                  for b in a["branches"]]
+    branch_ids = [b["id"] for a in client.get("/api/v1/areas").json["areas"] for b in a["branches"]]
     branches = [client.get(f"/api/v1/branches/{b}").json for b in branch_ids]
     assert {b["timezone"] for b in branches} == {"Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura"}
     assert any(not b["online_booking"] for b in branches)
@@ -41,8 +40,7 @@ def test_demo_catalog_covers_three_time_zones_and_offline_branches(client):
 
 def test_branch_shape(client):
     branch = client.get("/api/v1/branches/jayapura").json
-    assert set(branch) == {"id", "name", "area_id", "address", "timezone", "online_booking",
-                           "services"}
+    assert set(branch) == {"id", "name", "area_id", "address", "timezone", "online_booking", "services"}
     assert branch["timezone"] == "Asia/Jayapura"
     assert {"id": "jht", "name": "Klaim Jaminan Hari Tua (JHT)"} in branch["services"]
 
@@ -60,8 +58,12 @@ def test_availability_shape_and_counts(client, booking_body):
     assert body["open"] is True and body["reason"] is None
     assert body["remaining"] == body["daily_quota"] - 1
     nine = next(s for s in body["slots"] if s["start"] == "09:00")
-    assert nine == {"start": "09:00", "end": "09:30", "capacity": nine["capacity"],
-                    "remaining": nine["capacity"] - 1}
+    assert nine == {
+        "start": "09:00",
+        "end": "09:30",
+        "capacity": nine["capacity"],
+        "remaining": nine["capacity"] - 1,
+    }
 
 
 def test_availability_lists_closed_slots_with_nothing_left(client, clock):
@@ -78,8 +80,10 @@ def test_availability_of_a_holiday_is_closed(client, clock, tune_branch):
     assert (body["open"], body["reason"], body["slots"]) == (False, "holiday", [])
 
 
-@pytest.mark.parametrize("query", ["", "?date=tomorrow", "?date=2026-02-30",
-                                   "?date=2026-11-24&service=NOPE!", "?date=2026-11-24&x=1"])
+@pytest.mark.parametrize(
+    "query",
+    ["", "?date=tomorrow", "?date=2026-02-30", "?date=2026-11-24&service=NOPE!", "?date=2026-11-24&x=1"],
+)
 def test_availability_query_errors_name_the_parameter(client, query):
     response = client.get(f"/api/v1/branches/jakarta-salemba/availability{query}")
     assert response.status_code == 422 and error_code(response) == "validation_failed"
@@ -96,10 +100,11 @@ def test_booking_created(client, booking_body):
     response = client.post("/api/v1/bookings", json=booking_body(phone="0812 3456 7890"))
     assert response.status_code == 201
     body = response.json
-    assert set(body) == {"code", "queue_number", "status", "branch_id", "service_id", "date", "slot",
-                         "qr"}
-    assert body["qr"] == {"svg": f"/api/v1/bookings/{body['code']}/qr.svg",
-                          "png": f"/api/v1/bookings/{body['code']}/qr.png"}
+    assert set(body) == {"code", "queue_number", "status", "branch_id", "service_id", "date", "slot", "qr"}
+    assert body["qr"] == {
+        "svg": f"/api/v1/bookings/{body['code']}/qr.svg",
+        "png": f"/api/v1/bookings/{body['code']}/qr.png",
+    }
     assert body["queue_number"] == "A-001" and body["status"] == "booked"
     assert body["slot"] == {"start": "09:00", "end": "09:30"}
     assert body["date"] == "2026-11-24"
@@ -114,8 +119,10 @@ def test_lookup_and_cancel(client, booking_body):
     assert cancelled.json == {"code": code, "status": "cancelled"}
     again = client.post(f"/api/v1/bookings/{code}/cancel", json={"nik": body["nik"]})
     assert again.status_code == 409 and error_code(again) == "cancelled"
-    assert client.post("/api/v1/bookings/lookup",
-                       json={"code": code, "nik": body["nik"]}).json["status"] == "cancelled"
+    assert (
+        client.post("/api/v1/bookings/lookup", json={"code": code, "nik": body["nik"]}).json["status"]
+        == "cancelled"
+    )
 
 
 def test_wrong_nik_is_refused_exactly_like_an_unknown_code(client, booking_body):
@@ -130,16 +137,19 @@ def test_wrong_nik_is_refused_exactly_like_an_unknown_code(client, booking_body)
     assert cancel.status_code == 404 and cancel.data == unknown.data
 
 
-@pytest.mark.parametrize(("setup", "overrides", "status", "code"), [
-    ({"slot_capacity": 0}, {}, 409, "slot_full"),
-    ({"daily_quota": 0}, {}, 409, "day_full"),
-    ({}, {"date": "2026-11-28"}, 409, "not_bookable"),
-    ({}, {"slot": "09:10"}, 409, "not_bookable"),
-    ({}, {"branch_id": "atlantis"}, 422, "validation_failed"),
-    ({}, {"nik": "1234"}, 422, "validation_failed"),
-    ({}, {"nik": 3171011201900001}, 400, "bad_request"),
-    ({}, {"captcha_answer": None}, 403, "captcha_failed"),
-])
+@pytest.mark.parametrize(
+    ("setup", "overrides", "status", "code"),
+    [
+        ({"slot_capacity": 0}, {}, 409, "slot_full"),
+        ({"daily_quota": 0}, {}, 409, "day_full"),
+        ({}, {"date": "2026-11-28"}, 409, "not_bookable"),
+        ({}, {"slot": "09:10"}, 409, "not_bookable"),
+        ({}, {"branch_id": "atlantis"}, 422, "validation_failed"),
+        ({}, {"nik": "1234"}, 422, "validation_failed"),
+        ({}, {"nik": 3171011201900001}, 400, "bad_request"),
+        ({}, {"captcha_answer": None}, 403, "captcha_failed"),
+    ],
+)
 def test_booking_refusals(client, booking_body, tune_branch, setup, overrides, status, code):
     if setup:
         tune_branch("jakarta-salemba", **setup)
@@ -155,9 +165,19 @@ def test_already_booked(client, booking_body):
 
 
 def test_every_field_failure_is_named(client, booking_body):
-    response = client.post("/api/v1/bookings", json=booking_body(
-        name="R2D2", nik="9971011201900001", kpj="123", phone="0215551234", email="nope",
-        date="24-11-2026", slot="9am", surprise=1))
+    response = client.post(
+        "/api/v1/bookings",
+        json=booking_body(
+            name="R2D2",
+            nik="9971011201900001",
+            kpj="123",
+            phone="0215551234",
+            email="nope",
+            date="24-11-2026",
+            slot="9am",
+            surprise=1,
+        ),
+    )
     assert response.status_code == 422
     fields = response.json["error"]["fields"]
     assert set(fields) == {"name", "nik", "kpj", "phone", "email", "date", "slot", "surprise"}
@@ -165,21 +185,40 @@ def test_every_field_failure_is_named(client, booking_body):
 
 
 def test_errors_speak_english_on_request(client, booking_body):
-    response = client.post("/api/v1/bookings", json=booking_body(kpj="1"),
-                           headers={"Accept-Language": "en-US,en;q=0.9"})
+    response = client.post(
+        "/api/v1/bookings", json=booking_body(kpj="1"), headers={"Accept-Language": "en-US,en;q=0.9"}
+    )
     assert response.json["error"]["fields"] == {"kpj": ["KPJ must be 11 digits."]}
     assert response.json["error"]["message"] == "Some fields are not valid."
 
 
-@pytest.mark.parametrize("raw", [b"", b"not json", b"[]", b"null", b"42", b'"text"', b"{",
-                                 b'{"nik": {"$gt": ""}}', b"\xff\xfe", b'{"a": 1e999}'])
-@pytest.mark.parametrize("path", ["/api/v1/bookings", "/api/v1/bookings/lookup",
-                                  "/api/v1/bookings/ABCDEFGHJK/cancel"])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"",
+        b"not json",
+        b"[]",
+        b"null",
+        b"42",
+        b'"text"',
+        b"{",
+        b'{"nik": {"$gt": ""}}',
+        b"\xff\xfe",
+        b'{"a": 1e999}',
+    ],
+)
+@pytest.mark.parametrize(
+    "path", ["/api/v1/bookings", "/api/v1/bookings/lookup", "/api/v1/bookings/ABCDEFGHJK/cancel"]
+)
 def test_malformed_bodies_are_json_errors_never_500(client, raw, path):
     response = client.post(path, data=raw, content_type="application/json")
     assert 400 <= response.status_code < 500
     assert response.is_json and error_code(response) in {
-        "bad_request", "validation_failed", "captcha_failed", "not_found"}
+        "bad_request",
+        "validation_failed",
+        "captcha_failed",
+        "not_found",
+    }
 
 
 def test_wrong_types_in_lookup_are_a_400_naming_the_field(client):
@@ -189,8 +228,9 @@ def test_wrong_types_in_lookup_are_a_400_naming_the_field(client):
 
 
 def test_oversized_bodies_are_refused(client):
-    response = client.post("/api/v1/bookings", data=b"{" + b" " * 100_000 + b"}",
-                           content_type="application/json")
+    response = client.post(
+        "/api/v1/bookings", data=b"{" + b" " * 100_000 + b"}", content_type="application/json"
+    )
     assert response.status_code == 400 and error_code(response) == "bad_request"
 
 
@@ -205,16 +245,18 @@ def test_unknown_routes_and_methods_are_json(client):
 def test_health_and_readiness(client):
     assert client.get("/healthz").json == {"status": "ok"}
     ready = client.get("/readyz")
-    assert ready.status_code == 200 and ready.json["checks"] == {"data_store": "ok",
-                                                                 "job_queue": "ok"}
+    assert ready.status_code == 200 and ready.json["checks"] == {"data_store": "ok", "job_queue": "ok"}
 
 
 def test_a_store_outage_is_a_503_not_a_500(settings, clock):
     closed = f"redis://127.0.0.1:{free_port()}/0"
     app = create_app({**settings, "REDIS_URL": closed, "REDIS_SOCKET_TIMEOUT": 1}, clock=clock)
     client = app.test_client()
-    for response in (client.get("/api/v1/areas"), client.get("/readyz"),
-                     client.get("/api/v1/branches/jakarta-salemba/availability?date=2026-11-24")):
+    for response in (
+        client.get("/api/v1/areas"),
+        client.get("/readyz"),
+        client.get("/api/v1/branches/jakarta-salemba/availability?date=2026-11-24"),
+    ):
         assert response.status_code == 503 and error_code(response) == "unavailable"
     assert client.get("/healthz").status_code == 200
 
@@ -239,8 +281,10 @@ def test_openapi_document_describes_the_booking_schema(client):
     query = document["paths"]["/api/v1/branches/{branch_id}/availability"]["get"]["parameters"]
     assert {p["name"] for p in query} == {"branch_id", "date", "service"}
     assert "201" in document["paths"]["/api/v1/captcha"]["post"]["responses"]
-    assert "audio/wav" in document["paths"]["/api/v1/captcha/{captcha_id}/audio.wav"]["get"][
-        "responses"]["200"]["content"]
+    assert (
+        "audio/wav"
+        in document["paths"]["/api/v1/captcha/{captcha_id}/audio.wav"]["get"]["responses"]["200"]["content"]
+    )
 
 
 def test_cancel_after_the_slot_started_is_too_late(client, clock, booking_body):
@@ -254,15 +298,24 @@ def test_cancel_after_the_slot_started_is_too_late(client, clock, booking_body):
 def test_the_root_is_the_home_page_and_points_to_the_api(client):
     response = client.get("/")
     assert response.mimetype == "text/html"
-    assert ('<link rel="service-desc" type="application/json" href="/api/v1/openapi.json">'
-            in response.get_data(as_text=True))
+    assert (
+        '<link rel="service-desc" type="application/json" href="/api/v1/openapi.json">'
+        in response.get_data(as_text=True)
+    )
     assert client.get("/api/v1/openapi.json").status_code == 200
 
 
-@pytest.mark.parametrize("raw", [b"[" * 5000, b'{"captcha_id": "x", "captcha_answer": "\\ud800"}',
-                                 b'{"code": "ABCDEFGHJK", "nik": "\\udfff"}'])
-@pytest.mark.parametrize("path", ["/api/v1/bookings", "/api/v1/bookings/lookup",
-                                  "/api/v1/bookings/ABCDEFGHJK/cancel"])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"[" * 5000,
+        b'{"captcha_id": "x", "captcha_answer": "\\ud800"}',
+        b'{"code": "ABCDEFGHJK", "nik": "\\udfff"}',
+    ],
+)
+@pytest.mark.parametrize(
+    "path", ["/api/v1/bookings", "/api/v1/bookings/lookup", "/api/v1/bookings/ABCDEFGHJK/cancel"]
+)
 def test_deep_nesting_and_lone_surrogates_are_bad_requests(client, raw, path):
     response = client.post(path, data=raw, content_type="application/json")
     assert response.status_code == 400 and error_code(response) == "bad_request"
@@ -282,10 +335,13 @@ def test_a_store_refusing_writes_is_a_503(app, client, booking_body, monkeypatch
     assert response.status_code == 503 and error_code(response) == "unavailable"
 
 
-@pytest.mark.parametrize("content_type", [
-    "text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", None])
-@pytest.mark.parametrize("path", ["/api/v1/bookings", "/api/v1/bookings/lookup",
-                                  "/api/v1/bookings/ABCDEFGHJK/cancel"])
+@pytest.mark.parametrize(
+    "content_type",
+    ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", None],
+)
+@pytest.mark.parametrize(
+    "path", ["/api/v1/bookings", "/api/v1/bookings/lookup", "/api/v1/bookings/ABCDEFGHJK/cancel"]
+)
 def test_a_body_not_sent_as_json_is_refused_415(client, booking_body, redis, content_type, path):
     # Issue 7, rule 11: a page on another site can post these without a CORS preflight.
     raw = json.dumps(booking_body()).encode()
@@ -299,8 +355,9 @@ def test_a_body_not_sent_as_json_is_refused_415(client, booking_body, redis, con
 
 
 def test_json_with_a_charset_is_json(client, booking_body):
-    response = client.post("/api/v1/bookings", data=json.dumps(booking_body()),
-                           content_type="application/json; charset=utf-8")
+    response = client.post(
+        "/api/v1/bookings", data=json.dumps(booking_body()), content_type="application/json; charset=utf-8"
+    )
     assert response.status_code == 201
 
 
@@ -309,10 +366,17 @@ def test_the_openapi_document_lists_429_on_limited_reads_and_503_everywhere(clie
     for path, operations in paths.items():
         for method, operation in operations.items():
             assert "503" in operation["responses"], (method, path)
-    for read in ("/api/v1/areas", "/api/v1/services", "/api/v1/branches/{branch_id}",
-                 "/api/v1/branches/{branch_id}/availability", "/api/v1/branches/{branch_id}/queue",
-                 "/api/v1/captcha/{captcha_id}/image.png", "/api/v1/captcha/{captcha_id}/audio.wav",
-                 "/api/v1/bookings/{code}/qr.svg", "/api/v1/bookings/{code}/qr.png"):
+    for read in (
+        "/api/v1/areas",
+        "/api/v1/services",
+        "/api/v1/branches/{branch_id}",
+        "/api/v1/branches/{branch_id}/availability",
+        "/api/v1/branches/{branch_id}/queue",
+        "/api/v1/captcha/{captcha_id}/image.png",
+        "/api/v1/captcha/{captcha_id}/audio.wav",
+        "/api/v1/bookings/{code}/qr.svg",
+        "/api/v1/bookings/{code}/qr.png",
+    ):
         assert "429" in paths[read]["get"]["responses"], read
 
 

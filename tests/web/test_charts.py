@@ -10,8 +10,9 @@ SVG = "{http://www.w3.org/2000/svg}"
 
 
 def test_a_bar_chart_is_well_formed_svg_with_a_bar_and_a_number_each():
-    svg = bar_chart("Booked <vs> quota", "Two days", [Bar("Sen 23", 120, 160),
-                                                      Bar("Sel 24", 0, 160, muted=True)])
+    svg = bar_chart(
+        "Booked <vs> quota", "Two days", [Bar("Sen 23", 120, 160), Bar("Sel 24", 0, 160, muted=True)]
+    )
     root = ET.fromstring(svg)
     assert root.get("role") == "img"
     assert root.find(f"{SVG}title").text == "Booked <vs> quota"

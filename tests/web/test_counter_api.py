@@ -39,8 +39,11 @@ def arrived(app, client, book, clock):
         clock.set(dt.datetime(2026, 11, 23, 7, 0, tzinfo=JAKARTA))
         made = book(**overrides)
         clock.set(dt.datetime.combine(TUESDAY, dt.time(8, 30), tzinfo=JAKARTA))
-        checked = client.post("/api/v1/kiosk/checkins", json={"code": made["code"]},
-                              headers={"Authorization": f"Bearer {token}"})
+        checked = client.post(
+            "/api/v1/kiosk/checkins",
+            json={"code": made["code"]},
+            headers={"Authorization": f"Bearer {token}"},
+        )
         assert checked.status_code == 200, checked.get_json()
         return made
 
@@ -48,8 +51,7 @@ def arrived(app, client, book, clock):
 
 
 def call(client, headers, **body):
-    return client.post("/api/v1/counter/calls", json={"counter": "Loket 1", **body},
-                       headers=headers)
+    return client.post("/api/v1/counter/calls", json={"counter": "Loket 1", **body}, headers=headers)
 
 
 def error_code(response):
@@ -63,8 +65,12 @@ def test_call_serve_and_the_public_queue(client, staff, arrived):
 
     called = call(client, desk)
     assert called.status_code == 200
-    assert called.get_json() == {"queue_number": first["queue_number"], "service_id": "jht",
-                                 "counter": "Loket 1", "priority": False}
+    assert called.get_json() == {
+        "queue_number": first["queue_number"],
+        "service_id": "jht",
+        "counter": "Loket 1",
+        "priority": False,
+    }
 
     queue = client.get(f"/api/v1/branches/{BRANCH}/queue")
     assert queue.status_code == 200
@@ -73,19 +79,28 @@ def test_call_serve_and_the_public_queue(client, staff, arrived):
     assert shown == {
         "branch_id": BRANCH,
         "now_serving": [{"counter": "Loket 1", "queue_number": first["queue_number"]}],
-        "waiting": [{"queue_number": second["queue_number"], "service_id": "jkk",
-                     "priority": False, "estimated_wait_seconds": None}],
-        "average_service_seconds": None}
+        "waiting": [
+            {
+                "queue_number": second["queue_number"],
+                "service_id": "jkk",
+                "priority": False,
+                "estimated_wait_seconds": None,
+            }
+        ],
+        "average_service_seconds": None,
+    }
     assert [{k: v for k, v in a.items() if k != "id"} for a in said] == [
-        {"queue_number": first["queue_number"], "counter": "Loket 1", "service_id": "jht",
-         "recall": False}]
+        {"queue_number": first["queue_number"], "counter": "Loket 1", "service_id": "jht", "recall": False}
+    ]
     text = queue.get_data(as_text=True)
     for secret in ("Siti", "Budi", "3171", "+62", "0812", first["code"], second["code"]):
         assert secret not in text
 
     url = f"/api/v1/counter/calls/{first['queue_number']}"
     assert client.post(f"{url}/recall", headers=desk).get_json() == {
-        "queue_number": first["queue_number"], "status": "called"}
+        "queue_number": first["queue_number"],
+        "status": "called",
+    }
     served = client.post(f"{url}/served", headers=desk)
     assert served.status_code == 200
     assert served.get_json() == {"queue_number": first["queue_number"], "status": "served"}
@@ -101,8 +116,7 @@ def test_nobody_waiting_is_not_found(client, staff):
 
 def test_a_step_on_someone_not_called_is_not_found(client, staff, arrived):
     waiting = arrived()
-    response = client.post(f"/api/v1/counter/calls/{waiting['queue_number']}/served",
-                           headers=staff())
+    response = client.post(f"/api/v1/counter/calls/{waiting['queue_number']}/served", headers=staff())
     assert response.status_code == 404 and error_code(response) == "not_found"
 
 
@@ -110,8 +124,7 @@ def test_no_show(client, staff, arrived):
     absent = arrived()
     desk = staff()
     call(client, desk)
-    response = client.post(f"/api/v1/counter/calls/{absent['queue_number']}/no_show",
-                           headers=desk)
+    response = client.post(f"/api/v1/counter/calls/{absent['queue_number']}/no_show", headers=desk)
     assert response.get_json() == {"queue_number": absent["queue_number"], "status": "no_show"}
 
 
@@ -125,20 +138,20 @@ def test_a_resent_call_answers_the_same_participant(client, staff, arrived):
 
 
 def test_a_key_reused_by_another_counter_or_for_another_number_does_that_not_the_other(
-        client, staff, arrived):
+    client, staff, arrived
+):
     first, second, third = arrived(), arrived(), arrived()
     desk = {**staff(), "Idempotency-Key": "1"}
     assert call(client, desk).get_json()["queue_number"] == first["queue_number"]
     other_desk = call(client, desk, counter="Loket 2").get_json()
-    assert (other_desk["queue_number"], other_desk["counter"]) == (second["queue_number"],
-                                                                   "Loket 2")
+    assert (other_desk["queue_number"], other_desk["counter"]) == (second["queue_number"], "Loket 2")
 
     for done in (first, second):
-        served = client.post(f"/api/v1/counter/calls/{done['queue_number']}/served",
-                             headers={**desk, "Idempotency-Key": "s"})
+        served = client.post(
+            f"/api/v1/counter/calls/{done['queue_number']}/served", headers={**desk, "Idempotency-Key": "s"}
+        )
         assert served.get_json() == {"queue_number": done["queue_number"], "status": "served"}
-    assert call(client, {**desk, "Idempotency-Key": "2"}).get_json()["queue_number"] == \
-        third["queue_number"]
+    assert call(client, {**desk, "Idempotency-Key": "2"}).get_json()["queue_number"] == third["queue_number"]
 
 
 def test_tokens_and_branch_scoping(client, staff, arrived, app, clock):
@@ -174,15 +187,23 @@ def test_transfer_priority_and_pause(client, staff, arrived):
     second = arrived(service_id="jkk")
     desk = staff()
     number = second["queue_number"]
-    priority = client.post(f"/api/v1/counter/participants/{number}/priority",
-                           json={"priority": True}, headers=desk)
+    priority = client.post(
+        f"/api/v1/counter/participants/{number}/priority", json={"priority": True}, headers=desk
+    )
     assert priority.get_json() == {"queue_number": number, "status": "checked_in"}
     waiting = client.get(f"/api/v1/branches/{BRANCH}/queue").get_json()["waiting"]
-    assert waiting[0] == {"queue_number": number, "service_id": "jkk", "priority": True,
-                          "estimated_wait_seconds": None}
+    assert waiting[0] == {
+        "queue_number": number,
+        "service_id": "jkk",
+        "priority": True,
+        "estimated_wait_seconds": None,
+    }
 
-    moved = client.post(f"/api/v1/counter/participants/{first['queue_number']}/transfer",
-                        json={"service_id": "jkk"}, headers=desk)
+    moved = client.post(
+        f"/api/v1/counter/participants/{first['queue_number']}/transfer",
+        json={"service_id": "jkk"},
+        headers=desk,
+    )
     assert moved.status_code == 200
     called = call(client, desk, services=["jkk"]).get_json()
     assert (called["queue_number"], called["priority"]) == (number, True)
@@ -198,8 +219,7 @@ def test_the_public_queue_of_an_unknown_branch(client):
     assert response.status_code == 404 and error_code(response) == "not_found"
 
 
-def test_a_call_whose_reply_is_lost_is_resent_and_calls_once(make_app, redis_server, clock,
-                                                              redis):
+def test_a_call_whose_reply_is_lost_is_resent_and_calls_once(make_app, redis_server, clock, redis):
     """The reply of the call's script is lost on the network; redis-py sends it again, and
     the step answers as the first run did (the same participant, the next one still waits)."""
     proxy = ReplyDroppingProxy(redis_server.port)
@@ -218,8 +238,9 @@ def test_a_call_whose_reply_is_lost_is_resent_and_calls_once(make_app, redis_ser
         # Only the committing run declares a booking key (the first look does not).
         proxy.drop_reply_to(":booking:")
 
-        response = app.test_client().post("/api/v1/counter/calls", json={"counter": "Loket 1"},
-                                          headers={"Authorization": f"Bearer {token}"})
+        response = app.test_client().post(
+            "/api/v1/counter/calls", json={"counter": "Loket 1"}, headers={"Authorization": f"Bearer {token}"}
+        )
 
         assert proxy.dropped == 1
         assert response.get_json()["queue_number"] == numbers[0]
@@ -237,12 +258,15 @@ def test_branch_admins_set_counters_that_staff_list(client, staff):
     assert refused.status_code == 403 and error_code(refused) == "forbidden"
     made = client.put(url, json={"services": ["jht"]}, headers=admin)
     assert made.get_json() == {"counter": "Loket 1", "services": ["jht"], "paused": False}
-    assert client.put("/api/v1/counter/counters/Loket 2", json={},
-                      headers=admin).status_code == 200
+    assert client.put("/api/v1/counter/counters/Loket 2", json={}, headers=admin).status_code == 200
     listed = client.get("/api/v1/counter/counters", headers=desk).get_json()
-    assert listed == {"branch_id": BRANCH, "counters": [
-        {"counter": "Loket 1", "services": ["jht"], "paused": False},
-        {"counter": "Loket 2", "services": [], "paused": False}]}
+    assert listed == {
+        "branch_id": BRANCH,
+        "counters": [
+            {"counter": "Loket 1", "services": ["jht"], "paused": False},
+            {"counter": "Loket 2", "services": [], "paused": False},
+        ],
+    }
     assert client.delete(url, headers=admin).status_code == 204
     assert client.delete(url, headers=admin).status_code == 404
     assert client.put(url, json={"services": ["nope"]}, headers=admin).status_code == 422

@@ -20,8 +20,7 @@ from schemathesis.specs.openapi.checks import (
 
 from tests.live import serving
 
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
-          response_schema_conformance]
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 # Examples per operation and mode: about 40 operations, each a few milliseconds here.
 EXAMPLES = 4
 # The whole run, server start included, must stay well under 30 s on a loaded 2-core CI.
@@ -49,13 +48,17 @@ def test_the_api_keeps_its_openapi_document_under_fuzzing(fuzzed_server):
             for mode in modes:
                 # Derandomised and without a database: the same examples every run, so a
                 # failure is a finding, never luck.
-                @hypothesis.settings(max_examples=EXAMPLES, derandomize=True, database=None,
-                                     deadline=None, phases=[Phase.explicit, Phase.generate],
-                                     suppress_health_check=list(HealthCheck))
+                @hypothesis.settings(
+                    max_examples=EXAMPLES,
+                    derandomize=True,
+                    database=None,
+                    deadline=None,
+                    phases=[Phase.explicit, Phase.generate],
+                    suppress_health_check=list(HealthCheck),
+                )
                 @given(case=operation.as_strategy(generation_mode=mode))
                 def run(case):
-                    case.call_and_validate(base_url=fuzzed_server, session=session,
-                                           checks=CHECKS, timeout=30)
+                    case.call_and_validate(base_url=fuzzed_server, session=session, checks=CHECKS, timeout=30)
 
                 try:
                     run()

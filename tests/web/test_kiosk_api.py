@@ -43,10 +43,10 @@ def error_code(response):
     return response.get_json()["error"]["code"]
 
 
-@pytest.mark.parametrize(("branch", "zone"), [("jakarta-salemba", JAKARTA), ("makassar", WITA),
-                                              ("jayapura", WIT)])
-def test_the_window_is_early_to_grace_in_the_branchs_own_time(client, kiosk, book, clock,
-                                                              branch, zone):
+@pytest.mark.parametrize(
+    ("branch", "zone"), [("jakarta-salemba", JAKARTA), ("makassar", WITA), ("jayapura", WIT)]
+)
+def test_the_window_is_early_to_grace_in_the_branchs_own_time(client, kiosk, book, clock, branch, zone):
     made = book(branch_id=branch, slot="09:00")
     door = kiosk(branch)
 
@@ -59,8 +59,12 @@ def test_the_window_is_early_to_grace_in_the_branchs_own_time(client, kiosk, boo
     at(clock, zone, 8, 0)
     done = check_in(client, door, made["code"])
     assert done.status_code == 200
-    assert done.get_json() == {"code": made["code"], "queue_number": made["queue_number"],
-                               "status": "checked_in", "already_checked_in": False}
+    assert done.get_json() == {
+        "code": made["code"],
+        "queue_number": made["queue_number"],
+        "status": "checked_in",
+        "already_checked_in": False,
+    }
 
 
 def test_the_grace_period_ends_thirty_minutes_after_the_start(client, kiosk, book, clock):
@@ -112,8 +116,7 @@ def test_two_kiosks_scanning_at_once_check_in_once(app, kiosk, book, clock, redi
 
     assert sorted(a["already_checked_in"] for a in answers) == [False] + [True] * 7
     assert {a["queue_number"] for a in answers} == {made["queue_number"]}
-    assert redis.zrange(keys.day_checkins("jakarta-salemba", "2026-11-24"), 0, -1) == \
-        [made["code"]]
+    assert redis.zrange(keys.day_checkins("jakarta-salemba", "2026-11-24"), 0, -1) == [made["code"]]
 
 
 def test_refusals(client, kiosk, book, clock, booking_body):
@@ -126,9 +129,12 @@ def test_refusals(client, kiosk, book, clock, booking_body):
     at(clock, JAKARTA, 9, 0)
 
     for code, status, expected in (
-            ("ZZZZZZZZZZ", 404, "not_found"), ("not a code", 404, "not_found"),
-            (cancelled["code"], 409, "cancelled"), (elsewhere["code"], 409, "wrong_branch"),
-            (tomorrow["code"], 409, "wrong_date")):
+        ("ZZZZZZZZZZ", 404, "not_found"),
+        ("not a code", 404, "not_found"),
+        (cancelled["code"], 409, "cancelled"),
+        (elsewhere["code"], 409, "wrong_branch"),
+        (tomorrow["code"], 409, "wrong_date"),
+    ):
         response = check_in(client, door, code)
         assert (response.status_code, error_code(response)) == (status, expected), code
 
@@ -144,13 +150,21 @@ def test_kiosks_are_registered_and_revoked_by_admins_and_audited(app, client, bo
     _siti, siti = accounts.create("siti", BRANCH_ADMIN, ("jakarta-salemba",))
     _nasional, nasional = accounts.create("nasional", NATIONAL_ADMIN)
     bearer = {"Authorization": f"Bearer {siti}"}
-    made = client.post("/api/v1/admin/kiosks", headers=bearer,
-                       json={"branch_id": "jakarta-salemba", "name": "Pintu depan"})
+    made = client.post(
+        "/api/v1/admin/kiosks", headers=bearer, json={"branch_id": "jakarta-salemba", "name": "Pintu depan"}
+    )
     assert made.status_code == 201 and set(made.get_json()) == {"kiosk_id", "token"}
-    assert client.post("/api/v1/admin/kiosks", headers=bearer,
-                       json={"branch_id": "bekasi", "name": "x"}).status_code == 403
-    refused = client.post("/api/v1/admin/kiosks", headers={"Authorization": f"Bearer {nasional}"},
-                          json={"branch_id": "atlantis", "name": "x"})
+    assert (
+        client.post(
+            "/api/v1/admin/kiosks", headers=bearer, json={"branch_id": "bekasi", "name": "x"}
+        ).status_code
+        == 403
+    )
+    refused = client.post(
+        "/api/v1/admin/kiosks",
+        headers={"Authorization": f"Bearer {nasional}"},
+        json={"branch_id": "atlantis", "name": "x"},
+    )
     assert refused.status_code == 422
     door = {"Authorization": f"Bearer {made.get_json()['token']}"}
     booking = book()
@@ -162,12 +176,12 @@ def test_kiosks_are_registered_and_revoked_by_admins_and_audited(app, client, bo
     assert [k["id"] for k in listed.get_json()["kiosks"]] == [kiosk_id]
     assert client.delete(f"/api/v1/admin/kiosks/{kiosk_id}", headers=bearer).status_code == 204
     assert check_in(client, door, booking["code"]).status_code == 401
-    assert [e.action for e in audit.read(redis, "jakarta-salemba")] == \
-        ["kiosk_revoked", "kiosk_created"]
+    assert [e.action for e in audit.read(redis, "jakarta-salemba")] == ["kiosk_revoked", "kiosk_created"]
 
 
-@pytest.mark.parametrize(("kind", "mimetype", "magic"), [("svg", "image/svg+xml", b"<?xml"),
-                                                          ("png", "image/png", b"\x89PNG")])
+@pytest.mark.parametrize(
+    ("kind", "mimetype", "magic"), [("svg", "image/svg+xml", b"<?xml"), ("png", "image/png", b"\x89PNG")]
+)
 def test_the_booking_code_as_a_qr(client, book, kind, mimetype, magic):
     code = book()["code"]
     response = client.get(f"/api/v1/bookings/{code.lower()}/qr.{kind}")
@@ -199,10 +213,15 @@ def test_walk_in_tickets_through_the_api(client, kiosk, clock, tune_branch):
     again = client.post("/api/v1/kiosk/walk-ins", json={"service_id": "jkk"}, headers=door)
     assert again.get_json()["queue_number"] == "WB-001"
     other = {"Authorization": door["Authorization"]}
-    assert client.post("/api/v1/kiosk/walk-ins", json={"service_id": "jht", "priority": True},
-                       headers=other).get_json()["queue_number"] == "WA-001"
+    assert (
+        client.post(
+            "/api/v1/kiosk/walk-ins", json={"service_id": "jht", "priority": True}, headers=other
+        ).get_json()["queue_number"]
+        == "WA-001"
+    )
     full = client.post("/api/v1/kiosk/walk-ins", json={"service_id": "jht"}, headers=other)
     assert full.status_code == 409 and full.get_json()["error"]["code"] == "walk_ins_full"
-    assert client.post("/api/v1/kiosk/walk-ins", json={"service_id": "nope"},
-                       headers=other).status_code == 422
+    assert (
+        client.post("/api/v1/kiosk/walk-ins", json={"service_id": "nope"}, headers=other).status_code == 422
+    )
     assert client.post("/api/v1/kiosk/walk-ins", json={"service_id": "jht"}).status_code == 401

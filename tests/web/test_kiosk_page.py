@@ -25,7 +25,8 @@ def door(app, client, clock):
 @pytest.fixture
 def staff_token(app):
     _account, token = app.extensions["antrian"].accounts.create(
-        "petugas", COUNTER_STAFF, ("jakarta-salemba",))
+        "petugas", COUNTER_STAFF, ("jakarta-salemba",)
+    )
     return token
 
 
@@ -33,8 +34,7 @@ def scan(client, code, json=True, **fields):
     page = client.get("/kiosk/").get_data(as_text=True)
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
     headers = {"Accept": "application/json"} if json else {}
-    return client.post("/kiosk/", data={"csrf_token": csrf, "code": code, **fields},
-                       headers=headers)
+    return client.post("/kiosk/", data={"csrf_token": csrf, "code": code, **fields}, headers=headers)
 
 
 def test_a_wrong_token_does_not_sign_in(client):
@@ -48,8 +48,12 @@ def test_a_scan_answers_the_number_then_the_repeat(client, door, book, clock):
     made = book()
     clock.set(dt.datetime(2026, 11, 24, 8, 30, tzinfo=JAKARTA))
     first = scan(client, made["code"].lower())
-    assert first.get_json() == {"outcome": "checked_in", "queue_number": made["queue_number"],
-                                "again": False, "priority": False}
+    assert first.get_json() == {
+        "outcome": "checked_in",
+        "queue_number": made["queue_number"],
+        "again": False,
+        "priority": False,
+    }
     again = scan(client, made["code"], json=False)
     assert made["queue_number"] in again.text and "Sudah check-in sebelumnya." in again.text
     assert "session" not in again.text and door.id not in again.text
@@ -80,19 +84,18 @@ def test_a_revoked_kiosk_is_signed_out_at_its_next_scan(app, client, door, clock
     assert "Token kios" in client.get("/kiosk/").text  # the sign-in form again
 
 
-def test_a_participant_marked_priority_at_check_in_waits_in_the_priority_line(
-        client, door, book, clock):
+def test_a_participant_marked_priority_at_check_in_waits_in_the_priority_line(client, door, book, clock):
     made = book()
     clock.set(dt.datetime(2026, 11, 24, 8, 30, tzinfo=JAKARTA))
     answer = scan(client, made["code"], priority="1").get_json()
     assert (answer["outcome"], answer["priority"]) == ("checked_in", True)
     waiting = client.get("/api/v1/branches/jakarta-salemba/queue").get_json()["waiting"]
-    assert [(w["queue_number"], w["priority"]) for w in waiting] == [
-        (made["queue_number"], True)]
+    assert [(w["queue_number"], w["priority"]) for w in waiting] == [(made["queue_number"], True)]
 
 
 def test_a_rescan_marked_priority_after_being_served_still_answers_the_check_in(
-        client, door, book, clock, staff_token):
+    client, door, book, clock, staff_token
+):
     made = book()
     clock.set(dt.datetime(2026, 11, 24, 8, 30, tzinfo=JAKARTA))
     scan(client, made["code"])
@@ -103,19 +106,26 @@ def test_a_rescan_marked_priority_after_being_served_still_answers_the_check_in(
 
     answer = scan(client, made["code"], priority="1").get_json()
 
-    assert answer == {"outcome": "checked_in", "queue_number": made["queue_number"],
-                      "again": True, "priority": False}
+    assert answer == {
+        "outcome": "checked_in",
+        "queue_number": made["queue_number"],
+        "again": True,
+        "priority": False,
+    }
 
 
 def walk_in_form(client) -> dict:
     page = client.get("/kiosk/").get_data(as_text=True)
-    form = page[page.index('action="/kiosk/langsung"'):]
-    return {name: re.search(rf'name="{name}" value="([^"]+)"', form).group(1)
-            for name in ("csrf_token", "request_token")}
+    form = page[page.index('action="/kiosk/langsung"') :]
+    return {
+        name: re.search(rf'name="{name}" value="([^"]+)"', form).group(1)
+        for name in ("csrf_token", "request_token")
+    }
 
 
 def test_a_walk_in_ticket_from_the_page_and_a_form_sent_twice_issues_one(
-        app, client, door, clock, tune_branch):
+    app, client, door, clock, tune_branch
+):
     tune_branch("jakarta-salemba", daily_quota=4, walk_in_share=20)  # one place
     clock.set(dt.datetime(2026, 11, 24, 9, 0, tzinfo=JAKARTA))
     page = client.get("/kiosk/").get_data(as_text=True)

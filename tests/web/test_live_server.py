@@ -43,10 +43,21 @@ def test_hundreds_of_concurrent_bookings_over_http_fill_one_slot_exactly(live_se
     def attempt(nik):
         status, challenge = call(f"{live_server}/api/v1/captcha", {})
         assert status == 201
-        return call(f"{live_server}/api/v1/bookings", {
-            "branch_id": BRANCH, "service_id": "jht", "date": day, "slot": slot,
-            "name": "Sri Wahyuni", "nik": nik, "kpj": "12345678901", "phone": "081234567890",
-            "captcha_id": challenge["captcha_id"], "captcha_answer": "12345"})
+        return call(
+            f"{live_server}/api/v1/bookings",
+            {
+                "branch_id": BRANCH,
+                "service_id": "jht",
+                "date": day,
+                "slot": slot,
+                "name": "Sri Wahyuni",
+                "nik": nik,
+                "kpj": "12345678901",
+                "phone": "081234567890",
+                "captcha_id": challenge["captcha_id"],
+                "captcha_answer": "12345",
+            },
+        )
 
     with ThreadPoolExecutor(max_workers=48) as pool:
         results = list(pool.map(attempt, niks))
@@ -57,8 +68,7 @@ def test_hundreds_of_concurrent_bookings_over_http_fill_one_slot_exactly(live_se
     assert len({b["queue_number"] for b in created}) == capacity
     assert len({b["code"] for b in created}) == capacity
     assert refusals <= {"slot_full", "already_booked"}
-    _, availability = call(f"{live_server}/api/v1/branches/{BRANCH}/availability"
-                           f"?date={day}&service=jht")
+    _, availability = call(f"{live_server}/api/v1/branches/{BRANCH}/availability?date={day}&service=jht")
     assert next(s for s in availability["slots"] if s["start"] == slot)["remaining"] == 0
     codes = redis.lrange(keys.day_bookings(BRANCH, day), 0, -1)
     assert sorted(codes) == sorted(b["code"] for b in created)

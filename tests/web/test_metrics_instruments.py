@@ -32,8 +32,13 @@ print(json.dumps({"failed": failed, "distinct": len({id(m) for m in made})}))
 
 def test_a_workers_first_requests_on_many_threads_make_the_instruments_once():
     for _ in range(3):  # the race needs threads to meet inside the first call
-        run = subprocess.run([sys.executable, "-c", FIRST_REQUESTS, "32"],
-                             capture_output=True, text=True, check=True, timeout=60)
+        run = subprocess.run(
+            [sys.executable, "-c", FIRST_REQUESTS, "32"],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+        )
         outcome = json.loads(run.stdout)
         assert outcome == {"failed": [], "distinct": 1}
 

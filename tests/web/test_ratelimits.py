@@ -18,8 +18,9 @@ from tests.redis_proxy import ReplyDroppingProxy
 from tests.redis_server import free_port
 
 # The production defaults (SPEC §2), instead of conftest's unreachable ceilings.
-DEFAULT_LIMITS = {name: value for name, value in load_settings(environ={}).items()
-                  if name.startswith("RATELIMIT_")}
+DEFAULT_LIMITS = {
+    name: value for name, value in load_settings(environ={}).items() if name.startswith("RATELIMIT_")
+}
 
 
 @pytest.fixture
@@ -77,8 +78,9 @@ def test_rate_limited_body_is_the_json_error(client):
     response = client.post("/api/v1/captcha", headers={"Accept-Language": "en"})
 
     assert response.mimetype == "application/json"
-    assert response.get_json() == {"error": {"code": "rate_limited",
-                                             "message": "Too many requests. Try again later."}}
+    assert response.get_json() == {
+        "error": {"code": "rate_limited", "message": "Too many requests. Try again later."}
+    }
     assert 1 <= int(response.headers["Retry-After"]) <= 60
 
 
@@ -108,10 +110,14 @@ def test_per_nik_limit_holds_for_one_address_behind_a_proxy(make_app, booking_bo
     statuses = []
     for attempt in range(5):
         body = booking_body(nik=nik, phone=f"08123456{attempt:04d}")
-        statuses.append(client.post("/api/v1/bookings", json=body, headers={
-            "X-Forwarded-For": "203.0.113.7"}).status_code)
-    sixth = client.post("/api/v1/bookings", json=booking_body(nik=nik, phone="081234569999"),
-                        headers={"X-Forwarded-For": "203.0.113.7"})
+        statuses.append(
+            client.post("/api/v1/bookings", json=body, headers={"X-Forwarded-For": "203.0.113.7"}).status_code
+        )
+    sixth = client.post(
+        "/api/v1/bookings",
+        json=booking_body(nik=nik, phone="081234569999"),
+        headers={"X-Forwarded-For": "203.0.113.7"},
+    )
 
     assert statuses == [201, 409, 409, 409, 409]
     assert_rate_limited(sixth)
@@ -123,8 +129,7 @@ def test_every_part_of_a_per_person_limit_holds(make_app, booking_body):
     client = make_app(RATELIMIT_PER_PERSON="100 per hour;2 per day").test_client()
     nik = make_nik()
 
-    statuses = [book(client, booking_body(nik=nik, slot=slot)).status_code
-                for slot in ("09:00", "09:30")]
+    statuses = [book(client, booking_body(nik=nik, slot=slot)).status_code for slot in ("09:00", "09:30")]
     third = book(client, booking_body(nik=nik, slot="10:00"))
 
     assert statuses == [201, 409]
@@ -160,8 +165,7 @@ def test_per_phone_limit_holds_for_one_address(client, booking_body):
 def test_failed_captchas_do_not_spend_a_persons_allowance(client, booking_body):
     nik = make_nik()
     for attempt in range(8):
-        response = book(client, booking_body(nik=nik, captcha_answer="0"),
-                        address=f"10.3.0.{attempt}")
+        response = book(client, booking_body(nik=nik, captcha_answer="0"), address=f"10.3.0.{attempt}")
         assert response.status_code == 403
 
     assert book(client, booking_body(nik=nik), address="10.3.1.1").status_code == 201
@@ -201,16 +205,19 @@ def test_failed_lookups_throttle_the_address(make_app, booking_body):
         assert response.status_code == 404
 
     assert_rate_limited(client.post("/api/v1/bookings/lookup", json=mine))
-    assert client.post("/api/v1/bookings/lookup", json=mine,
-                       **from_address("10.9.9.9")).status_code == 200
+    assert client.post("/api/v1/bookings/lookup", json=mine, **from_address("10.9.9.9")).status_code == 200
 
 
 def test_reads_share_a_limit(make_app):
     client = make_app(RATELIMIT_READ="4 per minute").test_client()
     captcha = client.post("/api/v1/captcha").get_json()
 
-    for url in ("/api/v1/areas", "/api/v1/services", "/api/v1/branches/jakarta-salemba",
-                captcha["image_url"]):
+    for url in (
+        "/api/v1/areas",
+        "/api/v1/services",
+        "/api/v1/branches/jakarta-salemba",
+        captcha["image_url"],
+    ):
         assert client.get(url).status_code == 200
 
     assert_rate_limited(client.get(captcha["audio_url"]))
@@ -249,8 +256,9 @@ def test_storage_uri_follows_the_data_store():
 
 def test_limits_work_on_the_embedded_unix_socket_store(settings, tmp_path_factory):
     var = tmp_path_factory.mktemp("emb")
-    app = create_app({**settings, "REDIS_URL": None, "VAR_DIR": str(var),
-                      "RATELIMIT_CAPTCHA": "2 per minute"})
+    app = create_app(
+        {**settings, "REDIS_URL": None, "VAR_DIR": str(var), "RATELIMIT_CAPTCHA": "2 per minute"}
+    )
     try:
         assert app.config["RATELIMIT_STORAGE_URI"].startswith("redis+unix://")
         client = app.test_client()
@@ -266,13 +274,16 @@ def closed_port_url():
     return f"redis://127.0.0.1:{free_port()}/0"
 
 
-@pytest.mark.parametrize("method, url", [
-    ("post", "/api/v1/bookings"),
-    ("post", "/api/v1/captcha"),
-    ("post", "/api/v1/bookings/lookup"),
-    ("get", "/api/v1/areas"),
-    ("get", "/api/v1/captcha/AAAAAAAAAAAAAAAAAAAAAA/image.png"),
-])
+@pytest.mark.parametrize(
+    "method, url",
+    [
+        ("post", "/api/v1/bookings"),
+        ("post", "/api/v1/captcha"),
+        ("post", "/api/v1/bookings/lookup"),
+        ("get", "/api/v1/areas"),
+        ("get", "/api/v1/captcha/AAAAAAAAAAAAAAAAAAAAAA/image.png"),
+    ],
+)
 def test_store_outage_is_503_not_500(settings, closed_port_url, booking_body, method, url):
     client = create_app({**settings, "REDIS_URL": closed_port_url}).test_client()
 
@@ -285,8 +296,7 @@ def test_store_outage_is_503_not_500(settings, closed_port_url, booking_body, me
     assert time.monotonic() - started < 3  # refused at once, not after retries or a timeout
 
 
-def test_booking_fails_closed_when_only_the_limiter_store_is_down(settings, closed_port_url,
-                                                                   booking_body):
+def test_booking_fails_closed_when_only_the_limiter_store_is_down(settings, closed_port_url, booking_body):
     app = create_app({**settings, "RATELIMIT_STORAGE_URI": closed_port_url})
     body = booking_body()
 
@@ -308,8 +318,9 @@ def test_store_error_after_the_view_is_503(app):
     assert response.get_json()["error"]["code"] == "unavailable"
 
 
-def test_a_committed_booking_answers_201_when_the_store_dies_right_after(make_app, redis_server,
-                                                                        booking_body, redis):
+def test_a_committed_booking_answers_201_when_the_store_dies_right_after(
+    make_app, redis_server, booking_body, redis
+):
     # Issue 7, rule 8: the limiter read the store again after the commit, for its headers,
     # and the failure became the response: ten bookings saved, their callers told 503.
     limiter_store = ReplyDroppingProxy(redis_server.port)
@@ -330,7 +341,6 @@ def test_a_committed_booking_answers_201_when_the_store_dies_right_after(make_ap
     assert "X-RateLimit-Limit" not in response.headers  # left out, not made up
 
 
-
 def test_default_limits_keep_flask_limiters_own_check(redis_server):
     # CommitSafeLimiter drops flask-limiter's before-request check only while no limit needs it.
     from flask import Flask
@@ -339,8 +349,9 @@ def test_default_limits_keep_flask_limiters_own_check(redis_server):
 
     app = Flask(__name__)
     app.config["RATELIMIT_STORAGE_URI"] = redis_server.url
-    limiter = CommitSafeLimiter(lambda: "one", default_limits=["2 per minute"],
-                                key_prefix=f"default-{make_nik()}")
+    limiter = CommitSafeLimiter(
+        lambda: "one", default_limits=["2 per minute"], key_prefix=f"default-{make_nik()}"
+    )
     limiter.init_app(app)
     app.add_url_rule("/", "index", lambda: "ok")
     client = app.test_client()
@@ -370,8 +381,9 @@ def round_trips(monkeypatch):
     return counter
 
 
-def test_the_per_person_count_rides_on_the_bookings_first_round_trip(client, booking_body,
-                                                                     round_trips, redis):
+def test_the_per_person_count_rides_on_the_bookings_first_round_trip(
+    client, booking_body, round_trips, redis
+):
     assert book(client, booking_body()).status_code == 201  # scripts loaded, pools filled
     body = booking_body()
     round_trips.counting = True
@@ -384,14 +396,12 @@ def test_the_per_person_count_rides_on_the_bookings_first_round_trip(client, boo
     assert len(redis.keys("antrian:{a:*")) == 3  # two NIKs' counters, their one phone's
 
 
-def test_per_person_limit_holds_with_the_limiter_in_a_store_of_its_own(make_app, redis_server,
-                                                                       booking_body):
+def test_per_person_limit_holds_with_the_limiter_in_a_store_of_its_own(make_app, redis_server, booking_body):
     app = make_app(RATELIMIT_STORAGE_URI=redis_server.url)
     assert app.extensions["antrian"].limits_store is None  # counted apart, not riding
     client = app.test_client()
     nik = make_nik()
-    statuses = [book(client, booking_body(nik=nik, phone=f"08123456{n:04d}")).status_code
-                for n in range(5)]
+    statuses = [book(client, booking_body(nik=nik, phone=f"08123456{n:04d}")).status_code for n in range(5)]
     sixth = book(client, booking_body(nik=nik, phone="081234569999"))
 
     assert statuses == [201, 409, 409, 409, 409]
@@ -409,8 +419,7 @@ def test_the_per_person_count_survives_a_script_flush(client, booking_body, redi
     assert_rate_limited(book(client, booking_body(nik=nik, slot="10:00")))
 
 
-def test_a_booking_that_starts_over_counts_its_attempt_once(client, app, booking_body, redis,
-                                                            monkeypatch):
+def test_a_booking_that_starts_over_counts_its_attempt_once(client, app, booking_body, redis, monkeypatch):
     # An admin's settings change between the read and the booking makes reserve start over
     # with a fresh read: the count rode on the first one only.
     from queue_service.domain import schedules
@@ -423,8 +432,11 @@ def test_a_booking_that_starts_over_counts_its_attempt_once(client, app, booking
         context = read_context(booking_request, riding)
         reads.append(riding)
         if len(reads) == 1:
-            schedules.store_settings(redis, "jakarta-salemba", schedules.BranchSettings(
-                **{**vars(context[2]), "booking_cutoff_minutes": 30}))
+            schedules.store_settings(
+                redis,
+                "jakarta-salemba",
+                schedules.BranchSettings(**{**vars(context[2]), "booking_cutoff_minutes": 30}),
+            )
         return context
 
     monkeypatch.setattr(reservations, "_load_context", tuned_once)

@@ -13,8 +13,12 @@ def test_a_booking_moves_to_another_date_with_that_days_number(client, book, boo
     booking = book(nik=nik)
     response = move(client, booking["code"], nik=nik, date="2026-11-25", slot="10:00")
     assert response.status_code == 200
-    assert response.json == {**booking, "date": "2026-11-25", "queue_number": "A-002",
-                             "slot": {"start": "10:00", "end": "10:30"}}
+    assert response.json == {
+        **booking,
+        "date": "2026-11-25",
+        "queue_number": "A-002",
+        "slot": {"start": "10:00", "end": "10:30"},
+    }
     looked_up = client.post("/api/v1/bookings/lookup", json={"code": booking["code"], "nik": nik})
     assert looked_up.json["date"] == "2026-11-25"
 
@@ -22,14 +26,12 @@ def test_a_booking_moves_to_another_date_with_that_days_number(client, book, boo
 def test_refusals_use_the_apis_codes(client, book):
     nik = make_nik()
     booking = book(nik=nik)
-    assert move(client, booking["code"], nik=make_nik(), date="2026-11-25",
-                slot="10:00").status_code == 404
+    assert move(client, booking["code"], nik=make_nik(), date="2026-11-25", slot="10:00").status_code == 404
     same = move(client, booking["code"], nik=nik, date="2026-11-24", slot="09:00")
     assert same.status_code == 409 and same.json["error"]["code"] == "not_bookable"
     bad = move(client, booking["code"], nik=nik, date="25-11-2026", slot="10")
     assert bad.status_code == 422 and set(bad.json["error"]["fields"]) == {"date", "slot"}
-    assert client.post(f"/api/v1/bookings/{booking['code']}/reschedule", data="x").status_code \
-        == 415
+    assert client.post(f"/api/v1/bookings/{booking['code']}/reschedule", data="x").status_code == 415
 
 
 def test_the_openapi_document_describes_it(client):

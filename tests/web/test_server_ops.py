@@ -35,8 +35,9 @@ def raw_exchange(base: str, request: bytes) -> tuple[int, dict[str, str], bytes]
             answer += chunk
     head, _, body = answer.partition(b"\r\n\r\n")
     status_line, *header_lines = head.decode("latin-1").split("\r\n")
-    headers = {name.lower(): value.strip() for name, _, value in
-               (line.partition(":") for line in header_lines)}
+    headers = {
+        name.lower(): value.strip() for name, _, value in (line.partition(":") for line in header_lines)
+    }
     return int(status_line.split()[1]), headers, body
 
 
@@ -47,18 +48,28 @@ def assert_json_bad_request(status: int, headers: dict, body: bytes) -> None:
     assert int(headers["content-length"]) == len(body)
 
 
-@pytest.mark.parametrize("request_bytes", [
-    pytest.param(b"GET /api/v1/areas?nik=" + NIK.encode() + b"&x=" + b"a" * 5000
-                 + b" HTTP/1.1\r\nHost: x\r\n\r\n", id="request line over 4094 bytes"),
-    pytest.param(b"GET /api/v1/areas HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 9000 + b"\r\n\r\n",
-                 id="header over 8190 bytes"),
-    pytest.param(b"GET /api/v1/areas HTTP/1.1\r\nHost: x\r\n"
-                 + b"".join(b"X-H%d: 1\r\n" % n for n in range(120)) + b"\r\n",
-                 id="more than 100 headers"),
-    pytest.param(b"GARBAGE\r\n\r\n", id="no request line"),
-    pytest.param(b"GET /api/v1/areas HTTP/9.9\r\nHost: x\r\n\r\n", id="unknown HTTP version"),
-    pytest.param(b"GET /api/v1/areas HTTP/1.1\r\nBad Header: x\r\n\r\n", id="bad header name"),
-])
+@pytest.mark.parametrize(
+    "request_bytes",
+    [
+        pytest.param(
+            b"GET /api/v1/areas?nik=" + NIK.encode() + b"&x=" + b"a" * 5000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+            id="request line over 4094 bytes",
+        ),
+        pytest.param(
+            b"GET /api/v1/areas HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 9000 + b"\r\n\r\n",
+            id="header over 8190 bytes",
+        ),
+        pytest.param(
+            b"GET /api/v1/areas HTTP/1.1\r\nHost: x\r\n"
+            + b"".join(b"X-H%d: 1\r\n" % n for n in range(120))
+            + b"\r\n",
+            id="more than 100 headers",
+        ),
+        pytest.param(b"GARBAGE\r\n\r\n", id="no request line"),
+        pytest.param(b"GET /api/v1/areas HTTP/9.9\r\nHost: x\r\n\r\n", id="unknown HTTP version"),
+        pytest.param(b"GET /api/v1/areas HTTP/1.1\r\nBad Header: x\r\n\r\n", id="bad header name"),
+    ],
+)
 def test_what_gunicorn_refuses_is_answered_in_json(live, request_bytes):
     base, log_file = live
     status, headers, body = raw_exchange(base, request_bytes)
@@ -69,24 +80,27 @@ def test_what_gunicorn_refuses_is_answered_in_json(live, request_bytes):
     assert NIK not in log_file.read_text()
 
 
-@pytest.mark.parametrize("chunk", [
-    pytest.param(b'{"name":"Budi Santoso","phone":"0812-3456-7890"}\r\n', id="no chunk size"),
-    pytest.param(b"2;\x01Budi Santoso\r\n", id="bad chunk extension"),
-])
-def test_a_chunked_body_that_cannot_be_read_is_a_json_400_and_its_bytes_stay_out_of_the_log(
-        live, chunk):
+@pytest.mark.parametrize(
+    "chunk",
+    [
+        pytest.param(b'{"name":"Budi Santoso","phone":"0812-3456-7890"}\r\n', id="no chunk size"),
+        pytest.param(b"2;\x01Budi Santoso\r\n", id="bad chunk extension"),
+    ],
+)
+def test_a_chunked_body_that_cannot_be_read_is_a_json_400_and_its_bytes_stay_out_of_the_log(live, chunk):
     base, log_file = live
     status, headers, body = raw_exchange(
-        base, b"POST /api/v1/bookings HTTP/1.1\r\nHost: x\r\nContent-Type: application/json"
-              b"\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n" + chunk)
+        base,
+        b"POST /api/v1/bookings HTTP/1.1\r\nHost: x\r\nContent-Type: application/json"
+        b"\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n" + chunk,
+    )
     assert_json_bad_request(status, headers, body)
     line = wait_for_log_line(log_file, headers["x-request-id"], "request body refused")
     assert line["level"] == "warning"
     assert "Budi Santoso" not in log_file.read_text()
 
 
-def test_clients_that_stall_half_way_through_their_headers_do_not_hold_the_server(
-        redis_server, tmp_path):
+def test_clients_that_stall_half_way_through_their_headers_do_not_hold_the_server(redis_server, tmp_path):
     with serving(redis_server.url, tmp_path, WEB_CLIENT_TIMEOUT_SECONDS="1") as base:
         host, port = base.removeprefix("http://").split(":")
         stalled = []
@@ -136,8 +150,9 @@ def wait_for_log_line(log_file: Path, request_id: str, message: str = "request")
 
 def test_access_log_is_json_with_the_request_id_and_no_nik(live):
     base, log_file = live
-    request = urllib.request.Request(f"{base}/api/v1/areas?nik={NIK}&phone=%2B6281234567890",
-                                     headers={"X-Request-ID": "trace-abc-123"})
+    request = urllib.request.Request(
+        f"{base}/api/v1/areas?nik={NIK}&phone=%2B6281234567890", headers={"X-Request-ID": "trace-abc-123"}
+    )
     with urllib.request.urlopen(request, timeout=30) as response:
         assert response.headers["X-Request-ID"] == "trace-abc-123"
     entry = wait_for_log_line(log_file, "trace-abc-123")
@@ -150,8 +165,11 @@ def test_access_log_is_json_with_the_request_id_and_no_nik(live):
 
 def metric(text: str, name: str) -> float:
     """The sum of every sample of ``name`` whose line starts so (labels included in name)."""
-    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
-               if line.startswith(name) and not line.startswith("#"))
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith(name) and not line.startswith("#")
+    )
 
 
 def scrape(base: str) -> str:
@@ -168,37 +186,63 @@ def test_metrics_count_bookings_and_refusals_across_workers(live):
     slot = next(s["start"] for s in availability["slots"] if s["remaining"])
     for _ in range(3):  # several requests: gunicorn's two workers both record
         status, challenge = call(f"{base}/api/v1/captcha", {})
-        status, booked = call(f"{base}/api/v1/bookings", {
-            "branch_id": "bekasi", "service_id": "jht", "date": day, "slot": slot,
-            "name": "Sri Wahyuni", "nik": make_nik(), "kpj": "12345678901",
-            "phone": "081234567890", "captcha_id": challenge["captcha_id"],
-            "captcha_answer": "12345"})
+        status, booked = call(
+            f"{base}/api/v1/bookings",
+            {
+                "branch_id": "bekasi",
+                "service_id": "jht",
+                "date": day,
+                "slot": slot,
+                "name": "Sri Wahyuni",
+                "nik": make_nik(),
+                "kpj": "12345678901",
+                "phone": "081234567890",
+                "captcha_id": challenge["captcha_id"],
+                "captcha_answer": "12345",
+            },
+        )
         assert status == 201, booked
     assert call(f"{base}/api/v1/branches/nowhere")[0] == 404
     after = scrape(base)
     assert metric(after, "antrian_bookings_total") - metric(before, "antrian_bookings_total") == 3
     refused = 'antrian_refusals_total{code="not_found"}'
     assert metric(after, refused) - metric(before, refused) == 1
-    booking_posts = ('antrian_http_request_duration_seconds_count{endpoint="api.create_booking"'
-                     ',method="POST",status="201"}')
+    booking_posts = (
+        'antrian_http_request_duration_seconds_count{endpoint="api.create_booking"'
+        ',method="POST",status="201"}'
+    )
     assert metric(after, booking_posts) - metric(before, booking_posts) == 3
     assert 'antrian_job_queue_depth{queue="sms"}' in after
     assert "antrian_check_ins_total" in after
 
 
-@pytest.mark.parametrize("path, content_type, body", [
-    pytest.param(b"/api/v1/bookings", b"application/json",
-                 b'{"name": "Budi Santoso", "phone": "081234567890"}', id="JSON"),
-    pytest.param(b"/admin/masuk", b"application/x-www-form-urlencoded",
-                 b"email=budi%40example.id&password=Budi+Santoso", id="form"),
-])
+@pytest.mark.parametrize(
+    "path, content_type, body",
+    [
+        pytest.param(
+            b"/api/v1/bookings",
+            b"application/json",
+            b'{"name": "Budi Santoso", "phone": "081234567890"}',
+            id="JSON",
+        ),
+        pytest.param(
+            b"/admin/masuk",
+            b"application/x-www-form-urlencoded",
+            b"email=budi%40example.id&password=Budi+Santoso",
+            id="form",
+        ),
+    ],
+)
 def test_a_client_that_stalls_half_way_through_its_body_gets_a_400_not_an_error(
-        redis_server, tmp_path, path, content_type, body):
+    redis_server, tmp_path, path, content_type, body
+):
     with serving(redis_server.url, tmp_path, WEB_CLIENT_TIMEOUT_SECONDS="1") as base:
         started = time.monotonic()
         status, headers, answer = raw_exchange(
-            base, b"POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: %s\r\nContent-Length: %d"
-                  b"\r\n\r\n%s" % (path, content_type, len(body) + 50, body))  # 50 never come
+            base,
+            b"POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: %s\r\nContent-Length: %d"
+            b"\r\n\r\n%s" % (path, content_type, len(body) + 50, body),
+        )  # 50 never come
         assert status == 400, answer
         # Answered once the wait for the rest ran out: the body was read, not refused unread
         # (a form without its CSRF token is refused too, but at once).

@@ -146,18 +146,29 @@ def server(durable_redis, store, tmp_path):
     settings = schedules.load_settings(store, BRANCH)
     settings.slot_capacity = settings.daily_quota = 10 * ATTEMPTS
     schedules.store_settings(store, BRANCH, settings)
-    env = {**os.environ, "REDIS_URL": durable_redis.url, "SECRET_KEY": SECRET,
-           "VAR_DIR": str(tmp_path / "var"), "SMS_BACKEND": "file",
-           "SMS_OUTBOX": str(tmp_path / "outbox.jsonl"), "WEB_CONCURRENCY": "2",
-           "WEB_THREADS": "8", "CAPTCHA_TEST_ANSWER": CAPTCHA, "RATELIMIT_ENABLED": "1",
-           **UNREACHED_LIMITS}
+    env = {
+        **os.environ,
+        "REDIS_URL": durable_redis.url,
+        "SECRET_KEY": SECRET,
+        "VAR_DIR": str(tmp_path / "var"),
+        "SMS_BACKEND": "file",
+        "SMS_OUTBOX": str(tmp_path / "outbox.jsonl"),
+        "WEB_CONCURRENCY": "2",
+        "WEB_THREADS": "8",
+        "CAPTCHA_TEST_ANSWER": CAPTCHA,
+        "RATELIMIT_ENABLED": "1",
+        **UNREACHED_LIMITS,
+    }
     env.pop("QUEUE_REDIS_URL", None)
     port = free_port()
     log_path = tmp_path / "server.log"
     with log_path.open("w") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "queue_service.cli", "serve", "--host", "127.0.0.1",
-             "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT)
+            [sys.executable, "-m", "queue_service.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 20
@@ -176,14 +187,11 @@ def server(durable_redis, store, tmp_path):
     assert "Antrian is serving at" in log_path.read_text()
 
 
-
-
 def test_store_killed_mid_burst_loses_no_booking_and_hides_none(server, durable_redis, store):
     began = time.monotonic()
     base = server.url
     day = a_bookable_weekday().isoformat()
-    availability = call(f"{base}/api/v1/branches/{BRANCH}/availability"
-                        f"?date={day}&service=jht")
+    availability = call(f"{base}/api/v1/branches/{BRANCH}/availability?date={day}&service=jht")
     assert availability.status == 200 and availability.body["open"], availability
     slot = next(s for s in availability.body["slots"] if s["start"] == SLOT)
     assert slot["remaining"] >= ATTEMPTS
@@ -201,11 +209,21 @@ def test_store_killed_mid_burst_loses_no_booking_and_hides_none(server, durable_
         item.started = time.monotonic()
         item.captcha = call(f"{base}/api/v1/captcha", {})
         if item.captcha.status == 201:
-            item.booking = call(f"{base}/api/v1/bookings", {
-                "branch_id": BRANCH, "service_id": "jht", "date": day, "slot": SLOT,
-                "name": "Sri Wahyuni", "nik": item.nik, "kpj": "12345678901",
-                "phone": "081234567890", "captcha_id": item.captcha.body["captcha_id"],
-                "captcha_answer": CAPTCHA})
+            item.booking = call(
+                f"{base}/api/v1/bookings",
+                {
+                    "branch_id": BRANCH,
+                    "service_id": "jht",
+                    "date": day,
+                    "slot": SLOT,
+                    "name": "Sri Wahyuni",
+                    "nik": item.nik,
+                    "kpj": "12345678901",
+                    "phone": "081234567890",
+                    "captcha_id": item.captcha.body["captcha_id"],
+                    "captcha_answer": CAPTCHA,
+                },
+            )
         item.ended = time.monotonic()
         with lock:
             answered += 1
@@ -226,8 +244,9 @@ def test_store_killed_mid_burst_loses_no_booking_and_hides_none(server, durable_
             # RESUME_FROM is answered (each within its timeout), half a second at least.
             deadline = outage.dead + REQUEST_TIMEOUT * 2 + 5
             while time.monotonic() < deadline and (
-                    time.monotonic() < outage.dead + MIN_OUTAGE_SECONDS
-                    or not all(f.done() for f in futures[:RESUME_FROM])):
+                time.monotonic() < outage.dead + MIN_OUTAGE_SECONDS
+                or not all(f.done() for f in futures[:RESUME_FROM])
+            ):
                 time.sleep(0.02)
             outage.restarting = time.monotonic()
             durable_redis.start()  # same port and directory: the AOF is loaded again
@@ -245,29 +264,40 @@ def test_store_killed_mid_burst_loses_no_booking_and_hides_none(server, durable_
         if record.get("status") == "booked":
             stored[key.rsplit(":", 1)[1]] = record
     acknowledged = {a.booking.body["code"]: a for a in attempts if a.created}
-    unacknowledged = {code: record for code, record in stored.items()
-                      if code not in acknowledged}
+    unacknowledged = {code: record for code, record in stored.items() if code not in acknowledged}
     answers = Counter(
-        "201" if a.created else
-        f"{a.final.status} {(a.final.body or {}).get('error', {}).get('code')}"
+        "201"
+        if a.created
+        else f"{a.final.status} {(a.final.body or {}).get('error', {}).get('code')}"
         f"{'' if a.booking else ' (captcha step)'}"
-        for a in attempts)
+        for a in attempts
+    )
     server_log = server.log.read_text()
-    claims = {code: store.hgetall(keys.nik_day_claim(
-        keyed_digest(SECRET.encode(), "nik", record["nik"]), day))
-        for code, record in unacknowledged.items()}
+    claims = {
+        code: store.hgetall(keys.nik_day_claim(keyed_digest(SECRET.encode(), "nik", record["nik"]), day))
+        for code, record in unacknowledged.items()
+    }
     during = [a for a in attempts if a.started > outage.dead and a.ended < outage.restarting]
     before = [a for a in attempts if a.ended < outage.killing]
     after = [a for a in attempts if a.started > outage.restarted]
-    print("store outage burst:", json.dumps({
-        "answers": answers, "stored": len(stored),
-        "committed_unacknowledged": {
-            code: [claims[code].get("state"), f"booking {code} committed" in server_log]
-            for code in unacknowledged},
-        "answered_before_kill": len(before), "made_during_outage": len(during),
-        "made_after_restart": len(after),
-        "outage_seconds": round(outage.restarted - outage.killing, 2),
-        "burst_seconds": round(burst_seconds, 2)}))
+    print(
+        "store outage burst:",
+        json.dumps(
+            {
+                "answers": answers,
+                "stored": len(stored),
+                "committed_unacknowledged": {
+                    code: [claims[code].get("state"), f"booking {code} committed" in server_log]
+                    for code in unacknowledged
+                },
+                "answered_before_kill": len(before),
+                "made_during_outage": len(during),
+                "made_after_restart": len(after),
+                "outage_seconds": round(outage.restarted - outage.killing, 2),
+                "burst_seconds": round(burst_seconds, 2),
+            }
+        ),
+    )
 
     # Every request had an HTTP answer in time: no hang, no reset, no 500; every refusal
     # is a JSON error of the SPEC's table, with its status.
@@ -316,8 +346,9 @@ def test_store_killed_mid_burst_loses_no_booking_and_hides_none(server, durable_
         claim = claims[code]
         assert claim.get("code") == code, (code, claim)
         assert claim.get("state") in ("pending", "active"), (code, claim)
-        assert f"booking {code} committed" not in server_log, \
+        assert f"booking {code} committed" not in server_log, (
             f"booking {code} known to be committed, yet answered {told}"
+        )
 
     # Each carries its SMS event, written in the same atomic step: whoever was not told the
     # code gets it by SMS once a worker sweeps the outbox.

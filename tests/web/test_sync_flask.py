@@ -15,6 +15,7 @@ def test_views_and_hooks_run_as_they_are_and_one_request_hooks_are_not_kept(app,
             seen.append(response.status_code)
             response.headers["X-Marked"] = "1"
             return response
+
         return {"ok": True}
 
     for _ in range(50):

@@ -30,16 +30,30 @@ def sent(book, work, redis):
     return booking
 
 
-def callback(client, code: str, status: str, url_base: str = PUBLIC, token: str = AUTH_TOKEN,
-             signature: str | None = None, **extra):
+def callback(
+    client,
+    code: str,
+    status: str,
+    url_base: str = PUBLIC,
+    token: str = AUTH_TOKEN,
+    signature: str | None = None,
+    **extra,
+):
     query = f"branch=jakarta-salemba&code={code}&event=booked"
-    form = {"MessageSid": SID, "MessageStatus": status, "AccountSid": "AC" + "0" * 32,
-            "To": "+6281234567890", **extra}
+    form = {
+        "MessageSid": SID,
+        "MessageStatus": status,
+        "AccountSid": "AC" + "0" * 32,
+        "To": "+6281234567890",
+        **extra,
+    }
     if signature is None:
         signature = RequestValidator(token).compute_signature(
-            f"{url_base}/webhooks/twilio/status?{query}", form)
-    return client.post(f"/webhooks/twilio/status?{query}", data=form,
-                       headers={"X-Twilio-Signature": signature})
+            f"{url_base}/webhooks/twilio/status?{query}", form
+        )
+    return client.post(
+        f"/webhooks/twilio/status?{query}", data=form, headers={"X-Twilio-Signature": signature}
+    )
 
 
 def status_of(redis, code: str) -> str | None:
@@ -73,16 +87,16 @@ def test_an_unsigned_callback_is_refused(client, sent, redis, how):
     elif how == "garbage":
         response = callback(client, sent["code"], "delivered", signature="bm9wZQ==")
     else:
-        response = client.post("/webhooks/twilio/status", data={"MessageSid": SID,
-                                                                "MessageStatus": "delivered"})
+        response = client.post(
+            "/webhooks/twilio/status", data={"MessageSid": SID, "MessageStatus": "delivered"}
+        )
     assert response.status_code == 403
     assert response.get_json()["error"]["code"] == "forbidden"
     assert response.get_json()["error"]["message"]
     assert status_of(redis, sent["code"]) == "sent"  # the file backend's, untouched
 
 
-def test_without_a_public_url_the_request_url_is_signed(redis, settings, clock, booking_body,
-                                                         work):
+def test_without_a_public_url_the_request_url_is_signed(redis, settings, clock, booking_body, work):
     demo.seed(redis)
     client = create_app({**settings, "PUBLIC_BASE_URL": None}, clock=clock).test_client()
     response = client.post("/api/v1/bookings", json=booking_body())
@@ -108,8 +122,10 @@ def test_a_status_for_another_message_is_not_recorded(client, sent, redis):
     form = {"MessageSid": other, "MessageStatus": "failed"}
     query = f"branch=jakarta-salemba&code={sent['code']}&event=booked"
     signature = RequestValidator(AUTH_TOKEN).compute_signature(
-        f"{PUBLIC}/webhooks/twilio/status?{query}", form)
-    response = client.post(f"/webhooks/twilio/status?{query}", data=form,
-                           headers={"X-Twilio-Signature": signature})
+        f"{PUBLIC}/webhooks/twilio/status?{query}", form
+    )
+    response = client.post(
+        f"/webhooks/twilio/status?{query}", data=form, headers={"X-Twilio-Signature": signature}
+    )
     assert response.status_code == 204
     assert status_of(redis, sent["code"]) == "sent"

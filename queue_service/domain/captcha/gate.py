@@ -87,8 +87,13 @@ class SelfHostedCaptcha:
         answer_factory: makes answers (tests can fix it).
     """
 
-    def __init__(self, redis: Redis, ttl_seconds: int, test_answer: str | None = None,
-                 answer_factory: Callable[[], str] = new_answer):
+    def __init__(
+        self,
+        redis: Redis,
+        ttl_seconds: int,
+        test_answer: str | None = None,
+        answer_factory: Callable[[], str] = new_answer,
+    ):
         self.redis = redis
         self.scripts = Scripts(redis)
         self.ttl_seconds = ttl_seconds
@@ -122,7 +127,8 @@ class SelfHostedCaptcha:
         clip = captcha_media.render_wav(self._answer(captcha_id))
         kept = self.scripts.cache_captcha_audio(
             keys=[keys.captcha_answer(captcha_id), keys.captcha_audio(captcha_id)],
-            args=[clip, AUDIO_KEEP_SECONDS * 1000])
+            args=[clip, AUDIO_KEEP_SECONDS * 1000],
+        )
         if kept is None:  # used or expired while we were speaking
             raise NotFoundError("captcha")
         return kept
@@ -141,7 +147,8 @@ class SelfHostedCaptcha:
             raise CaptchaFailedError("unknown")
         stored = self.scripts.consume_captcha(
             keys=[keys.captcha_answer(captcha_id), keys.captcha_audio(captcha_id)],
-            args=[secrets.token_hex(8), CONSUMED_KEEP_SECONDS * 1000])
+            args=[secrets.token_hex(8), CONSUMED_KEEP_SECONDS * 1000],
+        )
         if stored is None:
             raise CaptchaFailedError("expired")
         given = normalise_answer(answer)
@@ -150,8 +157,7 @@ class SelfHostedCaptcha:
             raise CaptchaFailedError("wrong")
 
     def _answer(self, captcha_id: str) -> str:
-        stored = self.redis.get(keys.captcha_answer(captcha_id)) if _ID.fullmatch(captcha_id) \
-            else None
+        stored = self.redis.get(keys.captcha_answer(captcha_id)) if _ID.fullmatch(captcha_id) else None
         if stored is None or stored.startswith(CONSUMED_MARK):
             raise NotFoundError("captcha")
         return stored.decode()

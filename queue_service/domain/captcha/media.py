@@ -53,8 +53,7 @@ _INK = (130, 130, 130, 255)
 # quarter of the bytes of 256 greys, and cheaper to compress): 0 is black, 3 white.
 _GREYS = 4
 _BLACK, _WHITE = 0, _GREYS - 1
-_GREY_PALETTE = [channel for level in range(_GREYS)
-                 for channel in (round(level * 255 / (_GREYS - 1)),) * 3]
+_GREY_PALETTE = [channel for level in range(_GREYS) for channel in (round(level * 255 / (_GREYS - 1)),) * 3]
 
 
 class _LeanImageCaptcha(ImageCaptcha):
@@ -70,8 +69,7 @@ class _LeanImageCaptcha(ImageCaptcha):
 
 def _draw_glyphs() -> dict[str, tuple[Image.Image, ...]]:
     drawer = _LeanImageCaptcha(*IMAGE_SIZE, font_sizes=FONT_SIZES)
-    return {digit: tuple(drawer.draw_glyph(digit) for _ in range(GLYPH_VARIANTS))
-            for digit in string.digits}
+    return {digit: tuple(drawer.draw_glyph(digit) for _ in range(GLYPH_VARIANTS)) for digit in string.digits}
 
 
 class _GlyphCache:
@@ -190,7 +188,8 @@ class _LeanAudioCaptcha(AudioCaptcha):
         voices = [self._twist_pick(char) for char in chars]
         pauses = [shortest + secrets.randbelow(longest - shortest + 1) for _ in chars]
         body = self.create_background_noise(
-            max(len(voice) for voice in voices) * len(chars) + sum(pauses), chars)
+            max(len(voice) for voice in voices) * len(chars) + sum(pauses), chars
+        )
         position = pauses[0]
         for voice, pause in zip(voices, pauses, strict=True):
             end = position + len(voice) + 1

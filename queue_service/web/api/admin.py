@@ -66,9 +66,17 @@ def settings_impact(branch_id: str):
     changes = load(admin_schemas.BranchSettingsSchema(partial=True), json_object())
     branch = catalog.get_branch(services().redis, branch_id)
     today = schedules.local_now(services().clock(), branch.timezone).date()
-    return {"days": [{"date": i.date.isoformat(), "bookings": i.bookings,
-                      "outside_hours": i.outside_hours, "over_quota": i.over_quota}
-                     for i in services().tuning.impact(branch_id, changes, today)]}
+    return {
+        "days": [
+            {
+                "date": i.date.isoformat(),
+                "bookings": i.bookings,
+                "outside_hours": i.outside_hours,
+                "over_quota": i.over_quota,
+            }
+            for i in services().tuning.impact(branch_id, changes, today)
+        ]
+    }
 
 
 @bp.put("/branches/<branch_id>/dates/<date>")
@@ -98,15 +106,27 @@ def list_bookings(branch_id: str):
     services().tuning.settings(branch_id)  # 404 for an unknown branch
     bookings = services().tuning.bookings(branch_id, query["date"])
     if query["format"] == "csv":
-        text = services().tuning.export_bookings(branch_id, query["date"], query["full"],
-                                                 _actor(), services().clock())
+        text = services().tuning.export_bookings(
+            branch_id, query["date"], query["full"], _actor(), services().clock()
+        )
         return _csv(text, f"bookings-{branch_id}-{query['date'].isoformat()}.csv")
-    return admin_schemas.AdminBookingsSchema().dump({"bookings": [
-        {"code": b.code, "queue_number": b.queue_number, "status": b.status,
-         "service_id": b.service_id, "slot": {"start": f"{b.slot_start:%H:%M}",
-                                              "end": f"{b.slot_end:%H:%M}"},
-         "name": b.name, "nik": mask_nik(b.nik), "phone": mask_phone(b.phone)}
-        for b in bookings]})
+    return admin_schemas.AdminBookingsSchema().dump(
+        {
+            "bookings": [
+                {
+                    "code": b.code,
+                    "queue_number": b.queue_number,
+                    "status": b.status,
+                    "service_id": b.service_id,
+                    "slot": {"start": f"{b.slot_start:%H:%M}", "end": f"{b.slot_end:%H:%M}"},
+                    "name": b.name,
+                    "nik": mask_nik(b.nik),
+                    "phone": mask_phone(b.phone),
+                }
+                for b in bookings
+            ]
+        }
+    )
 
 
 @bp.get("/branches/<branch_id>/audit")
@@ -132,42 +152,62 @@ def branch_report(branch_id: str):
     now = services().clock()
     today = schedules.local_now(now, catalog.get_branch(services().redis, branch_id).timezone).date()
     start = query.get("start", today)
-    figures = reports.days(services().redis, branch_id, start, query["days"], today,
-                           services().reservations.collective_leave_closed,
-                           with_outcomes=start < today)
-    return {"branch_id": branch_id, "days": [
-        {"date": f.date.isoformat(), "open": f.open, "reason": f.reason, "quota": f.quota,
-         "booked": f.booked, "cancelled": f.cancelled, "arrived": f.arrived,
-         "no_show": f.no_show} for f in figures],
-        "busiest_slots": [{"slot": slot, "bookings": count} for slot, count in
-                          reports.busiest_slots(services().redis, branch_id,
-                                                [f.date for f in figures])]}
+    figures = reports.days(
+        services().redis,
+        branch_id,
+        start,
+        query["days"],
+        today,
+        services().reservations.collective_leave_closed,
+        with_outcomes=start < today,
+    )
+    return {
+        "branch_id": branch_id,
+        "days": [
+            {
+                "date": f.date.isoformat(),
+                "open": f.open,
+                "reason": f.reason,
+                "quota": f.quota,
+                "booked": f.booked,
+                "cancelled": f.cancelled,
+                "arrived": f.arrived,
+                "no_show": f.no_show,
+            }
+            for f in figures
+        ],
+        "busiest_slots": [
+            {"slot": slot, "bookings": count}
+            for slot, count in reports.busiest_slots(services().redis, branch_id, [f.date for f in figures])
+        ],
+    }
 
 
 def _audit(branch_id: str | None, filename: str):
     query = load(admin_schemas.AuditQuerySchema(), request.args.to_dict())
-    entries = audit.read(services().redis, branch_id, actor=query.get("actor"),
-                         action=query.get("action"))
+    entries = audit.read(services().redis, branch_id, actor=query.get("actor"), action=query.get("action"))
     if query["format"] == "csv":
         return _csv(audit.to_csv(entries), filename)
-    return {"entries": [{name: getattr(entry, name) for name in audit.FIELDS}
-                        for entry in entries]}
+    return {"entries": [{name: getattr(entry, name) for name in audit.FIELDS} for entry in entries]}
 
 
 def _csv(text: str, filename: str) -> Response:
-    return Response(text, mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"',
-                             "Cache-Control": "no-store"})
+    return Response(
+        text,
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
+    )
 
 
 @bp.get("/accounts")
 def list_accounts():
     """The accounts this admin manages: all for a national admin; a branch admin's staff."""
-    if not (may(_account(), Action.MANAGE_ACCOUNTS) or any(
-            may(_account(), Action.MANAGE_STAFF, branch) for branch in _account().branches)):
+    if not (
+        may(_account(), Action.MANAGE_ACCOUNTS)
+        or any(may(_account(), Action.MANAGE_STAFF, branch) for branch in _account().branches)
+    ):
         raise ForbiddenError(Action.MANAGE_STAFF.value)
-    managed = [a for a in services().accounts.list()
-               if may_manage(_account(), a.role, a.branches)]
+    managed = [a for a in services().accounts.list() if may_manage(_account(), a.role, a.branches)]
     return {"accounts": [_account_view(a) for a in managed]}
 
 
@@ -179,8 +219,13 @@ def create_account():
     require_manage(_account(), data["role"], branches)
     try:
         account, token = services().accounts.create(
-            data["username"], data["role"], branches, password=data["password"],
-            now=services().clock(), actor=_actor())
+            data["username"],
+            data["role"],
+            branches,
+            password=data["password"],
+            now=services().clock(),
+            actor=_actor(),
+        )
     except AccountRejectedError as rejected:
         raise ValidationFailedError({rejected.field: [rejected.key]}) from None
     return {**_account_view(account), "token": token}, 201
@@ -222,8 +267,12 @@ def _managed(username: str) -> Account:
 
 
 def _account_view(account: Account) -> dict:
-    return {"username": account.username, "role": account.role,
-            "branches": list(account.branches), "password": account.password_hash is not None}
+    return {
+        "username": account.username,
+        "role": account.role,
+        "branches": list(account.branches),
+        "password": account.password_hash is not None,
+    }
 
 
 @bp.post("/kiosks")
@@ -231,8 +280,7 @@ def create_kiosk():
     """Register a kiosk of a branch; its token is shown once."""
     data = load(admin_schemas.NewKioskSchema(), json_object())
     require(_account(), Action.TUNE_BRANCH, data["branch_id"])
-    kiosk, token = services().kiosks.create(data["branch_id"], data["name"], services().clock(),
-                                            _actor())
+    kiosk, token = services().kiosks.create(data["branch_id"], data["name"], services().clock(), _actor())
     return {"kiosk_id": kiosk.id, "token": token}, 201
 
 

@@ -14,17 +14,19 @@ _TYPE = {"required": "required", "null": "required"}
 
 
 def _integer(**kwargs) -> fields.Integer:
-    return fields.Integer(strict=True, error_messages={**_TYPE, "invalid": "not_integer"},
-                          **kwargs)
+    return fields.Integer(strict=True, error_messages={**_TYPE, "invalid": "not_integer"}, **kwargs)
 
 
 def _boolean(**kwargs) -> fields.Boolean:
-    return fields.Boolean(truthy={True}, falsy={False},
-                          error_messages={**_TYPE, "invalid": "not_boolean"}, **kwargs)
+    return fields.Boolean(
+        truthy={True}, falsy={False}, error_messages={**_TYPE, "invalid": "not_boolean"}, **kwargs
+    )
 
 
-_CLOCK = fields.String(validate=validate.Regexp(r"^\d\d:\d\d$", error="invalid_time"),
-                       error_messages={**_TYPE, "invalid": "not_string"})
+_CLOCK = fields.String(
+    validate=validate.Regexp(r"^\d\d:\d\d$", error="invalid_time"),
+    error_messages={**_TYPE, "invalid": "not_string"},
+)
 
 
 class BranchSettingsSchema(StrictSchema):
@@ -37,14 +39,21 @@ class BranchSettingsSchema(StrictSchema):
     booking_window_days = _integer(required=True)
     booking_cutoff_minutes = _integer(required=True)
     service_hours = fields.Dict(
-        keys=fields.String(), required=True,
-        values=fields.List(fields.List(_CLOCK, validate=validate.Length(equal=2,
-                                                                        error="invalid_interval"),
-                                       error_messages={"invalid": "not_list"}),
-                           error_messages={"invalid": "not_list"}),
-        error_messages={**_TYPE, "invalid": "not_object"})
-    service_quotas = fields.Dict(keys=fields.String(), values=_integer(),
-                                 error_messages={"invalid": "not_object"})
+        keys=fields.String(),
+        required=True,
+        values=fields.List(
+            fields.List(
+                _CLOCK,
+                validate=validate.Length(equal=2, error="invalid_interval"),
+                error_messages={"invalid": "not_list"},
+            ),
+            error_messages={"invalid": "not_list"},
+        ),
+        error_messages={**_TYPE, "invalid": "not_object"},
+    )
+    service_quotas = fields.Dict(
+        keys=fields.String(), values=_integer(), error_messages={"invalid": "not_object"}
+    )
     checkin_early_minutes = _integer()
     checkin_grace_minutes = _integer()
     priority_share = _integer()
@@ -56,25 +65,39 @@ class BranchSettingsSchema(StrictSchema):
 class DateOverrideSchema(StrictSchema):
     closed = _boolean(load_default=False)
     daily_quota = _integer(load_default=None, allow_none=True)
-    note = fields.String(load_default="", validate=validate.Length(max=200, error="too_long"),
-                         error_messages={"invalid": "not_string"})
+    note = fields.String(
+        load_default="",
+        validate=validate.Length(max=200, error="too_long"),
+        error_messages={"invalid": "not_string"},
+    )
 
 
 class NewAccountSchema(StrictSchema):
     username = fields.String(required=True, error_messages={**_TYPE, "invalid": "not_string"})
-    role = fields.String(required=True, validate=validate.OneOf(
-        ("national_admin", "branch_admin", "counter_staff"), error="unknown_role"),
-        error_messages={**_TYPE, "invalid": "not_string"})
-    branches = fields.List(fields.String(error_messages={"invalid": "not_string"}),
-                           load_default=list, error_messages={"invalid": "not_list"})
-    password = fields.String(load_default=None, allow_none=True,
-                             validate=validate.Length(min=12, max=200, error="password_length"),
-                             error_messages={"invalid": "not_string"})
+    role = fields.String(
+        required=True,
+        validate=validate.OneOf(("national_admin", "branch_admin", "counter_staff"), error="unknown_role"),
+        error_messages={**_TYPE, "invalid": "not_string"},
+    )
+    branches = fields.List(
+        fields.String(error_messages={"invalid": "not_string"}),
+        load_default=list,
+        error_messages={"invalid": "not_list"},
+    )
+    password = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(min=12, max=200, error="password_length"),
+        error_messages={"invalid": "not_string"},
+    )
 
 
 class NewTokenSchema(StrictSchema):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=64, error="too_long"),
-                         error_messages={**_TYPE, "invalid": "not_string"})
+    name = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=64, error="too_long"),
+        error_messages={**_TYPE, "invalid": "not_string"},
+    )
 
 
 class NewKioskSchema(StrictSchema):
@@ -83,29 +106,38 @@ class NewKioskSchema(StrictSchema):
 
 
 class DayQuerySchema(StrictSchema):
-    date = fields.Date(required=True, format="%Y-%m-%d",
-                       error_messages={"required": "required", "invalid": "invalid_date"})
+    date = fields.Date(
+        required=True, format="%Y-%m-%d", error_messages={"required": "required", "invalid": "invalid_date"}
+    )
 
 
 class BookingsQuerySchema(DayQuerySchema):
-    format = fields.String(load_default="json",
-                           validate=validate.OneOf(("json", "csv"), error="invalid_format"))
-    full = fields.Boolean(truthy={"1", "true"}, falsy={"0", "false"}, load_default=False,
-                          error_messages={"invalid": "not_boolean"})
+    format = fields.String(
+        load_default="json", validate=validate.OneOf(("json", "csv"), error="invalid_format")
+    )
+    full = fields.Boolean(
+        truthy={"1", "true"},
+        falsy={"0", "false"},
+        load_default=False,
+        error_messages={"invalid": "not_boolean"},
+    )
 
 
 class AuditQuerySchema(StrictSchema):
     actor = fields.String(validate=validate.Length(max=64, error="too_long"))
     action = fields.String(validate=validate.Length(max=64, error="too_long"))
-    format = fields.String(load_default="json",
-                           validate=validate.OneOf(("json", "csv"), error="invalid_format"))
+    format = fields.String(
+        load_default="json", validate=validate.OneOf(("json", "csv"), error="invalid_format")
+    )
 
 
 class ReportQuerySchema(StrictSchema):
     start = fields.Date(format="%Y-%m-%d", error_messages={"invalid": "invalid_date"})
-    days = fields.Integer(load_default=14, validate=validate.Range(min=1, max=92,
-                                                                 error="days_range"),
-                          error_messages={"invalid": "not_integer"})
+    days = fields.Integer(
+        load_default=14,
+        validate=validate.Range(min=1, max=92, error="days_range"),
+        error_messages={"invalid": "not_integer"},
+    )
 
     @validates_schema
     def _within_the_calendar(self, data, **_kwargs):
@@ -132,8 +164,11 @@ class AdminBookingsSchema(Schema):
 
 
 class NationalClosureSchema(StrictSchema):
-    note = fields.String(load_default="", validate=validate.Length(max=200, error="too_long"),
-                         error_messages={"invalid": "not_string"})
+    note = fields.String(
+        load_default="",
+        validate=validate.Length(max=200, error="too_long"),
+        error_messages={"invalid": "not_string"},
+    )
 
 
 # Responses, for the OpenAPI document.

@@ -17,14 +17,17 @@ def _string(**kwargs) -> fields.String:
 
 def _branch() -> fields.String:
     """Which branch: needed only from an admin of several branches (staff have one)."""
-    return _string(validate=_ID, metadata={
-        "description": "Only for an admin of several branches; counter staff have one."})
+    return _string(
+        validate=_ID,
+        metadata={"description": "Only for an admin of several branches; counter staff have one."},
+    )
 
 
 class CallRequestSchema(StrictSchema):
     counter = _string(required=True, validate=validate.Length(max=32, error="too_long"))
-    services = fields.List(_string(validate=_ID), validate=validate.Length(min=1, max=20),
-                           error_messages={"invalid": "not_list"})
+    services = fields.List(
+        _string(validate=_ID), validate=validate.Length(min=1, max=20), error_messages={"invalid": "not_list"}
+    )
     branch_id = _branch()
 
 
@@ -37,8 +40,12 @@ class StepRequestSchema(StrictSchema):
 class CounterRequestSchema(StrictSchema):
     """A counter's services (none: all the branch's)."""
 
-    services = fields.List(_string(validate=_ID), validate=validate.Length(min=1, max=20),
-                           allow_none=True, error_messages={"invalid": "not_list"})
+    services = fields.List(
+        _string(validate=_ID),
+        validate=validate.Length(min=1, max=20),
+        allow_none=True,
+        error_messages={"invalid": "not_list"},
+    )
     branch_id = _branch()
 
 
@@ -48,8 +55,9 @@ class TransferRequestSchema(StrictSchema):
 
 
 class PriorityRequestSchema(StrictSchema):
-    priority = fields.Boolean(truthy={True}, falsy={False}, required=True,
-                              error_messages={**_TYPE, "invalid": "not_boolean"})
+    priority = fields.Boolean(
+        truthy={True}, falsy={False}, required=True, error_messages={**_TYPE, "invalid": "not_boolean"}
+    )
     branch_id = _branch()
 
 

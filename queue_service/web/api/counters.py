@@ -59,8 +59,9 @@ def call_next():
     account = _account()
     data = load(schemas.CallRequestSchema(), json_object())
     branch_id = _branch(account, data)
-    call = services().live_queue.call_next(branch_id, data["counter"],
-                                           services().clock(), data.get("services"), idempotency_key())
+    call = services().live_queue.call_next(
+        branch_id, data["counter"], services().clock(), data.get("services"), idempotency_key()
+    )
     return schemas.CallSchema().dump(call)
 
 
@@ -82,8 +83,11 @@ def transfer(queue_number: str):
     account = _account()
     data = load(schemas.TransferRequestSchema(), json_object())
     branch_id = _branch(account, data)
-    return _step(services().live_queue.transfer(branch_id, queue_number, data["service_id"],
-                                                services().clock(), idempotency_key()))
+    return _step(
+        services().live_queue.transfer(
+            branch_id, queue_number, data["service_id"], services().clock(), idempotency_key()
+        )
+    )
 
 
 @bp.post("/counter/participants/<queue_number>/priority")
@@ -92,8 +96,11 @@ def mark_priority(queue_number: str):
     account = _account()
     data = load(schemas.PriorityRequestSchema(), json_object())
     branch_id = _branch(account, data)
-    return _step(services().live_queue.mark_priority(
-        branch_id, queue_number, services().clock(), data["priority"], idempotency_key()))
+    return _step(
+        services().live_queue.mark_priority(
+            branch_id, queue_number, services().clock(), data["priority"], idempotency_key()
+        )
+    )
 
 
 @bp.post("/counter/counters/<counter>/pause", defaults={"step": "pause"})
@@ -112,8 +119,9 @@ def list_counters():
     """The branch's counters: their services and whether paused."""
     account = _account()
     branch_id = _branch(account, load(schemas.StepRequestSchema(), request.args.to_dict()))
-    return schemas.CountersSchema().dump({"branch_id": branch_id,
-                                          "counters": services().live_queue.counters(branch_id)})
+    return schemas.CountersSchema().dump(
+        {"branch_id": branch_id, "counters": services().live_queue.counters(branch_id)}
+    )
 
 
 @bp.put("/counter/counters/<counter>")
@@ -122,8 +130,9 @@ def set_counter(counter: str):
     account = _account()
     data = load(schemas.CounterRequestSchema(), json_object())
     branch_id = _branch(account, data, Action.TUNE_BRANCH)
-    done = services().live_queue.set_counter(branch_id, counter, data.get("services"),
-                                             _actor(account), services().clock())
+    done = services().live_queue.set_counter(
+        branch_id, counter, data.get("services"), _actor(account), services().clock()
+    )
     return schemas.CounterSchema().dump(done)
 
 
@@ -131,10 +140,10 @@ def set_counter(counter: str):
 def remove_counter(counter: str):
     """Remove a counter (branch admins; audited)."""
     account = _account()
-    branch_id = _branch(account, load(schemas.StepRequestSchema(), request.args.to_dict()),
-                        Action.TUNE_BRANCH)
-    if not services().live_queue.remove_counter(branch_id, counter, _actor(account),
-                                                services().clock()):
+    branch_id = _branch(
+        account, load(schemas.StepRequestSchema(), request.args.to_dict()), Action.TUNE_BRANCH
+    )
+    if not services().live_queue.remove_counter(branch_id, counter, _actor(account), services().clock()):
         raise NotFoundError("counter")
     return "", 204
 
@@ -145,9 +154,14 @@ def show_queue(branch_id: str):
     """Now serving per counter, who waits (with an estimated wait) and the newest calls to
     announce: queue numbers only, no personal data."""
     view = services().live_queue.view(branch_id, services().clock())
-    return schemas.QueueSchema().dump({
-        "branch_id": view.branch_id,
-        "now_serving": [{"counter": counter, "queue_number": number}
-                        for counter, number in view.now_serving],
-        "waiting": view.waiting, "average_service_seconds": view.average_service_seconds,
-        "announcements": view.announcements})
+    return schemas.QueueSchema().dump(
+        {
+            "branch_id": view.branch_id,
+            "now_serving": [
+                {"counter": counter, "queue_number": number} for counter, number in view.now_serving
+            ],
+            "waiting": view.waiting,
+            "average_service_seconds": view.average_service_seconds,
+            "announcements": view.announcements,
+        }
+    )

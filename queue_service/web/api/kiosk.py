@@ -31,8 +31,12 @@ def check_in():
     code = load(schemas.CheckInRequestSchema(), json_object())["code"]
     done = services().checkins.check_in(kiosk, code, services().clock())
     count_check_in(done.already_checked_in)
-    return {"code": done.code, "queue_number": done.queue_number, "status": "checked_in",
-            "already_checked_in": done.already_checked_in}
+    return {
+        "code": done.code,
+        "queue_number": done.queue_number,
+        "status": "checked_in",
+        "already_checked_in": done.already_checked_in,
+    }
 
 
 @bp.post("/kiosk/walk-ins")
@@ -42,14 +46,14 @@ def walk_in():
     kiosk = _kiosk()
     data = load(schemas.WalkInRequestSchema(), json_object())
     now = services().clock()
-    ticket = services().walk_ins.issue(kiosk, data["service_id"], now, priority=data["priority"],
-                                       token=idempotency_key())
+    ticket = services().walk_ins.issue(
+        kiosk, data["service_id"], now, priority=data["priority"], token=idempotency_key()
+    )
     branch = catalog.get_branch(services().redis, kiosk.branch_id)
-    use = services().walk_ins.use(kiosk.branch_id,
-                                  schedules.local_now(now, branch.timezone).date())
-    return schemas.WalkInSchema().dump({"queue_number": ticket.queue_number,
-                                        "service_id": ticket.service_id,
-                                        "places_left": use.remaining}), 201
+    use = services().walk_ins.use(kiosk.branch_id, schedules.local_now(now, branch.timezone).date())
+    return schemas.WalkInSchema().dump(
+        {"queue_number": ticket.queue_number, "service_id": ticket.service_id, "places_left": use.remaining}
+    ), 201
 
 
 @bp.get("/bookings/<code>/qr.svg", defaults={"kind": "svg"})

@@ -18,7 +18,7 @@ _ERROR_STATUSES = {
     "403": "`captcha_failed` (booking), `forbidden` (a token of another branch or role)",
     "404": "`not_found`",
     "409": "`slot_full`, `day_full`, `already_booked`, `not_bookable`, `wrong_branch`, "
-           "`wrong_date`, `too_early`, `too_late`, `cancelled`",
+    "`wrong_date`, `too_early`, `too_late`, `cancelled`",
     "415": "`unsupported_media_type`: the body is not sent as `application/json`",
     "422": "`validation_failed`, with `fields`",
     "429": "`rate_limited`, with `Retry-After`",
@@ -30,10 +30,18 @@ def _json(schema: str) -> dict:
     return {"content": {"application/json": {"schema": schema}}}
 
 
-def _operation(summary: str, ok_status: str, ok_schema: str, body: str | None = None,
-               parameters: list | None = None, errors: tuple[str, ...] = ()) -> dict:
-    operation: dict = {"summary": summary,
-                       "responses": {ok_status: {"description": "OK", **_json(ok_schema)}}}
+def _operation(
+    summary: str,
+    ok_status: str,
+    ok_schema: str,
+    body: str | None = None,
+    parameters: list | None = None,
+    errors: tuple[str, ...] = (),
+) -> dict:
+    operation: dict = {
+        "summary": summary,
+        "responses": {ok_status: {"description": "OK", **_json(ok_schema)}},
+    }
     operation["responses"].update(_error_responses(*errors, "503"))
     if body:
         operation["requestBody"] = {"required": True, **_json(body)}
@@ -43,8 +51,7 @@ def _operation(summary: str, ok_status: str, ok_schema: str, body: str | None = 
 
 
 def _error_responses(*statuses: str) -> dict:
-    return {status: {"description": _ERROR_STATUSES[status], **_json("Error")}
-            for status in statuses}
+    return {status: {"description": _ERROR_STATUSES[status], **_json("Error")} for status in statuses}
 
 
 def _path_param(name: str) -> dict:
@@ -54,36 +61,48 @@ def _path_param(name: str) -> dict:
 @functools.cache
 def build_spec() -> dict:
     """The OpenAPI 3 document as a dict."""
-    spec = APISpec(title="Antrian API", version="1", openapi_version="3.0.3",
-                   plugins=[MarshmallowPlugin()])
+    spec = APISpec(title="Antrian API", version="1", openapi_version="3.0.3", plugins=[MarshmallowPlugin()])
     for name, schema in (
-        ("Areas", schemas.AreasSchema), ("Services", schemas.ServicesSchema),
-        ("Branch", schemas.BranchSchema), ("Availability", schemas.AvailabilitySchema),
-        ("BookingRequest", schemas.BookingRequestSchema), ("Booking", schemas.BookingSchema),
+        ("Areas", schemas.AreasSchema),
+        ("Services", schemas.ServicesSchema),
+        ("Branch", schemas.BranchSchema),
+        ("Availability", schemas.AvailabilitySchema),
+        ("BookingRequest", schemas.BookingRequestSchema),
+        ("Booking", schemas.BookingSchema),
         ("LookupRequest", schemas.LookupRequestSchema),
-        ("CancelRequest", schemas.CancelRequestSchema), ("Cancelled", schemas.CancelledSchema),
+        ("CancelRequest", schemas.CancelRequestSchema),
+        ("Cancelled", schemas.CancelledSchema),
         ("RescheduleRequest", schemas.RescheduleRequestSchema),
-        ("Captcha", schemas.CaptchaSchema), ("Error", schemas.ErrorSchema),
+        ("Captcha", schemas.CaptchaSchema),
+        ("Error", schemas.ErrorSchema),
         ("BranchSettings", admin_schemas.BranchSettingsSchema),
         ("DateOverride", admin_schemas.DateOverrideSchema),
         ("AdminBookings", admin_schemas.AdminBookingsSchema),
         ("NationalClosure", admin_schemas.NationalClosureSchema),
-            ("AuditEntries", admin_schemas.AuditEntriesSchema), ("Report", admin_schemas.ReportSchema),
-        ("Impact", admin_schemas.ImpactSchema), ("Accounts", admin_schemas.AccountsSchema),
+        ("AuditEntries", admin_schemas.AuditEntriesSchema),
+        ("Report", admin_schemas.ReportSchema),
+        ("Impact", admin_schemas.ImpactSchema),
+        ("Accounts", admin_schemas.AccountsSchema),
         ("NewAccount", admin_schemas.NewAccountSchema),
         ("CreatedAccount", admin_schemas.CreatedAccountSchema),
-        ("Tokens", admin_schemas.TokensSchema), ("NewToken", admin_schemas.NewTokenSchema),
+        ("Tokens", admin_schemas.TokensSchema),
+        ("NewToken", admin_schemas.NewTokenSchema),
         ("CreatedToken", admin_schemas.CreatedTokenSchema),
-        ("CheckInRequest", schemas.CheckInRequestSchema), ("CheckIn", schemas.CheckInSchema),
-        ("WalkInRequest", schemas.WalkInRequestSchema), ("WalkIn", schemas.WalkInSchema),
+        ("CheckInRequest", schemas.CheckInRequestSchema),
+        ("CheckIn", schemas.CheckInSchema),
+        ("WalkInRequest", schemas.WalkInRequestSchema),
+        ("WalkIn", schemas.WalkInSchema),
         ("NewKiosk", admin_schemas.NewKioskSchema),
-        ("CallRequest", counter_schemas.CallRequestSchema), ("Call", counter_schemas.CallSchema),
-        ("StepRequest", counter_schemas.StepRequestSchema), ("Step", counter_schemas.StepSchema),
+        ("CallRequest", counter_schemas.CallRequestSchema),
+        ("Call", counter_schemas.CallSchema),
+        ("StepRequest", counter_schemas.StepRequestSchema),
+        ("Step", counter_schemas.StepSchema),
         ("TransferRequest", counter_schemas.TransferRequestSchema),
         ("PriorityRequest", counter_schemas.PriorityRequestSchema),
         ("CounterState", counter_schemas.CounterStateSchema),
         ("CounterRequest", counter_schemas.CounterRequestSchema),
-        ("Counter", counter_schemas.CounterSchema), ("Counters", counter_schemas.CountersSchema),
+        ("Counter", counter_schemas.CounterSchema),
+        ("Counters", counter_schemas.CountersSchema),
         ("Queue", counter_schemas.QueueSchema),
     ):
         spec.components.schema(name, schema=schema)
@@ -91,61 +110,168 @@ def build_spec() -> dict:
     spec.components.security_scheme("kioskToken", {"type": "http", "scheme": "bearer"})
     # Reads count against the per-address read limit (429), as every path needs the data
     # store (503).
-    spec.path("/api/v1/areas", operations={"get": _operation("Areas and their branches", "200",
-                                                             "Areas", errors=("429",))})
-    spec.path("/api/v1/services", operations={"get": _operation("Services", "200", "Services",
-                                                                errors=("429",))})
-    spec.path("/api/v1/branches/{branch_id}", operations={"get": _operation(
-        "One branch", "200", "Branch", parameters=[_path_param("branch_id")],
-        errors=("404", "429"))})
-    spec.path("/api/v1/branches/{branch_id}/availability", operations={"get": _operation(
-        "Places left on a date", "200", "Availability",
-        parameters=[_path_param("branch_id"), {"in": "query", "schema": schemas.AvailabilityQuerySchema}],
-        errors=("404", "422", "429"))})
-    spec.path("/api/v1/captcha", operations={"post": _operation(
-        "A new captcha challenge", "201", "Captcha", errors=("429",))})
+    spec.path(
+        "/api/v1/areas",
+        operations={"get": _operation("Areas and their branches", "200", "Areas", errors=("429",))},
+    )
+    spec.path(
+        "/api/v1/services", operations={"get": _operation("Services", "200", "Services", errors=("429",))}
+    )
+    spec.path(
+        "/api/v1/branches/{branch_id}",
+        operations={
+            "get": _operation(
+                "One branch", "200", "Branch", parameters=[_path_param("branch_id")], errors=("404", "429")
+            )
+        },
+    )
+    spec.path(
+        "/api/v1/branches/{branch_id}/availability",
+        operations={
+            "get": _operation(
+                "Places left on a date",
+                "200",
+                "Availability",
+                parameters=[
+                    _path_param("branch_id"),
+                    {"in": "query", "schema": schemas.AvailabilityQuerySchema},
+                ],
+                errors=("404", "422", "429"),
+            )
+        },
+    )
+    spec.path(
+        "/api/v1/captcha",
+        operations={"post": _operation("A new captcha challenge", "201", "Captcha", errors=("429",))},
+    )
     for media, content_type in (("image.png", "image/png"), ("audio.wav", "audio/wav")):
-        spec.path(f"/api/v1/captcha/{{captcha_id}}/{media}", operations={"get": {
-            "summary": f"The challenge as {content_type}",
-            "parameters": [_path_param("captcha_id")],
-            "responses": {
-                "200": {"description": "OK", "content": {
-                    content_type: {"schema": {"type": "string", "format": "binary"}}}},
-                **_error_responses("404", "429", "503")}}})
-    spec.path("/api/v1/bookings", operations={"post": _operation(
-        "Book a place (captcha first)", "201", "Booking", body="BookingRequest",
-        errors=("400", "403", "409", "415", "422", "429"))})
-    spec.path("/api/v1/bookings/lookup", operations={"post": _operation(
-        "Look a booking up by code and NIK", "200", "Booking", body="LookupRequest",
-        errors=("400", "404", "415", "422", "429"))})
-    spec.path("/api/v1/bookings/{code}/cancel", operations={"post": _operation(
-        "Cancel a booking", "200", "Cancelled", body="CancelRequest",
-        parameters=[_path_param("code")], errors=("400", "404", "409", "415", "422", "429"))})
-    spec.path("/api/v1/kiosk/checkins", operations={"post": {
-        **_operation("Check a booking in at this kiosk's branch", "200", "CheckIn",
-                     body="CheckInRequest", errors=("400", "401", "404", "409", "415", "422")),
-        "security": [{"kioskToken": []}]}})
-    spec.path("/api/v1/kiosk/walk-ins", operations={"post": {
-        **_operation("Issue a walk-in ticket at this kiosk's branch (Idempotency-Key: the same "
-                     "ticket again)", "201", "WalkIn", body="WalkInRequest",
-                     errors=("400", "401", "409", "415", "422")),
-        "security": [{"kioskToken": []}]}})
+        spec.path(
+            f"/api/v1/captcha/{{captcha_id}}/{media}",
+            operations={
+                "get": {
+                    "summary": f"The challenge as {content_type}",
+                    "parameters": [_path_param("captcha_id")],
+                    "responses": {
+                        "200": {
+                            "description": "OK",
+                            "content": {content_type: {"schema": {"type": "string", "format": "binary"}}},
+                        },
+                        **_error_responses("404", "429", "503"),
+                    },
+                }
+            },
+        )
+    spec.path(
+        "/api/v1/bookings",
+        operations={
+            "post": _operation(
+                "Book a place (captcha first)",
+                "201",
+                "Booking",
+                body="BookingRequest",
+                errors=("400", "403", "409", "415", "422", "429"),
+            )
+        },
+    )
+    spec.path(
+        "/api/v1/bookings/lookup",
+        operations={
+            "post": _operation(
+                "Look a booking up by code and NIK",
+                "200",
+                "Booking",
+                body="LookupRequest",
+                errors=("400", "404", "415", "422", "429"),
+            )
+        },
+    )
+    spec.path(
+        "/api/v1/bookings/{code}/cancel",
+        operations={
+            "post": _operation(
+                "Cancel a booking",
+                "200",
+                "Cancelled",
+                body="CancelRequest",
+                parameters=[_path_param("code")],
+                errors=("400", "404", "409", "415", "422", "429"),
+            )
+        },
+    )
+    spec.path(
+        "/api/v1/kiosk/checkins",
+        operations={
+            "post": {
+                **_operation(
+                    "Check a booking in at this kiosk's branch",
+                    "200",
+                    "CheckIn",
+                    body="CheckInRequest",
+                    errors=("400", "401", "404", "409", "415", "422"),
+                ),
+                "security": [{"kioskToken": []}],
+            }
+        },
+    )
+    spec.path(
+        "/api/v1/kiosk/walk-ins",
+        operations={
+            "post": {
+                **_operation(
+                    "Issue a walk-in ticket at this kiosk's branch (Idempotency-Key: the same ticket again)",
+                    "201",
+                    "WalkIn",
+                    body="WalkInRequest",
+                    errors=("400", "401", "409", "415", "422"),
+                ),
+                "security": [{"kioskToken": []}],
+            }
+        },
+    )
     for kind, content_type in (("svg", "image/svg+xml"), ("png", "image/png")):
-        spec.path(f"/api/v1/bookings/{{code}}/qr.{kind}", operations={"get": {
-            "summary": f"The booking code as a QR ({content_type})",
-            "parameters": [_path_param("code")],
-            "responses": {
-                "200": {"description": "OK", "content": {
-                    content_type: {"schema": {"type": "string", "format": "binary"}}}},
-                **_error_responses("404", "429", "503")}}})
-    spec.path("/api/v1/branches/{branch_id}/queue", operations={"get": _operation(
-        "The live queue for displays: now serving per counter, who waits (no personal data)",
-        "200", "Queue", parameters=[_path_param("branch_id")], errors=("404", "429"))})
+        spec.path(
+            f"/api/v1/bookings/{{code}}/qr.{kind}",
+            operations={
+                "get": {
+                    "summary": f"The booking code as a QR ({content_type})",
+                    "parameters": [_path_param("code")],
+                    "responses": {
+                        "200": {
+                            "description": "OK",
+                            "content": {content_type: {"schema": {"type": "string", "format": "binary"}}},
+                        },
+                        **_error_responses("404", "429", "503"),
+                    },
+                }
+            },
+        )
+    spec.path(
+        "/api/v1/branches/{branch_id}/queue",
+        operations={
+            "get": _operation(
+                "The live queue for displays: now serving per counter, who waits (no personal data)",
+                "200",
+                "Queue",
+                parameters=[_path_param("branch_id")],
+                errors=("404", "429"),
+            )
+        },
+    )
     _counter_paths(spec)
-    spec.path("/api/v1/bookings/{code}/reschedule", operations={"post": _operation(
-        "Move a booking to another slot or date of its branch (one atomic step; another "
-        "date gives that day's next queue number)", "200", "Booking", body="RescheduleRequest",
-        parameters=[_path_param("code")], errors=("400", "404", "409", "415", "422", "429"))})
+    spec.path(
+        "/api/v1/bookings/{code}/reschedule",
+        operations={
+            "post": _operation(
+                "Move a booking to another slot or date of its branch (one atomic step; another "
+                "date gives that day's next queue number)",
+                "200",
+                "Booking",
+                body="RescheduleRequest",
+                parameters=[_path_param("code")],
+                errors=("400", "404", "409", "415", "422", "429"),
+            )
+        },
+    )
     _admin_paths(spec)
     return spec.to_dict()
 
@@ -154,61 +280,129 @@ def _counter_paths(spec: APISpec) -> None:
     """Counter staff's steps: a staff (or admin) API token; ``Idempotency-Key`` makes a
     re-sent step answer as the first."""
     spec.components.security_scheme("staffToken", {"type": "http", "scheme": "bearer"})
-    idempotency = {"in": "header", "name": "Idempotency-Key", "required": False,
-                   "schema": {"type": "string", "maxLength": 64},
-                   "description": "The same key answers as the first request did"}
+    idempotency = {
+        "in": "header",
+        "name": "Idempotency-Key",
+        "required": False,
+        "schema": {"type": "string", "maxLength": 64},
+        "description": "The same key answers as the first request did",
+    }
 
     def staff(summary, ok_schema, body, params=(), errors=()):
-        operation = _operation(summary, "200", ok_schema, body=body,
-                               parameters=[_path_param(name) for name in params] + [idempotency],
-                               errors=("400", "401", "403", *errors, "415", "422"))
+        operation = _operation(
+            summary,
+            "200",
+            ok_schema,
+            body=body,
+            parameters=[_path_param(name) for name in params] + [idempotency],
+            errors=("400", "401", "403", *errors, "415", "422"),
+        )
         operation["security"] = [{"staffToken": []}]
         return operation
 
-    spec.path("/api/v1/counter/calls", operations={"post": staff(
-        "Call the next checked-in participant to a counter (404: nobody waits)", "Call",
-        "CallRequest", errors=("404",))})
-    for step, summary in (("recall", "Announce a called participant again"),
-                          ("served", "Mark a called participant served"),
-                          ("no_show", "Mark a called participant who did not come")):
-        spec.path(f"/api/v1/counter/calls/{{queue_number}}/{step}", operations={"post": staff(
-            summary + " (409 `too_late`: already finished otherwise)", "Step", "StepRequest",
-            ["queue_number"], ("404", "409"))})
-    spec.path("/api/v1/counter/participants/{queue_number}/transfer", operations={"post": staff(
-        "Move a participant to another service's line, keeping their place by arrival", "Step",
-        "TransferRequest", ["queue_number"], ("404", "409"))})
-    spec.path("/api/v1/counter/participants/{queue_number}/priority", operations={"post": staff(
-        "Mark a checked-in participant priority, or not", "Step", "PriorityRequest",
-        ["queue_number"], ("404", "409"))})
-    branch_query = {"in": "query", "name": "branch_id", "required": False,
-                    "schema": {"type": "string"},
-                    "description": "Only for an admin of several branches"}
+    spec.path(
+        "/api/v1/counter/calls",
+        operations={
+            "post": staff(
+                "Call the next checked-in participant to a counter (404: nobody waits)",
+                "Call",
+                "CallRequest",
+                errors=("404",),
+            )
+        },
+    )
+    for step, summary in (
+        ("recall", "Announce a called participant again"),
+        ("served", "Mark a called participant served"),
+        ("no_show", "Mark a called participant who did not come"),
+    ):
+        spec.path(
+            f"/api/v1/counter/calls/{{queue_number}}/{step}",
+            operations={
+                "post": staff(
+                    summary + " (409 `too_late`: already finished otherwise)",
+                    "Step",
+                    "StepRequest",
+                    ["queue_number"],
+                    ("404", "409"),
+                )
+            },
+        )
+    spec.path(
+        "/api/v1/counter/participants/{queue_number}/transfer",
+        operations={
+            "post": staff(
+                "Move a participant to another service's line, keeping their place by arrival",
+                "Step",
+                "TransferRequest",
+                ["queue_number"],
+                ("404", "409"),
+            )
+        },
+    )
+    spec.path(
+        "/api/v1/counter/participants/{queue_number}/priority",
+        operations={
+            "post": staff(
+                "Mark a checked-in participant priority, or not",
+                "Step",
+                "PriorityRequest",
+                ["queue_number"],
+                ("404", "409"),
+            )
+        },
+    )
+    branch_query = {
+        "in": "query",
+        "name": "branch_id",
+        "required": False,
+        "schema": {"type": "string"},
+        "description": "Only for an admin of several branches",
+    }
     listing = staff("The branch's counters", "Counters", None, errors=("404",))
     listing["parameters"].append(branch_query)
-    removal = staff("Remove a counter (branch admins; audited)", "Counter", None, ["counter"],
-                    ("404",))
+    removal = staff("Remove a counter (branch admins; audited)", "Counter", None, ["counter"], ("404",))
     removal["parameters"].append(branch_query)
     removal["responses"]["204"] = {"description": "Done"}
     del removal["responses"]["200"]
     spec.path("/api/v1/counter/counters", operations={"get": listing})
-    spec.path("/api/v1/counter/counters/{counter}", operations={
-        "put": staff("Create or change a counter and its services (branch admins; audited)",
-                     "Counter", "CounterRequest", ["counter"], ("404",)),
-        "delete": removal})
+    spec.path(
+        "/api/v1/counter/counters/{counter}",
+        operations={
+            "put": staff(
+                "Create or change a counter and its services (branch admins; audited)",
+                "Counter",
+                "CounterRequest",
+                ["counter"],
+                ("404",),
+            ),
+            "delete": removal,
+        },
+    )
     for step in ("pause", "resume"):
-        spec.path(f"/api/v1/counter/counters/{{counter}}/{step}", operations={"post": staff(
-            f"{step.capitalize()} a counter", "CounterState", "StepRequest", ["counter"],
-            ("404",))})
+        spec.path(
+            f"/api/v1/counter/counters/{{counter}}/{step}",
+            operations={
+                "post": staff(
+                    f"{step.capitalize()} a counter", "CounterState", "StepRequest", ["counter"], ("404",)
+                )
+            },
+        )
 
 
 def _admin_paths(spec: APISpec) -> None:
     """The admin API: every operation needs an admin's bearer token."""
 
     def admin(summary, ok_status, ok_schema, params, errors, body=None, query=None):
-        operation = _operation(summary, ok_status, ok_schema, body=body,
-                               parameters=[_path_param(name) for name in params] + (
-                                   [{"in": "query", "schema": query}] if query else []),
-                               errors=("401", "403", *errors))
+        operation = _operation(
+            summary,
+            ok_status,
+            ok_schema,
+            body=body,
+            parameters=[_path_param(name) for name in params]
+            + ([{"in": "query", "schema": query}] if query else []),
+            errors=("401", "403", *errors),
+        )
         operation["security"] = [{"adminToken": []}]
         return operation
 
@@ -218,55 +412,181 @@ def _admin_paths(spec: APISpec) -> None:
         return operation
 
     branch = "/api/v1/admin/branches/{branch_id}"
-    spec.path(f"{branch}/settings", operations={
-        "get": admin("A branch's settings", "200", "BranchSettings", ["branch_id"], ("404",)),
-        "put": admin("Change any subset of a branch's settings; answers the whole", "200",
-                     "BranchSettings", ["branch_id"], ("400", "404", "415", "422"),
-                     body="BranchSettings")})
-    spec.path(f"{branch}/dates/{{date}}", operations={
-        "put": admin("Close a date, or give it its own quota (bookings are kept)", "200",
-                     "DateOverride", ["branch_id", "date"], ("400", "404", "415", "422"),
-                     body="DateOverride"),
-        "delete": no_content(admin("Remove a date's closure or quota", "200", "DateOverride",
-                                   ["branch_id", "date"], ("404", "422")))})
-    spec.path(f"{branch}/bookings", operations={"get": admin(
-        "A day's bookings, NIK and phone masked", "200", "AdminBookings", ["branch_id"],
-        ("404", "422"), query=admin_schemas.DayQuerySchema)})
-    spec.path(f"{branch}/settings/impact", operations={"post": admin(
-        "What a settings change would do to existing bookings (nothing is saved)", "200",
-        "Impact", ["branch_id"], ("400", "404", "415", "422"), body="BranchSettings")})
-    spec.path(f"{branch}/audit", operations={"get": admin(
-        "The branch's audit entries, newest first (format=csv for a file)", "200",
-        "AuditEntries", ["branch_id"], ("404", "422"), query=admin_schemas.AuditQuerySchema)})
-    spec.path("/api/v1/admin/audit", operations={"get": admin(
-        "National audit entries: closures, accounts, sign-ins (national admins)", "200",
-        "AuditEntries", [], ("422",), query=admin_schemas.AuditQuerySchema)})
-    spec.path(f"{branch}/report", operations={"get": admin(
-        "Bookings against quota per day, cancellations, arrivals, busiest slots", "200",
-        "Report", ["branch_id"], ("404", "422"), query=admin_schemas.ReportQuerySchema)})
-    spec.path("/api/v1/admin/accounts", operations={
-        "get": admin("The accounts this admin manages", "200", "Accounts", [], ()),
-        "post": admin("Create an account; its first token is shown once", "201",
-                      "CreatedAccount", [], ("400", "415", "422"), body="NewAccount")})
+    spec.path(
+        f"{branch}/settings",
+        operations={
+            "get": admin("A branch's settings", "200", "BranchSettings", ["branch_id"], ("404",)),
+            "put": admin(
+                "Change any subset of a branch's settings; answers the whole",
+                "200",
+                "BranchSettings",
+                ["branch_id"],
+                ("400", "404", "415", "422"),
+                body="BranchSettings",
+            ),
+        },
+    )
+    spec.path(
+        f"{branch}/dates/{{date}}",
+        operations={
+            "put": admin(
+                "Close a date, or give it its own quota (bookings are kept)",
+                "200",
+                "DateOverride",
+                ["branch_id", "date"],
+                ("400", "404", "415", "422"),
+                body="DateOverride",
+            ),
+            "delete": no_content(
+                admin(
+                    "Remove a date's closure or quota",
+                    "200",
+                    "DateOverride",
+                    ["branch_id", "date"],
+                    ("404", "422"),
+                )
+            ),
+        },
+    )
+    spec.path(
+        f"{branch}/bookings",
+        operations={
+            "get": admin(
+                "A day's bookings, NIK and phone masked",
+                "200",
+                "AdminBookings",
+                ["branch_id"],
+                ("404", "422"),
+                query=admin_schemas.DayQuerySchema,
+            )
+        },
+    )
+    spec.path(
+        f"{branch}/settings/impact",
+        operations={
+            "post": admin(
+                "What a settings change would do to existing bookings (nothing is saved)",
+                "200",
+                "Impact",
+                ["branch_id"],
+                ("400", "404", "415", "422"),
+                body="BranchSettings",
+            )
+        },
+    )
+    spec.path(
+        f"{branch}/audit",
+        operations={
+            "get": admin(
+                "The branch's audit entries, newest first (format=csv for a file)",
+                "200",
+                "AuditEntries",
+                ["branch_id"],
+                ("404", "422"),
+                query=admin_schemas.AuditQuerySchema,
+            )
+        },
+    )
+    spec.path(
+        "/api/v1/admin/audit",
+        operations={
+            "get": admin(
+                "National audit entries: closures, accounts, sign-ins (national admins)",
+                "200",
+                "AuditEntries",
+                [],
+                ("422",),
+                query=admin_schemas.AuditQuerySchema,
+            )
+        },
+    )
+    spec.path(
+        f"{branch}/report",
+        operations={
+            "get": admin(
+                "Bookings against quota per day, cancellations, arrivals, busiest slots",
+                "200",
+                "Report",
+                ["branch_id"],
+                ("404", "422"),
+                query=admin_schemas.ReportQuerySchema,
+            )
+        },
+    )
+    spec.path(
+        "/api/v1/admin/accounts",
+        operations={
+            "get": admin("The accounts this admin manages", "200", "Accounts", [], ()),
+            "post": admin(
+                "Create an account; its first token is shown once",
+                "201",
+                "CreatedAccount",
+                [],
+                ("400", "415", "422"),
+                body="NewAccount",
+            ),
+        },
+    )
     tokens = "/api/v1/admin/accounts/{username}/tokens"
-    spec.path(tokens, operations={
-        "get": admin("An account's tokens by name", "200", "Tokens", ["username"], ("404",)),
-        "post": admin("Another token for an account (shown once)", "201", "CreatedToken",
-                      ["username"], ("400", "404", "415", "422"), body="NewToken")})
-    spec.path(f"{tokens}/{{token_id}}", operations={"delete": no_content(admin(
-        "Revoke a token", "200", "Tokens", ["username", "token_id"], ("404",)))})
-    spec.path("/api/v1/admin/kiosks", operations={"post": admin(
-        "Register a kiosk of a branch; its token is shown once", "201", "CreatedToken", [],
-        ("400", "415", "422"), body="NewKiosk")})
-    spec.path("/api/v1/admin/kiosks/{kiosk_id}", operations={"delete": no_content(admin(
-        "Revoke a kiosk", "200", "Tokens", ["kiosk_id"], ("404",)))})
-    spec.path(f"{branch}/kiosks", operations={"get": admin(
-        "The branch's kiosks", "200", "Tokens", ["branch_id"], ())})
-    spec.path("/api/v1/admin/closures/{date}", operations={
-        "put": admin("Close every branch on a date (national admins)", "200",
-                     "NationalClosure", ["date"], ("400", "415", "422"), body="NationalClosure"),
-        "delete": no_content(admin("Lift a national closure (national admins)", "200",
-                                   "NationalClosure", ["date"], ("422",)))})
+    spec.path(
+        tokens,
+        operations={
+            "get": admin("An account's tokens by name", "200", "Tokens", ["username"], ("404",)),
+            "post": admin(
+                "Another token for an account (shown once)",
+                "201",
+                "CreatedToken",
+                ["username"],
+                ("400", "404", "415", "422"),
+                body="NewToken",
+            ),
+        },
+    )
+    spec.path(
+        f"{tokens}/{{token_id}}",
+        operations={
+            "delete": no_content(admin("Revoke a token", "200", "Tokens", ["username", "token_id"], ("404",)))
+        },
+    )
+    spec.path(
+        "/api/v1/admin/kiosks",
+        operations={
+            "post": admin(
+                "Register a kiosk of a branch; its token is shown once",
+                "201",
+                "CreatedToken",
+                [],
+                ("400", "415", "422"),
+                body="NewKiosk",
+            )
+        },
+    )
+    spec.path(
+        "/api/v1/admin/kiosks/{kiosk_id}",
+        operations={"delete": no_content(admin("Revoke a kiosk", "200", "Tokens", ["kiosk_id"], ("404",)))},
+    )
+    spec.path(
+        f"{branch}/kiosks",
+        operations={"get": admin("The branch's kiosks", "200", "Tokens", ["branch_id"], ())},
+    )
+    spec.path(
+        "/api/v1/admin/closures/{date}",
+        operations={
+            "put": admin(
+                "Close every branch on a date (national admins)",
+                "200",
+                "NationalClosure",
+                ["date"],
+                ("400", "415", "422"),
+                body="NationalClosure",
+            ),
+            "delete": no_content(
+                admin(
+                    "Lift a national closure (national admins)", "200", "NationalClosure", ["date"], ("422",)
+                )
+            ),
+        },
+    )
 
 
 @bp.get("/openapi.json")

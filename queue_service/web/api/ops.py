@@ -35,12 +35,12 @@ def healthz():
 @bp.get("/readyz")
 def readyz():
     """200 only when the data store and the job queue both answer, within one timeout."""
-    probes = {name: _probes.submit(_answers, client)
-              for name, client in (("data_store", services().redis),
-                                   ("job_queue", services().queue_redis))}
+    probes = {
+        name: _probes.submit(_answers, client)
+        for name, client in (("data_store", services().redis), ("job_queue", services().queue_redis))
+    }
     concurrent.futures.wait(probes.values(), timeout=current_app.config["REDIS_SOCKET_TIMEOUT"])
-    checks = {name: "ok" if probe.done() and probe.result() else "down"
-              for name, probe in probes.items()}
+    checks = {name: "ok" if probe.done() and probe.result() else "down" for name, probe in probes.items()}
     if all(state == "ok" for state in checks.values()):
         return {"status": "ok", "checks": checks}
     return error_response("unavailable")

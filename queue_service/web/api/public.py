@@ -38,8 +38,11 @@ def list_areas():
     redis = services().redis
     branches = catalog.list_branches(redis)
     areas = [
-        {"id": area.id, "name": area.name,
-         "branches": [{"id": b.id, "name": b.name} for b in branches if b.area_id == area.id]}
+        {
+            "id": area.id,
+            "name": area.name,
+            "branches": [{"id": b.id, "name": b.name} for b in branches if b.area_id == area.id],
+        }
         for area in catalog.list_areas(redis)
     ]
     return _AREAS.dump({"areas": areas})
@@ -60,8 +63,7 @@ def show_branch(branch_id: str):
     branch = catalog.get_branch(redis, branch_id)
     settings = schedules.load_settings(redis, branch.id)
     offered = [service for service in catalog.list_services(redis) if service.id in branch.services]
-    return _BRANCH.dump({**vars(branch), "online_booking": settings.online_booking,
-                                        "services": offered})
+    return _BRANCH.dump({**vars(branch), "online_booking": settings.online_booking, "services": offered})
 
 
 @bp.get("/branches/<branch_id>/availability")
@@ -69,8 +71,7 @@ def show_branch(branch_id: str):
 def show_availability(branch_id: str):
     """Places left on a date, per slot, for a service."""
     query = _availability_query(request.query_string)
-    result = services().availability.day(branch_id, query["date"], query.get("service"),
-                                         services().clock())
+    result = services().availability.day(branch_id, query["date"], query.get("service"), services().clock())
     return Response(_availability_body(result), mimetype="application/json")
 
 
@@ -93,12 +94,14 @@ def _availability_body(result: Availability) -> bytes:
 def create_captcha():
     """A new captcha challenge, with the URLs of its image and its audio."""
     challenge = services().captcha.create()
-    return _CAPTCHA.dump({
-        "captcha_id": challenge.id,
-        "image_url": url_for("api.show_captcha_image", captcha_id=challenge.id),
-        "audio_url": url_for("api.show_captcha_audio", captcha_id=challenge.id),
-        "expires_in": challenge.expires_in,
-    }), 201
+    return _CAPTCHA.dump(
+        {
+            "captcha_id": challenge.id,
+            "image_url": url_for("api.show_captcha_image", captcha_id=challenge.id),
+            "audio_url": url_for("api.show_captcha_audio", captcha_id=challenge.id),
+            "expires_in": challenge.expires_in,
+        }
+    ), 201
 
 
 @bp.get("/captcha/<captcha_id>/image.png")
@@ -114,8 +117,7 @@ def show_captcha_audio(captcha_id: str):
     """The challenge as a WAV clip (range requests allowed: the clip stays the same)."""
     clip = services().captcha.audio(captcha_id)
     response = Response(clip, mimetype="audio/wav")
-    return _uncached(response.make_conditional(request, accept_ranges=True,
-                                               complete_length=len(clip)))
+    return _uncached(response.make_conditional(request, accept_ranges=True, complete_length=len(clip)))
 
 
 def _uncached(response: Response) -> Response:
@@ -129,11 +131,14 @@ def create_booking():
     """Book a place. The captcha is checked (and consumed) before any other field."""
     body = json_object()
     booking = bookings.book(
-        services().captcha, services().reservations,
-        body.get("captcha_id"), body.get("captcha_answer"),
+        services().captcha,
+        services().reservations,
+        body.get("captcha_id"),
+        body.get("captcha_answer"),
         read_request=lambda: load(_BOOKING_REQUEST, body),
         count_attempt=lambda request: limits.person_allowance(request.nik, request.phone),
-        now=services().clock())
+        now=services().clock(),
+    )
     return _BOOKING.dump(booking), 201
 
 
@@ -146,11 +151,9 @@ def lookup_booking():
     booking = services().reservations.lookup(query["code"], query["nik"])
     answer = _BOOKING.dump(booking)
     if booking.status == "checked_in":
-        place = services().live_queue.place_of(booking.branch_id, booking.queue_number,
-                                               services().clock())
+        place = services().live_queue.place_of(booking.branch_id, booking.queue_number, services().clock())
         if place is not None:
-            answer |= {"people_ahead": place.ahead,
-                       "estimated_wait_seconds": place.estimated_wait_seconds}
+            answer |= {"people_ahead": place.ahead, "estimated_wait_seconds": place.estimated_wait_seconds}
     return answer
 
 
@@ -170,6 +173,7 @@ def cancel_booking(code: str):
 def reschedule_booking(code: str):
     """Move the booking with this code and NIK to another slot or date of its branch."""
     query = load(_RESCHEDULE_REQUEST, json_object())
-    booking = services().reservations.reschedule(code, query["nik"], query["date"],
-                                                 query["slot"], services().clock())
+    booking = services().reservations.reschedule(
+        code, query["nik"], query["date"], query["slot"], services().clock()
+    )
     return _BOOKING.dump(booking)

@@ -12,8 +12,7 @@ from queue_service.domain import identity
 from queue_service.domain.reservations import BookingRequest
 
 # Marshmallow's own messages, as keys. The keys marked as type errors make a 400.
-TYPE_ERROR_KEYS = frozenset({"not_string", "not_boolean", "not_integer", "not_object",
-                             "not_list"})
+TYPE_ERROR_KEYS = frozenset({"not_string", "not_boolean", "not_integer", "not_object", "not_list"})
 
 
 class _Checked(fields.String):
@@ -40,8 +39,7 @@ def _text(invalid: str = "not_string", check=None, **kwargs) -> fields.String:
 
 
 def _identifier(**kwargs) -> fields.String:
-    return _text(validate=validate.Regexp(r"^[a-z0-9][a-z0-9_-]{0,63}$", error="invalid_id"),
-                 **kwargs)
+    return _text(validate=validate.Regexp(r"^[a-z0-9][a-z0-9_-]{0,63}$", error="invalid_id"), **kwargs)
 
 
 class StrictSchema(Schema):
@@ -54,26 +52,35 @@ class StrictSchema(Schema):
 
 
 class AvailabilityQuerySchema(StrictSchema):
-    date = fields.Date(required=True, format="%Y-%m-%d",
-                       error_messages={"required": "required", "invalid": "invalid_date"})
+    date = fields.Date(
+        required=True, format="%Y-%m-%d", error_messages={"required": "required", "invalid": "invalid_date"}
+    )
     service = _identifier(required=False)
 
 
 class BookingRequestSchema(StrictSchema):
     branch_id = _identifier()
     service_id = _identifier()
-    date = fields.Date(required=True, format="%Y-%m-%d",
-                       error_messages={"required": "required", "null": "required",
-                                       "invalid": "invalid_date"})
-    slot = fields.Time(required=True, format="%H:%M",
-                       error_messages={"required": "required", "null": "required",
-                                       "invalid": "invalid_time"})
+    date = fields.Date(
+        required=True,
+        format="%Y-%m-%d",
+        error_messages={"required": "required", "null": "required", "invalid": "invalid_date"},
+    )
+    slot = fields.Time(
+        required=True,
+        format="%H:%M",
+        error_messages={"required": "required", "null": "required", "invalid": "invalid_time"},
+    )
     name = _text(check=identity.check_name)
     nik = _text(check=identity.check_nik)
     kpj = _text(check=identity.check_kpj)
     phone = _text(check=identity.check_phone)
-    email = fields.Email(required=False, allow_none=True, validate=validate.Length(max=254,
-                         error="too_long"), error_messages={"invalid": "invalid_email"})
+    email = fields.Email(
+        required=False,
+        allow_none=True,
+        validate=validate.Length(max=254, error="too_long"),
+        error_messages={"invalid": "invalid_email"},
+    )
     captcha_id = _text(validate=validate.Length(max=64, error="too_long"))
     captcha_answer = _text(validate=validate.Length(max=16, error="too_long"))
 
@@ -81,9 +88,16 @@ class BookingRequestSchema(StrictSchema):
     def to_request(self, data: dict, **_kwargs) -> BookingRequest:
         """The validated request, with name, NIK and phone in their stored form."""
         return BookingRequest(
-            branch_id=data["branch_id"], service_id=data["service_id"], date=data["date"],
-            slot=data["slot"], name=data["name"], nik=data["nik"], kpj=data["kpj"],
-            phone=data["phone"], email=data.get("email") or None)
+            branch_id=data["branch_id"],
+            service_id=data["service_id"],
+            date=data["date"],
+            slot=data["slot"],
+            name=data["name"],
+            nik=data["nik"],
+            kpj=data["kpj"],
+            phone=data["phone"],
+            email=data.get("email") or None,
+        )
 
 
 class LookupRequestSchema(StrictSchema):
@@ -119,12 +133,16 @@ class CancelRequestSchema(StrictSchema):
 
 class RescheduleRequestSchema(StrictSchema):
     nik = _text(validate=validate.Length(max=32, error="too_long"))
-    date = fields.Date(required=True, format="%Y-%m-%d",
-                       error_messages={"required": "required", "null": "required",
-                                       "invalid": "invalid_date"})
-    slot = fields.Time(required=True, format="%H:%M",
-                       error_messages={"required": "required", "null": "required",
-                                       "invalid": "invalid_time"})
+    date = fields.Date(
+        required=True,
+        format="%Y-%m-%d",
+        error_messages={"required": "required", "null": "required", "invalid": "invalid_date"},
+    )
+    slot = fields.Time(
+        required=True,
+        format="%H:%M",
+        error_messages={"required": "required", "null": "required", "invalid": "invalid_time"},
+    )
 
 
 # Responses (documentation and dumping).
@@ -198,12 +216,12 @@ class BookingSchema(Schema):
     branch_id = fields.String()
     service_id = fields.String()
     date = fields.Date()
-    slot = fields.Function(lambda booking: _SLOT.dump(booking),
-                           metadata={"type": "object"})
+    slot = fields.Function(lambda booking: _SLOT.dump(booking), metadata={"type": "object"})
     # The code as a QR for the kiosk's scanner (relative URLs; beyond SPEC's fields).
-    qr = fields.Function(lambda booking: {kind: f"/api/v1/bookings/{booking.code}/qr.{kind}"
-                                          for kind in ("svg", "png")},
-                         metadata={"type": "object"})
+    qr = fields.Function(
+        lambda booking: {kind: f"/api/v1/bookings/{booking.code}/qr.{kind}" for kind in ("svg", "png")},
+        metadata={"type": "object"},
+    )
 
 
 class CaptchaSchema(Schema):

@@ -19,9 +19,13 @@ def twilio_status():
         return error_response("forbidden")
     form = request.form
     services().outbox.record_status(
-        request.args.get("branch", ""), request.args.get("code", ""),
-        request.args.get("event", ""), form.get("MessageSid", ""), form.get("MessageStatus", ""),
-        form.get("ErrorCode") or None)
+        request.args.get("branch", ""),
+        request.args.get("code", ""),
+        request.args.get("event", ""),
+        form.get("MessageSid", ""),
+        form.get("MessageStatus", ""),
+        form.get("ErrorCode") or None,
+    )
     return "", 204
 
 

@@ -32,9 +32,17 @@ bp.context_processor(lambda: {"mask_nik": mask_nik, "mask_phone": mask_phone})
 
 _INTERVALS_PER_DAY = 2
 _DASHBOARD_DAYS = 14
-_INT_FIELDS = ("daily_quota", "slot_minutes", "slot_capacity", "booking_window_days",
-               "booking_cutoff_minutes", "walk_in_share", "priority_share", "call_ahead_places",
-               "recalls_before_no_show")
+_INT_FIELDS = (
+    "daily_quota",
+    "slot_minutes",
+    "slot_capacity",
+    "booking_window_days",
+    "booking_cutoff_minutes",
+    "walk_in_share",
+    "priority_share",
+    "call_ahead_places",
+    "recalls_before_no_show",
+)
 
 
 # The console's pages need a session; without one the browser goes to the sign-in form.
@@ -50,8 +58,7 @@ def _actor() -> Actor:
 
 
 def _page(template: str, status: int = 200, **context) -> Response:
-    return render(f"admin/{template}", status=status, personal=True,
-                  account=g.get("account"), **context)
+    return render(f"admin/{template}", status=status, personal=True, account=g.get("account"), **context)
 
 
 @bp.get("/admin/masuk")
@@ -63,8 +70,12 @@ def sign_in_form():
 @bp.post("/admin/masuk")
 def sign_in():
     """Check the password (throttled, locked out after repeated failures) and start a session."""
-    outcome = common.sign_in_from_form("admin", lambda status, username, summary: _page(
-        "sign_in.html", status=status, values={"username": username}, summary=summary))
+    outcome = common.sign_in_from_form(
+        "admin",
+        lambda status, username, summary: _page(
+            "sign_in.html", status=status, values={"username": username}, summary=summary
+        ),
+    )
     if isinstance(outcome, Response):
         return outcome
     return redirect(common.safe_next("/admin/", url_for("admin.home")))
@@ -87,13 +98,24 @@ def home():
     branches = [b for b in every if b.id in visible]
     # The national view counts days from Jakarta's today; each branch's own days are local.
     today = _local_today("Asia/Jakarta")
-    per_branch = [reports.days(redis, b.id, today, _DASHBOARD_DAYS, _local_today(b.timezone),
-                               services().reservations.collective_leave_closed)
-                  for b in branches]
+    per_branch = [
+        reports.days(
+            redis,
+            b.id,
+            today,
+            _DASHBOARD_DAYS,
+            _local_today(b.timezone),
+            services().reservations.collective_leave_closed,
+        )
+        for b in branches
+    ]
     figures = reports.national(per_branch) if per_branch else []
-    return _page("home.html", branches=branches, figures=figures,
-                 chart=_fill_chart(figures, _("Antrian online terpesan dibanding kuota"),
-                                   "national"))
+    return _page(
+        "home.html",
+        branches=branches,
+        figures=figures,
+        chart=_fill_chart(figures, _("Antrian online terpesan dibanding kuota"), "national"),
+    )
 
 
 @bp.get("/admin/cabang/<branch_id>")
@@ -103,18 +125,38 @@ def branch(branch_id: str):
     require(_account(), Action.READ_BRANCH, branch_id)
     branch = catalog.get_branch(services().redis, branch_id)
     today = _local_today(branch.timezone)
-    coming = reports.days(services().redis, branch_id, today, _DASHBOARD_DAYS, today,
-                          services().reservations.collective_leave_closed)
-    past = reports.days(services().redis, branch_id, today - dt.timedelta(days=7), 7, today,
-                        services().reservations.collective_leave_closed, with_outcomes=True)
+    coming = reports.days(
+        services().redis,
+        branch_id,
+        today,
+        _DASHBOARD_DAYS,
+        today,
+        services().reservations.collective_leave_closed,
+    )
+    past = reports.days(
+        services().redis,
+        branch_id,
+        today - dt.timedelta(days=7),
+        7,
+        today,
+        services().reservations.collective_leave_closed,
+        with_outcomes=True,
+    )
     busiest = reports.busiest_slots(services().redis, branch_id, [f.date for f in coming])
-    return _page("branch.html", branch=branch, coming=coming, past=past, busiest=busiest,
-                 chart=_fill_chart(coming, _("Terpesan dibanding kuota, 14 hari ke depan"),
-                                   "coming"),
-                 cancellations=bar_chart(
-                     _("Pembatalan per hari"), _("Pembatalan per hari, 14 hari ke depan"),
-                     [Bar(_short(f.date), f.cancelled, muted=not f.open) for f in coming],
-                     chart_id="cancelled"))
+    return _page(
+        "branch.html",
+        branch=branch,
+        coming=coming,
+        past=past,
+        busiest=busiest,
+        chart=_fill_chart(coming, _("Terpesan dibanding kuota, 14 hari ke depan"), "coming"),
+        cancellations=bar_chart(
+            _("Pembatalan per hari"),
+            _("Pembatalan per hari, 14 hari ke depan"),
+            [Bar(_short(f.date), f.cancelled, muted=not f.open) for f in coming],
+            chart_id="cancelled",
+        ),
+    )
 
 
 @bp.route("/admin/cabang/<branch_id>/pengaturan", methods=["GET", "POST"])
@@ -125,8 +167,9 @@ def settings(branch_id: str):
     branch = catalog.get_branch(services().redis, branch_id)
     tuning = services().tuning
     if request.method == "GET":
-        return _page("settings.html", branch=branch, values=_settings_values(
-            tuning.settings(branch_id)), errors={})
+        return _page(
+            "settings.html", branch=branch, values=_settings_values(tuning.settings(branch_id)), errors={}
+        )
     require(_account(), Action.TUNE_BRANCH, branch_id)
     values = request.form.to_dict()
     changes, problems = _settings_changes(values)
@@ -139,8 +182,14 @@ def settings(branch_id: str):
             impact = tuning.impact(branch_id, changes, _local_today(branch.timezone))
         except ValidationFailedError as refused:
             problems = refused.fields
-    return _page("settings.html", status=422 if problems else 200, branch=branch,
-                 values=values, errors=field_texts(problems), impact=impact)
+    return _page(
+        "settings.html",
+        status=422 if problems else 200,
+        branch=branch,
+        values=values,
+        errors=field_texts(problems),
+        impact=impact,
+    )
 
 
 @bp.route("/admin/cabang/<branch_id>/tanggal", methods=["GET", "POST"])
@@ -157,12 +206,20 @@ def dates(branch_id: str):
         done, problems = _change_date(branch_id, values)
     today = _local_today(branch.timezone)
     window = tuning.settings(branch_id).booking_window_days
-    days = reports.days(services().redis, branch_id, today, window + 1, today,
-                        services().reservations.collective_leave_closed)
-    overrides = {day: schedules.load_override(services().redis, branch_id, day.date)
-                 for day in days}
-    return _page("dates.html", status=422 if problems else 200, branch=branch, days=days,
-                 overrides=overrides, values=values, errors=field_texts(problems), done=done)
+    days = reports.days(
+        services().redis, branch_id, today, window + 1, today, services().reservations.collective_leave_closed
+    )
+    overrides = {day: schedules.load_override(services().redis, branch_id, day.date) for day in days}
+    return _page(
+        "dates.html",
+        status=422 if problems else 200,
+        branch=branch,
+        days=days,
+        overrides=overrides,
+        values=values,
+        errors=field_texts(problems),
+        done=done,
+    )
 
 
 @bp.get("/admin/cabang/<branch_id>/antrian")
@@ -186,8 +243,9 @@ def bookings_csv(branch_id: str):
     require(_account(), Action.READ_BOOKINGS, branch_id)
     branch = catalog.get_branch(services().redis, branch_id)
     day = _parse_date(request.args.get("tanggal", "")) or _local_today(branch.timezone)
-    text = services().tuning.export_bookings(branch_id, day, request.args.get("lengkap") == "1",
-                                             _actor(), services().clock())
+    text = services().tuning.export_bookings(
+        branch_id, day, request.args.get("lengkap") == "1", _actor(), services().clock()
+    )
     return _download(text, f"antrian-{branch_id}-{day.isoformat()}.csv")
 
 
@@ -202,8 +260,7 @@ def audit_log(branch_id: str):
     entries = audit.read(services().redis, branch_id, actor=actor, action=action)
     if request.args.get("format") == "csv":
         return _download(audit.to_csv(entries), f"audit-{branch_id}.csv")
-    return _page("audit.html", branch=branch, entries=entries, actor=actor or "",
-                 action=action or "")
+    return _page("audit.html", branch=branch, entries=entries, actor=actor or "", action=action or "")
 
 
 @bp.route("/admin/cabang/<branch_id>/petugas", methods=["GET", "POST"])
@@ -218,9 +275,15 @@ def staff(branch_id: str):
         values = request.form.to_dict()
         shown_token, problems = _change_staff(branch_id, values)
     members = [a for a in accounts.list() if a.role == COUNTER_STAFF and branch_id in a.branches]
-    return _page("staff.html", status=422 if problems else 200, branch=branch,
-                 members=[(member, accounts.tokens(member.username)) for member in members],
-                 values=values, errors=field_texts(problems), shown_token=shown_token)
+    return _page(
+        "staff.html",
+        status=422 if problems else 200,
+        branch=branch,
+        members=[(member, accounts.tokens(member.username)) for member in members],
+        values=values,
+        errors=field_texts(problems),
+        shown_token=shown_token,
+    )
 
 
 @bp.route("/admin/cabang/<branch_id>/kios", methods=["GET", "POST"])
@@ -233,9 +296,14 @@ def kiosks(branch_id: str):
     if request.method == "POST":
         require(_account(), Action.TUNE_BRANCH, branch_id)
         shown_token, problems = _change_kiosks(branch_id, request.form.to_dict())
-    return _page("kiosks.html", status=422 if problems else 200, branch=branch,
-                 kiosks=services().kiosks.of_branch(branch_id), errors=field_texts(problems),
-                 shown_token=shown_token)
+    return _page(
+        "kiosks.html",
+        status=422 if problems else 200,
+        branch=branch,
+        kiosks=services().kiosks.of_branch(branch_id),
+        errors=field_texts(problems),
+        shown_token=shown_token,
+    )
 
 
 def _change_kiosks(branch_id: str, values: dict[str, str]):
@@ -264,9 +332,15 @@ def counters(branch_id: str):
         require(_account(), Action.TUNE_BRANCH, branch_id)
         problems = _change_counters(branch_id)
     offered = [s for s in catalog.list_services(services().redis) if s.id in branch.services]
-    return _page("counters.html", status=422 if problems else 200, branch=branch,
-                 counters=services().live_queue.counters(branch_id), services=offered,
-                 names={s.id: s.name for s in offered}, errors=field_texts(problems))
+    return _page(
+        "counters.html",
+        status=422 if problems else 200,
+        branch=branch,
+        counters=services().live_queue.counters(branch_id),
+        services=offered,
+        names={s.id: s.name for s in offered},
+        errors=field_texts(problems),
+    )
 
 
 def _change_counters(branch_id: str) -> dict[str, list[str]]:
@@ -276,11 +350,9 @@ def _change_counters(branch_id: str) -> dict[str, list[str]]:
             if not live.remove_counter(branch_id, name, _actor(), now):
                 return {"name": ["not_found"]}
         else:
-            live.set_counter(branch_id, name.strip(), request.form.getlist("services") or None,
-                             _actor(), now)
+            live.set_counter(branch_id, name.strip(), request.form.getlist("services") or None, _actor(), now)
     except ValidationFailedError as refused:
-        return {"name" if field == "counter" else field: keys
-                for field, keys in refused.fields.items()}
+        return {"name" if field == "counter" else field: keys for field, keys in refused.fields.items()}
     return {}
 
 
@@ -298,12 +370,17 @@ def national():
         elif values.get("action") == "reopen":
             calendar.reopen_nationally(services().redis, day, _actor(), services().clock())
         else:
-            calendar.close_nationally(services().redis, day, values.get("note", "").strip()[:200],
-                                      _actor(), services().clock())
-    return _page("national.html", status=422 if problems else 200,
-                 closures=calendar.list_national_closures(services().redis),
-                 entries=audit.read(services().redis, limit=100), values=values,
-                 errors=field_texts(problems))
+            calendar.close_nationally(
+                services().redis, day, values.get("note", "").strip()[:200], _actor(), services().clock()
+            )
+    return _page(
+        "national.html",
+        status=422 if problems else 200,
+        closures=calendar.list_national_closures(services().redis),
+        entries=audit.read(services().redis, limit=100),
+        values=values,
+        errors=field_texts(problems),
+    )
 
 
 def _change_staff(branch_id: str, values: dict[str, str]):
@@ -313,8 +390,13 @@ def _change_staff(branch_id: str, values: dict[str, str]):
     if action == "create":
         try:
             _account_made, token = accounts.create(
-                username, COUNTER_STAFF, (branch_id,), password=values.get("password") or None,
-                now=services().clock(), actor=_actor())
+                username,
+                COUNTER_STAFF,
+                (branch_id,),
+                password=values.get("password") or None,
+                now=services().clock(),
+                actor=_actor(),
+            )
         except AccountRejectedError as rejected:
             return None, {rejected.field: [rejected.key]}
         return token, {}
@@ -322,8 +404,9 @@ def _change_staff(branch_id: str, values: dict[str, str]):
     if member is None or member.role != COUNTER_STAFF or branch_id not in member.branches:
         return None, {"username": ["unknown_account"]}
     if action == "add_token":
-        token = accounts.add_token(username, values.get("name", "").strip()[:64] or "token",
-                                   services().clock(), _actor())
+        token = accounts.add_token(
+            username, values.get("name", "").strip()[:64] or "token", services().clock(), _actor()
+        )
         return token, {}
     if action == "revoke":
         accounts.revoke_token(username, values.get("token_id", ""), _actor(), services().clock())
@@ -347,8 +430,9 @@ def _change_date(branch_id: str, values: dict[str, str]):
     note = values.get("note", "").strip()[:200]
     try:
         if values.get("closed") == "1":
-            cancelled = tuning.close_day(branch_id, day, note, _actor(), now,
-                                         cancel_bookings=values.get("cancel_bookings") == "1")
+            cancelled = tuning.close_day(
+                branch_id, day, note, _actor(), now, cancel_bookings=values.get("cancel_bookings") == "1"
+            )
             return {"closed": day, "cancelled": len(cancelled)}, {}
         tuning.set_date(branch_id, day, schedules.DateOverride(False, quota, note), _actor(), now)
     except ValidationFailedError as refused:
@@ -389,14 +473,20 @@ def _settings_changes(values: dict[str, str]) -> tuple[dict, dict[str, list[str]
 
 
 def _fill_chart(figures: list[reports.DayFigures], title: str, chart_id: str) -> str:
-    return bar_chart(title, _("Setiap batang: antrian terpesan; garis: kuota hari itu."),
-                     [Bar(_short(f.date), f.booked, f.quota if f.open else None,
-                          muted=not f.open) for f in figures], chart_id=chart_id)
+    return bar_chart(
+        title,
+        _("Setiap batang: antrian terpesan; garis: kuota hari itu."),
+        [Bar(_short(f.date), f.booked, f.quota if f.open else None, muted=not f.open) for f in figures],
+        chart_id=chart_id,
+    )
 
 
 def _download(text: str, filename: str) -> Response:
-    return Response(text, mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"})
+    return Response(
+        text,
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
+    )
 
 
 def _short(day: dt.date) -> str:
@@ -418,4 +508,3 @@ def _parse_date(text: str) -> dt.date | None:
         return dt.date.fromisoformat(text)
     except ValueError:
         return None
-

@@ -36,8 +36,8 @@ def _load() -> dict[str, Asset]:
             body = path.read_bytes()
             mimetype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
             assets[path.relative_to(FOLDER).as_posix()] = Asset(
-                hashlib.sha256(body).hexdigest()[:12], body, gzip.compress(body, mtime=0),
-                mimetype)
+                hashlib.sha256(body).hexdigest()[:12], body, gzip.compress(body, mtime=0), mimetype
+            )
     return assets
 
 

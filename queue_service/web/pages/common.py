@@ -36,8 +36,8 @@ _MIN_GZIP_BYTES = 512
 # participant); no inline script; forms post only here; no page can frame ours.
 _SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; "
-                               "img-src 'self'; media-src 'self'; connect-src 'self'; form-action 'self'; "
-                               "frame-ancestors 'none'; base-uri 'none'",
+    "img-src 'self'; media-src 'self'; connect-src 'self'; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'",
     "X-Content-Type-Options": "nosniff",
     # /kelola?kode=… must not travel to another site in a Referer.
     "Referrer-Policy": "same-origin",
@@ -52,12 +52,11 @@ def error_text(code: str, args: dict | None = None) -> str:
 def field_texts(fields: dict[str, list[str]]) -> dict[str, list[str]]:
     """Field message keys (as the API's schemas and the domain give them) as text."""
     locale = i18n.page_locale()
-    return {name: [messages.field_message(key, locale) for key in keys]
-            for name, keys in fields.items()}
+    return {name: [messages.field_message(key, locale) for key in keys] for name, keys in fields.items()}
 
 
 def slot_label(start: str, end: str, timezone: str) -> str:
-    """"09:00–09:30 WIB"."""
+    """ "09:00–09:30 WIB"."""
     return f"{start}–{end} {schedules.timezone_label(timezone)}"
 
 
@@ -72,7 +71,7 @@ def wait_minutes(seconds: int | None) -> str:
 
 def group_code(code: str) -> str:
     """A booking code in groups of five for reading aloud: "7K3QX 9MZ2W"."""
-    return " ".join(code[i:i + 5] for i in range(0, len(code), 5))
+    return " ".join(code[i : i + 5] for i in range(0, len(code), 5))
 
 
 def booking_context(redis: Redis, booking: Booking) -> dict:
@@ -82,16 +81,20 @@ def booking_context(redis: Redis, booking: Booking) -> dict:
     # A full QR, never a Micro QR (which segno.make picks for short texts): kiosk scanners
     # and phone cameras read the first. It holds the code alone, as a scanner types it.
     qr = segno.make_qr(booking.code, error="m").svg_inline(
-        scale=4, border=4, dark="#111", light="#fff", omitsize=True,
-        title=_("Kode QR antrian"))
-    return {"booking": booking, "branch": office, "service": service, "qr": qr,
-            "requirements": requirements_for(booking.service_id)}
+        scale=4, border=4, dark="#111", light="#fff", omitsize=True, title=_("Kode QR antrian")
+    )
+    return {
+        "booking": booking,
+        "branch": office,
+        "service": service,
+        "qr": qr,
+        "requirements": requirements_for(booking.service_id),
+    }
 
 
 def render(template: str, status: int = 200, personal: bool = False, **context) -> Response:
     """The page ``template``; ``personal`` pages (NIK, phone, booking) are never cached."""
-    response = Response(render_template(template, **context), status=status,
-                        mimetype="text/html")
+    response = Response(render_template(template, **context), status=status, mimetype="text/html")
     response.headers["Cache-Control"] = "no-store" if personal else "no-cache"
     return response
 
@@ -106,9 +109,12 @@ def _finish(response: Response) -> Response:
 
 def _compress(response: Response) -> Response:
     """gzip an HTML page for a browser that takes it: most participants are on slow data."""
-    if (response.mimetype != "text/html" or response.direct_passthrough
-            or "gzip" not in request.headers.get("Accept-Encoding", "")
-            or "Content-Encoding" in response.headers):
+    if (
+        response.mimetype != "text/html"
+        or response.direct_passthrough
+        or "gzip" not in request.headers.get("Accept-Encoding", "")
+        or "Content-Encoding" in response.headers
+    ):
         return response
     body = response.get_data()
     if len(body) >= _MIN_GZIP_BYTES:
@@ -135,13 +141,15 @@ def make_page_blueprint(name: str, import_name: str) -> Blueprint:
     @bp.errorhandler(CSRFError)
     def _csrf(_error: CSRFError):
         # An expired or missing form token: the form is simply sent again.
-        return render("participant/error.html", status=400, message=error_text("bad_request"),
-                      csrf_expired=True)
+        return render(
+            "participant/error.html", status=400, message=error_text("bad_request"), csrf_expired=True
+        )
 
     @bp.errorhandler(HTTPException)
     def _http(error: HTTPException):
         code = {404: "not_found", 405: "method_not_allowed", 429: "rate_limited"}.get(
-            error.code or 500, "bad_request")
+            error.code or 500, "bad_request"
+        )
         response = _error_page(code, error.code or 500)
         if error.code == 429:
             response.headers.update(limits.refusal_headers())
@@ -160,10 +168,15 @@ def make_page_blueprint(name: str, import_name: str) -> Blueprint:
 
 def template_helpers() -> dict:
     """Functions every page template may call."""
-    return {"asset_url": asset_url, "slot_label": slot_label, "group_code": group_code,
-            "timezone_label": schedules.timezone_label, "page_locale": i18n.page_locale,
-            "wait_minutes": wait_minutes,
-            "switch_url": i18n.switch_url}
+    return {
+        "asset_url": asset_url,
+        "slot_label": slot_label,
+        "group_code": group_code,
+        "timezone_label": schedules.timezone_label,
+        "page_locale": i18n.page_locale,
+        "wait_minutes": wait_minutes,
+        "switch_url": i18n.switch_url,
+    }
 
 
 # Staff sessions. Flask's signed cookie (HttpOnly, SameSite, Secure in production) holds the
@@ -181,8 +194,11 @@ def session_account(key: str, touch: bool = True) -> Account | None:
     """
     username, seen = session.get(key), session.get(f"{key}_seen", 0)
     idle = current_app.config["ADMIN_SESSION_IDLE_MINUTES"] * 60
-    live = username and time.time() - seen <= idle \
+    live = (
+        username
+        and time.time() - seen <= idle
         and _staff_sessions().holder(session.get(f"{key}_id"), touch) == username
+    )
     account = services().accounts.get(username) if live else None
     if account is None:
         session.pop(key, None)
@@ -228,8 +244,9 @@ def sign_in_from_form(key: str, refuse: Callable[[int, str, str], Response]) -> 
     summary)`` renders."""
     username = request.form.get("username", "")[:64]
     try:
-        account = services().sign_in.attempt(username, request.form.get("password", ""),
-                                             limits.client_address(), services().clock())
+        account = services().sign_in.attempt(
+            username, request.form.get("password", ""), limits.client_address(), services().clock()
+        )
     except LockedOutError as locked:
         response = refuse(429, username, error_text("rate_limited"))
         response.headers["Retry-After"] = str(locked.retry_after)

@@ -55,8 +55,14 @@ def _form_expired(_error: CSRFError):
 
 
 def _page(template: str, status: int = 200, **context) -> Response:
-    return render(f"counter/{template}", status=status, personal=True,
-                  account=g.get("account"), poll_ms=POLL_MS, **context)
+    return render(
+        f"counter/{template}",
+        status=status,
+        personal=True,
+        account=g.get("account"),
+        poll_ms=POLL_MS,
+        **context,
+    )
 
 
 @bp.get("/counter/masuk")
@@ -68,8 +74,12 @@ def sign_in_form():
 @bp.post("/counter/masuk")
 def sign_in():
     """Check the password (throttled, locked out after repeated failures) and start a session."""
-    outcome = common.sign_in_from_form(_SESSION, lambda status, username, summary: _page(
-        "sign_in.html", status=status, username=username, summary=summary))
+    outcome = common.sign_in_from_form(
+        _SESSION,
+        lambda status, username, summary: _page(
+            "sign_in.html", status=status, username=username, summary=summary
+        ),
+    )
     if isinstance(outcome, Response):
         return outcome
     return redirect(common.safe_next("/counter/", url_for("counter.desk")), 303)
@@ -137,12 +147,21 @@ def step():
     try:
         flash(_do(action, branch_id, counter, number), "done")
     except NotFoundError:
-        flash(_("Tidak ada peserta yang menunggu untuk layanan loket ini.") if action == "call"
-              else _("Nomor %(number)s tidak ditemukan, atau belum dipanggil hari ini.",
-                     number=number), "error")
+        flash(
+            _("Tidak ada peserta yang menunggu untuk layanan loket ini.")
+            if action == "call"
+            else _("Nomor %(number)s tidak ditemukan, atau belum dipanggil hari ini.", number=number),
+            "error",
+        )
     except TooLateError as late:
-        flash(_("Terlambat: nomor %(number)s sudah %(status)s.", number=number,
-                status=_status_text(late.detail)), "error")
+        flash(
+            _(
+                "Terlambat: nomor %(number)s sudah %(status)s.",
+                number=number,
+                status=_status_text(late.detail),
+            ),
+            "error",
+        )
     except ValidationFailedError:
         flash(_("Pilihan itu tidak sah. Muat ulang halaman dan coba lagi."), "error")
     return redirect(url_for("counter.desk"), 303)
@@ -154,10 +173,12 @@ def _do(action: str, branch_id: str, counter: str, number: str) -> str:
     if action == "call":
         call = live.call_next(branch_id, counter, now, token=token)
         if call.priority:
-            return _("%(number)s (prioritas) dipanggil ke %(counter)s.",
-                     number=call.queue_number, counter=call.counter)
-        return _("%(number)s dipanggil ke %(counter)s.", number=call.queue_number,
-                 counter=call.counter)
+            return _(
+                "%(number)s (prioritas) dipanggil ke %(counter)s.",
+                number=call.queue_number,
+                counter=call.counter,
+            )
+        return _("%(number)s dipanggil ke %(counter)s.", number=call.queue_number, counter=call.counter)
     if action == "recall":
         live.recall(branch_id, number, now, token)
         return _("%(number)s dipanggil ulang.", number=number)
@@ -170,12 +191,18 @@ def _do(action: str, branch_id: str, counter: str, number: str) -> str:
     if action == "transfer":
         service_id = request.form.get("service_id", "")
         live.transfer(branch_id, number, service_id, now, token)
-        return _("%(number)s dipindahkan ke antrian %(service)s.", number=number,
-                 service=_service_names().get(service_id, service_id))
+        return _(
+            "%(number)s dipindahkan ke antrian %(service)s.",
+            number=number,
+            service=_service_names().get(service_id, service_id),
+        )
     if action in ("priority", "regular"):
         live.mark_priority(branch_id, number, now, action == "priority", token)
-        return (_("%(number)s ditandai prioritas.", number=number) if action == "priority"
-                else _("%(number)s tidak lagi prioritas.", number=number))
+        return (
+            _("%(number)s ditandai prioritas.", number=number)
+            if action == "priority"
+            else _("%(number)s tidak lagi prioritas.", number=number)
+        )
     if action == "pause":
         live.pause(branch_id, counter)
         return _("Loket dijeda. Panggilan berikutnya melanjutkannya.")
@@ -192,7 +219,8 @@ def _form_token() -> str | None:
 
 def _status_text(status: str | None) -> str:
     return {"served": _("selesai dilayani"), "no_show": _("ditandai tidak hadir")}.get(
-        status or "", _("selesai"))
+        status or "", _("selesai")
+    )
 
 
 def _chosen(account: Account) -> tuple[str, str] | None:
@@ -208,10 +236,12 @@ def _chosen(account: Account) -> tuple[str, str] | None:
 def _choices(account: Account) -> dict:
     """The branches of the account whose queue it may operate, each with its counters."""
     redis = services().redis
-    branches = [catalog.get_branch(redis, branch_id) for branch_id in account.branches
-                if may(account, Action.OPERATE_QUEUE, branch_id)]
-    return {"branches": [(branch, services().live_queue.counters(branch.id))
-                         for branch in branches]}
+    branches = [
+        catalog.get_branch(redis, branch_id)
+        for branch_id in account.branches
+        if may(account, Action.OPERATE_QUEUE, branch_id)
+    ]
+    return {"branches": [(branch, services().live_queue.counters(branch.id)) for branch in branches]}
 
 
 def _desk_context(branch_id: str, name: str) -> dict:
@@ -224,15 +254,24 @@ def _desk_context(branch_id: str, name: str) -> dict:
     names = _service_names()
     # Only the lines where someone waits: a counter serving every service would otherwise
     # list a dozen empty ones.
-    lines = [(service, names.get(service, service), service in mine,
-              [w for w in view.waiting if w.service_id == service])
-             for service in branch.services]
-    return {"branch": branch, "counter": counter, "serving": dict(view.now_serving).get(name),
-            "lines": [line for line in lines if line[3]],
-            "mine": [names.get(service, service) for service in branch.services
-                     if service in mine],
-            "services": [(service, names.get(service, service)) for service in branch.services],
-            "configured": any(c.name == name for c in view.counters)}
+    lines = [
+        (
+            service,
+            names.get(service, service),
+            service in mine,
+            [w for w in view.waiting if w.service_id == service],
+        )
+        for service in branch.services
+    ]
+    return {
+        "branch": branch,
+        "counter": counter,
+        "serving": dict(view.now_serving).get(name),
+        "lines": [line for line in lines if line[3]],
+        "mine": [names.get(service, service) for service in branch.services if service in mine],
+        "services": [(service, names.get(service, service)) for service in branch.services],
+        "configured": any(c.name == name for c in view.counters),
+    }
 
 
 def _service_names() -> dict[str, str]:

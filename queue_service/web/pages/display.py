@@ -36,10 +36,19 @@ def board(branch_id: str) -> Response:
     serving = dict(view.now_serving)
     # Every configured counter has its place, idle or not; a counter that is not configured
     # but has called someone (through the API) shows too.
-    counters = [c.name for c in view.counters] + [name for name in serving
-                                                  if name not in {c.name for c in view.counters}]
+    counters = [c.name for c in view.counters] + [
+        name for name in serving if name not in {c.name for c in view.counters}
+    ]
     now = schedules.local_now(services().clock(), branch.timezone)
-    return render("display/board.html", branch=branch, counters=counters, serving=serving,
-                  waiting=view.waiting[:NEXT_SHOWN], next_shown=NEXT_SHOWN, poll_ms=POLL_MS,
-                  last_announcement=view.announcements[-1].id if view.announcements else "",
-                  now=now, zone=schedules.timezone_label(branch.timezone))
+    return render(
+        "display/board.html",
+        branch=branch,
+        counters=counters,
+        serving=serving,
+        waiting=view.waiting[:NEXT_SHOWN],
+        next_shown=NEXT_SHOWN,
+        poll_ms=POLL_MS,
+        last_announcement=view.announcements[-1].id if view.announcements else "",
+        now=now,
+        zone=schedules.timezone_label(branch.timezone),
+    )

@@ -49,8 +49,16 @@ def _scan_page(kiosk, status: int = 200, **answer):
     offered = [s for s in catalog.list_services(services().redis) if s.id in branch.services]
     today = schedules.local_now(services().clock(), branch.timezone).date()
     use = services().walk_ins.use(kiosk.branch_id, today)
-    return render("kiosk/scan.html", status=status, personal=True, kiosk=kiosk,
-                  services=offered, walk_ins=use, request_token=secrets.token_hex(16), **answer)
+    return render(
+        "kiosk/scan.html",
+        status=status,
+        personal=True,
+        kiosk=kiosk,
+        services=offered,
+        walk_ins=use,
+        request_token=secrets.token_hex(16),
+        **answer,
+    )
 
 
 @bp.post("/kiosk/masuk")
@@ -59,8 +67,12 @@ def sign_in():
     try:
         kiosk = services().kiosks.authenticate(request.form.get("token", "").strip())
     except UnauthorizedError:
-        return render("kiosk/sign_in.html", status=401, personal=True,
-                      summary=_("Token kios tidak dikenal atau sudah dicabut."))
+        return render(
+            "kiosk/sign_in.html",
+            status=401,
+            personal=True,
+            summary=_("Token kios tidak dikenal atau sudah dicabut."),
+        )
     session.clear()
     session["kiosk"] = kiosk.id
     session.permanent = True
@@ -77,16 +89,14 @@ def scan():
             return jsonify(outcome="signed_out"), 401
         return redirect(url_for("kiosk.scan_form"))
     try:
-        done = services().checkins.check_in(kiosk, request.form.get("code", ""),
-                                            services().clock())
+        done = services().checkins.check_in(kiosk, request.form.get("code", ""), services().clock())
         count_check_in(done.already_checked_in)
         priority = request.form.get("priority") == "1"
         if priority:
             # Staff at the door vouch for it (UU 25/2009: the elderly, disabled, pregnant,
             # children); the place in line is kept.
             try:
-                services().live_queue.mark_priority(kiosk.branch_id, done.queue_number,
-                                                    services().clock())
+                services().live_queue.mark_priority(kiosk.branch_id, done.queue_number, services().clock())
             except TooLateError:  # called or served already: the check-in still stands
                 priority = False
     except DomainError as refused:
@@ -94,8 +104,12 @@ def scan():
         if wants_json:
             return jsonify(outcome="refused", code=refused.code, message=text), 200
         return _scan_page(kiosk, status=409, refused=text)
-    answer = {"outcome": "checked_in", "queue_number": done.queue_number,
-              "again": done.already_checked_in, "priority": priority}
+    answer = {
+        "outcome": "checked_in",
+        "queue_number": done.queue_number,
+        "again": done.already_checked_in,
+        "priority": priority,
+    }
     if wants_json:
         return jsonify(answer)
     return _scan_page(kiosk, done=answer)
@@ -109,9 +123,12 @@ def walk_in():
         return redirect(url_for("kiosk.scan_form"))
     try:
         ticket = services().walk_ins.issue(
-            kiosk, request.form.get("service_id", ""), services().clock(),
+            kiosk,
+            request.form.get("service_id", ""),
+            services().clock(),
             priority=request.form.get("priority") == "1",
-            token=request.form.get("request_token") or None)
+            token=request.form.get("request_token") or None,
+        )
     except DomainError as refused:
         return _scan_page(kiosk, status=409, refused=_refusal_text(refused))
     return _scan_page(kiosk, ticket={"queue_number": ticket.queue_number})
@@ -125,12 +142,12 @@ def _refusal_text(refused: DomainError) -> str:
         "wrong_date": _("Antrian ini bukan untuk hari ini. Silakan tanyakan petugas."),
         "too_late": _("Waktu check-in sudah lewat. Silakan tanyakan petugas."),
         "cancelled": _("Antrian ini sudah dibatalkan. Silakan tanyakan petugas."),
-        "walk_ins_full": _("Kuota antrian langsung hari ini sudah habis. Silakan pesan "
-                           "antrian online untuk hari lain."),
+        "walk_ins_full": _(
+            "Kuota antrian langsung hari ini sudah habis. Silakan pesan antrian online untuk hari lain."
+        ),
         "closed_now": _("Kantor cabang tidak melayani saat ini."),
         "validation_failed": _("Pilih layanan yang tersedia."),
     }
     if refused.code == "too_early":
         return error_text("too_early", getattr(refused, "message_args", None))
     return what_to_do.get(refused.code, error_text(refused.code))
-

@@ -43,8 +43,13 @@ def lookup():
         booking = services().reservations.lookup(values["code"], values["nik"])
     except NotFoundError:
         # 404, so the failed look-up limit counts it, as the API's would.
-        return render("participant/lookup.html", status=404, personal=True, values=values,
-                      summary=error_text("not_found"))
+        return render(
+            "participant/lookup.html",
+            status=404,
+            personal=True,
+            values=values,
+            summary=error_text("not_found"),
+        )
     return _manage_page(booking, values)
 
 
@@ -70,34 +75,57 @@ def reschedule():
     slot = request.form.get("slot", "")
     now = services().clock()
     if day is None:
-        days = booking_days(services().redis, booking.branch_id, booking.service_id, now,
-                            reservations.collective_leave_closed)
-        return render("participant/reschedule.html", personal=True, values=values,
-                      days=days, **booking_context(services().redis, booking))
+        days = booking_days(
+            services().redis, booking.branch_id, booking.service_id, now, reservations.collective_leave_closed
+        )
+        return render(
+            "participant/reschedule.html",
+            personal=True,
+            values=values,
+            days=days,
+            **booking_context(services().redis, booking),
+        )
     if not slot:
-        left = availability(services().redis, booking.branch_id, day, booking.service_id, now,
-                            reservations.collective_leave_closed)
-        return render("participant/reschedule.html", personal=True, values=values, day=left,
-                      **booking_context(services().redis, booking))
+        left = availability(
+            services().redis,
+            booking.branch_id,
+            day,
+            booking.service_id,
+            now,
+            reservations.collective_leave_closed,
+        )
+        return render(
+            "participant/reschedule.html",
+            personal=True,
+            values=values,
+            day=left,
+            **booking_context(services().redis, booking),
+        )
     try:
         moved = reservations.reschedule(values["code"], values["nik"], day, _time(slot), now)
     except DomainError as error:
         if isinstance(error, NotFoundError):
             raise
-        return _manage_page(booking, values, status=STATUS_OF_CODE.get(error.code, 409),
-                            summary=error_text(error.code))
+        return _manage_page(
+            booking, values, status=STATUS_OF_CODE.get(error.code, 409), summary=error_text(error.code)
+        )
     return _manage_page(moved, values, done=True)
 
 
-def _manage_page(booking, values, status: int = 200, summary: str | None = None,
-                 done: bool = False):
+def _manage_page(booking, values, status: int = 200, summary: str | None = None, done: bool = False):
     place = None
     if booking.status == "checked_in":
-        place = services().live_queue.place_of(booking.branch_id, booking.queue_number,
-                                               services().clock())
-    return render("participant/manage.html", status=status, personal=True, values=values,
-                  summary=summary, done=done, place=place,
-                  **booking_context(services().redis, booking))
+        place = services().live_queue.place_of(booking.branch_id, booking.queue_number, services().clock())
+    return render(
+        "participant/manage.html",
+        status=status,
+        personal=True,
+        values=values,
+        summary=summary,
+        done=done,
+        place=place,
+        **booking_context(services().redis, booking),
+    )
 
 
 def _credentials() -> dict[str, str]:

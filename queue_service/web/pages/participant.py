@@ -35,8 +35,19 @@ from queue_service.web.requests import load
 bp = make_page_blueprint("participant", __name__)
 
 # The fields of the booking form that the API's booking schema reads.
-_BOOKING_FIELDS = ("branch_id", "service_id", "date", "slot", "name", "nik", "kpj", "phone",
-                   "email", "captcha_id", "captcha_answer")
+_BOOKING_FIELDS = (
+    "branch_id",
+    "service_id",
+    "date",
+    "slot",
+    "name",
+    "nik",
+    "kpj",
+    "phone",
+    "email",
+    "captcha_id",
+    "captcha_answer",
+)
 _LAST_BOOKING = "booking"
 
 
@@ -55,8 +66,11 @@ def area(area_id: str):
     chosen = next((a for a in catalog.list_areas(redis) if a.id == area_id), None)
     if chosen is None:
         raise NotFoundError("area")
-    branches = [(branch, schedules.load_settings(redis, branch.id))
-                for branch in catalog.list_branches(redis) if branch.area_id == area_id]
+    branches = [
+        (branch, schedules.load_settings(redis, branch.id))
+        for branch in catalog.list_branches(redis)
+        if branch.area_id == area_id
+    ]
     branches.sort(key=lambda pair: not pair[1].online_booking)
     return render("participant/branches.html", area=chosen, branches=branches)
 
@@ -69,8 +83,13 @@ def branch(branch_id: str):
     office = catalog.get_branch(redis, branch_id)
     settings = schedules.load_settings(redis, office.id)
     offered = [s for s in catalog.list_services(redis) if s.id in office.services]
-    return render("participant/services.html", branch=office, settings=settings,
-                  services=offered, requirements_for=requirements_for)
+    return render(
+        "participant/services.html",
+        branch=office,
+        settings=settings,
+        services=offered,
+        requirements_for=requirements_for,
+    )
 
 
 @bp.get("/cabang/<branch_id>/<service_id>")
@@ -79,8 +98,13 @@ def dates(branch_id: str, service_id: str):
     """The days of the booking window with the places left, or why a day is closed."""
     office, service = _branch_and_service(branch_id, service_id)
     days = services().availability.days(office.id, service.id, services().clock())
-    return render("participant/dates.html", branch=office, service=service, days=days,
-                  requirements=requirements_for(service.id))
+    return render(
+        "participant/dates.html",
+        branch=office,
+        service=service,
+        days=days,
+        requirements=requirements_for(service.id),
+    )
 
 
 @bp.get("/cabang/<branch_id>/<service_id>/<day>")
@@ -97,8 +121,7 @@ def slots(branch_id: str, service_id: str, day: str):
 def details():
     """The personal data and captcha form for the chosen branch, service, date and slot (each
     showing makes a captcha challenge, so it counts like the API's ``POST /captcha``)."""
-    choice = {name: request.args.get(name, "") for name in ("branch_id", "service_id", "date",
-                                                            "slot")}
+    choice = {name: request.args.get(name, "") for name in ("branch_id", "service_id", "date", "slot")}
     _branch_and_service(choice["branch_id"], choice["service_id"])
     _date(choice["date"])
     return _details_form(choice)
@@ -127,11 +150,14 @@ def book():
         del body["email"]
     try:
         booking = bookings.book(
-            services().captcha, services().reservations, body["captcha_id"],
+            services().captcha,
+            services().reservations,
+            body["captcha_id"],
             body["captcha_answer"],
             read_request=lambda: load(BookingRequestSchema(), body),
             count_attempt=lambda req: limits.person_allowance(req.nik, req.phone),
-            now=services().clock())
+            now=services().clock(),
+        )
     except DomainError as error:  # a spent per-person allowance among them
         attempts.abandon(token)
         return _refused(form, error)
@@ -153,21 +179,26 @@ def confirmation():
     if not last:
         return redirect(url_for("participant.home"))
     booking = services().reservations.get(*last)
-    return render("participant/confirmation.html", personal=True,
-                  **booking_context(services().redis, booking))
+    return render(
+        "participant/confirmation.html", personal=True, **booking_context(services().redis, booking)
+    )
 
 
 def _refused(form, error: DomainError):
     """The details form again, saying what went wrong and where."""
     if isinstance(error, CaptchaFailedError):
-        return _details_form(form, fields={"captcha_answer": [error_text("captcha_failed")]},
-                             status=403)
+        return _details_form(form, fields={"captcha_answer": [error_text("captcha_failed")]}, status=403)
     if isinstance(error, ValidationFailedError):
-        return _details_form(form, fields=field_texts(error.fields), status=422,
-                             summary=error_text("validation_failed"))
-    page = _details_form(form, summary=error_text(error.code), status=_status(error),
-                         already_booked=isinstance(error, AlreadyBookedError),
-                         choose_again=error.code in ("slot_full", "day_full", "not_bookable"))
+        return _details_form(
+            form, fields=field_texts(error.fields), status=422, summary=error_text("validation_failed")
+        )
+    page = _details_form(
+        form,
+        summary=error_text(error.code),
+        status=_status(error),
+        already_booked=isinstance(error, AlreadyBookedError),
+        choose_again=error.code in ("slot_full", "day_full", "not_bookable"),
+    )
     page.headers.update(domain_error_headers(error))  # a spent allowance says when to return
     return page
 
@@ -176,27 +207,39 @@ def _status(error: DomainError) -> int:
     return STATUS_OF_CODE.get(error.code, 500)
 
 
-def _details_form(values, fields: dict | None = None, summary: str | None = None,
-                  status: int = 200, **flags):
+def _details_form(values, fields: dict | None = None, summary: str | None = None, status: int = 200, **flags):
     """Render the details form with ``values`` kept, a fresh captcha and a fresh token."""
     office, service = _branch_and_service(values.get("branch_id", ""), values.get("service_id", ""))
     day = _date(values.get("date", ""))
-    slot = schedules.find_slot(schedules.load_settings(services().redis, office.id), day,
-                               _time(values.get("slot", "")))
+    slot = schedules.find_slot(
+        schedules.load_settings(services().redis, office.id), day, _time(values.get("slot", ""))
+    )
     if slot is None:
         raise NotFoundError("slot")
     challenge = services().captcha.create()
-    return render("participant/details.html", status=status, personal=True,
-                  branch=office, service=service, day=day, slot=slot, values=values,
-                  errors=fields or {}, summary=summary, captcha=challenge,
-                  attempt=secrets.token_hex(16), **flags)
+    return render(
+        "participant/details.html",
+        status=status,
+        personal=True,
+        branch=office,
+        service=service,
+        day=day,
+        slot=slot,
+        values=values,
+        errors=fields or {},
+        summary=summary,
+        captcha=challenge,
+        attempt=secrets.token_hex(16),
+        **flags,
+    )
 
 
 def _branch_and_service(branch_id: str, service_id: str):
     redis = services().redis
     office = catalog.get_branch(redis, branch_id)
-    service = next((s for s in catalog.list_services(redis)
-                    if s.id == service_id and s.id in office.services), None)
+    service = next(
+        (s for s in catalog.list_services(redis) if s.id == service_id and s.id in office.services), None
+    )
     if service is None:
         raise NotFoundError("service")
     return office, service
