@@ -41,6 +41,24 @@ class Availability:
     remaining: int
     slots: tuple[SlotAvailability, ...]
 
+    def bookable_slots(self, besides: str | None = None) -> tuple[SlotAvailability, ...]:
+        """The slots a booking can still take, leaving out the one starting at ``besides``
+        (a booking's own slot, when it is moved)."""
+        if not self.open or self.remaining <= 0:
+            return ()
+        return tuple(s for s in self.slots if s.open and s.remaining and s.start != besides)
+
+    def bookable(self, besides: str | None = None) -> bool:
+        """Whether the day is offered: open, with quota left, and a slot still taking a
+        booking (today's slots close one by one at the cutoff while its quota may be left).
+        The booking pages and the reschedule form both ask this, so they offer the same days."""
+        return bool(self.bookable_slots(besides))
+
+    @property
+    def booking_closed(self) -> bool:
+        """An open day whose every slot has closed for booking (today, late in the day)."""
+        return self.open and not any(s.open for s in self.slots)
+
 
 def availability(
     redis: Redis,

@@ -564,7 +564,8 @@ class Reservations:
         One atomic step in the branch takes the new place and frees the old one, so the
         participant never holds none or two; on another date the NIK's new date is claimed
         first and the old one released after. The code stays; the queue number is the new
-        day's next one (on the same day it stays).
+        day's next one (on the same day it stays). A move to the place the booking holds
+        changes nothing and returns it as it stands.
 
         Returns:
             The booking as it now stands.
@@ -573,7 +574,7 @@ class Reservations:
             NotFoundError: no booking has this code with this NIK.
             CancelledError: it was cancelled; TooLateError: its slot has started, or it was
                 checked in.
-            NotBookableError: the new day or slot does not take bookings (or is the same).
+            NotBookableError: the new day or slot does not take bookings.
             AlreadyBookedError: the NIK holds another booking on the new date.
             DayFullError, SlotFullError: no place left there.
             StoreUnavailableError: the attempts kept stalling or meeting a settings change.
@@ -610,6 +611,10 @@ class Reservations:
         now_local = schedules.local_now(now, branch.timezone)
         if now_local >= dt.datetime.combine(booking.date, booking.slot_start, tzinfo=now_local.tzinfo):
             raise TooLateError("slot_started")
+        if day == booking.date and slot_start == booking.slot_start:
+            # Nothing to move: a client re-sending a move whose answer it lost is answered
+            # as the first time, not refused.
+            return booking
         status = schedules.day_status(
             settings,
             override,

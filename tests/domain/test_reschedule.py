@@ -83,10 +83,16 @@ def test_a_date_the_nik_holds_already_is_refused(reservations, clock):
     assert reservations.lookup(wednesday.code, nik).status == "booked"
 
 
-def test_the_same_slot_closed_days_cancelled_and_started_bookings_are_refused(reservations, clock):
+def test_a_move_to_the_place_held_changes_nothing(reservations, redis, clock):
     booking = reservations.reserve(booking_request(), clock())
-    with pytest.raises(NotBookableError):
-        reservations.reschedule(booking.code, booking.nik, TUESDAY, dt.time(9, 0), clock())
+    before = counts(redis, TUESDAY)
+    again = reservations.reschedule(booking.code, booking.nik, TUESDAY, dt.time(9, 0), clock())
+    assert again == booking
+    assert counts(redis, TUESDAY) == before == ({"09:00": "1"}, {"total": "1", "svc:jht": "1"})
+
+
+def test_closed_days_cancelled_and_started_bookings_are_refused(reservations, clock):
+    booking = reservations.reserve(booking_request(), clock())
     with pytest.raises(NotBookableError):  # a Saturday
         reservations.reschedule(booking.code, booking.nik, dt.date(2026, 11, 28), dt.time(9, 0), clock())
     clock.set(dt.datetime(2026, 11, 24, 9, 5, tzinfo=JAKARTA))

@@ -166,13 +166,14 @@ def test_a_double_tap_without_javascript_books_once(open_page, redis):
     assert redis.lrange(keys.day_bookings(BRANCH, day), 0, -1) == [code]
 
 
-def test_reschedule_then_cancel(open_page):
+def test_reschedule_then_cancel(open_page, live_server):
     page = open_page("/")
     choose_place(page)
     nik = make_nik()
     fill_details(page, nik)
     page.get_by_role("button", name="Ambil antrian").click()
     first_day = page.locator(".facts dd").nth(2).inner_text()
+    first_slot = page.locator(".facts dd").nth(3).inner_text()[:5]
     assert not [url for url in open_page.urls if nik in url]
     page.get_by_role("link", name="Ubah jadwal atau batalkan").click()
     page.get_by_label("NIK", exact=True).fill(nik)
@@ -180,15 +181,27 @@ def test_reschedule_then_cancel(open_page):
     expect(page.get_by_role("heading", name="Antrian Anda")).to_be_visible()
     assert_accessible(page)
     page.get_by_role("button", name="Ubah jadwal").click()
-    # Neither today (nth 0 when it still takes bookings) nor the booked day (nth 1 or 0).
-    page.locator("input[name=date]:not([disabled])").nth(2).check()
+    # The days the booking pages offer, no more and no fewer (today too, while it has a slot).
+    offered = re.findall(
+        r'href="/cabang/jakarta-salemba/jht/(\d{4}-\d{2}-\d{2})"',
+        page.request.get(f"{live_server}/cabang/jakarta-salemba/jht").text(),
+    )
+    enabled = page.locator("input[name=date]:not([disabled])")
+    assert [enabled.nth(i).get_attribute("value") for i in range(enabled.count())] == offered
+    screenshot(page, "11-reschedule-dates")
+    # Another slot of the booked day: its own slot is shown, and cannot be chosen.
+    page.locator("label.slot", has_text=first_day).locator("input").check()
     page.get_by_role("button", name="Lanjut").click()
+    own = page.locator(f"input[name=slot][value='{first_slot}']")
+    expect(own).to_be_disabled()
+    expect(page.locator("label.slot", has=own)).to_contain_text("Jadwal Anda sekarang")
     page.locator("input[name=slot]:not([disabled])").first.check()
     assert_accessible(page)
     screenshot(page, "12-reschedule-slot")
     page.get_by_role("button", name="Lanjut").click()
     expect(page.get_by_role("status").first).to_contain_text("Jadwal berhasil diubah.")
-    assert page.locator(".facts dd").nth(2).inner_text() != first_day
+    assert page.locator(".facts dd").nth(2).inner_text() == first_day
+    assert page.locator(".facts dd").nth(3).inner_text()[:5] != first_slot
     screenshot(page, "13-rescheduled")
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Batalkan antrian").click()

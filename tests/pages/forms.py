@@ -34,3 +34,24 @@ def forms(html: str) -> list[dict]:
 def form(html: str, action: str) -> dict:
     """The fields of the form posting to ``action``."""
     return next(f["fields"] for f in forms(html) if f["action"] == action)
+
+
+class _Choices(HTMLParser):
+    def __init__(self, name: str):
+        super().__init__()
+        self.name = name
+        self.enabled: list[str] = []
+        self.disabled: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "input" and attrs.get("type") == "radio" and attrs.get("name") == self.name:
+            (self.disabled if "disabled" in attrs else self.enabled).append(attrs.get("value", ""))
+
+
+def choices(html: str, name: str) -> tuple[list[str], list[str]]:
+    """The values of the radio buttons ``name`` of ``html``: those that can be chosen, and
+    those shown disabled."""
+    parser = _Choices(name)
+    parser.feed(html)
+    return parser.enabled, parser.disabled

@@ -7,7 +7,6 @@ import datetime as dt
 
 from flask import redirect, request, url_for
 
-from queue_service.domain.availability import availability, booking_days
 from queue_service.domain.errors import DomainError, NotFoundError
 from queue_service.extensions import services
 from queue_service.notifications.outbox import MANAGE_LINK_PATH
@@ -74,10 +73,9 @@ def reschedule():
     day = _date(request.form.get("date", ""))
     slot = request.form.get("slot", "")
     now = services().clock()
+    # The same reader as the booking pages', so both offer the same days and slots.
     if day is None:
-        days = booking_days(
-            services().redis, booking.branch_id, booking.service_id, now, reservations.collective_leave_closed
-        )
+        days = services().availability.days(booking.branch_id, booking.service_id, now)
         return render(
             "participant/reschedule.html",
             personal=True,
@@ -86,14 +84,7 @@ def reschedule():
             **booking_context(services().redis, booking),
         )
     if not slot:
-        left = availability(
-            services().redis,
-            booking.branch_id,
-            day,
-            booking.service_id,
-            now,
-            reservations.collective_leave_closed,
-        )
+        left = services().availability.day(booking.branch_id, day, booking.service_id, now)
         return render(
             "participant/reschedule.html",
             personal=True,
