@@ -25,7 +25,7 @@ from queue_service.domain.errors import (
     WrongDateError,
 )
 from queue_service.domain.kiosks import Kiosk
-from queue_service.domain.live_queue import place_in_line
+from queue_service.domain.live_queue.lines import place_in_line
 from queue_service.domain.reservations import Booking
 from queue_service.store import keys
 from queue_service.store.scripts import Scripts

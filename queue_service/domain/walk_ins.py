@@ -5,7 +5,7 @@ walk_in_places``). A ticket is numbered apart from booked queue numbers (``WA-00
 ``A-001``), so the two never collide, and joins its service's line by arrival time, in the same
 Lua step that counts it against the day's places: two kiosks issuing the last place at once
 issue it once. A ticket holds no personal data, so it is kept as long as the day's queue
-keys it joins (``live_queue.DAY_KEYS_MS``).
+keys it joins (``live_queue.lines.DAY_KEYS_MS``).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from queue_service.domain import calendar, catalog, schedules
 from queue_service.domain.codes import new_code
 from queue_service.domain.errors import ClosedNowError, ValidationFailedError, WalkInsFullError
 from queue_service.domain.kiosks import Kiosk
-from queue_service.domain.live_queue import DAY_KEYS_MS, place_in_line
+from queue_service.domain.live_queue.lines import DAY_KEYS_MS, place_in_line
 from queue_service.store import keys
 from queue_service.store.scripts import Scripts
 
