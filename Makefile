@@ -94,10 +94,12 @@ bench: $(STAMP) translations
 smoke-lowest:
 	$(PYTHON) tools/smoke_lowest_versions.py
 
-## lint: ruff's checks and its formatting, as `make test` runs them first
+## lint: ruff's checks and its formatting, and no import against the layers (web -> domain ->
+## store, workers a leaf), as `make test` runs them first
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/python tools/check_layers.py
 
 ## stop: shut down the embedded Redis that `make run` left running
 stop: $(STAMP)
