@@ -26,6 +26,7 @@ def cmd_serve(settings, args) -> int:
 
     if not settings["REDIS_URL"]:
         store.ensure_embedded(settings["VAR_DIR"])  # before forking, so workers share one server
+    _warn_of_holiday_gaps(settings)  # once, before gunicorn forks its workers
     # Every gunicorn worker records its metrics in this folder, and /metrics sums them.
     with _metrics_folder(settings["PROMETHEUS_MULTIPROC_DIR"]) as folder:
         metrics.use_multiprocess_dir(folder)
@@ -37,6 +38,28 @@ def cmd_serve(settings, args) -> int:
             on_worker_exit=metrics.process_exited,
         ).run()
     return 0
+
+
+def _warn_of_holiday_gaps(settings) -> None:
+    """One line on standard error when the installed ``holidays`` lacks a year that a branch
+    takes bookings for (queue_service/domain/holiday_coverage.py)."""
+    from redis.exceptions import RedisClusterException, RedisError
+
+    from queue_service.domain import holiday_coverage
+    from queue_service.domain.clock import utc_now
+
+    try:
+        client = _data_store(settings)
+    except (RedisError, RedisClusterException) as error:
+        # serve starts without its store as before: every page then answers 503.
+        line = f"holidays coverage not checked: {type(error).__name__}: {error}"
+    else:
+        try:
+            line = holiday_coverage.start_warning(client, utc_now())
+        finally:
+            store.close(client)
+    if line:
+        print(f"queue-service: warning: {line}", file=sys.stderr, flush=True)
 
 
 @contextlib.contextmanager

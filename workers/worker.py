@@ -29,6 +29,7 @@ from rq import Queue, SimpleWorker
 from rq.job import Job
 from rq.worker import BaseWorker
 
+from queue_service.domain import holiday_coverage
 from queue_service.notifications import queues
 from queue_service.notifications.dispatch import SmsDispatcher
 from queue_service.web import logging as json_logs
@@ -261,6 +262,9 @@ def run_worker(
     dispatcher = SmsDispatcher(current.outbox, connection, current.options, current.clock)
     sweep_safely(dispatcher)
     close_days_safely()
+    coverage = holiday_coverage.start_warning(current.redis, current.clock())
+    if coverage:  # a year the holidays package lacks: its collective leave takes bookings
+        log.warning(coverage)
     sweepers = []
     if not burst:
         sweepers = [

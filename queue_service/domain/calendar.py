@@ -36,6 +36,19 @@ def warm_up(today: dt.date) -> None:
         collective_leave(dt.date(year, 1, 1))
 
 
+def years_without_data(first_day: dt.date, last_day: dt.date) -> list[int]:
+    """The years from ``first_day``'s to ``last_day``'s for which the installed ``holidays``
+    package has no data: it lists no collective leave (*cuti bersama*) for them.
+
+    Collective leave is the marker because it is the one list decreed each year and added by
+    a later release of the package; public holidays come out for any year (fixed dates and
+    estimated lunar ones), so they cannot tell a year the package knows from one it guesses.
+    """
+    return [
+        year for year in range(first_day.year, last_day.year + 1) if not _holidays_of(year, ("government",))
+    ]
+
+
 def public_holiday(day: dt.date) -> str | None:
     """The name of the Indonesian public holiday on ``day``, if any."""
     return _holidays_of(day.year, ("public",)).get(day)

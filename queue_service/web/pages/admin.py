@@ -15,7 +15,7 @@ import datetime as dt
 from flask import Response, g, redirect, request, url_for
 from flask_babel import gettext as _
 
-from queue_service.domain import audit, calendar, catalog, reports, schedules
+from queue_service.domain import audit, calendar, catalog, holiday_coverage, reports, schedules
 from queue_service.domain.accounts import COUNTER_STAFF, Account, AccountRejectedError
 from queue_service.domain.audit import Actor
 from queue_service.domain.authz import Action, branches_of, require
@@ -115,6 +115,9 @@ def home():
         branches=branches,
         figures=figures,
         chart=_fill_chart(figures, _("Antrian online terpesan dibanding kuota"), "national"),
+        # Every branch's window, not only this admin's: the package is one for the whole service.
+        holiday_gap_years=holiday_coverage.years_without_data(redis, services().clock()),
+        holidays_version=holiday_coverage.installed_version(),
     )
 
 
