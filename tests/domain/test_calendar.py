@@ -9,6 +9,7 @@ import pytest
 from queue_service.domain import calendar, demo
 from queue_service.domain.availability import availability
 from queue_service.domain.errors import NotBookableError
+from queue_service.domain.reservations import reserve
 from tests.conftest import JAKARTA, booking_request
 
 CUTI_BERSAMA = dt.date(2026, 12, 24)  # Cuti Bersama Hari Raya Natal, a Thursday
@@ -62,14 +63,14 @@ def test_a_national_closure_closes_every_branch(reservations, redis, clock):
 def test_a_national_closure_set_mid_booking_is_honoured_by_the_reserve_script(
     reservations, redis, clock, monkeypatch
 ):
-    read_context = reservations._load_context
+    read_context = reserve.load_context
 
-    def closed_right_after_reading(booking_request, riding=None):
-        context = read_context(booking_request, riding)
+    def closed_right_after_reading(store, booking_request, riding=None):
+        context = read_context(store, booking_request, riding)
         calendar.close_nationally(redis, WEDNESDAY, "Keadaan darurat")
         return context
 
-    monkeypatch.setattr(reservations, "_load_context", closed_right_after_reading)
+    monkeypatch.setattr(reserve, "load_context", closed_right_after_reading)
     with pytest.raises(NotBookableError):
         reservations.reserve(request(), clock())
     assert redis.keys("antrian:{b:jakarta-salemba}:booking:*") == []

@@ -21,7 +21,7 @@ from queue_service.domain.errors import (
     TooLateError,
     ValidationFailedError,
 )
-from queue_service.domain.reservations import Reservations
+from queue_service.domain.reservations import Reservations, reserve
 from queue_service.store import keys
 from tests.conftest import JAKARTA, booking_request, make_nik
 
@@ -283,7 +283,7 @@ def test_a_claim_made_again_while_an_attempt_decided_to_take_it_over_still_holds
     monkeypatch.setattr(reservations.scripts, "release_nik", lambda **_kwargs: 0)
     reservations.reschedule(moving.code, nik, WEDNESDAY, dt.time(9, 0), clock())
     monkeypatch.setattr(reservations.scripts, "release_nik", release)
-    decide = reservations._claim_to_take_over
+    decide = reservations.claims.take_over
 
     def decide_then_the_booking_moves_back(*args, **kwargs):
         taken_over = decide(*args, **kwargs)
@@ -291,7 +291,7 @@ def test_a_claim_made_again_while_an_attempt_decided_to_take_it_over_still_holds
         reservations.reschedule(moving.code, nik, TUESDAY, dt.time(10, 0), clock())
         return taken_over
 
-    monkeypatch.setattr(reservations, "_claim_to_take_over", decide_then_the_booking_moves_back)
+    monkeypatch.setattr(reservations.claims, "take_over", decide_then_the_booking_moves_back)
     with pytest.raises(AlreadyBookedError):
         reservations.reserve(request(nik=nik), clock())
     booked = [
@@ -309,7 +309,7 @@ def test_a_new_code_that_another_booking_has_is_never_taken_from_it(
 ):
     first = reservations.reserve(request(branch_id=first_branch), clock())
     codes = iter([first.code, "ZZZZZZZZZZ"])
-    monkeypatch.setattr("queue_service.domain.reservations.new_code", lambda: next(codes))
+    monkeypatch.setattr(reserve, "new_code", lambda: next(codes))
 
     second = reservations.reserve(request(), clock())
 
@@ -465,16 +465,16 @@ def test_concurrent_attempts_by_one_nik_at_many_branches_book_once(reservations,
 def test_settings_changed_while_booking_are_not_booked_past(reservations, clock, redis, monkeypatch):
     # Issue 7, rule 6: the slot 09:30 was computed from 30-minute slots; an admin changes
     # to hourly slots before the reserve script runs, and 09:30 no longer exists.
-    read_context = reservations._load_context
+    read_context = reserve.load_context
 
-    def tuned_right_after_reading(booking_request, riding=None):
-        context = read_context(booking_request, riding)
+    def tuned_right_after_reading(store, booking_request, riding=None):
+        context = read_context(store, booking_request, riding)
         settings = schedules.load_settings(redis, "jakarta-salemba")
         settings.slot_minutes = 60
         schedules.store_settings(redis, "jakarta-salemba", settings)
         return context
 
-    monkeypatch.setattr(reservations, "_load_context", tuned_right_after_reading)
+    monkeypatch.setattr(reserve, "load_context", tuned_right_after_reading)
     with pytest.raises(NotBookableError, match="no_such_slot"):
         reservations.reserve(request(slot=dt.time(9, 30)), clock())
     assert redis.keys("antrian:{b:jakarta-salemba}:booking:*") == []
@@ -483,21 +483,21 @@ def test_settings_changed_while_booking_are_not_booked_past(reservations, clock,
 def test_a_settings_change_that_keeps_the_slot_books_on_the_fresh_settings(
     reservations, clock, redis, monkeypatch
 ):
-    read_context = reservations._load_context
+    read_context = reserve.load_context
     changed = []
 
-    def tuned_once(booking_request, riding=None):
-        context = read_context(booking_request, riding)
+    def tuned_once(store, booking_request, riding=None):
+        context = read_context(store, booking_request, riding)
         if not changed:
             schedules.store_settings(
                 redis,
                 "jakarta-salemba",
-                schedules.BranchSettings(**{**vars(context[2]), "booking_cutoff_minutes": 30}),
+                schedules.BranchSettings(**{**vars(context.settings), "booking_cutoff_minutes": 30}),
             )
             changed.append(True)
         return context
 
-    monkeypatch.setattr(reservations, "_load_context", tuned_once)
+    monkeypatch.setattr(reserve, "load_context", tuned_once)
     booking = reservations.reserve(request(), clock())
     assert booking.status == "booked"
 

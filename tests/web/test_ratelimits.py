@@ -423,23 +423,23 @@ def test_a_booking_that_starts_over_counts_its_attempt_once(client, app, booking
     # An admin's settings change between the read and the booking makes reserve start over
     # with a fresh read: the count rode on the first one only.
     from queue_service.domain import schedules
+    from queue_service.domain.reservations import reserve
 
-    reservations = app.extensions["antrian"].reservations
-    read_context = reservations._load_context
+    read_context = reserve.load_context
     reads = []
 
-    def tuned_once(booking_request, riding=None):
-        context = read_context(booking_request, riding)
+    def tuned_once(store, booking_request, riding=None):
+        context = read_context(store, booking_request, riding)
         reads.append(riding)
         if len(reads) == 1:
             schedules.store_settings(
                 redis,
                 "jakarta-salemba",
-                schedules.BranchSettings(**{**vars(context[2]), "booking_cutoff_minutes": 30}),
+                schedules.BranchSettings(**{**vars(context.settings), "booking_cutoff_minutes": 30}),
             )
         return context
 
-    monkeypatch.setattr(reservations, "_load_context", tuned_once)
+    monkeypatch.setattr(reserve, "load_context", tuned_once)
     body = booking_body(phone="081211112222")
     assert book(client, body).status_code == 201
 

@@ -1,0 +1,173 @@
+"""Reserve, look up, reschedule and cancel bookings, one concept a module:
+
+- ``records``: a booking as asked for and as stored;
+- ``bookable``: whether a day and slot take bookings (one rule for reserving and moving);
+- ``nik_claims``: one booking per NIK per date, across all branches;
+- ``reserve``, ``reschedule``, ``cancel``, ``lookup``: the operations.
+
+``Reservations`` offers them to the web layer as one service, and tells its ``on_event``
+hook of each booking made or cancelled.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from redis import Redis
+from redis.cluster import RedisCluster
+
+from queue_service.domain.errors import NotReplicatedError
+from queue_service.domain.reservations.bookable import RidingCheck
+from queue_service.domain.reservations.cancel import Cancellation
+from queue_service.domain.reservations.lookup import BookingLookup
+from queue_service.domain.reservations.nik_claims import NikClaims
+from queue_service.domain.reservations.records import HOLDING_STATUSES, MIN_KEEP_MS, Booking, BookingRequest
+from queue_service.domain.reservations.reschedule import Rescheduling
+from queue_service.domain.reservations.reserve import Reserving
+from queue_service.store.scripts import Scripts
+
+__all__ = [
+    "HOLDING_STATUSES",
+    "MIN_KEEP_MS",
+    "Booking",
+    "BookingRequest",
+    "EventHook",
+    "Reservations",
+    "RidingCheck",
+]
+
+EventHook = Callable[[str, Booking], None]
+
+
+class Reservations:
+    """The booking operations of the service, over one Redis data store.
+
+    Args:
+        redis: the data store (``decode_responses=True``).
+        nik_secret: key of the HMAC that turns a NIK into its key name.
+        claim_seconds: after how long an abandoned NIK claim may be taken over.
+        retention_days: days after the visit that booking data is kept.
+        collective_leave_closed: whether *cuti bersama* closes every branch.
+        on_event: called with ``("booked" | "cancelled", booking)`` once the change is
+            committed; it must not raise (the SMS outbox is one).
+        wait_replicas: a booking is confirmed only once this many replicas acknowledge it
+            (Redis ``WAIT``); 0 confirms it once the primary has it.
+        wait_timeout_ms: how long to wait for them.
+        one_step: book with ``book.lua``, one script, rather than four calls (None: where
+            that can be, i.e. on a single Redis and without ``wait_replicas``, whose ``WAIT``
+            rides on the step-by-step way's last call).
+    """
+
+    def __init__(
+        self,
+        redis: Redis,
+        nik_secret: bytes,
+        claim_seconds: int = 30,
+        retention_days: int = 90,
+        collective_leave_closed: bool = True,
+        on_event: EventHook | None = None,
+        wait_replicas: int = 0,
+        wait_timeout_ms: int = 500,
+        one_step: bool | None = None,
+    ):
+        self.redis = redis
+        self.scripts = Scripts(redis)
+        self.collective_leave_closed = collective_leave_closed
+        self._on_event = on_event or (lambda event, booking: None)
+        retention = dt.timedelta(days=retention_days)
+        self.claims = NikClaims(redis, self.scripts, nik_secret, claim_seconds)
+        self.bookings = BookingLookup(redis)
+        self.reserving = Reserving(
+            redis,
+            self.scripts,
+            self.claims,
+            retention,
+            collective_leave_closed,
+            in_one_step=not isinstance(redis, RedisCluster) and not wait_replicas
+            if one_step is None
+            else one_step,
+            wait_replicas=wait_replicas,
+            wait_timeout_ms=wait_timeout_ms,
+        )
+        self.rescheduling = Rescheduling(
+            redis, self.scripts, self.claims, self.bookings, retention, collective_leave_closed
+        )
+        self.cancellation = Cancellation(redis, self.scripts, self.claims, self.bookings)
+
+    @classmethod
+    def from_settings(
+        cls,
+        redis: Redis,
+        settings: Mapping[str, Any],
+        on_event: EventHook | None = None,
+        one_step: bool | None = None,
+    ) -> Reservations:
+        """The operations as the settings describe them."""
+        return cls(
+            redis,
+            nik_secret=settings["SECRET_KEY"].encode(),
+            claim_seconds=settings["RESERVATION_CLAIM_SECONDS"],
+            retention_days=settings["PERSONAL_DATA_RETENTION_DAYS"],
+            collective_leave_closed=settings["COLLECTIVE_LEAVE_CLOSED"],
+            on_event=on_event,
+            wait_replicas=settings["REDIS_WAIT_REPLICAS"],
+            wait_timeout_ms=settings["REDIS_WAIT_TIMEOUT_MS"],
+            one_step=one_step,
+        )
+
+    def nik_digest(self, nik: str) -> str:
+        """The keyed hash that stands for a NIK in key names."""
+        return self.claims.digest(nik)
+
+    def reserve(
+        self, request: BookingRequest, now: dt.datetime, riding: RidingCheck | None = None
+    ) -> Booking:
+        """Book a place for ``request`` as seen at ``now`` (see ``Reserving.reserve``).
+
+        Raises:
+            ValidationFailedError, NotBookableError, AlreadyBookedError, DayFullError,
+            SlotFullError, StoreUnavailableError: as ``Reserving.reserve``.
+            NotReplicatedError: committed, but fewer than ``wait_replicas`` replicas
+                acknowledged it in time (the booking is kept).
+        """
+        booking, replicated = self.reserving.reserve(request, now, riding)
+        self._on_event("booked", booking)
+        if not replicated:
+            # Answered as a 503, not a 201: the booking is not yet as safe as promised, and a
+            # failover now could lose it. It is kept, not undone: undoing would be one more
+            # unreplicated write, and a replica may hold it already. If it survives, its SMS
+            # brings the code and a second attempt is told the NIK holds a booking.
+            raise NotReplicatedError("replicas did not confirm in time")
+        return booking
+
+    def get(self, branch_id: str, code: str) -> Booking:
+        """The booking ``code`` of ``branch_id``. Raises NotFoundError if there is none."""
+        return self.bookings.get(branch_id, code)
+
+    def lookup(self, typed_code: str, nik: str) -> Booking:
+        """The booking with this code and NIK (see ``BookingLookup.lookup``)."""
+        return self.bookings.lookup(typed_code, nik)
+
+    def reschedule(
+        self, typed_code: str, nik: str, day: dt.date, slot_start: dt.time, now: dt.datetime
+    ) -> Booking:
+        """Move the booking with this code and NIK (see ``Rescheduling.reschedule``)."""
+        return self.rescheduling.reschedule(typed_code, nik, day, slot_start, now)
+
+    def cancel(self, typed_code: str, nik: str, now: dt.datetime, by: str = "participant") -> Booking:
+        """Cancel the booking with this code and NIK, freeing its slot, quota and date.
+
+        Raises:
+            NotFoundError: no booking has this code with this NIK.
+            CancelledError: it was cancelled already.
+            TooLateError: the slot has started, or the booking was checked in.
+        """
+        return self.cancel_booking(self.bookings.lookup(typed_code, nik), now, by)
+
+    def cancel_booking(self, booking: Booking, now: dt.datetime, by: str) -> Booking:
+        """Cancel ``booking`` (already authorised by the caller). Raises as ``cancel``."""
+        cancelled = self.cancellation.cancel_booking(booking, now, by)
+        self._on_event("cancelled", cancelled)
+        return cancelled

@@ -1,0 +1,118 @@
+"""Whether a day and slot of a branch take bookings: what decides it, read in one round trip,
+and the checks that reserving and rescheduling both make."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from typing import Any, NamedTuple, Protocol
+
+from redis import Redis
+
+from queue_service.domain import calendar, catalog, schedules
+from queue_service.domain.errors import (
+    DayFullError,
+    NotBookableError,
+    SlotFullError,
+    ValidationFailedError,
+)
+from queue_service.domain.reservations.records import BookingRequest
+from queue_service.store import keys
+
+# The scripts' refusals, which they answer by name, and the errors that say them.
+REFUSALS = {"slot_full": SlotFullError, "day_full": DayFullError, "not_bookable": NotBookableError}
+
+
+class RidingCheck(Protocol):
+    """A check of the caller's, on the data store, that rides on a booking's first round trip
+    (the per-person allowance): its commands join that read, and its verdict comes before
+    anything the read says."""
+
+    def queue(self, pipe: Any) -> None:
+        """Add the check's commands to ``pipe``, after the read's own."""
+
+    def settle(self, replies: list) -> None:
+        """Judge the replies of those commands (an error among them as an exception object);
+        raises to stop the booking."""
+
+
+class BookingContext(NamedTuple):
+    """What decides whether a request can be booked, as read together."""
+
+    branch: catalog.Branch
+    service: catalog.Service
+    settings: schedules.BranchSettings
+    override: schedules.DateOverride | None
+    closure: str | None  # the date's national closure, if any
+    settings_sha1: str  # of the settings' stored form: the scripts refuse if it changed
+
+
+def load_context(redis: Redis, request: BookingRequest, riding: RidingCheck | None = None) -> BookingContext:
+    """Branch, service, settings, the date's override and national closure, and the SHA-1
+    of the settings' stored form, read in one round trip (``riding`` judged first).
+
+    Raises:
+        ValidationFailedError: unknown branch, or a service the branch does not offer.
+    """
+    pipe = redis.pipeline(transaction=False)
+    pipe.hget(keys.BRANCHES, request.branch_id)
+    pipe.hget(keys.SERVICES, request.service_id)
+    pipe.get(keys.branch_settings(request.branch_id))
+    pipe.hget(keys.branch_dates(request.branch_id), request.date.isoformat())
+    pipe.hget(keys.branch_national_closures(request.branch_id), request.date.isoformat())
+    if riding is not None:
+        riding.queue(pipe)
+    replies = pipe.execute(raise_on_error=riding is None)
+    if riding is not None:
+        riding.settle(replies[5:])
+        for reply in replies[:5]:
+            if isinstance(reply, Exception):
+                raise reply
+    branch_raw, service_raw, settings_raw, override_raw, closure_raw = replies[:5]
+    if branch_raw is None or settings_raw is None:
+        raise ValidationFailedError({"branch_id": ["unknown_branch"]})
+    branch = catalog.Branch(**json.loads(branch_raw))
+    if request.service_id not in branch.services or service_raw is None:
+        raise ValidationFailedError({"service_id": ["service_not_offered"]})
+    override = schedules.DateOverride(**json.loads(override_raw)) if override_raw else None
+    return BookingContext(
+        branch,
+        catalog.Service(**json.loads(service_raw)),
+        schedules.BranchSettings(**json.loads(settings_raw)),
+        override,
+        calendar.closure_note(closure_raw),
+        hashlib.sha1(settings_raw.encode()).hexdigest(),
+    )
+
+
+def bookable_slot(
+    context: BookingContext,
+    day: dt.date,
+    slot_start: dt.time,
+    now_local: dt.datetime,
+    collective_leave_closed: bool,
+) -> schedules.Slot:
+    """The slot of ``day`` that starts at ``slot_start``, if the day and the slot take
+    bookings at ``now_local`` (the branch's local time).
+
+    Raises:
+        NotBookableError: they do not; its ``detail`` says why (the day's reason,
+            ``no_such_slot`` or ``slot_closed``).
+    """
+    status = schedules.day_status(
+        context.settings,
+        context.override,
+        day,
+        now_local.date(),
+        national_closure=context.closure,
+        collective_leave_closed=collective_leave_closed,
+    )
+    if not status.open:
+        raise NotBookableError(status.reason)
+    slot = schedules.find_slot(context.settings, day, slot_start)
+    if slot is None:
+        raise NotBookableError("no_such_slot")
+    if not schedules.slot_open(context.settings, day, slot, now_local):
+        raise NotBookableError("slot_closed")
+    return slot

@@ -1,0 +1,62 @@
+"""Cancelling a booking: its slot, quota and the NIK's date are freed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from zoneinfo import ZoneInfo
+
+from redis import Redis
+
+from queue_service.domain import catalog
+from queue_service.domain.errors import CancelledError, NotFoundError, TooLateError
+from queue_service.domain.reservations.lookup import BookingLookup
+from queue_service.domain.reservations.nik_claims import NikClaims
+from queue_service.domain.reservations.records import Booking
+from queue_service.store import keys
+from queue_service.store.scripts import Scripts
+
+
+class Cancellation:
+    """Cancelling bookings over the data store (``decode_responses=True``)."""
+
+    def __init__(self, redis: Redis, scripts: Scripts, claims: NikClaims, lookup: BookingLookup):
+        self.redis = redis
+        self.scripts = scripts
+        self.claims = claims
+        self.lookup = lookup
+
+    def cancel_booking(self, booking: Booking, now: dt.datetime, by: str) -> Booking:
+        """Cancel ``booking`` (already authorised by the caller), in one script with its SMS
+        put on the outbox, then free the NIK's date.
+
+        Returns:
+            The booking as it now stands.
+
+        Raises:
+            NotFoundError: it is gone.
+            CancelledError: it was cancelled already.
+            TooLateError: the slot has started, or the booking was checked in.
+        """
+        if booking.status == "cancelled":
+            raise CancelledError()
+        branch = catalog.get_branch(self.redis, booking.branch_id)
+        starts = dt.datetime.combine(booking.date, booking.slot_start, tzinfo=ZoneInfo(branch.timezone))
+        if now >= starts:
+            raise TooLateError("slot_started")
+        day = booking.date.isoformat()
+        outcome = self.scripts.cancel(
+            keys=[
+                keys.booking(booking.branch_id, booking.code),
+                keys.slot_counts(booking.branch_id, day),
+                keys.day_counts(booking.branch_id, day),
+                keys.sms_outbox(booking.branch_id),
+            ],
+            args=[now.isoformat(), by, booking.code, secrets.token_hex(8)],
+        )
+        if outcome[0] == "missing":
+            raise NotFoundError("booking")
+        if outcome[0] == "status":
+            raise CancelledError() if outcome[1] == "cancelled" else TooLateError(outcome[1])
+        self.claims.release(self.claims.key(booking.nik, day), booking.code)
+        return self.lookup.get(booking.branch_id, booking.code)

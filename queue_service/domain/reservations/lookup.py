@@ -1,0 +1,49 @@
+"""Finding a booking: by its branch and code, or as a participant does, by code and NIK."""
+
+from __future__ import annotations
+
+import hmac
+
+from redis import Redis
+
+from queue_service.domain.codes import normalise_code
+from queue_service.domain.errors import NotFoundError
+from queue_service.domain.reservations.records import Booking
+from queue_service.store import keys
+
+
+class BookingLookup:
+    """Look-ups of bookings over the data store (``decode_responses=True``)."""
+
+    def __init__(self, redis: Redis):
+        self.redis = redis
+
+    def get(self, branch_id: str, code: str) -> Booking:
+        """The booking ``code`` of ``branch_id``.
+
+        Raises:
+            NotFoundError: there is none.
+        """
+        data = self.redis.hgetall(keys.booking(branch_id, code))
+        if not data or data.get("walk_in"):  # a walk-in ticket is no booking
+            raise NotFoundError("booking")
+        return Booking.from_hash(branch_id, code, data)
+
+    def lookup(self, typed_code: str, nik: str) -> Booking:
+        """The booking with this code and NIK; a wrong pair is refused like an unknown code.
+
+        Raises:
+            NotFoundError: no booking has this code with this NIK.
+        """
+        code = normalise_code(typed_code)
+        nik = nik.strip()  # as booking does, so a stray space does not hide a booking
+        if code is None:
+            raise NotFoundError("booking")
+        # The code names its branch; the booking there must carry the NIK as well.
+        branch_id = self.redis.get(keys.code_branch(code))
+        if branch_id is None:
+            raise NotFoundError("booking")
+        booking = self.get(branch_id, code)
+        if not hmac.compare_digest(booking.nik.encode(), nik.encode()):
+            raise NotFoundError("booking")
+        return booking

@@ -1,0 +1,95 @@
+"""A booking as a participant asks for it and as it is stored, and how long its keys live."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from queue_service.domain import schedules
+
+# Statuses that hold the NIK's date; a cancelled booking frees it.
+HOLDING_STATUSES = frozenset({"booked", "checked_in", "called", "served", "no_show"})
+# Keys of a booking live at least this long from the moment they are written (Redis's own
+# clock), whatever the caller's clock says the visit day is.
+MIN_KEEP_MS = 24 * 3600 * 1000
+
+
+@dataclass(frozen=True)
+class BookingRequest:
+    """What a participant asks for, already validated field by field."""
+
+    branch_id: str
+    service_id: str
+    date: dt.date
+    slot: dt.time
+    name: str
+    nik: str
+    kpj: str
+    phone: str
+    email: str | None = None
+
+
+@dataclass(frozen=True)
+class Booking:
+    """A booking as stored."""
+
+    code: str
+    queue_number: str
+    status: str
+    branch_id: str
+    service_id: str
+    date: dt.date
+    slot_start: dt.time
+    slot_end: dt.time
+    name: str
+    nik: str
+    kpj: str
+    phone: str
+    email: str | None
+    created_ms: int
+
+    @classmethod
+    def from_hash(cls, branch_id: str, code: str, data: dict[str, str]) -> Booking:
+        """The booking ``code`` of ``branch_id`` from its stored record (which names neither:
+        its key does)."""
+        return cls(
+            code=code,
+            queue_number=data["queue_number"],
+            status=data["status"],
+            branch_id=branch_id,
+            service_id=data["service_id"],
+            date=dt.date.fromisoformat(data["date"]),
+            slot_start=dt.time.fromisoformat(data["slot"]),
+            slot_end=dt.time.fromisoformat(data["slot_end"]),
+            name=data["name"],
+            nik=data["nik"],
+            kpj=data["kpj"],
+            phone=data["phone"],
+            email=data.get("email") or None,
+            created_ms=int(data["created_ms"]),
+        )
+
+
+def stored_record(request: BookingRequest, slot: schedules.Slot) -> dict[str, str]:
+    """The fields of a new booking's record that the request gives."""
+    record = {
+        "service_id": request.service_id,
+        "date": request.date.isoformat(),
+        "slot": slot.label,
+        "slot_end": slot.end_label,
+        "name": request.name,
+        "nik": request.nik,
+        "kpj": request.kpj,
+        "phone": request.phone,
+    }
+    if request.email:  # most have none: no empty field kept for months
+        record["email"] = request.email
+    return record
+
+
+def expire_at_ms(day: dt.date, timezone: str, retention: dt.timedelta) -> int:
+    """When the keys of a booking on ``day`` expire: ``retention`` after the day ends, in the
+    branch's time zone (ms since the epoch)."""
+    end_of_day = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=ZoneInfo(timezone))
+    return int((end_of_day + retention).timestamp() * 1000)

@@ -1,0 +1,280 @@
+"""Booking a place.
+
+A booking is made in three atomic steps, each a Lua script in one cluster slot:
+
+1. claim the NIK's date (``{n:…}`` slot; see ``nik_claims``);
+2. reserve in the branch (``{b:…}`` slot): quotas, capacity, queue number, the record;
+3. confirm the claim and index the code for look-ups.
+
+A claim whose reservation fails is released. On a single Redis the three run as one
+script (``book.lua``, made of the others).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import secrets
+from collections.abc import Callable
+
+import redis.exceptions as redis_errors
+from redis import Redis
+
+from queue_service.domain import schedules
+from queue_service.domain.codes import new_code
+from queue_service.domain.errors import AlreadyBookedError, StoreUnavailableError
+from queue_service.domain.reservations.bookable import REFUSALS, RidingCheck, bookable_slot, load_context
+from queue_service.domain.reservations.nik_claims import NikClaims
+from queue_service.domain.reservations.records import (
+    MIN_KEEP_MS,
+    Booking,
+    BookingRequest,
+    expire_at_ms,
+    stored_record,
+)
+from queue_service.store import keys
+from queue_service.store.scripts import Scripts
+
+log = logging.getLogger(__name__)
+
+_ATTEMPTS = 3
+
+
+class Reserving:
+    """Booking places over the data store (``decode_responses=True``).
+
+    Args:
+        retention: how long after the visit day a booking's keys are kept.
+        collective_leave_closed: whether *cuti bersama* closes every branch.
+        in_one_step: book with ``book.lua``, one script, rather than four calls.
+        wait_replicas: a booking is confirmed only once this many replicas acknowledge it
+            (Redis ``WAIT``); 0 confirms it once the primary has it.
+        wait_timeout_ms: how long to wait for them.
+    """
+
+    def __init__(
+        self,
+        redis: Redis,
+        scripts: Scripts,
+        claims: NikClaims,
+        retention: dt.timedelta,
+        collective_leave_closed: bool = True,
+        in_one_step: bool = False,
+        wait_replicas: int = 0,
+        wait_timeout_ms: int = 500,
+    ):
+        self.redis = redis
+        self.scripts = scripts
+        self.claims = claims
+        self._retention = retention
+        self.collective_leave_closed = collective_leave_closed
+        self.in_one_step = in_one_step
+        self._wait_replicas = wait_replicas
+        self._wait_timeout_ms = wait_timeout_ms
+
+    def reserve(
+        self, request: BookingRequest, now: dt.datetime, riding: RidingCheck | None = None
+    ) -> tuple[Booking, bool]:
+        """Book a place for ``request`` as seen at ``now``.
+
+        ``riding``, if given, is run in the same round trip as the first read, once, and
+        judged before anything else.
+
+        Returns:
+            The committed booking with its code and queue number, and whether enough
+            replicas acknowledged it (True when none are asked for).
+
+        Raises:
+            ValidationFailedError: unknown branch, or a service the branch does not offer.
+            NotBookableError: the day or slot does not take bookings (``detail`` says why).
+            AlreadyBookedError: the NIK holds a booking for that date.
+            DayFullError, SlotFullError: no place left.
+            StoreUnavailableError: the attempts kept stalling or kept meeting a settings change.
+        """
+        for _attempt in range(_ATTEMPTS):
+            outcome = self._try_reserve(request, now, riding)
+            riding = None
+            if outcome is not None:
+                break
+        else:
+            raise StoreUnavailableError("reservation kept stalling")
+        booking, claim_key, expire_at = outcome
+        return booking, self.in_one_step or self._confirm(booking, claim_key, expire_at)
+
+    def _confirm(self, booking: Booking, claim_key: str, expire_at: int) -> bool:
+        """Mark the NIK's claim as held by the committed booking and, with ``wait_replicas``,
+        wait for the replicas.
+
+        Returns:
+            Whether enough replicas acknowledged the booking (True when none are asked for).
+        """
+        if not self._wait_replicas:
+            try:
+                self.claims.confirm(claim_key, booking.code, booking.branch_id, expire_at)
+            except redis_errors.RedisError as error:
+                # The booking is committed and already findable by code and NIK; a pending
+                # claim whose booking exists still holds the NIK's date (see NikClaims.claim).
+                log.warning("booking %s committed, claim not confirmed: %s", booking.code, error)
+            return True
+        # WAIT counts the writes of its own connection: sent down the same pipeline as the
+        # claim's confirmation, it waits for everything written up to that point, which the
+        # replication stream carries in order, the booking itself included. Only if the
+        # confirmation wrote: otherwise WAIT would count from whatever that connection wrote
+        # last (or nothing, on a new one, say after a failover to a replica that lacks the
+        # booking) and could answer at once for a booking no replica holds.
+        pipe = self.redis.pipeline(transaction=False)
+        self.claims.confirm(claim_key, booking.code, booking.branch_id, expire_at, client=pipe)
+        pipe.wait(self._wait_replicas, self._wait_timeout_ms)
+        try:
+            results = pipe.execute(raise_on_error=False)
+        except redis_errors.RedisError as error:
+            results = [error, error]
+        if results[0] != 1:
+            log.warning("booking %s committed, claim not confirmed: %s", booking.code, results[0])
+            return False
+        acknowledged = results[1]
+        if isinstance(acknowledged, Exception) or acknowledged < self._wait_replicas:
+            log.warning(
+                "booking %s committed, replicas acknowledged: %s of %d",
+                booking.code,
+                acknowledged,
+                self._wait_replicas,
+            )
+            return False
+        return True
+
+    def _try_reserve(self, request: BookingRequest, now: dt.datetime, riding: RidingCheck | None = None):
+        """One attempt: check the request against the settings, claim the NIK's date, reserve.
+
+        Returns:
+            ``(booking, claim_key, expire_at_ms)``, or None when the attempt must
+            start over (a code collision, a stalled claim, settings changed meanwhile).
+        """
+        context = load_context(self.redis, request, riding)
+        branch, service = context.branch, context.service
+        now_local = schedules.local_now(now, branch.timezone)
+        slot = bookable_slot(context, request.date, request.slot, now_local, self.collective_leave_closed)
+
+        expire_at = expire_at_ms(request.date, branch.timezone, self._retention)
+        claim_key = self.claims.key(request.nik, request.date.isoformat())
+        code = new_code()
+        record = stored_record(request, slot)
+        day = request.date.isoformat()
+        reserve_keys = [
+            keys.branch_settings(branch.id),
+            keys.branch_dates(branch.id),
+            keys.slot_counts(branch.id, day),
+            keys.day_counts(branch.id, day),
+            keys.queue_sequence(branch.id, day),
+            keys.day_bookings(branch.id, day),
+            keys.booking(branch.id, code),
+            keys.sms_outbox(branch.id),
+            keys.branch_national_closures(branch.id),
+        ]
+
+        def reserve_args(claim_at: int) -> list:
+            return [
+                code,
+                day,
+                slot.label,
+                service.id,
+                service.prefix,
+                claim_at,
+                self.claims.claim_ms // 2,
+                expire_at,
+                json.dumps(record),
+                secrets.token_hex(4),
+                context.settings_sha1,
+                MIN_KEEP_MS,
+            ]
+
+        if self.in_one_step:
+            outcome = self._book_in_one_step(
+                [keys.code_branch(code), claim_key, *reserve_keys],
+                [code, branch.id, self.claims.claim_ms, expire_at, MIN_KEEP_MS],
+                reserve_args(0),
+            )
+        else:
+            outcome = self._book_step_by_step(
+                code, branch.id, claim_key, reserve_keys, reserve_args, expire_at
+            )
+        if outcome[0] == "ok":
+            booking = Booking.from_hash(
+                branch.id,
+                code,
+                {**record, "queue_number": outcome[1], "status": "booked", "created_ms": outcome[2]},
+            )
+            return booking, claim_key, expire_at
+        if outcome[0] in REFUSALS:
+            raise REFUSALS[outcome[0]](outcome[0])
+        # 'code_taken' (a 1-in-10^15 collision), 'claim_expired' (this process stalled past
+        # the claim window) or 'settings_changed' (an admin changed hours, slot length,
+        # window or cutoff since we read them): start over with fresh settings, code and claim.
+        log.info("reservation attempt starts over: %s", outcome[0])
+        return None
+
+    def _book_step_by_step(
+        self,
+        code: str,
+        branch_id: str,
+        claim_key: str,
+        reserve_keys: list[str],
+        reserve_args: Callable[[int], list],
+        expire_at: int,
+    ) -> list:
+        """The code's branch entry, the claim, the place and (in ``reserve``) the claim's
+        confirmation, one call each: on a cluster they live in three slots.
+
+        Returns:
+            reserve.lua's answer; the claim and the entry are taken back unless it is ``ok``.
+        """
+        # Which branch a code belongs to, for look-ups and for a kiosk of another branch to
+        # say so; written first, so no committed booking lacks it.
+        code_branch = keys.code_branch(code)
+        if not self.scripts.keep_until(keys=[code_branch], args=[expire_at, MIN_KEEP_MS, branch_id]):
+            # Another booking's code (or this call's own, re-sent after a lost reply: left to
+            # expire, as it names no booking).
+            return ["code_taken"]
+        try:
+            claim_at = self.claims.claim(claim_key, code, branch_id, expire_at)
+        except AlreadyBookedError:
+            self.redis.delete(code_branch)
+            raise
+        outcome = self.scripts.reserve(keys=reserve_keys, args=reserve_args(claim_at))
+        if outcome[0] != "ok":
+            self.claims.release(claim_key, code)
+            self.redis.delete(code_branch)
+        return outcome
+
+    def _book_in_one_step(self, book_keys: list[str], claim: list, reserve_args: list) -> list:
+        """``book.lua``: on a single Redis, the code's branch entry, the claim, the place and
+        the claim's confirmation in one script (the parts are the scripts the other way runs).
+
+        Returns:
+            reserve.lua's answer; the claim is confirmed if it is ``ok``; the claim and the
+            entry are taken back otherwise.
+        """
+        code, branch_id, stale_ms, expire_at, keep_ms = claim
+        claim_key = book_keys[1]
+        replace = ""
+        while True:
+            outcome = self.scripts.book(
+                keys=book_keys,
+                args=[
+                    code,
+                    branch_id,
+                    stale_ms,
+                    replace,
+                    expire_at,
+                    keep_ms,
+                    *reserve_args,
+                    code,
+                    branch_id,
+                    expire_at,
+                    keep_ms,
+                ],
+            )
+            if outcome[0] != "claim":
+                return outcome
+            replace = self.claims.take_over(outcome[1:], claim_key, expire_at)
