@@ -8,7 +8,7 @@ from flask import Flask, current_app
 from redis import Redis
 
 from queue_service.domain.accounts import Accounts
-from queue_service.domain.availability import FreshAvailability
+from queue_service.domain.availability import AvailabilityCache
 from queue_service.domain.captcha.gate import CaptchaGate, SelfHostedCaptcha
 from queue_service.domain.checkins import CheckIns
 from queue_service.domain.clock import Clock, utc_now
@@ -16,7 +16,7 @@ from queue_service.domain.kiosks import Kiosks
 from queue_service.domain.live_queue import LiveQueue
 from queue_service.domain.reservations import Reservations
 from queue_service.domain.sign_in import SignIn, SignInPolicy
-from queue_service.domain.tuning import Tuning
+from queue_service.domain.tuning import BranchTuning
 from queue_service.domain.walk_ins import WalkIns
 from queue_service.metrics import instruments
 from queue_service.notifications.outbox import Outbox
@@ -33,13 +33,13 @@ class Services:
     clock: Clock
     outbox: Outbox
     accounts: Accounts
-    tuning: Tuning
+    tuning: BranchTuning
     sign_in: SignIn
     kiosks: Kiosks
     checkins: CheckIns
     walk_ins: WalkIns
     live_queue: LiveQueue
-    availability: FreshAvailability
+    availability: AvailabilityCache
     clients: tuple[Redis, ...] = ()
     # The data store when the rate limiter's counters live in it too (its default, on a single
     # Redis): a booking's per-person count then rides on the booking's first round trip.
@@ -78,7 +78,7 @@ def init_app(app: Flask, clock: Clock | None = None) -> Services:
         clock=clock or utc_now,
         outbox=Outbox.from_settings(redis, config),
         accounts=accounts,
-        tuning=Tuning(redis, reservations),
+        tuning=BranchTuning(redis, reservations),
         sign_in=SignIn(
             redis,
             accounts,
@@ -93,7 +93,7 @@ def init_app(app: Flask, clock: Clock | None = None) -> Services:
         kiosks=Kiosks(redis),
         checkins=CheckIns(redis),
         live_queue=LiveQueue(redis),
-        availability=FreshAvailability(
+        availability=AvailabilityCache(
             redis, config["AVAILABILITY_FRESH_MS"], config["COLLECTIVE_LEAVE_CLOSED"]
         ),
         walk_ins=WalkIns(redis, config["COLLECTIVE_LEAVE_CLOSED"]),

@@ -108,7 +108,7 @@ def settings(redis_server, tmp_path, captcha_answer):
         "SMS_BACKEND": "file",
         "SMS_OUTBOX": str(tmp_path / "outbox.jsonl"),
         "CAPTCHA_TEST_ANSWER": captcha_answer,
-        # Tests read what they just booked; FreshAvailability is tested on its own.
+        # Tests read what they just booked; AvailabilityCache is tested on its own.
         "AVAILABILITY_FRESH_MS": 0,
         "RATELIMIT_ENABLED": True,
         **UNREACHED_LIMITS,

@@ -160,8 +160,8 @@ def _worked_out(
     return Availability(branch.id, day, True, None, None, quota, remaining, tuple(slots))
 
 
-class FreshAvailability:
-    """``availability`` and ``booking_days``, each answer reused for ``fresh_ms``.
+class AvailabilityCache:
+    """A cache of ``availability`` and ``booking_days``: each answer reused for ``fresh_ms``.
 
     When booking for a popular date opens, every participant's page asks for the same few
     days many times a second. Within the window an answer is given again without reading

@@ -97,8 +97,9 @@ class Impact:
     over_quota: int
 
 
-class Tuning:
-    """Admins' changes to branches, over the data store.
+class BranchTuning:
+    """Admins' changes to a branch (its settings, its per-date closures and quotas), each
+    with its audit entry, over the data store.
 
     Args:
         redis: the data store (``decode_responses=True``).

@@ -1,10 +1,10 @@
-"""FreshAvailability: an answer given again for a short window, then read afresh."""
+"""AvailabilityCache: an answer given again for a short window, then read afresh."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from queue_service.domain.availability import FreshAvailability
+from queue_service.domain.availability import AvailabilityCache
 from tests.conftest import booking_request
 
 TUESDAY = dt.date(2026, 11, 24)
@@ -27,7 +27,7 @@ def nine_remaining(answer) -> int:
 
 def test_an_answer_is_given_again_within_the_window_then_read_afresh(app, redis, reservations, clock):
     ticks = Ticks()
-    fresh = FreshAvailability(redis, fresh_ms=1000, monotonic=ticks)
+    fresh = AvailabilityCache(redis, fresh_ms=1000, monotonic=ticks)
     before = fresh.day(BRANCH, TUESDAY, "jht", clock())
     reservations.reserve(booking_request(), clock())
 
@@ -39,12 +39,12 @@ def test_an_answer_is_given_again_within_the_window_then_read_afresh(app, redis,
 
 def test_each_day_and_service_is_kept_apart_and_zero_reads_every_time(app, redis, reservations, clock):
     ticks = Ticks()
-    fresh = FreshAvailability(redis, fresh_ms=1000, monotonic=ticks)
+    fresh = AvailabilityCache(redis, fresh_ms=1000, monotonic=ticks)
     tuesday = fresh.day(BRANCH, TUESDAY, "jht", clock())
     wednesday = fresh.day(BRANCH, TUESDAY + dt.timedelta(days=1), "jht", clock())
     assert wednesday.date != tuesday.date
 
-    every_time = FreshAvailability(redis, fresh_ms=0, monotonic=ticks)
+    every_time = AvailabilityCache(redis, fresh_ms=0, monotonic=ticks)
     first = nine_remaining(every_time.day(BRANCH, TUESDAY, "jht", clock()))
     reservations.reserve(booking_request(), clock())
     assert nine_remaining(every_time.day(BRANCH, TUESDAY, "jht", clock())) == first - 1
@@ -52,7 +52,7 @@ def test_each_day_and_service_is_kept_apart_and_zero_reads_every_time(app, redis
 
 def test_the_booking_window_reuses_its_days(app, redis, reservations, clock):
     ticks = Ticks()
-    fresh = FreshAvailability(redis, fresh_ms=1000, monotonic=ticks)
+    fresh = AvailabilityCache(redis, fresh_ms=1000, monotonic=ticks)
     days = fresh.days(BRANCH, "jht", clock())
     tuesday = next(day for day in days if day.date == TUESDAY)
     assert fresh.day(BRANCH, TUESDAY, "jht", clock()) is tuesday
@@ -60,7 +60,7 @@ def test_the_booking_window_reuses_its_days(app, redis, reservations, clock):
 
 def test_the_kept_answers_are_bounded(app, redis, clock):
     ticks = Ticks()
-    fresh = FreshAvailability(redis, fresh_ms=1000, monotonic=ticks)
+    fresh = AvailabilityCache(redis, fresh_ms=1000, monotonic=ticks)
     fresh.MAX_KEPT = 4
     for offset in range(10):
         fresh.day(BRANCH, TUESDAY + dt.timedelta(days=offset), "jht", clock())
