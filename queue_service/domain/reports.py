@@ -36,11 +36,6 @@ class DayFigures:
     walk_ins: int = 0  # walk-in tickets issued, beside the online bookings
     walk_in_places: int = 0
 
-    @property
-    def fill(self) -> float:
-        """Bookings against quota, 0 to 1 (1 when the quota is 0 and nothing is booked)."""
-        return min(1.0, self.booked / self.quota) if self.quota else 1.0
-
 
 def days(
     redis: Redis,

@@ -119,16 +119,6 @@ def load_override(redis: Redis, branch_id: str, day: dt.date) -> DateOverride | 
     return DateOverride(**json.loads(raw)) if raw else None
 
 
-def store_override(redis: Redis, branch_id: str, day: dt.date, override: DateOverride) -> None:
-    """Set the branch's closure or quota override for ``day``."""
-    redis.hset(keys.branch_dates(branch_id), day.isoformat(), json.dumps(asdict(override)))
-
-
-def delete_override(redis: Redis, branch_id: str, day: dt.date) -> bool:
-    """Remove the override for ``day``. Returns whether there was one."""
-    return bool(redis.hdel(keys.branch_dates(branch_id), day.isoformat()))
-
-
 def slots_of_day(settings: BranchSettings, day: dt.date) -> list[Slot]:
     """The arrival slots of ``day``: each service interval cut into whole slots."""
     slots = []

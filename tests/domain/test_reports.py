@@ -5,21 +5,23 @@ from __future__ import annotations
 import datetime as dt
 
 from queue_service.domain import reports, schedules
+from queue_service.domain.audit import Actor
 from queue_service.store import keys
 
 MONDAY = dt.date(2026, 11, 23)
 
 
-def test_days_count_bookings_cancellations_and_closures(app, book, client, booking_body, redis):
+def test_days_count_bookings_cancellations_and_closures(app, book, client, booking_body, redis, clock):
     body = booking_body()
     kept = [book(slot="09:00"), book(slot="09:00"), book(slot="10:00")]
     gone = book(nik=body["nik"], slot="10:00")
     client.post(f"/api/v1/bookings/{gone['code']}/cancel", json={"nik": body["nik"]})
-    schedules.store_override(
-        redis,
+    app.extensions["antrian"].tuning.set_date(
         "jakarta-salemba",
         MONDAY + dt.timedelta(days=2),
         schedules.DateOverride(closed=True, daily_quota=None, note="Rapat"),
+        Actor("admin", "national_admin", "cli"),
+        clock(),
     )
     redis.hset(keys.booking("jakarta-salemba", kept[0]["code"]), "status", "served")
     redis.hset(keys.booking("jakarta-salemba", kept[1]["code"]), "status", "no_show")
@@ -29,7 +31,7 @@ def test_days_count_bookings_cancellations_and_closures(app, book, client, booki
     )
 
     assert (tuesday.booked, tuesday.cancelled, tuesday.arrived, tuesday.no_show) == (3, 1, 1, 1)
-    assert tuesday.quota == 160 and tuesday.open and tuesday.fill == 3 / 160
+    assert tuesday.quota == 160 and tuesday.open
     assert (wednesday.open, wednesday.reason, wednesday.booked) == (False, "closed", 0)
     assert monday.booked == 0 and thursday.open
     assert reports.busiest_slots(redis, "jakarta-salemba", [MONDAY + dt.timedelta(days=1)]) == [

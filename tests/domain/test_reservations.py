@@ -9,6 +9,7 @@ import pytest
 import redis as redis_lib
 
 from queue_service.domain import schedules
+from queue_service.domain.audit import Actor
 from queue_service.domain.availability import availability
 from queue_service.domain.catalog import get_branch
 from queue_service.domain.errors import (
@@ -98,13 +99,14 @@ def test_service_quota_caps_one_service_only(reservations, clock, tune_branch, r
     assert availability(redis, branch.id, TUESDAY, "jkk", clock()).remaining > 0
 
 
-def test_date_override_quota_and_closure(reservations, clock, redis):
-    schedules.store_override(redis, "jakarta-salemba", TUESDAY, schedules.DateOverride(daily_quota=1))
+def test_date_override_quota_and_closure(app, reservations, clock):
+    tuning, admin = app.extensions["antrian"].tuning, Actor("admin", "national_admin", "cli")
+    tuning.set_date("jakarta-salemba", TUESDAY, schedules.DateOverride(daily_quota=1), admin, clock())
     reservations.reserve(request(), clock())
     with pytest.raises(DayFullError):
         reservations.reserve(request(), clock())
-    schedules.store_override(
-        redis, "jakarta-salemba", TUESDAY, schedules.DateOverride(closed=True, note="Renovasi")
+    tuning.set_date(
+        "jakarta-salemba", TUESDAY, schedules.DateOverride(closed=True, note="Renovasi"), admin, clock()
     )
     with pytest.raises(NotBookableError, match="closed"):
         reservations.reserve(request(), clock())

@@ -116,13 +116,8 @@ def test_local_now_moves_the_wall_clock_not_the_instant():
     assert schedules.timezone_label("Asia/Makassar") == "WITA"
 
 
-def test_settings_and_overrides_round_trip(redis):
+def test_settings_round_trip(redis):
     tuned = settings(service_quotas={"jht": 5})
     schedules.store_settings(redis, "x", tuned)
     assert schedules.load_settings(redis, "x") == tuned
     assert not schedules.store_settings(redis, "x", settings(), overwrite=False)
-    override = DateOverride(closed=False, daily_quota=3, note="Rapat")
-    schedules.store_override(redis, "x", MONDAY, override)
-    assert schedules.load_override(redis, "x", MONDAY) == override
-    assert schedules.delete_override(redis, "x", MONDAY)
-    assert schedules.load_override(redis, "x", MONDAY) is None

@@ -9,6 +9,7 @@ import threading
 import pytest
 
 from queue_service.domain import schedules
+from queue_service.domain.audit import Actor
 from queue_service.domain.checkins import CheckIns
 from queue_service.domain.errors import (
     ClosedNowError,
@@ -101,12 +102,15 @@ def test_a_priority_ticket_waits_in_the_priority_line(redis, kiosk, walk_ins):
     assert [(w.queue_number, w.priority) for w in view.waiting] == [(ticket.queue_number, True)]
 
 
-def test_refused_outside_hours_on_a_closed_day_and_for_an_unknown_service(redis, kiosk, walk_ins):
+def test_refused_outside_hours_on_a_closed_day_and_for_an_unknown_service(app, redis, clock, kiosk, walk_ins):
     with pytest.raises(ClosedNowError):
         walk_ins.issue(kiosk, "jht", tuesday(5, 0))  # an hour before the early window
     with pytest.raises(ClosedNowError):
         walk_ins.issue(kiosk, "jht", tuesday(23, 0))
-    schedules.store_override(redis, BRANCH, TUESDAY, schedules.DateOverride(closed=True))
+    admin = Actor("admin", "national_admin", "cli")
+    app.extensions["antrian"].tuning.set_date(
+        BRANCH, TUESDAY, schedules.DateOverride(closed=True), admin, clock()
+    )
     with pytest.raises(ClosedNowError):
         walk_ins.issue(kiosk, "jht", tuesday(9))
     with pytest.raises(ValidationFailedError):

@@ -4,6 +4,7 @@ import datetime as dt
 import re
 
 from queue_service.domain import calendar, schedules
+from queue_service.domain.audit import Actor
 from queue_service.store import keys
 from tests.conftest import JAKARTA, booking_request, make_nik
 from tests.pages.conftest import DETAILS
@@ -59,13 +60,16 @@ def test_services_say_what_to_bring_with_the_jht_reasons(client):
     assert "1 bulan setelah tanggal berhenti bekerja" in html
 
 
-def test_dates_show_the_window_with_places_left_and_why_closed_days_are(client, redis, tune_branch):
+def test_dates_show_the_window_with_places_left_and_why_closed_days_are(
+    app, client, redis, tune_branch, clock
+):
     tune_branch("jakarta-salemba", booking_window_days=40)
-    schedules.store_override(
-        redis,
+    app.extensions["antrian"].tuning.set_date(
         "jakarta-salemba",
         dt.date(2026, 11, 26),
         schedules.DateOverride(closed=True, note="Renovasi gedung"),
+        Actor("admin", "national_admin", "cli"),
+        clock(),
     )
     calendar.close_nationally(redis, dt.date(2026, 11, 27), "Banjir")
     html = text(client.get("/cabang/jakarta-salemba/jht"))
