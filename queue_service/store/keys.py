@@ -57,9 +57,7 @@ def queue_sequence(branch_id: str, day: str) -> str:
 
 def day_bookings(branch_id: str, day: str) -> str:
     """List of the day's booking codes, in the order they were booked (or moved in). A list:
-    a dozen bytes a booking, where a sorted set of thousands took a hundred. Named apart from
-    the sorted set that earlier versions kept (``:bookings:<day>``): a script that met one
-    would stop at WRONGTYPE halfway through its writes."""
+    a dozen bytes a booking, where a sorted set of thousands took a hundred."""
     return f"{_branch(branch_id)}:day-codes:{day}"
 
 

@@ -332,18 +332,6 @@ def test_moving_a_booking_to_an_earlier_date_keeps_its_code_entry_as_long_as_the
     assert reservations.lookup(booking.code, booking.nik).date == TUESDAY
 
 
-def test_a_day_indexed_by_an_earlier_version_still_books_whole(reservations, clock, redis):
-    # Earlier versions kept the day's codes in a sorted set; a list under that name would
-    # meet it with WRONGTYPE after the counts and the record were written.
-    earlier_index = f"antrian:{{b:jakarta-salemba}}:bookings:{TUESDAY.isoformat()}"
-    redis.zadd(earlier_index, {"OLDCODE001": 1})
-
-    booking = reservations.reserve(request(), clock())
-
-    assert redis.lrange(keys.day_bookings("jakarta-salemba", TUESDAY.isoformat()), 0, -1) == [booking.code]
-    assert redis.pttl(keys.booking("jakarta-salemba", booking.code)) > 0
-
-
 def test_a_booking_is_findable_even_if_its_claim_is_never_confirmed(
     stepwise_reservations, clock, monkeypatch
 ):

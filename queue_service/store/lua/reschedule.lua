@@ -58,9 +58,8 @@ if not same_day then
   local sequence = redis.call('HINCRBY', KEYS[10], booking[4], 1)
   queue_number = string.format('%s-%03d', ARGV[7], sequence)
   -- Into a day whose eve has come (plan_reminders.lua has been): the reminder is due at once,
-  -- by the same rule. A reminder already planned (for the old day, or by an earlier version,
-  -- which planned each at its confirmation) is due at once too: the worker that takes it
-  -- sends it, or puts it off to the new day's eve.
+  -- by the same rule. A reminder already planned for the old day is due at once too: the
+  -- worker that takes it sends it, or puts it off to the new day's eve.
   local reminder = ARGV[1] .. ':reminder'
   local sms = redis.call('HMGET', KEYS[4], 'sms:booked', 'sms:reminder')
   if redis.call('HEXISTS', KEYS[13], ARGV[4]) == 1 and sms[1]
