@@ -38,7 +38,7 @@ class BranchSettings:
     checkin_early_minutes: int = 60
     checkin_grace_minutes: int = 30
     # The live queue: at most this percent of the recent calls may take a priority participant
-    # while others wait (issue 10), so priority goes first without starving the rest.
+    # while others wait, so priority goes first without starving the rest.
     priority_share: int = 50
     # Walk-ins (people without a booking) get this percent of the day's capacity: the online
     # quota is the rest, so 20 with a quota of 160 keeps 40 places for walk-ins.

@@ -1,4 +1,4 @@
-"""Walk-in tickets (issue 10): people who come without a booking get a ticket at the kiosk.
+"""Walk-in tickets: people who come without a booking get a ticket at the kiosk.
 
 Each branch keeps ``walk_in_share`` percent of a day's capacity for them (``schedules.
 walk_in_places``). A ticket is numbered apart from booked queue numbers (``WA-001`` beside

@@ -195,7 +195,7 @@ def form_attempt(token: str) -> str:
     return f"{PREFIX}:form-attempt:{token}"
 
 
-# The live queue (issue 10). A participant is named by their queue number (``A-007``), never by
+# The live queue. A participant is named by their queue number (``A-007``), never by
 # the booking code, so that what a display reads holds nothing secret.
 
 

@@ -1,4 +1,4 @@
-"""Collective leave and national closures close every branch (issue 7, rule 5)."""
+"""Collective leave and national closures close every branch."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The live queue (issue 10) against a real Redis: order by slot then arrival, concurrent calls,
+"""The live queue against a real Redis: order by slot then arrival, concurrent calls,
 re-sent steps, recall/served/no-show, transfer, the priority share, pause, the display's view."""
 
 from __future__ import annotations

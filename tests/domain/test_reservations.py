@@ -453,8 +453,9 @@ def test_concurrent_attempts_by_one_nik_at_many_branches_book_once(reservations,
 
 
 def test_settings_changed_while_booking_are_not_booked_past(reservations, clock, redis, monkeypatch):
-    # Issue 7, rule 6: the slot 09:30 was computed from 30-minute slots; an admin changes
-    # to hourly slots before the reserve script runs, and 09:30 no longer exists.
+    # No booking slips past a settings change: the slot 09:30 was computed from 30-minute
+    # slots; an admin changes to hourly slots before the reserve script runs, and 09:30 no
+    # longer exists.
     read_context = reserve.load_context
 
     def tuned_right_after_reading(store, booking_request, riding=None):

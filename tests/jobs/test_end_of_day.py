@@ -1,4 +1,4 @@
-"""End of day (issue 9): once a branch's local day is over, its bookings still ``booked`` become
+"""End of day: once a branch's local day is over, its bookings still ``booked`` become
 ``no_show``, in each branch's own time zone, idempotently, and the figures keep them apart
 from cancellations."""
 

@@ -124,7 +124,7 @@ def test_booking_succeeds_when_the_queue_is_down_and_the_sweep_sends_later(
 def test_a_confirmation_still_queued_when_the_booking_is_cancelled_is_skipped(
     book, work, client, booking_body, sent_sms, delivery
 ):
-    # Issue 7, rule 4: the participant's last message must not say the booking stands.
+    # The participant's last message must not say the booking stands.
     body = booking_body()
     booking = book(nik=body["nik"])
     client.post(f"/api/v1/bookings/{booking['code']}/cancel", json={"nik": body["nik"]})

@@ -1,5 +1,6 @@
-"""The worker rides out a Redis outage and picks up what a killed worker abandoned (issue 7,
-rule 9). Real ``queue-service worker`` processes against a redis-server of the test's own."""
+"""The worker rides out a Redis outage and picks up what a killed worker abandoned, so no
+job is lost to a restart. Real ``queue-service worker`` processes against a redis-server of
+the test's own."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The data store on a real three-node Redis Cluster (SPEC §5; issue 7, rule 7).
+"""The data store on a real three-node Redis Cluster (SPEC §5).
 
 Every key of a branch shares the tag ``{b:<id>}`` and every key of a NIK the tag
 ``{n:<digest>}``, so each Lua step touches one slot; the tests here put that claim to

@@ -1,4 +1,4 @@
-"""Every Lua step is safe to run twice (issue 7, rule 1).
+"""Every Lua step is safe to run twice.
 
 A reply lost on the network makes redis-py (like ``RedisCluster``) send the same command
 again. These tests lose the reply of one script call for real: the app talks to the test

@@ -129,7 +129,7 @@ def test_settings_come_from_the_environment_with_typed_parsers():
         ({"SMS_REMINDER_TIME": "25:00"}, "SMS_REMINDER_TIME"),
         ({"SMS_BACKEND": "twilio", "TWILIO_FROM": "+15005550006"}, "TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN"),
         ({"SMS_BACKEND": "pigeon"}, "SMS_BACKEND"),
-        # Settings that would silently break a rule (issue 7, rule 2).
+        # Settings that would silently break a rule.
         ({"APP_ENV": "production"}, "SECRET_KEY must be set"),
         ({"APP_ENV": "production", "SECRET_KEY": "short"}, "SECRET_KEY must be set"),
         ({"REDIS_CLUSTER": "1", "REDIS_URL": "redis://node1:7000"}, "needs QUEUE_REDIS_URL"),

@@ -343,7 +343,7 @@ def test_a_store_refusing_writes_is_a_503(app, client, booking_body, monkeypatch
     "path", ["/api/v1/bookings", "/api/v1/bookings/lookup", "/api/v1/bookings/ABCDEFGHJK/cancel"]
 )
 def test_a_body_not_sent_as_json_is_refused_415(client, booking_body, redis, content_type, path):
-    # Issue 7, rule 11: a page on another site can post these without a CORS preflight.
+    # A page on another site can post these without a CORS preflight.
     raw = json.dumps(booking_body()).encode()
     headers = {"Content-Type": content_type} if content_type else {}
 

@@ -139,7 +139,7 @@ def test_every_part_of_a_per_person_limit_holds(make_app, booking_body):
 
 
 def test_a_stranger_with_someones_nik_cannot_lock_them_out(client, booking_body):
-    # Issue 7, rule 10: five solved captchas with the victim's NIK, each refused for another
+    # Five solved captchas with the victim's NIK, each refused for another
     # reason, used to spend the NIK's hourly allowance everywhere.
     victim = make_nik()
     for attempt in range(5):
@@ -321,8 +321,8 @@ def test_store_error_after_the_view_is_503(app):
 def test_a_committed_booking_answers_201_when_the_store_dies_right_after(
     make_app, redis_server, booking_body, redis
 ):
-    # Issue 7, rule 8: the limiter read the store again after the commit, for its headers,
-    # and the failure became the response: ten bookings saved, their callers told 503.
+    # The limiter once read the store again after the commit, for its headers, and the
+    # failure became the response: ten bookings saved, their callers told 503.
     limiter_store = ReplyDroppingProxy(redis_server.port)
     app = make_app(RATELIMIT_STORAGE_URI=limiter_store.url)
     reservations = app.extensions["antrian"].reservations

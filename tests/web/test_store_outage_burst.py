@@ -1,6 +1,6 @@
 """Redis killed (``kill -9``) during a burst of bookings, then brought back from its AOF.
 
-Issue 7, rule 8: no committed booking without its 201, or, where the reply itself was
+No committed booking without its 201, or, where the reply itself was
 lost, one its maker can find by look-up (code and NIK). Real processes throughout: a
 redis-server of this test alone (AOF, ``appendfsync always``, so what it acknowledged
 survives the kill), ``queue-service serve`` (gunicorn) against it, and many threads
