@@ -31,7 +31,7 @@ BRANCH_ADMIN = "branch_admin"
 COUNTER_STAFF = "counter_staff"
 ROLES = (NATIONAL_ADMIN, BRANCH_ADMIN, COUNTER_STAFF)
 
-_USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{2,63}")
+USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{2,63}")
 _PASSWORD_HASHER = PasswordHasher()
 MIN_PASSWORD_LENGTH = 12
 
@@ -86,7 +86,7 @@ def check_username(username: str) -> str:
     Raises:
         ValueError: naming what is wrong.
     """
-    if not _USERNAME.fullmatch(username):
+    if not USERNAME.fullmatch(username):
         raise AccountRejectedError(
             "username",
             "invalid_username",

@@ -9,7 +9,7 @@ from marshmallow import Schema, ValidationError
 from werkzeug.exceptions import UnsupportedMediaType
 
 from queue_service.domain.errors import BadRequestError, ValidationFailedError
-from queue_service.web.api.schemas import TYPE_ERROR_KEYS
+from queue_service.web.api.schemas import TYPE_ERROR_KEYS, IdempotencyKeySchema
 from queue_service.web.errors import field_errors
 
 
@@ -59,8 +59,17 @@ def load(schema: Schema, data: dict):
         raise ValidationFailedError(fields) from None
 
 
+_IDEMPOTENCY_KEY = IdempotencyKeySchema()
+
+
 def idempotency_key() -> str | None:
-    """The request's ``Idempotency-Key`` header (1–64 printable characters), if it sent one:
-    a client re-sending a step after a lost reply gets the first answer again."""
-    key = request.headers.get("Idempotency-Key", "")
-    return key if 0 < len(key) <= 64 and key.isprintable() else None
+    """The request's ``Idempotency-Key`` header, if it sent one: a client re-sending a step
+    after a lost reply gets the first answer again.
+
+    Raises:
+        ValidationFailedError: the key is not one the document allows. Refused rather than
+            ignored: a client whose key were dropped would take its re-sent step for a no-op.
+    """
+    if "Idempotency-Key" not in request.headers:
+        return None
+    return load(_IDEMPOTENCY_KEY, {"Idempotency-Key": request.headers["Idempotency-Key"]})["key"]

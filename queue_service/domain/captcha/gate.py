@@ -30,7 +30,7 @@ from queue_service.store.scripts import Scripts
 
 ANSWER_DIGITS = 6
 # Ids are 128 random bits, URL-safe base64 (what ``secrets.token_urlsafe(16)`` returns).
-_ID = re.compile(r"[A-Za-z0-9_-]{22}")
+ID = re.compile(r"[A-Za-z0-9_-]{22}")
 _MAX_ANSWER_CHARS = 32
 # A spoken clip (~75 KB) is kept this long, enough for a player's range requests and a
 # replay; not the challenge's whole life, so fetched clips cannot fill the data store.
@@ -120,7 +120,7 @@ class SelfHostedCaptcha:
         Raises:
             NotFoundError: no live challenge has this id.
         """
-        if _ID.fullmatch(captcha_id):
+        if ID.fullmatch(captcha_id):
             cached = self.redis.get(keys.captcha_audio(captcha_id))
             if cached is not None:
                 return cached
@@ -143,7 +143,7 @@ class SelfHostedCaptcha:
             CaptchaFailedError: the id names no live challenge, or the answer is wrong
                 or missing.
         """
-        if not isinstance(captcha_id, str) or not _ID.fullmatch(captcha_id):
+        if not isinstance(captcha_id, str) or not ID.fullmatch(captcha_id):
             raise CaptchaFailedError("unknown")
         stored = self.scripts.consume_captcha(
             keys=[keys.captcha_answer(captcha_id), keys.captcha_audio(captcha_id)],
@@ -157,7 +157,7 @@ class SelfHostedCaptcha:
             raise CaptchaFailedError("wrong")
 
     def _answer(self, captcha_id: str) -> str:
-        stored = self.redis.get(keys.captcha_answer(captcha_id)) if _ID.fullmatch(captcha_id) else None
+        stored = self.redis.get(keys.captcha_answer(captcha_id)) if ID.fullmatch(captcha_id) else None
         if stored is None or stored.startswith(CONSUMED_MARK):
             raise NotFoundError("captcha")
         return stored.decode()

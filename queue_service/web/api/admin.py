@@ -14,7 +14,7 @@ from queue_service.domain.authz import Action, may, may_manage, require, require
 from queue_service.domain.errors import ForbiddenError, NotFoundError, ValidationFailedError
 from queue_service.domain.privacy import mask_nik, mask_phone
 from queue_service.extensions import services
-from queue_service.web.api import admin_schemas
+from queue_service.web.api import admin_schemas, schemas
 from queue_service.web.limits import client_address
 from queue_service.web.requests import json_object, load
 
@@ -36,11 +36,12 @@ def _actor() -> Actor:
     return Actor(_account().username, _account().role, client_address())
 
 
+_PATH = schemas.PathSchema(partial=True)
+
+
 def _day(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise ValidationFailedError({"date": ["invalid_date"]}) from None
+    """The date in the path, spelled as the OpenAPI document says (422 otherwise)."""
+    return load(_PATH, {"date": text})["date"]
 
 
 @bp.get("/branches/<branch_id>/settings")
@@ -288,6 +289,7 @@ def create_kiosk():
 def list_kiosks(branch_id: str):
     """The branch's kiosks (revoked ones with the time)."""
     require(_account(), Action.READ_BRANCH, branch_id)
+    catalog.get_branch(services().redis, branch_id)  # 404 for an unknown branch, as elsewhere
     return {"kiosks": [vars(k) for k in services().kiosks.of_branch(branch_id)]}
 
 

@@ -8,7 +8,8 @@ import datetime as dt
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from queue_service.web.api.schemas import StrictSchema
+from queue_service.domain.accounts import USERNAME
+from queue_service.web.api.schemas import ID, Pattern, StrictSchema, day
 
 _TYPE = {"required": "required", "null": "required"}
 
@@ -64,7 +65,10 @@ class BranchSettingsSchema(StrictSchema):
 
 class DateOverrideSchema(StrictSchema):
     closed = _boolean(load_default=False)
-    daily_quota = _integer(load_default=None, allow_none=True)
+    # The same floor as the branch's own quota (``domain.tuning``), said here for the document.
+    daily_quota = _integer(
+        load_default=None, allow_none=True, validate=validate.Range(min=0, error="at_least_0")
+    )
     note = fields.String(
         load_default="",
         validate=validate.Length(max=200, error="too_long"),
@@ -73,14 +77,18 @@ class DateOverrideSchema(StrictSchema):
 
 
 class NewAccountSchema(StrictSchema):
-    username = fields.String(required=True, error_messages={**_TYPE, "invalid": "not_string"})
+    username = fields.String(
+        required=True,
+        validate=Pattern(USERNAME, error="invalid_username"),
+        error_messages={**_TYPE, "invalid": "not_string"},
+    )
     role = fields.String(
         required=True,
         validate=validate.OneOf(("national_admin", "branch_admin", "counter_staff"), error="unknown_role"),
         error_messages={**_TYPE, "invalid": "not_string"},
     )
     branches = fields.List(
-        fields.String(error_messages={"invalid": "not_string"}),
+        fields.String(validate=ID, error_messages={"invalid": "not_string"}),
         load_default=list,
         error_messages={"invalid": "not_list"},
     )
@@ -101,14 +109,21 @@ class NewTokenSchema(StrictSchema):
 
 
 class NewKioskSchema(StrictSchema):
-    branch_id = fields.String(required=True, error_messages={**_TYPE, "invalid": "not_string"})
-    name = fields.String(required=True, error_messages={**_TYPE, "invalid": "not_string"})
+    branch_id = fields.String(required=True, validate=ID, error_messages={**_TYPE, "invalid": "not_string"})
+    # The kiosk keeps the name with its runs of spaces made one, which must leave 1-64
+    # characters: something besides spaces, and at most 64 as sent.
+    name = fields.String(
+        required=True,
+        validate=[
+            validate.Length(max=64, error="too_long"),
+            Pattern(r"[\s\S]*\S[\s\S]*", error="required"),
+        ],
+        error_messages={**_TYPE, "invalid": "not_string"},
+    )
 
 
 class DayQuerySchema(StrictSchema):
-    date = fields.Date(
-        required=True, format="%Y-%m-%d", error_messages={"required": "required", "invalid": "invalid_date"}
-    )
+    date = day()
 
 
 class BookingsQuerySchema(DayQuerySchema):
@@ -132,7 +147,7 @@ class AuditQuerySchema(StrictSchema):
 
 
 class ReportQuerySchema(StrictSchema):
-    start = fields.Date(format="%Y-%m-%d", error_messages={"invalid": "invalid_date"})
+    start = day(required=False)
     days = fields.Integer(
         load_default=14,
         validate=validate.Range(min=1, max=92, error="days_range"),
@@ -172,6 +187,11 @@ class NationalClosureSchema(StrictSchema):
 
 
 # Responses, for the OpenAPI document.
+
+
+class ClosedDaySchema(Schema):
+    date = fields.String()
+    note = fields.String()
 
 
 class AuditEntrySchema(Schema):
@@ -247,6 +267,23 @@ class TokenViewSchema(Schema):
 
 class TokensSchema(Schema):
     tokens = fields.List(fields.Nested(TokenViewSchema))
+
+
+class KioskViewSchema(Schema):
+    id = fields.String()
+    branch_id = fields.String()
+    name = fields.String()
+    created_at = fields.String()
+    revoked_at = fields.String(allow_none=True)
+
+
+class KiosksSchema(Schema):
+    kiosks = fields.List(fields.Nested(KioskViewSchema))
+
+
+class CreatedKioskSchema(Schema):
+    kiosk_id = fields.String()
+    token = fields.String(metadata={"description": "shown once"})
 
 
 class CreatedTokenSchema(Schema):

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from queue_service.web.api.schemas import StrictSchema
+from queue_service.web.api.schemas import ID, StrictSchema, counter_name
 
 _TYPE = {"required": "required", "null": "required"}
-_ID = validate.Regexp(r"^[a-z0-9][a-z0-9_-]{0,63}$", error="invalid_id")
 
 
 def _string(**kwargs) -> fields.String:
@@ -18,15 +17,15 @@ def _string(**kwargs) -> fields.String:
 def _branch() -> fields.String:
     """Which branch: needed only from an admin of several branches (staff have one)."""
     return _string(
-        validate=_ID,
+        validate=ID,
         metadata={"description": "Only for an admin of several branches; counter staff have one."},
     )
 
 
 class CallRequestSchema(StrictSchema):
-    counter = _string(required=True, validate=validate.Length(max=32, error="too_long"))
+    counter = counter_name()
     services = fields.List(
-        _string(validate=_ID), validate=validate.Length(min=1, max=20), error_messages={"invalid": "not_list"}
+        _string(validate=ID), validate=validate.Length(min=1, max=20), error_messages={"invalid": "not_list"}
     )
     branch_id = _branch()
 
@@ -41,7 +40,7 @@ class CounterRequestSchema(StrictSchema):
     """A counter's services (none: all the branch's)."""
 
     services = fields.List(
-        _string(validate=_ID),
+        _string(validate=ID),
         validate=validate.Length(min=1, max=20),
         allow_none=True,
         error_messages={"invalid": "not_list"},
@@ -50,7 +49,7 @@ class CounterRequestSchema(StrictSchema):
 
 
 class TransferRequestSchema(StrictSchema):
-    service_id = _string(required=True, validate=_ID)
+    service_id = _string(required=True, validate=ID)
     branch_id = _branch()
 
 

@@ -18,6 +18,7 @@ from queue_service.domain.live_queue import Step
 from queue_service.extensions import services
 from queue_service.web import limits
 from queue_service.web.api import counter_schemas as schemas
+from queue_service.web.api.schemas import PathSchema
 from queue_service.web.limits import client_address
 from queue_service.web.requests import idempotency_key, json_object, load
 
@@ -47,6 +48,14 @@ def _branch(account: Account, data: dict, action: Action = Action.OPERATE_QUEUE)
 
 def _actor(account: Account) -> Actor:
     return Actor(account.username, account.role, client_address())
+
+
+_PATH = PathSchema(partial=True)
+
+
+def _counter(name: str) -> str:
+    """The counter named in the path, checked as the OpenAPI document describes it (422)."""
+    return load(_PATH, {"counter": name})["counter"]
 
 
 def _step(step: Step) -> dict:
@@ -110,7 +119,7 @@ def pause(counter: str, step: str):
     account = _account()
     branch_id = _branch(account, _body(schemas.StepRequestSchema()))
     live = services().live_queue
-    (live.pause if step == "pause" else live.resume)(branch_id, counter)
+    (live.pause if step == "pause" else live.resume)(branch_id, _counter(counter))
     return {"counter": counter, "paused": step == "pause"}
 
 
@@ -131,7 +140,7 @@ def set_counter(counter: str):
     data = load(schemas.CounterRequestSchema(), json_object())
     branch_id = _branch(account, data, Action.TUNE_BRANCH)
     done = services().live_queue.set_counter(
-        branch_id, counter, data.get("services"), _actor(account), services().clock()
+        branch_id, _counter(counter), data.get("services"), _actor(account), services().clock()
     )
     return schemas.CounterSchema().dump(done)
 
@@ -143,7 +152,9 @@ def remove_counter(counter: str):
     branch_id = _branch(
         account, load(schemas.StepRequestSchema(), request.args.to_dict()), Action.TUNE_BRANCH
     )
-    if not services().live_queue.remove_counter(branch_id, counter, _actor(account), services().clock()):
+    if not services().live_queue.remove_counter(
+        branch_id, _counter(counter), _actor(account), services().clock()
+    ):
         raise NotFoundError("counter")
     return "", 204
 

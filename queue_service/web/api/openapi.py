@@ -7,6 +7,7 @@ import functools
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Blueprint
+from marshmallow import fields
 
 from queue_service.web.api import admin_schemas, counter_schemas, schemas
 
@@ -16,11 +17,14 @@ _ERROR_STATUSES = {
     "400": "Not JSON, or wrong types (`bad_request`)",
     "401": "`unauthorized`: no token, or a wrong or revoked one",
     "403": "`captcha_failed` (booking), `forbidden` (a token of another branch or role)",
-    "404": "`not_found`",
+    "404": "`not_found`: nothing has this id (ids are described by their pattern; whether one "
+    "exists is data)",
     "409": "`slot_full`, `day_full`, `already_booked`, `not_bookable`, `wrong_branch`, "
     "`wrong_date`, `too_early`, `too_late`, `cancelled`",
     "415": "`unsupported_media_type`: the body is not sent as `application/json`",
-    "422": "`validation_failed`, with `fields`",
+    "422": "`validation_failed`, with `fields`: a value outside this document's schemas, or one "
+    "only the data can refuse (a branch or service named in the body that does not exist, a "
+    "username taken, a date already past, a rule between fields such as a role's branches)",
     "429": "`rate_limited`, with `Retry-After`",
     "503": "`unavailable`: the data store cannot be reached",
 }
@@ -55,7 +59,31 @@ def _error_responses(*statuses: str) -> dict:
 
 
 def _path_param(name: str) -> dict:
-    return {"in": "path", "name": name, "required": True, "schema": {"type": "string"}}
+    # Expanded by apispec from the field the views check the value with.
+    return {"in": "path", "schema": schemas.PathSchema(only=(name,))}
+
+
+# The header of the steps a client may re-send after a lost reply (and only those: the others
+# do not read it).
+_IDEMPOTENCY_KEY = {"in": "header", "schema": schemas.IdempotencyKeySchema}
+
+
+def _query(schema) -> list[dict]:
+    return [{"in": "query", "schema": schema}]
+
+
+def _type_checked(schema) -> bool:
+    """Whether a query schema refuses a value of the wrong type with a 400 (SPEC §3: wrong
+    types are `bad_request`), as it does for any field that is not text."""
+    return any(
+        not isinstance(field, fields.String)
+        and field.error_messages.get("invalid") in schemas.TYPE_ERROR_KEYS
+        for field in schema._declared_fields.values()
+    )
+
+
+def _binary(content_type: str) -> dict:
+    return {content_type: {"schema": {"type": "string", "format": "binary"}}}
 
 
 @functools.cache
@@ -79,6 +107,7 @@ def build_spec() -> dict:
         ("DateOverride", admin_schemas.DateOverrideSchema),
         ("AdminBookings", admin_schemas.AdminBookingsSchema),
         ("NationalClosure", admin_schemas.NationalClosureSchema),
+        ("ClosedDay", admin_schemas.ClosedDaySchema),
         ("AuditEntries", admin_schemas.AuditEntriesSchema),
         ("Report", admin_schemas.ReportSchema),
         ("Impact", admin_schemas.ImpactSchema),
@@ -88,6 +117,8 @@ def build_spec() -> dict:
         ("Tokens", admin_schemas.TokensSchema),
         ("NewToken", admin_schemas.NewTokenSchema),
         ("CreatedToken", admin_schemas.CreatedTokenSchema),
+        ("Kiosks", admin_schemas.KiosksSchema),
+        ("CreatedKiosk", admin_schemas.CreatedKioskSchema),
         ("CheckInRequest", schemas.CheckInRequestSchema),
         ("CheckIn", schemas.CheckInSchema),
         ("WalkInRequest", schemas.WalkInRequestSchema),
@@ -132,10 +163,7 @@ def build_spec() -> dict:
                 "Places left on a date",
                 "200",
                 "Availability",
-                parameters=[
-                    _path_param("branch_id"),
-                    {"in": "query", "schema": schemas.AvailabilityQuerySchema},
-                ],
+                parameters=[_path_param("branch_id"), *_query(schemas.AvailabilityQuerySchema)],
                 errors=("404", "422", "429"),
             )
         },
@@ -152,11 +180,15 @@ def build_spec() -> dict:
                     "summary": f"The challenge as {content_type}",
                     "parameters": [_path_param("captcha_id")],
                     "responses": {
-                        "200": {
-                            "description": "OK",
-                            "content": {content_type: {"schema": {"type": "string", "format": "binary"}}},
-                        },
+                        "200": {"description": "OK", "content": _binary(content_type)},
                         **_error_responses("404", "429", "503"),
+                        # A challenge allows one guess: the booking attempt that names it,
+                        # right or wrong, uses it up, and its image and audio with it.
+                        "404": {
+                            "description": "`not_found`: no such challenge, or it expired, or a "
+                            "booking attempt has used it (each allows one guess)",
+                            **_json("Error"),
+                        },
                     },
                 }
             },
@@ -222,6 +254,7 @@ def build_spec() -> dict:
                     "201",
                     "WalkIn",
                     body="WalkInRequest",
+                    parameters=[_IDEMPOTENCY_KEY],
                     errors=("400", "401", "409", "415", "422"),
                 ),
                 "security": [{"kioskToken": []}],
@@ -236,10 +269,7 @@ def build_spec() -> dict:
                     "summary": f"The booking code as a QR ({content_type})",
                     "parameters": [_path_param("code")],
                     "responses": {
-                        "200": {
-                            "description": "OK",
-                            "content": {content_type: {"schema": {"type": "string", "format": "binary"}}},
-                        },
+                        "200": {"description": "OK", "content": _binary(content_type)},
                         **_error_responses("404", "429", "503"),
                     },
                 }
@@ -280,21 +310,14 @@ def _counter_paths(spec: APISpec) -> None:
     """Counter staff's steps: a staff (or admin) API token; ``Idempotency-Key`` makes a
     re-sent step answer as the first."""
     spec.components.security_scheme("staffToken", {"type": "http", "scheme": "bearer"})
-    idempotency = {
-        "in": "header",
-        "name": "Idempotency-Key",
-        "required": False,
-        "schema": {"type": "string", "maxLength": 64},
-        "description": "The same key answers as the first request did",
-    }
 
-    def staff(summary, ok_schema, body, params=(), errors=()):
+    def staff(summary, ok_schema, body, params=(), errors=(), idempotent=True):
         operation = _operation(
             summary,
             "200",
             ok_schema,
             body=body,
-            parameters=[_path_param(name) for name in params] + [idempotency],
+            parameters=[_path_param(name) for name in params] + ([_IDEMPOTENCY_KEY] if idempotent else []),
             errors=("400", "401", "403", *errors, "415", "422"),
         )
         operation["security"] = [{"staffToken": []}]
@@ -352,17 +375,14 @@ def _counter_paths(spec: APISpec) -> None:
             )
         },
     )
-    branch_query = {
-        "in": "query",
-        "name": "branch_id",
-        "required": False,
-        "schema": {"type": "string"},
-        "description": "Only for an admin of several branches",
-    }
-    listing = staff("The branch's counters", "Counters", None, errors=("404",))
-    listing["parameters"].append(branch_query)
-    removal = staff("Remove a counter (branch admins; audited)", "Counter", None, ["counter"], ("404",))
-    removal["parameters"].append(branch_query)
+    # The query of the listing and the removal: the same schema as the steps' optional body.
+    branch_query = _query(counter_schemas.StepRequestSchema)
+    listing = staff("The branch's counters", "Counters", None, errors=("404",), idempotent=False)
+    listing.setdefault("parameters", []).extend(branch_query)
+    removal = staff(
+        "Remove a counter (branch admins; audited)", "Counter", None, ["counter"], ("404",), idempotent=False
+    )
+    removal.setdefault("parameters", []).extend(branch_query)
     removal["responses"]["204"] = {"description": "Done"}
     del removal["responses"]["200"]
     spec.path("/api/v1/counter/counters", operations={"get": listing})
@@ -375,6 +395,7 @@ def _counter_paths(spec: APISpec) -> None:
                 "CounterRequest",
                 ["counter"],
                 ("404",),
+                idempotent=False,
             ),
             "delete": removal,
         },
@@ -384,7 +405,12 @@ def _counter_paths(spec: APISpec) -> None:
             f"/api/v1/counter/counters/{{counter}}/{step}",
             operations={
                 "post": staff(
-                    f"{step.capitalize()} a counter", "CounterState", "StepRequest", ["counter"], ("404",)
+                    f"{step.capitalize()} a counter",
+                    "CounterState",
+                    "StepRequest",
+                    ["counter"],
+                    ("404",),
+                    idempotent=False,
                 )
             },
         )
@@ -394,16 +420,22 @@ def _admin_paths(spec: APISpec) -> None:
     """The admin API: every operation needs an admin's bearer token."""
 
     def admin(summary, ok_status, ok_schema, params, errors, body=None, query=None):
+        if query is not None and _type_checked(query):
+            errors = ("400", *errors)
         operation = _operation(
             summary,
             ok_status,
             ok_schema,
             body=body,
-            parameters=[_path_param(name) for name in params]
-            + ([{"in": "query", "schema": query}] if query else []),
+            parameters=[_path_param(name) for name in params] + (_query(query) if query else []),
             errors=("401", "403", *errors),
         )
         operation["security"] = [{"adminToken": []}]
+        return operation
+
+    def with_csv(operation: dict) -> dict:
+        # `format=csv` answers the same rows as a file.
+        operation["responses"]["200"]["content"]["text/csv"] = {"schema": {"type": "string"}}
         return operation
 
     def no_content(operation: dict) -> dict:
@@ -451,13 +483,16 @@ def _admin_paths(spec: APISpec) -> None:
     spec.path(
         f"{branch}/bookings",
         operations={
-            "get": admin(
-                "A day's bookings, NIK and phone masked",
-                "200",
-                "AdminBookings",
-                ["branch_id"],
-                ("404", "422"),
-                query=admin_schemas.DayQuerySchema,
+            "get": with_csv(
+                admin(
+                    "A day's bookings, NIK and phone masked (format=csv for a file; with full=1 "
+                    "unmasked, audited)",
+                    "200",
+                    "AdminBookings",
+                    ["branch_id"],
+                    ("404", "422"),
+                    query=admin_schemas.BookingsQuerySchema,
+                )
             )
         },
     )
@@ -477,26 +512,31 @@ def _admin_paths(spec: APISpec) -> None:
     spec.path(
         f"{branch}/audit",
         operations={
-            "get": admin(
-                "The branch's audit entries, newest first (format=csv for a file)",
-                "200",
-                "AuditEntries",
-                ["branch_id"],
-                ("404", "422"),
-                query=admin_schemas.AuditQuerySchema,
+            "get": with_csv(
+                admin(
+                    "The branch's audit entries, newest first (format=csv for a file)",
+                    "200",
+                    "AuditEntries",
+                    ["branch_id"],
+                    ("404", "422"),
+                    query=admin_schemas.AuditQuerySchema,
+                )
             )
         },
     )
     spec.path(
         "/api/v1/admin/audit",
         operations={
-            "get": admin(
-                "National audit entries: closures, accounts, sign-ins (national admins)",
-                "200",
-                "AuditEntries",
-                [],
-                ("422",),
-                query=admin_schemas.AuditQuerySchema,
+            "get": with_csv(
+                admin(
+                    "National audit entries: closures, accounts, sign-ins (national admins; "
+                    "format=csv for a file)",
+                    "200",
+                    "AuditEntries",
+                    [],
+                    ("422",),
+                    query=admin_schemas.AuditQuerySchema,
+                )
             )
         },
     )
@@ -554,7 +594,7 @@ def _admin_paths(spec: APISpec) -> None:
             "post": admin(
                 "Register a kiosk of a branch; its token is shown once",
                 "201",
-                "CreatedToken",
+                "CreatedKiosk",
                 [],
                 ("400", "415", "422"),
                 body="NewKiosk",
@@ -567,7 +607,7 @@ def _admin_paths(spec: APISpec) -> None:
     )
     spec.path(
         f"{branch}/kiosks",
-        operations={"get": admin("The branch's kiosks", "200", "Tokens", ["branch_id"], ())},
+        operations={"get": admin("The branch's kiosks", "200", "Kiosks", ["branch_id"], ("404",))},
     )
     spec.path(
         "/api/v1/admin/closures/{date}",
@@ -575,7 +615,7 @@ def _admin_paths(spec: APISpec) -> None:
             "put": admin(
                 "Close every branch on a date (national admins)",
                 "200",
-                "NationalClosure",
+                "ClosedDay",
                 ["date"],
                 ("400", "415", "422"),
                 body="NationalClosure",

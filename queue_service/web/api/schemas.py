@@ -6,9 +6,14 @@ caller's language by ``api.errors``.
 
 from __future__ import annotations
 
+import re
+
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate
 
 from queue_service.domain import identity
+from queue_service.domain.accounts import USERNAME
+from queue_service.domain.captcha.gate import ID as CAPTCHA_ID
+from queue_service.domain.live_queue import COUNTER_NAME
 from queue_service.domain.reservations import BookingRequest
 
 # Marshmallow's own messages, as keys. The keys marked as type errors make a 400.
@@ -30,6 +35,74 @@ class _Checked(fields.String):
             raise ValidationError(str(exc)) from None
 
 
+class Pattern(validate.Regexp):
+    """A regular expression the whole value must match, written so that the OpenAPI document
+    can carry it as its ``pattern`` (apispec reads ``regex.pattern``): anchored, since a JSON
+    Schema pattern only has to occur somewhere, and checked with ``fullmatch``, since Python's
+    ``$`` also matches before a trailing newline. Keep to the syntax Python and ECMA-262 read
+    alike: ``[0-9]``, not ``\\d`` (Python's takes any script's digits)."""
+
+    def __init__(self, regex: str | re.Pattern, error: str):
+        source = regex.pattern if isinstance(regex, re.Pattern) else regex
+        super().__init__(f"^(?:{source.removeprefix('^').removesuffix('$')})$", error=error)
+
+    def __call__(self, value: str) -> str:
+        if self.regex.fullmatch(value) is None:
+            raise ValidationError(self._format_error(value))
+        return value
+
+
+# Ids of branches, services and the like: slugs. That a branch with the id exists is data,
+# not something a schema can say: an unknown one is a 404 where the id is in the path.
+ID = Pattern(r"[a-z0-9][a-z0-9_-]{0,63}", error="invalid_id")
+DATE = Pattern(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", error="invalid_date")
+CLOCK = Pattern(r"([01][0-9]|2[0-3]):[0-5][0-9]", error="invalid_time")
+
+
+class _Shaped:
+    """A date or time field that takes only the one spelling its pattern allows (``strptime``
+    alone also reads ``2026-1-1`` and ``9:5``), and shows that pattern in the document."""
+
+    shape: Pattern
+    spelling: str
+
+    def __init__(self, **kwargs):
+        super().__init__(format=self.spelling, metadata={"pattern": self.shape.regex.pattern}, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str) or self.shape.regex.fullmatch(value) is None:
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class Day(_Shaped, fields.Date):
+    """A date, ``YYYY-MM-DD`` (SPEC §3)."""
+
+    shape = DATE
+    spelling = "%Y-%m-%d"
+
+
+class Clock(_Shaped, fields.Time):
+    """A time of day, ``HH:MM`` (SPEC §3)."""
+
+    shape = CLOCK
+    spelling = "%H:%M"
+
+
+def day(**kwargs) -> Day:
+    kwargs.setdefault("required", True)
+    return Day(
+        error_messages={"required": "required", "null": "required", "invalid": "invalid_date"}, **kwargs
+    )
+
+
+def clock(**kwargs) -> Clock:
+    kwargs.setdefault("required", True)
+    return Clock(
+        error_messages={"required": "required", "null": "required", "invalid": "invalid_time"}, **kwargs
+    )
+
+
 def _text(invalid: str = "not_string", check=None, **kwargs) -> fields.String:
     kwargs.setdefault("required", True)
     error_messages = {"required": "required", "null": "required", "invalid": invalid}
@@ -39,7 +112,7 @@ def _text(invalid: str = "not_string", check=None, **kwargs) -> fields.String:
 
 
 def _identifier(**kwargs) -> fields.String:
-    return _text(validate=validate.Regexp(r"^[a-z0-9][a-z0-9_-]{0,63}$", error="invalid_id"), **kwargs)
+    return _text(validate=ID, **kwargs)
 
 
 class StrictSchema(Schema):
@@ -52,25 +125,15 @@ class StrictSchema(Schema):
 
 
 class AvailabilityQuerySchema(StrictSchema):
-    date = fields.Date(
-        required=True, format="%Y-%m-%d", error_messages={"required": "required", "invalid": "invalid_date"}
-    )
+    date = day()
     service = _identifier(required=False)
 
 
 class BookingRequestSchema(StrictSchema):
     branch_id = _identifier()
     service_id = _identifier()
-    date = fields.Date(
-        required=True,
-        format="%Y-%m-%d",
-        error_messages={"required": "required", "null": "required", "invalid": "invalid_date"},
-    )
-    slot = fields.Time(
-        required=True,
-        format="%H:%M",
-        error_messages={"required": "required", "null": "required", "invalid": "invalid_time"},
-    )
+    date = day()
+    slot = clock()
     name = _text(check=identity.check_name)
     nik = _text(check=identity.check_nik)
     kpj = _text(check=identity.check_kpj)
@@ -110,7 +173,7 @@ class CheckInRequestSchema(StrictSchema):
 
 
 class WalkInRequestSchema(StrictSchema):
-    service_id = _text(validate=validate.Length(max=64, error="too_long"))
+    service_id = _identifier()
     priority = fields.Boolean(load_default=False)
 
 
@@ -133,15 +196,42 @@ class CancelRequestSchema(StrictSchema):
 
 class RescheduleRequestSchema(StrictSchema):
     nik = _text(validate=validate.Length(max=32, error="too_long"))
-    date = fields.Date(
-        required=True,
-        format="%Y-%m-%d",
-        error_messages={"required": "required", "null": "required", "invalid": "invalid_date"},
-    )
-    slot = fields.Time(
-        required=True,
-        format="%H:%M",
-        error_messages={"required": "required", "null": "required", "invalid": "invalid_time"},
+    date = day()
+    slot = clock()
+
+
+def counter_name(**kwargs) -> fields.String:
+    """A counter's name, as the live queue takes it."""
+    return _text(validate=Pattern(COUNTER_NAME, error="invalid_id"), **kwargs)
+
+
+class PathSchema(Schema):
+    """The path parameters, by name: the OpenAPI document describes each from its field, and a
+    view that does more with one than look it up checks it here (``load`` with ``partial``).
+    An id that is well formed but names nothing is a 404, not something a schema can say."""
+
+    branch_id = _identifier()
+    date = day()
+    code = _text()
+    captcha_id = _text(validate=Pattern(CAPTCHA_ID, error="invalid_id"))
+    queue_number = _text()
+    counter = counter_name()
+    username = _text(validate=Pattern(USERNAME, error="invalid_username"))
+    token_id = _text()
+    kiosk_id = _text()
+
+
+class IdempotencyKeySchema(Schema):
+    """The ``Idempotency-Key`` header of the steps that may be re-sent: the same key answers as
+    the first request did. Visible ASCII, no space at either end (HTTP would strip it)."""
+
+    key = fields.String(
+        data_key="Idempotency-Key",
+        validate=[
+            validate.Length(max=64, error="too_long"),
+            Pattern(r"[!-~]([ -~]*[!-~])?", error="invalid_id"),
+        ],
+        metadata={"description": "The same key answers as the first request with it did"},
     )
 
 
