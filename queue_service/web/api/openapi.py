@@ -293,7 +293,8 @@ def build_spec() -> dict:
         operations={
             "post": _operation(
                 "Move a booking to another slot or date of its branch (one atomic step; another "
-                "date gives that day's next queue number)",
+                "date gives that day's next queue number). A move to the slot and date the booking "
+                "already holds changes nothing and answers 200 with the booking as it stands",
                 "200",
                 "Booking",
                 body="RescheduleRequest",
