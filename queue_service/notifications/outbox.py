@@ -203,11 +203,18 @@ class Outbox:
             done = pipe.execute()
         # "0": a planning began and did not end (its worker died, or it is still going):
         # walking the day again is harmless.
-        return sum(
-            self._plan_day(branch_id, day, self._due(day, zones[branch_id]))
+        walked = [
+            (branch_id, day, self._plan_day(branch_id, day, self._due(day, zones[branch_id])))
             for (branch_id, day), planned in zip(eves.items(), done, strict=True)
             if planned in (None, _PLANNING)
-        )
+        ]
+        total = sum(planned for _, _, planned in walked)
+        # One line for the whole sweep, and only when it planned something: a worker's start
+        # walks every branch, and a line per branch buried what a developer looks for.
+        if total:
+            branches = sum(1 for _, _, planned in walked if planned)
+            log.info("SMS reminders planned: %d, at %d branch(es)", total, branches)
+        return total
 
     def _plan_day(self, branch_id: str, day: dt.date, due: dt.datetime) -> int:
         # The day counts as planned from before its list is read: a booking moved into it
@@ -233,7 +240,7 @@ class Outbox:
                     *batch,
                 ],
             )
-        log.info("SMS reminders of %s at %s: %d planned", day.isoformat(), branch_id, planned)
+        log.debug("SMS reminders of %s at %s: %d planned", day.isoformat(), branch_id, planned)
         return planned
 
     def _read(self, branch_ids: Sequence[str], due_by: dt.datetime | None) -> list[PendingSms]:

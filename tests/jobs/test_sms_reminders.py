@@ -4,6 +4,7 @@ once the eve has come, for each booking whose confirmation went out, and sent at
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 import pytest
 from rq import Queue
@@ -325,3 +326,19 @@ def test_a_confirmation_settled_just_after_its_day_was_planned_still_gets_its_re
 
     assert [line["event"] for line in sent_sms()] == ["booked", "reminder"]
     assert booking["code"] in sent_sms()[1]["body"]
+
+
+def test_a_planning_says_one_line_and_only_when_it_planned_something(book, work, redis, caplog):
+    outbox = Outbox(redis)
+    every_branch = outbox.branch_ids()
+    assert len(every_branch) > 1
+    with caplog.at_level(logging.INFO, logger="queue_service.notifications.outbox"):
+        # Sunday's eve walks every branch's Monday: nobody booked.
+        assert outbox.plan_reminders(MONDAY_3PM - dt.timedelta(days=1), every_branch) == 0
+        assert caplog.records == []
+
+        book()
+        work()  # its confirmation goes out: it gets a reminder
+        assert outbox.plan_reminders(MONDAY_3PM, every_branch) == 1
+    said = [record.getMessage() for record in caplog.records if record.name == Outbox.__module__]
+    assert said == ["SMS reminders planned: 1, at 1 branch(es)"]
