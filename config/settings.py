@@ -78,6 +78,9 @@ def parse_rate_limit(value: str | None, default: str) -> str:
 # name -> (parser, default). The defaults are the documented ones (README, SPEC §4).
 _SPEC: dict[str, tuple[Any, Any]] = {
     "APP_ENV": (parse_str, "development"),
+    # Log lines as JSON (for a collector) or as one human line (for a terminal); unset: text
+    # in development, json in production.
+    "LOG_FORMAT": (parse_str, None),
     "VAR_DIR": (parse_str, "var"),
     "REDIS_URL": (parse_str, None),
     "QUEUE_REDIS_URL": (parse_str, None),
@@ -185,6 +188,8 @@ def load_settings(
     settings["VAR_DIR"] = str(var_dir)
     if not settings["SMS_OUTBOX"]:
         settings["SMS_OUTBOX"] = str(var_dir / "sms-outbox.jsonl")
+    if not settings["LOG_FORMAT"]:
+        settings["LOG_FORMAT"] = "json" if settings["APP_ENV"] == "production" else "text"
     problems = _contradictions(settings)
     if problems:
         raise ValueError("; ".join(problems))
@@ -248,6 +253,8 @@ def _contradictions(settings: dict[str, Any]) -> list[str]:
             problems.append(f"{name} must start with {' or '.join(schemes)}: {settings[name]!r}")
     if settings["APP_ENV"] not in {"development", "production"}:
         problems.append(f"APP_ENV must be development or production, not {settings['APP_ENV']!r}")
+    if settings["LOG_FORMAT"] not in {"json", "text"}:
+        problems.append(f"LOG_FORMAT must be json or text, not {settings['LOG_FORMAT']!r}")
     if settings["SMS_BACKEND"] not in {"console", "file", "twilio"}:
         problems.append(f"SMS_BACKEND must be console, file or twilio, not {settings['SMS_BACKEND']!r}")
     if settings["SMS_BACKEND"] == "twilio":

@@ -18,7 +18,7 @@ from queue_service.domain import calendar
 from queue_service.domain.clock import Clock
 from queue_service.store import connect as store
 from queue_service.web import errors, i18n
-from queue_service.web import logging as json_logs
+from queue_service.web import logging as web_logs
 from queue_service.web import metrics as request_metrics
 from queue_service.web.api import admin, counters, kiosk, openapi, ops, public, webhooks
 from queue_service.web.pages import admin as admin_pages
@@ -72,7 +72,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, clock: Clock | None
     if app.config["TRUSTED_PROXY_COUNT"]:
         count = app.config["TRUSTED_PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
-    json_logs.configure()
+    web_logs.configure(app.config["LOG_FORMAT"])
 
     # The pages' session cookie carries only the last booking's code (signed, not secret).
     # (Flask's defaults hold these keys already: setdefault would keep None and False.)

@@ -29,10 +29,10 @@ from rq import Queue, SimpleWorker
 from rq.job import Job
 from rq.worker import BaseWorker
 
+from queue_service import logging_setup
 from queue_service.domain import holiday_coverage
 from queue_service.notifications import queues
 from queue_service.notifications.dispatch import SmsDispatcher
-from queue_service.web import logging as json_logs
 from workers import runtime
 from workers.end_of_day import close_days
 
@@ -256,7 +256,7 @@ def run_worker(
     Returns:
         True once the worker has stopped.
     """
-    json_logs.configure()
+    logging_setup.configure(settings["LOG_FORMAT"])
     current = runtime.configure(settings, clock)
     connection = current.queue_connection
     dispatcher = SmsDispatcher(current.outbox, connection, current.options, current.clock)

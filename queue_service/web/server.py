@@ -30,7 +30,7 @@ from gunicorn.http.wsgi import Response, default_environ
 from gunicorn.workers.gthread import ThreadWorker
 
 from queue_service.web import messages
-from queue_service.web.logging import JsonGunicornLogger
+from queue_service.web.logging import gunicorn_logger
 
 _REASONS = {400: "Bad Request", 500: "Internal Server Error"}
 
@@ -124,7 +124,7 @@ class Server(BaseApplication):
         self.cfg.set("worker_class", f"{__name__}.JsonErrorWorker")
         self.cfg.set("threads", settings["WEB_THREADS"])
         self.cfg.set("accesslog", "-")
-        self.cfg.set("logger_class", JsonGunicornLogger)
+        self.cfg.set("logger_class", gunicorn_logger(settings["LOG_FORMAT"]))
         # One control socket per user would clash between several servers on one host.
         self.cfg.set("control_socket_disable", True)
         self.cfg.set("forwarded_allow_ips", "*" if settings["TRUSTED_PROXY_COUNT"] else "")

@@ -2,10 +2,15 @@
 
 import json
 import logging
+import os
+import re
+import subprocess
+import sys
 
 import pytest
 
-from queue_service.web.logging import JsonFormatter, mask_personal_data
+from config import load_settings
+from queue_service.logging_setup import JsonFormatter, TextFormatter, mask_personal_data
 
 
 def test_long_digit_runs_are_masked_and_ids_are_not():
@@ -80,3 +85,108 @@ def test_a_line_in_a_request_carries_its_id_and_no_nik(app):
     assert line["request_id"] == "req-42"
     assert line["message"] == "refused 3171********0001"
     assert line["level"] == "warning" and line["logger"] == "antrian"
+
+
+def _record(message: str, *args, exc_info=None, **extra) -> logging.LogRecord:
+    record = logging.LogRecord("antrian", logging.WARNING, __file__, 1, message, args, exc_info)
+    record.__dict__.update(extra)
+    return record
+
+
+def test_a_text_line_is_time_level_logger_message_then_the_fields_masked(app):
+    record = _record("refused %s", "3171011201900001", path="/x", query="hp=%2B6281234567890")
+    with app.test_request_context(headers={"X-Request-ID": "req-42"}):
+        app.preprocess_request()
+        line = TextFormatter().format(record)
+
+    assert re.fullmatch(
+        r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} WARNING antrian: refused 3171\*{8}0001 "
+        r"request_id=req-42 path=/x query=hp=%2B628\*{6}7890",
+        line,
+    ), line
+
+
+@pytest.mark.parametrize("formatter", [JsonFormatter(), TextFormatter()], ids=["json", "text"])
+def test_both_formats_mask_the_message_the_fields_and_the_traceback(formatter):
+    try:
+        raise ValueError("no booking for 3171011201900001")
+    except ValueError:
+        exc_info = sys.exc_info()
+    record = _record("sms to %s", "+6281234567890", exc_info=exc_info, name_typed="Budi 0812 3456 7890")
+
+    line = formatter.format(record)
+
+    for raw in ("3171011201900001", "6281234567890", "0812 3456 7890", "081234567890"):
+        assert raw not in line
+    for masked in ("+62812****7890", "3171********0001", "0812****7890"):
+        assert masked in line
+
+
+def test_a_text_line_is_one_line_whatever_the_message_holds():
+    line = TextFormatter().format(_record("first\nforged 2026-01-01 ERROR line", detail="a\r\nb"))
+
+    assert "\n" not in line and "\r" not in line
+    assert line.endswith("first\\nforged 2026-01-01 ERROR line detail=a\\r\\nb")
+
+
+@pytest.mark.parametrize(
+    ("environ", "log_format"),
+    [
+        ({}, "text"),
+        ({"APP_ENV": "development"}, "text"),
+        ({"APP_ENV": "production", "SECRET_KEY": "s" * 32}, "json"),
+        ({"APP_ENV": "production", "SECRET_KEY": "s" * 32, "LOG_FORMAT": "text"}, "text"),
+        ({"LOG_FORMAT": "json"}, "json"),
+        ({"LOG_FORMAT": " "}, "text"),
+    ],
+)
+def test_log_format_is_text_in_development_and_json_in_production_unless_set(environ, log_format):
+    assert load_settings(environ)["LOG_FORMAT"] == log_format
+
+
+def test_an_unknown_log_format_is_refused_by_name():
+    with pytest.raises(ValueError, match="LOG_FORMAT must be json or text, not 'yaml'"):
+        load_settings({"LOG_FORMAT": "yaml"})
+
+
+def _worker_log(redis_server, tmp_path, **env) -> str:
+    """What ``queue-service worker --burst`` writes on standard error, after ``seed-demo``."""
+    environ = {
+        **os.environ,
+        "REDIS_URL": redis_server.url,
+        "VAR_DIR": str(tmp_path / "var"),
+        "SECRET_KEY": "test-secret-of-the-suite",
+        "SMS_BACKEND": "file",
+        "SMS_OUTBOX": str(tmp_path / "outbox.jsonl"),
+        # Every branch's eve has come at any hour: the start walks all 42 branches.
+        "SMS_REMINDER_TIME": "00:00",
+        **env,
+    }
+    for name in ("APP_ENV", "LOG_FORMAT"):
+        if name not in env:
+            environ.pop(name, None)
+    command = [sys.executable, "-m", "queue_service.cli"]
+    subprocess.run([*command, "seed-demo"], env=environ, check=True, capture_output=True, timeout=60)
+    done = subprocess.run(
+        [*command, "worker", "--burst"], env=environ, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stderr
+
+
+def test_a_developer_s_worker_writes_text_lines_and_says_nothing_per_branch(redis, redis_server, tmp_path):
+    lines = _worker_log(redis_server, tmp_path).splitlines()
+
+    assert lines, "the worker said nothing at all"
+    for line in lines:
+        assert re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} [A-Z]+ +[\w.]+: ", line), line
+    # No booking: nothing planned, so not a line about reminders, let alone one per branch.
+    assert [line for line in lines if "reminders" in line] == []
+
+
+def test_production_s_worker_writes_json_lines(redis, redis_server, tmp_path):
+    lines = _worker_log(redis_server, tmp_path, APP_ENV="production", SECRET_KEY="s" * 32).splitlines()
+
+    assert lines
+    assert {"time", "level", "logger", "message"} <= set(json.loads(lines[0]))
+    assert all(isinstance(json.loads(line), dict) for line in lines)

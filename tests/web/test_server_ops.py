@@ -21,7 +21,8 @@ NIK = "3171011201900001"
 def live(redis_server, tmp_path_factory):
     """One server for the module; yields ``(base URL, its log file)``."""
     folder = tmp_path_factory.mktemp("live-ops")
-    with serving(redis_server.url, folder) as base:
+    # The production format: its fields are what these tests read.
+    with serving(redis_server.url, folder, LOG_FORMAT="json") as base:
         yield base, folder / "server.log"
 
 
@@ -101,7 +102,7 @@ def test_a_chunked_body_that_cannot_be_read_is_a_json_400_and_its_bytes_stay_out
 
 
 def test_clients_that_stall_half_way_through_their_headers_do_not_hold_the_server(redis_server, tmp_path):
-    with serving(redis_server.url, tmp_path, WEB_CLIENT_TIMEOUT_SECONDS="1") as base:
+    with serving(redis_server.url, tmp_path, WEB_CLIENT_TIMEOUT_SECONDS="1", LOG_FORMAT="json") as base:
         host, port = base.removeprefix("http://").split(":")
         stalled = []
         for _ in range(24):  # more than the server's 2 x 8 threads
@@ -236,7 +237,7 @@ def test_metrics_count_bookings_and_refusals_across_workers(live):
 def test_a_client_that_stalls_half_way_through_its_body_gets_a_400_not_an_error(
     redis_server, tmp_path, path, content_type, body
 ):
-    with serving(redis_server.url, tmp_path, WEB_CLIENT_TIMEOUT_SECONDS="1") as base:
+    with serving(redis_server.url, tmp_path, WEB_CLIENT_TIMEOUT_SECONDS="1", LOG_FORMAT="json") as base:
         started = time.monotonic()
         status, headers, answer = raw_exchange(
             base,
