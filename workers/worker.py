@@ -19,6 +19,7 @@ restarted it by hand. ``run_worker`` starts it again with back-off instead.
 from __future__ import annotations
 
 import logging
+import signal
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -26,7 +27,10 @@ from typing import Any
 
 import redis
 from rq import Queue, SimpleWorker
+from rq.defaults import DEFAULT_LOGGING_DATE_FORMAT, DEFAULT_LOGGING_FORMAT
+from rq.exceptions import StopRequested
 from rq.job import Job
+from rq.scheduler import RQScheduler
 from rq.worker import BaseWorker
 
 from queue_service import logging_setup
@@ -183,6 +187,22 @@ class JobHeartbeats(threading.Thread):
         self._stopped.set()
 
 
+class OutageTolerantScheduler(RQScheduler):
+    """RQ's scheduler, whose process ends with a line, not a traceback, when Redis goes away.
+
+    RQ's own lets the error escape its process, and multiprocessing prints the traceback
+    twice: at every outage, and at every Ctrl+C while Redis is away (stopping, it releases
+    its locks in Redis). Either way the worker's maintenance starts a new one once Redis
+    answers again.
+    """
+
+    def work(self):
+        try:
+            super().work()
+        except (redis.ConnectionError, redis.TimeoutError) as error:
+            self.log.warning("scheduler lost Redis, ending: %s: %s", type(error).__name__, error)
+
+
 class SmsWorker(PromptAbandonment, SimpleWorker):
     """RQ's worker without a work horse per job, with heartbeats while a job runs and prompt
     abandonment, that remembers being asked to stop."""
@@ -213,6 +233,35 @@ class SmsWorker(PromptAbandonment, SimpleWorker):
     def _watch(self, job: Job | None) -> None:
         if self._heartbeats is not None:
             self._heartbeats.watch(job)
+
+    def _start_scheduler(
+        self,
+        burst: bool = False,
+        logging_level: str | None = "INFO",
+        date_format: str = DEFAULT_LOGGING_DATE_FORMAT,
+        log_format: str = DEFAULT_LOGGING_FORMAT,
+    ) -> None:
+        # RQ's own (rq 2.x), with OutageTolerantScheduler: RQ names its class here and
+        # nowhere else. A burst enqueues the scheduled jobs here, with no process: as RQ's.
+        self.scheduler = OutageTolerantScheduler(
+            self.queues,
+            connection=self.connection,
+            logging_level=logging_level if logging_level is not None else self.log.level,
+            date_format=date_format,
+            log_format=log_format,
+            serializer=self.serializer,
+        )
+        self.scheduler.acquire_locks()
+        if self.scheduler.acquired_locks:
+            if burst:
+                try:
+                    self.scheduler.register_birth()
+                    self.scheduler.enqueue_scheduled_jobs()
+                finally:
+                    self.scheduler.release_locks()
+                    self.scheduler.register_death()
+            else:
+                self.scheduler.start()
 
     def request_stop(self, signum, frame) -> None:
         # RQ raises StopRequested when idle and sets nothing: remember it, so the
@@ -254,9 +303,69 @@ def run_worker(
         sleep: waits between restarts (tests).
 
     Returns:
-        True once the worker has stopped.
+        True once the worker has stopped, also when a stop request (Ctrl+C) came while it
+        started or waited to start again: the operator asked for it, so it is no failure.
     """
     logging_setup.configure(settings["LOG_FORMAT"])
+    stops = StopSignals()
+    stops.listen()
+    try:
+        return _supervise(settings, burst, clock, worker_class, sleep, stops)
+    except (StopSignal, StopRequested):  # StopRequested: a quit RQ worker's handler, see StopSignals
+        log.info("worker stopped by %s", stops.received or "a stop request")
+        return True
+    finally:
+        stops.restore()
+
+
+class StopSignal(BaseException):
+    """SIGINT or SIGTERM while no RQ worker runs (at start, or in the back-off).
+
+    Not an ``Exception``: the sweeps catch those to ride out an outage, and must not swallow
+    a stop.
+    """
+
+
+class StopSignals:
+    """While no RQ worker runs, SIGINT and SIGTERM end the supervisor as they end RQ's wait
+    for a job.
+
+    RQ sets its own handlers when a worker starts and leaves them when it quits: in the
+    back-off a SIGINT reached the quit worker's handler (or, before the first worker,
+    Python's KeyboardInterrupt) and ended the process with a traceback. ``listen`` is called
+    again after each worker quits. Only the main thread may set handlers: in another (a
+    test's) nothing changes.
+    """
+
+    _SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self) -> None:
+        self.received: str | None = None
+        self._main = threading.current_thread() is threading.main_thread()
+        self._previous = {number: signal.getsignal(number) for number in self._SIGNALS} if self._main else {}
+
+    def listen(self) -> None:
+        for number in self._previous:
+            signal.signal(number, self._stop)
+
+    def restore(self) -> None:
+        """The handlers from before (a test process's own Ctrl+C)."""
+        for number, handler in self._previous.items():
+            signal.signal(number, handler)
+
+    def _stop(self, number: int, _frame) -> None:
+        self.received = signal.Signals(number).name
+        raise StopSignal(self.received)
+
+
+def _supervise(
+    settings: Mapping[str, Any],
+    burst: bool,
+    clock: runtime.Clock | None,
+    worker_class: type[BaseWorker],
+    sleep: Callable[[float], None],
+    stops: StopSignals,
+) -> bool:
     current = runtime.configure(settings, clock)
     connection = current.queue_connection
     dispatcher = SmsDispatcher(current.outbox, connection, current.options, current.clock)
@@ -296,7 +405,11 @@ def run_worker(
                 )
                 worker.work(burst=burst, with_scheduler=True)
             except (redis.ConnectionError, redis.TimeoutError) as error:
-                log.warning("worker lost Redis: %s: %s", type(error).__name__, error)
+                # After a stop request RQ's last bookkeeping may meet the same outage: that
+                # ends nothing the operator did not ask to end.
+                if not getattr(worker, "stop_requested_by_signal", False):
+                    log.warning("worker lost Redis: %s: %s", type(error).__name__, error)
+            stops.listen()
             if burst or getattr(worker, "stop_requested_by_signal", False):
                 return True
             if time.monotonic() - started > cap:  # it had worked well for a while
