@@ -5,10 +5,14 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib
+import importlib.metadata
 import os
 import shutil
 import sys
 import tempfile
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+import redis
 
 from config import load_settings
 from queue_service.domain.audit import Actor
@@ -175,11 +179,25 @@ def cmd_stop_embedded(settings, _args) -> int:
     return 0
 
 
+def package_version() -> str:
+    """The installed package's version, as pip knows it."""
+    try:
+        return importlib.metadata.version("antrian")
+    except importlib.metadata.PackageNotFoundError:  # run from a source tree never installed
+        return "unknown (not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="queue-service", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"%(prog)s {package_version()}",
+        help="print the version of the installed package and exit",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", help="one of:")
     serve = commands.add_parser("serve", help="serve the web app (gunicorn)")
-    serve.add_argument("--host", default="0.0.0.0")
+    serve.add_argument("--host", default="0.0.0.0", help="address to listen on (default: every address)")
     serve.add_argument("--port", type=int, default=None, help="default: $PORT or 8000")
     serve.set_defaults(handler=cmd_serve)
     worker = commands.add_parser("worker", help="run the background job worker")
@@ -192,7 +210,7 @@ def build_parser() -> argparse.ArgumentParser:
     create_admin = commands.add_parser(
         "create-admin", help="create an admin and print an API token on the last line"
     )
-    create_admin.add_argument("username")
+    create_admin.add_argument("username", help="the account's name (console sign-in, audit log)")
     create_admin.add_argument(
         "--branch",
         action="append",
@@ -204,15 +222,15 @@ def build_parser() -> argparse.ArgumentParser:
     create_staff = commands.add_parser(
         "create-staff", help="create counter staff and print an API token on the last line"
     )
-    create_staff.add_argument("username")
-    create_staff.add_argument("branch_id")
+    create_staff.add_argument("username", help="the account's name (console sign-in, audit log)")
+    create_staff.add_argument("branch_id", help="the branch the staff serves at (e.g. jakarta-salemba)")
     create_staff.add_argument("--password-stdin", action="store_true", help=password_help)
     create_staff.set_defaults(handler=cmd_create_staff)
     create_kiosk = commands.add_parser(
         "create-kiosk", help="register a kiosk and print its token on the last line"
     )
-    create_kiosk.add_argument("branch_id")
-    create_kiosk.add_argument("name")
+    create_kiosk.add_argument("branch_id", help="the branch the kiosk stands in (e.g. jakarta-salemba)")
+    create_kiosk.add_argument("name", help='what staff call the kiosk (e.g. "Pintu depan")')
     create_kiosk.set_defaults(handler=cmd_create_kiosk)
     commands.add_parser("stop-embedded", help="stop the embedded Redis").set_defaults(
         handler=cmd_stop_embedded
@@ -232,6 +250,43 @@ def main(argv: list[str] | None = None) -> int:
     except store.EmbeddedRedisError as exc:  # the operator's to fix: said, not a traceback
         print(f"queue-service: {exc}", file=sys.stderr)
         return 1
+    except _UNREACHABLE as exc:  # the operator's to fix too: a traceback only hides the URL
+        url = settings["REDIS_URL"] or store.embedded_url(settings["VAR_DIR"])
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        print(f"queue-service: cannot use the data store at {masked_url(url)}: {reason}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:  # Ctrl+C: the shell's code for it, and no traceback
+        print(file=sys.stderr)
+        return 130
+
+
+# What a command meets when the data store is down, unreachable, or refuses our password.
+# (The worker rides out a plain Redis outage itself; a cluster it cannot reach at start
+# fails here too.)
+_UNREACHABLE = (
+    redis.ConnectionError,
+    redis.TimeoutError,
+    redis.exceptions.RedisClusterException,
+    redis.exceptions.ClusterDownError,
+)
+
+
+def masked_url(url: str) -> str:
+    """``url`` with its password, in the user part or a ``password=`` parameter, as ``***``."""
+    parts = urlsplit(url)
+    netloc = parts.netloc
+    if parts.password is not None:
+        user, _, host = netloc.rpartition("@")
+        name = user.partition(":")[0]
+        netloc = f"{name}:***@{host}"
+    query = parts.query
+    if "password" in query.lower():
+        query = urlencode(
+            [(key, "***" if key.lower() == "password" else value) for key, value in parse_qsl(query)],
+            safe="*",
+        )
+    # Put together by hand: urlunsplit drops the empty host of unix:///path.
+    return f"{parts.scheme}://{netloc}{parts.path}" + (f"?{query}" if query else "")
 
 
 if __name__ == "__main__":
