@@ -14,6 +14,7 @@ from queue_service.domain.checkins import CheckIns
 from queue_service.domain.clock import Clock, utc_now
 from queue_service.domain.kiosks import Kiosks
 from queue_service.domain.live_queue import LiveQueue
+from queue_service.domain.person_allowance import PersonAllowance
 from queue_service.domain.reservations import Reservations
 from queue_service.domain.sign_in import SignIn, SignInPolicy
 from queue_service.domain.tuning import BranchTuning
@@ -41,9 +42,6 @@ class Services:
     live_queue: LiveQueue
     availability: AvailabilityCache
     clients: tuple[Redis, ...] = ()
-    # The data store when the rate limiter's counters live in it too (its default, on a single
-    # Redis): a booking's per-person count then rides on the booking's first round trip.
-    limits_store: Redis | None = None
 
     def close(self) -> None:
         """Close every connection this app opened (tests, and a clean shutdown)."""
@@ -62,7 +60,17 @@ def init_app(app: Flask, clock: Clock | None = None) -> Services:
     queue_redis = store.connect(queue_url, socket_timeout=timeout, decode_responses=False)
     # The SMS of a booking, cancellation or call-ahead is on its branch's outbox already,
     # written by the change's own script: workers poll the outboxes, the request queues nothing.
-    reservations = Reservations.from_settings(redis, config, on_event=_count_event)
+    # The per-person counters live where flask-limiter's do: in the data store by default,
+    # where the count rides on the booking's first round trip.
+    rides_on_booking = "RATELIMIT_STORAGE_URI" not in config and not cluster
+    allowance = PersonAllowance(
+        config["RATELIMIT_PER_PERSON"],
+        config["SECRET_KEY"].encode(),
+        counter_store=(lambda: redis) if rides_on_booking else (lambda: limiter.storage.get_connection()),
+        rides_on_booking=rides_on_booking,
+        enabled=bool(config["RATELIMIT_ENABLED"]),
+    )
+    reservations = Reservations.from_settings(redis, config, on_event=_count_event, allowance=allowance)
     captcha_redis = store.connect(data_url, cluster=cluster, socket_timeout=timeout, decode_responses=False)
     captcha = SelfHostedCaptcha(
         captcha_redis,
@@ -101,8 +109,6 @@ def init_app(app: Flask, clock: Clock | None = None) -> Services:
     )
     app.extensions["antrian"] = services
 
-    if "RATELIMIT_STORAGE_URI" not in config and not cluster:
-        services.limits_store = redis
     config.setdefault("RATELIMIT_STORAGE_URI", rate_limit_storage_uri(data_url, cluster))
     config.setdefault(
         "RATELIMIT_STORAGE_OPTIONS",

@@ -11,7 +11,7 @@ from redis import Redis
 
 from queue_service.domain.captcha.gate import CaptchaGate
 from queue_service.domain.errors import AlreadyBookedError
-from queue_service.domain.reservations import Booking, BookingRequest, Reservations, RidingCheck
+from queue_service.domain.reservations import Booking, BookingRequest, Reservations
 from queue_service.store import keys
 
 _TOKEN = re.compile(r"^[0-9a-f]{32}$")
@@ -24,7 +24,7 @@ def book(
     captcha_id: object,
     captcha_answer: object,
     read_request: Callable[[], BookingRequest],
-    count_attempt: Callable[[BookingRequest], RidingCheck | None],
+    address: str,
     now: dt.datetime,
 ) -> Booking:
     """Book a place: the captcha first, then the fields, then the person's allowance.
@@ -35,20 +35,17 @@ def book(
 
     Args:
         captcha: the gate; ``captcha_id`` and ``captcha_answer`` as the caller sent them.
-        reservations: where the place is booked.
+        reservations: where the place is booked, the attempt counted against the person's
+            allowance from ``address`` first.
         read_request: validates the other fields; raises the domain's field errors.
-        count_attempt: counts the attempt against the person's allowance, raising when it is
-            spent; or returns that count as a check to ride on the booking's first round
-            trip (where it is still judged before anything else).
+        address: whom the per-address limits count (the client's address, or its /64).
         now: the time of the attempt.
 
     Raises:
         CaptchaFailedError, ValidationFailedError, and whatever ``reserve`` raises.
     """
     captcha.verify(captcha_id, captcha_answer)
-    request = read_request()
-    riding = count_attempt(request)
-    return reservations.reserve(request, now, riding)
+    return reservations.reserve(read_request(), now, address)
 
 
 class FormAttempts:

@@ -12,6 +12,7 @@ from limits.errors import StorageError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from queue_service.domain.errors import DomainError
+from queue_service.domain.person_allowance import AttemptsUsedUpError
 from queue_service.metrics import instruments
 from queue_service.web import limits, messages
 
@@ -114,12 +115,14 @@ def field_errors(messages_by_field: dict, prefix: str = "") -> dict[str, list[st
 
 def domain_error_headers(error: DomainError) -> dict[str, str]:
     """The headers a refusal carries whether the API or a page answers it: ``Retry-After``
-    when the error says when to come back, and whatever else it names (``X-RateLimit-*``)."""
+    when the error says when to come back, and ``X-RateLimit-*`` when it is a spent
+    allowance (the person's, ``AttemptsUsedUpError``)."""
     headers = {}
     retry_after = getattr(error, "retry_after", None)
     if retry_after is not None:
         headers["Retry-After"] = str(retry_after)
-    headers.update(getattr(error, "headers", {}))
+    if isinstance(error, AttemptsUsedUpError):
+        headers.update(limits.spent_headers(error.limit_amount, error.reset_at))
     return headers
 
 

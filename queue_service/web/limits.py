@@ -17,15 +17,9 @@ Per client address (``client_address``):
   spent, every look-up from the address waits, so codes cannot be guessed);
 - ``read``: catalog, availability and captcha media, together.
 
-Per person, ``person_allowance`` counts a booking attempt against its NIK and its
-phone *from this address* (``RATELIMIT_PER_PERSON``, by a script of ours in the limiter's
-store; where that store is the data store, in the booking's own first round trip). It is
-called after the captcha, so a caller without a solved
-captcha spends nothing. Counting per person alone, whatever the address, let a
-stranger who knows a NIK spend its allowance with refused attempts and lock its owner
-out for an hour; per person and address, the stranger locks out only themselves, and
-hoarding or probing NIKs from one address stays bounded by this limit and the address's
-own booking limit, each attempt also costing a solved captcha.
+Per person (NIK and phone), booking attempts are counted by the domain's
+``PersonAllowance`` (``domain/person_allowance.py``), not by flask-limiter; this module
+only says whose address it is (``client_address``).
 """
 
 from __future__ import annotations
@@ -33,19 +27,11 @@ from __future__ import annotations
 import functools
 import ipaddress
 import logging
-import math
 import time
 from collections.abc import Callable
 
 from flask import Flask, Response, current_app, request
 from flask_limiter import Limiter
-from limits import RateLimitItem, parse_many
-from redis.commands.core import Script
-from redis.exceptions import NoScriptError
-
-from queue_service.domain.errors import DomainError
-from queue_service.domain.privacy import keyed_digest
-from queue_service.store import keys, scripts
 
 log = logging.getLogger(__name__)
 
@@ -159,11 +145,11 @@ def refusal_headers() -> dict[str, str]:
         return {"Retry-After": str(_FALLBACK_RETRY_AFTER)}
     return {
         "Retry-After": str(max(1, int(reset_at - time.time()))),
-        **_spent(refusing.limit.amount, int(reset_at)),
+        **spent_headers(refusing.limit.amount, int(reset_at)),
     }
 
 
-def _spent(amount: int, reset_at: int) -> dict[str, str]:
+def spent_headers(amount: int, reset_at: int) -> dict[str, str]:
     """The ``X-RateLimit-*`` headers of a limit used up until ``reset_at`` (epoch seconds)."""
     return {
         "X-RateLimit-Limit": str(amount),
@@ -179,7 +165,7 @@ def _setting(name: str) -> Callable[[], str]:
     return lambda: current_app.config[name]
 
 
-def _free_while_off(limit: Callable) -> Callable:
+def _bypassed_while_disabled(limit: Callable) -> Callable:
     """The decorator ``limit`` of flask-limiter, which costs nothing while rate limiting is
     off (``RATELIMIT_ENABLED=0``, say behind a gateway that limits): flask-limiter's own
     wrapper weighs an empty list of limits on every request, a sixth of a cached read."""
@@ -200,117 +186,16 @@ def _free_while_off(limit: Callable) -> Callable:
 
 # Shared, so the pages' captcha and booking forms and the API's endpoints spend one
 # allowance per address, not one each.
-captcha_creation = _free_while_off(limiter.shared_limit(_setting("RATELIMIT_CAPTCHA"), scope="captcha"))
-booking = _free_while_off(limiter.shared_limit(_setting("RATELIMIT_BOOKING"), scope="booking"))
-lookup = _free_while_off(limiter.shared_limit(_setting("RATELIMIT_LOOKUP"), scope="lookup"))
-failed_lookup = _free_while_off(
+captcha_creation = _bypassed_while_disabled(
+    limiter.shared_limit(_setting("RATELIMIT_CAPTCHA"), scope="captcha")
+)
+booking = _bypassed_while_disabled(limiter.shared_limit(_setting("RATELIMIT_BOOKING"), scope="booking"))
+lookup = _bypassed_while_disabled(limiter.shared_limit(_setting("RATELIMIT_LOOKUP"), scope="lookup"))
+failed_lookup = _bypassed_while_disabled(
     limiter.shared_limit(
         _setting("RATELIMIT_FAILED_LOOKUP"),
         scope="failed-lookup",
         deduct_when=lambda response: response.status_code == 404,
     )
 )
-read = _free_while_off(limiter.shared_limit(_setting("RATELIMIT_READ"), scope="read"))
-
-
-class AttemptsUsedUpError(DomainError):
-    """A NIK or a phone has used up ``RATELIMIT_PER_PERSON`` from this address."""
-
-    code = "rate_limited"
-
-    def __init__(self, limit: RateLimitItem, retry_after: int):
-        super().__init__("per_person")
-        self.retry_after = retry_after
-        self.headers = _spent(limit.amount, int(time.time()) + retry_after)
-
-
-class PersonAllowance:
-    """One booking attempt's count against its NIK's and its phone's allowances from one
-    address: every counter of every part of the limit, counted by one script."""
-
-    def __init__(
-        self, script: Script, counters: list[str], windows: list[int], limits_of: list[RateLimitItem]
-    ):
-        self._script = script
-        self._counters, self._windows, self._limits_of = counters, windows, limits_of
-
-    def queue(self, pipe) -> None:
-        """Add the count to ``pipe`` as a bare EVALSHA: a script given to a pipeline makes
-        redis-py ask the server whether it knows it, a round trip of its own each time."""
-        pipe.evalsha(self._script.sha, len(self._counters), *self._counters, *self._windows)
-
-    def count(self) -> None:
-        """Count now, in a round trip of its own; raises as ``settle``."""
-        self.settle([self._script(keys=self._counters, args=self._windows)])
-
-    def settle(self, replies: list) -> None:
-        """Judge the count's reply.
-
-        Raises:
-            AttemptsUsedUpError: the NIK or the phone has used up a part of the limit from
-                this address (the part whose window ends last is the one named).
-        """
-        counted = replies[0]
-        if isinstance(counted, NoScriptError):  # a server that restarted: load it, count
-            counted = self._script(keys=self._counters, args=self._windows)
-        elif isinstance(counted, Exception):
-            raise counted
-        spent = [
-            (left, part)
-            for count, left, part in zip(counted[::2], counted[1::2], self._limits_of, strict=True)
-            if count > part.amount
-        ]
-        if spent:
-            left, part = max(spent, key=lambda refusal: refusal[0])
-            raise AttemptsUsedUpError(part, max(1, math.ceil(left / 1000)))
-
-
-def person_allowance(nik: str, phone: str) -> PersonAllowance | None:
-    """A booking attempt's count against its NIK and its phone (both as stored), from this
-    address: made here, or returned to be made by the booking (see below), which must then
-    be given it.
-
-    Every part of the limit (``5/hour;20/day``) has its own counters, named by its window.
-    All are counted by one script, in flask-limiter's store, where flask-limiter itself would
-    take a round trip for each and weigh every limit of the view again. Where that store is
-    the data store, the count is not made here but returned, to ride on the booking's first
-    round trip (``Reservations.reserve``), which judges it before anything else.
-
-    Returns:
-        The count still to make, or None (counted, or rate limiting is off).
-
-    Raises:
-        AttemptsUsedUpError: either has used up a part of ``RATELIMIT_PER_PERSON`` from this
-            address (the part whose window ends last is the one named).
-    """
-    config = current_app.config
-    if not config["RATELIMIT_ENABLED"]:
-        return None  # nothing would be counted: spare the keyed hashes
-    parts = _parsed(config["RATELIMIT_PER_PERSON"])
-    # Counter names carry keyed hashes, never the personal data (nor the address) itself.
-    secret = config["SECRET_KEY"].encode()
-    address = client_address()
-    address_digest = keyed_digest(secret, "address", address)
-    people = [
-        (kind, keyed_digest(secret, f"{kind}@{address}", value))
-        for kind, value in (("nik", nik), ("phone", phone))
-    ]
-    counters, windows, limits_of = [], [], []
-    for part in parts:
-        window_ms = part.get_expiry() * 1000
-        for kind, person in people:
-            counters.append(keys.attempts_from_address(address_digest, kind, part.get_expiry(), person))
-            windows.append(window_ms)
-            limits_of.append(part)
-    data_store = current_app.extensions["antrian"].limits_store
-    store = data_store if data_store is not None else limiter.storage.get_connection()
-    allowance = PersonAllowance(scripts.for_client(store).count_attempts, counters, windows, limits_of)
-    if data_store is not None:
-        return allowance
-    allowance.count()
-    return None
-
-
-@functools.lru_cache(maxsize=8)
-def _parsed(limit: str) -> list[RateLimitItem]:
-    return parse_many(limit)
+read = _bypassed_while_disabled(limiter.shared_limit(_setting("RATELIMIT_READ"), scope="read"))

@@ -398,7 +398,7 @@ def test_the_per_person_count_rides_on_the_bookings_first_round_trip(
 
 def test_per_person_limit_holds_with_the_limiter_in_a_store_of_its_own(make_app, redis_server, booking_body):
     app = make_app(RATELIMIT_STORAGE_URI=redis_server.url)
-    assert app.extensions["antrian"].limits_store is None  # counted apart, not riding
+    assert not app.extensions["antrian"].reservations.allowance.rides_on_booking  # counted apart
     client = app.test_client()
     nik = make_nik()
     statuses = [book(client, booking_body(nik=nik, phone=f"08123456{n:04d}")).status_code for n in range(5)]
@@ -428,9 +428,9 @@ def test_a_booking_that_starts_over_counts_its_attempt_once(client, app, booking
     read_context = reserve.load_context
     reads = []
 
-    def tuned_once(store, booking_request, riding=None):
-        context = read_context(store, booking_request, riding)
-        reads.append(riding)
+    def tuned_once(store, booking_request, person_count=None):
+        context = read_context(store, booking_request, person_count)
+        reads.append(person_count)
         if len(reads) == 1:
             schedules.store_settings(
                 redis,

@@ -19,7 +19,7 @@ from redis import Redis
 from redis.cluster import RedisCluster
 
 from queue_service.domain.errors import NotReplicatedError
-from queue_service.domain.reservations.bookable import RidingCheck
+from queue_service.domain.person_allowance import PersonAllowance
 from queue_service.domain.reservations.cancel import Cancellation
 from queue_service.domain.reservations.lookup import BookingLookup
 from queue_service.domain.reservations.nik_claims import NikClaims
@@ -35,7 +35,6 @@ __all__ = [
     "BookingRequest",
     "EventHook",
     "Reservations",
-    "RidingCheck",
 ]
 
 EventHook = Callable[[str, Booking], None]
@@ -58,6 +57,8 @@ class Reservations:
         one_step: book with ``book.lua``, one script, rather than four calls (None: where
             that can be, i.e. on a single Redis and without ``wait_replicas``, whose ``WAIT``
             rides on the step-by-step way's last call).
+        allowance: counts each booking attempt against its person's allowance (none: no
+            count).
     """
 
     def __init__(
@@ -71,8 +72,10 @@ class Reservations:
         wait_replicas: int = 0,
         wait_timeout_ms: int = 500,
         one_step: bool | None = None,
+        allowance: PersonAllowance | None = None,
     ):
         self.redis = redis
+        self.allowance = allowance
         self.scripts = Scripts(redis)
         self.collective_leave_closed = collective_leave_closed
         self._on_event = on_event or (lambda event, booking: None)
@@ -103,6 +106,7 @@ class Reservations:
         settings: Mapping[str, Any],
         on_event: EventHook | None = None,
         one_step: bool | None = None,
+        allowance: PersonAllowance | None = None,
     ) -> Reservations:
         """The operations as the settings describe them."""
         return cls(
@@ -115,24 +119,29 @@ class Reservations:
             wait_replicas=settings["REDIS_WAIT_REPLICAS"],
             wait_timeout_ms=settings["REDIS_WAIT_TIMEOUT_MS"],
             one_step=one_step,
+            allowance=allowance,
         )
 
     def nik_digest(self, nik: str) -> str:
         """The keyed hash that stands for a NIK in key names."""
         return self.claims.digest(nik)
 
-    def reserve(
-        self, request: BookingRequest, now: dt.datetime, riding: RidingCheck | None = None
-    ) -> Booking:
-        """Book a place for ``request`` as seen at ``now`` (see ``Reserving.reserve``).
+    def reserve(self, request: BookingRequest, now: dt.datetime, address: str | None = None) -> Booking:
+        """Book a place for ``request`` as seen at ``now`` (see ``Reserving.reserve``), the
+        attempt counted against its person's allowance from ``address`` when given.
 
         Raises:
+            AttemptsUsedUpError: the NIK or the phone has used up its allowance from
+                ``address`` (judged before anything else).
             ValidationFailedError, NotBookableError, AlreadyBookedError, DayFullError,
             SlotFullError, StoreUnavailableError: as ``Reserving.reserve``.
             NotReplicatedError: committed, but fewer than ``wait_replicas`` replicas
                 acknowledged it in time (the booking is kept).
         """
-        booking, replicated = self.reserving.reserve(request, now, riding)
+        person_count = None
+        if self.allowance is not None and address is not None:
+            person_count = self.allowance.count(request.nik, request.phone, address)
+        booking, replicated = self.reserving.reserve(request, now, person_count)
         self._on_event("booked", booking)
         if not replicated:
             # Answered as a 503, not a 201: the booking is not yet as safe as promised, and a

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from typing import Any, NamedTuple, Protocol
+from typing import NamedTuple
 
 from redis import Redis
 
@@ -17,24 +17,12 @@ from queue_service.domain.errors import (
     SlotFullError,
     ValidationFailedError,
 )
+from queue_service.domain.person_allowance import PendingCount
 from queue_service.domain.reservations.records import BookingRequest
 from queue_service.store import keys
 
 # The scripts' refusals, which they answer by name, and the errors that say them.
 REFUSALS = {"slot_full": SlotFullError, "day_full": DayFullError, "not_bookable": NotBookableError}
-
-
-class RidingCheck(Protocol):
-    """A check of the caller's, on the data store, that rides on a booking's first round trip
-    (the per-person allowance): its commands join that read, and its verdict comes before
-    anything the read says."""
-
-    def queue(self, pipe: Any) -> None:
-        """Add the check's commands to ``pipe``, after the read's own."""
-
-    def settle(self, replies: list) -> None:
-        """Judge the replies of those commands (an error among them as an exception object);
-        raises to stop the booking."""
 
 
 class BookingContext(NamedTuple):
@@ -48,11 +36,15 @@ class BookingContext(NamedTuple):
     settings_sha1: str  # of the settings' stored form: the scripts refuse if it changed
 
 
-def load_context(redis: Redis, request: BookingRequest, riding: RidingCheck | None = None) -> BookingContext:
+def load_context(
+    redis: Redis, request: BookingRequest, person_count: PendingCount | None = None
+) -> BookingContext:
     """Branch, service, settings, the date's override and national closure, and the SHA-1
-    of the settings' stored form, read in one round trip (``riding`` judged first).
+    of the settings' stored form, read in one round trip; ``person_count``, the attempt's
+    count against the person's allowance, rides on it and is judged first.
 
     Raises:
+        AttemptsUsedUpError: the person's allowance is spent.
         ValidationFailedError: unknown branch, or a service the branch does not offer.
     """
     pipe = redis.pipeline(transaction=False)
@@ -61,11 +53,11 @@ def load_context(redis: Redis, request: BookingRequest, riding: RidingCheck | No
     pipe.get(keys.branch_settings(request.branch_id))
     pipe.hget(keys.branch_dates(request.branch_id), request.date.isoformat())
     pipe.hget(keys.branch_national_closures(request.branch_id), request.date.isoformat())
-    if riding is not None:
-        riding.queue(pipe)
-    replies = pipe.execute(raise_on_error=riding is None)
-    if riding is not None:
-        riding.settle(replies[5:])
+    if person_count is not None:
+        person_count.queue(pipe)
+    replies = pipe.execute(raise_on_error=person_count is None)
+    if person_count is not None:
+        person_count.settle(replies[5:])
         for reply in replies[:5]:
             if isinstance(reply, Exception):
                 raise reply

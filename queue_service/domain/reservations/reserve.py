@@ -24,7 +24,8 @@ from redis import Redis
 from queue_service.domain import schedules
 from queue_service.domain.codes import new_code
 from queue_service.domain.errors import AlreadyBookedError, StoreUnavailableError
-from queue_service.domain.reservations.bookable import REFUSALS, RidingCheck, bookable_slot, load_context
+from queue_service.domain.person_allowance import PendingCount
+from queue_service.domain.reservations.bookable import REFUSALS, bookable_slot, load_context
 from queue_service.domain.reservations.nik_claims import NikClaims
 from queue_service.domain.reservations.records import (
     MIN_KEEP_MS,
@@ -74,12 +75,12 @@ class Reserving:
         self._wait_timeout_ms = wait_timeout_ms
 
     def reserve(
-        self, request: BookingRequest, now: dt.datetime, riding: RidingCheck | None = None
+        self, request: BookingRequest, now: dt.datetime, person_count: PendingCount | None = None
     ) -> tuple[Booking, bool]:
         """Book a place for ``request`` as seen at ``now``.
 
-        ``riding``, if given, is run in the same round trip as the first read, once, and
-        judged before anything else.
+        ``person_count``, if given, is sent in the same round trip as the first read, once,
+        and judged before anything else.
 
         Returns:
             The committed booking with its code and queue number, and whether enough
@@ -93,8 +94,8 @@ class Reserving:
             StoreUnavailableError: the attempts kept stalling or kept meeting a settings change.
         """
         for _attempt in range(_ATTEMPTS):
-            outcome = self._try_reserve(request, now, riding)
-            riding = None
+            outcome = self._try_reserve(request, now, person_count)
+            person_count = None  # counted once, whatever the attempts
             if outcome is not None:
                 break
         else:
@@ -144,14 +145,16 @@ class Reserving:
             return False
         return True
 
-    def _try_reserve(self, request: BookingRequest, now: dt.datetime, riding: RidingCheck | None = None):
+    def _try_reserve(
+        self, request: BookingRequest, now: dt.datetime, person_count: PendingCount | None = None
+    ):
         """One attempt: check the request against the settings, claim the NIK's date, reserve.
 
         Returns:
             ``(booking, claim_key, expire_at_ms)``, or None when the attempt must
             start over (a code collision, a stalled claim, settings changed meanwhile).
         """
-        context = load_context(self.redis, request, riding)
+        context = load_context(self.redis, request, person_count)
         branch, service = context.branch, context.service
         now_local = schedules.local_now(now, branch.timezone)
         slot = bookable_slot(context, request.date, request.slot, now_local, self.collective_leave_closed)

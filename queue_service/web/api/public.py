@@ -6,9 +6,10 @@ import functools
 
 from flask import Blueprint, Response, current_app, request, url_for
 
-from queue_service.domain import bookings, catalog, schedules
+from queue_service.domain import catalog, schedules
 from queue_service.domain.availability import Availability
 from queue_service.extensions import services
+from queue_service.web import booking as web_booking
 from queue_service.web import limits
 from queue_service.web.api import schemas
 from queue_service.web.requests import json_object, load
@@ -20,7 +21,6 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 _AREAS = schemas.AreasSchema()
 _AVAILABILITY_QUERY = schemas.AvailabilityQuerySchema()
 _AVAILABILITY = schemas.AvailabilitySchema()
-_BOOKING_REQUEST = schemas.BookingRequestSchema()
 _BOOKING = schemas.BookingSchema()
 _BRANCH = schemas.BranchSchema()
 _CANCEL_REQUEST = schemas.CancelRequestSchema()
@@ -129,16 +129,7 @@ def _uncached(response: Response) -> Response:
 @limits.booking
 def create_booking():
     """Book a place. The captcha is checked (and consumed) before any other field."""
-    body = json_object()
-    booking = bookings.book(
-        services().captcha,
-        services().reservations,
-        body.get("captcha_id"),
-        body.get("captcha_answer"),
-        read_request=lambda: load(_BOOKING_REQUEST, body),
-        count_attempt=lambda request: limits.person_allowance(request.nik, request.phone),
-        now=services().clock(),
-    )
+    booking = web_booking.book(json_object())
     return _BOOKING.dump(booking), 201
 
 

@@ -20,8 +20,8 @@ from queue_service.domain.errors import (
 )
 from queue_service.domain.requirements import requirements_for
 from queue_service.extensions import services
+from queue_service.web import booking as web_booking
 from queue_service.web import limits
-from queue_service.web.api.schemas import BookingRequestSchema
 from queue_service.web.errors import STATUS_OF_CODE, domain_error_headers
 from queue_service.web.pages.common import (
     booking_context,
@@ -30,7 +30,6 @@ from queue_service.web.pages.common import (
     make_page_blueprint,
     render,
 )
-from queue_service.web.requests import load
 
 bp = make_page_blueprint("participant", __name__)
 
@@ -149,15 +148,7 @@ def book():
     if not body["email"]:
         del body["email"]
     try:
-        booking = bookings.book(
-            services().captcha,
-            services().reservations,
-            body["captcha_id"],
-            body["captcha_answer"],
-            read_request=lambda: load(BookingRequestSchema(), body),
-            count_attempt=lambda req: limits.person_allowance(req.nik, req.phone),
-            now=services().clock(),
-        )
+        booking = web_booking.book(body)
     except DomainError as error:  # a spent per-person allowance among them
         attempts.abandon(token)
         return _refused(form, error)
