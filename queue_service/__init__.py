@@ -24,7 +24,7 @@ from queue_service.web.api import admin, counters, kiosk, openapi, ops, public, 
 from queue_service.web.pages import admin as admin_pages
 from queue_service.web.pages import assets, counter, display, manage, participant
 from queue_service.web.pages import kiosk as kiosk_pages
-from queue_service.web.pages.common import template_helpers
+from queue_service.web.pages.template_helpers import template_helpers
 from queue_service.web.sessions import CachedSerializerSessions
 
 # Booking bodies are a few hundred bytes; anything near this is abuse.

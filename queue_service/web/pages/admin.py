@@ -24,8 +24,9 @@ from queue_service.domain.privacy import mask_nik, mask_phone
 from queue_service.extensions import services
 from queue_service.web.charts import Bar, bar_chart
 from queue_service.web.limits import client_address
-from queue_service.web.pages import common
-from queue_service.web.pages.common import field_texts, make_page_blueprint, render
+from queue_service.web.pages import staff_auth
+from queue_service.web.pages.page_blueprints import make_page_blueprint
+from queue_service.web.pages.rendering import field_texts, render
 
 bp = make_page_blueprint("admin", __name__)
 bp.context_processor(lambda: {"mask_nik": mask_nik, "mask_phone": mask_phone})
@@ -46,7 +47,7 @@ _INT_FIELDS = (
 
 
 # The console's pages need a session; without one the browser goes to the sign-in form.
-signed_in = common.signed_in("admin", "admin.sign_in_form")
+signed_in = staff_auth.signed_in("admin", "admin.sign_in_form")
 
 
 def _account() -> Account:
@@ -70,7 +71,7 @@ def sign_in_form():
 @bp.post("/admin/masuk")
 def sign_in():
     """Check the password (throttled, locked out after repeated failures) and start a session."""
-    outcome = common.sign_in_from_form(
+    outcome = staff_auth.sign_in_from_form(
         "admin",
         lambda status, username, summary: _page(
             "sign_in.html", status=status, values={"username": username}, summary=summary
@@ -78,13 +79,13 @@ def sign_in():
     )
     if isinstance(outcome, Response):
         return outcome
-    return redirect(common.safe_next("/admin/", url_for("admin.home")))
+    return redirect(staff_auth.safe_next("/admin/", url_for("admin.home")))
 
 
 @bp.post("/admin/keluar")
 def sign_out():
     """End the session, everywhere its cookie may have gone."""
-    common.sign_out("admin")
+    staff_auth.sign_out("admin")
     return redirect(url_for("admin.sign_in_form"))
 
 

@@ -24,8 +24,9 @@ from queue_service.domain.authz import Action, may, require
 from queue_service.domain.errors import NotFoundError, TooLateError, ValidationFailedError
 from queue_service.domain.live_queue import Counter
 from queue_service.extensions import services
-from queue_service.web.pages import common
-from queue_service.web.pages.common import make_page_blueprint, render
+from queue_service.web.pages import staff_auth
+from queue_service.web.pages.page_blueprints import make_page_blueprint
+from queue_service.web.pages.rendering import render
 
 bp = make_page_blueprint("counter", __name__)
 
@@ -37,7 +38,7 @@ _TOKEN_MAX = 64
 # How often the page's script refreshes the live part, in milliseconds.
 POLL_MS = 3000
 
-signed_in = common.signed_in(_SESSION, "counter.sign_in_form")
+signed_in = staff_auth.signed_in(_SESSION, "counter.sign_in_form")
 
 
 @bp.context_processor
@@ -74,7 +75,7 @@ def sign_in_form():
 @bp.post("/counter/masuk")
 def sign_in():
     """Check the password (throttled, locked out after repeated failures) and start a session."""
-    outcome = common.sign_in_from_form(
+    outcome = staff_auth.sign_in_from_form(
         _SESSION,
         lambda status, username, summary: _page(
             "sign_in.html", status=status, username=username, summary=summary
@@ -82,13 +83,13 @@ def sign_in():
     )
     if isinstance(outcome, Response):
         return outcome
-    return redirect(common.safe_next("/counter/", url_for("counter.desk")), 303)
+    return redirect(staff_auth.safe_next("/counter/", url_for("counter.desk")), 303)
 
 
 @bp.post("/counter/keluar")
 def sign_out():
     """End the session, everywhere its cookie may have gone."""
-    common.sign_out(_SESSION)
+    staff_auth.sign_out(_SESSION)
     return redirect(url_for("counter.sign_in_form"), 303)
 
 
@@ -106,7 +107,7 @@ def desk():
 def live_part():
     """The live part of the counter page, for its script; polling does not keep a session
     alive (401 once it has ended, and the script reloads the page)."""
-    account = common.session_account(_SESSION, touch=False)
+    account = staff_auth.session_account(_SESSION, touch=False)
     chosen = _chosen(account) if account else None
     if chosen is None:
         return Response("", status=401)

@@ -14,7 +14,8 @@ from flask import Response
 from queue_service.domain import catalog, schedules
 from queue_service.domain.errors import NotFoundError
 from queue_service.extensions import services
-from queue_service.web.pages.common import make_page_blueprint, render
+from queue_service.web.pages.page_blueprints import make_page_blueprint
+from queue_service.web.pages.rendering import render
 
 bp = make_page_blueprint("display", __name__)
 

@@ -12,7 +12,9 @@ from queue_service.extensions import services
 from queue_service.notifications.outbox import MANAGE_LINK_PATH
 from queue_service.web import limits
 from queue_service.web.errors import STATUS_OF_CODE
-from queue_service.web.pages.common import booking_context, error_text, make_page_blueprint, render
+from queue_service.web.pages.booking_details import booking_context
+from queue_service.web.pages.page_blueprints import make_page_blueprint
+from queue_service.web.pages.rendering import error_text, render
 
 bp = make_page_blueprint("manage", __name__)
 
