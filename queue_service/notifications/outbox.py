@@ -9,8 +9,8 @@ at a time: at the eve of a visit day (``SMS_REMINDER_TIME``, branch-local) a swe
 each of the day's bookings whose confirmation went out on the branch's reminders, due at
 once, so a booking keeps nothing for its reminder until then.
 
-Each event has a delivery record; once settled, it is packed into two fields of the booking
-(``Outbox.delivery`` reads either). An attempt is recorded before the message is handed
+Each event has a delivery record of its own while attempts are under way; once settled, it
+is packed into two fields of the booking. An attempt is recorded before the message is handed
 to the backend, and the backend's message id after; an attempt that ended without an
 answer (5xx, network, a worker that died) makes the next one ask the backend whether
 the message exists before sending again.
@@ -46,7 +46,6 @@ from queue_service.store.scripts import Scripts
 log = logging.getLogger(__name__)
 
 EVENTS = texts.EVENTS
-SETTLED_STATES = frozenset({"sent", "failed", "skipped", "expired"})
 # What ``deliver`` answers for an event that is no longer pending: a job that came too late.
 NOT_PENDING = "not_pending"
 STATUS_CALLBACK_PATH = "/webhooks/twilio/status"
@@ -392,7 +391,8 @@ class Outbox:
     def delivery(self, branch_id: str, code: str, event: str) -> dict[str, str]:
         """The delivery record of one event: ``state`` and, as far as they are known,
         ``attempts``, ``sid``, ``status``, ``status_rank``, ``error_code``, ``uncertain``;
-        while an attempt is under way also its text and lease. Empty for no such event."""
+        while attempts are under way (the record's own key) also the text and the lease.
+        Empty for no such event."""
         record = self.redis.hgetall(keys.sms_delivery(branch_id, code, event))
         if record:
             return record

@@ -153,16 +153,18 @@ def test_a_cancellation_waits_while_its_confirmation_is_in_flight(
         outbox.deliver("jakarta-salemba", booking["code"], "cancelled", sender, clock())
 
 
-def test_a_record_settled_by_an_earlier_version_moves_into_its_booking(book, work, sent_sms, redis, delivery):
-    # Before the settled record lived in the booking, it was a key of its own: one left by the
-    # last version, its event still on the outbox (a job that raced the settling), is obeyed.
+def test_an_attempt_whose_message_a_callback_named_is_settled_without_sending_again(
+    book, work, sent_sms, redis, delivery, clock
+):
+    # Its worker died after the provider took the message, and a status callback recorded the
+    # message's SID on the attempt: the next attempt knows it went out.
     booking = book()
     record = keys.sms_delivery("jakarta-salemba", booking["code"], "booked")
     redis.hset(
         record,
         mapping={
-            "state": "sent",
-            "settled_ms": "1",
+            "state": "attempting",
+            "attempt_ms": "0",
             "attempts": "1",
             "sid": "SM" + "c" * 32,
             "status": "delivered",
@@ -175,7 +177,7 @@ def test_a_record_settled_by_an_earlier_version_moves_into_its_booking(book, wor
     assert not redis.exists(record)
     assert delivery(booking["code"]) == {
         "state": "sent",
-        "settled_ms": "1",
+        "settled_ms": str(int(clock().timestamp() * 1000)),
         "attempts": "1",
         "sid": "SM" + "c" * 32,
         "status": "delivered",

@@ -262,45 +262,6 @@ def test_a_day_is_planned_in_batches(redis, reservations, clock, monkeypatch):
     assert redis.hget(keys.sms_reminders_planned("jakarta-salemba"), "2026-11-24") != "0"
 
 
-def confirmed_by_the_last_version(redis, code: str, reminder_due: dt.datetime) -> None:
-    """What the version before this one left of a confirmation that went out: a settled record
-    of its own, and the reminder planned at once, nothing in the booking."""
-    branch = "jakarta-salemba"
-    redis.zrem(keys.sms_outbox(branch), f"{code}:booked")
-    redis.hset(
-        keys.sms_delivery(branch, code, "booked"),
-        mapping={"state": "sent", "settled_ms": "1", "attempts": "1"},
-    )
-    redis.zadd(keys.sms_reminders(branch), {f"{code}:reminder": reminder_due.timestamp() * 1000})
-
-
-@pytest.mark.parametrize(
-    "moved_to, eve",
-    [
-        ("2026-11-27", dt.datetime(2026, 11, 26, 15, 0, tzinfo=JAKARTA)),  # a day not planned yet
-        ("2026-11-24", MONDAY_3PM + dt.timedelta(hours=1)),  # a day planned already
-    ],
-)
-def test_a_booking_confirmed_by_the_last_version_keeps_its_reminder_when_moved(
-    book, work, sent_sms, clock, client, booking_body, redis, moved_to, eve
-):
-    body = booking_body()
-    booking = book(nik=body["nik"], date="2026-11-26")  # Thursday
-    confirmed_by_the_last_version(redis, booking["code"], dt.datetime(2026, 11, 25, 15, 0, tzinfo=JAKARTA))
-    clock.set(MONDAY_3PM + dt.timedelta(minutes=30))
-    work()  # plans Tuesday
-    moved = client.post(
-        f"/api/v1/bookings/{booking['code']}/reschedule",
-        json={"nik": body["nik"], "date": moved_to, "slot": "09:00"},
-    )
-    assert moved.status_code == 200, moved.get_json()
-    clock.set(eve)
-    work()
-
-    assert [line["event"] for line in sent_sms()] == ["reminder"]
-    assert sent_sms()[0]["body"].startswith("Pengingat BPJSTK Jakarta Salemba: besok")
-
-
 def test_a_planning_that_fails_does_not_stop_the_sweep(book, redis, monkeypatch, caplog):
     book()
     outbox = Outbox(redis)

@@ -10,7 +10,8 @@
 --       3 the delivery record of the booking's confirmation
 -- ARGV: 1 lease_ms, 2 body (kept from the first attempt on, so every attempt sends the same
 --       text), 3 event, 4 the attempt's token
--- A settled event's record lives in the booking (sms_settle.lua): ``sms:<event>``.
+-- The record holds an event's attempts until it is settled; a settled event's record lives in
+-- the booking (sms_settle.lua): ``sms:<event>``.
 -- Returns {'send', body, first_attempt_ms} nothing can have been sent yet
 --       | {'check', body, first_attempt_ms} an earlier attempt may have been sent: look first
 --       | {'busy'} | {'settled', state} | {'moot'} (settle it as skipped)
@@ -22,16 +23,13 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local d = redis.call('HMGET', KEYS[1], 'state', 'attempt_ms', 'sid', 'uncertain', 'token')
 local state = d[1]
-if state == 'sent' or state == 'failed' or state == 'skipped' or state == 'expired' then
-  return {'settled', state}
-end
 if state == 'attempting' and d[5] == ARGV[4] then
   local kept = redis.call('HMGET', KEYS[1], 'body', 'first_attempt_ms')
   return {d[4] == '1' and 'check' or 'send', kept[1], kept[2]}
 end
 if d[3] then
-  -- A status callback named the message of an attempt whose bookkeeping was lost.
-  redis.call('HSET', KEYS[1], 'state', 'sent', 'settled_ms', now)
+  -- A status callback named the message of an attempt whose bookkeeping was lost: it went
+  -- out. The caller settles it as sent, which packs the record into the booking.
   return {'settled', 'sent'}
 end
 local status = redis.call('HGET', KEYS[2], 'status')

@@ -1,7 +1,7 @@
 -- Settle one SMS event (sent, failed, skipped or expired) and take it off the outbox (or, for
 -- a reminder, off the branch's reminders).
 -- The settled record moves into the booking's own hash, packed in two fields, and its key goes:
--- a key costs a hundred bytes before it holds anything, a field a few. Only its verdict and
+-- an empty key costs Redis far more than a field of a hash that exists. Only its verdict and
 -- what a status callback needs stay; the text and the attempt's details, which only attempts
 -- read, go (the message, with its queue number and name, is not kept for the booking's life).
 -- A settled event keeps its first verdict.
@@ -14,31 +14,23 @@
 --       6 the reminder's member ('' for none: not a confirmation sent before it was due),
 --       7 the visit date
 -- Returns the event's state
-local settled_states = {sent = true, failed = true, skipped = true, expired = true}
 local field = 'sms:' .. ARGV[4]
 local packed = redis.call('HGET', KEYS[4], field)
 local state
 if packed then
   state = string.match(packed, '^[^,]*')
 else
-  local d = redis.call('HMGET', KEYS[1], 'state', 'settled_ms', 'attempts', 'uncertain', 'status',
-                       'status_rank', 'error_code', 'sid')
-  state = d[1]
-  local settled_ms = d[2]
-  local error_code = d[7]
-  if not settled_states[state] then
-    state = ARGV[1]
-    settled_ms = ARGV[5]
-    if ARGV[3] ~= '' then
-      error_code = ARGV[3]
-    end
-  end
+  -- The record holds only the attempts' details (and what status callbacks said meanwhile).
+  local d = redis.call('HMGET', KEYS[1], 'attempts', 'uncertain', 'status', 'status_rank',
+                       'error_code', 'sid')
+  state = ARGV[1]
+  local error_code = ARGV[3] ~= '' and ARGV[3] or d[5]
   -- A booking purged meanwhile keeps nothing: no booking, nothing left to send.
   if redis.call('EXISTS', KEYS[4]) == 1 then
-    redis.call('HSET', KEYS[4], field, table.concat({state, settled_ms or '', d[3] or '0',
-               d[4] or '', d[5] or '', d[6] or '', error_code or ''}, ','))
-    if d[8] then
-      redis.call('HSET', KEYS[4], field .. ':sid', d[8])
+    redis.call('HSET', KEYS[4], field, table.concat({state, ARGV[5], d[1] or '0', d[2] or '',
+               d[3] or '', d[4] or '', error_code or ''}, ','))
+    if d[6] then
+      redis.call('HSET', KEYS[4], field .. ':sid', d[6])
     end
   end
 end
