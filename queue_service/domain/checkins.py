@@ -28,6 +28,7 @@ from queue_service.domain.kiosks import Kiosk
 from queue_service.domain.live_queue.lines import place_in_line
 from queue_service.domain.reservations import Booking
 from queue_service.store import keys
+from queue_service.store.outcomes import CheckInOutcome
 from queue_service.store.scripts import Scripts
 
 _ATTEMPTS = 3
@@ -94,25 +95,27 @@ class CheckIns:
             if local > starts + dt.timedelta(minutes=settings.checkin_grace_minutes):
                 raise TooLateError("grace_over")
             day = booking.date.isoformat()
-            outcome = self.scripts.check_in(
-                keys=[
-                    keys.booking(kiosk.branch_id, code),
-                    keys.day_checkins(kiosk.branch_id, day),
-                    keys.queue_waiting(kiosk.branch_id, day, booking.service_id),
-                    keys.queue_numbers(kiosk.branch_id, day),
-                ],
-                args=[
-                    day,
-                    f"{booking.slot_start:%H:%M}",
-                    kiosk.id,
-                    int(now.timestamp() * 1000),
-                    now.isoformat(timespec="seconds"),
-                    code,
-                    place_in_line(booking.date, booking.slot_start, now, zone),
-                ],
+            outcome = CheckInOutcome.read(
+                self.scripts.check_in(
+                    keys=[
+                        keys.booking(kiosk.branch_id, code),
+                        keys.day_checkins(kiosk.branch_id, day),
+                        keys.queue_waiting(kiosk.branch_id, day, booking.service_id),
+                        keys.queue_numbers(kiosk.branch_id, day),
+                    ],
+                    args=[
+                        day,
+                        f"{booking.slot_start:%H:%M}",
+                        kiosk.id,
+                        int(now.timestamp() * 1000),
+                        now.isoformat(timespec="seconds"),
+                        code,
+                        place_in_line(booking.date, booking.slot_start, now, zone),
+                    ],
+                )
             )
-            if outcome[0] in ("ok", "repeat"):
-                return CheckIn(code, outcome[1], already_checked_in=outcome[0] == "repeat")
+            if outcome.done:
+                return CheckIn(code, outcome.queue_number, already_checked_in=outcome.verdict == "repeat")
             # 'moved' (rescheduled meanwhile), 'status' (cancelled or marked meanwhile),
             # 'missing' (purged meanwhile): read it again and answer for what it is now.
         raise NotFoundError("booking")

@@ -19,6 +19,7 @@ from redis import Redis
 from queue_service.domain import catalog, schedules
 from queue_service.domain.errors import StoreUnavailableError
 from queue_service.store import keys
+from queue_service.store.outcomes import NoShowsOutcome
 from queue_service.store.scripts import Scripts
 
 log = logging.getLogger(__name__)
@@ -101,12 +102,18 @@ def _close(scripts: Scripts, redis: Redis, branch_id: str, day: dt.date, now: dt
         batches = [codes[i : i + BATCH] for i in range(0, len(codes), BATCH)] or [[]]
         for number, batch in enumerate(batches, start=1):
             last = number == len(batches)
-            outcome = scripts.mark_no_shows(
-                keys=[index, keys.closed_days(branch_id), *(keys.booking(branch_id, code) for code in batch)],
-                args=[*fixed, "1" if last else "0", forget_before, *(codes if last else [])],
+            outcome = NoShowsOutcome.read(
+                scripts.mark_no_shows(
+                    keys=[
+                        index,
+                        keys.closed_days(branch_id),
+                        *(keys.booking(branch_id, code) for code in batch),
+                    ],
+                    args=[*fixed, "1" if last else "0", forget_before, *(codes if last else [])],
+                )
             )
-            marked += int(outcome[1])
-        if outcome[0] == "ok":
+            marked += outcome.marked
+        if outcome.ok:
             return marked
         # A booking moved in or out of the day while we marked: read its index again.
     raise StoreUnavailableError(f"the bookings of {branch_id} on {day} kept changing")

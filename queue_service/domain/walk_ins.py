@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import json
 import secrets
 from dataclasses import dataclass
 
@@ -24,6 +23,7 @@ from queue_service.domain.errors import ClosedNowError, ValidationFailedError, W
 from queue_service.domain.kiosks import Kiosk
 from queue_service.domain.live_queue.lines import DAY_KEYS_MS, place_in_line
 from queue_service.store import keys
+from queue_service.store.outcomes import QueueStepOutcome
 from queue_service.store.scripts import Scripts
 
 
@@ -85,32 +85,34 @@ class WalkIns:
             raise ClosedNowError()
         order = place_in_line(day, local.time().replace(second=0, microsecond=0), local, local.tzinfo)
         line = keys.queue_waiting(branch.id, day.isoformat(), service_id, priority=priority)
-        outcome = self.scripts.walk_in(
-            keys=[
-                keys.queue_requests(branch.id, day.isoformat()),
-                keys.walk_in_counts(branch.id, day.isoformat()),
-                keys.queue_numbers(branch.id, day.isoformat()),
-                line,
-                keys.booking(branch.id, code := new_code()),
-            ],
-            args=[
-                f"walk_in:{token or secrets.token_hex(16)}",
-                schedules.walk_in_places(settings, override),
-                service_id,
-                service.prefix,
-                code,
-                order,
-                now.isoformat(timespec="seconds"),
-                day.isoformat(),
-                branch.id,
-                "1" if priority else "0",
-                DAY_KEYS_MS,
-                kiosk.id,
-            ],
+        outcome = QueueStepOutcome.read(
+            self.scripts.walk_in(
+                keys=[
+                    keys.queue_requests(branch.id, day.isoformat()),
+                    keys.walk_in_counts(branch.id, day.isoformat()),
+                    keys.queue_numbers(branch.id, day.isoformat()),
+                    line,
+                    keys.booking(branch.id, code := new_code()),
+                ],
+                args=[
+                    f"walk_in:{token or secrets.token_hex(16)}",
+                    schedules.walk_in_places(settings, override),
+                    service_id,
+                    service.prefix,
+                    code,
+                    order,
+                    now.isoformat(timespec="seconds"),
+                    day.isoformat(),
+                    branch.id,
+                    "1" if priority else "0",
+                    DAY_KEYS_MS,
+                    kiosk.id,
+                ],
+            )
         )
-        if outcome[0] == "full":
+        if outcome.verdict == "full":
             raise WalkInsFullError()
-        answer = json.loads(outcome[1])
+        answer = outcome.answer
         return WalkInTicket(answer["queue_number"], answer["service_id"], answer["code"])
 
     def use(self, branch_id: str, day: dt.date) -> WalkInUse:

@@ -15,7 +15,6 @@ statuses: ``checked_in`` → ``called`` → ``served`` or ``no_show``; the booki
 from __future__ import annotations
 
 import datetime as dt
-import json
 import secrets
 from dataclasses import dataclass
 
@@ -30,6 +29,7 @@ from queue_service.domain.live_queue.counters import (
 )
 from queue_service.domain.live_queue.lines import DAY_KEYS_MS, DURATIONS_KEPT, line_of, queue_day
 from queue_service.store import keys
+from queue_service.store.outcomes import QueueStepOutcome
 from queue_service.store.scripts import Scripts
 
 # The priority share is counted over this many of the most recent calls.
@@ -112,35 +112,37 @@ class QueueSteps:
         token = _scoped(token, "call", counter)
         candidate, booking = "", []
         for _attempt in range(_ATTEMPTS):
-            outcome = self.scripts.queue_call(
-                keys=base + lines + booking,
-                args=[
-                    token,
-                    counter,
-                    candidate,
-                    _iso(now),
-                    settings.priority_share,
-                    PRIORITY_WINDOW,
-                    DAY_KEYS_MS,
-                    len(chosen),
-                    _ms(now),
-                    *chosen,
-                    ANNOUNCEMENTS_KEPT,
-                    max(0, settings.call_ahead_places),
-                ],
+            outcome = QueueStepOutcome.read(
+                self.scripts.queue_call(
+                    keys=base + lines + booking,
+                    args=[
+                        token,
+                        counter,
+                        candidate,
+                        _iso(now),
+                        settings.priority_share,
+                        PRIORITY_WINDOW,
+                        DAY_KEYS_MS,
+                        len(chosen),
+                        _ms(now),
+                        *chosen,
+                        ANNOUNCEMENTS_KEPT,
+                        max(0, settings.call_ahead_places),
+                    ],
+                )
             )
-            if outcome[0] in ("ok", "repeat"):
+            if outcome.done:
                 # The codes after the answer are those told by a call-ahead SMS: it is on the
                 # outbox already, for the workers' poll to send like any other SMS.
-                answer = json.loads(outcome[1])
+                answer = outcome.answer
                 return Call(
                     answer["queue_number"], answer["service_id"], answer["counter"], bool(answer["priority"])
                 )
-            if outcome[0] == "empty":
+            if outcome.verdict == "empty":
                 raise NotFoundError("queue")
             # 'changed': another counter took the head meanwhile, or this is the first look.
-            candidate = outcome[1]
-            booking = [keys.booking(branch_id, outcome[2])] if outcome[2] else []
+            candidate = outcome.candidate
+            booking = [keys.booking(branch_id, outcome.code)] if outcome.code else []
         raise NotFoundError("queue")
 
     def recall(self, branch_id: str, queue_number: str, now: dt.datetime, token: str | None = None) -> Step:
@@ -225,31 +227,32 @@ class QueueSteps:
         code = self.redis.hget(keys.queue_numbers(branch_id, day), queue_number)
         if code is None:
             raise NotFoundError("call")
-        outcome = self.scripts.queue_finish(
-            keys=[
-                keys.queue_requests(branch_id, day),
-                keys.booking(branch_id, code),
-                keys.queue_now_serving(branch_id, day),
-                keys.service_durations(branch_id),
-                keys.queue_announcements(branch_id, day),
-            ],
-            args=[
-                _scoped(token, step, queue_number),
-                step,
-                queue_number,
-                _iso(now),
-                _ms(now),
-                DAY_KEYS_MS,
-                DURATIONS_KEPT,
-                ANNOUNCEMENTS_KEPT,
-                max(0, schedules.load_settings(self.redis, branch_id).recalls_before_no_show),
-            ],
+        outcome = QueueStepOutcome.read(
+            self.scripts.queue_finish(
+                keys=[
+                    keys.queue_requests(branch_id, day),
+                    keys.booking(branch_id, code),
+                    keys.queue_now_serving(branch_id, day),
+                    keys.service_durations(branch_id),
+                    keys.queue_announcements(branch_id, day),
+                ],
+                args=[
+                    _scoped(token, step, queue_number),
+                    step,
+                    queue_number,
+                    _iso(now),
+                    _ms(now),
+                    DAY_KEYS_MS,
+                    DURATIONS_KEPT,
+                    ANNOUNCEMENTS_KEPT,
+                    max(0, schedules.load_settings(self.redis, branch_id).recalls_before_no_show),
+                ],
+            )
         )
-        if outcome[0] in ("ok", "repeat"):
-            answer = json.loads(outcome[1])
-            return Step(answer["queue_number"], answer["status"])
-        if outcome[0] == "over":
-            raise TooLateError(outcome[1])
+        if outcome.done:
+            return Step(outcome.answer["queue_number"], outcome.answer["status"])
+        if outcome.verdict == "over":
+            raise TooLateError(outcome.current_status)
         raise NotFoundError("call")  # 'missing', or 'waiting': not called yet
 
     def _move(
@@ -272,33 +275,34 @@ class QueueSteps:
                 raise NotFoundError("participant")
             current = line_of(data)
             service, priority = target(data)
-            outcome = self.scripts.queue_move(
-                keys=[
-                    keys.queue_requests(branch.id, day),
-                    keys.booking(branch.id, code),
-                    keys.queue_now_serving(branch.id, day),
-                    keys.queue_waiting(branch.id, day, current),
-                    keys.queue_waiting(branch.id, day, current, priority=True),
-                    keys.queue_waiting(branch.id, day, service),
-                    keys.queue_waiting(branch.id, day, service, priority=True),
-                ],
-                args=[
-                    token,
-                    queue_number,
-                    step,
-                    service,
-                    "1" if priority else "0",
-                    current,
-                    _iso(now),
-                    DAY_KEYS_MS,
-                ],
+            outcome = QueueStepOutcome.read(
+                self.scripts.queue_move(
+                    keys=[
+                        keys.queue_requests(branch.id, day),
+                        keys.booking(branch.id, code),
+                        keys.queue_now_serving(branch.id, day),
+                        keys.queue_waiting(branch.id, day, current),
+                        keys.queue_waiting(branch.id, day, current, priority=True),
+                        keys.queue_waiting(branch.id, day, service),
+                        keys.queue_waiting(branch.id, day, service, priority=True),
+                    ],
+                    args=[
+                        token,
+                        queue_number,
+                        step,
+                        service,
+                        "1" if priority else "0",
+                        current,
+                        _iso(now),
+                        DAY_KEYS_MS,
+                    ],
+                )
             )
-            if outcome[0] in ("ok", "repeat"):
-                answer = json.loads(outcome[1])
-                return Step(answer["queue_number"], answer["status"])
-            if outcome[0] == "over":
-                raise TooLateError(outcome[1])
-            if outcome[0] == "missing":
+            if outcome.done:
+                return Step(outcome.answer["queue_number"], outcome.answer["status"])
+            if outcome.verdict == "over":
+                raise TooLateError(outcome.current_status)
+            if outcome.verdict == "missing":
                 raise NotFoundError("participant")
             # 'moved': transferred meanwhile; read it again.
         raise NotFoundError("participant")

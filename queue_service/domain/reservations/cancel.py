@@ -14,6 +14,7 @@ from queue_service.domain.reservations.lookup import BookingLookup
 from queue_service.domain.reservations.nik_claims import NikClaims
 from queue_service.domain.reservations.records import Booking
 from queue_service.store import keys
+from queue_service.store.outcomes import BookingOutcome
 from queue_service.store.scripts import Scripts
 
 
@@ -45,18 +46,24 @@ class Cancellation:
         if now >= starts:
             raise TooLateError("slot_started")
         day = booking.date.isoformat()
-        outcome = self.scripts.cancel(
-            keys=[
-                keys.booking(booking.branch_id, booking.code),
-                keys.slot_counts(booking.branch_id, day),
-                keys.day_counts(booking.branch_id, day),
-                keys.sms_outbox(booking.branch_id),
-            ],
-            args=[now.isoformat(), by, booking.code, secrets.token_hex(8)],
+        outcome = BookingOutcome.read(
+            self.scripts.cancel(
+                keys=[
+                    keys.booking(booking.branch_id, booking.code),
+                    keys.slot_counts(booking.branch_id, day),
+                    keys.day_counts(booking.branch_id, day),
+                    keys.sms_outbox(booking.branch_id),
+                ],
+                args=[now.isoformat(), by, booking.code, secrets.token_hex(8)],
+            )
         )
-        if outcome[0] == "missing":
+        if outcome.verdict == "missing":
             raise NotFoundError("booking")
-        if outcome[0] == "status":
-            raise CancelledError() if outcome[1] == "cancelled" else TooLateError(outcome[1])
+        if outcome.verdict == "status":
+            raise (
+                CancelledError()
+                if outcome.current_status == "cancelled"
+                else TooLateError(outcome.current_status)
+            )
         self.claims.release(self.claims.key(booking.nik, day), booking.code)
         return self.lookup.get(booking.branch_id, booking.code)

@@ -15,6 +15,7 @@ from queue_service.domain.errors import AlreadyBookedError
 from queue_service.domain.privacy import keyed_digest
 from queue_service.domain.reservations.records import HOLDING_STATUSES, MIN_KEEP_MS
 from queue_service.store import keys
+from queue_service.store.outcomes import ClaimOutcome
 from queue_service.store.scripts import Scripts
 
 
@@ -50,14 +51,17 @@ class NikClaims:
         """
         replace = ""
         while True:
-            result = self.scripts.claim_nik(
-                keys=[claim_key], args=[code, branch_id, self.claim_ms, replace, expire_at_ms, MIN_KEEP_MS]
+            result = ClaimOutcome.read(
+                self.scripts.claim_nik(
+                    keys=[claim_key],
+                    args=[code, branch_id, self.claim_ms, replace, expire_at_ms, MIN_KEEP_MS],
+                )
             )
-            if result[0] == "claimed":
-                return int(result[1])
+            if result.verdict == "claimed":
+                return int(result.at_ms)
             replace = self.take_over(result, claim_key, expire_at_ms)
 
-    def take_over(self, refused: list, claim_key: str, expire_at_ms: int) -> str:
+    def take_over(self, refused: ClaimOutcome, claim_key: str, expire_at_ms: int) -> str:
         """Whether a refused claim (claim_nik.lua's ``busy`` or ``held``) may be taken over.
 
         Returns:
@@ -68,9 +72,9 @@ class NikClaims:
         Raises:
             AlreadyBookedError: the date is held by a booking, or another attempt is in flight.
         """
-        if refused[0] == "busy":
+        if refused.verdict == "busy":
             raise AlreadyBookedError("in_flight")
-        held_code, held_branch, held_at = refused[1], refused[2], refused[3]
+        held_code, held_branch, held_at = refused.holder_code, refused.holder_branch, refused.held_at
         holder, holder_day = self.redis.hmget(keys.booking(held_branch, held_code), "status", "date")
         # A booking moved to another date (or a reschedule that died before moving it)
         # no longer holds this one.

@@ -22,6 +22,7 @@ from queue_service.domain.reservations.lookup import BookingLookup
 from queue_service.domain.reservations.nik_claims import NikClaims
 from queue_service.domain.reservations.records import MIN_KEEP_MS, Booking, BookingRequest, expire_at_ms
 from queue_service.store import keys
+from queue_service.store.outcomes import BookingOutcome
 from queue_service.store.scripts import Scripts
 
 log = logging.getLogger(__name__)
@@ -126,7 +127,7 @@ class Rescheduling:
             self.scripts.keep_until(keys=[keys.code_branch(booking.code)], args=[expire_at, MIN_KEEP_MS])
             claim_at = self.claims.claim(new_claim, booking.code, branch.id, expire_at)
         b = branch.id
-        outcome = self.scripts.reschedule(
+        reply = self.scripts.reschedule(
             keys=[
                 keys.branch_settings(b),
                 keys.branch_dates(b),
@@ -158,17 +159,19 @@ class Rescheduling:
                 MIN_KEEP_MS,
             ],
         )
-        if outcome[0] != "ok":
+        outcome = BookingOutcome.read(reply)
+        if not outcome.ok:
             if claim_at != "":
                 # Only the claim: the code's look-up index still serves the old date.
                 self.claims.release(new_claim, booking.code)
-            if outcome[0] == "missing":
+            if outcome.verdict == "missing":
                 raise NotFoundError("booking")
-            if outcome[0] == "status":
-                raise CancelledError() if outcome[1] == "cancelled" else TooLateError(outcome[1])
-            if outcome[0] in REFUSALS:
-                raise REFUSALS[outcome[0]](outcome[0])
-            log.info("reschedule attempt starts over: %s", outcome[0])
+            if outcome.verdict == "status":
+                status = outcome.current_status
+                raise CancelledError() if status == "cancelled" else TooLateError(status)
+            if outcome.verdict in REFUSALS:
+                raise REFUSALS[outcome.verdict](outcome.verdict)
+            log.info("reschedule attempt starts over: %s", outcome.verdict)
             return None
         if claim_at != "":
             self.claims.confirm(new_claim, booking.code, b, expire_at)

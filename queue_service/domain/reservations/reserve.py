@@ -35,6 +35,7 @@ from queue_service.domain.reservations.records import (
     stored_record,
 )
 from queue_service.store import keys
+from queue_service.store.outcomes import BookingOutcome
 from queue_service.store.scripts import Scripts
 
 log = logging.getLogger(__name__)
@@ -202,19 +203,24 @@ class Reserving:
             outcome = self._book_step_by_step(
                 code, branch.id, claim_key, reserve_keys, reserve_args, expire_at
             )
-        if outcome[0] == "ok":
+        if outcome.ok:
             booking = Booking.from_hash(
                 branch.id,
                 code,
-                {**record, "queue_number": outcome[1], "status": "booked", "created_ms": outcome[2]},
+                {
+                    **record,
+                    "queue_number": outcome.queue_number,
+                    "status": "booked",
+                    "created_ms": outcome.created_ms,
+                },
             )
             return booking, claim_key, expire_at
-        if outcome[0] in REFUSALS:
-            raise REFUSALS[outcome[0]](outcome[0])
+        if outcome.verdict in REFUSALS:
+            raise REFUSALS[outcome.verdict](outcome.verdict)
         # 'code_taken' (a 1-in-10^15 collision), 'claim_expired' (this process stalled past
         # the claim window) or 'settings_changed' (an admin changed hours, slot length,
         # window or cutoff since we read them): start over with fresh settings, code and claim.
-        log.info("reservation attempt starts over: %s", outcome[0])
+        log.info("reservation attempt starts over: %s", outcome.verdict)
         return None
 
     def _book_step_by_step(
@@ -225,7 +231,7 @@ class Reserving:
         reserve_keys: list[str],
         reserve_args: Callable[[int], list],
         expire_at: int,
-    ) -> list:
+    ) -> BookingOutcome:
         """The code's branch entry, the claim, the place and (in ``reserve``) the claim's
         confirmation, one call each: on a cluster they live in three slots.
 
@@ -238,19 +244,19 @@ class Reserving:
         if not self.scripts.keep_until(keys=[code_branch], args=[expire_at, MIN_KEEP_MS, branch_id]):
             # Another booking's code (or this call's own, re-sent after a lost reply: left to
             # expire, as it names no booking).
-            return ["code_taken"]
+            return BookingOutcome("code_taken")
         try:
             claim_at = self.claims.claim(claim_key, code, branch_id, expire_at)
         except AlreadyBookedError:
             self.redis.delete(code_branch)
             raise
-        outcome = self.scripts.reserve(keys=reserve_keys, args=reserve_args(claim_at))
-        if outcome[0] != "ok":
+        outcome = BookingOutcome.read(self.scripts.reserve(keys=reserve_keys, args=reserve_args(claim_at)))
+        if not outcome.ok:
             self.claims.release(claim_key, code)
             self.redis.delete(code_branch)
         return outcome
 
-    def _book_in_one_step(self, book_keys: list[str], claim: list, reserve_args: list) -> list:
+    def _book_in_one_step(self, book_keys: list[str], claim: list, reserve_args: list) -> BookingOutcome:
         """``book.lua``: on a single Redis, the code's branch entry, the claim, the place and
         the claim's confirmation in one script (the parts are the scripts the other way runs).
 
@@ -262,7 +268,7 @@ class Reserving:
         claim_key = book_keys[1]
         replace = ""
         while True:
-            outcome = self.scripts.book(
+            reply = self.scripts.book(
                 keys=book_keys,
                 args=[
                     code,
@@ -278,6 +284,7 @@ class Reserving:
                     keep_ms,
                 ],
             )
-            if outcome[0] != "claim":
+            outcome = BookingOutcome.read(reply)
+            if outcome.verdict != "claim":
                 return outcome
-            replace = self.claims.take_over(outcome[1:], claim_key, expire_at)
+            replace = self.claims.take_over(outcome.claim, claim_key, expire_at)

@@ -1,0 +1,127 @@
+"""What the Lua scripts answer, read into named results, in one place.
+
+A script can only answer flat lists of strings: a verdict first (``ok``, ``repeat``, a
+refusal's name, …), then the values that verdict carries, by position. Each class here
+knows one family of scripts' verdicts and names their values, so callers read
+``outcome.queue_number``, never ``outcome[1]``; the script's verdict is read, not worked
+out again. The layouts follow each script's ``Returns`` comment.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar, Self
+
+
+@dataclass(frozen=True)
+class ScriptOutcome:
+    """A script's verdict and, by name, the values it carries."""
+
+    verdict: str
+    # verdict -> the names of the values that follow it, in order.
+    LAYOUTS: ClassVar[Mapping[str, tuple[str, ...]]] = {}
+
+    @classmethod
+    def read(cls, reply: Sequence) -> Self:
+        """The outcome ``reply`` (the script's list) says."""
+        verdict, *values = reply
+        names = cls.LAYOUTS.get(verdict, ())
+        return cls(verdict, **dict(zip(names, values, strict=False)))
+
+    @property
+    def ok(self) -> bool:
+        return self.verdict == "ok"
+
+    @property
+    def done(self) -> bool:
+        """Done now, or by the same request before (a re-sent call answers as the first)."""
+        return self.verdict in ("ok", "repeat")
+
+
+@dataclass(frozen=True)
+class ClaimOutcome(ScriptOutcome):
+    """``claim_nik.lua``: ``claimed`` (``at_ms``), ``busy`` (another attempt is in
+    flight) or ``held`` by a booking (``holder_code``, ``holder_branch``, ``held_at``)."""
+
+    at_ms: str = ""
+    holder_code: str = ""
+    holder_branch: str = ""
+    held_at: str = ""
+    LAYOUTS: ClassVar[Mapping[str, tuple[str, ...]]] = {
+        "claimed": ("at_ms",),
+        "held": ("holder_code", "holder_branch", "held_at"),
+    }
+
+
+@dataclass(frozen=True)
+class BookingOutcome(ScriptOutcome):
+    """``reserve.lua``, ``book.lua``, ``reschedule.lua`` and ``cancel.lua``: ``ok`` (with the
+    ``queue_number`` and ``created_ms`` of a new place), ``status`` (the booking is
+    ``current_status`` now), ``missing``, ``moved`` (not where the caller read it), a
+    refusal (``slot_full``, ``day_full``, ``not_bookable``), one of the reasons to start
+    over (``code_taken``, ``claim_expired``, ``settings_changed``), or, from ``book.lua``,
+    ``claim``: the NIK's claim was refused (``claim``, as ``claim_nik.lua`` said it)."""
+
+    queue_number: str = ""
+    created_ms: str = ""
+    current_status: str = ""
+    claim: ClaimOutcome | None = None
+    LAYOUTS: ClassVar[Mapping[str, tuple[str, ...]]] = {
+        "ok": ("queue_number", "created_ms"),
+        "status": ("current_status",),
+    }
+
+    @classmethod
+    def read(cls, reply: Sequence) -> Self:
+        if reply[0] == "claim":
+            return cls("claim", claim=ClaimOutcome.read(reply[1:]))
+        return super().read(reply)
+
+
+@dataclass(frozen=True)
+class CheckInOutcome(ScriptOutcome):
+    """``check_in.lua``: ``ok`` or ``repeat`` (checked in before) with the ``queue_number``;
+    ``missing``, ``moved`` or ``status`` (changed meanwhile: read it again)."""
+
+    queue_number: str = ""
+    LAYOUTS: ClassVar[Mapping[str, tuple[str, ...]]] = {"ok": ("queue_number",), "repeat": ("queue_number",)}
+
+
+@dataclass(frozen=True)
+class QueueStepOutcome(ScriptOutcome):
+    """``queue_call.lua``, ``queue_finish.lua``, ``queue_move.lua`` and ``walk_in.lua``:
+    ``ok`` or ``repeat`` with the step's ``answer``; ``empty`` (nobody waits), ``changed``
+    (another counter took the head: the ``candidate`` now at the head and its booking's
+    ``code``), ``missing``, ``waiting`` (not called yet), ``over`` (the participant is
+    ``current_status`` already), ``moved`` (transferred meanwhile), ``full`` (no walk-in
+    place left)."""
+
+    answer_json: str = ""
+    candidate: str = ""
+    code: str = ""
+    current_status: str = ""
+    LAYOUTS: ClassVar[Mapping[str, tuple[str, ...]]] = {
+        "ok": ("answer_json",),
+        "repeat": ("answer_json",),
+        "changed": ("candidate", "code"),
+        "over": ("current_status",),
+    }
+
+    @property
+    def answer(self) -> dict[str, Any]:
+        """The step's answer (``ok`` or ``repeat``), as the script wrote it."""
+        return json.loads(self.answer_json)
+
+
+@dataclass(frozen=True)
+class NoShowsOutcome(ScriptOutcome):
+    """``mark_no_shows.lua``: ``ok`` or ``changed`` (the day's index changed meanwhile: read
+    it again), each with how many bookings this batch ``marked``."""
+
+    marked: int = 0
+    LAYOUTS: ClassVar[Mapping[str, tuple[str, ...]]] = {"ok": ("marked",), "changed": ("marked",)}
+
+    def __post_init__(self):
+        object.__setattr__(self, "marked", int(self.marked))
