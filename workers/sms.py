@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from queue_service.notifications.backends import SmsTransientError
-from queue_service.notifications.outbox import NOT_PENDING
+from queue_service.notifications.delivery import NOT_PENDING
 from queue_service.store import keys
 from workers.runtime import current
 

@@ -7,7 +7,7 @@ predictable (one per booking event), and jobs are enqueued with ``unique=True``,
 queues an event a second time (another worker's poll, a sweep) changes nothing while the
 first job exists. A job that ends is deleted at once (``result_ttl=0``): the event's delivery
 record says how it went, and an event that is no longer pending makes a late duplicate of
-its job do nothing (``Outbox.deliver``).
+its job do nothing (``delivery.Deliveries.deliver``).
 """
 
 from __future__ import annotations

@@ -12,7 +12,8 @@ from queue_service import create_app
 from queue_service.domain import demo
 from queue_service.notifications import queues
 from queue_service.notifications.backends import OutgoingSms, SentSms, SmsTransientError
-from queue_service.notifications.outbox import Outbox, SmsBusyError
+from queue_service.notifications.delivery import SmsBusyError
+from queue_service.notifications.outbox import Outbox
 from queue_service.store import keys
 from tests.conftest import JAKARTA
 from tests.redis_server import free_port

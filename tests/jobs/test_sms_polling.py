@@ -13,8 +13,9 @@ import pytest
 from rq import Queue
 
 from queue_service.notifications import queues
+from queue_service.notifications.delivery import NOT_PENDING
 from queue_service.notifications.dispatch import SmsDispatcher, enqueue_sms, sms_job_id
-from queue_service.notifications.outbox import NOT_PENDING, Outbox
+from queue_service.notifications.outbox import Outbox
 from queue_service.store import keys
 from tests.conftest import JAKARTA
 from tests.live import a_bookable_weekday

@@ -12,6 +12,7 @@ from rq.registry import ScheduledJobRegistry
 
 from queue_service.notifications import queues
 from queue_service.notifications.outbox import Outbox
+from queue_service.notifications.reminders import Reminders
 from queue_service.store import keys
 from tests.conftest import JAKARTA, booking_request, make_nik
 from workers import runtime
@@ -239,9 +240,9 @@ def test_a_booking_moved_out_of_a_planned_day_waits_for_its_new_eve(
 
 def test_a_day_is_planned_in_batches(redis, reservations, clock, monkeypatch):
     # Past one batch of bookings, every one is planned, and the day is marked once at the end.
-    from queue_service.notifications import outbox as outbox_module
+    from queue_service.notifications import reminders
 
-    monkeypatch.setattr(outbox_module, "_PLAN_BATCH", 2)
+    monkeypatch.setattr(reminders, "_PLAN_BATCH", 2)
     codes = []
     for n in range(5):
         booking = reservations.reserve(
@@ -293,7 +294,7 @@ def test_a_planning_says_one_line_and_only_when_it_planned_something(book, work,
     outbox = Outbox(redis)
     every_branch = outbox.branch_ids()
     assert len(every_branch) > 1
-    with caplog.at_level(logging.INFO, logger="queue_service.notifications.outbox"):
+    with caplog.at_level(logging.INFO, logger="queue_service.notifications.reminders"):
         # Sunday's eve walks every branch's Monday: nobody booked.
         assert outbox.plan_reminders(MONDAY_3PM - dt.timedelta(days=1), every_branch) == 0
         assert caplog.records == []
@@ -301,5 +302,5 @@ def test_a_planning_says_one_line_and_only_when_it_planned_something(book, work,
         book()
         work()  # its confirmation goes out: it gets a reminder
         assert outbox.plan_reminders(MONDAY_3PM, every_branch) == 1
-    said = [record.getMessage() for record in caplog.records if record.name == Outbox.__module__]
+    said = [record.getMessage() for record in caplog.records if record.name == Reminders.__module__]
     assert said == ["SMS reminders planned: 1, at 1 branch(es)"]

@@ -20,8 +20,8 @@ from config import load_settings
 from queue_service import create_app
 from queue_service.domain import calendar
 from queue_service.notifications import queues
+from queue_service.notifications.delivery import SmsBusyError
 from queue_service.notifications.dispatch import sms_job_id
-from queue_service.notifications.outbox import SmsBusyError
 from queue_service.store import keys
 from tests.conftest import JAKARTA
 from tests.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FROM

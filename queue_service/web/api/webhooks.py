@@ -6,7 +6,7 @@ from flask import Blueprint, current_app, request
 from twilio.request_validator import RequestValidator
 
 from queue_service.extensions import services
-from queue_service.notifications.outbox import STATUS_CALLBACK_PATH
+from queue_service.notifications.delivery import STATUS_CALLBACK_PATH
 from queue_service.web.errors import error_response
 
 bp = Blueprint("webhooks", __name__)

@@ -9,7 +9,7 @@ from flask import redirect, request, url_for
 
 from queue_service.domain.errors import DomainError, NotFoundError
 from queue_service.extensions import services
-from queue_service.notifications.outbox import MANAGE_LINK_PATH
+from queue_service.notifications.delivery import MANAGE_LINK_PATH
 from queue_service.web import limits
 from queue_service.web.errors import STATUS_OF_CODE
 from queue_service.web.pages.booking_details import booking_context

@@ -1,0 +1,313 @@
+"""Delivering SMS events: each event's message sent at most once, and its delivery record.
+
+Each event has a delivery record of its own while attempts are under way; once settled, it is
+packed into two fields of the booking. An attempt is recorded before the message is handed to
+the backend, and the backend's message id after; an attempt that ended without an answer
+(5xx, network, a worker that died) makes the next one ask the backend whether the message
+exists before sending again. Twilio's status callbacks are recorded on the same record.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import secrets
+from dataclasses import dataclass
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from redis import Redis
+
+from queue_service.domain import catalog
+from queue_service.domain.reservations import Booking
+from queue_service.notifications import texts
+from queue_service.notifications.backends import (
+    OutgoingSms,
+    SmsPermanentError,
+    SmsRejectedError,
+    SmsSender,
+    SmsTransientError,
+)
+from queue_service.notifications.reminders import Reminders
+from queue_service.store import keys
+from queue_service.store.scripts import Scripts
+
+log = logging.getLogger(__name__)
+
+EVENTS = texts.EVENTS
+# What ``deliver`` answers for an event that is no longer pending: a job that came too late.
+NOT_PENDING = "not_pending"
+STATUS_CALLBACK_PATH = "/webhooks/twilio/status"
+# The SMS's short link to the look-up page: ``/k/<code>`` (web.pages.manage answers it).
+MANAGE_LINK_PATH = "/k/"
+
+# Twilio's message statuses in the order they can follow each other; a status never
+# replaces one of equal or higher rank, so late or repeated callbacks change nothing.
+STATUS_RANKS = {
+    "accepted": 0,
+    "scheduled": 0,
+    "queued": 1,
+    "sending": 2,
+    "sent": 3,
+    "delivered": 4,
+    "undelivered": 4,
+    "failed": 4,
+    "canceled": 4,
+    "partially_delivered": 4,
+    "read": 5,
+}
+# A settled event's record is two fields of its booking (``sms_settle.lua``): ``sms:<event>``,
+# these values joined by commas, and ``sms:<event>:sid``.
+SETTLED_FIELD_PREFIX = "sms:"
+_PACKED_FIELDS = ("state", "settled_ms", "attempts", "uncertain", "status", "status_rank", "error_code")
+# A reminder found this long before its due time belongs to a later day (a reschedule).
+_REMINDER_EARLY = dt.timedelta(hours=1)
+
+
+class SmsBusyError(SmsTransientError):
+    """Another attempt at the same event is in flight; try again after its lease."""
+
+
+@dataclass(frozen=True)
+class DeliveryResult:
+    """How a delivery ended, and for a confirmation that went out, when the visit's reminder
+    is due (if it gets one)."""
+
+    state: str
+    reminder_at: dt.datetime | None = None
+
+
+class Deliveries:
+    """The deliveries of every branch's SMS events, over the data store.
+
+    Args:
+        redis: the data store (``decode_responses=True``).
+        reminders: when each visit's reminder is due.
+        lease_seconds: the longest an attempt can take (the backend's timeouts);
+            another attempt at the same event waits this long after it started.
+        public_base_url: where Twilio reaches the status callback; None for no callback.
+    """
+
+    def __init__(
+        self,
+        redis: Redis,
+        reminders: Reminders,
+        lease_seconds: float = 30,
+        public_base_url: str | None = None,
+    ):
+        self.redis = redis
+        self.scripts = Scripts(redis)
+        self.reminders = reminders
+        self._lease_ms = int(lease_seconds * 1000)
+        self._public_base_url = public_base_url.rstrip("/") if public_base_url else None
+
+    def manage_url(self, code: str) -> str | None:
+        """The short link in an SMS to the booking's look-up page, if the service is public."""
+        if self._public_base_url is None:
+            return None
+        return f"{self._public_base_url}{MANAGE_LINK_PATH}{code}"
+
+    def status_callback_url(self, branch_id: str, code: str, event: str) -> str | None:
+        """The URL Twilio posts this event's delivery statuses to, if the service is public."""
+        if self._public_base_url is None:
+            return None
+        query = urlencode({"branch": branch_id, "code": code, "event": event})
+        return f"{self._public_base_url}{STATUS_CALLBACK_PATH}?{query}"
+
+    def deliver(
+        self, branch_id: str, code: str, event: str, sender: SmsSender, now: dt.datetime
+    ) -> DeliveryResult:
+        """Send the SMS of ``event`` for booking ``code`` unless it was sent already.
+
+        Safe to call any number of times, also concurrently: the message goes out at
+        most once. A reminder is skipped once the booking is no longer ``booked``, and a
+        confirmation once the booking is cancelled (its cancellation is the last word); an
+        event whose moment has passed (the visit day is over; for a reminder, the day
+        before it) is not sent any more.
+
+        Returns:
+            The delivery's state (``sent``, ``failed``, ``skipped``, ``expired``,
+            ``postponed`` for a reminder of a booking moved to a later day, or
+            ``not_pending`` when the event is no longer on its outbox or reminders, settled
+            by another job meanwhile: nothing was done) and, for a confirmation that went
+            out, when the reminder is due.
+
+        Raises:
+            SmsTransientError: not sent this time (``SmsBusyError``: another attempt is in
+                flight); the event stays on the outbox.
+            ValueError: an unknown event.
+        """
+        if event not in EVENTS:
+            raise ValueError(f"unknown SMS event {event!r}")
+        booking_key = keys.booking(branch_id, code)
+        # Jobs are deleted as they end, so a poll that read the outbox just before a job
+        # settled the event may queue it again: that job finds the event gone.
+        with self.redis.pipeline(transaction=False) as pipe:
+            pipe.hgetall(booking_key)
+            pipe.zscore(
+                keys.sms_reminders(branch_id) if event == "reminder" else keys.sms_outbox(branch_id),
+                f"{code}:{event}",
+            )
+            data, waiting_since = pipe.execute()
+        if waiting_since is None:
+            return DeliveryResult(NOT_PENDING)
+        if not data or data.get("walk_in"):
+            # Purged meanwhile, or a walk-in ticket (no phone to text).
+            return self._settle(branch_id, code, event, "skipped", now)
+        booking = Booking.from_hash(branch_id, code, data)
+        branch = catalog.get_branch(self.redis, branch_id)
+        if now >= self._deadline(event, booking, branch.timezone):
+            return self._settle(branch_id, code, event, "expired", now)
+        due = self.reminders.due(booking, branch.timezone) if event == "reminder" else None
+        if due is not None and now < due - _REMINDER_EARLY:
+            # Rescheduled to a later day since it was planned: its "besok" would be wrong
+            # today, so it waits for the new day's eve (the sweep queues it then).
+            self.redis.zadd(
+                keys.sms_reminders(branch_id), {f"{code}:reminder": int(due.timestamp() * 1000)}, xx=True
+            )
+            return DeliveryResult("postponed", None)
+
+        record = keys.sms_delivery(branch_id, code, event)
+        token = secrets.token_hex(8)
+        verdict = self.scripts.sms_begin(
+            keys=[record, booking_key, keys.sms_delivery(branch_id, code, "booked")],
+            args=[self._lease_ms, texts.compose(event, booking, branch, self.manage_url(code)), event, token],
+        )
+        if verdict[0] == "moot":
+            return self._settle(branch_id, code, event, "skipped", now)
+        if verdict[0] == "busy":
+            raise SmsBusyError(f"{event} {code}: another attempt is in flight")
+        if verdict[0] == "settled":
+            return self._settle(branch_id, code, event, verdict[1], now, booking, branch.timezone)
+        sms = OutgoingSms(
+            to=booking.phone,
+            body=verdict[1],
+            code=code,
+            event=event,
+            status_callback=self.status_callback_url(branch_id, code, event),
+        )
+        first_attempt = dt.datetime.fromtimestamp(int(verdict[2]) / 1000, dt.UTC)
+        try:
+            sent = None
+            if verdict[0] == "check":
+                sent = sender.find(sms, since=first_attempt)
+            if sent is None:
+                sent = sender.send(sms)
+        except SmsPermanentError as error:
+            return self._settle(branch_id, code, event, "failed", now, error_code=error.code)
+        except SmsRejectedError:
+            self.scripts.sms_release(keys=[record], args=[token, ""])  # nothing went out
+            raise
+        except BaseException:
+            # No answer (or this process is being stopped): the message may exist.
+            self.scripts.sms_release(keys=[record], args=[token, "1"])
+            raise
+        self._record_status(branch_id, code, event, sent.sid, sent.status)
+        return self._settle(branch_id, code, event, "sent", now, booking, branch.timezone)
+
+    def record_status(
+        self,
+        branch_id: str,
+        code: str,
+        event: str,
+        sid: str,
+        status: str,
+        error_code: str | int | None = None,
+    ) -> str:
+        """Record a delivery status (Twilio's status callback) of an event's message.
+
+        Returns:
+            ``updated``, ``stale`` (an equal or later status is recorded), ``missing`` (no
+            such delivery), ``other`` (not the message recorded for the event) or
+            ``ignored`` (not a status we know).
+        """
+        if event not in EVENTS or status not in STATUS_RANKS or not sid:
+            return "ignored"
+        return self._record_status(branch_id, code, event, sid, status, error_code)
+
+    def record(self, branch_id: str, code: str, event: str) -> dict[str, str]:
+        """The delivery record of one event: ``state`` and, as far as they are known,
+        ``attempts``, ``sid``, ``status``, ``status_rank``, ``error_code``, ``uncertain``;
+        while attempts are under way (the record's own key) also the text and the lease.
+        Empty for no such event."""
+        record = self.redis.hgetall(keys.sms_delivery(branch_id, code, event))
+        if record:
+            return record
+        field = f"{SETTLED_FIELD_PREFIX}{event}"
+        packed, sid = self.redis.hmget(keys.booking(branch_id, code), field, f"{field}:sid")
+        if packed is None:
+            return {}
+        settled = dict(zip(_PACKED_FIELDS, packed.split(","), strict=True))
+        if sid is not None:
+            settled["sid"] = sid
+        return {name: value for name, value in settled.items() if value}
+
+    @staticmethod
+    def _deadline(event: str, booking: Booking, timezone: str) -> dt.datetime:
+        """When the event's SMS stops making sense, branch-local.
+
+        A reminder says "besok" (tomorrow): it is due by the end of the day before the
+        visit. The others hold until the end of the visit day.
+        """
+        zone = ZoneInfo(timezone)
+        if event == "reminder":
+            return dt.datetime.combine(booking.date, dt.time(), tzinfo=zone)
+        return dt.datetime.combine(booking.date + dt.timedelta(days=1), dt.time(), tzinfo=zone)
+
+    def _record_status(
+        self,
+        branch_id: str,
+        code: str,
+        event: str,
+        sid: str,
+        status: str,
+        error_code: str | int | None = None,
+    ) -> str:
+        outcome = self.scripts.sms_status(
+            keys=[keys.sms_delivery(branch_id, code, event), keys.booking(branch_id, code)],
+            args=[sid, status, STATUS_RANKS.get(status, -1), "" if error_code is None else error_code, event],
+        )
+        if outcome == "other":
+            # Two messages for one event: exactly-once failed somewhere; say so loudly.
+            log.warning(
+                "SMS %s %s: status %s of message %s, not the message recorded", event, code, status, sid
+            )
+        return outcome
+
+    def _settle(
+        self,
+        branch_id: str,
+        code: str,
+        event: str,
+        state: str,
+        now: dt.datetime,
+        booking: Booking | None = None,
+        timezone: str | None = None,
+        error_code: int | None = None,
+    ) -> DeliveryResult:
+        # Settled as of ``now``, the job's clock, not Redis's: the eve's planning compares it
+        # with the reminder's time on the same clock the job judged by.
+        reminder_at = None
+        if event == "booked" and state == "sent" and booking is not None and booking.status == "booked":
+            due = self.reminders.due(booking, timezone)
+            # Booked after the reminder's time: the confirmation just said it all.
+            reminder_at = due if due is not None and now < due else None
+        final = self.scripts.sms_settle(
+            keys=[
+                keys.sms_delivery(branch_id, code, event),
+                keys.sms_outbox(branch_id),
+                keys.sms_reminders(branch_id),
+                keys.booking(branch_id, code),
+                keys.sms_reminders_planned(branch_id),
+            ],
+            args=[
+                state,
+                f"{code}:{event}",
+                "" if error_code is None else error_code,
+                event,
+                int(now.timestamp() * 1000),
+                f"{code}:reminder" if reminder_at else "",
+                booking.date.isoformat() if booking is not None else "",
+            ],
+        )
+        return DeliveryResult(final, reminder_at if final == "sent" else None)
