@@ -13,11 +13,10 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import load_settings
-from queue_service import extensions
 from queue_service.domain import calendar
 from queue_service.domain.clock import Clock
 from queue_service.store import connect as store
-from queue_service.web import errors, i18n
+from queue_service.web import errors, extensions, i18n
 from queue_service.web import logging as web_logs
 from queue_service.web import metrics as request_metrics
 from queue_service.web.api import admin, counters, kiosk, openapi, ops, public, webhooks

@@ -13,8 +13,8 @@ from queue_service.domain.audit import Actor
 from queue_service.domain.authz import Action, may, may_manage, require, require_manage
 from queue_service.domain.errors import ForbiddenError, NotFoundError, ValidationFailedError
 from queue_service.domain.privacy import mask_nik, mask_phone
-from queue_service.extensions import services
 from queue_service.web.api import admin_schemas, schemas
+from queue_service.web.extensions import services
 from queue_service.web.limits import client_address
 from queue_service.web.requests import json_object, load
 

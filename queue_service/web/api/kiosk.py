@@ -10,10 +10,10 @@ from flask import Blueprint, Response, request
 from queue_service.domain import catalog, schedules
 from queue_service.domain.codes import normalise_code
 from queue_service.domain.errors import NotFoundError
-from queue_service.extensions import services
 from queue_service.metrics import count_check_in
 from queue_service.web import limits
 from queue_service.web.api import schemas
+from queue_service.web.extensions import services
 from queue_service.web.requests import idempotency_key, json_object, load
 
 bp = Blueprint("kiosk_api", __name__, url_prefix="/api/v1")

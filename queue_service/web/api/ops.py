@@ -7,8 +7,8 @@ import concurrent.futures
 from flask import Blueprint, Response, current_app
 
 from queue_service import metrics
-from queue_service.extensions import services
 from queue_service.web.errors import error_response
+from queue_service.web.extensions import services
 from queue_service.web.metrics import JobQueueFigures
 
 bp = Blueprint("ops", __name__)

@@ -8,10 +8,10 @@ from flask import Blueprint, Response, current_app, request, url_for
 
 from queue_service.domain import catalog, schedules
 from queue_service.domain.availability import Availability
-from queue_service.extensions import services
 from queue_service.web import booking as web_booking
 from queue_service.web import limits
 from queue_service.web.api import schemas
+from queue_service.web.extensions import services
 from queue_service.web.requests import json_object, load
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")

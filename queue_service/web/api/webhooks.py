@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, current_app, request
 from twilio.request_validator import RequestValidator
 
-from queue_service.extensions import services
 from queue_service.notifications.delivery import STATUS_CALLBACK_PATH
 from queue_service.web.errors import error_response
+from queue_service.web.extensions import services
 
 bp = Blueprint("webhooks", __name__)
 

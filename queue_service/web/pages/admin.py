@@ -21,8 +21,8 @@ from queue_service.domain.audit import Actor
 from queue_service.domain.authz import Action, branches_of, require
 from queue_service.domain.errors import ValidationFailedError
 from queue_service.domain.privacy import mask_nik, mask_phone
-from queue_service.extensions import services
 from queue_service.web.charts import Bar, bar_chart
+from queue_service.web.extensions import services
 from queue_service.web.limits import client_address
 from queue_service.web.pages import staff_auth
 from queue_service.web.pages.page_blueprints import make_page_blueprint

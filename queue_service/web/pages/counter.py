@@ -23,7 +23,7 @@ from queue_service.domain.accounts import Account
 from queue_service.domain.authz import Action, may, require
 from queue_service.domain.errors import NotFoundError, TooLateError, ValidationFailedError
 from queue_service.domain.live_queue import Counter
-from queue_service.extensions import services
+from queue_service.web.extensions import services
 from queue_service.web.pages import staff_auth
 from queue_service.web.pages.page_blueprints import make_page_blueprint
 from queue_service.web.pages.rendering import render

@@ -13,7 +13,7 @@ from flask import Response
 
 from queue_service.domain import catalog, schedules
 from queue_service.domain.errors import NotFoundError
-from queue_service.extensions import services
+from queue_service.web.extensions import services
 from queue_service.web.pages.page_blueprints import make_page_blueprint
 from queue_service.web.pages.rendering import render
 

@@ -16,8 +16,8 @@ from flask_babel import gettext as _
 
 from queue_service.domain import catalog, schedules
 from queue_service.domain.errors import DomainError, TooLateError, UnauthorizedError
-from queue_service.extensions import services
 from queue_service.metrics import count_check_in
+from queue_service.web.extensions import services
 from queue_service.web.pages.page_blueprints import make_page_blueprint
 from queue_service.web.pages.rendering import error_text, render
 

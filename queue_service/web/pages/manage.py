@@ -8,10 +8,10 @@ import datetime as dt
 from flask import redirect, request, url_for
 
 from queue_service.domain.errors import DomainError, NotFoundError
-from queue_service.extensions import services
 from queue_service.notifications.delivery import MANAGE_LINK_PATH
 from queue_service.web import limits
 from queue_service.web.errors import STATUS_OF_CODE
+from queue_service.web.extensions import services
 from queue_service.web.pages.booking_details import booking_context
 from queue_service.web.pages.page_blueprints import make_page_blueprint
 from queue_service.web.pages.rendering import error_text, render

@@ -19,10 +19,10 @@ from queue_service.domain.errors import (
     ValidationFailedError,
 )
 from queue_service.domain.requirements import requirements_for
-from queue_service.extensions import services
 from queue_service.web import booking as web_booking
 from queue_service.web import limits
 from queue_service.web.errors import STATUS_OF_CODE, domain_error_headers
+from queue_service.web.extensions import services
 from queue_service.web.pages.booking_details import booking_context
 from queue_service.web.pages.page_blueprints import make_page_blueprint
 from queue_service.web.pages.rendering import error_text, field_texts, render

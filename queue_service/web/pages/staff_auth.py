@@ -20,8 +20,8 @@ from queue_service.domain.accounts import Account
 from queue_service.domain.errors import UnauthorizedError
 from queue_service.domain.sign_in import LockedOutError
 from queue_service.domain.staff_sessions import StaffSessions
-from queue_service.extensions import services
 from queue_service.web import limits
+from queue_service.web.extensions import services
 from queue_service.web.pages.rendering import error_text
 
 

@@ -1,10 +1,13 @@
-"""The service's shared objects, built once per app in ``init_app`` and found by ``services()``."""
+"""The service's shared objects: its data store clients and the domain services over them,
+built once per app from its settings (``build_services``). Plain Python: the web app
+(``web/extensions.py``) binds them to Flask."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
-from flask import Flask, current_app
 from redis import Redis
 
 from queue_service.domain.accounts import Accounts
@@ -22,11 +25,12 @@ from queue_service.domain.walk_ins import WalkIns
 from queue_service.metrics import instruments
 from queue_service.notifications.outbox import Outbox
 from queue_service.store import connect as store
-from queue_service.web.limits import limiter, rate_limit_storage_uri
 
 
 @dataclass
 class Services:
+    """One app's data store clients and the domain services built over them."""
+
     redis: Redis
     queue_redis: Redis
     reservations: Reservations
@@ -49,9 +53,19 @@ class Services:
             store.close(client)
 
 
-def init_app(app: Flask, clock: Clock | None = None) -> Services:
-    """Connect to the stores, build the domain services and bind the rate limiter for ``app``."""
-    config = app.config
+def build_services(
+    config: Mapping[str, Any],
+    clock: Clock | None = None,
+    rate_limit_store: Callable[[], Redis] | None = None,
+) -> Services:
+    """Connect to the stores and build the domain services.
+
+    Args:
+        config: the app's settings.
+        clock: returns the current time (timezone-aware); the real clock by default.
+        rate_limit_store: the rate limiter's store, where the per-person counters live too;
+            None when that is the data store itself.
+    """
     data_url = store.data_store_url(config)
     timeout = config["REDIS_SOCKET_TIMEOUT"]
     cluster = config["REDIS_CLUSTER"]
@@ -60,13 +74,13 @@ def init_app(app: Flask, clock: Clock | None = None) -> Services:
     queue_redis = store.connect(queue_url, socket_timeout=timeout, decode_responses=False)
     # The SMS of a booking, cancellation or call-ahead is on its branch's outbox already,
     # written by the change's own script: workers poll the outboxes, the request queues nothing.
-    # The per-person counters live where flask-limiter's do: in the data store by default,
+    # The per-person counters live where the rate limiter's do: in the data store by default,
     # where the count rides on the booking's first round trip.
-    rides_on_booking = "RATELIMIT_STORAGE_URI" not in config and not cluster
+    rides_on_booking = rate_limit_store is None
     allowance = PersonAllowance(
         config["RATELIMIT_PER_PERSON"],
         config["SECRET_KEY"].encode(),
-        counter_store=(lambda: redis) if rides_on_booking else (lambda: limiter.storage.get_connection()),
+        counter_store=(lambda: redis) if rides_on_booking else rate_limit_store,
         rides_on_booking=rides_on_booking,
         enabled=bool(config["RATELIMIT_ENABLED"]),
     )
@@ -107,20 +121,6 @@ def init_app(app: Flask, clock: Clock | None = None) -> Services:
         walk_ins=WalkIns(redis, config["COLLECTIVE_LEAVE_CLOSED"]),
         clients=(redis, queue_redis, captcha_redis),
     )
-    app.extensions["antrian"] = services
-
-    config.setdefault("RATELIMIT_STORAGE_URI", rate_limit_storage_uri(data_url, cluster))
-    config.setdefault(
-        "RATELIMIT_STORAGE_OPTIONS",
-        {
-            # Without them redis-py waits on an unreachable server for as long as the OS does.
-            "socket_timeout": timeout,
-            "socket_connect_timeout": timeout,
-            # limits.errors.StorageError, whatever the backend: web.errors answers 503.
-            "wrap_exceptions": True,
-        },
-    )
-    limiter.init_app(app)
     return services
 
 
@@ -130,8 +130,3 @@ def _count_event(event, _booking):
     counter = {"booked": instruments().bookings, "cancelled": instruments().cancellations}.get(event)
     if counter is not None:
         counter.inc()
-
-
-def services() -> Services:
-    """The current app's services."""
-    return current_app.extensions["antrian"]
