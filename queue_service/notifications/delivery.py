@@ -30,6 +30,7 @@ from queue_service.notifications.backends import (
 )
 from queue_service.notifications.reminders import Reminders
 from queue_service.store import keys
+from queue_service.store.outcomes import SmsAttemptOutcome
 from queue_service.store.scripts import Scripts
 
 log = logging.getLogger(__name__)
@@ -169,27 +170,34 @@ class Deliveries:
 
         record = keys.sms_delivery(branch_id, code, event)
         token = secrets.token_hex(8)
-        verdict = self.scripts.sms_begin(
-            keys=[record, booking_key, keys.sms_delivery(branch_id, code, "booked")],
-            args=[self._lease_ms, texts.compose(event, booking, branch, self.manage_url(code)), event, token],
+        attempt = SmsAttemptOutcome.read(
+            self.scripts.sms_begin(
+                keys=[record, booking_key, keys.sms_delivery(branch_id, code, "booked")],
+                args=[
+                    self._lease_ms,
+                    texts.compose(event, booking, branch, self.manage_url(code)),
+                    event,
+                    token,
+                ],
+            )
         )
-        if verdict[0] == "moot":
+        if attempt.verdict == "moot":
             return self._settle(branch_id, code, event, "skipped", now)
-        if verdict[0] == "busy":
+        if attempt.verdict == "busy":
             raise SmsBusyError(f"{event} {code}: another attempt is in flight")
-        if verdict[0] == "settled":
-            return self._settle(branch_id, code, event, verdict[1], now, booking, branch.timezone)
+        if attempt.verdict == "settled":
+            return self._settle(branch_id, code, event, attempt.state, now, booking, branch.timezone)
         sms = OutgoingSms(
             to=booking.phone,
-            body=verdict[1],
+            body=attempt.body,
             code=code,
             event=event,
             status_callback=self.status_callback_url(branch_id, code, event),
         )
-        first_attempt = dt.datetime.fromtimestamp(int(verdict[2]) / 1000, dt.UTC)
+        first_attempt = dt.datetime.fromtimestamp(attempt.first_attempt_ms / 1000, dt.UTC)
         try:
             sent = None
-            if verdict[0] == "check":
+            if attempt.verdict == "check":
                 sent = sender.find(sms, since=first_attempt)
             if sent is None:
                 sent = sender.send(sms)

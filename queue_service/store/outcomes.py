@@ -125,3 +125,23 @@ class NoShowsOutcome(ScriptOutcome):
 
     def __post_init__(self):
         object.__setattr__(self, "marked", int(self.marked))
+
+
+@dataclass(frozen=True)
+class SmsAttemptOutcome(ScriptOutcome):
+    """``sms_begin.lua``: ``send`` (nothing can have gone out yet) or ``check`` (an earlier
+    attempt may have: ask the provider first), each with the ``body`` to send and when the
+    event's ``first_attempt_ms`` began; ``settled`` (in ``state``), ``busy`` (another attempt
+    is in flight) or ``moot`` (nothing left to say: settle it as skipped)."""
+
+    body: str = ""
+    first_attempt_ms: int = 0
+    state: str = ""
+    LAYOUTS: ClassVar[Mapping[str, tuple[str, ...]]] = {
+        "send": ("body", "first_attempt_ms"),
+        "check": ("body", "first_attempt_ms"),
+        "settled": ("state",),
+    }
+
+    def __post_init__(self):
+        object.__setattr__(self, "first_attempt_ms", int(self.first_attempt_ms))

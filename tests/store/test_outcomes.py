@@ -1,6 +1,12 @@
 """Reading the scripts' flat answers into named results."""
 
-from queue_service.store.outcomes import BookingOutcome, ClaimOutcome, NoShowsOutcome, QueueStepOutcome
+from queue_service.store.outcomes import (
+    BookingOutcome,
+    ClaimOutcome,
+    NoShowsOutcome,
+    QueueStepOutcome,
+    SmsAttemptOutcome,
+)
 
 
 def test_each_verdict_names_the_values_it_carries():
@@ -21,3 +27,10 @@ def test_book_s_refused_claim_is_read_as_the_claim_script_says_it():
     assert refused.verdict == "claim"
     assert refused.claim == ClaimOutcome("held", "", "7K3QX9MZ2W", "jakarta-salemba", "1764900000000")
     assert BookingOutcome.read(["claim", "busy"]).claim.verdict == "busy"
+
+
+def test_an_sms_attempt_names_its_text_and_when_the_first_attempt_began():
+    check = SmsAttemptOutcome.read(["check", "Antrian A-007", "1764900000000"])
+    assert (check.verdict, check.body, check.first_attempt_ms) == ("check", "Antrian A-007", 1764900000000)
+    assert SmsAttemptOutcome.read(["settled", "sent"]).state == "sent"
+    assert SmsAttemptOutcome.read(["busy"]).body == ""
