@@ -124,7 +124,7 @@ def test_reminders_can_be_turned_off(book, work, redis, clock, sent_sms):
 def test_a_reminder_not_sent_by_the_end_of_the_day_before_is_not_sent(
     book, work, sent_sms, clock, redis, delivery
 ):
-    # Issue 7, rule 4: a reminder says "besok"; delivered on the visit day it would be wrong.
+    # A reminder says "besok" (tomorrow): delivered on the visit day it would be wrong.
     booking = book()  # for Tuesday 09:00
     work()
     # Planned on Monday's eve, but no worker took it (the job queue was down) ...

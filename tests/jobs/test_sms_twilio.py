@@ -202,8 +202,8 @@ def kill_with_children(pid: int) -> None:
 def test_a_worker_killed_after_twilio_accepted_does_not_cause_a_second_message(
     app, settings, booking_body, clock, fake_twilio, redis, work, delivery
 ):  # app: the demo catalog
-    # Retries a second apart, so the retry that finds the attempt's lease (2 x 1 s + 2 s)
-    # still running can wait it out.
+    # Retries a second apart and a short Twilio timeout (an attempt's lease is two of them and
+    # a margin), so the retry that finds the lease still running can wait it out.
     settings = load_settings(
         overrides={**settings, "SMS_RETRY_INTERVALS": [1] * 8, "TWILIO_TIMEOUT_SECONDS": 1}
     )
