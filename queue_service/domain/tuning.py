@@ -32,6 +32,53 @@ _CHANGE_ATTEMPTS = 5
 SETTINGS_FIELDS = tuple(field.name for field in dataclasses.fields(schedules.BranchSettings))
 
 
+@dataclasses.dataclass(frozen=True)
+class Bounds:
+    """The range a numeric setting keeps to, and the message keys of its two refusals."""
+
+    floor: int
+    ceiling: int | None = None
+
+    @property
+    def below(self) -> str:
+        return f"at_least_{self.floor}"
+
+    @property
+    def above(self) -> str:
+        return f"at_most_{self.ceiling}"
+
+    def problems(self, value: int) -> list[str]:
+        if value < self.floor:
+            return [self.below]
+        if self.ceiling is not None and value > self.ceiling:
+            return [self.above]
+        return []
+
+
+# Each numeric setting's range; ``service_quotas``'s holds for every service's quota. The
+# API's schema declares these for its document, so a client knows them before it sends.
+BOUNDS: dict[str, Bounds] = {
+    "daily_quota": Bounds(0),
+    "slot_capacity": Bounds(1),
+    # A year at most: every page and check walks the window day by day, and a window of
+    # millions of days runs past the calendar's end.
+    "booking_window_days": Bounds(0, 366),
+    "booking_cutoff_minutes": Bounds(0),
+    "slot_minutes": Bounds(5),
+    "checkin_early_minutes": Bounds(0),
+    "checkin_grace_minutes": Bounds(0),
+    # Percents; walk-ins may not take the whole day (the online quota is the rest).
+    "priority_share": Bounds(0, 100),
+    "walk_in_share": Bounds(0, 90),
+    "call_ahead_places": Bounds(0),
+    "recalls_before_no_show": Bounds(0),
+    "service_quotas": Bounds(0),
+}
+# An end of a service interval as ``schedules.minutes_of`` reads it (midnight may end a day),
+# for the API's document; a test holds the two to each other.
+HOURS_CLOCK = r"([01][0-9]|2[0-3]):[0-5][0-9]|24:00"
+
+
 def settings_problems(settings: dict[str, Any]) -> dict[str, list[str]]:
     """Every value rule a branch's settings break, by field (message keys of ``web.messages``)."""
     problems: dict[str, list[str]] = {}
@@ -39,29 +86,10 @@ def settings_problems(settings: dict[str, Any]) -> dict[str, list[str]]:
     def refuse(field: str, key: str) -> None:
         problems.setdefault(field, []).append(key)
 
-    for field, floor in (
-        ("daily_quota", 0),
-        ("slot_capacity", 1),
-        ("booking_window_days", 0),
-        ("booking_cutoff_minutes", 0),
-        ("slot_minutes", 5),
-        ("checkin_early_minutes", 0),
-        ("checkin_grace_minutes", 0),
-        ("priority_share", 0),
-        ("walk_in_share", 0),
-        ("call_ahead_places", 0),
-        ("recalls_before_no_show", 0),
-    ):
-        if settings[field] < floor:
-            refuse(field, f"at_least_{floor}")
-    # Shares are percents; walk-ins may not take the whole day (the online quota is the rest).
-    # A window of a year at most: every page and check walks it day by day, and a window of
-    # millions of days runs past the calendar's end.
-    for field, ceiling in (("priority_share", 100), ("walk_in_share", 90), ("booking_window_days", 366)):
-        if settings[field] > ceiling:
-            refuse(field, f"at_most_{ceiling}")
-    if any(quota < 0 for quota in settings["service_quotas"].values()):
-        refuse("service_quotas", "at_least_0")
+    for field, bounds in BOUNDS.items():
+        values = settings[field].values() if field == "service_quotas" else (settings[field],)
+        for key in dict.fromkeys(key for value in values for key in bounds.problems(value)):
+            refuse(field, key)
     hours = settings["service_hours"]
     unknown = set(hours) - set(schedules.WEEKDAYS)
     if unknown:
@@ -77,7 +105,7 @@ def settings_problems(settings: dict[str, Any]) -> dict[str, list[str]]:
                 continue
             if start >= end:
                 refuse(f"service_hours.{weekday}", "interval_order")
-            elif step >= 5 and (end - start) % step:
+            elif step >= BOUNDS["slot_minutes"].floor and (end - start) % step:
                 refuse(f"service_hours.{weekday}", "slot_not_dividing")
             spans.append((start, end))
         spans.sort()
@@ -199,8 +227,10 @@ class BranchTuning:
                 time zone (its bookings are the end of day's to settle, and its reports
                 stand as they were).
         """
-        if override.daily_quota is not None and override.daily_quota < 0:
-            raise ValidationFailedError({"daily_quota": ["at_least_0"]})
+        if override.daily_quota is not None and (
+            refused := BOUNDS["daily_quota"].problems(override.daily_quota)
+        ):
+            raise ValidationFailedError({"daily_quota": refused})
         branch = catalog.get_branch(self.redis, branch_id)
         if day < schedules.local_now(now, branch.timezone).date():
             raise ValidationFailedError({"date": ["date_in_past"]})

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import threading
 
 import pytest
 
 from queue_service.domain import audit, schedules
 from queue_service.domain.accounts import BRANCH_ADMIN, COUNTER_STAFF, NATIONAL_ADMIN
+from queue_service.domain.tuning import BOUNDS
+from queue_service.web.messages import FIELDS
 
 SETTINGS = "/api/v1/admin/branches/jakarta-salemba/settings"
 TUESDAY = "/api/v1/admin/branches/jakarta-salemba/dates/2026-11-24"
@@ -147,10 +150,10 @@ def test_only_national_admins_close_nationally(client, token):
             {"booking_window_days": -1, "booking_cutoff_minutes": -5},
             {"booking_window_days", "booking_cutoff_minutes"},
         ),
-        ({"service_hours": {"mon": [["08:00", "15:00"]], "funday": []}}, {"service_hours"}),
+        ({"service_hours": {"mon": [["08:00", "15:00"]], "funday": []}}, {"service_hours.funday"}),
         ({"service_hours": {"mon": [["15:00", "08:00"]]}}, {"service_hours.mon"}),
         ({"service_hours": {"mon": [["08:00", "12:00"], ["11:00", "15:00"]]}}, {"service_hours.mon"}),
-        ({"service_hours": {"mon": [["08:00", "24:30"]]}}, {"service_hours.mon"}),
+        ({"service_hours": {"mon": [["08:00", "24:30"]]}}, {"service_hours.mon.0.1"}),
         (
             {"slot_minutes": 45},
             {
@@ -161,7 +164,7 @@ def test_only_national_admins_close_nationally(client, token):
                 "service_hours.fri",
             },
         ),
-        ({"service_quotas": {"jht": -2}}, {"service_quotas"}),
+        ({"service_quotas": {"jht": -2}}, {"service_quotas.jht"}),
         ({"walk_in_share": 95, "priority_share": 101}, {"walk_in_share", "priority_share"}),
         (
             {"call_ahead_places": -1, "recalls_before_no_show": -1},
@@ -173,6 +176,49 @@ def test_every_bad_value_is_named(client, token, body, fields):
     response = client.put(SETTINGS, headers=token(), json=body)
     assert response.status_code == 422 and error_code(response) == "validation_failed"
     assert set(response.get_json()["error"]["fields"]) == fields
+
+
+@pytest.mark.parametrize("name", sorted(BOUNDS))
+def test_the_api_and_its_document_keep_each_setting_in_the_domains_range(client, token, name):
+    """Both ends are accepted, one past either end refused with the domain's own message, and
+    the document says the same range."""
+    bounds = BOUNDS[name]
+    document = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]
+    declared = document["BranchSettings"]["properties"][name]
+    declared = declared.get("additionalProperties", declared)  # service_quotas: each value
+    assert (declared["minimum"], declared.get("maximum")) == (bounds.floor, bounds.ceiling)
+    admin = token()
+
+    def put(value):
+        return client.put(
+            SETTINGS, headers=admin, json={name: {"jht": value} if name == "service_quotas" else value}
+        )
+
+    ends = [bounds.floor] if bounds.ceiling is None else [bounds.floor, bounds.ceiling]
+    # The smallest slot length divides the demo's hours, so every end is a valid whole.
+    assert [put(value).status_code for value in ends] == [200] * len(ends)
+    past = [(bounds.floor - 1, bounds.below)]
+    if bounds.ceiling is not None:
+        past.append((bounds.ceiling + 1, bounds.above))
+    for value, key in past:
+        response = put(value)
+        assert response.status_code == 422
+        assert list(response.get_json()["error"]["fields"].values()) == [[FIELDS[key]]]
+
+
+def test_the_document_lists_the_weekdays_and_spells_an_hour_as_the_domain_reads_it(client):
+    schemas = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]
+    hours = schemas[schemas["BranchSettings"]["properties"]["service_hours"]["$ref"].rsplit("/", 1)[1]]
+    assert list(hours["properties"]) == list(schedules.WEEKDAYS)
+    assert hours["additionalProperties"] is False
+    clock = re.compile(hours["properties"]["mon"]["items"]["items"]["pattern"])
+    for text in (f"{hours:02}:{minutes:02}" for hours in range(100) for minutes in range(100)):
+        try:
+            schedules.minutes_of(text)
+            read = True
+        except ValueError:
+            read = False
+        assert bool(clock.fullmatch(text)) == read, text
 
 
 @pytest.mark.parametrize(

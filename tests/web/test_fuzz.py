@@ -21,17 +21,17 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from queue_service.domain.accounts import BRANCH_ADMIN, COUNTER_STAFF, NATIONAL_ADMIN, Accounts
 from queue_service.domain.kiosks import Kiosks
+from queue_service.domain.schedules import WEEKDAYS
 from queue_service.web.api.schemas import PathSchema
 from queue_service.web.messages import FIELDS
 from tests.live import serving
 
 BRANCH = "jakarta-salemba"
 STAFF = "fuzz-staff"
-# Ids that name something, put in place of a drawn one in half the cases of a read: a drawn id
-# is almost never a branch or an account, and only a found one gets past the 404 to the body
-# the document describes. Reads only for now: writes to a real branch meet the settings' value
-# rules (ranges, weekdays, intervals) and a date's "not in the past", which the document does
-# not carry yet.
+# Ids that name something, put in place of a drawn one in half the cases: a drawn id is almost
+# never a branch or an account, and only a found one gets past the 404 to the body the document
+# describes. Writes too: what they leave is what the document calls valid, so every later
+# example still meets a branch the rules allow.
 REAL = {"branch_id": BRANCH, "username": STAFF}
 _PATH = PathSchema(partial=True)
 # Examples per operation and mode, for a role the operation is meant for (its security scheme,
@@ -50,10 +50,15 @@ SCHEMES = {
     "none": set(),
 }
 # Refusals (422) of a request the document calls valid that no JSON Schema can foretell, so
-# the document names them in words (its 422 description): whether a branch, service or
-# username exists is data, and a role's branches are a rule between two fields. Tolerated
-# only when every field at fault is one of these, with this very refusal.
+# the document names them in words (its 422 descriptions): whether a branch, service or
+# username exists is data, a role's branches and a weekday's hours are rules between values,
+# and whether a date is past depends on the clock. Tolerated only when every field at fault is
+# one of these, with this very refusal.
+BETWEEN_HOURS = ("interval_order", "interval_overlap", "slot_not_dividing")
+PAST = "date_in_past"
 DATA_REFUSALS = {
+    *((f"service_hours.{weekday}", key) for weekday in WEEKDAYS for key in BETWEEN_HOURS),
+    ("date", PAST),
     ("branch_id", "unknown_branch"),
     ("branches", "unknown_branch"),
     ("branches", "branches_for_role"),
@@ -147,11 +152,22 @@ def _fuzz(operation, mode, examples: int, send) -> None:
     )
     @given(case=operation.as_strategy(generation_mode=mode), real=st.booleans())
     def run(case, real):
-        if real and case.method == "GET":
+        if real:
             _with_real_ids(case)
         send(case)
 
     run()
+
+
+def test_the_document_names_the_refusals_the_fuzz_tolerates_by_name(fuzzed_server):
+    document = requests.get(f"{fuzzed_server}/api/v1/openapi.json", timeout=30).json()
+    described = " ".join(
+        operation["responses"]["422"]["description"]
+        for path in document["paths"].values()
+        for operation in path.values()
+        if "422" in operation.get("responses", {})
+    )
+    assert [key for key in (*BETWEEN_HOURS, PAST) if f"`{key}`" not in described] == []
 
 
 def test_the_api_keeps_its_openapi_document_under_fuzzing(fuzzed_server, tokens):

@@ -1,14 +1,19 @@
 """Schemas of the admin API (SPEC §3 "Admin"): strict JSON types, so a quota sent as a string
-or a flag sent as ``"yes"`` is a 400 naming the field, never silently converted. Value rules
-(quotas, hours, slot length) live in ``domain.tuning``."""
+or a flag sent as ``"yes"`` is a 400 naming the field, never silently converted. The settings'
+value rules live in ``domain.tuning``: these schemas declare the ones a JSON Schema can carry
+(ranges, weekdays, the spelling of an hour) from there, for the document; the rules between
+values (an interval's order, overlaps, a slot length fitting the hours) stay the domain's."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from queue_service.domain.accounts import USERNAME
+from queue_service.domain.schedules import WEEKDAYS
+from queue_service.domain.tuning import BOUNDS, HOURS_CLOCK
 from queue_service.web.api.schemas import ID, Pattern, StrictSchema, day
 
 _TYPE = {"required": "required", "null": "required"}
@@ -24,51 +29,74 @@ def _boolean(**kwargs) -> fields.Boolean:
     )
 
 
-_CLOCK = fields.String(
-    validate=validate.Regexp(r"^\d\d:\d\d$", error="invalid_time"),
-    error_messages={**_TYPE, "invalid": "not_string"},
+def _bounded(name: str, **kwargs) -> fields.Integer:
+    """An integer within the setting's ``domain.tuning.BOUNDS`` (two validators, so each end
+    keeps the domain's own refusal)."""
+    bounds = BOUNDS[name]
+    rules = [validate.Range(min=bounds.floor, error=bounds.below)]
+    if bounds.ceiling is not None:
+        rules.append(validate.Range(max=bounds.ceiling, error=bounds.above))
+    return _integer(validate=rules, **kwargs)
+
+
+_INTERVAL = fields.List(
+    fields.String(
+        validate=Pattern(HOURS_CLOCK, error="invalid_time"), error_messages={**_TYPE, "invalid": "not_string"}
+    ),
+    validate=validate.Length(equal=2, error="invalid_interval"),
+    error_messages={"invalid": "not_list"},
 )
+
+
+class _Weekdays(StrictSchema):
+    error_messages = {"unknown": "unknown_weekday"}
+
+
+# Each weekday's intervals, a property of its own so that the document lists the weekdays (and
+# no others); a weekday left out is closed.
+ServiceHoursSchema = _Weekdays.from_dict(
+    {weekday: fields.List(_INTERVAL, error_messages={"invalid": "not_list"}) for weekday in WEEKDAYS},
+    name="ServiceHoursSchema",
+)
+
+
+class _Object(fields.Nested):
+    """A nested object whose wrong type is refused under the field's own name, as any other
+    field's (``Nested`` names it ``field._schema``)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, Mapping):
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
 
 
 class BranchSettingsSchema(StrictSchema):
     """The whole settings (GET, and the answer of PUT); PUT takes any subset (``partial``)."""
 
     online_booking = _boolean(required=True)
-    daily_quota = _integer(required=True)
-    slot_minutes = _integer(required=True)
-    slot_capacity = _integer(required=True)
-    booking_window_days = _integer(required=True)
-    booking_cutoff_minutes = _integer(required=True)
-    service_hours = fields.Dict(
-        keys=fields.String(),
-        required=True,
-        values=fields.List(
-            fields.List(
-                _CLOCK,
-                validate=validate.Length(equal=2, error="invalid_interval"),
-                error_messages={"invalid": "not_list"},
-            ),
-            error_messages={"invalid": "not_list"},
-        ),
-        error_messages={**_TYPE, "invalid": "not_object"},
+    daily_quota = _bounded("daily_quota", required=True)
+    slot_minutes = _bounded("slot_minutes", required=True)
+    slot_capacity = _bounded("slot_capacity", required=True)
+    booking_window_days = _bounded("booking_window_days", required=True)
+    booking_cutoff_minutes = _bounded("booking_cutoff_minutes", required=True)
+    service_hours = _Object(
+        ServiceHoursSchema, required=True, error_messages={**_TYPE, "invalid": "not_object"}
     )
     service_quotas = fields.Dict(
-        keys=fields.String(), values=_integer(), error_messages={"invalid": "not_object"}
+        keys=fields.String(), values=_bounded("service_quotas"), error_messages={"invalid": "not_object"}
     )
-    checkin_early_minutes = _integer()
-    checkin_grace_minutes = _integer()
-    priority_share = _integer()
-    walk_in_share = _integer()
-    call_ahead_places = _integer()
-    recalls_before_no_show = _integer()
+    checkin_early_minutes = _bounded("checkin_early_minutes")
+    checkin_grace_minutes = _bounded("checkin_grace_minutes")
+    priority_share = _bounded("priority_share")
+    walk_in_share = _bounded("walk_in_share")
+    call_ahead_places = _bounded("call_ahead_places")
+    recalls_before_no_show = _bounded("recalls_before_no_show")
 
 
 class DateOverrideSchema(StrictSchema):
     closed = _boolean(load_default=False)
-    # The same floor as the branch's own quota (``domain.tuning``), said here for the document.
-    daily_quota = _integer(
-        load_default=None, allow_none=True, validate=validate.Range(min=0, error="at_least_0")
-    )
+    # The same range as the branch's own quota.
+    daily_quota = _bounded("daily_quota", load_default=None, allow_none=True)
     note = fields.String(
         load_default="",
         validate=validate.Length(max=200, error="too_long"),

@@ -439,6 +439,22 @@ def _admin_paths(spec: APISpec) -> None:
         operation["responses"]["200"]["content"]["text/csv"] = {"schema": {"type": "string"}}
         return operation
 
+    def refusing(operation: dict, also: str) -> dict:
+        # What the operation's 422 adds to the common reasons, in words: rules a JSON Schema
+        # cannot say, so a client learns them here rather than from a refusal.
+        common = operation["responses"]["422"]["description"]
+        operation["responses"]["422"] = {"description": f"{common}. {also}", **_json("Error")}
+        return operation
+
+    # The settings' rules between values, named by the weekday at fault.
+    between_values = (
+        "Also, a weekday's hours (`service_hours.<weekday>`) that break a rule between values: "
+        "an interval that does not start before it ends (`interval_order`), intervals of one "
+        "day that overlap (`interval_overlap`), an interval the slot length does not divide "
+        "(`slot_not_dividing`). A change is judged with the settings it leaves in place: new "
+        "hours against the slot length already set, a new slot length against the hours"
+    )
+
     def no_content(operation: dict) -> dict:
         operation["responses"]["204"] = {"description": "Done"}
         del operation["responses"]["200"]
@@ -449,26 +465,34 @@ def _admin_paths(spec: APISpec) -> None:
         f"{branch}/settings",
         operations={
             "get": admin("A branch's settings", "200", "BranchSettings", ["branch_id"], ("404",)),
-            "put": admin(
-                "Change any subset of a branch's settings; answers the whole",
-                "200",
-                "BranchSettings",
-                ["branch_id"],
-                ("400", "404", "415", "422"),
-                body="BranchSettings",
+            "put": refusing(
+                admin(
+                    "Change any subset of a branch's settings; answers the whole",
+                    "200",
+                    "BranchSettings",
+                    ["branch_id"],
+                    ("400", "404", "415", "422"),
+                    body="BranchSettings",
+                ),
+                between_values,
             ),
         },
     )
     spec.path(
         f"{branch}/dates/{{date}}",
         operations={
-            "put": admin(
-                "Close a date, or give it its own quota (bookings are kept)",
-                "200",
-                "DateOverride",
-                ["branch_id", "date"],
-                ("400", "404", "415", "422"),
-                body="DateOverride",
+            "put": refusing(
+                admin(
+                    "Close a date, or give it its own quota (bookings are kept)",
+                    "200",
+                    "DateOverride",
+                    ["branch_id", "date"],
+                    ("400", "404", "415", "422"),
+                    body="DateOverride",
+                ),
+                # Which dates are past depends on the clock, which no schema knows.
+                "Also, a date already over in the branch's time zone (`date`: `date_in_past`): "
+                "its bookings are the end of day's to settle",
             ),
             "delete": no_content(
                 admin(
@@ -500,13 +524,16 @@ def _admin_paths(spec: APISpec) -> None:
     spec.path(
         f"{branch}/settings/impact",
         operations={
-            "post": admin(
-                "What a settings change would do to existing bookings (nothing is saved)",
-                "200",
-                "Impact",
-                ["branch_id"],
-                ("400", "404", "415", "422"),
-                body="BranchSettings",
+            "post": refusing(
+                admin(
+                    "What a settings change would do to existing bookings (nothing is saved)",
+                    "200",
+                    "Impact",
+                    ["branch_id"],
+                    ("400", "404", "415", "422"),
+                    body="BranchSettings",
+                ),
+                between_values,
             )
         },
     )
