@@ -49,6 +49,35 @@ def list_services(redis: Redis) -> list[Service]:
     return sorted(_load_all(redis, keys.SERVICES, Service), key=lambda s: s.prefix)
 
 
+def get_service(redis: Redis, service_id: str) -> Service:
+    """One service, whichever branches offer it.
+
+    Raises:
+        NotFoundError: no service has that id.
+    """
+    raw = redis.hget(keys.SERVICES, service_id)
+    if raw is None:
+        raise NotFoundError("service")
+    return Service(**json.loads(raw))
+
+
+def offered_services(redis: Redis, branch: Branch) -> list[Service]:
+    """The services ``branch`` offers, by prefix."""
+    return [service for service in list_services(redis) if service.id in branch.services]
+
+
+def offered_service(redis: Redis, branch: Branch, service_id: str) -> Service:
+    """One service that ``branch`` offers.
+
+    Raises:
+        NotFoundError: the branch offers no service with that id.
+    """
+    service = next((s for s in offered_services(redis, branch) if s.id == service_id), None)
+    if service is None:
+        raise NotFoundError("service")
+    return service
+
+
 def list_branches(redis: Redis) -> list[Branch]:
     """Every branch, by name."""
     return _load_all(redis, keys.BRANCHES, Branch)

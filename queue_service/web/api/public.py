@@ -62,7 +62,7 @@ def show_branch(branch_id: str):
     redis = services().redis
     branch = catalog.get_branch(redis, branch_id)
     settings = schedules.load_settings(redis, branch.id)
-    offered = [service for service in catalog.list_services(redis) if service.id in branch.services]
+    offered = catalog.offered_services(redis, branch)
     return _BRANCH.dump({**vars(branch), "online_booking": settings.online_booking, "services": offered})
 
 

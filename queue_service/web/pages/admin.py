@@ -335,7 +335,7 @@ def counters(branch_id: str):
     if request.method == "POST":
         require(_account(), Action.TUNE_BRANCH, branch_id)
         problems = _change_counters(branch_id)
-    offered = [s for s in catalog.list_services(services().redis) if s.id in branch.services]
+    offered = catalog.offered_services(services().redis, branch)
     return _page(
         "counters.html",
         status=422 if problems else 200,

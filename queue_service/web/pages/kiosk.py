@@ -47,7 +47,7 @@ def _scan_page(kiosk, status: int = 200, **answer):
     """The scan screen with the walk-in buttons: a fresh request token per rendering, so a
     ticket form sent twice issues one ticket."""
     branch = catalog.get_branch(services().redis, kiosk.branch_id)
-    offered = [s for s in catalog.list_services(services().redis) if s.id in branch.services]
+    offered = catalog.offered_services(services().redis, branch)
     today = schedules.local_now(services().clock(), branch.timezone).date()
     use = services().walk_ins.use(kiosk.branch_id, today)
     return render(

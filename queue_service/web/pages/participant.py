@@ -77,7 +77,7 @@ def branch(branch_id: str):
     redis = services().redis
     office = catalog.get_branch(redis, branch_id)
     settings = schedules.load_settings(redis, office.id)
-    offered = [s for s in catalog.list_services(redis) if s.id in office.services]
+    offered = catalog.offered_services(redis, office)
     return render(
         "participant/services.html",
         branch=office,
@@ -224,12 +224,7 @@ def _details_form(values, fields: dict | None = None, summary: str | None = None
 def _branch_and_service(branch_id: str, service_id: str):
     redis = services().redis
     office = catalog.get_branch(redis, branch_id)
-    service = next(
-        (s for s in catalog.list_services(redis) if s.id == service_id and s.id in office.services), None
-    )
-    if service is None:
-        raise NotFoundError("service")
-    return office, service
+    return office, catalog.offered_service(redis, office, service_id)
 
 
 def _date(text: str) -> dt.date:
