@@ -1,14 +1,17 @@
-"""Reading a request's JSON body through a schema, with the SPEC's 400/422 split."""
+"""Reading a request: its JSON body through a schema (with the SPEC's 400/422 split), its
+bearer token and ``Idempotency-Key``, and dates and times as the pages' forms and links
+spell them."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 from flask import request
 from marshmallow import Schema, ValidationError
 from werkzeug.exceptions import UnsupportedMediaType
 
-from queue_service.domain.errors import BadRequestError, ValidationFailedError
+from queue_service.domain.errors import BadRequestError, NotFoundError, ValidationFailedError
 from queue_service.web.api.schemas import TYPE_ERROR_KEYS, IdempotencyKeySchema
 from queue_service.web.errors import field_errors
 
@@ -73,3 +76,42 @@ def idempotency_key() -> str | None:
     if "Idempotency-Key" not in request.headers:
         return None
     return load(_IDEMPOTENCY_KEY, {"Idempotency-Key": request.headers["Idempotency-Key"]})["key"]
+
+
+def bearer_token() -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` header, or None (no header, or
+    another scheme)."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() if scheme == "Bearer" else None
+
+
+def parse_date(text: str) -> dt.date | None:
+    """A date as the pages' forms and links give it (ISO 8601), or None if it is not one."""
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def chosen_date(text: str) -> dt.date:
+    """The date a booking page's form or link chose.
+
+    Raises:
+        NotFoundError: ``text`` is not a date: no such date to book.
+    """
+    day = parse_date(text)
+    if day is None:
+        raise NotFoundError("date")
+    return day
+
+
+def chosen_slot(text: str) -> dt.time:
+    """The start of the slot a booking page's form chose ("09:30").
+
+    Raises:
+        NotFoundError: ``text`` is not a time of day: no such slot.
+    """
+    try:
+        return dt.time.fromisoformat(text)
+    except ValueError:
+        raise NotFoundError("slot") from None

@@ -16,7 +16,7 @@ from queue_service.domain.privacy import mask_nik, mask_phone
 from queue_service.web.api import admin_schemas, schemas
 from queue_service.web.extensions import services
 from queue_service.web.limits import client_address
-from queue_service.web.requests import json_object, load
+from queue_service.web.requests import bearer_token, json_object, load
 
 bp = Blueprint("admin_api", __name__, url_prefix="/api/v1/admin")
 
@@ -24,8 +24,7 @@ bp = Blueprint("admin_api", __name__, url_prefix="/api/v1/admin")
 @bp.before_request
 def _authenticate() -> None:
     """Every admin call names its account by ``Authorization: Bearer <token>`` (else 401)."""
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    g.account = services().accounts.authenticate(token.strip() if scheme == "Bearer" else None)
+    g.account = services().accounts.authenticate(bearer_token())
 
 
 def _account() -> Account:

@@ -20,14 +20,13 @@ from queue_service.web.api import counter_schemas as schemas
 from queue_service.web.api.schemas import PathSchema
 from queue_service.web.extensions import services
 from queue_service.web.limits import client_address
-from queue_service.web.requests import idempotency_key, json_object, load
+from queue_service.web.requests import bearer_token, idempotency_key, json_object, load
 
 bp = Blueprint("counters_api", __name__, url_prefix="/api/v1")
 
 
 def _account() -> Account:
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    return services().accounts.authenticate(token.strip() if scheme == "Bearer" else None)
+    return services().accounts.authenticate(bearer_token())
 
 
 def _body(schema) -> dict:

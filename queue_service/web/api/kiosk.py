@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 import segno
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response
 
 from queue_service.domain import catalog, schedules
 from queue_service.domain.codes import normalise_code
@@ -14,14 +14,13 @@ from queue_service.metrics import count_check_in
 from queue_service.web import limits
 from queue_service.web.api import schemas
 from queue_service.web.extensions import services
-from queue_service.web.requests import idempotency_key, json_object, load
+from queue_service.web.requests import bearer_token, idempotency_key, json_object, load
 
 bp = Blueprint("kiosk_api", __name__, url_prefix="/api/v1")
 
 
 def _kiosk():
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    return services().kiosks.authenticate(token.strip() if scheme == "Bearer" else None)
+    return services().kiosks.authenticate(bearer_token())
 
 
 @bp.post("/kiosk/checkins")

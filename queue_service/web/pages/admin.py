@@ -27,6 +27,7 @@ from queue_service.web.limits import client_address
 from queue_service.web.pages import staff_auth
 from queue_service.web.pages.page_blueprints import make_page_blueprint
 from queue_service.web.pages.rendering import field_texts, render
+from queue_service.web.requests import parse_date
 
 bp = make_page_blueprint("admin", __name__)
 bp.context_processor(lambda: {"mask_nik": mask_nik, "mask_phone": mask_phone})
@@ -232,7 +233,7 @@ def bookings(branch_id: str):
     """A day's bookings, NIK and phone masked; search by booking code."""
     require(_account(), Action.READ_BOOKINGS, branch_id)
     branch = catalog.get_branch(services().redis, branch_id)
-    day = _parse_date(request.args.get("tanggal", "")) or _local_today(branch.timezone)
+    day = parse_date(request.args.get("tanggal", "")) or _local_today(branch.timezone)
     code = "".join(request.args.get("kode", "").split()).replace("-", "").upper()
     listed = services().tuning.bookings(branch_id, day)
     if code:
@@ -246,7 +247,7 @@ def bookings_csv(branch_id: str):
     """The day's bookings as CSV, masked unless ``lengkap=1`` (audited)."""
     require(_account(), Action.READ_BOOKINGS, branch_id)
     branch = catalog.get_branch(services().redis, branch_id)
-    day = _parse_date(request.args.get("tanggal", "")) or _local_today(branch.timezone)
+    day = parse_date(request.args.get("tanggal", "")) or _local_today(branch.timezone)
     text = services().tuning.export_bookings(
         branch_id, day, request.args.get("lengkap") == "1", _actor(), services().clock()
     )
@@ -368,7 +369,7 @@ def national():
     problems, values = {}, {}
     if request.method == "POST":
         values = request.form.to_dict()
-        day = _parse_date(values.get("date", ""))
+        day = parse_date(values.get("date", ""))
         if day is None:
             problems = {"date": ["invalid_date"]}
         elif values.get("action") == "reopen":
@@ -418,7 +419,7 @@ def _change_staff(branch_id: str, values: dict[str, str]):
 
 
 def _change_date(branch_id: str, values: dict[str, str]):
-    day = _parse_date(values.get("date", ""))
+    day = parse_date(values.get("date", ""))
     if day is None:
         return None, {"date": ["invalid_date"]}
     tuning, now = services().tuning, services().clock()
@@ -505,10 +506,3 @@ def _whole_number(text: str) -> int | None:
     """``text`` as a whole number of ASCII digits, else None: ``str.isdigit`` also takes "²",
     which ``int`` refuses."""
     return int(text) if text.isascii() and text.isdigit() else None
-
-
-def _parse_date(text: str) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        return None

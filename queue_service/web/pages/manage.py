@@ -3,8 +3,6 @@ the NIK travels in the body, never in a URL or an access log."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 from flask import redirect, request, url_for
 
 from queue_service.domain.errors import DomainError, NotFoundError
@@ -15,6 +13,7 @@ from queue_service.web.extensions import services
 from queue_service.web.pages.booking_details import booking_context
 from queue_service.web.pages.page_blueprints import make_page_blueprint
 from queue_service.web.pages.rendering import error_text, render
+from queue_service.web.requests import chosen_slot, parse_date
 
 bp = make_page_blueprint("manage", __name__)
 
@@ -72,7 +71,7 @@ def reschedule():
     values = _credentials()
     reservations = services().reservations
     booking = reservations.lookup(values["code"], values["nik"])
-    day = _date(request.form.get("date", ""))
+    day = parse_date(request.form.get("date", ""))
     slot = request.form.get("slot", "")
     now = services().clock()
     # The same reader as the booking pages', so both offer the same days and slots.
@@ -95,7 +94,7 @@ def reschedule():
             **booking_context(services().redis, booking),
         )
     try:
-        moved = reservations.reschedule(values["code"], values["nik"], day, _time(slot), now)
+        moved = reservations.reschedule(values["code"], values["nik"], day, chosen_slot(slot), now)
     except DomainError as error:
         if isinstance(error, NotFoundError):
             raise
@@ -123,17 +122,3 @@ def _manage_page(booking, values, status: int = 200, summary: str | None = None,
 
 def _credentials() -> dict[str, str]:
     return {"code": request.form.get("code", "")[:32], "nik": request.form.get("nik", "")[:32]}
-
-
-def _date(text: str) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        return None
-
-
-def _time(text: str) -> dt.time:
-    try:
-        return dt.time.fromisoformat(text)
-    except ValueError:
-        raise NotFoundError("slot") from None

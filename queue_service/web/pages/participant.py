@@ -5,7 +5,6 @@ personal travel in the URL, the personal data only in POST bodies.
 
 from __future__ import annotations
 
-import datetime as dt
 import secrets
 
 from flask import redirect, request, session, url_for
@@ -26,6 +25,7 @@ from queue_service.web.extensions import services
 from queue_service.web.pages.booking_details import booking_context
 from queue_service.web.pages.page_blueprints import make_page_blueprint
 from queue_service.web.pages.rendering import error_text, field_texts, render
+from queue_service.web.requests import chosen_date, chosen_slot
 
 bp = make_page_blueprint("participant", __name__)
 
@@ -107,7 +107,7 @@ def dates(branch_id: str, service_id: str):
 def slots(branch_id: str, service_id: str, day: str):
     """The arrival slots of a day; full and closed ones cannot be chosen."""
     office, service = _branch_and_service(branch_id, service_id)
-    left = services().availability.day(office.id, _date(day), service.id, services().clock())
+    left = services().availability.day(office.id, chosen_date(day), service.id, services().clock())
     return render("participant/slots.html", branch=office, service=service, day=left)
 
 
@@ -118,7 +118,7 @@ def details():
     showing makes a captcha challenge, so it counts like the API's ``POST /captcha``)."""
     choice = {name: request.args.get(name, "") for name in ("branch_id", "service_id", "date", "slot")}
     _branch_and_service(choice["branch_id"], choice["service_id"])
-    _date(choice["date"])
+    chosen_date(choice["date"])
     return _details_form(choice)
 
 
@@ -197,9 +197,9 @@ def _status(error: DomainError) -> int:
 def _details_form(values, fields: dict | None = None, summary: str | None = None, status: int = 200, **flags):
     """Render the details form with ``values`` kept, a fresh captcha and a fresh token."""
     office, service = _branch_and_service(values.get("branch_id", ""), values.get("service_id", ""))
-    day = _date(values.get("date", ""))
+    day = chosen_date(values.get("date", ""))
     slot = schedules.find_slot(
-        schedules.load_settings(services().redis, office.id), day, _time(values.get("slot", ""))
+        schedules.load_settings(services().redis, office.id), day, chosen_slot(values.get("slot", ""))
     )
     if slot is None:
         raise NotFoundError("slot")
@@ -225,17 +225,3 @@ def _branch_and_service(branch_id: str, service_id: str):
     redis = services().redis
     office = catalog.get_branch(redis, branch_id)
     return office, catalog.offered_service(redis, office, service_id)
-
-
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise NotFoundError("date") from None
-
-
-def _time(text: str) -> dt.time:
-    try:
-        return dt.time.fromisoformat(text)
-    except ValueError:
-        raise NotFoundError("slot") from None
