@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, Response, g, request
+from flask import Blueprint, g, request
 
 from queue_service.domain import audit, calendar, catalog, reports, schedules
 from queue_service.domain.accounts import Account, AccountRejectedError
@@ -14,6 +14,7 @@ from queue_service.domain.authz import Action, may, may_manage, require, require
 from queue_service.domain.errors import ForbiddenError, NotFoundError, ValidationFailedError
 from queue_service.domain.privacy import mask_nik, mask_phone
 from queue_service.web.api import admin_schemas, schemas
+from queue_service.web.downloads import csv_download
 from queue_service.web.extensions import services
 from queue_service.web.limits import client_address
 from queue_service.web.requests import bearer_token, json_object, load
@@ -109,7 +110,7 @@ def list_bookings(branch_id: str):
         text = services().tuning.export_bookings(
             branch_id, query["date"], query["full"], _actor(), services().clock()
         )
-        return _csv(text, f"bookings-{branch_id}-{query['date'].isoformat()}.csv")
+        return csv_download(text, f"bookings-{branch_id}-{query['date'].isoformat()}.csv")
     return admin_schemas.AdminBookingsSchema().dump(
         {
             "bookings": [
@@ -187,16 +188,8 @@ def _audit(branch_id: str | None, filename: str):
     query = load(admin_schemas.AuditQuerySchema(), request.args.to_dict())
     entries = audit.read(services().redis, branch_id, actor=query.get("actor"), action=query.get("action"))
     if query["format"] == "csv":
-        return _csv(audit.to_csv(entries), filename)
+        return csv_download(audit.to_csv(entries), filename)
     return {"entries": [{name: getattr(entry, name) for name in audit.FIELDS} for entry in entries]}
-
-
-def _csv(text: str, filename: str) -> Response:
-    return Response(
-        text,
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
-    )
 
 
 @bp.get("/accounts")

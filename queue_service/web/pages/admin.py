@@ -22,6 +22,7 @@ from queue_service.domain.authz import Action, branches_of, require
 from queue_service.domain.errors import ValidationFailedError
 from queue_service.domain.privacy import mask_nik, mask_phone
 from queue_service.web.charts import Bar, bar_chart
+from queue_service.web.downloads import csv_download
 from queue_service.web.extensions import services
 from queue_service.web.limits import client_address
 from queue_service.web.pages import staff_auth
@@ -251,7 +252,7 @@ def bookings_csv(branch_id: str):
     text = services().tuning.export_bookings(
         branch_id, day, request.args.get("lengkap") == "1", _actor(), services().clock()
     )
-    return _download(text, f"antrian-{branch_id}-{day.isoformat()}.csv")
+    return csv_download(text, f"antrian-{branch_id}-{day.isoformat()}.csv")
 
 
 @bp.get("/admin/cabang/<branch_id>/audit")
@@ -264,7 +265,7 @@ def audit_log(branch_id: str):
     action = request.args.get("aksi") or None
     entries = audit.read(services().redis, branch_id, actor=actor, action=action)
     if request.args.get("format") == "csv":
-        return _download(audit.to_csv(entries), f"audit-{branch_id}.csv")
+        return csv_download(audit.to_csv(entries), f"audit-{branch_id}.csv")
     return _page("audit.html", branch=branch, entries=entries, actor=actor or "", action=action or "")
 
 
@@ -483,14 +484,6 @@ def _fill_chart(figures: list[reports.DayFigures], title: str, chart_id: str) ->
         _("Setiap batang: antrian terpesan; garis: kuota hari itu."),
         [Bar(_short(f.date), f.booked, f.quota if f.open else None, muted=not f.open) for f in figures],
         chart_id=chart_id,
-    )
-
-
-def _download(text: str, filename: str) -> Response:
-    return Response(
-        text,
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
     )
 
 
