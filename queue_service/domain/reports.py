@@ -96,6 +96,35 @@ def days(
     return figures
 
 
+@dataclass(frozen=True)
+class BranchReport:
+    """A branch's figures over a run of days, and its busiest slots over the same days."""
+
+    days: list[DayFigures]
+    busiest_slots: list[tuple[str, int]]
+
+
+def branch_report(
+    redis: Redis,
+    branch_id: str,
+    first: dt.date,
+    count: int,
+    today: dt.date,
+    collective_leave_closed: bool = True,
+) -> BranchReport:
+    """The report of ``count`` days from ``first`` at one branch, for the console's dashboard
+    and the admin API alike. Arrivals and no-shows are read only when the days start before
+    ``today``: later days have none yet.
+
+    Raises:
+        NotFoundError: no such branch.
+    """
+    figures = days(
+        redis, branch_id, first, count, today, collective_leave_closed, with_outcomes=first < today
+    )
+    return BranchReport(figures, busiest_slots(redis, branch_id, [f.date for f in figures]))
+
+
 def busiest_slots(redis: Redis, branch_id: str, dates: list[dt.date], top: int = 5) -> list[tuple[str, int]]:
     """The slot starts with the most active bookings over ``dates``, most first."""
     pipe = redis.pipeline(transaction=False)

@@ -152,15 +152,13 @@ def branch_report(branch_id: str):
     query = load(admin_schemas.ReportQuerySchema(), request.args.to_dict())
     now = services().clock()
     today = schedules.local_now(now, catalog.get_branch(services().redis, branch_id).timezone).date()
-    start = query.get("start", today)
-    figures = reports.days(
+    report = reports.branch_report(
         services().redis,
         branch_id,
-        start,
+        query.get("start", today),
         query["days"],
         today,
         services().reservations.collective_leave_closed,
-        with_outcomes=start < today,
     )
     return {
         "branch_id": branch_id,
@@ -175,12 +173,9 @@ def branch_report(branch_id: str):
                 "arrived": f.arrived,
                 "no_show": f.no_show,
             }
-            for f in figures
+            for f in report.days
         ],
-        "busiest_slots": [
-            {"slot": slot, "bookings": count}
-            for slot, count in reports.busiest_slots(services().redis, branch_id, [f.date for f in figures])
-        ],
+        "busiest_slots": [{"slot": slot, "bookings": count} for slot, count in report.busiest_slots],
     }
 
 

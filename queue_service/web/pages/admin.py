@@ -131,7 +131,7 @@ def branch(branch_id: str):
     require(_account(), Action.READ_BRANCH, branch_id)
     branch = catalog.get_branch(services().redis, branch_id)
     today = _local_today(branch.timezone)
-    coming = reports.days(
+    report = reports.branch_report(
         services().redis,
         branch_id,
         today,
@@ -139,6 +139,7 @@ def branch(branch_id: str):
         today,
         services().reservations.collective_leave_closed,
     )
+    coming = report.days
     past = reports.days(
         services().redis,
         branch_id,
@@ -148,13 +149,12 @@ def branch(branch_id: str):
         services().reservations.collective_leave_closed,
         with_outcomes=True,
     )
-    busiest = reports.busiest_slots(services().redis, branch_id, [f.date for f in coming])
     return _page(
         "branch.html",
         branch=branch,
         coming=coming,
         past=past,
-        busiest=busiest,
+        busiest=report.busiest_slots,
         chart=_fill_chart(coming, _("Terpesan dibanding kuota, 14 hari ke depan"), "coming"),
         cancellations=bar_chart(
             _("Pembatalan per hari"),
