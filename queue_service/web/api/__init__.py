@@ -1,1 +1,2 @@
-"""The JSON blueprints of SPEC §3: public, webhooks, operations, and the OpenAPI document."""
+"""The JSON blueprints of SPEC §3: public, display, kiosk, counters, admin, webhooks,
+operations, and the OpenAPI document."""

@@ -1,4 +1,4 @@
-"""Counter staff's calls (SPEC §3 "Counter staff") and the public queue for displays.
+"""Counter staff's calls and counters (SPEC §3 "Counter staff").
 
 Staff authenticate with ``Authorization: Bearer <staff API token>``; the branch is the
 account's (counter staff have exactly one; an admin of several names it as ``branch_id``).
@@ -15,7 +15,6 @@ from queue_service.domain.audit import Actor
 from queue_service.domain.authz import Action, require
 from queue_service.domain.errors import NotFoundError, ValidationFailedError
 from queue_service.domain.live_queue import Step
-from queue_service.web import limits
 from queue_service.web.api import counter_schemas as schemas
 from queue_service.web.api.schemas import PathSchema
 from queue_service.web.extensions import services
@@ -156,22 +155,3 @@ def remove_counter(counter: str):
     ):
         raise NotFoundError("counter")
     return "", 204
-
-
-@bp.get("/branches/<branch_id>/queue")
-@limits.read
-def show_queue(branch_id: str):
-    """Now serving per counter, who waits (with an estimated wait) and the newest calls to
-    announce: queue numbers only, no personal data."""
-    view = services().live_queue.view(branch_id, services().clock())
-    return schemas.QueueSchema().dump(
-        {
-            "branch_id": view.branch_id,
-            "now_serving": [
-                {"counter": counter, "queue_number": number} for counter, number in view.now_serving
-            ],
-            "waiting": view.waiting,
-            "average_service_seconds": view.average_service_seconds,
-            "announcements": view.announcements,
-        }
-    )
