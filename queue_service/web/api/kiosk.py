@@ -1,17 +1,11 @@
-"""Kiosk check-in (SPEC §3 "Kiosk") and the booking code as a QR for kiosks' scanners."""
+"""Kiosk check-in (SPEC §3 "Kiosk") and walk-in tickets."""
 
 from __future__ import annotations
 
-import io
-
-import segno
-from flask import Blueprint, Response
+from flask import Blueprint
 
 from queue_service.domain import catalog, schedules
-from queue_service.domain.codes import normalise_code
-from queue_service.domain.errors import NotFoundError
 from queue_service.metrics import count_check_in
-from queue_service.web import limits
 from queue_service.web.api import schemas
 from queue_service.web.extensions import services
 from queue_service.web.requests import bearer_token, idempotency_key, json_object, load
@@ -53,26 +47,3 @@ def walk_in():
     return schemas.WalkInSchema().dump(
         {"queue_number": ticket.queue_number, "service_id": ticket.service_id, "places_left": use.remaining}
     ), 201
-
-
-@bp.get("/bookings/<code>/qr.svg", defaults={"kind": "svg"})
-@bp.get("/bookings/<code>/qr.png", defaults={"kind": "png"})
-@limits.read
-def booking_qr(code: str, kind: str):
-    """The booking code as a QR (``svg`` or ``png``). It encodes only the code it is given,
-    and says nothing of whether a booking has it."""
-    normal = normalise_code(code)
-    if normal is None:
-        raise NotFoundError("qr")
-    # A full QR, never a Micro QR (which segno picks for short texts): scanners read it.
-    qr = segno.make_qr(normal, error="m")
-    out = io.BytesIO()
-    if kind == "svg":
-        qr.save(out, kind="svg", scale=8, border=2, title=normal)
-        mimetype = "image/svg+xml"
-    else:
-        qr.save(out, kind="png", scale=8, border=2)
-        mimetype = "image/png"
-    response = Response(out.getvalue(), mimetype=mimetype)
-    response.headers["Cache-Control"] = "public, max-age=86400"
-    return response

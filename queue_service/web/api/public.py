@@ -1,13 +1,18 @@
-"""The public JSON API: catalog, availability and bookings (SPEC §3). Views stay thin."""
+"""The public JSON API: catalog, availability and bookings, with a booking's code as a QR
+(SPEC §3). Views stay thin."""
 
 from __future__ import annotations
 
 import functools
+import io
 
+import segno
 from flask import Blueprint, Response, current_app, request, url_for
 
 from queue_service.domain import catalog, schedules
 from queue_service.domain.availability import Availability
+from queue_service.domain.codes import normalise_code
+from queue_service.domain.errors import NotFoundError
 from queue_service.web import booking as web_booking
 from queue_service.web import limits
 from queue_service.web.api import schemas
@@ -168,3 +173,26 @@ def reschedule_booking(code: str):
         code, query["nik"], query["date"], query["slot"], services().clock()
     )
     return _BOOKING.dump(booking)
+
+
+@bp.get("/bookings/<code>/qr.svg", defaults={"kind": "svg"})
+@bp.get("/bookings/<code>/qr.png", defaults={"kind": "png"})
+@limits.read
+def booking_qr(code: str, kind: str):
+    """The booking code as a QR (``svg`` or ``png``). It encodes only the code it is given,
+    and says nothing of whether a booking has it."""
+    normal = normalise_code(code)
+    if normal is None:
+        raise NotFoundError("qr")
+    # A full QR, never a Micro QR (which segno picks for short texts): scanners read it.
+    qr = segno.make_qr(normal, error="m")
+    out = io.BytesIO()
+    if kind == "svg":
+        qr.save(out, kind="svg", scale=8, border=2, title=normal)
+        mimetype = "image/svg+xml"
+    else:
+        qr.save(out, kind="png", scale=8, border=2)
+        mimetype = "image/png"
+    response = Response(out.getvalue(), mimetype=mimetype)
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    return response
