@@ -14,11 +14,9 @@ import time
 
 from flask import Flask, g, request
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
-from rq import Queue
 
+from queue_service.domain import operations
 from queue_service.metrics import instruments
-from queue_service.notifications import queues
-from queue_service.store import keys
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +51,7 @@ def _series(method: str, endpoint: str, status: int):
     return instruments().request_seconds.labels(method, endpoint, str(status))
 
 
-class JobQueueFigures:
+class JobQueueCollector:
     """Read at scrape time from the job queue's Redis: ``antrian_job_queue_depth{queue}``,
     the jobs waiting in each queue, and ``antrian_sms_total{event,state}``, how SMS jobs
     ended (``sent``, ``failed``, ``skipped``, ``expired``, or ``retry``: a passing failure)."""
@@ -67,14 +65,13 @@ class JobQueueFigures:
         )
         sms = CounterMetricFamily("antrian_sms", "SMS jobs by event and outcome", labels=["event", "state"])
         try:
-            for name in queues.ALL:
-                depth.add_metric([name], Queue(name, connection=self.connection).count)
-            outcomes = self.connection.hgetall(keys.SMS_OUTCOMES)
+            figures = operations.job_queue_figures(self.connection)
         except Exception as error:  # the job queue is down: /readyz says so, leave them out
             log.warning("job queue figures unreadable: %s", type(error).__name__)
             return
-        for field, count in sorted(outcomes.items()):
-            event, _, state = (field.decode() if isinstance(field, bytes) else field).partition(":")
-            sms.add_metric([event, state], int(count))
+        for name, waiting in figures.depths.items():
+            depth.add_metric([name], waiting)
+        for (event, state), count in sorted(figures.sms_outcomes.items()):
+            sms.add_metric([event, state], count)
         yield depth
         yield sms

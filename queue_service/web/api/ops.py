@@ -7,9 +7,10 @@ import concurrent.futures
 from flask import Blueprint, Response, current_app
 
 from queue_service import metrics
+from queue_service.domain import operations
 from queue_service.web.errors import error_response
 from queue_service.web.extensions import services
-from queue_service.web.metrics import JobQueueFigures
+from queue_service.web.metrics import JobQueueCollector
 
 bp = Blueprint("ops", __name__)
 
@@ -17,13 +18,6 @@ bp = Blueprint("ops", __name__)
 # answers) costs /readyz one timeout, not one per store: a load balancer's check must
 # finish before its own timeout to mean anything.
 _probes = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="readyz")
-
-
-def _answers(client) -> bool:
-    try:
-        return bool(client.ping())
-    except Exception:  # unreachable, hung, refusing: all mean not ready
-        return False
 
 
 @bp.get("/healthz")
@@ -36,7 +30,7 @@ def healthz():
 def readyz():
     """200 only when the data store and the job queue both answer, within one timeout."""
     probes = {
-        name: _probes.submit(_answers, client)
+        name: _probes.submit(operations.answers, client)
         for name, client in (("data_store", services().redis), ("job_queue", services().queue_redis))
     }
     concurrent.futures.wait(probes.values(), timeout=current_app.config["REDIS_SOCKET_TIMEOUT"])
@@ -49,5 +43,5 @@ def readyz():
 @bp.get("/metrics")
 def prometheus_metrics():
     """Prometheus metrics: every web process's instruments, the job queue's figures."""
-    body, content_type = metrics.exposition([JobQueueFigures(services().queue_redis)])
+    body, content_type = metrics.exposition([JobQueueCollector(services().queue_redis)])
     return Response(body, content_type=content_type)

@@ -1,0 +1,45 @@
+"""What operators watch of the stores: whether a store answers, and what the job queue's
+store holds (the jobs waiting in each queue, how SMS jobs ended)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from redis import Redis
+from rq import Queue
+
+from queue_service.notifications import queues
+from queue_service.store import keys
+
+
+def answers(client: Redis) -> bool:
+    """Whether ``client``'s server answers a ping: any failure (unreachable, hung, refusing)
+    is a no."""
+    try:
+        return bool(client.ping())
+    except Exception:  # noqa: BLE001 - every way of not answering means not ready
+        return False
+
+
+@dataclass(frozen=True)
+class JobQueueFigures:
+    """The jobs waiting in each job queue, and how many SMS jobs ended each way, by
+    ``(event, state)``."""
+
+    depths: dict[str, int]
+    sms_outcomes: dict[tuple[str, str], int]
+
+
+def job_queue_figures(connection: Redis) -> JobQueueFigures:
+    """The job queue's figures, read from its store (the workers add each SMS job's outcome
+    there, ``keys.SMS_OUTCOMES``, as ``"<event>:<state>"``).
+
+    Raises:
+        redis.RedisError: the job queue's store cannot be read.
+    """
+    depths = {name: Queue(name, connection=connection).count for name in queues.ALL}
+    outcomes = {}
+    for field, count in connection.hgetall(keys.SMS_OUTCOMES).items():
+        event, _, state = (field.decode() if isinstance(field, bytes) else field).partition(":")
+        outcomes[(event, state)] = int(count)
+    return JobQueueFigures(depths, outcomes)
