@@ -7,9 +7,9 @@ from collections.abc import Mapping
 from queue_service.domain import bookings
 from queue_service.domain.reservations import Booking
 from queue_service.web import limits
-from queue_service.web.api.schemas import BookingRequestSchema
 from queue_service.web.extensions import services
 from queue_service.web.requests import load
+from queue_service.web.schemas.public import BookingRequestSchema
 
 _BOOKING_REQUEST = BookingRequestSchema()
 

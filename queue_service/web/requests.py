@@ -12,8 +12,8 @@ from marshmallow import Schema, ValidationError
 from werkzeug.exceptions import UnsupportedMediaType
 
 from queue_service.domain.errors import BadRequestError, NotFoundError, ValidationFailedError
-from queue_service.web.api.schemas import TYPE_ERROR_KEYS, IdempotencyKeySchema
 from queue_service.web.errors import field_errors
+from queue_service.web.schemas.base import TYPE_ERROR_KEYS, IdempotencyKeySchema
 
 
 def json_object() -> dict:

@@ -22,8 +22,8 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 from queue_service.domain.accounts import BRANCH_ADMIN, COUNTER_STAFF, NATIONAL_ADMIN, Accounts
 from queue_service.domain.kiosks import Kiosks
 from queue_service.domain.schedules import WEEKDAYS
-from queue_service.web.api.schemas import PathSchema
 from queue_service.web.messages import FIELDS
+from queue_service.web.schemas.base import PathSchema
 from tests.live import serving
 
 BRANCH = "jakarta-salemba"

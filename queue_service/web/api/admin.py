@@ -13,11 +13,12 @@ from queue_service.domain.audit import Actor
 from queue_service.domain.authz import Action, may, may_manage, require, require_manage
 from queue_service.domain.errors import ForbiddenError, NotFoundError, ValidationFailedError
 from queue_service.domain.privacy import mask_nik, mask_phone
-from queue_service.web.api import admin_schemas, schemas
 from queue_service.web.downloads import csv_download
 from queue_service.web.extensions import services
 from queue_service.web.limits import client_address
 from queue_service.web.requests import bearer_token, json_object, load
+from queue_service.web.schemas import admin as admin_schemas
+from queue_service.web.schemas import base as schemas
 
 bp = Blueprint("admin_api", __name__, url_prefix="/api/v1/admin")
 

@@ -15,11 +15,11 @@ from queue_service.domain.audit import Actor
 from queue_service.domain.authz import Action, require
 from queue_service.domain.errors import NotFoundError, ValidationFailedError
 from queue_service.domain.live_queue import Step
-from queue_service.web.api import counter_schemas as schemas
-from queue_service.web.api.schemas import PathSchema
 from queue_service.web.extensions import services
 from queue_service.web.limits import client_address
 from queue_service.web.requests import bearer_token, idempotency_key, json_object, load
+from queue_service.web.schemas import counter as schemas
+from queue_service.web.schemas.base import PathSchema
 
 bp = Blueprint("counters_api", __name__, url_prefix="/api/v1")
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from flask import Blueprint
 
 from queue_service.web import limits
-from queue_service.web.api import counter_schemas as schemas
 from queue_service.web.extensions import services
+from queue_service.web.schemas import public as schemas
 
 bp = Blueprint("display_api", __name__, url_prefix="/api/v1")
 

@@ -6,9 +6,9 @@ from flask import Blueprint
 
 from queue_service.domain import catalog, schedules
 from queue_service.metrics import count_check_in
-from queue_service.web.api import schemas
 from queue_service.web.extensions import services
 from queue_service.web.requests import bearer_token, idempotency_key, json_object, load
+from queue_service.web.schemas import kiosk as schemas
 
 bp = Blueprint("kiosk_api", __name__, url_prefix="/api/v1")
 

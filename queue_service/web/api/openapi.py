@@ -9,7 +9,9 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Blueprint
 from marshmallow import fields
 
-from queue_service.web.api import admin_schemas, counter_schemas, schemas
+from queue_service.web import schemas
+from queue_service.web import schemas as counter_schemas
+from queue_service.web.schemas import admin as admin_schemas
 
 bp = Blueprint("openapi", __name__, url_prefix="/api/v1")
 

@@ -15,9 +15,9 @@ from queue_service.domain.codes import normalise_code
 from queue_service.domain.errors import NotFoundError
 from queue_service.web import booking as web_booking
 from queue_service.web import limits
-from queue_service.web.api import schemas
 from queue_service.web.extensions import services
 from queue_service.web.requests import json_object, load
+from queue_service.web.schemas import public as schemas
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 

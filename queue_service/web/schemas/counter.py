@@ -1,11 +1,11 @@
-"""Schemas of the counter-staff API and the public queue (SPEC §3 "Counter staff", "Public,
-for displays"): strict JSON types, so a wrong type is a 400 naming the field."""
+"""Schemas of the counter-staff API (SPEC §3 "Counter staff"): strict JSON types, so a wrong
+type is a 400 naming the field."""
 
 from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from queue_service.web.api.schemas import ID, StrictSchema, counter_name
+from queue_service.web.schemas.base import ID, StrictSchema, counter_name
 
 _TYPE = {"required": "required", "null": "required"}
 
@@ -86,31 +86,3 @@ class CounterSchema(Schema):
 class CountersSchema(Schema):
     branch_id = fields.String()
     counters = fields.List(fields.Nested(CounterSchema))
-
-
-class NowServingSchema(Schema):
-    counter = fields.String()
-    queue_number = fields.String()
-
-
-class WaitingSchema(Schema):
-    queue_number = fields.String()
-    service_id = fields.String()
-    priority = fields.Boolean()
-    estimated_wait_seconds = fields.Integer(allow_none=True)
-
-
-class AnnouncementSchema(Schema):
-    id = fields.String()
-    queue_number = fields.String()
-    counter = fields.String()
-    service_id = fields.String()
-    recall = fields.Boolean()
-
-
-class QueueSchema(Schema):
-    branch_id = fields.String()
-    now_serving = fields.List(fields.Nested(NowServingSchema))
-    waiting = fields.List(fields.Nested(WaitingSchema))
-    average_service_seconds = fields.Integer(allow_none=True)
-    announcements = fields.List(fields.Nested(AnnouncementSchema))

@@ -14,7 +14,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from queue_service.domain.accounts import USERNAME
 from queue_service.domain.schedules import WEEKDAYS
 from queue_service.domain.tuning import BOUNDS, HOURS_CLOCK
-from queue_service.web.api.schemas import ID, Pattern, StrictSchema, day
+from queue_service.web.schemas.base import ID, Pattern, StrictSchema, day
 
 _TYPE = {"required": "required", "null": "required"}
 
