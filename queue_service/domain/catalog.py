@@ -39,6 +39,13 @@ def _load_all(redis: Redis, key: str, cls):
     return sorted(items, key=lambda item: item.name)
 
 
+def _load_one(redis: Redis, key: str, item_id: str, cls, kind: str):
+    raw = redis.hget(key, item_id)
+    if raw is None:
+        raise NotFoundError(kind)
+    return cls(**json.loads(raw))
+
+
 def list_areas(redis: Redis) -> list[Area]:
     """Every area, by name."""
     return _load_all(redis, keys.AREAS, Area)
@@ -55,10 +62,7 @@ def get_service(redis: Redis, service_id: str) -> Service:
     Raises:
         NotFoundError: no service has that id.
     """
-    raw = redis.hget(keys.SERVICES, service_id)
-    if raw is None:
-        raise NotFoundError("service")
-    return Service(**json.loads(raw))
+    return _load_one(redis, keys.SERVICES, service_id, Service, "service")
 
 
 def offered_services(redis: Redis, branch: Branch) -> list[Service]:
@@ -72,10 +76,9 @@ def offered_service(redis: Redis, branch: Branch, service_id: str) -> Service:
     Raises:
         NotFoundError: the branch offers no service with that id.
     """
-    service = next((s for s in offered_services(redis, branch) if s.id == service_id), None)
-    if service is None:
+    if service_id not in branch.services:
         raise NotFoundError("service")
-    return service
+    return get_service(redis, service_id)
 
 
 def list_branches(redis: Redis) -> list[Branch]:
@@ -89,10 +92,7 @@ def get_branch(redis: Redis, branch_id: str) -> Branch:
     Raises:
         NotFoundError: no branch has that id.
     """
-    raw = redis.hget(keys.BRANCHES, branch_id)
-    if raw is None:
-        raise NotFoundError("branch")
-    return Branch(**json.loads(raw))
+    return _load_one(redis, keys.BRANCHES, branch_id, Branch, "branch")
 
 
 def add_missing(redis: Redis, areas: list[Area], services: list[Service], branches: list[Branch]) -> int:
