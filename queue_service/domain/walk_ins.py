@@ -76,7 +76,7 @@ class WalkIns:
         branch = catalog.get_branch(self.redis, kiosk.branch_id)
         if service_id not in branch.services:
             raise ValidationFailedError({"service_id": ["unknown_service"]})
-        service = next(s for s in catalog.list_services(self.redis) if s.id == service_id)
+        service = catalog.get_service(self.redis, service_id)
         local = schedules.local_now(now, branch.timezone)
         day = local.date()
         settings = schedules.load_settings(self.redis, branch.id)
