@@ -92,3 +92,15 @@ def a_bookable_weekday() -> dt.date:
         if day.weekday() < 4 and not calendar.public_holiday(day) and not calendar.collective_leave(day):
             return day
     raise AssertionError("no bookable weekday in the next ten days")
+
+
+# What `make test`'s second pass sets to move every process's clock (libfaketime).
+FAKETIME_VARIABLES = ("LD_PRELOAD", "FAKETIME", "FAKETIME_NO_CACHE", "DONT_FAKE_MONOTONIC")
+
+
+def with_the_real_clock(environ: dict[str, str]) -> dict[str, str]:
+    """``environ`` without libfaketime, for a process whose clock the test does not need moved:
+    under libfaketime a timed wait on a condition can hang (redis-py's pub/sub thread, joined
+    when a burst worker ends, never woke in about one run in six), and Chromium's sandboxed
+    processes do not take it reliably."""
+    return {name: value for name, value in environ.items() if name not in FAKETIME_VARIABLES}

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, sync_playwright
 
-from tests.live import serving
+from tests.live import serving, with_the_real_clock
 
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,9 +33,6 @@ FLAGS = [
     "--disable-sync",
     "--disable-quic",
 ]
-# The faketime run shifts the server's clock; the browser keeps the real one (libfaketime
-# inside Chromium's sandboxed processes is neither needed nor reliable).
-_FAKETIME_VARIABLES = ("LD_PRELOAD", "FAKETIME", "FAKETIME_NO_CACHE", "DONT_FAKE_MONOTONIC")
 
 
 @pytest.fixture(scope="session")
@@ -44,7 +41,8 @@ def browser():
         pytest.fail(f"{CHROMIUM} is missing: run `make test`, which installs Debian's chromium")
     if not AXE.exists():
         pytest.fail(f"{AXE} is missing: run `make browser-assets`")
-    env = {name: value for name, value in os.environ.items() if name not in _FAKETIME_VARIABLES}
+    # The browser keeps the real clock, whatever the server's.
+    env = with_the_real_clock(dict(os.environ))
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(
             executable_path=str(CHROMIUM), args=FLAGS, headless=True, env=env

@@ -11,6 +11,7 @@ import pytest
 
 from config import load_settings
 from queue_service.logging_setup import JsonFormatter, TextFormatter, mask_personal_data
+from tests.live import with_the_real_clock
 
 
 def test_long_digit_runs_are_masked_and_ids_are_not():
@@ -151,8 +152,9 @@ def test_an_unknown_log_format_is_refused_by_name():
 
 def _worker_log(redis_server, tmp_path, **env) -> str:
     """What ``queue-service worker --burst`` writes on standard error, after ``seed-demo``."""
+    # The log's lines are the subject, not dates: the real clock (see with_the_real_clock).
     environ = {
-        **os.environ,
+        **with_the_real_clock(dict(os.environ)),
         "REDIS_URL": redis_server.url,
         "VAR_DIR": str(tmp_path / "var"),
         "SECRET_KEY": "test-secret-of-the-suite",
