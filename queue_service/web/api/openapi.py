@@ -10,8 +10,6 @@ from flask import Blueprint
 from marshmallow import fields
 
 from queue_service.web import schemas
-from queue_service.web import schemas as counter_schemas
-from queue_service.web.schemas import admin as admin_schemas
 
 bp = Blueprint("openapi", __name__, url_prefix="/api/v1")
 
@@ -105,38 +103,38 @@ def build_spec() -> dict:
         ("RescheduleRequest", schemas.RescheduleRequestSchema),
         ("Captcha", schemas.CaptchaSchema),
         ("Error", schemas.ErrorSchema),
-        ("BranchSettings", admin_schemas.BranchSettingsSchema),
-        ("DateOverride", admin_schemas.DateOverrideSchema),
-        ("AdminBookings", admin_schemas.AdminBookingsSchema),
-        ("NationalClosure", admin_schemas.NationalClosureSchema),
-        ("ClosedDay", admin_schemas.ClosedDaySchema),
-        ("AuditEntries", admin_schemas.AuditEntriesSchema),
-        ("Report", admin_schemas.ReportSchema),
-        ("Impact", admin_schemas.ImpactSchema),
-        ("Accounts", admin_schemas.AccountsSchema),
-        ("NewAccount", admin_schemas.NewAccountSchema),
-        ("CreatedAccount", admin_schemas.CreatedAccountSchema),
-        ("Tokens", admin_schemas.TokensSchema),
-        ("NewToken", admin_schemas.NewTokenSchema),
-        ("CreatedToken", admin_schemas.CreatedTokenSchema),
-        ("Kiosks", admin_schemas.KiosksSchema),
-        ("CreatedKiosk", admin_schemas.CreatedKioskSchema),
+        ("BranchSettings", schemas.BranchSettingsSchema),
+        ("DateOverride", schemas.DateOverrideSchema),
+        ("AdminBookings", schemas.AdminBookingsSchema),
+        ("NationalClosure", schemas.NationalClosureSchema),
+        ("ClosedDay", schemas.ClosedDaySchema),
+        ("AuditEntries", schemas.AuditEntriesSchema),
+        ("Report", schemas.ReportSchema),
+        ("Impact", schemas.ImpactSchema),
+        ("Accounts", schemas.AccountsSchema),
+        ("NewAccount", schemas.NewAccountSchema),
+        ("CreatedAccount", schemas.CreatedAccountSchema),
+        ("Tokens", schemas.TokensSchema),
+        ("NewToken", schemas.NewTokenSchema),
+        ("CreatedToken", schemas.CreatedTokenSchema),
+        ("Kiosks", schemas.KiosksSchema),
+        ("CreatedKiosk", schemas.CreatedKioskSchema),
         ("CheckInRequest", schemas.CheckInRequestSchema),
         ("CheckIn", schemas.CheckInSchema),
         ("WalkInRequest", schemas.WalkInRequestSchema),
         ("WalkIn", schemas.WalkInSchema),
-        ("NewKiosk", admin_schemas.NewKioskSchema),
-        ("CallRequest", counter_schemas.CallRequestSchema),
-        ("Call", counter_schemas.CallSchema),
-        ("StepRequest", counter_schemas.StepRequestSchema),
-        ("Step", counter_schemas.StepSchema),
-        ("TransferRequest", counter_schemas.TransferRequestSchema),
-        ("PriorityRequest", counter_schemas.PriorityRequestSchema),
-        ("CounterState", counter_schemas.CounterStateSchema),
-        ("CounterRequest", counter_schemas.CounterRequestSchema),
-        ("Counter", counter_schemas.CounterSchema),
-        ("Counters", counter_schemas.CountersSchema),
-        ("Queue", counter_schemas.QueueSchema),
+        ("NewKiosk", schemas.NewKioskSchema),
+        ("CallRequest", schemas.CallRequestSchema),
+        ("Call", schemas.CallSchema),
+        ("StepRequest", schemas.StepRequestSchema),
+        ("Step", schemas.StepSchema),
+        ("TransferRequest", schemas.TransferRequestSchema),
+        ("PriorityRequest", schemas.PriorityRequestSchema),
+        ("CounterState", schemas.CounterStateSchema),
+        ("CounterRequest", schemas.CounterRequestSchema),
+        ("Counter", schemas.CounterSchema),
+        ("Counters", schemas.CountersSchema),
+        ("Queue", schemas.QueueSchema),
     ):
         spec.components.schema(name, schema=schema)
     spec.components.security_scheme("adminToken", {"type": "http", "scheme": "bearer"})
@@ -379,7 +377,7 @@ def _counter_paths(spec: APISpec) -> None:
         },
     )
     # The query of the listing and the removal: the same schema as the steps' optional body.
-    branch_query = _query(counter_schemas.StepRequestSchema)
+    branch_query = _query(schemas.StepRequestSchema)
     listing = staff("The branch's counters", "Counters", None, errors=("404",), idempotent=False)
     listing.setdefault("parameters", []).extend(branch_query)
     removal = staff(
@@ -518,7 +516,7 @@ def _admin_paths(spec: APISpec) -> None:
                     "AdminBookings",
                     ["branch_id"],
                     ("404", "422"),
-                    query=admin_schemas.BookingsQuerySchema,
+                    query=schemas.BookingsQuerySchema,
                 )
             )
         },
@@ -549,7 +547,7 @@ def _admin_paths(spec: APISpec) -> None:
                     "AuditEntries",
                     ["branch_id"],
                     ("404", "422"),
-                    query=admin_schemas.AuditQuerySchema,
+                    query=schemas.AuditQuerySchema,
                 )
             )
         },
@@ -565,7 +563,7 @@ def _admin_paths(spec: APISpec) -> None:
                     "AuditEntries",
                     [],
                     ("422",),
-                    query=admin_schemas.AuditQuerySchema,
+                    query=schemas.AuditQuerySchema,
                 )
             )
         },
@@ -579,7 +577,7 @@ def _admin_paths(spec: APISpec) -> None:
                 "Report",
                 ["branch_id"],
                 ("404", "422"),
-                query=admin_schemas.ReportQuerySchema,
+                query=schemas.ReportQuerySchema,
             )
         },
     )
