@@ -52,7 +52,7 @@ FAKETIME_OFFSET ?=
 TEST_WORKERS ?= 2
 # Not run a second time: the browser keeps the real clock anyway (tests/e2e/conftest.py) and
 # the fuzz run's dates are random; both are the slowest tests, and CI's budget is ten minutes.
-FAKETIME_SKIP := --ignore=tests/e2e --ignore=tests/web/test_fuzz.py
+FAKETIME_SKIP := --ignore=tests/e2e --ignore=tests/web/api/test_fuzz.py
 
 ## test: the whole suite against a redis-server the suite starts itself, then again a year ahead
 test: $(STAMP) translations debian-test-packages browser-assets lint

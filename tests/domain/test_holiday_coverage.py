@@ -14,7 +14,7 @@ from queue_service import cli
 from queue_service.domain import calendar, demo, holiday_coverage, schedules
 from queue_service.domain.accounts import BRANCH_ADMIN
 from tests.conftest import JAKARTA
-from tests.web.test_admin_console import PASSWORD, sign_in
+from tests.web.pages.test_admin_console import PASSWORD, sign_in
 
 # Far beyond any release of the package: no government has decreed 2100's collective leave.
 FAR = dt.datetime(2099, 12, 20, 9, 0, tzinfo=JAKARTA)

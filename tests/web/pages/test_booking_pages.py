@@ -7,8 +7,8 @@ from queue_service.domain import calendar, schedules
 from queue_service.domain.audit import Actor
 from queue_service.store import keys
 from tests.conftest import JAKARTA, booking_request, make_nik
-from tests.pages.conftest import DETAILS
-from tests.pages.forms import form
+from tests.web.pages.conftest import DETAILS
+from tests.web.pages.forms import form
 
 
 def text(response) -> str:

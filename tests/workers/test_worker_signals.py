@@ -86,9 +86,9 @@ def test_a_stop_in_the_back_off_after_rq_quit_for_want_of_redis(worker_process, 
     mark = tmp_path / "slow"
     with redis_lib.Redis.from_url(own_redis.url) as connection:
         Queue(queues.SMS, connection=connection).enqueue(
-            "tests.jobs.slow_jobs.pause_then_touch", str(mark), 2
+            "tests.workers.slow_jobs.pause_then_touch", str(mark), 2
         )
-    wait_for_line(log, "sms: tests.jobs.slow_jobs.pause_then_touch")
+    wait_for_line(log, "sms: tests.workers.slow_jobs.pause_then_touch")
     own_redis.kill()
     wait_for_line(log, "starting again in")
 

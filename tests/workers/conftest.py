@@ -1,4 +1,4 @@
-"""Fixtures of the job tests that run real ``queue-service worker`` processes."""
+"""Fixtures of the worker tests that run real ``queue-service worker`` processes."""
 
 from __future__ import annotations
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from babel.messages.pofile import read_po
 
-from tests.pages.conftest import DETAILS
+from tests.web.pages.conftest import DETAILS
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 CATALOG = ROOT / "queue_service/web/translations/en/LC_MESSAGES/messages.po"
 # The budget for the first page on a cheap phone: HTML + CSS + JS, compressed.
 PAGE_BUDGET_BYTES = 50 * 1024

@@ -6,7 +6,7 @@ import pytest
 
 from queue_service.store import keys
 from tests.conftest import booking_request, make_nik
-from tests.pages.forms import form, forms
+from tests.web.pages.forms import form, forms
 
 
 def text(response) -> str:

@@ -12,7 +12,7 @@ import pytest
 from queue_service.domain.accounts import COUNTER_STAFF, NATIONAL_ADMIN
 from queue_service.domain.audit import Actor
 from queue_service.store import keys
-from tests.pages.forms import forms
+from tests.web.pages.forms import forms
 
 BRANCH = "jakarta-salemba"
 PASSWORD = "kata sandi panjang"

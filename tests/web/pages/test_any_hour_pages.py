@@ -18,7 +18,7 @@ from tests.domain.test_any_hour import (
     branch_id,  # noqa: F401 (a fixture: the branch, tuned)
     standing_at,
 )
-from tests.pages.forms import choices, form
+from tests.web.pages.forms import choices, form
 
 
 def text(response) -> str:

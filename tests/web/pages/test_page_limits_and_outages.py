@@ -4,7 +4,7 @@ store outage is an HTML page too."""
 import pytest
 
 from queue_service import create_app
-from tests.pages.conftest import DETAILS
+from tests.web.pages.conftest import DETAILS
 from tests.redis_server import free_port
 
 

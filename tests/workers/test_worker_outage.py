@@ -112,7 +112,7 @@ def test_the_worker_rides_out_a_redis_outage_and_sends_afterwards(own_redis, sta
     assert [json.loads(line)["event"] for line in outbox.read_text().splitlines()] == ["booked"]
     # Its scheduler died with the connection; it must be back for retries and reminders.
     later = Queue(queues.SMS, connection=queue_redis(own_redis))
-    later.enqueue_in(dt.timedelta(seconds=1), "tests.jobs.slow_jobs.touch", str(tmp_path / "sched"))
+    later.enqueue_in(dt.timedelta(seconds=1), "tests.workers.slow_jobs.touch", str(tmp_path / "sched"))
     wait_for(lambda: (tmp_path / "sched").exists(), "a scheduled job after the outage", 20)
 
 
@@ -120,7 +120,7 @@ def test_a_worker_that_lost_redis_mid_job_works_again(own_redis, start_worker, t
     worker = start_worker()
     mark = str(tmp_path / "slow")
     Queue(queues.SMS, connection=queue_redis(own_redis)).enqueue(
-        "tests.jobs.slow_jobs.pause_then_touch", mark, 3
+        "tests.workers.slow_jobs.pause_then_touch", mark, 3
     )
     wait_for(lambda: Path(mark + ".began").exists(), "the job to begin")
     own_redis.kill()  # while the job runs: its bookkeeping afterwards meets no Redis
@@ -129,7 +129,7 @@ def test_a_worker_that_lost_redis_mid_job_works_again(own_redis, start_worker, t
     own_redis.start()
 
     Queue(queues.SMS, connection=queue_redis(own_redis)).enqueue(
-        "tests.jobs.slow_jobs.touch", str(tmp_path / "after")
+        "tests.workers.slow_jobs.touch", str(tmp_path / "after")
     )
     wait_for(lambda: (tmp_path / "after").exists(), "a job after the outage", 30)
     assert worker.poll() is None, "the worker process must still run: nobody restarted it"
@@ -141,7 +141,7 @@ def test_a_job_of_a_killed_worker_is_run_again_promptly(own_redis, start_worker,
     first = start_worker()
     queue = Queue(queues.SMS, connection=queue_redis(own_redis))
     queue.enqueue(
-        "tests.jobs.slow_jobs.hang_once_then_finish", str(folder), retry=Retry(max=2), job_timeout=300
+        "tests.workers.slow_jobs.hang_once_then_finish", str(folder), retry=Retry(max=2), job_timeout=300
     )
     wait_for(lambda: (folder / "began").exists(), "the job to begin")
 
@@ -161,7 +161,7 @@ def test_a_job_longer_than_three_heartbeats_is_not_taken_for_abandoned(own_redis
     start_worker()  # whose maintenance would run an abandoned job again
     runs = tmp_path / "runs"
     Queue(queues.SMS, connection=queue_redis(own_redis)).enqueue(
-        "tests.jobs.slow_jobs.note_then_pause", str(runs), 6, retry=Retry(max=2), job_timeout=60
+        "tests.workers.slow_jobs.note_then_pause", str(runs), 6, retry=Retry(max=2), job_timeout=60
     )
     wait_for(lambda: Path(str(runs) + ".done").exists(), "the job to end", 30)
     time.sleep(2)
