@@ -26,9 +26,9 @@ from flask import Blueprint, Flask  # noqa: E402
 
 import queue_service  # noqa: E402
 from queue_service import cli, csrf  # noqa: E402
-from queue_service.extensions import services  # noqa: E402
-from queue_service.web.api import schemas  # noqa: E402
+from queue_service.web.extensions import services  # noqa: E402
 from queue_service.web.requests import json_object, load  # noqa: E402
+from queue_service.web.schemas import public as schemas  # noqa: E402
 
 _service_app = queue_service.create_app
 _BOOKING_REQUEST = schemas.BookingRequestSchema()
