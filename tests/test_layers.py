@@ -45,3 +45,12 @@ def test_a_relative_import_is_resolved_before_it_is_judged(tmp_path):
     plant(tmp_path, "queue_service/domain/rules.py", "from ..web import limits\n")
     result = check(tmp_path)
     assert result.returncode == 1 and "imports queue_service.web" in result.stdout
+
+
+def test_a_module_imported_by_name_from_its_package_is_judged(tmp_path):
+    plant(tmp_path, "queue_service/domain/rules.py", "from queue_service import web\n")
+    plant(tmp_path, "queue_service/domain/more.py", "from .. import web\n")
+    result = check(tmp_path)
+    assert result.returncode == 1
+    assert "domain/rules.py:1: imports queue_service.web" in result.stdout
+    assert "domain/more.py:1: imports queue_service.web" in result.stdout

@@ -46,6 +46,8 @@ def imported_modules(path: Path, package: str) -> list[tuple[int, str]]:
             else:
                 base = node.module or ""
             found.append((node.lineno, base))
+            # `from queue_service import web` imports the module queue_service.web too.
+            found += [(node.lineno, f"{base}.{alias.name}") for alias in node.names if base]
     return found
 
 
