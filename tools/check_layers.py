@@ -52,17 +52,22 @@ def imported_modules(path: Path, package: str) -> list[tuple[int, str]]:
 
 
 def violations(root: Path) -> list[str]:
-    problems = []
+    """One line per import against the layers: the file, its line, and the banned module."""
+    problems = {}
     for path in sorted((root / "queue_service").rglob("*.py")):
         relative = path.relative_to(root)
         package = ".".join(relative.parent.parts)
-        rules = [rule for folder, rule in FORBIDDEN.items() if relative.as_posix().startswith(folder + "/")]
+        banned_here = [
+            banned
+            for folder, rule in FORBIDDEN.items()
+            if relative.as_posix().startswith(folder + "/")
+            for banned in rule
+        ]
         for line, module in imported_modules(path, package):
-            for rule in rules:
-                for banned in rule:
-                    if module == banned or module.startswith(banned + "."):
-                        problems.append(f"{relative}:{line}: imports {module} ({relative.parts[1]} may not)")
-    return sorted(set(problems))
+            hit = next((b for b in banned_here if module == b or module.startswith(b + ".")), None)
+            if hit is not None:  # the first name a statement imports against a rule speaks for it
+                problems.setdefault((relative, line), f"{relative}:{line}: imports {hit} ({package} may not)")
+    return sorted(problems.values())
 
 
 def main() -> int:
