@@ -1,4 +1,6 @@
-"""Fixtures: a real redis-server started by the suite, the app, and factories.
+"""Fixtures: a real redis-server started by the suite, the app, the command line (``runner``).
+The plain helpers tests import (NIKs, booking requests, the time zone) are in
+``tests/factories.py``.
 
 Captcha: ``settings`` sets ``CAPTCHA_TEST_ANSWER`` to ``captcha_answer``, and every
 ``booking_body()`` names a fresh challenge (made through the app's captcha gate) with
@@ -24,8 +26,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 import redis as redis_lib
@@ -34,14 +38,14 @@ from rq import SimpleWorker
 from config import load_settings
 from queue_service import create_app
 from queue_service.domain import demo, schedules
-from queue_service.domain.reservations import BookingRequest
 from queue_service.notifications.outbox import Outbox
+from tests.factories import JAKARTA, UNREACHED_LIMITS, make_nik
 from tests.fake_twilio import FakeTwilio
 from tests.redis_server import RedisServer
 from workers import runtime
 from workers.worker import run_worker
 
-JAKARTA = ZoneInfo("Asia/Jakarta")
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="session")
@@ -78,16 +82,6 @@ class Clock:
 def clock():
     # A Monday morning in Jakarta, with no holiday in the next fortnight.
     return Clock(dt.datetime(2026, 11, 23, 7, 0, tzinfo=JAKARTA))
-
-
-UNREACHED_LIMITS = {
-    "RATELIMIT_CAPTCHA": "100000 per minute",
-    "RATELIMIT_BOOKING": "100000 per minute",
-    "RATELIMIT_LOOKUP": "100000 per minute",
-    "RATELIMIT_READ": "100000 per minute",
-    "RATELIMIT_PER_PERSON": "100000 per hour",
-    "RATELIMIT_FAILED_LOOKUP": "100000 per hour",
-}
 
 
 @pytest.fixture
@@ -164,33 +158,6 @@ def tune_branch(redis):
         return current
 
     return tune
-
-
-_NIK_COUNTER = iter(range(1, 10**6))
-
-
-def make_nik(sequence: int | None = None, woman: bool = False) -> str:
-    """A valid NIK (Jakarta Pusat, born 12-01-1990), unique per call unless ``sequence`` given."""
-    number = next(_NIK_COUNTER) if sequence is None else sequence
-    day = 12 + (40 if woman else 0)
-    return f"317101{day:02d}0190{number:04d}"
-
-
-def booking_request(**overrides) -> BookingRequest:
-    """A valid request for the reservation operation: Budi at Jakarta Salemba, Tuesday 09:00,
-    with a fresh NIK; override any field by keyword."""
-    fields = dict(
-        branch_id="jakarta-salemba",
-        service_id="jht",
-        date=dt.date(2026, 11, 24),
-        slot=dt.time(9, 0),
-        name="Budi Santoso",
-        nik=make_nik(),
-        kpj="12345678901",
-        phone="+6281234567890",
-    )
-    fields.update(overrides)
-    return BookingRequest(**fields)
 
 
 @pytest.fixture
@@ -290,3 +257,29 @@ def book(client, booking_body):
         return response.get_json()
 
     return make
+
+
+@pytest.fixture
+def runner(settings):
+    """Run the command line in a process of its own, on the test's data store, secret and var
+    directory: ``runner("create-kiosk", "jakarta-salemba", "Pintu depan")`` -> the
+    ``CompletedProcess`` (text); ``stdin=`` is what is typed in."""
+
+    def run(*args: str, stdin: str = "") -> subprocess.CompletedProcess:
+        env = {
+            **os.environ,
+            "REDIS_URL": settings["REDIS_URL"],
+            "SECRET_KEY": settings["SECRET_KEY"],
+            "VAR_DIR": settings["VAR_DIR"],
+        }
+        return subprocess.run(
+            [sys.executable, "-m", "queue_service.cli", *args],
+            cwd=ROOT,
+            env=env,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    return run

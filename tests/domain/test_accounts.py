@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
 from queue_service.domain import audit, authz
@@ -20,8 +15,6 @@ from queue_service.domain.accounts import (
 from queue_service.domain.authz import Action
 from queue_service.domain.errors import ForbiddenError, UnauthorizedError
 from queue_service.store import keys
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -106,26 +99,8 @@ def test_one_place_decides_who_may_do_what(accounts, role, branches, action, bra
             authz.require(account, action, branch)
 
 
-def cli(*args: str, stdin: str = "", settings: dict) -> subprocess.CompletedProcess:
-    env = {
-        **os.environ,
-        "REDIS_URL": settings["REDIS_URL"],
-        "SECRET_KEY": settings["SECRET_KEY"],
-        "VAR_DIR": settings["VAR_DIR"],
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "queue_service.cli", *args],
-        cwd=ROOT,
-        env=env,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-
-
-def test_create_admin_prints_a_working_token_on_its_last_line(app, settings, client, redis):
-    result = cli("create-admin", "nasional", settings=settings)
+def test_create_admin_prints_a_working_token_on_its_last_line(app, runner, client, redis):
+    result = runner("create-admin", "nasional")
     assert result.returncode == 0, result.stderr
     token = result.stdout.strip().splitlines()[-1]
     response = client.get(
@@ -137,8 +112,8 @@ def test_create_admin_prints_a_working_token_on_its_last_line(app, settings, cli
     assert (entry.action, entry.target, entry.actor) == ("account_created", "nasional", "cli")
 
 
-def test_create_admin_of_branches_with_a_password_from_stdin(app, settings, redis):
-    result = cli(
+def test_create_admin_of_branches_with_a_password_from_stdin(app, runner, redis):
+    result = runner(
         "create-admin",
         "siti",
         "--branch",
@@ -147,18 +122,17 @@ def test_create_admin_of_branches_with_a_password_from_stdin(app, settings, redi
         "bogor-kota",
         "--password-stdin",
         stdin="kata sandi panjang\n",
-        settings=settings,
     )
     assert result.returncode == 0, result.stderr
     account = Accounts(redis).check_password("siti", "kata sandi panjang")
     assert (account.role, account.branches) == (BRANCH_ADMIN, ("bekasi", "bogor-kota"))
 
 
-def test_create_staff_and_refusals(app, settings, redis):
-    result = cli("create-staff", "loket1", "bekasi", settings=settings)
+def test_create_staff_and_refusals(app, runner, redis):
+    result = runner("create-staff", "loket1", "bekasi")
     assert result.returncode == 0
     assert Accounts(redis).get("loket1").role == COUNTER_STAFF
-    again = cli("create-staff", "loket1", "bekasi", settings=settings)
+    again = runner("create-staff", "loket1", "bekasi")
     assert again.returncode == 2 and "taken" in again.stderr
-    unknown = cli("create-staff", "loket2", "atlantis", settings=settings)
+    unknown = runner("create-staff", "loket2", "atlantis")
     assert unknown.returncode == 2 and "unknown branch: atlantis" in unknown.stderr

@@ -18,7 +18,7 @@ from queue_service.domain.availability import availability, booking_days
 from queue_service.domain.checkins import CheckIns
 from queue_service.domain.errors import NotBookableError, TooEarlyError, TooLateError, WrongDateError
 from queue_service.domain.kiosks import Kiosks
-from tests.conftest import booking_request
+from tests.factories import booking_request
 
 BRANCHES = {"jakarta-salemba": "Asia/Jakarta", "balikpapan": "Asia/Makassar", "ambon": "Asia/Jayapura"}
 MONDAY = dt.date(2026, 11, 23)  # no holiday in the fortnight after it

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from queue_service.domain.availability import AvailabilityCache
-from tests.conftest import booking_request
+from tests.factories import booking_request
 
 TUESDAY = dt.date(2026, 11, 24)
 BRANCH = "jakarta-salemba"

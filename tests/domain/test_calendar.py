@@ -10,7 +10,7 @@ from queue_service.domain import calendar, demo
 from queue_service.domain.availability import availability
 from queue_service.domain.errors import NotBookableError
 from queue_service.domain.reservations import reserve
-from tests.conftest import JAKARTA, booking_request
+from tests.factories import JAKARTA, booking_request
 
 CUTI_BERSAMA = dt.date(2026, 12, 24)  # Cuti Bersama Hari Raya Natal, a Thursday
 WEDNESDAY = dt.date(2026, 11, 25)

@@ -7,7 +7,7 @@ import pytest
 
 from queue_service.domain.bookings import FormAttempts
 from queue_service.domain.errors import AlreadyBookedError
-from tests.conftest import booking_request
+from tests.factories import booking_request
 
 
 def test_a_second_submission_waits_for_the_first_and_gets_its_booking(redis, reservations, clock):

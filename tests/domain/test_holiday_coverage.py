@@ -13,7 +13,7 @@ from config import load_settings
 from queue_service import cli
 from queue_service.domain import calendar, demo, holiday_coverage, schedules
 from queue_service.domain.accounts import BRANCH_ADMIN
-from tests.conftest import JAKARTA
+from tests.factories import JAKARTA
 from tests.web.pages.test_admin_console import PASSWORD, sign_in
 
 # Far beyond any release of the package: no government has decreed 2100's collective leave.

@@ -14,7 +14,7 @@ from queue_service.domain.checkins import CheckIns
 from queue_service.domain.errors import NotFoundError, TooLateError, ValidationFailedError
 from queue_service.domain.live_queue import LiveQueue, Place
 from queue_service.store import keys
-from tests.conftest import JAKARTA, booking_request
+from tests.factories import JAKARTA, booking_request
 
 TUESDAY = dt.date(2026, 11, 24)
 BRANCH = "jakarta-salemba"

@@ -3,7 +3,7 @@
 import pytest
 
 from queue_service.domain.person_allowance import AttemptsUsedUpError, PersonAllowance
-from tests.conftest import make_nik
+from tests.factories import make_nik
 
 
 def allowance(redis, limit="2 per hour", **options) -> PersonAllowance:

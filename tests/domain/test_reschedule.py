@@ -15,7 +15,7 @@ from queue_service.domain.errors import (
     TooLateError,
 )
 from queue_service.store import keys
-from tests.conftest import JAKARTA, booking_request, make_nik
+from tests.factories import JAKARTA, booking_request, make_nik
 
 TUESDAY = dt.date(2026, 11, 24)
 WEDNESDAY = dt.date(2026, 11, 25)

@@ -24,7 +24,7 @@ from queue_service.domain.errors import (
 )
 from queue_service.domain.reservations import Reservations, reserve
 from queue_service.store import keys
-from tests.conftest import JAKARTA, booking_request, make_nik
+from tests.factories import JAKARTA, booking_request, make_nik
 
 
 @pytest.fixture

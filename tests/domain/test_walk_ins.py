@@ -20,7 +20,7 @@ from queue_service.domain.errors import (
 from queue_service.domain.live_queue import LiveQueue
 from queue_service.domain.walk_ins import WalkIns
 from queue_service.store import keys
-from tests.conftest import JAKARTA, booking_request
+from tests.factories import JAKARTA, booking_request
 
 TUESDAY = dt.date(2026, 11, 24)
 BRANCH = "jakarta-salemba"

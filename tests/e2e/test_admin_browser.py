@@ -8,8 +8,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from queue_service.domain.accounts import BRANCH_ADMIN, Accounts
-from tests.conftest import make_nik
 from tests.e2e.conftest import assert_accessible, screenshot
+from tests.factories import make_nik
 from tests.live import a_bookable_weekday, call
 
 DESK = {"width": 1280, "height": 900}

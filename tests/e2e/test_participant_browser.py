@@ -8,8 +8,8 @@ from playwright.sync_api import Page, expect
 
 from queue_service.domain import schedules
 from queue_service.store import keys
-from tests.conftest import make_nik
 from tests.e2e.conftest import assert_accessible, screenshot
+from tests.factories import make_nik
 from tests.live import call
 
 BRANCH = "jakarta-salemba"

@@ -28,7 +28,7 @@ from queue_service.domain.reservations import Reservations
 from queue_service.notifications.outbox import Outbox
 from queue_service.store import keys
 from queue_service.store.connect import close, connect
-from tests.conftest import booking_request, make_nik
+from tests.factories import booking_request, make_nik
 
 TUESDAY = dt.date(2026, 11, 24)
 BRANCH = "jakarta-salemba"

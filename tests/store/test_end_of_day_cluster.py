@@ -15,7 +15,7 @@ from queue_service.domain import demo, end_of_day
 from queue_service.domain.reservations import Reservations
 from queue_service.store import keys
 from queue_service.store.connect import close, connect
-from tests.conftest import booking_request
+from tests.factories import booking_request
 
 TUESDAY = dt.date(2026, 11, 24)
 AFTER_MIDNIGHT_WIB = dt.datetime(2026, 11, 25, 0, 30, tzinfo=ZoneInfo("Asia/Jakarta"))

@@ -15,7 +15,7 @@ from queue_service.domain.kiosks import Kiosks
 from queue_service.domain.live_queue import LiveQueue
 from queue_service.domain.reservations import Reservations
 from queue_service.store.connect import close, connect
-from tests.conftest import JAKARTA, booking_request
+from tests.factories import JAKARTA, booking_request
 
 BRANCH = "jakarta-salemba"
 TUESDAY = dt.date(2026, 11, 24)

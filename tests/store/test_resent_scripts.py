@@ -15,7 +15,7 @@ import pytest
 from queue_service.domain.reservations import Reservations
 from queue_service.notifications.outbox import Outbox
 from queue_service.store import keys, scripts
-from tests.conftest import JAKARTA
+from tests.factories import JAKARTA
 from tests.redis_proxy import ReplyDroppingProxy
 
 

@@ -7,7 +7,7 @@ import pytest
 
 from queue_service.domain import schedules
 from queue_service.store import keys
-from tests.conftest import make_nik
+from tests.factories import make_nik
 from tests.live import call, serving
 
 BRANCH = "jakarta-salemba"

@@ -13,7 +13,7 @@ from queue_service import create_app
 from queue_service.store import connect as store
 from queue_service.store import keys
 from queue_service.web.limits import client_address, rate_limit_storage_uri
-from tests.conftest import make_nik
+from tests.factories import make_nik
 from tests.redis_proxy import ReplyDroppingProxy
 from tests.redis_server import free_port
 

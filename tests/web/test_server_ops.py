@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import make_nik
+from tests.factories import make_nik
 from tests.live import a_bookable_weekday, call, serving
 
 NIK = "3171011201900001"

@@ -35,7 +35,7 @@ from queue_service.domain import demo, schedules
 from queue_service.domain.privacy import keyed_digest
 from queue_service.store import keys
 from queue_service.web.errors import STATUS_OF_CODE
-from tests.conftest import UNREACHED_LIMITS, make_nik
+from tests.factories import UNREACHED_LIMITS, make_nik
 from tests.live import a_bookable_weekday
 from tests.redis_server import RedisServer, free_port
 

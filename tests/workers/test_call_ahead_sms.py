@@ -9,7 +9,7 @@ import datetime as dt
 import pytest
 
 from queue_service.store import keys
-from tests.conftest import JAKARTA
+from tests.factories import JAKARTA
 
 BRANCH = "jakarta-salemba"
 TUESDAY = dt.date(2026, 11, 24)

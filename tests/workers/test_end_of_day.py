@@ -15,7 +15,7 @@ from config import load_settings
 from queue_service.domain import end_of_day, reports
 from queue_service.store import keys
 from queue_service.store.scripts import Scripts
-from tests.conftest import booking_request, make_nik
+from tests.factories import booking_request, make_nik
 from workers import runtime
 from workers.worker import Sweeper, close_days_safely
 

@@ -15,7 +15,7 @@ from queue_service.notifications.backends import OutgoingSms, SentSms, SmsTransi
 from queue_service.notifications.delivery import SmsBusyError
 from queue_service.notifications.outbox import Outbox
 from queue_service.store import keys
-from tests.conftest import JAKARTA
+from tests.factories import JAKARTA
 from tests.redis_server import free_port
 from workers import runtime
 

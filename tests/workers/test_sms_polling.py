@@ -17,7 +17,7 @@ from queue_service.notifications.delivery import NOT_PENDING
 from queue_service.notifications.dispatch import SmsDispatcher, enqueue_sms, sms_job_id
 from queue_service.notifications.outbox import Outbox
 from queue_service.store import keys
-from tests.conftest import JAKARTA
+from tests.factories import JAKARTA
 from tests.live import a_bookable_weekday
 from workers import runtime
 from workers.sms import send_sms

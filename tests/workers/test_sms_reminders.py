@@ -14,7 +14,7 @@ from queue_service.notifications import queues
 from queue_service.notifications.outbox import Outbox
 from queue_service.notifications.reminders import Reminders
 from queue_service.store import keys
-from tests.conftest import JAKARTA, booking_request, make_nik
+from tests.factories import JAKARTA, booking_request, make_nik
 from workers import runtime
 
 MONDAY_3PM = dt.datetime(2026, 11, 23, 15, 0, tzinfo=JAKARTA)

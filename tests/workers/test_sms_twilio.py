@@ -23,7 +23,7 @@ from queue_service.notifications import queues
 from queue_service.notifications.delivery import SmsBusyError
 from queue_service.notifications.dispatch import sms_job_id
 from queue_service.store import keys
-from tests.conftest import JAKARTA
+from tests.factories import JAKARTA
 from tests.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FROM
 from workers import runtime
 

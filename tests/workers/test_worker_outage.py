@@ -19,7 +19,7 @@ from rq import Queue, Retry
 from queue_service.domain import demo
 from queue_service.domain.reservations import BookingRequest, Reservations
 from queue_service.notifications import queues
-from tests.conftest import make_nik
+from tests.factories import make_nik
 from tests.live import a_bookable_weekday
 from tests.redis_server import RedisServer
 

@@ -7,7 +7,7 @@ import pytest
 
 from queue_service import create_app
 from queue_service.domain import schedules
-from tests.conftest import JAKARTA, make_nik
+from tests.factories import JAKARTA, make_nik
 from tests.redis_server import free_port
 
 

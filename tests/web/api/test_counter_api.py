@@ -9,7 +9,7 @@ import datetime as dt
 import pytest
 
 from queue_service.domain.accounts import BRANCH_ADMIN, COUNTER_STAFF, NATIONAL_ADMIN
-from tests.conftest import JAKARTA, booking_request
+from tests.factories import JAKARTA, booking_request
 from tests.redis_proxy import ReplyDroppingProxy
 
 TUESDAY = dt.date(2026, 11, 24)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from queue_service.domain.codes import ALPHABET, LENGTH
-from tests.conftest import make_nik
+from tests.factories import make_nik
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import segno  # noqa: F401  (the QR library the endpoint uses)
 from queue_service.domain import audit
 from queue_service.domain.accounts import BRANCH_ADMIN, NATIONAL_ADMIN
 from queue_service.store import keys
-from tests.conftest import JAKARTA
+from tests.factories import JAKARTA
 
 WITA, WIT = ZoneInfo("Asia/Makassar"), ZoneInfo("Asia/Jayapura")
 TUESDAY = dt.date(2026, 11, 24)
@@ -190,16 +190,14 @@ def test_the_booking_code_as_a_qr(client, book, kind, mimetype, magic):
     assert client.get(f"/api/v1/bookings/not-a-code/qr.{kind}").status_code == 404
 
 
-def test_create_kiosk_prints_a_working_token_on_its_last_line(app, settings, client, book, clock):
-    from tests.domain.test_accounts import cli
-
-    result = cli("create-kiosk", "jakarta-salemba", "Pintu depan", settings=settings)
+def test_create_kiosk_prints_a_working_token_on_its_last_line(app, runner, client, book, clock):
+    result = runner("create-kiosk", "jakarta-salemba", "Pintu depan")
     assert result.returncode == 0, result.stderr
     door = {"Authorization": f"Bearer {result.stdout.strip().splitlines()[-1]}"}
     made = book()
     at(clock, JAKARTA, 8, 30)
     assert check_in(client, door, made["code"]).status_code == 200
-    unknown = cli("create-kiosk", "atlantis", "x", settings=settings)
+    unknown = runner("create-kiosk", "atlantis", "x")
     assert unknown.returncode == 2 and "branch_id" in unknown.stderr
 
 

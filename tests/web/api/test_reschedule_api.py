@@ -1,6 +1,6 @@
 """POST /api/v1/bookings/<code>/reschedule: beyond SPEC §3, the pages' operation as JSON."""
 
-from tests.conftest import make_nik
+from tests.factories import make_nik
 
 
 def move(client, code, **body):

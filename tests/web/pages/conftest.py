@@ -6,10 +6,8 @@ import datetime as dt
 
 import pytest
 
-from tests.conftest import JAKARTA, booking_request, make_nik
-from tests.web.pages.forms import form
-
-DETAILS = "/pesan?branch_id=jakarta-salemba&service_id=jht&date=2026-11-24&slot=09:00"
+from tests.factories import JAKARTA, booking_request, make_nik
+from tests.web.pages.forms import DETAILS, form
 
 
 @pytest.fixture

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from html.parser import HTMLParser
 
+# The details form of a place: Jakarta Salemba, JHT, Tuesday 24 November at 09:00.
+DETAILS = "/pesan?branch_id=jakarta-salemba&service_id=jht&date=2026-11-24&slot=09:00"
+
 
 class _Forms(HTMLParser):
     def __init__(self):

@@ -324,7 +324,7 @@ def test_the_branch_dashboard_shows_attendance_rates(client, admin, app, book, c
     import datetime as dt
 
     from queue_service.store import keys
-    from tests.conftest import JAKARTA
+    from tests.factories import JAKARTA
 
     made = [book(), book()]
     redis.hset(keys.booking("jakarta-salemba", made[0]["code"]), "status", "served")

@@ -8,7 +8,6 @@ import re
 
 import pytest
 
-from tests.conftest import booking_request
 from tests.domain.test_any_hour import (
     ALL_SLOTS,
     MOMENTS,
@@ -18,6 +17,7 @@ from tests.domain.test_any_hour import (
     branch_id,  # noqa: F401 (a fixture: the branch, tuned)
     standing_at,
 )
+from tests.factories import booking_request
 from tests.web.pages.forms import choices, form
 
 

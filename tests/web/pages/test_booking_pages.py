@@ -6,9 +6,8 @@ import re
 from queue_service.domain import calendar, schedules
 from queue_service.domain.audit import Actor
 from queue_service.store import keys
-from tests.conftest import JAKARTA, booking_request, make_nik
-from tests.web.pages.conftest import DETAILS
-from tests.web.pages.forms import form
+from tests.factories import JAKARTA, booking_request, make_nik
+from tests.web.pages.forms import DETAILS, form
 
 
 def text(response) -> str:
@@ -84,7 +83,7 @@ def test_dates_show_the_window_with_places_left_and_why_closed_days_are(
 
 
 def test_today_is_not_offered_once_its_last_slot_has_closed(client, clock):
-    from tests.conftest import JAKARTA
+    from tests.factories import JAKARTA
 
     today = "/cabang/jakarta-salemba/jht/2026-11-23"
     assert f'href="{today}"' in text(client.get("/cabang/jakarta-salemba/jht"))  # 07:00

@@ -8,7 +8,7 @@ import re
 
 from queue_service.domain.audit import Actor
 from queue_service.domain.live_queue import LiveQueue
-from tests.conftest import JAKARTA
+from tests.factories import JAKARTA
 
 BRANCH = "jakarta-salemba"
 ADMIN = Actor("admin-salemba", "branch_admin", "test")

@@ -9,7 +9,7 @@ import re
 import pytest
 
 from queue_service.domain.accounts import COUNTER_STAFF
-from tests.conftest import JAKARTA
+from tests.factories import JAKARTA
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from babel.messages.pofile import read_po
 
-from tests.web.pages.conftest import DETAILS
+from tests.web.pages.forms import DETAILS
 
 ROOT = Path(__file__).resolve().parents[3]
 CATALOG = ROOT / "queue_service/web/translations/en/LC_MESSAGES/messages.po"

@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 
 from queue_service.store import keys
-from tests.conftest import booking_request, make_nik
+from tests.factories import booking_request, make_nik
 from tests.web.pages.forms import form, forms
 
 
@@ -96,7 +96,7 @@ def test_a_checked_in_participant_sees_who_is_ahead_and_the_estimated_wait(
 ):
     from queue_service.domain.checkins import CheckIns
     from queue_service.domain.live_queue import LiveQueue
-    from tests.conftest import JAKARTA
+    from tests.factories import JAKARTA
 
     tune_branch("jakarta-salemba", slot_capacity=10)
     first, second, mine = (reservations.reserve(booking_request(), clock()) for _ in range(3))

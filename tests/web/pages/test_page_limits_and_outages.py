@@ -4,8 +4,8 @@ store outage is an HTML page too."""
 import pytest
 
 from queue_service import create_app
-from tests.web.pages.conftest import DETAILS
 from tests.redis_server import free_port
+from tests.web.pages.forms import DETAILS
 
 
 @pytest.fixture
