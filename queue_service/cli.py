@@ -188,7 +188,10 @@ def package_version() -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="queue-service", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="queue-service",
+        description="Antrian: online queue reservation for social-security branch offices.",
+    )
     parser.add_argument(
         "--version",
         action="version",
