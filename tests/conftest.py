@@ -48,6 +48,70 @@ from workers.worker import run_worker
 ROOT = Path(__file__).resolve().parents[1]
 
 
+# The slow tests, chosen by measuring (`pytest -n 2 --durations=60`); `pytest -m "not slow"`
+# (`make test-fast`) runs the rest, `make test` runs all. An entry is a folder, a module, or
+# module::test (every parameter of it). An entry naming no file or no test stops the run, so
+# that a moved or renamed test does not quietly leave the list.
+SLOW = (
+    # A browser on a live server.
+    "tests/e2e/",
+    # Real worker processes, stopped, killed or waited for (RQ's heartbeats, back-offs, polls).
+    "tests/workers/test_worker_outage.py",
+    "tests/workers/test_worker_signals.py",
+    "tests/workers/test_job_heartbeats.py",
+    "tests/workers/test_sms_polling.py::test_a_polling_worker_sends_a_new_booking_within_a_few_polls",
+    "tests/workers/test_sms_polling.py::test_two_polling_workers_send_each_event_once",
+    "tests/workers/test_sms_twilio.py::test_a_worker_killed_after_twilio_accepted_does_not_cause_a_second_message",
+    "tests/web/test_logging.py::test_a_developer_s_worker_writes_text_lines_and_says_nothing_per_branch",
+    "tests/web/test_logging.py::test_production_s_worker_writes_json_lines",
+    # A real server (gunicorn) over sockets: stalled clients, a burst, a store killed, the fuzz.
+    "tests/web/test_server_ops.py",
+    "tests/web/test_live_server.py",
+    "tests/web/test_store_outage_burst.py",
+    "tests/web/test_metrics_instruments.py::test_a_workers_first_requests_on_many_threads_make_the_instruments_once",
+    "tests/web/api/test_fuzz.py",
+    # The command line in a process of its own; a wheel built and installed.
+    "tests/test_cli.py",
+    "tests/test_packaging.py",
+    "tests/config/test_settings.py::test_production_without_secret_key_refuses_to_start_naming_it",
+    "tests/domain/test_captcha.py::test_cli_refuses_test_answer_in_production",
+    "tests/domain/test_accounts.py::test_create_admin_prints_a_working_token_on_its_last_line",
+    "tests/domain/test_accounts.py::test_create_admin_of_branches_with_a_password_from_stdin",
+    "tests/domain/test_accounts.py::test_create_staff_and_refusals",
+    "tests/web/api/test_kiosk_api.py::test_create_kiosk_prints_a_working_token_on_its_last_line",
+    # A Redis cluster, a replica, an embedded Redis that hangs: servers started, probes timed out.
+    "tests/store/test_cluster.py",
+    "tests/store/test_end_of_day_cluster.py",
+    "tests/store/test_live_queue_cluster.py",
+    "tests/store/test_replication.py",
+    "tests/store/test_store.py::test_a_hung_embedded_redis_is_reported_not_started_twice",
+    "tests/store/test_store.py::test_a_socket_held_by_a_server_that_gives_no_answer_is_never_started_over",
+    # Real time let pass.
+    "tests/web/api/test_captcha_api.py::test_expired_challenge_fails",
+    # Passwords hashed and checked with argon2, slow on purpose, in every test.
+    "tests/domain/test_sign_in.py",
+    "tests/domain/test_accounts.py::test_passwords_are_argon2_and_short_ones_refused",
+    "tests/web/pages/test_admin_console.py",
+    "tests/web/pages/test_counter_pages.py",
+)
+
+
+def pytest_configure(config):
+    for entry in SLOW:
+        path, _, name = entry.partition("::")
+        where = config.rootpath / path
+        if not where.exists() or (name and f"def {name}(" not in where.read_text(encoding="utf-8")):
+            raise pytest.UsageError(f"tests/conftest.py SLOW names what is not there: {entry}")
+
+
+def pytest_collection_modifyitems(items):
+    folders = tuple(entry for entry in SLOW if entry.endswith("/"))
+    for item in items:
+        path, _, rest = item.nodeid.partition("::")
+        if path.startswith(folders) or path in SLOW or f"{path}::{rest.split('[')[0]}" in SLOW:
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(scope="session")
 def redis_server():
     server = RedisServer()
