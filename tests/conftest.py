@@ -73,6 +73,7 @@ SLOW = (
     # The command line in a process of its own; a wheel built and installed.
     "tests/test_cli.py",
     "tests/test_packaging.py",
+    "tests/test_bench_scripts.py",
     "tests/config/test_settings.py::test_production_without_secret_key_refuses_to_start_naming_it",
     "tests/domain/test_captcha.py::test_cli_refuses_test_answer_in_production",
     "tests/domain/test_accounts.py::test_create_admin_prints_a_working_token_on_its_last_line",
