@@ -157,6 +157,12 @@ _SPEC: dict[str, tuple[Any, Any]] = {
     "PERSONAL_DATA_RETENTION_DAYS": (parse_int, 90),
     # A NIK claim whose booking never appeared is taken over after this long.
     "RESERVATION_CLAIM_SECONDS": (parse_int, 30),
+    # The participant registry that checks NIK, KPJ and name before a place is held (one JSON
+    # POST); unset: no check. How long it may take, and what a booking does when it cannot
+    # answer: "open" books and flags the booking, "closed" refuses with 503.
+    "PARTICIPANT_REGISTRY_URL": (parse_str, None),
+    "PARTICIPANT_REGISTRY_TIMEOUT_MS": (parse_int, 800),
+    "PARTICIPANT_REGISTRY_FAILURE": (parse_str, "open"),
 }
 
 
@@ -225,6 +231,8 @@ _AT_LEAST = {
     "AVAILABILITY_FRESH_MS": 0,
     "PERSONAL_DATA_RETENTION_DAYS": 0,
     "RESERVATION_CLAIM_SECONDS": 1,
+    # 0 would wait for ever (requests' None), a negative one is refused by requests per call.
+    "PARTICIPANT_REGISTRY_TIMEOUT_MS": 1,
 }
 _AT_MOST = {"PORT": 65535}
 _URL_SCHEMES = {
@@ -232,6 +240,7 @@ _URL_SCHEMES = {
     "QUEUE_REDIS_URL": ("redis://", "rediss://", "unix://"),
     "PUBLIC_BASE_URL": ("http://", "https://"),
     "TWILIO_API_BASE_URL": ("http://", "https://"),
+    "PARTICIPANT_REGISTRY_URL": ("http://", "https://"),
 }
 # Long enough that it cannot be guessed: it keys the NIK hashes in every key name.
 _MIN_PRODUCTION_SECRET = 16
@@ -255,6 +264,11 @@ def _contradictions(settings: dict[str, Any]) -> list[str]:
         problems.append(f"APP_ENV must be development or production, not {settings['APP_ENV']!r}")
     if settings["LOG_FORMAT"] not in {"json", "text"}:
         problems.append(f"LOG_FORMAT must be json or text, not {settings['LOG_FORMAT']!r}")
+    if settings["PARTICIPANT_REGISTRY_FAILURE"] not in {"open", "closed"}:
+        problems.append(
+            "PARTICIPANT_REGISTRY_FAILURE must be open or closed, "
+            f"not {settings['PARTICIPANT_REGISTRY_FAILURE']!r}"
+        )
     if settings["SMS_BACKEND"] not in {"console", "file", "twilio"}:
         problems.append(f"SMS_BACKEND must be console, file or twilio, not {settings['SMS_BACKEND']!r}")
     if settings["SMS_BACKEND"] == "twilio":

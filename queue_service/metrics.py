@@ -42,6 +42,7 @@ class Instruments:
     cancellations: Counter
     refusals: Counter
     check_ins: Counter
+    registry_unchecked: Counter
     request_seconds: Histogram
 
 
@@ -70,6 +71,10 @@ def _make_instruments() -> Instruments:
         cancellations=Counter("antrian_cancellations", "Bookings cancelled"),
         refusals=Counter("antrian_refusals", "Error responses, by their SPEC code", ["code"]),
         check_ins=Counter("antrian_check_ins", "Bookings checked in at a kiosk (first time)"),
+        registry_unchecked=Counter(
+            "antrian_bookings_registry_unchecked",
+            "Bookings made without the participant registry's verdict (PARTICIPANT_REGISTRY_FAILURE=open)",
+        ),
         request_seconds=Histogram(
             "antrian_http_request_duration_seconds",
             "Time to answer a request, by endpoint",

@@ -17,6 +17,8 @@ from queue_service.domain.checkins import CheckIns
 from queue_service.domain.clock import Clock, utc_now
 from queue_service.domain.kiosks import Kiosks
 from queue_service.domain.live_queue import LiveQueue
+from queue_service.domain.participant_registry import UNCHECKED, RegistryCheck
+from queue_service.domain.participant_registry import from_settings as registry_from_settings
 from queue_service.domain.person_allowance import PersonAllowance
 from queue_service.domain.reservations import Reservations
 from queue_service.domain.sign_in import SignIn, SignInPolicy
@@ -45,6 +47,7 @@ class Services:
     walk_ins: WalkIns
     live_queue: LiveQueue
     availability: AvailabilityCache
+    registry: RegistryCheck
     clients: tuple[Redis, ...] = ()
 
     def close(self) -> None:
@@ -119,14 +122,17 @@ def build_services(
             redis, config["AVAILABILITY_FRESH_MS"], config["COLLECTIVE_LEAVE_CLOSED"]
         ),
         walk_ins=WalkIns(redis, config["COLLECTIVE_LEAVE_CLOSED"]),
+        registry=registry_from_settings(config),
         clients=(redis, queue_redis, captcha_redis),
     )
     return services
 
 
-def _count_event(event, _booking):
+def _count_event(event, booking):
     """The reservations' hook: every surface's bookings and cancellations pass through it,
     so they are counted once, here."""
     counter = {"booked": instruments().bookings, "cancelled": instruments().cancellations}.get(event)
     if counter is not None:
         counter.inc()
+    if event == "booked" and booking.registry == UNCHECKED:
+        instruments().registry_unchecked.inc()

@@ -11,6 +11,7 @@ from redis import Redis
 
 from queue_service.domain.captcha.gate import CaptchaGate
 from queue_service.domain.errors import AlreadyBookedError
+from queue_service.domain.participant_registry import RegistryCheck
 from queue_service.domain.reservations import Booking, BookingRequest, Reservations
 from queue_service.store import keys
 
@@ -26,12 +27,16 @@ def book(
     read_request: Callable[[], BookingRequest],
     address: str,
     now: dt.datetime,
+    registry: RegistryCheck | None = None,
 ) -> Booking:
-    """Book a place: the captcha first, then the fields, then the person's allowance.
+    """Book a place: the captcha first, then the fields, then the person's allowance, then
+    the participant registry, then the place.
 
     The captcha is checked (and consumed, right or wrong) before any other field is read,
     so that the booking endpoint is no oracle for NIKs: without a solved captcha nobody
-    learns whether a NIK is valid or booked, nor spends anyone's allowance.
+    learns whether a NIK is valid or booked, nor spends anyone's allowance. The registry is
+    asked only once the allowance is counted and the day and slot found bookable, so a
+    caller without a solved captcha, or past their allowance, costs it no call.
 
     Args:
         captcha: the gate; ``captcha_id`` and ``captcha_answer`` as the caller sent them.
@@ -40,12 +45,23 @@ def book(
         read_request: validates the other fields; raises the domain's field errors.
         address: whom the per-address limits count (the client's address, or its /64).
         now: the time of the attempt.
+        registry: the participant registry's check (none, or one without a registry: no
+            check).
 
     Raises:
-        CaptchaFailedError, ValidationFailedError, and whatever ``reserve`` raises.
+        CaptchaFailedError, ValidationFailedError (``kpj`` when the registry rejects the
+        participant), RegistryUnavailableError (no verdict, failure closed), and whatever
+        ``reserve`` raises.
     """
     captcha.verify(captcha_id, captcha_answer)
-    return reservations.reserve(read_request(), now, address)
+    request = read_request()
+    screen = None
+    if registry is not None and registry.asks:
+
+        def screen(asked: BookingRequest) -> dict[str, str]:
+            return registry.screen(asked.nik, asked.kpj, asked.name)
+
+    return reservations.reserve(request, now, address, screen)
 
 
 class FormAttempts:

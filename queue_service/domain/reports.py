@@ -183,6 +183,8 @@ BOOKING_COLUMNS = (
     "kpj",
     "phone",
     "email",
+    # "unchecked": booked while the participant registry gave no verdict; empty otherwise.
+    "registry",
 )
 
 
@@ -207,6 +209,7 @@ def bookings_csv(bookings: list[Booking], full: bool = False) -> str:
                 b.kpj if full else mask_nik(b.kpj),
                 b.phone if full else mask_phone(b.phone),
                 (b.email or "") if full else "",
+                b.registry or "",
             ]
         )
     return out.getvalue()

@@ -16,8 +16,8 @@ _BOOKING_REQUEST = BookingRequestSchema()
 
 def book(body: Mapping) -> Booking:
     """Book what ``body`` asks for (the API's JSON object or the form's fields): the captcha,
-    then the fields, then the person's allowance from this client's address, in the order
-    ``bookings.book`` keeps.
+    then the fields, then the person's allowance from this client's address, then the
+    participant registry, in the order ``bookings.book`` keeps.
 
     Raises:
         DomainError: as ``bookings.book``.
@@ -30,4 +30,5 @@ def book(body: Mapping) -> Booking:
         read_request=lambda: load(_BOOKING_REQUEST, body),
         address=limits.client_address(),
         now=services().clock(),
+        registry=services().registry,
     )

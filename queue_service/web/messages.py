@@ -67,6 +67,8 @@ FIELDS: dict[str, str] = {
     "nik_birth_date": N_("Tanggal lahir pada NIK (digit 7-12) tidak valid."),
     "nik_sequence": N_("Nomor urut pada NIK (4 digit terakhir) tidak valid."),
     "kpj_format": N_("Nomor KPJ harus 11 digit angka."),
+    # The participant registry rejects this NIK, KPJ and name together.
+    "kpj_not_registered": N_("Nomor KPJ tidak cocok dengan data peserta untuk NIK dan nama ini."),
     "phone_format": N_("Nomor HP tidak dapat dibaca."),
     "phone_not_indonesian": N_("Nomor HP harus nomor Indonesia yang valid."),
     "phone_not_mobile": N_("Nomor HP harus nomor seluler (08…), bukan telepon rumah."),

@@ -27,6 +27,23 @@ def test_settings_come_from_the_environment_with_typed_parsers():
     assert load_settings({})["SMS_BACKEND"] == "console"
 
 
+def test_the_participant_registry_is_off_by_default_and_fails_open():
+    defaults = load_settings({})
+    assert defaults["PARTICIPANT_REGISTRY_URL"] is None
+    assert defaults["PARTICIPANT_REGISTRY_TIMEOUT_MS"] == 800
+    assert defaults["PARTICIPANT_REGISTRY_FAILURE"] == "open"
+    chosen = load_settings(
+        {
+            "PARTICIPANT_REGISTRY_URL": "https://registry.example.id/check",
+            "PARTICIPANT_REGISTRY_TIMEOUT_MS": "250",
+            "PARTICIPANT_REGISTRY_FAILURE": "closed",
+        }
+    )
+    assert chosen["PARTICIPANT_REGISTRY_URL"] == "https://registry.example.id/check"
+    assert chosen["PARTICIPANT_REGISTRY_TIMEOUT_MS"] == 250
+    assert chosen["PARTICIPANT_REGISTRY_FAILURE"] == "closed"
+
+
 @pytest.mark.parametrize(
     ("environ", "named"),
     [
@@ -52,6 +69,21 @@ def test_settings_come_from_the_environment_with_typed_parsers():
         ({"TWILIO_TIMEOUT_SECONDS": "0"}, "TWILIO_TIMEOUT_SECONDS"),
         ({"REDIS_URL": "localhost:6379"}, "REDIS_URL must start with"),
         ({"PUBLIC_BASE_URL": "antrian.example.id"}, "PUBLIC_BASE_URL must start with"),
+        (
+            {"PARTICIPANT_REGISTRY_URL": "registry.example.id/check"},
+            "PARTICIPANT_REGISTRY_URL must start with",
+        ),
+        (
+            {"PARTICIPANT_REGISTRY_URL": "ftp://registry.example.id"},
+            "PARTICIPANT_REGISTRY_URL must start with",
+        ),
+        ({"PARTICIPANT_REGISTRY_TIMEOUT_MS": "0"}, "PARTICIPANT_REGISTRY_TIMEOUT_MS must be at least 1"),
+        ({"PARTICIPANT_REGISTRY_TIMEOUT_MS": "-5"}, "PARTICIPANT_REGISTRY_TIMEOUT_MS must be at least 1"),
+        ({"PARTICIPANT_REGISTRY_TIMEOUT_MS": "fast"}, "PARTICIPANT_REGISTRY_TIMEOUT_MS"),
+        (
+            {"PARTICIPANT_REGISTRY_FAILURE": "half-open"},
+            "PARTICIPANT_REGISTRY_FAILURE must be open or closed",
+        ),
         ({"REDIS_WAIT_REPLICAS": "-1"}, "REDIS_WAIT_REPLICAS must be at least 0"),
         ({"REDIS_WAIT_REPLICAS": "one"}, "REDIS_WAIT_REPLICAS"),
         ({"REDIS_WAIT_TIMEOUT_MS": "0"}, "REDIS_WAIT_TIMEOUT_MS must be at least 1"),

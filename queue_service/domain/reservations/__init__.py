@@ -126,9 +126,16 @@ class Reservations:
         """The keyed hash that stands for a NIK in key names."""
         return self.claims.digest(nik)
 
-    def reserve(self, request: BookingRequest, now: dt.datetime, address: str | None = None) -> Booking:
+    def reserve(
+        self,
+        request: BookingRequest,
+        now: dt.datetime,
+        address: str | None = None,
+        screen: Callable[[BookingRequest], Mapping[str, str]] | None = None,
+    ) -> Booking:
         """Book a place for ``request`` as seen at ``now`` (see ``Reserving.reserve``), the
-        attempt counted against its person's allowance from ``address`` when given.
+        attempt counted against its person's allowance from ``address`` when given, and
+        ``screen``ed (the participant registry) after that count and before the place is held.
 
         Raises:
             AttemptsUsedUpError: the NIK or the phone has used up its allowance from
@@ -137,11 +144,12 @@ class Reservations:
             SlotFullError, StoreUnavailableError: as ``Reserving.reserve``.
             NotReplicatedError: committed, but fewer than ``wait_replicas`` replicas
                 acknowledged it in time (the booking is kept).
+            Whatever ``screen`` raises (nothing is held then).
         """
         person_count = None
         if self.allowance is not None and address is not None:
             person_count = self.allowance.count(request.nik, request.phone, address)
-        booking, replicated = self.reserving.reserve(request, now, person_count)
+        booking, replicated = self.reserving.reserve(request, now, person_count, screen)
         self._on_event("booked", booking)
         if not replicated:
             # Answered as a 503, not a 201: the booking is not yet as safe as promised, and a

@@ -48,6 +48,8 @@ class Booking:
     phone: str
     email: str | None
     created_ms: int
+    # "unchecked": made while the participant registry gave no verdict (failure open).
+    registry: str | None = None
 
     @classmethod
     def from_hash(cls, branch_id: str, code: str, data: dict[str, str]) -> Booking:
@@ -68,6 +70,7 @@ class Booking:
             phone=data["phone"],
             email=data.get("email") or None,
             created_ms=int(data["created_ms"]),
+            registry=data.get("registry") or None,
         )
 
 

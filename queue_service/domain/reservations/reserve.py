@@ -13,10 +13,11 @@ script (``book.lua``, made of the others).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import logging
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import redis.exceptions as redis_errors
 from redis import Redis
@@ -76,12 +77,20 @@ class Reserving:
         self._wait_timeout_ms = wait_timeout_ms
 
     def reserve(
-        self, request: BookingRequest, now: dt.datetime, person_count: PendingCount | None = None
+        self,
+        request: BookingRequest,
+        now: dt.datetime,
+        person_count: PendingCount | None = None,
+        screen: Callable[[BookingRequest], Mapping[str, str]] | None = None,
     ) -> tuple[Booking, bool]:
         """Book a place for ``request`` as seen at ``now``.
 
         ``person_count``, if given, is sent in the same round trip as the first read, once,
         and judged before anything else.
+
+        ``screen``, if given, is called once, after the allowance is judged and the day and
+        slot found bookable, before the place is held (the participant registry): it raises
+        to refuse the booking, or returns fields to add to the booking's record.
 
         Returns:
             The committed booking with its code and queue number, and whether enough
@@ -93,9 +102,12 @@ class Reserving:
             AlreadyBookedError: the NIK holds a booking for that date.
             DayFullError, SlotFullError: no place left.
             StoreUnavailableError: the attempts kept stalling or kept meeting a settings change.
+            Whatever ``screen`` raises.
         """
+        # Asked once, whatever the attempts; a refusal raised is not kept, but ends the booking.
+        screened = functools.cache(lambda: dict(screen(request))) if screen is not None else dict
         for _attempt in range(_ATTEMPTS):
-            outcome = self._try_reserve(request, now, person_count)
+            outcome = self._try_reserve(request, now, person_count, screened)
             person_count = None  # counted once, whatever the attempts
             if outcome is not None:
                 break
@@ -147,9 +159,14 @@ class Reserving:
         return True
 
     def _try_reserve(
-        self, request: BookingRequest, now: dt.datetime, person_count: PendingCount | None = None
+        self,
+        request: BookingRequest,
+        now: dt.datetime,
+        person_count: PendingCount | None = None,
+        screened: Callable[[], dict[str, str]] = dict,
     ):
-        """One attempt: check the request against the settings, claim the NIK's date, reserve.
+        """One attempt: check the request against the settings, screen it (``screened``
+        returns the record's extra fields), claim the NIK's date, reserve.
 
         Returns:
             ``(booking, claim_key, expire_at_ms)``, or None when the attempt must
@@ -159,11 +176,12 @@ class Reserving:
         branch, service = context.branch, context.service
         now_local = schedules.local_now(now, branch.timezone)
         slot = bookable_slot(context, request.date, request.slot, now_local, self.collective_leave_closed)
+        marks = screened()
 
         expire_at = expire_at_ms(request.date, branch.timezone, self._retention)
         claim_key = self.claims.key(request.nik, request.date.isoformat())
         code = new_code()
-        record = stored_record(request, slot)
+        record = {**stored_record(request, slot), **marks}
         day = request.date.isoformat()
         reserve_keys = [
             keys.branch_settings(branch.id),
