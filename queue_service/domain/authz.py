@@ -13,6 +13,7 @@ class Action(StrEnum):
     TUNE_BRANCH = "tune_branch"  # change settings, closures, quota overrides
     READ_BOOKINGS = "read_bookings"  # a day's bookings, masked
     OPERATE_QUEUE = "operate_queue"  # call, recall, serve at a counter
+    CANCEL_BOOKING = "cancel_booking"  # cancel one booking of the branch, with a reason
     MANAGE_STAFF = "manage_staff"  # counter staff of a branch, and their tokens
     CLOSE_NATIONALLY = "close_nationally"
     MANAGE_ACCOUNTS = "manage_accounts"
@@ -27,10 +28,11 @@ _ALLOWED = {
             Action.TUNE_BRANCH,
             Action.READ_BOOKINGS,
             Action.OPERATE_QUEUE,
+            Action.CANCEL_BOOKING,
             Action.MANAGE_STAFF,
         }
     ),
-    COUNTER_STAFF: frozenset({Action.OPERATE_QUEUE}),
+    COUNTER_STAFF: frozenset({Action.OPERATE_QUEUE, Action.CANCEL_BOOKING}),
 }
 # Actions about no one branch.
 _NATIONAL_ACTIONS = frozenset({Action.CLOSE_NATIONALLY, Action.MANAGE_ACCOUNTS})

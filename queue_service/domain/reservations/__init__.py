@@ -163,6 +163,11 @@ class Reservations:
         """The booking ``code`` of ``branch_id``. Raises NotFoundError if there is none."""
         return self.bookings.get(branch_id, code)
 
+    def find(self, typed_code: str) -> Booking:
+        """The booking with this code, whatever its branch (see ``BookingLookup.find``): for
+        callers that authorise by the booking's branch, never for participants."""
+        return self.bookings.find(typed_code)
+
     def lookup(self, typed_code: str, nik: str) -> Booking:
         """The booking with this code and NIK (see ``BookingLookup.lookup``)."""
         return self.bookings.lookup(typed_code, nik)
@@ -183,8 +188,11 @@ class Reservations:
         """
         return self.cancel_booking(self.bookings.lookup(typed_code, nik), now, by)
 
-    def cancel_booking(self, booking: Booking, now: dt.datetime, by: str) -> Booking:
-        """Cancel ``booking`` (already authorised by the caller). Raises as ``cancel``."""
-        cancelled = self.cancellation.cancel_booking(booking, now, by)
+    def cancel_booking(
+        self, booking: Booking, now: dt.datetime, by: str, audit_entry: list[str] | None = None
+    ) -> Booking:
+        """Cancel ``booking`` (already authorised by the caller), with ``audit_entry`` (as
+        ``audit.fields_of`` makes it) written by the same step. Raises as ``cancel``."""
+        cancelled = self.cancellation.cancel_booking(booking, now, by, audit_entry)
         self._on_event("cancelled", cancelled)
         return cancelled

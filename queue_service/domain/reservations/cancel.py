@@ -27,9 +27,12 @@ class Cancellation:
         self.claims = claims
         self.lookup = lookup
 
-    def cancel_booking(self, booking: Booking, now: dt.datetime, by: str) -> Booking:
+    def cancel_booking(
+        self, booking: Booking, now: dt.datetime, by: str, audit_entry: list[str] | None = None
+    ) -> Booking:
         """Cancel ``booking`` (already authorised by the caller), in one script with its SMS
-        put on the outbox, then free the NIK's date.
+        put on the outbox (and ``audit_entry``, as ``audit.fields_of`` makes it, appended to
+        the branch's audit stream), then free the NIK's date.
 
         Returns:
             The booking as it now stands.
@@ -46,6 +49,7 @@ class Cancellation:
         if now >= starts:
             raise TooLateError("slot_started")
         day = booking.date.isoformat()
+        audited = [keys.branch_audit(booking.branch_id)] if audit_entry else []
         outcome = BookingOutcome.read(
             self.scripts.cancel(
                 keys=[
@@ -53,8 +57,9 @@ class Cancellation:
                     keys.slot_counts(booking.branch_id, day),
                     keys.day_counts(booking.branch_id, day),
                     keys.sms_outbox(booking.branch_id),
+                    *audited,
                 ],
-                args=[now.isoformat(), by, booking.code, secrets.token_hex(8)],
+                args=[now.isoformat(), by, booking.code, secrets.token_hex(8), *(audit_entry or [])],
             )
         )
         if outcome.verdict == "missing":

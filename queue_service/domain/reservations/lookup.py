@@ -29,6 +29,19 @@ class BookingLookup:
             raise NotFoundError("booking")
         return Booking.from_hash(branch_id, code, data)
 
+    def find(self, typed_code: str) -> Booking:
+        """The booking with this code (typed in any case, with spaces or dashes), in the
+        branch its code names.
+
+        Raises:
+            NotFoundError: the code is malformed, or no booking has it.
+        """
+        code = normalise_code(typed_code)
+        branch_id = self.redis.get(keys.code_branch(code)) if code is not None else None
+        if branch_id is None:
+            raise NotFoundError("booking")
+        return self.get(branch_id, code)
+
     def lookup(self, typed_code: str, nik: str) -> Booking:
         """The booking with this code and NIK; a wrong pair is refused like an unknown code.
 

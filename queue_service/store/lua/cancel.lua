@@ -2,8 +2,10 @@
 -- and the cancellation's SMS event is written with it.
 -- Safe to run twice for one request (a client that re-sent it after a lost reply): the
 -- second run finds the cancellation of its own token and answers as the first did.
--- KEYS: 1 the booking, 2 slot counts, 3 day counts, 4 the branch's SMS outbox
--- ARGV: 1 cancelled_at (ISO time), 2 who cancelled, 3 the booking code, 4 request token
+-- KEYS: 1 the booking, 2 slot counts, 3 day counts, 4 the branch's SMS outbox,
+--       5 (optional) the branch's audit stream
+-- ARGV: 1 cancelled_at (ISO time), 2 who cancelled, 3 the booking code, 4 request token,
+--       5.. (with KEYS[5]) the audit entry's field, value ..., appended with the change
 -- Returns {'ok'} | {'missing'} | {'status', current_status}
 local booking = redis.call('HMGET', KEYS[1], 'status', 'slot', 'service_id', 'cancel_token')
 if not booking[1] then
@@ -23,4 +25,7 @@ redis.call('HINCRBY', KEYS[3], 'svc:' .. booking[3], -1)
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('ZADD', KEYS[4], 'NX', now, ARGV[3] .. ':cancelled')
+if KEYS[5] then
+  redis.call('XADD', KEYS[5], '*', unpack(ARGV, 5))
+end
 return {'ok'}

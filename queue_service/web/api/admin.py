@@ -7,11 +7,16 @@ import datetime as dt
 
 from flask import Blueprint, g, request
 
-from queue_service.domain import audit, calendar, catalog, reports, schedules
+from queue_service.domain import audit, calendar, catalog, reports, schedules, staff_cancellation
 from queue_service.domain.accounts import Account, AccountRejectedError
 from queue_service.domain.audit import Actor
 from queue_service.domain.authz import Action, may, may_manage, require, require_manage
-from queue_service.domain.errors import ForbiddenError, NotFoundError, ValidationFailedError
+from queue_service.domain.errors import (
+    ForbiddenError,
+    NotFoundError,
+    UnauthorizedError,
+    ValidationFailedError,
+)
 from queue_service.domain.privacy import mask_nik, mask_phone
 from queue_service.web.downloads import csv_download
 from queue_service.web.extensions import services
@@ -25,8 +30,17 @@ bp = Blueprint("admin_api", __name__, url_prefix="/api/v1/admin")
 
 @bp.before_request
 def _authenticate() -> None:
-    """Every admin call names its account by ``Authorization: Bearer <token>`` (else 401)."""
-    g.account = services().accounts.authenticate(bearer_token())
+    """Every admin call names its account by ``Authorization: Bearer <token>`` (else 401; a
+    live kiosk's token is a token of another role: 403, SPEC §3)."""
+    token = bearer_token()
+    try:
+        g.account = services().accounts.authenticate(token)
+    except UnauthorizedError:
+        try:
+            services().kiosks.authenticate(token)
+        except UnauthorizedError:
+            raise
+        raise ForbiddenError("kiosk") from None
 
 
 def _account() -> Account:
@@ -129,6 +143,17 @@ def list_bookings(branch_id: str):
             ]
         }
     )
+
+
+@bp.post("/bookings/<code>/cancel")
+def cancel_booking(code: str):
+    """Cancel one booking of a branch the caller works for, with a reason (audited; the
+    participant gets the cancellation SMS)."""
+    reason = load(admin_schemas.StaffCancelRequestSchema(), json_object())["reason"]
+    booking = staff_cancellation.cancel(
+        services().reservations, _account(), code, reason, _actor(), services().clock()
+    )
+    return {"code": booking.code, "status": booking.status}
 
 
 @bp.get("/branches/<branch_id>/audit")

@@ -99,6 +99,7 @@ def build_spec() -> dict:
         ("Booking", schemas.BookingSchema),
         ("LookupRequest", schemas.LookupRequestSchema),
         ("CancelRequest", schemas.CancelRequestSchema),
+        ("StaffCancelRequest", schemas.StaffCancelRequestSchema),
         ("Cancelled", schemas.CancelledSchema),
         ("RescheduleRequest", schemas.RescheduleRequestSchema),
         ("Captcha", schemas.CaptchaSchema),
@@ -373,6 +374,21 @@ def _counter_paths(spec: APISpec) -> None:
                 "PriorityRequest",
                 ["queue_number"],
                 ("404", "409"),
+            )
+        },
+    )
+    spec.path(
+        "/api/v1/admin/bookings/{code}/cancel",
+        operations={
+            "post": staff(
+                "Cancel one booking of the branch, with a reason (counter staff and admins of its "
+                "branch, national admins; audited, the participant gets the cancellation SMS; 409 "
+                "`cancelled`: already cancelled, `too_late`: its slot has started or it was checked in)",
+                "Cancelled",
+                "StaffCancelRequest",
+                ["code"],
+                ("404", "409"),
+                idempotent=False,
             )
         },
     )

@@ -15,11 +15,24 @@ import datetime as dt
 from flask import Response, g, redirect, request, url_for
 from flask_babel import gettext as _
 
-from queue_service.domain import audit, calendar, catalog, holiday_coverage, reports, schedules
+from queue_service.domain import (
+    audit,
+    calendar,
+    catalog,
+    holiday_coverage,
+    reports,
+    schedules,
+    staff_cancellation,
+)
 from queue_service.domain.accounts import COUNTER_STAFF, Account, AccountRejectedError
 from queue_service.domain.audit import Actor
-from queue_service.domain.authz import Action, branches_of, require
-from queue_service.domain.errors import ValidationFailedError
+from queue_service.domain.authz import Action, branches_of, may, require
+from queue_service.domain.errors import (
+    CancelledError,
+    NotFoundError,
+    TooLateError,
+    ValidationFailedError,
+)
 from queue_service.domain.privacy import mask_nik, mask_phone
 from queue_service.web.charts import Bar, bar_chart
 from queue_service.web.downloads import csv_download
@@ -239,7 +252,55 @@ def bookings(branch_id: str):
     listed = services().tuning.bookings(branch_id, day)
     if code:
         listed = [b for b in listed if code in b.code]
-    return _page("bookings.html", branch=branch, day=day, code=code, bookings=listed)
+    return _page(
+        "bookings.html",
+        branch=branch,
+        day=day,
+        code=code,
+        bookings=listed,
+        may_cancel=may(_account(), Action.CANCEL_BOOKING, branch_id),
+        cancelled=request.args.get("dibatalkan", ""),
+    )
+
+
+@bp.route("/admin/cabang/<branch_id>/antrian/<code>/batal", methods=["GET", "POST"])
+@signed_in
+def cancel_booking(branch_id: str, code: str):
+    """Cancel one booking of the branch: the booking, a form asking why; then back to the day's
+    list, which says it is done (the participant gets the cancellation SMS)."""
+    reservations = services().reservations
+    booking = staff_cancellation.cancellable(reservations, _account(), code)
+    if booking.branch_id != branch_id:
+        raise NotFoundError("booking")
+    branch = catalog.get_branch(services().redis, branch_id)
+    problems, refusal, reason = {}, None, ""
+    if request.method == "POST":
+        reason = request.form.get("reason", "")
+        try:
+            staff_cancellation.cancel(reservations, _account(), code, reason, _actor(), services().clock())
+        except ValidationFailedError as refused:
+            problems = refused.fields
+        except (CancelledError, TooLateError) as refused:
+            refusal = refused.code
+        else:
+            return redirect(
+                url_for(
+                    "admin.bookings",
+                    branch_id=branch_id,
+                    tanggal=booking.date.isoformat(),
+                    dibatalkan=booking.code,
+                ),
+                303,
+            )
+    return _page(
+        "cancel.html",
+        status=422 if problems else 409 if refusal else 200,
+        branch=branch,
+        booking=reservations.get(branch_id, booking.code),
+        reason=reason,
+        errors=field_texts(problems),
+        refusal=refusal,
+    )
 
 
 @bp.get("/admin/cabang/<branch_id>/antrian.csv")

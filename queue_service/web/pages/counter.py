@@ -18,15 +18,23 @@ from flask import Response, flash, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 
-from queue_service.domain import catalog
+from queue_service.domain import catalog, staff_cancellation
 from queue_service.domain.accounts import Account
+from queue_service.domain.audit import Actor
 from queue_service.domain.authz import Action, may, require
-from queue_service.domain.errors import NotFoundError, TooLateError, ValidationFailedError
+from queue_service.domain.errors import (
+    CancelledError,
+    ForbiddenError,
+    NotFoundError,
+    TooLateError,
+    ValidationFailedError,
+)
 from queue_service.domain.live_queue import Counter
 from queue_service.web.extensions import services
+from queue_service.web.limits import client_address
 from queue_service.web.pages import staff_auth
 from queue_service.web.pages.page_blueprints import make_page_blueprint
-from queue_service.web.pages.rendering import render
+from queue_service.web.pages.rendering import field_texts, render
 
 bp = make_page_blueprint("counter", __name__)
 
@@ -211,6 +219,65 @@ def _do(action: str, branch_id: str, counter: str, number: str) -> str:
         live.resume(branch_id, counter)
         return _("Loket dilanjutkan.")
     raise ValidationFailedError({"action": ["invalid"]})
+
+
+@bp.route("/counter/batal", methods=["GET", "POST"])
+@signed_in
+def cancel_booking():
+    """Cancel one booking of the staff's branch by its code, with a reason: the code first
+    (``?kode=``, the booking shown), then the reason; done, the desk says so (POST, redirect,
+    GET). The participant gets the cancellation SMS."""
+    form = request.form if request.method == "POST" else request.args
+    code, reason = form.get("kode", "").strip(), form.get("reason", "")
+    booking, problems, status = None, {}, 200
+    if code:
+        try:
+            booking = staff_cancellation.cancellable(services().reservations, g.account, code)
+        except NotFoundError:
+            problems, status = {"kode": [_("Tidak ada antrian dengan kode ini.")]}, 404
+        except ForbiddenError:
+            problems, status = {"kode": [_("Antrian ini milik kantor cabang lain.")]}, 403
+    if booking is not None and request.method == "POST":
+        actor = Actor(g.account.username, g.account.role, client_address())
+        try:
+            staff_cancellation.cancel(
+                services().reservations, g.account, code, reason, actor, services().clock()
+            )
+        except ValidationFailedError as refused:
+            problems, status = field_texts(refused.fields), 422
+        except CancelledError:
+            problems, status = {"kode": [_("Antrian ini sudah dibatalkan.")]}, 409
+        except TooLateError:
+            problems, status = (
+                {
+                    "kode": [
+                        _(
+                            "Terlambat untuk membatalkan: jam kedatangannya sudah mulai, atau peserta "
+                            "sudah check-in."
+                        )
+                    ]
+                },
+                409,
+            )
+        else:
+            flash(
+                _(
+                    "Antrian %(number)s dibatalkan. Peserta menerima SMS pembatalan.",
+                    number=booking.queue_number,
+                ),
+                "done",
+            )
+            return redirect(url_for("counter.desk"), 303)
+        booking = services().reservations.get(booking.branch_id, booking.code)
+    return _page(
+        "cancel.html",
+        status=status,
+        booking=booking,
+        code=code,
+        reason=reason,
+        errors=problems,
+        branch=catalog.get_branch(services().redis, booking.branch_id) if booking else None,
+    )
 
 
 def _form_token() -> str | None:

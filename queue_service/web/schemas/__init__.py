@@ -36,6 +36,7 @@ from queue_service.web.schemas.admin import (
     ReportDaySchema,
     ReportQuerySchema,
     ReportSchema,
+    StaffCancelRequestSchema,
     TokensSchema,
     TokenViewSchema,
 )
@@ -150,6 +151,7 @@ __all__ = [
     "ServicesSchema",
     "SlotAvailabilitySchema",
     "SlotSchema",
+    "StaffCancelRequestSchema",
     "StepRequestSchema",
     "StepSchema",
     "StrictSchema",

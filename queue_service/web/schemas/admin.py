@@ -13,6 +13,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from queue_service.domain.accounts import USERNAME
 from queue_service.domain.schedules import WEEKDAYS
+from queue_service.domain.staff_cancellation import REASON_MAX_LENGTH
 from queue_service.domain.tuning import BOUNDS, HOURS_CLOCK
 from queue_service.web.schemas.base import ID, Pattern, StrictSchema, day
 
@@ -211,6 +212,20 @@ class NationalClosureSchema(StrictSchema):
         load_default="",
         validate=validate.Length(max=200, error="too_long"),
         error_messages={"invalid": "not_string"},
+    )
+
+
+class StaffCancelRequestSchema(StrictSchema):
+    """Why a branch's staff or admin cancels a booking (recorded in the audit log): something
+    besides spaces, at most ``REASON_MAX_LENGTH`` characters (``staff_cancellation``'s rule)."""
+
+    reason = fields.String(
+        required=True,
+        validate=[
+            validate.Length(max=REASON_MAX_LENGTH, error="too_long"),
+            Pattern(r"[\s\S]*\S[\s\S]*", error="required"),
+        ],
+        error_messages={**_TYPE, "invalid": "not_string"},
     )
 
 
