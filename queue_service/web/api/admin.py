@@ -138,6 +138,7 @@ def list_bookings(branch_id: str):
                     "name": b.name,
                     "nik": mask_nik(b.nik),
                     "phone": mask_phone(b.phone),
+                    "registry": b.registry,
                 }
                 for b in bookings
             ]

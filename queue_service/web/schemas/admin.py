@@ -201,6 +201,8 @@ class AdminBookingSchema(Schema):
     name = fields.String()
     nik = fields.String()
     phone = fields.String()
+    # "unchecked": booked while the participant registry gave no verdict (failure open).
+    registry = fields.String(allow_none=True)
 
 
 class AdminBookingsSchema(Schema):

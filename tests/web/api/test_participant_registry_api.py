@@ -140,6 +140,12 @@ def test_a_flagged_booking_shows_in_the_admin_export(app, client, booking_body, 
     assert exported.status_code == 200
     rows = {row["code"]: row for row in csv.DictReader(io.StringIO(exported.text))}
     assert rows[flagged]["registry"] == "unchecked" and rows[checked]["registry"] == ""
+    listed = client.get(
+        f"/api/v1/admin/branches/jakarta-salemba/bookings?date={DAY}",
+        headers={"Authorization": f"Bearer {secret}"},
+    ).get_json()["bookings"]
+    flags = {booking["code"]: booking["registry"] for booking in listed}
+    assert flags == {flagged: "unchecked", checked: None}
 
 
 @pytest.mark.parametrize("registry_failure", ["closed"])
