@@ -1,4 +1,4 @@
-"""The participant registry on the booking API (issue 20, SPEC §6): asked after the captcha,
+"""The participant registry on the booking API (SPEC §6): asked after the captcha,
 the fields and the person's allowance, before the place is held; a rejected pair is a 422
 naming ``kpj``; a registry without a verdict books flagged (``open``) or answers 503
 (``closed``). Against a local fake registry (``tests/fake_registry.py``)."""

@@ -1,4 +1,4 @@
-"""The participant registry on the booking form and the console (issue 20): the form goes
+"""The participant registry on the booking form and the console: the form goes
 through the same one booking call as the API, so a rejected pair is said beside the KPJ
 field, and a booking made without the registry's verdict is flagged in the day's list."""
 
