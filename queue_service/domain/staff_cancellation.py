@@ -79,5 +79,9 @@ def cancel(
     }
     after = {**before, "status": "cancelled", "reason": text}
     entry = audit.fields_of(actor, ACTION, f"{booking.branch_id}/{booking.code}", before, after, now)
-    by = f"{'staff' if account.role == COUNTER_STAFF else 'admin'}:{account.username}"
-    return reservations.cancel_booking(booking, now, by, audit_entry=entry)
+    return reservations.cancel_booking(booking, now, cancelled_by(account), audit_entry=entry)
+
+
+def cancelled_by(account: Account) -> str:
+    """Who cancelled, as the booking records it: ``staff:<username>`` or ``admin:<username>``."""
+    return f"{'staff' if account.role == COUNTER_STAFF else 'admin'}:{account.username}"

@@ -7,7 +7,15 @@ import datetime as dt
 
 from flask import Blueprint, g, request
 
-from queue_service.domain import audit, calendar, catalog, reports, schedules, staff_cancellation
+from queue_service.domain import (
+    audit,
+    calendar,
+    catalog,
+    nik_release,
+    reports,
+    schedules,
+    staff_cancellation,
+)
 from queue_service.domain.accounts import Account, AccountRejectedError
 from queue_service.domain.audit import Actor
 from queue_service.domain.authz import Action, may, may_manage, require, require_manage
@@ -155,6 +163,34 @@ def cancel_booking(code: str):
         services().reservations, _account(), code, reason, _actor(), services().clock()
     )
     return {"code": booking.code, "status": booking.status}
+
+
+@bp.post("/nik-releases")
+def release_nik():
+    """At the branch where a NIK's owner stands, KTP seen: cancel the NIK's coming bookings
+    made with another phone, at any branch (audited each, the SMS to the phone that booked);
+    the owner's own are kept. ``branch_id`` only from an account of no or several branches."""
+    data = load(admin_schemas.NikReleaseRequestSchema(), json_object())
+    release = nik_release.release_nik(
+        services().reservations,
+        _account(),
+        data.get("branch_id"),
+        data["nik"],
+        data["phone"],
+        data["reason"],
+        _actor(),
+        services().clock(),
+    )
+    return admin_schemas.NikReleaseSchema().dump(
+        {
+            "released": [_released(b) for b in release.released],
+            "kept": [_released(b) for b in release.kept],
+        }
+    )
+
+
+def _released(booking) -> dict:
+    return {"code": booking.code, "branch_id": booking.branch_id, "date": booking.date.isoformat()}
 
 
 @bp.get("/branches/<branch_id>/audit")

@@ -100,6 +100,8 @@ def build_spec() -> dict:
         ("LookupRequest", schemas.LookupRequestSchema),
         ("CancelRequest", schemas.CancelRequestSchema),
         ("StaffCancelRequest", schemas.StaffCancelRequestSchema),
+        ("NikReleaseRequest", schemas.NikReleaseRequestSchema),
+        ("NikRelease", schemas.NikReleaseSchema),
         ("Cancelled", schemas.CancelledSchema),
         ("RescheduleRequest", schemas.RescheduleRequestSchema),
         ("Captcha", schemas.CaptchaSchema),
@@ -392,6 +394,25 @@ def _counter_paths(spec: APISpec) -> None:
             )
         },
     )
+    release = staff(
+        "Release a NIK, at the branch where its owner stands with their KTP (counter staff and "
+        "admins of that branch, national admins): every coming booking of the NIK (booked, not "
+        "started), at any branch and date, made with another phone than `phone` is cancelled "
+        "with `reason` (audited each, `nik_released`; the cancellation SMS to the phone that "
+        "booked it); the owner's own are kept. Listed by date",
+        "NikRelease",
+        "NikReleaseRequest",
+        idempotent=False,
+    )
+    release["responses"]["422"]["description"] += (
+        ". Also, what a booking refuses in a NIK or phone beyond this document's pattern: a NIK "
+        "whose province code is unknown (`nik_province`), whose birth date is none "
+        "(`nik_birth_date`) or whose sequence is 0000 (`nik_sequence`); a phone that is not a "
+        "number (`phone_format`), not Indonesian (`phone_not_indonesian`) or not a mobile "
+        "(`phone_not_mobile`). And `branch_id` missing from an account of no or several branches "
+        "(`required`)"
+    )
+    spec.path("/api/v1/admin/nik-releases", operations={"post": release})
     # The query of the listing and the removal: the same schema as the steps' optional body.
     branch_query = _query(schemas.StepRequestSchema)
     listing = staff("The branch's counters", "Counters", None, errors=("404",), idempotent=False)

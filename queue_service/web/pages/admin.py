@@ -20,6 +20,7 @@ from queue_service.domain import (
     calendar,
     catalog,
     holiday_coverage,
+    nik_release,
     reports,
     schedules,
     staff_cancellation,
@@ -300,6 +301,42 @@ def cancel_booking(branch_id: str, code: str):
         reason=reason,
         errors=field_texts(problems),
         refusal=refusal,
+    )
+
+
+@bp.route("/admin/cabang/<branch_id>/lepas-nik", methods=["GET", "POST"])
+@signed_in
+def release_nik(branch_id: str):
+    """Release a NIK at this branch, its owner's KTP seen: the NIK, the owner's phone and why;
+    then what was cancelled (each participant gets the cancellation SMS) and what was kept."""
+    require(_account(), Action.CANCEL_BOOKING, branch_id)
+    branch = catalog.get_branch(services().redis, branch_id)
+    values = {name: request.form.get(name, "") for name in ("nik", "phone", "reason")}
+    problems, release = {}, None
+    if request.method == "POST":
+        try:
+            release = nik_release.release_nik(
+                services().reservations,
+                _account(),
+                branch_id,
+                values["nik"],
+                values["phone"],
+                values["reason"],
+                _actor(),
+                services().clock(),
+            )
+        except ValidationFailedError as refused:
+            problems = refused.fields
+        else:
+            values = {"nik": "", "phone": "", "reason": ""}
+    return _page(
+        "release_nik.html",
+        status=422 if problems else 200,
+        branch=branch,
+        values=values,
+        errors=field_texts(problems),
+        release=release,
+        branches={b.id: b.name for b in catalog.list_branches(services().redis)},
     )
 
 

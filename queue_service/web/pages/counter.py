@@ -18,7 +18,7 @@ from flask import Response, flash, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 
-from queue_service.domain import catalog, staff_cancellation
+from queue_service.domain import catalog, nik_release, staff_cancellation
 from queue_service.domain.accounts import Account
 from queue_service.domain.audit import Actor
 from queue_service.domain.authz import Action, may, require
@@ -277,6 +277,48 @@ def cancel_booking():
         reason=reason,
         errors=problems,
         branch=catalog.get_branch(services().redis, booking.branch_id) if booking else None,
+    )
+
+
+@bp.route("/counter/lepas-nik", methods=["GET", "POST"])
+@signed_in
+def release_nik():
+    """Release a NIK at the staff's branch, its owner's KTP seen: the NIK, the owner's phone and
+    why (and, for an account of no or several branches, where the owner stands); then what was
+    cancelled (each participant gets the cancellation SMS) and what was kept."""
+    account = g.account
+    every = catalog.list_branches(services().redis)
+    choices = None
+    if len(account.branches) != 1:
+        choices = [(b.id, b.name) for b in every if may(account, Action.CANCEL_BOOKING, b.id)]
+    elif not may(account, Action.CANCEL_BOOKING, account.branches[0]):
+        raise ForbiddenError(Action.CANCEL_BOOKING.value)
+    values = {name: request.form.get(name, "") for name in ("nik", "phone", "reason", "branch_id")}
+    problems, release = {}, None
+    if request.method == "POST":
+        try:
+            release = nik_release.release_nik(
+                services().reservations,
+                account,
+                values["branch_id"] if choices is not None else None,
+                values["nik"],
+                values["phone"],
+                values["reason"],
+                Actor(account.username, account.role, client_address()),
+                services().clock(),
+            )
+        except ValidationFailedError as refused:
+            problems = refused.fields
+        else:
+            values = {**values, "nik": "", "phone": "", "reason": ""}
+    return _page(
+        "release_nik.html",
+        status=422 if problems else 200,
+        values=values,
+        errors=field_texts(problems),
+        release=release,
+        branches={b.id: b.name for b in every},
+        branch_choices=choices,
     )
 
 

@@ -11,11 +11,12 @@ from collections.abc import Mapping
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from queue_service.domain import identity
 from queue_service.domain.accounts import USERNAME
 from queue_service.domain.schedules import WEEKDAYS
 from queue_service.domain.staff_cancellation import REASON_MAX_LENGTH
 from queue_service.domain.tuning import BOUNDS, HOURS_CLOCK
-from queue_service.web.schemas.base import ID, Pattern, StrictSchema, day
+from queue_service.web.schemas.base import ID, Pattern, StrictSchema, day, text
 
 _TYPE = {"required": "required", "null": "required"}
 
@@ -217,11 +218,10 @@ class NationalClosureSchema(StrictSchema):
     )
 
 
-class StaffCancelRequestSchema(StrictSchema):
-    """Why a branch's staff or admin cancels a booking (recorded in the audit log): something
-    besides spaces, at most ``REASON_MAX_LENGTH`` characters (``staff_cancellation``'s rule)."""
-
-    reason = fields.String(
+def _reason() -> fields.String:
+    """Why staff cancel (recorded in the audit log): something besides spaces, at most
+    ``REASON_MAX_LENGTH`` characters (``staff_cancellation``'s rule)."""
+    return fields.String(
         required=True,
         validate=[
             validate.Length(max=REASON_MAX_LENGTH, error="too_long"),
@@ -231,7 +231,48 @@ class StaffCancelRequestSchema(StrictSchema):
     )
 
 
+class StaffCancelRequestSchema(StrictSchema):
+    """Why a branch's staff or admin cancels a booking (recorded in the audit log): something
+    besides spaces, at most ``REASON_MAX_LENGTH`` characters (``staff_cancellation``'s rule)."""
+
+    reason = _reason()
+
+
+class NikReleaseRequestSchema(StrictSchema):
+    """A NIK to release, the phone its owner books with (both checked as a booking checks
+    them), why, and where the owner stands (needed only from an account of no or several
+    branches)."""
+
+    nik = text(check=identity.check_nik, metadata={"pattern": "^[0-9]{16}$"})
+    phone = text(
+        check=identity.check_phone,
+        metadata={"description": "The owner's own mobile number, as a booking takes it: kept"},
+    )
+    reason = _reason()
+    branch_id = fields.String(
+        validate=ID,
+        error_messages={**_TYPE, "invalid": "not_string"},
+        metadata={
+            "description": "Where the release is made: only for an account of no or several "
+            "branches (a national admin, an admin of several); counter staff have one"
+        },
+    )
+
+
 # Responses, for the OpenAPI document.
+
+
+class ReleasedBookingSchema(Schema):
+    code = fields.String()
+    branch_id = fields.String()
+    date = fields.String()
+
+
+class NikReleaseSchema(Schema):
+    """What a release did: the bookings cancelled, and the owner's own, kept."""
+
+    released = fields.List(fields.Nested(ReleasedBookingSchema))
+    kept = fields.List(fields.Nested(ReleasedBookingSchema))
 
 
 class ClosedDaySchema(Schema):

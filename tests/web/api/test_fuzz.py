@@ -56,6 +56,12 @@ SCHEMES = {
 # one of these, with this very refusal.
 BETWEEN_HOURS = ("interval_order", "interval_overlap", "slot_not_dividing")
 PAST = "date_in_past"
+# A NIK's and a phone's rules beyond the pattern (a province code, a birth date, the numbering
+# plan), as a booking checks them: a NIK release names them in words.
+IDENTITY = {
+    "nik": ("nik_province", "nik_birth_date", "nik_sequence"),
+    "phone": ("phone_format", "phone_not_indonesian", "phone_not_mobile"),
+}
 DATA_REFUSALS = {
     *((f"service_hours.{weekday}", key) for weekday in WEEKDAYS for key in BETWEEN_HOURS),
     ("date", PAST),
@@ -67,6 +73,7 @@ DATA_REFUSALS = {
     ("service_id", "service_not_offered"),
     ("services", "unknown_service"),
     ("services", "service_not_offered"),
+    *((field, key) for field, keys in IDENTITY.items() for key in keys),
 }
 # The counter steps need `branch_id` only from an admin of several branches (the document says
 # so on the field); for the national admin, its absence is that role's refusal.
@@ -167,7 +174,8 @@ def test_the_document_names_the_refusals_the_fuzz_tolerates_by_name(fuzzed_serve
         for operation in path.values()
         if "422" in operation.get("responses", {})
     )
-    assert [key for key in (*BETWEEN_HOURS, PAST) if f"`{key}`" not in described] == []
+    named = (*BETWEEN_HOURS, PAST, *(key for keys in IDENTITY.values() for key in keys))
+    assert [key for key in named if f"`{key}`" not in described] == []
 
 
 def test_the_api_keeps_its_openapi_document_under_fuzzing(fuzzed_server, tokens):
