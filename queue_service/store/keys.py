@@ -159,8 +159,8 @@ def branch_audit(branch_id: str) -> str:
 NATIONAL_AUDIT = f"{PREFIX}:{{national}}:audit"
 
 
-# Captcha challenges live under their own tag ``{c:<id>}``, so the answer and the cached
-# audio clip sit in one cluster slot and are consumed together.
+# Captcha challenges live under their own tag ``{c:<id>}``, so the answer, the kept image and
+# the kept audio clip sit in one cluster slot and are consumed together.
 
 
 def attempts_from_address(address_digest: str, kind: str, window_seconds: int, person_digest: str) -> str:
@@ -181,8 +181,15 @@ def captcha_answer(captcha_id: str) -> str:
 
 
 def captcha_audio(captcha_id: str) -> str:
-    """String: the challenge's WAV clip, cached once spoken, for the challenge's remaining life."""
+    """String: the challenge's WAV clip, kept once spoken for a minute at most, never past the
+    challenge's life; dropped when the challenge is consumed."""
     return f"{_challenge(captcha_id)}:audio"
+
+
+def captcha_image(captcha_id: str) -> str:
+    """String: the challenge's PNG, kept once drawn (its first fetch) for the challenge's
+    remaining life, so every fetch serves the same image; dropped when it is consumed."""
+    return f"{_challenge(captcha_id)}:image"
 
 
 # Rate-limit counters are named by flask-limiter (``LIMITS:LIMITER/antrian/...``); the

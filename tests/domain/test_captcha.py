@@ -1,6 +1,7 @@
-"""The self-hosted captcha's gate and media: the answer's leniency, images drawn afresh from
-glyphs drawn once, and no test answer in production (the API's captcha, single use included,
-is tested in tests/web/api/test_captcha_api.py)."""
+"""The self-hosted captcha's gate and media: the answer's leniency, one image per challenge
+(pasted from glyphs drawn once, drawn at its first fetch and kept with the challenge), and no
+test answer in production (the API's captcha, single use included, is tested in
+tests/web/api/test_captcha_api.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -20,6 +22,7 @@ from queue_service import create_app
 from queue_service.domain.captcha import media as captcha_media
 from queue_service.domain.captcha.gate import SelfHostedCaptcha
 from queue_service.domain.errors import CaptchaFailedError, NotFoundError
+from queue_service.store import keys
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -44,12 +47,118 @@ def test_image_is_digits_in_four_greys():
     assert 0.1 < black < 0.5 and white > 0.3
 
 
-def test_images_are_drawn_afresh():
+def test_every_drawing_differs_so_no_two_challenges_share_an_image():
     same = {captcha_media.render_png("482913") for _ in range(5)}
     others = {captcha_media.render_png(answer) for answer in ("000000", "111111", "482914")}
 
     assert len(same) == 5
     assert len(same | others) == 8
+
+
+@pytest.fixture
+def binary(redis_server, redis):
+    """A client of the (flushed) data store that returns bytes, as the gate needs."""
+    client = redis_lib.Redis.from_url(redis_server.url)
+    yield client
+    client.close()
+
+
+def counting_renders(monkeypatch, before_return: Callable[[], None] = lambda: None) -> list[bytes]:
+    """Counts the gate's drawings; returns the list each drawn PNG is appended to."""
+    drawn = []
+    render = captcha_media.render_png
+
+    def counted(answer: str) -> bytes:
+        image = render(answer)
+        drawn.append(image)
+        before_return()
+        return image
+
+    monkeypatch.setattr(captcha_media, "render_png", counted)
+    return drawn
+
+
+def test_a_challenge_is_drawn_once_and_every_fetch_serves_that_image(binary, monkeypatch):
+    drawn = counting_renders(monkeypatch)
+    gate = SelfHostedCaptcha(binary, ttl_seconds=300, answer_factory=lambda: "482913")
+    challenge, other = gate.create(), gate.create()
+
+    fetches = [gate.image(challenge.id) for _ in range(3)]
+
+    assert len(drawn) == 1
+    assert fetches == [drawn[0]] * 3
+    open_png(fetches[0])
+    assert binary.get(keys.captcha_image(challenge.id)) == drawn[0]
+    # Another challenge, though its answer is the same, has an image of its own.
+    assert gate.image(other.id) != fetches[0]
+
+
+def test_concurrent_first_fetches_serve_one_image(binary, monkeypatch):
+    threads_count = 8
+    # Every thread has drawn its own image before any of them stores one.
+    all_drawn = threading.Barrier(threads_count, timeout=30)
+    drawn = counting_renders(monkeypatch, before_return=all_drawn.wait)
+    gate = SelfHostedCaptcha(binary, ttl_seconds=300)
+    challenge = gate.create()
+    served = []
+
+    def fetch():
+        served.append(gate.image(challenge.id))
+
+    threads = [threading.Thread(target=fetch) for _ in range(threads_count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert len(set(drawn)) == threads_count  # the race happened: eight different drawings
+    assert len(served) == threads_count
+    assert set(served) == {binary.get(keys.captcha_image(challenge.id))}
+    assert gate.image(challenge.id) == served[0]
+
+
+def test_the_kept_image_lives_as_long_as_its_challenge_and_no_longer(binary):
+    gate = SelfHostedCaptcha(binary, ttl_seconds=1)
+    challenge = gate.create()
+    gate.image(challenge.id)
+
+    # The challenge's whole life, to the millisecond (set by one script from the answer's
+    # TTL), and not beyond it.
+    assert binary.pexpiretime(keys.captcha_image(challenge.id)) == binary.pexpiretime(
+        keys.captcha_answer(challenge.id)
+    )
+
+    time.sleep(1.2)
+
+    assert binary.exists(keys.captcha_image(challenge.id)) == 0
+    with pytest.raises(NotFoundError):
+        gate.image(challenge.id)
+
+
+def test_a_consumed_challenge_drops_its_image_and_serves_none(binary):
+    gate = SelfHostedCaptcha(binary, ttl_seconds=300, answer_factory=lambda: "000042")
+    challenge = gate.create()
+    gate.image(challenge.id)
+    gate.audio(challenge.id)
+
+    gate.verify(challenge.id, "000042")
+
+    assert binary.exists(keys.captcha_image(challenge.id), keys.captcha_audio(challenge.id)) == 0
+    with pytest.raises(NotFoundError):
+        gate.image(challenge.id)
+    with pytest.raises(NotFoundError):
+        gate.audio(challenge.id)
+
+
+def test_an_image_drawn_while_its_challenge_was_consumed_is_not_kept(binary, monkeypatch):
+    gate = SelfHostedCaptcha(binary, ttl_seconds=300, answer_factory=lambda: "000042")
+    challenge = gate.create()
+    # The booking attempt consumes the challenge while the image is being drawn.
+    counting_renders(monkeypatch, before_return=lambda: gate.verify(challenge.id, "000042"))
+
+    with pytest.raises(NotFoundError):
+        gate.image(challenge.id)
+    assert binary.exists(keys.captcha_image(challenge.id)) == 0
 
 
 def counting_glyph_cache(monkeypatch) -> list[int]:

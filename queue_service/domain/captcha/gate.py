@@ -7,9 +7,11 @@ serve (its ``image`` and ``audio`` raise ``NotFoundError``).
 
 The self-hosted challenge is a 6-digit answer kept in the data store under a random id
 until its TTL runs out or a booking attempt names it, whichever comes first. Creating
-one costs a single ``SET``; the image is drawn when its URL is fetched (never on the
-booking path, and nothing large is stored); the audio clip is spoken on first fetch and
-kept for a minute, so replays and range requests get the same bytes.
+one costs a single ``SET``. The image is drawn at its first fetch (never on the booking
+path, nor for a challenge whose image nobody fetches) and kept with the challenge for the
+rest of its life, so every fetch serves the same image and no one can average renderings;
+the audio clip is spoken on first fetch and kept for a minute, so replays and range
+requests get the same bytes. Both go when the challenge is consumed or expires.
 """
 
 from __future__ import annotations
@@ -80,7 +82,7 @@ class SelfHostedCaptcha:
     """Image and audio challenges kept in Redis.
 
     Args:
-        redis: the data store, with ``decode_responses=False`` (the audio is bytes).
+        redis: the data store, with ``decode_responses=False`` (the image and audio are bytes).
         ttl_seconds: how long a challenge stays valid.
         test_answer: if set, every challenge also accepts this answer (automated tests;
             the settings refuse it in production).
@@ -107,12 +109,13 @@ class SelfHostedCaptcha:
         return Challenge(id=captcha_id, expires_in=self.ttl_seconds)
 
     def image(self, captcha_id: str) -> bytes:
-        """The challenge drawn as a PNG (drawn afresh on each fetch).
+        """The challenge drawn as a PNG: drawn at the first fetch, then the same bytes at
+        every fetch until the challenge is consumed or expires.
 
         Raises:
             NotFoundError: no live challenge has this id.
         """
-        return captcha_media.render_png(self._answer(captcha_id))
+        return self._kept(captcha_id, keys.captcha_image, captcha_media.render_png, self.ttl_seconds)
 
     def audio(self, captcha_id: str) -> bytes:
         """The challenge spoken as a WAV, spoken once and then served from the store for a while.
@@ -120,16 +123,30 @@ class SelfHostedCaptcha:
         Raises:
             NotFoundError: no live challenge has this id.
         """
-        if ID.fullmatch(captcha_id):
-            cached = self.redis.get(keys.captcha_audio(captcha_id))
-            if cached is not None:
-                return cached
-        clip = captcha_media.render_wav(self._answer(captcha_id))
-        kept = self.scripts.cache_captcha_audio(
-            keys=[keys.captcha_answer(captcha_id), keys.captcha_audio(captcha_id)],
-            args=[clip, AUDIO_KEEP_SECONDS * 1000],
+        return self._kept(captcha_id, keys.captcha_audio, captcha_media.render_wav, AUDIO_KEEP_SECONDS)
+
+    def _kept(
+        self, captcha_id: str, key: Callable[[str], str], render: Callable[[str], bytes], keep_seconds: int
+    ) -> bytes:
+        """The media kept under ``key`` for the challenge, made by ``render`` and kept (at most
+        ``keep_seconds``, never past the challenge) if none is yet.
+
+        Concurrent first fetches may each render, but only the first one kept is served.
+        """
+        if not ID.fullmatch(captcha_id):
+            raise NotFoundError("captcha")
+        media_key, answer_key = key(captcha_id), keys.captcha_answer(captcha_id)
+        # One round trip (one slot: the keys share the challenge's tag). Kept media exist only
+        # while the challenge is live: consuming it drops them, and they expire no later.
+        kept, answer = self.redis.mget(media_key, answer_key)
+        if kept is not None:
+            return kept
+        if answer is None or answer.startswith(CONSUMED_MARK):
+            raise NotFoundError("captcha")
+        kept = self.scripts.keep_captcha_media(
+            keys=[answer_key, media_key], args=[render(answer.decode()), keep_seconds * 1000]
         )
-        if kept is None:  # used or expired while we were speaking
+        if kept is None:  # used or expired while we were drawing or speaking
             raise NotFoundError("captcha")
         return kept
 
@@ -146,7 +163,11 @@ class SelfHostedCaptcha:
         if not isinstance(captcha_id, str) or not ID.fullmatch(captcha_id):
             raise CaptchaFailedError("unknown")
         stored = self.scripts.consume_captcha(
-            keys=[keys.captcha_answer(captcha_id), keys.captcha_audio(captcha_id)],
+            keys=[
+                keys.captcha_answer(captcha_id),
+                keys.captcha_audio(captcha_id),
+                keys.captcha_image(captcha_id),
+            ],
             args=[secrets.token_hex(8), CONSUMED_KEEP_SECONDS * 1000],
         )
         if stored is None:
@@ -155,12 +176,6 @@ class SelfHostedCaptcha:
         expected = normalise_answer(stored.decode())
         if given is None or not (_same(given, expected) or _same(given, self._test_answer)):
             raise CaptchaFailedError("wrong")
-
-    def _answer(self, captcha_id: str) -> str:
-        stored = self.redis.get(keys.captcha_answer(captcha_id)) if ID.fullmatch(captcha_id) else None
-        if stored is None or stored.startswith(CONSUMED_MARK):
-            raise NotFoundError("captcha")
-        return stored.decode()
 
 
 def _same(given: str, expected: str | None) -> bool:

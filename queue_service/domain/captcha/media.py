@@ -4,10 +4,11 @@ Both are made with the ``captcha`` package, tuned to cost less
 (see ``bench/captcha_rendering.py``):
 
 - the image is 150x50, its digits in black on white with a dozen noise dots and one
-  curve, in four greys. The package draws each digit anew (a font, a turn, a warp) for
-  every image, which cost milliseconds; here each process draws 40 variants of each digit
-  once, and an image pastes a random variant of each at a random place: about a tenth of
-  the CPU and a third of the bytes of drawing every glyph;
+  curve, in four greys, about 970 bytes (kept with its challenge, see ``render_png``).
+  The package draws each digit anew (a font, a turn, a warp) for every image, which cost
+  milliseconds; here each process draws 40 variants of each digit once, and an image
+  pastes a random variant of each at a random place: about a tenth of the CPU and a third
+  of the bytes of drawing every glyph;
 - the audio keeps the package's voices and babble but pauses 0.6–1.4 s between digits
   (not 1–3 s) and draws its white noise in one call: about a sixth of the time and
   60% of the bytes.
@@ -210,8 +211,11 @@ def _speaker() -> _LeanAudioCaptcha:
 def render_png(answer: str) -> bytes:
     """A PNG image of ``answer`` (digits), distorted and noisy but legible."""
     out = io.BytesIO()
-    # The fastest compression: the stronger levels take over twice as long for 7% fewer bytes.
-    _compose(answer).save(out, format="png", bits=2, compress_level=1)
+    # Drawn once per challenge and kept with it in the data store (gate.py), so bytes count
+    # more than CPU: zlib's default level costs 0.08 ms more than the fastest, once, for 9%
+    # fewer bytes (~970 B, was ~1,060), which Redis's allocator turns into ~1,130 B a kept
+    # image by MEMORY USAGE, was ~1,330; level 9 saves 6 B more for another 0.1 ms.
+    _compose(answer).save(out, format="png", bits=2, compress_level=6)
     return out.getvalue()
 
 

@@ -5,11 +5,13 @@ tests/domain/test_captcha.py."""
 from __future__ import annotations
 
 import io
+import threading
 import time
 import wave
 
 import pytest
 
+from queue_service.domain.captcha import media as captcha_media
 from queue_service.store import keys
 from tests.domain.test_captcha import PNG_MAGIC, open_png
 
@@ -46,16 +48,60 @@ def test_answer_is_six_digits_kept_for_the_ttl(client, redis):
     assert 295 <= redis.ttl(keys.captcha_answer(challenge["captcha_id"])) <= 300
 
 
-def test_image_is_a_png(client):
+def test_image_is_a_png_the_same_at_every_fetch(client):
     challenge = new_challenge(client)
 
     response = client.get(challenge["image_url"])
+    again = client.get(challenge["image_url"])
 
     assert response.status_code == 200
     assert response.mimetype == "image/png"
     assert response.data.startswith(PNG_MAGIC)
-    assert response.headers["Cache-Control"] == "no-store"
     open_png(response.data)
+    assert again.status_code == 200
+    assert again.data == response.data
+    for fetched in (response, again):
+        assert fetched.headers["Cache-Control"] == "no-store"
+
+
+def test_image_is_kept_for_the_challenges_life_and_no_longer(client, redis):
+    challenge = new_challenge(client)
+    assert client.get(challenge["image_url"]).status_code == 200
+
+    # The challenge's whole life (five minutes), unlike the audio's minute, never beyond it.
+    assert redis.pttl(keys.captcha_image(challenge["captcha_id"])) > 60_000
+    assert redis.pexpiretime(keys.captcha_image(challenge["captcha_id"])) == redis.pexpiretime(
+        keys.captcha_answer(challenge["captcha_id"])
+    )
+
+
+def test_concurrent_first_fetches_of_an_image_serve_one(app, monkeypatch):
+    fetches = 4
+    render = captcha_media.render_png
+    all_drawn = threading.Barrier(fetches, timeout=30)
+
+    def drawn_before_any_is_kept(answer: str) -> bytes:
+        image = render(answer)
+        all_drawn.wait()
+        return image
+
+    monkeypatch.setattr(captcha_media, "render_png", drawn_before_any_is_kept)
+    challenge = new_challenge(app.test_client())
+    served = []
+
+    def fetch():
+        response = app.test_client().get(challenge["image_url"])
+        served.append((response.status_code, response.data))
+
+    threads = [threading.Thread(target=fetch) for _ in range(fetches)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert len(served) == fetches
+    assert {status for status, _ in served} == {200}
+    assert len({image for _, image in served}) == 1
 
 
 def test_audio_is_a_wav_kept_the_same_across_fetches_and_ranges(client):
@@ -127,6 +173,16 @@ def test_wrong_answer_fails_and_burns_the_challenge(client, redis, booking_body)
     assert client.get(challenge["image_url"]).status_code == 404
 
 
+def test_image_is_dropped_with_its_challenge(client, redis, booking_body):
+    challenge = new_challenge(client)
+    assert client.get(challenge["image_url"]).status_code == 200
+
+    client.post("/api/v1/bookings", json=booking_body(captcha_id=challenge["captcha_id"]))
+
+    assert redis.exists(keys.captcha_image(challenge["captcha_id"])) == 0
+    assert client.get(challenge["image_url"]).status_code == 404
+
+
 def test_audio_is_dropped_with_its_challenge(client, redis, booking_body):
     challenge = new_challenge(client)
     assert client.get(challenge["audio_url"]).status_code == 200
@@ -142,6 +198,7 @@ def test_audio_is_dropped_with_its_challenge(client, redis, booking_body):
 def test_a_consumed_challenge_is_remembered_in_its_own_key_for_a_minute(client, redis, booking_body):
     challenge = new_challenge(client)
     client.get(challenge["audio_url"])
+    client.get(challenge["image_url"])
     assert (
         client.post("/api/v1/bookings", json=booking_body(captcha_id=challenge["captcha_id"])).status_code
         == 201
@@ -205,6 +262,7 @@ def test_expired_challenge_fails(make_app, booking_body):
     client = make_app(CAPTCHA_TTL_SECONDS=1).test_client()
     challenge = new_challenge(client)
     assert challenge["expires_in"] == 1
+    assert client.get(challenge["image_url"]).status_code == 200
 
     time.sleep(1.2)
 
