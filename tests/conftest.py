@@ -8,8 +8,9 @@ that answer. Pass ``captcha_id=`` / ``captcha_answer=`` to override.
 
 Rate limits are ON in tests, as in production, so every request goes through
 flask-limiter and its Redis storage; but ``settings`` raises every ceiling out of reach
-(``UNREACHED_LIMITS``), so a test may fire hundreds of bookings from one address and one
-phone. A test module that tests the limits overrides the fixture, e.g.::
+(``UNREACHED_LIMITS``), and the cap of bookings per phone too (``BOOKINGS_PER_PHONE``), so
+a test may fire hundreds of bookings from one address and one phone. A test module that
+tests the limits overrides the fixture, e.g.::
 
     @pytest.fixture
     def settings(settings):
@@ -87,7 +88,13 @@ SLOW = (
     "tests/store/test_replication.py",
     "tests/store/test_store.py::test_a_hung_embedded_redis_is_reported_not_started_twice",
     "tests/store/test_store.py::test_a_socket_held_by_a_server_that_gives_no_answer_is_never_started_over",
-    # Real time let pass.
+    # Real time let pass (a participant registry slower than its timeout, waited out).
+    "tests/domain/test_participant_registry.py::test_a_registry_slower_than_the_timeout_is_no_verdict_and_is_not_waited_for",
+    "tests/web/api/test_participant_registry_api.py::test_a_registry_too_slow_failing_open_books_and_flags_the_booking",
+    "tests/web/api/test_participant_registry_api.py::test_a_flagged_booking_shows_in_the_admin_export",
+    "tests/web/api/test_participant_registry_api.py::test_a_registry_too_slow_failing_closed_is_a_503_that_books_nothing",
+    "tests/web/pages/test_participant_registry_pages.py::test_a_registry_without_a_verdict_failing_closed_shows_the_form_again_with_a_503",
+    "tests/web/pages/test_participant_registry_pages.py::test_the_console_flags_a_booking_made_without_the_registrys_verdict",
     "tests/web/api/test_captcha_api.py::test_expired_challenge_fails",
     # Passwords hashed and checked with argon2, slow on purpose, in every test.
     "tests/domain/test_sign_in.py",
@@ -171,6 +178,9 @@ def settings(redis_server, tmp_path, captcha_answer):
         "AVAILABILITY_FRESH_MS": 0,
         "RATELIMIT_ENABLED": True,
         **UNREACHED_LIMITS,
+        # Many tests book again and again with the factories' one phone: the cap is set to
+        # its default (3) only in the tests of the cap (tests/domain/test_phone_cap.py).
+        "BOOKINGS_PER_PHONE": 10_000,
     }
 
 

@@ -23,7 +23,7 @@ from tests.factories import make_nik
 from tests.fake_registry import FakeRegistry
 
 NIK, KPJ, NAME = make_nik(), "12345678901", "Budi Santoso"
-TIMEOUT_SECONDS = 0.05
+TIMEOUT_SECONDS = 0.5
 
 
 @pytest.fixture

@@ -32,7 +32,7 @@ def settings(settings, registry, registry_failure):
     return {
         **settings,
         "PARTICIPANT_REGISTRY_URL": registry.url,
-        "PARTICIPANT_REGISTRY_TIMEOUT_MS": 50,
+        "PARTICIPANT_REGISTRY_TIMEOUT_MS": 1000,
         "PARTICIPANT_REGISTRY_FAILURE": registry_failure,
     }
 
@@ -75,7 +75,7 @@ def test_the_rejection_is_said_in_english_too(client, book_page, registry):
 def test_a_registry_without_a_verdict_failing_closed_shows_the_form_again_with_a_503(
     book_page, registry, redis
 ):
-    registry.slow(0.25)
+    registry.slow(2.5)
 
     response = book_page()
     registry.settle()
@@ -86,7 +86,7 @@ def test_a_registry_without_a_verdict_failing_closed_shows_the_form_again_with_a
 
 
 def test_the_console_flags_a_booking_made_without_the_registrys_verdict(app, client, book_page, registry):
-    registry.slow(0.25)
+    registry.slow(2.5)
     assert book_page().status_code == 303
     registry.settle()
     app.extensions["antrian"].accounts.create("siti", BRANCH_ADMIN, ("jakarta-salemba",), password=PASSWORD)
