@@ -157,6 +157,10 @@ _SPEC: dict[str, tuple[Any, Any]] = {
     "PERSONAL_DATA_RETENTION_DAYS": (parse_int, 90),
     # A NIK claim whose booking never appeared is taken over after this long.
     "RESERVATION_CLAIM_SECONDS": (parse_int, 30),
+    # Active bookings (booked or checked in, visit day not over) one phone number may hold
+    # across all branches and dates; beyond it 409 too_many_bookings. At least 1: there is no
+    # "no cap" value (a deployment that wants none sets a number no person reaches).
+    "BOOKINGS_PER_PHONE": (parse_int, 3),
     # The participant registry that checks NIK, KPJ and name before a place is held (one JSON
     # POST); unset: no check. How long it may take, and what a booking does when it cannot
     # answer: "open" books and flags the booking, "closed" refuses with 503.
@@ -231,6 +235,8 @@ _AT_LEAST = {
     "AVAILABILITY_FRESH_MS": 0,
     "PERSONAL_DATA_RETENTION_DAYS": 0,
     "RESERVATION_CLAIM_SECONDS": 1,
+    # 0 would refuse every booking; it does not mean "no cap".
+    "BOOKINGS_PER_PHONE": 1,
     # 0 would wait for ever (requests' None), a negative one is refused by requests per call.
     "PARTICIPANT_REGISTRY_TIMEOUT_MS": 1,
 }

@@ -49,6 +49,12 @@ class AlreadyBookedError(DomainError):
     code = "already_booked"
 
 
+class TooManyBookingsError(DomainError):
+    """The phone already holds ``BOOKINGS_PER_PHONE`` active bookings (all branches and dates)."""
+
+    code = "too_many_bookings"
+
+
 class NotBookableError(DomainError):
     """The day is closed, outside the window or the hours, or the slot has closed."""
 

@@ -2,8 +2,9 @@
 
 All keys of one branch share the hash tag ``{b:<branch_id>}`` so that each atomic
 reservation touches a single Redis Cluster slot. The one cross-branch rule (one
-active booking per NIK per date) lives under the NIK's own tag ``{n:<digest>}``;
-the digest is a keyed hash, so no NIK appears in a key name.
+active booking per NIK per date) lives under the NIK's own tag ``{n:<digest>}``, and the
+cap of active bookings per phone under the phone's own ``{p:<digest>}``; the digests are
+keyed hashes, so no NIK or phone number appears in a key name.
 """
 
 from __future__ import annotations
@@ -79,6 +80,13 @@ def _person(nik_digest: str) -> str:
 def nik_day_claim(nik_digest: str, day: str) -> str:
     """Hash: which booking holds this NIK's date (``branch``, ``code``, ``state``, ``at``)."""
     return f"{_person(nik_digest)}:day:{day}"
+
+
+def phone_bookings(phone_digest: str) -> str:
+    """Hash code -> ``<end of its visit day, ms> <branch> <counted at, ms>``: the bookings
+    counted against one phone's cap (``BOOKINGS_PER_PHONE``), under the phone's own tag
+    ``{p:<digest>}`` (a keyed hash: no phone number in a key name)."""
+    return f"{PREFIX}:{{p:{phone_digest}}}:bookings"
 
 
 def sms_outbox(branch_id: str) -> str:

@@ -56,18 +56,50 @@ class ClaimOutcome(ScriptOutcome):
 
 
 @dataclass(frozen=True)
+class PhoneHolder:
+    """One booking counted against a phone's cap: its ``code``, ``branch`` and when it was
+    counted (``at_ms``, Redis's clock)."""
+
+    code: str
+    branch: str
+    at_ms: int
+
+
+@dataclass(frozen=True)
+class PhoneOutcome(ScriptOutcome):
+    """``count_phone.lua``: ``counted``, or ``too_many`` at Redis's ``now_ms`` with the
+    ``holders`` still counted."""
+
+    now_ms: int = 0
+    holders: tuple[PhoneHolder, ...] = ()
+
+    @classmethod
+    def read(cls, reply: Sequence) -> Self:
+        verdict, *values = reply
+        if verdict != "too_many":
+            return cls(verdict)
+        now_ms, *flat = values
+        holders = tuple(
+            PhoneHolder(flat[i], flat[i + 1], int(flat[i + 2])) for i in range(0, len(flat) - 2, 3)
+        )
+        return cls(verdict, now_ms=int(now_ms), holders=holders)
+
+
+@dataclass(frozen=True)
 class BookingOutcome(ScriptOutcome):
     """``reserve.lua``, ``book.lua``, ``reschedule.lua`` and ``cancel.lua``: ``ok`` (with the
     ``queue_number`` and ``created_ms`` of a new place), ``status`` (the booking is
     ``current_status`` now), ``missing``, ``moved`` (not where the caller read it), a
     refusal (``slot_full``, ``day_full``, ``not_bookable``), one of the reasons to start
     over (``code_taken``, ``claim_expired``, ``settings_changed``), or, from ``book.lua``,
-    ``claim``: the NIK's claim was refused (``claim``, as ``claim_nik.lua`` said it)."""
+    ``claim``: the NIK's claim was refused (``claim``, as ``claim_nik.lua`` said it), or
+    ``phone``: the phone's count was (``phone``, as ``count_phone.lua`` said it)."""
 
     queue_number: str = ""
     created_ms: str = ""
     current_status: str = ""
     claim: ClaimOutcome | None = None
+    phone: PhoneOutcome | None = None
     LAYOUTS: ClassVar[Mapping[str, tuple[str, ...]]] = {
         "ok": ("queue_number", "created_ms"),
         "status": ("current_status",),
@@ -77,6 +109,8 @@ class BookingOutcome(ScriptOutcome):
     def read(cls, reply: Sequence) -> Self:
         if reply[0] == "claim":
             return cls("claim", claim=ClaimOutcome.read(reply[1:]))
+        if reply[0] == "phone":
+            return cls("phone", phone=PhoneOutcome.read(reply[1:]))
         return super().read(reply)
 
 

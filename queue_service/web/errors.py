@@ -28,6 +28,7 @@ STATUS_OF_CODE = {
     "slot_full": 409,
     "day_full": 409,
     "already_booked": 409,
+    "too_many_bookings": 409,
     "not_bookable": 409,
     "wrong_branch": 409,
     "wrong_date": 409,

@@ -30,6 +30,10 @@ ERRORS: dict[str, str] = {
     "slot_full": N_("Jam kedatangan ini sudah penuh. Pilih jam lain."),
     "day_full": N_("Kuota antrian online untuk tanggal ini sudah habis. Pilih tanggal lain."),
     "already_booked": N_("NIK ini sudah memiliki antrian aktif pada tanggal tersebut."),
+    "too_many_bookings": N_(
+        "Nomor HP ini sudah memiliki batas jumlah antrian aktif. Batalkan salah satu antrian "
+        "Anda atau tunggu hingga kunjungannya lewat."
+    ),
     "not_bookable": N_(
         "Tanggal atau jam ini tidak dapat dipesan (kantor tutup, di "
         "luar jadwal, atau pemesanan sudah ditutup)."

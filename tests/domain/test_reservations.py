@@ -502,4 +502,5 @@ def test_on_a_single_redis_a_booking_is_one_script_call(app, stepwise_reservatio
 
     # Without the app's hook, which queues the SMS job by a script of RQ's.
     assert scripts_run(Reservations.from_settings(redis, app.config)) == 1
-    assert scripts_run(stepwise_reservations) == 4  # code's entry, claim, reserve, confirm
+    # code's entry, claim, the phone's count, reserve, confirm
+    assert scripts_run(stepwise_reservations) == 5

@@ -3,8 +3,9 @@
 Every key of a branch shares the tag ``{b:<id>}`` and every key of a NIK the tag
 ``{n:<digest>}``, so each Lua step touches one slot; the tests here put that claim to
 work on a real cluster: the reservation race, the one-NIK-per-date rule across two
-branches held by different nodes, the HTTP API with its rate limits, and the SMS worker
-(data store on the cluster, job queue on the plain test server).
+branches held by different nodes, the cap of bookings per phone (``{p:<digest>}``), the
+HTTP API with its rate limits, and the SMS worker (data store on the cluster, job queue
+on the plain test server).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from queue_service.domain.errors import (
     DayFullError,
     NotBookableError,
     SlotFullError,
+    TooManyBookingsError,
 )
 from queue_service.domain.reservations import Reservations
 from queue_service.notifications.outbox import Outbox
@@ -225,6 +227,47 @@ def test_the_api_books_looks_up_and_cancels_on_the_cluster(cluster_app, seeded, 
     assert seeded.exists(keys.booking(BRANCH, code))
     assert seeded.keys("LIMITS:*")
     assert not [key for key in redis.keys("*") if key.startswith(("antrian:", "LIMITS:"))]
+
+
+def test_one_phone_holds_at_most_its_cap_across_branches_on_different_nodes(
+    seeded, cluster_settings, redis_cluster, clock
+):
+    client = connect(redis_cluster.url, cluster=True)
+    try:
+        reservations = Reservations.from_settings(client, {**cluster_settings, "BOOKINGS_PER_PHONE": 3})
+        assert not reservations.reserving.in_one_step
+        phone_key = reservations.phones.key("+6281234567890")
+        branch_slots = {seeded.keyslot(keys.branch_settings(b)) for b in (BRANCH, OTHER_BRANCH)}
+        assert seeded.keyslot(phone_key) not in branch_slots  # its own slot, counted apart
+        days = [TUESDAY + dt.timedelta(days=n) for n in range(4)]
+
+        def attempt(i):
+            try:
+                branch = (BRANCH, OTHER_BRANCH)[i % 2]
+                return reservations.reserve(request(branch_id=branch, date=days[i % 4]), clock())
+            except TooManyBookingsError as refusal:
+                return refusal
+
+        with ThreadPoolExecutor(max_workers=10) as pool:
+            results = list(pool.map(attempt, range(10)))
+
+        booked = [result for result in results if not isinstance(result, Exception)]
+        assert len(booked) == 3
+        assert sum(isinstance(result, TooManyBookingsError) for result in results) == 7
+        assert sorted(seeded.hgetall(phone_key)) == sorted(b.code for b in booked)
+        held = sum(
+            int(seeded.hget(keys.day_counts(branch, day.isoformat()), "total") or 0)
+            for branch in (BRANCH, OTHER_BRANCH)
+            for day in days
+        )
+        assert held == 3
+        # A cancellation frees a place under the cap.
+        reservations.cancel(booked[0].code, booked[0].nik, clock())
+        assert reservations.reserve(request(date=days[3], slot=dt.time(10, 0)), clock()).status == "booked"
+        with pytest.raises(TooManyBookingsError):
+            reservations.reserve(request(date=days[3], slot=dt.time(11, 0)), clock())
+    finally:
+        close(client)
 
 
 def test_a_national_closure_reaches_every_branch_on_every_node(reservations, seeded, clock):

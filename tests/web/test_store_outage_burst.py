@@ -158,6 +158,8 @@ def server(durable_redis, store, tmp_path):
         "CAPTCHA_TEST_ANSWER": CAPTCHA,
         "RATELIMIT_ENABLED": "1",
         **UNREACHED_LIMITS,
+        # Every attempt books with one phone (the cap is tested on its own).
+        "BOOKINGS_PER_PHONE": "10000",
     }
     env.pop("QUEUE_REDIS_URL", None)
     port = free_port()

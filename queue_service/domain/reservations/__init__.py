@@ -3,6 +3,7 @@
 - ``records``: a booking as asked for and as stored;
 - ``bookable``: whether a day and slot take bookings (one rule for reserving and moving);
 - ``nik_claims``: one booking per NIK per date, across all branches;
+- ``phone_caps``: at most ``BOOKINGS_PER_PHONE`` active bookings per phone number;
 - ``reserve``, ``reschedule``, ``cancel``, ``lookup``: the operations.
 
 ``Reservations`` offers them to the web layer as one service, and tells its ``on_event``
@@ -23,6 +24,7 @@ from queue_service.domain.person_allowance import PersonAllowance
 from queue_service.domain.reservations.cancel import Cancellation
 from queue_service.domain.reservations.lookup import BookingLookup
 from queue_service.domain.reservations.nik_claims import NikClaims
+from queue_service.domain.reservations.phone_caps import PhoneCaps
 from queue_service.domain.reservations.records import HOLDING_STATUSES, MIN_KEEP_MS, Booking, BookingRequest
 from queue_service.domain.reservations.reschedule import Rescheduling
 from queue_service.domain.reservations.reserve import Reserving
@@ -54,11 +56,14 @@ class Reservations:
         wait_replicas: a booking is confirmed only once this many replicas acknowledge it
             (Redis ``WAIT``); 0 confirms it once the primary has it.
         wait_timeout_ms: how long to wait for them.
-        one_step: book with ``book.lua``, one script, rather than four calls (None: where
+        one_step: book with ``book.lua``, one script, rather than five calls (None: where
             that can be, i.e. on a single Redis and without ``wait_replicas``, whose ``WAIT``
             rides on the step-by-step way's last call).
         allowance: counts each booking attempt against its person's allowance (none: no
             count).
+        bookings_per_phone: active bookings allowed per phone number across all branches
+            and dates (``BOOKINGS_PER_PHONE``; at least 1); None counts nothing (a store driven
+            by hand: benchmarks, tools; ``from_settings`` always sets it).
     """
 
     def __init__(
@@ -73,6 +78,7 @@ class Reservations:
         wait_timeout_ms: int = 500,
         one_step: bool | None = None,
         allowance: PersonAllowance | None = None,
+        bookings_per_phone: int | None = None,
     ):
         self.redis = redis
         self.allowance = allowance
@@ -81,6 +87,7 @@ class Reservations:
         self._on_event = on_event or (lambda event, booking: None)
         retention = dt.timedelta(days=retention_days)
         self.claims = NikClaims(redis, self.scripts, nik_secret, claim_seconds)
+        self.phones = PhoneCaps(redis, self.scripts, nik_secret, bookings_per_phone, self.claims.claim_ms)
         self.bookings = BookingLookup(redis)
         self.reserving = Reserving(
             redis,
@@ -93,11 +100,12 @@ class Reservations:
             else one_step,
             wait_replicas=wait_replicas,
             wait_timeout_ms=wait_timeout_ms,
+            phones=self.phones,
         )
         self.rescheduling = Rescheduling(
-            redis, self.scripts, self.claims, self.bookings, retention, collective_leave_closed
+            redis, self.scripts, self.claims, self.bookings, retention, collective_leave_closed, self.phones
         )
-        self.cancellation = Cancellation(redis, self.scripts, self.claims, self.bookings)
+        self.cancellation = Cancellation(redis, self.scripts, self.claims, self.bookings, self.phones)
 
     @classmethod
     def from_settings(
@@ -120,6 +128,7 @@ class Reservations:
             wait_timeout_ms=settings["REDIS_WAIT_TIMEOUT_MS"],
             one_step=one_step,
             allowance=allowance,
+            bookings_per_phone=settings["BOOKINGS_PER_PHONE"],
         )
 
     def nik_digest(self, nik: str) -> str:
@@ -140,8 +149,9 @@ class Reservations:
         Raises:
             AttemptsUsedUpError: the NIK or the phone has used up its allowance from
                 ``address`` (judged before anything else).
-            ValidationFailedError, NotBookableError, AlreadyBookedError, DayFullError,
-            SlotFullError, StoreUnavailableError: as ``Reserving.reserve``.
+            ValidationFailedError, NotBookableError, AlreadyBookedError,
+            TooManyBookingsError, DayFullError, SlotFullError, StoreUnavailableError: as
+            ``Reserving.reserve``.
             NotReplicatedError: committed, but fewer than ``wait_replicas`` replicas
                 acknowledged it in time (the booking is kept).
             Whatever ``screen`` raises (nothing is held then).
@@ -179,7 +189,8 @@ class Reservations:
         return self.rescheduling.reschedule(typed_code, nik, day, slot_start, now)
 
     def cancel(self, typed_code: str, nik: str, now: dt.datetime, by: str = "participant") -> Booking:
-        """Cancel the booking with this code and NIK, freeing its slot, quota and date.
+        """Cancel the booking with this code and NIK, freeing its slot, quota and date, and its
+        place under its phone's cap.
 
         Raises:
             NotFoundError: no booking has this code with this NIK.

@@ -1,4 +1,5 @@
-"""Cancelling a booking: its slot, quota and the NIK's date are freed."""
+"""Cancelling a booking: its slot, quota, the NIK's date and its place under the phone's cap
+are freed."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from queue_service.domain import catalog
 from queue_service.domain.errors import CancelledError, NotFoundError, TooLateError
 from queue_service.domain.reservations.lookup import BookingLookup
 from queue_service.domain.reservations.nik_claims import NikClaims
+from queue_service.domain.reservations.phone_caps import PhoneCaps
 from queue_service.domain.reservations.records import Booking
 from queue_service.store import keys
 from queue_service.store.outcomes import BookingOutcome
@@ -21,18 +23,28 @@ from queue_service.store.scripts import Scripts
 class Cancellation:
     """Cancelling bookings over the data store (``decode_responses=True``)."""
 
-    def __init__(self, redis: Redis, scripts: Scripts, claims: NikClaims, lookup: BookingLookup):
+    def __init__(
+        self,
+        redis: Redis,
+        scripts: Scripts,
+        claims: NikClaims,
+        lookup: BookingLookup,
+        phones: PhoneCaps | None = None,
+    ):
         self.redis = redis
         self.scripts = scripts
         self.claims = claims
         self.lookup = lookup
+        self.phones = phones
 
     def cancel_booking(
         self, booking: Booking, now: dt.datetime, by: str, audit_entry: list[str] | None = None
     ) -> Booking:
         """Cancel ``booking`` (already authorised by the caller), in one script with its SMS
         put on the outbox (and ``audit_entry``, as ``audit.fields_of`` makes it, appended to
-        the branch's audit stream), then free the NIK's date.
+        the branch's audit stream), then free the NIK's date and the booking's place under its
+        phone's cap (each in its own slot; one left behind by a failure there is found stale
+        when the cap next refuses: see ``phone_caps``).
 
         Returns:
             The booking as it now stands.
@@ -71,4 +83,6 @@ class Cancellation:
                 else TooLateError(outcome.current_status)
             )
         self.claims.release(self.claims.key(booking.nik, day), booking.code)
+        if self.phones is not None:
+            self.phones.release(self.phones.key(booking.phone), booking.code)
         return self.lookup.get(booking.branch_id, booking.code)

@@ -20,6 +20,7 @@ from queue_service.domain.errors import CancelledError, NotFoundError, StoreUnav
 from queue_service.domain.reservations.bookable import REFUSALS, bookable_slot, load_context
 from queue_service.domain.reservations.lookup import BookingLookup
 from queue_service.domain.reservations.nik_claims import NikClaims
+from queue_service.domain.reservations.phone_caps import PhoneCaps, day_ends_ms
 from queue_service.domain.reservations.records import MIN_KEEP_MS, Booking, BookingRequest, expire_at_ms
 from queue_service.store import keys
 from queue_service.store.outcomes import BookingOutcome
@@ -46,11 +47,13 @@ class Rescheduling:
         lookup: BookingLookup,
         retention: dt.timedelta,
         collective_leave_closed: bool = True,
+        phones: PhoneCaps | None = None,
     ):
         self.redis = redis
         self.scripts = scripts
         self.claims = claims
         self.lookup = lookup
+        self.phones = phones
         self._retention = retention
         self.collective_leave_closed = collective_leave_closed
 
@@ -176,4 +179,10 @@ class Rescheduling:
         if claim_at != "":
             self.claims.confirm(new_claim, booking.code, b, expire_at)
             self.claims.release(keys.nik_day_claim(digest, old_day), booking.code)
+            if self.phones is not None:
+                # The phone's count follows the booking to its new day (a move that fails
+                # here leaves the entry ending with the old day).
+                self.phones.move(
+                    self.phones.key(booking.phone), booking.code, day_ends_ms(day, branch.timezone)
+                )
         return self.lookup.get(b, booking.code)

@@ -1,13 +1,14 @@
 """Booking a place.
 
-A booking is made in three atomic steps, each a Lua script in one cluster slot:
+A booking is made in four atomic steps, each a Lua script in one cluster slot:
 
 1. claim the NIK's date (``{n:…}`` slot; see ``nik_claims``);
-2. reserve in the branch (``{b:…}`` slot): quotas, capacity, queue number, the record;
-3. confirm the claim and index the code for look-ups.
+2. count it against the phone's cap (``{p:…}`` slot; see ``phone_caps``);
+3. reserve in the branch (``{b:…}`` slot): quotas, capacity, queue number, the record;
+4. confirm the claim and index the code for look-ups.
 
-A claim whose reservation fails is released. On a single Redis the three run as one
-script (``book.lua``, made of the others).
+A claim or a count whose reservation fails is taken back. On a single Redis the four run
+as one script (``book.lua``, made of the others).
 """
 
 from __future__ import annotations
@@ -24,10 +25,11 @@ from redis import Redis
 
 from queue_service.domain import schedules
 from queue_service.domain.codes import new_code
-from queue_service.domain.errors import AlreadyBookedError, StoreUnavailableError
+from queue_service.domain.errors import AlreadyBookedError, StoreUnavailableError, TooManyBookingsError
 from queue_service.domain.person_allowance import PendingCount
 from queue_service.domain.reservations.bookable import REFUSALS, bookable_slot, load_context
 from queue_service.domain.reservations.nik_claims import NikClaims
+from queue_service.domain.reservations.phone_caps import PhoneCaps, day_ends_ms
 from queue_service.domain.reservations.records import (
     MIN_KEEP_MS,
     Booking,
@@ -50,10 +52,11 @@ class Reserving:
     Args:
         retention: how long after the visit day a booking's keys are kept.
         collective_leave_closed: whether *cuti bersama* closes every branch.
-        in_one_step: book with ``book.lua``, one script, rather than four calls.
+        in_one_step: book with ``book.lua``, one script, rather than five calls.
         wait_replicas: a booking is confirmed only once this many replicas acknowledge it
             (Redis ``WAIT``); 0 confirms it once the primary has it.
         wait_timeout_ms: how long to wait for them.
+        phones: the per-phone cap (none, or one without a cap: not counted).
     """
 
     def __init__(
@@ -66,10 +69,12 @@ class Reserving:
         in_one_step: bool = False,
         wait_replicas: int = 0,
         wait_timeout_ms: int = 500,
+        phones: PhoneCaps | None = None,
     ):
         self.redis = redis
         self.scripts = scripts
         self.claims = claims
+        self.phones = phones if phones is not None and phones.cap is not None else None
         self._retention = retention
         self.collective_leave_closed = collective_leave_closed
         self.in_one_step = in_one_step
@@ -100,6 +105,7 @@ class Reserving:
             ValidationFailedError: unknown branch, or a service the branch does not offer.
             NotBookableError: the day or slot does not take bookings (``detail`` says why).
             AlreadyBookedError: the NIK holds a booking for that date.
+            TooManyBookingsError: the phone holds its cap of active bookings.
             DayFullError, SlotFullError: no place left.
             StoreUnavailableError: the attempts kept stalling or kept meeting a settings change.
             Whatever ``screen`` raises.
@@ -211,15 +217,23 @@ class Reserving:
                 MIN_KEEP_MS,
             ]
 
+        phone_key, phone_args = None, []
+        if self.phones is not None:
+            phone_key = self.phones.key(request.phone)
+            phone_args = self.phones.count_args(
+                code, branch.id, day_ends_ms(request.date, branch.timezone), now
+            )
         if self.in_one_step:
             outcome = self._book_in_one_step(
                 [keys.code_branch(code), claim_key, *reserve_keys],
                 [code, branch.id, self.claims.claim_ms, expire_at, MIN_KEEP_MS],
                 reserve_args(0),
+                phone_key,
+                phone_args,
             )
         else:
             outcome = self._book_step_by_step(
-                code, branch.id, claim_key, reserve_keys, reserve_args, expire_at
+                code, branch.id, claim_key, reserve_keys, reserve_args, expire_at, phone_key, phone_args
             )
         if outcome.ok:
             booking = Booking.from_hash(
@@ -249,12 +263,19 @@ class Reserving:
         reserve_keys: list[str],
         reserve_args: Callable[[int], list],
         expire_at: int,
+        phone_key: str | None = None,
+        phone_args: list | None = None,
     ) -> BookingOutcome:
-        """The code's branch entry, the claim, the place and (in ``reserve``) the claim's
-        confirmation, one call each: on a cluster they live in three slots.
+        """The code's branch entry, the claim, the phone's count (with ``phone_key``), the
+        place and (in ``reserve``) the claim's confirmation, one call each: on a cluster they
+        live in four slots.
 
         Returns:
-            reserve.lua's answer; the claim and the entry are taken back unless it is ``ok``.
+            reserve.lua's answer; the claim, the count and the entry are taken back unless it
+            is ``ok``.
+
+        Raises:
+            AlreadyBookedError, TooManyBookingsError: nothing is held then.
         """
         # Which branch a code belongs to, for look-ups and for a kiosk of another branch to
         # say so; written first, so no committed booking lacks it.
@@ -268,20 +289,44 @@ class Reserving:
         except AlreadyBookedError:
             self.redis.delete(code_branch)
             raise
+        if phone_key is not None:
+            # After the claim, so that an entry older than the claim window whose booking is
+            # missing stands on an expired claim, which can no longer be booked on.
+            try:
+                self.phones.count(phone_key, phone_args)
+            except TooManyBookingsError:
+                self.claims.release(claim_key, code)
+                self.redis.delete(code_branch)
+                raise
         outcome = BookingOutcome.read(self.scripts.reserve(keys=reserve_keys, args=reserve_args(claim_at)))
         if not outcome.ok:
             self.claims.release(claim_key, code)
+            if phone_key is not None:
+                self.phones.release(phone_key, code)
             self.redis.delete(code_branch)
         return outcome
 
-    def _book_in_one_step(self, book_keys: list[str], claim: list, reserve_args: list) -> BookingOutcome:
-        """``book.lua``: on a single Redis, the code's branch entry, the claim, the place and
-        the claim's confirmation in one script (the parts are the scripts the other way runs).
+    def _book_in_one_step(
+        self,
+        book_keys: list[str],
+        claim: list,
+        reserve_args: list,
+        phone_key: str | None = None,
+        phone_args: list | None = None,
+    ) -> BookingOutcome:
+        """``book.lua``: on a single Redis, the code's branch entry, the claim, the phone's
+        count (with ``phone_key``), the place and the claim's confirmation in one script (the
+        parts are the scripts the other way runs).
 
         Returns:
-            reserve.lua's answer; the claim is confirmed if it is ``ok``; the claim and the
-            entry are taken back otherwise.
+            reserve.lua's answer; the claim is confirmed if it is ``ok``; the claim, the count
+            and the entry are taken back otherwise.
+
+        Raises:
+            TooManyBookingsError: the phone holds its cap; nothing is held then.
         """
+        if phone_key is not None:
+            book_keys = [*book_keys, phone_key]
         code, branch_id, stale_ms, expire_at, keep_ms = claim
         claim_key = book_keys[1]
         replace = ""
@@ -300,9 +345,13 @@ class Reserving:
                     branch_id,
                     expire_at,
                     keep_ms,
+                    *(phone_args or []),
                 ],
             )
             outcome = BookingOutcome.read(reply)
+            if outcome.verdict == "phone":
+                self.phones.free_stale(phone_key, outcome.phone)  # raises when none is stale
+                continue
             if outcome.verdict != "claim":
                 return outcome
             replace = self.claims.take_over(outcome.claim, claim_key, expire_at)

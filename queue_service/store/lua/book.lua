@@ -1,13 +1,16 @@
---! uses claim_nik reserve confirm_nik release_nik
--- Book on a single Redis in one step: the code's branch entry, the NIK's claim, the place and
--- the claim's confirmation, which on a cluster live in three slots and take four calls
--- (Reservations). The parts are the very scripts those calls run, so both ways book alike;
--- here nothing can happen between them, and a refusal takes back the claim and the entry.
--- KEYS: 1 the code's branch entry, 2 the NIK's day claim, 3-11 reserve.lua's KEYS
+--! uses claim_nik count_phone reserve confirm_nik release_nik release_phone
+-- Book on a single Redis in one step: the code's branch entry, the NIK's claim, the phone's
+-- count, the place and the claim's confirmation, which on a cluster live in four slots and
+-- take five calls (Reservations). The parts are the very scripts those calls run, so both ways book alike;
+-- here nothing can happen between them, and a refusal takes back the claim, the count and
+-- the entry.
+-- KEYS: 1 the code's branch entry, 2 the NIK's day claim, 3-11 reserve.lua's KEYS,
+--       12 (optional: no cap without it) the phone's bookings
 -- ARGV: 1-6 claim_nik.lua's ARGV, 7-18 reserve.lua's ARGV (its claim time is the claim's),
---       19-22 confirm_nik.lua's ARGV (the entry lives as long as the claim)
+--       19-22 confirm_nik.lua's ARGV (the entry lives as long as the claim),
+--       23-28 (with KEYS[12]) count_phone.lua's ARGV
 -- Returns {'ok', queue_number, created_ms}, {'claim', 'busy'}, {'claim', 'held', code,
--- branch, at} or {refusal} as reserve.lua's
+-- branch, at}, {'phone', 'too_many', ...} as count_phone.lua's, or {refusal} as reserve.lua's
 local function part(list, first, last)
   local out = {}
   for i = first, last do
@@ -29,11 +32,27 @@ if claimed[1] ~= 'claimed' then
   redis.call('DEL', KEYS[1])
   return {'claim', claimed[1], claimed[2], claimed[3], claimed[4]}
 end
+local phone_keys = {KEYS[12]}
+if KEYS[12] then
+  local counted = count_phone(phone_keys, part(ARGV, 23, 28))
+  if counted[1] ~= 'counted' then
+    release_nik(claim_keys, {ARGV[1]})
+    redis.call('DEL', KEYS[1])
+    local refusal = {'phone'}
+    for i = 1, #counted do
+      refusal[#refusal + 1] = counted[i]
+    end
+    return refusal
+  end
+end
 local reserve_args = part(ARGV, 7, 18)
 reserve_args[6] = claimed[2]
 local outcome = reserve(part(KEYS, 3, 11), reserve_args)
 if outcome[1] ~= 'ok' then
   release_nik(claim_keys, {ARGV[1]})
+  if KEYS[12] then
+    release_phone(phone_keys, {ARGV[1]})
+  end
   redis.call('DEL', KEYS[1])
   return outcome
 end

@@ -19,8 +19,9 @@ _ERROR_STATUSES = {
     "403": "`captcha_failed` (booking), `forbidden` (a token of another branch or role)",
     "404": "`not_found`: nothing has this id (ids are described by their pattern; whether one "
     "exists is data)",
-    "409": "`slot_full`, `day_full`, `already_booked`, `not_bookable`, `wrong_branch`, "
-    "`wrong_date`, `too_early`, `too_late`, `cancelled`",
+    "409": "`slot_full`, `day_full`, `already_booked`, `too_many_bookings` (the phone holds "
+    "`BOOKINGS_PER_PHONE` active bookings), `not_bookable`, `wrong_branch`, `wrong_date`, "
+    "`too_early`, `too_late`, `cancelled`",
     "415": "`unsupported_media_type`: the body is not sent as `application/json`",
     "422": "`validation_failed`, with `fields`: a value outside this document's schemas, or one "
     "only the data can refuse (a branch or service named in the body that does not exist, a "

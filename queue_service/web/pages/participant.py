@@ -15,6 +15,7 @@ from queue_service.domain.errors import (
     CaptchaFailedError,
     DomainError,
     NotFoundError,
+    TooManyBookingsError,
     ValidationFailedError,
 )
 from queue_service.domain.requirements import requirements_for
@@ -183,7 +184,8 @@ def _refused(form, error: DomainError):
         form,
         summary=error_text(error.code),
         status=_status(error),
-        already_booked=isinstance(error, AlreadyBookedError),
+        # Both are settled by looking the participant's bookings up (and cancelling one).
+        already_booked=isinstance(error, (AlreadyBookedError, TooManyBookingsError)),
         choose_again=error.code in ("slot_full", "day_full", "not_bookable"),
     )
     page.headers.update(domain_error_headers(error))  # a spent allowance says when to return
