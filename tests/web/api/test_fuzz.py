@@ -6,7 +6,6 @@ accepted."""
 from __future__ import annotations
 
 import datetime as dt
-import time
 
 import hypothesis
 import pytest
@@ -39,8 +38,6 @@ _PATH = PathSchema(partial=True)
 # example says all there is to say).
 EXAMPLES = 4
 EXAMPLES_REFUSED = 1
-# The whole run, server start included, must stay well under 30 s on a loaded 2-core CI.
-BUDGET_SECONDS = 30
 # Which security schemes each role's token answers to.
 SCHEMES = {
     "national_admin": {"adminToken", "staffToken"},
@@ -179,7 +176,6 @@ def test_the_document_names_the_refusals_the_fuzz_tolerates_by_name(fuzzed_serve
 
 
 def test_the_api_keeps_its_openapi_document_under_fuzzing(fuzzed_server, tokens):
-    started = time.monotonic()
     schema = schemathesis.openapi.from_url(f"{fuzzed_server}/api/v1/openapi.json")
     failures = []
     sent = []
@@ -220,4 +216,3 @@ def test_the_api_keeps_its_openapi_document_under_fuzzing(fuzzed_server, tokens)
     # The run reached the server for every operation, and often.
     assert {result.ok().label for result in schema.get_all_operations()} <= set(sent)
     assert len(sent) > 500
-    assert time.monotonic() - started < BUDGET_SECONDS
