@@ -41,6 +41,8 @@ from queue_service import create_app
 from queue_service.domain import demo, schedules
 from queue_service.notifications.outbox import Outbox
 from tests.factories import JAKARTA, UNREACHED_LIMITS, make_nik
+from tests.fake_registry import TIMEOUT_MS as REGISTRY_TIMEOUT_MS
+from tests.fake_registry import FakeRegistry
 from tests.fake_twilio import FakeTwilio
 from tests.redis_server import RedisServer
 from workers import runtime
@@ -358,3 +360,27 @@ def runner(settings):
         )
 
     return run
+
+
+@pytest.fixture
+def registry_failure():
+    """What a booking does when the participant registry gives no verdict (``open``)."""
+    return "open"
+
+
+@pytest.fixture
+def registry(httpserver):
+    """A fake participant registry (``tests/fake_registry.py``), left idle after the test."""
+    fake = FakeRegistry(httpserver)
+    yield fake
+    fake.settle()
+
+
+@pytest.fixture
+def registry_settings(registry, registry_failure):
+    """The settings that send bookings to ``registry``: ``{**settings, **registry_settings}``."""
+    return {
+        "PARTICIPANT_REGISTRY_URL": registry.url,
+        "PARTICIPANT_REGISTRY_TIMEOUT_MS": REGISTRY_TIMEOUT_MS,
+        "PARTICIPANT_REGISTRY_FAILURE": registry_failure,
+    }

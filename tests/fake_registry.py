@@ -10,6 +10,9 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 PATH = "/peserta/cek"
+# Roomy, so an answer in time is in time on a busy machine; a slow fake sleeps well beyond it.
+TIMEOUT_MS = 1000
+LATE_SECONDS = 2.5
 
 
 class FakeRegistry:

@@ -19,19 +19,6 @@ SETTINGS = "/api/v1/admin/branches/jakarta-salemba/settings"
 TUESDAY = "/api/v1/admin/branches/jakarta-salemba/dates/2026-11-24"
 
 
-@pytest.fixture
-def token(app):
-    """``token(role, *branches)``: a new account of that role, its bearer header."""
-    accounts = app.extensions["antrian"].accounts
-    counter = iter(range(1000))
-
-    def make(role: str = NATIONAL_ADMIN, *branches: str) -> dict:
-        _account, secret = accounts.create(f"user{next(counter)}", role, branches)
-        return {"Authorization": f"Bearer {secret}"}
-
-    return make
-
-
 def error_code(response) -> str:
     return response.get_json()["error"]["code"]
 

@@ -24,19 +24,6 @@ URL = "/api/v1/admin/nik-releases"
 
 
 @pytest.fixture
-def token(app):
-    """``token(role, *branches)``: a new account of that role, its bearer header."""
-    accounts = app.extensions["antrian"].accounts
-    counter = iter(range(1000))
-
-    def make(role: str = NATIONAL_ADMIN, *branches: str) -> dict:
-        _account, secret = accounts.create(f"user{next(counter)}", role, branches)
-        return {"Authorization": f"Bearer {secret}"}
-
-    return make
-
-
-@pytest.fixture
 def squatted(book):
     """A NIK a stranger booked on three dates at two branches (from two phones), and its
     owner's own booking on a fourth: ``(nik, stranger's bookings, owner's booking)``."""

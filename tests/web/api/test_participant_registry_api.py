@@ -14,35 +14,15 @@ import pytest
 from queue_service.domain.accounts import NATIONAL_ADMIN
 from queue_service.domain.participant_registry import NoRegistry
 from queue_service.store import keys
-from tests.fake_registry import FakeRegistry
+from tests.fake_registry import LATE_SECONDS
 
 DAY = "2026-11-24"
 AVAILABILITY = f"/api/v1/branches/jakarta-salemba/availability?date={DAY}&service=jht"
-# Roomy, so an answer in time is in time on a busy machine; the slow fake sleeps well beyond it.
-TIMEOUT_MS = 1000
-LATE_SECONDS = 2.5
 
 
 @pytest.fixture
-def registry_failure():
-    return "open"
-
-
-@pytest.fixture
-def registry(httpserver):
-    fake = FakeRegistry(httpserver)
-    yield fake
-    fake.settle()
-
-
-@pytest.fixture
-def settings(settings, registry, registry_failure):
-    return {
-        **settings,
-        "PARTICIPANT_REGISTRY_URL": registry.url,
-        "PARTICIPANT_REGISTRY_TIMEOUT_MS": TIMEOUT_MS,
-        "PARTICIPANT_REGISTRY_FAILURE": registry_failure,
-    }
+def settings(settings, registry_settings):
+    return {**settings, **registry_settings}
 
 
 def day_state(client, redis) -> tuple:

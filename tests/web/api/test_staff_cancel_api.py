@@ -17,19 +17,6 @@ BRANCH = "jakarta-salemba"
 AVAILABILITY = f"/api/v1/branches/{BRANCH}/availability?date=2026-11-24&service=jht"
 
 
-@pytest.fixture
-def token(app):
-    """``token(role, *branches)``: a new account of that role, its bearer header."""
-    accounts = app.extensions["antrian"].accounts
-    counter = iter(range(1000))
-
-    def make(role: str = NATIONAL_ADMIN, *branches: str) -> dict:
-        _account, secret = accounts.create(f"user{next(counter)}", role, branches)
-        return {"Authorization": f"Bearer {secret}"}
-
-    return make
-
-
 def cancel(client, code: str, headers: dict, reason: object = "Peserta datang ke loket, KTP diperiksa"):
     return client.post(f"/api/v1/admin/bookings/{code}/cancel", headers=headers, json={"reason": reason})
 

@@ -10,31 +10,14 @@ import pytest
 
 from queue_service.domain.accounts import BRANCH_ADMIN
 from queue_service.store import keys
-from tests.fake_registry import FakeRegistry
+from tests.fake_registry import LATE_SECONDS
 
 PASSWORD = "kata sandi panjang"
 
 
 @pytest.fixture
-def registry_failure():
-    return "open"
-
-
-@pytest.fixture
-def registry(httpserver):
-    fake = FakeRegistry(httpserver)
-    yield fake
-    fake.settle()
-
-
-@pytest.fixture
-def settings(settings, registry, registry_failure):
-    return {
-        **settings,
-        "PARTICIPANT_REGISTRY_URL": registry.url,
-        "PARTICIPANT_REGISTRY_TIMEOUT_MS": 1000,
-        "PARTICIPANT_REGISTRY_FAILURE": registry_failure,
-    }
+def settings(settings, registry_settings):
+    return {**settings, **registry_settings}
 
 
 def text(response) -> str:
@@ -75,7 +58,7 @@ def test_the_rejection_is_said_in_english_too(client, book_page, registry):
 def test_a_registry_without_a_verdict_failing_closed_shows_the_form_again_with_a_503(
     book_page, registry, redis
 ):
-    registry.slow(2.5)
+    registry.slow(LATE_SECONDS)
 
     response = book_page()
     registry.settle()
@@ -86,7 +69,7 @@ def test_a_registry_without_a_verdict_failing_closed_shows_the_form_again_with_a
 
 
 def test_the_console_flags_a_booking_made_without_the_registrys_verdict(app, client, book_page, registry):
-    registry.slow(2.5)
+    registry.slow(LATE_SECONDS)
     assert book_page().status_code == 303
     registry.settle()
     app.extensions["antrian"].accounts.create("siti", BRANCH_ADMIN, ("jakarta-salemba",), password=PASSWORD)
