@@ -1,4 +1,4 @@
-"""A NIK's owner gets their dates back (issue 20, "NIK squatting"): at a branch, after seeing
+"""A NIK's owner gets their dates back from whoever booked them with it: at a branch, after seeing
 the owner's KTP, staff release the NIK. Every active booking of that NIK (booked, its slot not
 yet started), at any branch, on any date from today through the longest booking window there
 can be, made with another phone than the one the owner gives, is cancelled with the staff's
@@ -19,7 +19,6 @@ from __future__ import annotations
 import datetime as dt
 import hmac
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 from queue_service.domain import audit, catalog, identity, schedules, staff_cancellation
 from queue_service.domain.accounts import Account
@@ -135,11 +134,7 @@ def release_nik(
             kept.append(booking)
             continue
         before = {
-            "status": booking.status,
-            "queue_number": booking.queue_number,
-            "date": booking.date.isoformat(),
-            "slot": f"{booking.slot_start:%H:%M}",
-            "service_id": booking.service_id,
+            **staff_cancellation.audited(booking),
             "branch_id": booking.branch_id,
             "nik": mask_nik(booking.nik),
         }
@@ -194,4 +189,4 @@ def active_bookings(reservations: Reservations, nik: str, now: dt.datetime) -> l
 
 def _started(reservations: Reservations, booking: Booking, now: dt.datetime) -> bool:
     branch = catalog.get_branch(reservations.redis, booking.branch_id)
-    return now >= dt.datetime.combine(booking.date, booking.slot_start, tzinfo=ZoneInfo(branch.timezone))
+    return now >= booking.starts_at(branch.timezone)

@@ -70,13 +70,7 @@ def cancel(
     """
     text = checked_reason(reason)
     booking = cancellable(reservations, account, typed_code)
-    before = {
-        "status": booking.status,
-        "queue_number": booking.queue_number,
-        "date": booking.date.isoformat(),
-        "slot": f"{booking.slot_start:%H:%M}",
-        "service_id": booking.service_id,
-    }
+    before = audited(booking)
     after = {**before, "status": "cancelled", "reason": text}
     entry = audit.fields_of(actor, ACTION, f"{booking.branch_id}/{booking.code}", before, after, now)
     return reservations.cancel_booking(booking, now, cancelled_by(account), audit_entry=entry)
@@ -85,3 +79,15 @@ def cancel(
 def cancelled_by(account: Account) -> str:
     """Who cancelled, as the booking records it: ``staff:<username>`` or ``admin:<username>``."""
     return f"{'staff' if account.role == COUNTER_STAFF else 'admin'}:{account.username}"
+
+
+def audited(booking: Booking) -> dict[str, str]:
+    """What an audit entry records of a booking a staff member cancels: never the
+    participant's NIK or phone."""
+    return {
+        "status": booking.status,
+        "queue_number": booking.queue_number,
+        "date": booking.date.isoformat(),
+        "slot": f"{booking.slot_start:%H:%M}",
+        "service_id": booking.service_id,
+    }

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from zoneinfo import ZoneInfo
 
 from redis import Redis
 
@@ -57,8 +56,7 @@ class Cancellation:
         if booking.status == "cancelled":
             raise CancelledError()
         branch = catalog.get_branch(self.redis, booking.branch_id)
-        starts = dt.datetime.combine(booking.date, booking.slot_start, tzinfo=ZoneInfo(branch.timezone))
-        if now >= starts:
+        if now >= booking.starts_at(branch.timezone):
             raise TooLateError("slot_started")
         day = booking.date.isoformat()
         audited = [keys.branch_audit(booking.branch_id)] if audit_entry else []

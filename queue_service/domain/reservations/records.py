@@ -73,6 +73,11 @@ class Booking:
             registry=data.get("registry") or None,
         )
 
+    def starts_at(self, timezone: str) -> dt.datetime:
+        """When its slot starts, in its branch's ``timezone``: from then on it can be neither
+        cancelled nor moved."""
+        return dt.datetime.combine(self.date, self.slot_start, tzinfo=ZoneInfo(timezone))
+
 
 def stored_record(request: BookingRequest, slot: schedules.Slot) -> dict[str, str]:
     """The fields of a new booking's record that the request gives."""
