@@ -144,7 +144,8 @@ class Reservations:
     ) -> Booking:
         """Book a place for ``request`` as seen at ``now`` (see ``Reserving.reserve``), the
         attempt counted against its person's allowance from ``address`` when given, and
-        ``screen``ed (the participant registry) after that count and before the place is held.
+        ``screen``ed (the participant registry) after that count and before the place is held;
+        ``address`` is kept in the booking's record (the console's hoarding view).
 
         Raises:
             AttemptsUsedUpError: the NIK or the phone has used up its allowance from
@@ -159,7 +160,7 @@ class Reservations:
         person_count = None
         if self.allowance is not None and address is not None:
             person_count = self.allowance.count(request.nik, request.phone, address)
-        booking, replicated = self.reserving.reserve(request, now, person_count, screen)
+        booking, replicated = self.reserving.reserve(request, now, person_count, screen, address)
         self._on_event("booked", booking)
         if not replicated:
             # Answered as a 503, not a 201: the booking is not yet as safe as promised, and a

@@ -50,6 +50,9 @@ class Booking:
     created_ms: int
     # "unchecked": made while the participant registry gave no verdict (failure open).
     registry: str | None = None
+    # The client address it was booked from (for the console's hoarding view); None for
+    # bookings made by staff or before it was recorded.
+    address: str | None = None
 
     @classmethod
     def from_hash(cls, branch_id: str, code: str, data: dict[str, str]) -> Booking:
@@ -71,6 +74,7 @@ class Booking:
             email=data.get("email") or None,
             created_ms=int(data["created_ms"]),
             registry=data.get("registry") or None,
+            address=data.get("address") or None,
         )
 
     def starts_at(self, timezone: str) -> dt.datetime:

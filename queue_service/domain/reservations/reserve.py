@@ -87,6 +87,7 @@ class Reserving:
         now: dt.datetime,
         person_count: PendingCount | None = None,
         screen: Callable[[BookingRequest], Mapping[str, str]] | None = None,
+        address: str | None = None,
     ) -> tuple[Booking, bool]:
         """Book a place for ``request`` as seen at ``now``.
 
@@ -96,6 +97,8 @@ class Reserving:
         ``screen``, if given, is called once, after the allowance is judged and the day and
         slot found bookable, before the place is held (the participant registry): it raises
         to refuse the booking, or returns fields to add to the booking's record.
+
+        ``address``, the client's, is kept in the record (the console's hoarding view).
 
         Returns:
             The committed booking with its code and queue number, and whether enough
@@ -112,6 +115,9 @@ class Reserving:
         """
         # Asked once, whatever the attempts; a refusal raised is not kept, but ends the booking.
         screened = functools.cache(lambda: dict(screen(request))) if screen is not None else dict
+        if address:
+            screened_only = screened
+            screened = functools.cache(lambda: {**screened_only(), "address": address})
         for _attempt in range(_ATTEMPTS):
             outcome = self._try_reserve(request, now, person_count, screened)
             person_count = None  # counted once, whatever the attempts
