@@ -15,6 +15,7 @@ from queue_service.domain.availability import AvailabilityCache
 from queue_service.domain.captcha.gate import CaptchaGate, SelfHostedCaptcha
 from queue_service.domain.checkins import CheckIns
 from queue_service.domain.clock import Clock, utc_now
+from queue_service.domain.hoarding import HoardingWatch
 from queue_service.domain.kiosks import Kiosks
 from queue_service.domain.live_queue import LiveQueue
 from queue_service.domain.participant_registry import UNCHECKED, RegistryCheck
@@ -48,6 +49,7 @@ class Services:
     live_queue: LiveQueue
     availability: AvailabilityCache
     registry: RegistryCheck
+    hoarding: HoardingWatch
     clients: tuple[Redis, ...] = ()
 
     def close(self) -> None:
@@ -95,6 +97,7 @@ def build_services(
         test_answer=config["CAPTCHA_TEST_ANSWER"],
     )
     accounts = Accounts(redis)
+    tuning = BranchTuning(redis, reservations)
     services = Services(
         redis=redis,
         queue_redis=queue_redis,
@@ -103,7 +106,7 @@ def build_services(
         clock=clock or utc_now,
         outbox=Outbox.from_settings(redis, config),
         accounts=accounts,
-        tuning=BranchTuning(redis, reservations),
+        tuning=tuning,
         sign_in=SignIn(
             redis,
             accounts,
@@ -123,6 +126,8 @@ def build_services(
         ),
         walk_ins=WalkIns(redis, config["COLLECTIVE_LEAVE_CLOSED"]),
         registry=registry_from_settings(config),
+        # The console's hoarding view and /metrics read a day's bookings as the day list does.
+        hoarding=HoardingWatch(redis, tuning.bookings),
         clients=(redis, queue_redis, captcha_redis),
     )
     return services
