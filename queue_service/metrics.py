@@ -43,6 +43,7 @@ class Instruments:
     refusals: Counter
     check_ins: Counter
     registry_unchecked: Counter
+    bulk_cancellations: Counter
     request_seconds: Histogram
 
 
@@ -75,6 +76,12 @@ def _make_instruments() -> Instruments:
             "antrian_bookings_registry_unchecked",
             "Bookings made without the participant registry's verdict (PARTICIPANT_REGISTRY_FAILURE=open)",
         ),
+        bulk_cancellations=Counter(
+            "antrian_bulk_cancellations",
+            "Bookings of selections cancelled at once (the hoarding view), by outcome: cancelled, "
+            "or why it was skipped",
+            ["outcome"],
+        ),
         request_seconds=Histogram(
             "antrian_http_request_duration_seconds",
             "Time to answer a request, by endpoint",
@@ -88,6 +95,12 @@ def count_check_in(already_checked_in: bool) -> None:
     """Count a check-in, once per booking: a kiosk's repeat is not a second arrival."""
     if not already_checked_in:
         instruments().check_ins.inc()
+
+
+def count_bulk_cancellation(outcomes: Iterable[str]) -> None:
+    """Count each booking of a selection cancelled at once, by what became of it."""
+    for outcome in outcomes:
+        instruments().bulk_cancellations.labels(outcome).inc()
 
 
 def use_multiprocess_dir(path: str, clear: bool = True) -> None:

@@ -19,6 +19,7 @@ from queue_service.domain import (
     audit,
     calendar,
     catalog,
+    hoarding,
     holiday_coverage,
     nik_release,
     reports,
@@ -35,6 +36,7 @@ from queue_service.domain.errors import (
     ValidationFailedError,
 )
 from queue_service.domain.privacy import mask_nik, mask_phone
+from queue_service.metrics import count_bulk_cancellation
 from queue_service.web.charts import Bar, bar_chart
 from queue_service.web.downloads import csv_download
 from queue_service.web.extensions import services
@@ -301,6 +303,53 @@ def cancel_booking(branch_id: str, code: str):
         reason=reason,
         errors=field_texts(problems),
         refusal=refusal,
+    )
+
+
+@bp.route("/admin/cabang/<branch_id>/penimbunan", methods=["GET", "POST"])
+@signed_in
+def hoarding_view(branch_id: str):
+    """What looks like hoarding at the branch on a day (phones and addresses behind many NIKs,
+    bursts, holds), each group's bookings with a box to tick; "Batalkan yang dipilih" cancels
+    the ticked ones for one reason (each audited, each participant gets the cancellation SMS),
+    then the page says what became of each."""
+    require(_account(), Action.READ_BOOKINGS, branch_id)
+    branch = catalog.get_branch(services().redis, branch_id)
+    source = request.form if request.method == "POST" else request.args
+    day = parse_date(source.get("tanggal", "")) or _local_today(branch.timezone)
+    problems, outcomes, reason = {}, None, ""
+    if request.method == "POST":
+        require(_account(), Action.CANCEL_BOOKING, branch_id)
+        reason = request.form.get("reason", "")
+        try:
+            outcomes = hoarding.cancel_selection(
+                services().reservations,
+                _account(),
+                request.form.getlist("kode"),
+                reason,
+                _actor(),
+                services().clock(),
+                branch_id=branch_id,
+            )
+        except ValidationFailedError as refused:
+            problems = refused.fields
+        else:
+            count_bulk_cancellation(outcome.outcome for outcome in outcomes)
+            reason = ""
+    return _page(
+        "hoarding.html",
+        status=422 if problems else 200,
+        branch=branch,
+        day=day,
+        signals=services().hoarding.day(branch_id, day, services().clock()),
+        may_cancel=may(_account(), Action.CANCEL_BOOKING, branch_id),
+        selectable=hoarding.SELECTABLE,
+        reason=reason,
+        errors=field_texts(problems),
+        nothing_chosen=problems.get("codes") == ["required"],
+        outcomes=outcomes,
+        # Ticked boxes stay ticked when the form comes back for its reason.
+        chosen=set(request.form.getlist("kode")) if problems else set(),
     )
 
 
