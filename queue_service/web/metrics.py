@@ -3,7 +3,7 @@
 A request's latency is observed in an ``after_request`` hook, labelled by its endpoint
 (the view's name, never the raw path: paths carry codes and would make a series each).
 The job queue's depth and the workers' SMS outcomes are read from the job queue's Redis
-only when Prometheus scrapes.
+only when Prometheus scrapes, and so are the hoarding view's figures from the data store.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from flask import Flask, g, request
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
 from queue_service.domain import operations
+from queue_service.domain.hoarding import HoardingWatch
 from queue_service.metrics import instruments
 
 log = logging.getLogger(__name__)
@@ -75,3 +76,68 @@ class JobQueueCollector:
             sms.add_metric([event, state], count)
         yield depth
         yield sms
+
+
+class HoardingCollector:
+    """The hoarding view's signals per branch, read at scrape time over the visit days from each
+    branch's today through its booking window (``HoardingWatch.branch_figures``: a day's
+    bookings are read again only when its list changed or its figures are older than
+    ``hoarding.METRICS_REFRESH_SECONDS``, so a quiet scrape is one round trip of list lengths):
+
+    - ``antrian_hoarding_bookings{branch,signal}``: bookings in flagged groups, ``signal``
+      ``phone`` (a phone behind several NIKs) or ``address`` (a client address behind many);
+    - ``antrian_hoarding_burst_days{branch}``: days whose busiest minute reached the threshold;
+    - ``antrian_booking_peak_per_minute{branch}`` and ``antrian_booking_usual_peak_per_minute{branch}``
+      (the latter only once the branch has a history);
+    - ``antrian_holds{branch,state}``: holds ``pending`` (waiting for the phone's code) and
+      ``expired`` (released unverified).
+
+    No personal data: figures only.
+    """
+
+    def __init__(self, watch: HoardingWatch, now):
+        self.watch = watch
+        self.now = now
+
+    def collect(self):
+        try:
+            figures = self.watch.branch_figures(self.now)
+        except Exception as error:  # the data store is down: /readyz says so, leave them out
+            log.warning("hoarding figures unreadable: %s", type(error).__name__)
+            return
+        flagged = GaugeMetricFamily(
+            "antrian_hoarding_bookings",
+            "Bookings from today through the booking window in groups the hoarding view flags",
+            labels=["branch", "signal"],
+        )
+        bursts = GaugeMetricFamily(
+            "antrian_hoarding_burst_days",
+            "Days from today through the booking window whose busiest minute is far above the branch's usual",
+            labels=["branch"],
+        )
+        peak = GaugeMetricFamily(
+            "antrian_booking_peak_per_minute",
+            "Most bookings for one day made in one minute, over today through the booking window",
+            labels=["branch"],
+        )
+        usual = GaugeMetricFamily(
+            "antrian_booking_usual_peak_per_minute",
+            "The branch's usual busiest minute (median over its recent days with bookings)",
+            labels=["branch"],
+        )
+        holds = GaugeMetricFamily(
+            "antrian_holds",
+            "Holds from today through the booking window: pending (waiting for the phone's code) "
+            "or expired unverified",
+            labels=["branch", "state"],
+        )
+        for branch in figures:
+            flagged.add_metric([branch.branch_id, "phone"], branch.phone)
+            flagged.add_metric([branch.branch_id, "address"], branch.address)
+            bursts.add_metric([branch.branch_id], branch.burst_days)
+            peak.add_metric([branch.branch_id], branch.peak)
+            if branch.usual is not None:
+                usual.add_metric([branch.branch_id], branch.usual)
+            holds.add_metric([branch.branch_id, "pending"], branch.pending)
+            holds.add_metric([branch.branch_id, "expired"], branch.expired)
+        yield from (flagged, bursts, peak, usual, holds)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, g, request
 
@@ -11,6 +12,7 @@ from queue_service.domain import (
     audit,
     calendar,
     catalog,
+    hoarding,
     nik_release,
     reports,
     schedules,
@@ -26,6 +28,8 @@ from queue_service.domain.errors import (
     ValidationFailedError,
 )
 from queue_service.domain.privacy import mask_nik, mask_phone
+from queue_service.domain.reservations import Booking
+from queue_service.metrics import count_bulk_cancellation
 from queue_service.web.downloads import csv_download
 from queue_service.web.extensions import services
 from queue_service.web.limits import client_address
@@ -134,22 +138,87 @@ def list_bookings(branch_id: str):
             branch_id, query["date"], query["full"], _actor(), services().clock()
         )
         return csv_download(text, f"bookings-{branch_id}-{query['date'].isoformat()}.csv")
-    return admin_schemas.AdminBookingsSchema().dump(
+    return admin_schemas.AdminBookingsSchema().dump({"bookings": [_booking_view(b) for b in bookings]})
+
+
+def _booking_view(b: Booking) -> dict:
+    """A booking as an admin's list shows it: NIK and phone masked."""
+    return {
+        "code": b.code,
+        "queue_number": b.queue_number,
+        "status": b.status,
+        "service_id": b.service_id,
+        "slot": {"start": f"{b.slot_start:%H:%M}", "end": f"{b.slot_end:%H:%M}"},
+        "name": b.name,
+        "nik": mask_nik(b.nik),
+        "phone": mask_phone(b.phone),
+        "registry": b.registry,
+    }
+
+
+@bp.get("/branches/<branch_id>/hoarding")
+def hoarding_signals(branch_id: str):
+    """What looks like hoarding at the branch on a day: phones and client addresses behind
+    several NIKs, the busiest minutes against the branch's usual, holds pending and expired
+    (``domain.hoarding``); NIK and phone masked."""
+    require(_account(), Action.READ_BOOKINGS, branch_id)
+    day = load(admin_schemas.DayQuerySchema(), request.args.to_dict())["date"]
+    found = services().hoarding.day(branch_id, day, services().clock())
+    timezone = catalog.get_branch(services().redis, branch_id).timezone
+
+    def listed(bookings) -> list[dict]:
+        return [_hoarding_booking(b, timezone) for b in bookings]
+
+    def groups(found_groups) -> list[dict]:
+        return [
+            {"label": g.label, "niks": g.niks, "active": g.active, "bookings": listed(g.bookings)}
+            for g in found_groups
+        ]
+
+    return admin_schemas.HoardingSchema().dump(
         {
-            "bookings": [
-                {
-                    "code": b.code,
-                    "queue_number": b.queue_number,
-                    "status": b.status,
-                    "service_id": b.service_id,
-                    "slot": {"start": f"{b.slot_start:%H:%M}", "end": f"{b.slot_end:%H:%M}"},
-                    "name": b.name,
-                    "nik": mask_nik(b.nik),
-                    "phone": mask_phone(b.phone),
-                    "registry": b.registry,
-                }
-                for b in bookings
-            ]
+            "branch_id": branch_id,
+            "date": day.isoformat(),
+            "total": found.total,
+            "statuses": found.statuses,
+            "thresholds": vars(found.thresholds),
+            "phones": groups(found.phones),
+            "addresses": groups(found.addresses),
+            "rate": {
+                "peak": found.rate.peak,
+                "usual": found.rate.usual,
+                "threshold": found.rate.threshold,
+                "flagged": found.rate.flagged,
+                "minutes": groups(found.rate.minutes),
+            },
+            "pending": listed(found.pending),
+            "expired": listed(found.expired),
+        }
+    )
+
+
+def _hoarding_booking(b: Booking, timezone: str) -> dict:
+    made = dt.datetime.fromtimestamp(b.created_ms / 1000, ZoneInfo(timezone))
+    return {**_booking_view(b), "address": b.address, "created_at": made.isoformat(timespec="seconds")}
+
+
+@bp.post("/bookings/bulk-cancel")
+def bulk_cancel():
+    """Cancel a selection of bookings for one reason, each as the single cancel does (audited,
+    the cancellation SMS to each); what could not be cancelled is said per booking. Refused
+    whole (403) when one of them is of a branch the caller may not cancel at."""
+    data = load(admin_schemas.BulkCancelRequestSchema(), json_object())
+    outcomes = hoarding.cancel_selection(
+        services().reservations, _account(), data["codes"], data["reason"], _actor(), services().clock()
+    )
+    count_bulk_cancellation(o.outcome for o in outcomes)
+    return admin_schemas.BulkCancelSchema().dump(
+        {
+            "cancelled": sum(1 for o in outcomes if o.cancelled),
+            "results": [
+                {"code": o.code, "outcome": o.outcome, "status": o.booking.status if o.booking else None}
+                for o in outcomes
+            ],
         }
     )
 

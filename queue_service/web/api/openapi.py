@@ -103,6 +103,9 @@ def build_spec() -> dict:
         ("StaffCancelRequest", schemas.StaffCancelRequestSchema),
         ("NikReleaseRequest", schemas.NikReleaseRequestSchema),
         ("NikRelease", schemas.NikReleaseSchema),
+        ("BulkCancelRequest", schemas.BulkCancelRequestSchema),
+        ("BulkCancel", schemas.BulkCancelSchema),
+        ("Hoarding", schemas.HoardingSchema),
         ("Cancelled", schemas.CancelledSchema),
         ("RescheduleRequest", schemas.RescheduleRequestSchema),
         ("Captcha", schemas.CaptchaSchema),
@@ -414,6 +417,21 @@ def _counter_paths(spec: APISpec) -> None:
         "(`required`)"
     )
     spec.path("/api/v1/admin/nik-releases", operations={"post": release})
+    spec.path(
+        "/api/v1/admin/bookings/bulk-cancel",
+        operations={
+            "post": staff(
+                "Cancel a selection of bookings for one reason (who may: as the single cancel, for "
+                "every booking of the selection, else 403 and nothing is cancelled); each is "
+                "cancelled as the single cancel does (audited, the cancellation SMS to each) and "
+                "what could not be is said per booking (`already_cancelled`, `too_late`, "
+                "`not_found`), in the order given, each code once",
+                "BulkCancel",
+                "BulkCancelRequest",
+                idempotent=False,
+            )
+        },
+    )
     # The query of the listing and the removal: the same schema as the steps' optional body.
     branch_query = _query(schemas.StepRequestSchema)
     listing = staff("The branch's counters", "Counters", None, errors=("404",), idempotent=False)
@@ -556,6 +574,21 @@ def _admin_paths(spec: APISpec) -> None:
                     ("404", "422"),
                     query=schemas.BookingsQuerySchema,
                 )
+            )
+        },
+    )
+    spec.path(
+        f"{branch}/hoarding",
+        operations={
+            "get": admin(
+                "What looks like hoarding at the branch on a day: phones and client addresses "
+                "behind several NIKs, the busiest minutes against the branch's usual, holds pending "
+                "and expired; NIK and phone masked",
+                "200",
+                "Hoarding",
+                ["branch_id"],
+                ("404", "422"),
+                query=schemas.DayQuerySchema,
             )
         },
     )

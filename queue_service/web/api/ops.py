@@ -10,7 +10,7 @@ from queue_service import metrics
 from queue_service.domain import operations
 from queue_service.web.errors import error_response
 from queue_service.web.extensions import services
-from queue_service.web.metrics import JobQueueCollector
+from queue_service.web.metrics import HoardingCollector, JobQueueCollector
 
 bp = Blueprint("ops", __name__)
 
@@ -42,6 +42,12 @@ def readyz():
 
 @bp.get("/metrics")
 def prometheus_metrics():
-    """Prometheus metrics: every web process's instruments, the job queue's figures."""
-    body, content_type = metrics.exposition([JobQueueCollector(services().queue_redis)])
+    """Prometheus metrics: every web process's instruments, the job queue's figures, the
+    hoarding view's signals per branch."""
+    body, content_type = metrics.exposition(
+        [
+            JobQueueCollector(services().queue_redis),
+            HoardingCollector(services().hoarding, services().clock()),
+        ]
+    )
     return Response(body, content_type=content_type)

@@ -13,6 +13,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from queue_service.domain import identity
 from queue_service.domain.accounts import USERNAME
+from queue_service.domain.hoarding import MAX_SELECTION
 from queue_service.domain.schedules import WEEKDAYS
 from queue_service.domain.staff_cancellation import REASON_MAX_LENGTH
 from queue_service.domain.tuning import BOUNDS, HOURS_CLOCK
@@ -259,7 +260,91 @@ class NikReleaseRequestSchema(StrictSchema):
     )
 
 
+class BulkCancelRequestSchema(StrictSchema):
+    """A selection of bookings to cancel at once (codes as typed or scanned, any case, spaces
+    and dashes ignored), and why (recorded in each one's audit entry)."""
+
+    codes = fields.List(
+        fields.String(
+            validate=validate.Length(min=1, max=32, error="invalid_id"),
+            error_messages={**_TYPE, "invalid": "not_string"},
+        ),
+        required=True,
+        validate=[
+            validate.Length(min=1, error="required"),
+            # A list too long: the field message there is for one.
+            validate.Length(max=MAX_SELECTION, error="too_long"),
+        ],
+        error_messages={**_TYPE, "invalid": "not_list"},
+    )
+    reason = _reason()
+
+
 # Responses, for the OpenAPI document.
+
+
+class BulkCancelResultSchema(Schema):
+    code = fields.String()
+    outcome = fields.String(
+        metadata={
+            "description": "`cancelled`, or why it was skipped: `already_cancelled`, `too_late` "
+            "(its slot has started, or it was checked in), `not_found`"
+        }
+    )
+    status = fields.String(allow_none=True, metadata={"description": "the booking's status now"})
+
+
+class BulkCancelSchema(Schema):
+    cancelled = fields.Integer()
+    results = fields.List(fields.Nested(BulkCancelResultSchema))
+
+
+class HoardingBookingSchema(AdminBookingSchema):
+    address = fields.String(
+        allow_none=True, metadata={"description": "the client address it was booked from"}
+    )
+    created_at = fields.String(metadata={"description": "when it was booked, branch-local, ISO 8601"})
+
+
+class HoardingGroupSchema(Schema):
+    label = fields.String(metadata={"description": "the phone (masked), the client address, or the minute"})
+    niks = fields.Integer(metadata={"description": "distinct NIKs among the bookings"})
+    active = fields.Integer(metadata={"description": "bookings neither cancelled nor expired"})
+    bookings = fields.List(fields.Nested(HoardingBookingSchema))
+
+
+class HoardingThresholdsSchema(Schema):
+    phone_niks = fields.Integer()
+    address_niks = fields.Integer()
+    rate_factor = fields.Float()
+    rate_floor = fields.Integer()
+    usual_days = fields.Integer()
+
+
+class HoardingRateSchema(Schema):
+    peak = fields.Integer(metadata={"description": "bookings for the day made in its busiest minute"})
+    usual = fields.Float(
+        allow_none=True,
+        metadata={"description": "the median busiest minute of the branch's recent days with bookings"},
+    )
+    threshold = fields.Integer()
+    flagged = fields.Boolean()
+    minutes = fields.List(fields.Nested(HoardingGroupSchema))
+
+
+class HoardingSchema(Schema):
+    """What looks like hoarding at a branch on a day."""
+
+    branch_id = fields.String()
+    date = fields.String()
+    total = fields.Integer()
+    statuses = fields.Dict(keys=fields.String(), values=fields.Integer())
+    thresholds = fields.Nested(HoardingThresholdsSchema)
+    phones = fields.List(fields.Nested(HoardingGroupSchema))
+    addresses = fields.List(fields.Nested(HoardingGroupSchema))
+    rate = fields.Nested(HoardingRateSchema)
+    pending = fields.List(fields.Nested(HoardingBookingSchema))
+    expired = fields.List(fields.Nested(HoardingBookingSchema))
 
 
 class ReleasedBookingSchema(Schema):
