@@ -9,6 +9,7 @@ patching ``os.environ``.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -34,6 +35,16 @@ def parse_int(value: str | None, default: int) -> int:
     if value is None or value.strip() == "":
         return default
     return int(value)
+
+
+def parse_float(value: str | None, default: float) -> float:
+    """Read a finite decimal number (``10``, ``0.5``); empty means the default."""
+    if value is None or value.strip() == "":
+        return default
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(f"not a finite number: {value!r}")
+    return number
 
 
 def parse_int_list(value: str | None, default: list[int]) -> list[int]:
@@ -122,6 +133,9 @@ _SPEC: dict[str, tuple[Any, Any]] = {
     "SMS_SWEEP_SECONDS": (parse_int, 30),
     # How often a worker closes the branches' past days (bookings still booked: no-show).
     "END_OF_DAY_SWEEP_SECONDS": (parse_int, 300),
+    # How often a worker releases the places held for a one-time code whose time ran out
+    # (a booking at the branch releases them too).
+    "HOLD_SWEEP_SECONDS": (parse_int, 15),
     # Branch-local time of the reminder on the day before the visit; "off" for none.
     "SMS_REMINDER_TIME": (parse_clock_time_or_off, "15:00"),
     # The worker beats this often while it runs a job; a job whose worker missed two beats
@@ -161,6 +175,11 @@ _SPEC: dict[str, tuple[Any, Any]] = {
     # across all branches and dates; beyond it 409 too_many_bookings. At least 1: there is no
     # "no cap" value (a deployment that wants none sets a number no person reaches).
     "BOOKINGS_PER_PHONE": (parse_int, 3),
+    # A new booking is held until the phone that will receive it types back the six-digit code
+    # sent to it, for this many minutes (decimals allowed); PHONE_VERIFICATION=0 books at once,
+    # for deployments that verify phones otherwise.
+    "PHONE_VERIFICATION": (parse_bool, True),
+    "PHONE_VERIFICATION_MINUTES": (parse_float, 10.0),
     # The participant registry that checks NIK, KPJ and name before a place is held (one JSON
     # POST); unset: no check. How long it may take, and what a booking does when it cannot
     # answer: "open" books and flags the booking, "closed" refuses with 503.
@@ -224,6 +243,7 @@ _AT_LEAST = {
     "SMS_POLL_SECONDS": 1,
     "SMS_SWEEP_SECONDS": 1,
     "END_OF_DAY_SWEEP_SECONDS": 1,
+    "HOLD_SWEEP_SECONDS": 1,
     "WORKER_HEARTBEAT_SECONDS": 1,
     "ADMIN_SIGN_IN_FAILURES": 1,
     "ADMIN_SIGN_IN_ADDRESS_FAILURES": 1,
@@ -241,6 +261,8 @@ _AT_LEAST = {
     "PARTICIPANT_REGISTRY_TIMEOUT_MS": 1,
 }
 _AT_MOST = {"PORT": 65535}
+# A day: a hold longer than that is a booking nobody confirmed.
+_MAX_HOLD_MINUTES = 1440
 _URL_SCHEMES = {
     "REDIS_URL": ("redis://", "rediss://", "unix://"),
     "QUEUE_REDIS_URL": ("redis://", "rediss://", "unix://"),
@@ -270,6 +292,12 @@ def _contradictions(settings: dict[str, Any]) -> list[str]:
         problems.append(f"APP_ENV must be development or production, not {settings['APP_ENV']!r}")
     if settings["LOG_FORMAT"] not in {"json", "text"}:
         problems.append(f"LOG_FORMAT must be json or text, not {settings['LOG_FORMAT']!r}")
+    minutes = settings["PHONE_VERIFICATION_MINUTES"]
+    if settings["PHONE_VERIFICATION"] and not 0 < minutes <= _MAX_HOLD_MINUTES:
+        problems.append(
+            f"PHONE_VERIFICATION_MINUTES must be above 0 and at most {_MAX_HOLD_MINUTES}, not {minutes}: "
+            "a hold keeps a place from everyone else while its code is awaited"
+        )
     if settings["PARTICIPANT_REGISTRY_FAILURE"] not in {"open", "closed"}:
         problems.append(
             "PARTICIPANT_REGISTRY_FAILURE must be open or closed, "

@@ -183,6 +183,9 @@ def settings(redis_server, tmp_path, captcha_answer):
         # Many tests book again and again with the factories' one phone: the cap is set to
         # its default (3) only in the tests of the cap (tests/domain/test_phone_cap.py).
         "BOOKINGS_PER_PHONE": 10_000,
+        # Booked at once, as most tests read a booking straight back; the holds and their
+        # one-time codes are tested with it on (tests/**/test_phone_verification*.py).
+        "PHONE_VERIFICATION": False,
     }
 
 

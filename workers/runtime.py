@@ -16,6 +16,7 @@ from redis import Redis
 
 from config import load_settings
 from queue_service.domain.clock import Clock, utc_now
+from queue_service.domain.reservations import Reservations
 from queue_service.notifications.backends import SmsSender, make_sender
 from queue_service.notifications.dispatch import SmsJobOptions
 from queue_service.notifications.outbox import Outbox
@@ -28,6 +29,7 @@ class Runtime:
     redis: Redis
     queue_connection: Redis
     outbox: Outbox
+    reservations: Reservations
     sender: SmsSender
     options: SmsJobOptions
     clock: Clock
@@ -59,6 +61,7 @@ def configure(settings: Mapping[str, Any] | None = None, clock: Clock | None = N
         redis=redis,
         queue_connection=queue_connection(settings),
         outbox=Outbox.from_settings(redis, settings),
+        reservations=Reservations.from_settings(redis, settings),
         sender=make_sender(settings),
         options=SmsJobOptions.from_settings(settings),
         clock=clock or utc_now,

@@ -1,7 +1,8 @@
 """The worker entry: an RQ worker with its scheduler, so retries run; the SMS dispatcher (a
 sweep at start, then in a thread a poll of the outboxes every ``SMS_POLL_SECONDS`` and a sweep
 every ``SMS_SWEEP_SECONDS``); the end of day (once at start, then every
-``END_OF_DAY_SWEEP_SECONDS`` in a thread); and a supervisor loop that starts the RQ worker
+``END_OF_DAY_SWEEP_SECONDS`` in a thread); the release of unverified holds whose time ran
+out (once at start, then every ``HOLD_SWEEP_SECONDS``); and a supervisor loop that starts the RQ worker
 again whenever it quits because Redis went away.
 
 The RQ worker runs each job in its own process, not in a work horse forked per job: an SMS
@@ -39,6 +40,7 @@ from queue_service.notifications import queues
 from queue_service.notifications.dispatch import SmsDispatcher
 from workers import runtime
 from workers.end_of_day import close_days
+from workers.holds import release_expired_holds
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +78,17 @@ def sweep_safely(dispatcher: SmsDispatcher) -> None:
         dispatcher.sweep()
     except Exception as error:  # e.g. a store outage: keep the worker alive
         log.warning("SMS sweep failed: %s: %s", type(error).__name__, error)
+
+
+def release_holds_safely() -> None:
+    """Release the holds whose time ran out; a failure is logged, the next run tries again."""
+    try:
+        released = release_expired_holds()
+    except Exception as error:  # e.g. a store outage: keep the worker alive
+        log.warning("holds not released: %s: %s", type(error).__name__, error)
+        return
+    if released:
+        log.info("released %d unverified holds", released)
 
 
 def close_days_safely() -> None:
@@ -371,6 +384,7 @@ def _supervise(
     dispatcher = SmsDispatcher(current.outbox, connection, current.options, current.clock)
     sweep_safely(dispatcher)
     close_days_safely()
+    release_holds_safely()
     coverage = holiday_coverage.start_warning(current.redis, current.clock())
     if coverage:  # a year the holidays package lacks: its collective leave takes bookings
         log.warning(coverage)
@@ -383,6 +397,7 @@ def _supervise(
                 "sms-dispatch",
             ),
             Sweeper(settings["END_OF_DAY_SWEEP_SECONDS"], close_days_safely, "end-of-day"),
+            Sweeper(settings["HOLD_SWEEP_SECONDS"], release_holds_safely, "holds"),
         ]
         for sweeper in sweepers:
             sweeper.start()

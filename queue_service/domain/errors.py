@@ -55,6 +55,34 @@ class TooManyBookingsError(DomainError):
     code = "too_many_bookings"
 
 
+class VerificationFailedError(DomainError):
+    """A wrong one-time code for a held place (``left``: wrong codes still allowed; 0 when
+    this one released the hold)."""
+
+    code = "verification_failed"
+
+    def __init__(self, left: int):
+        super().__init__(f"left={left}")
+        self.left = left
+
+
+class HoldExpiredError(DomainError):
+    """The held place is gone: its time ran out, or too many wrong codes released it."""
+
+    code = "hold_expired"
+
+
+class ResendLimitError(DomainError):
+    """No new one-time code now: one a minute, a few a hold (``retry_after`` seconds, or
+    None when the hold may have no more)."""
+
+    code = "rate_limited"
+
+    def __init__(self, retry_after: int | None):
+        super().__init__("otp_resend")
+        self.retry_after = retry_after
+
+
 class NotBookableError(DomainError):
     """The day is closed, outside the window or the hours, or the slot has closed."""
 

@@ -175,7 +175,7 @@ class Deliveries:
                 keys=[record, booking_key, keys.sms_delivery(branch_id, code, "booked")],
                 args=[
                     self._lease_ms,
-                    texts.compose(event, booking, branch, self.manage_url(code)),
+                    texts.compose(event, booking, branch, self.manage_url(code), data.get("otp")),
                     event,
                     token,
                 ],
@@ -255,9 +255,12 @@ class Deliveries:
         """When the event's SMS stops making sense, branch-local.
 
         A reminder says "besok" (tomorrow): it is due by the end of the day before the
-        visit. The others hold until the end of the visit day.
+        visit; a one-time code by its hold's deadline. The others hold until the end of the
+        visit day.
         """
         zone = ZoneInfo(timezone)
+        if event in texts.ONE_TIME_CODE_EVENTS and booking.verify_by is not None:
+            return booking.verify_by
         if event == "reminder":
             return dt.datetime.combine(booking.date, dt.time(), tzinfo=zone)
         return dt.datetime.combine(booking.date + dt.timedelta(days=1), dt.time(), tzinfo=zone)

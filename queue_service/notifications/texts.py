@@ -7,12 +7,16 @@ whole message to UCS-2 and halve the segment to 70 characters.
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 from queue_service.domain import schedules
 from queue_service.domain.catalog import Branch
 from queue_service.domain.reservations import Booking
 
-EVENTS = ("booked", "cancelled", "reminder", "call_ahead")
+# A hold's one-time code: the first, then one event per code sent again (``otp2`` …), each
+# sent at most once as every event is (see holds.SENDS_ALLOWED).
+ONE_TIME_CODE_EVENTS = ("otp", "otp2", "otp3", "otp4")
+EVENTS = ("booked", "cancelled", "reminder", "call_ahead", *ONE_TIME_CODE_EVENTS)
 SEGMENT_LENGTH = 160
 
 DAY_NAMES = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
@@ -45,10 +49,17 @@ def gsm7_length(text: str) -> int | None:
     return length
 
 
-def compose(event: str, booking: Booking, branch: Branch, manage_url: str | None = None) -> str:
-    """The SMS for ``event`` (``booked``, ``cancelled``, ``reminder`` or ``call_ahead``) of
-    ``booking``; a confirmation carries ``manage_url`` (the short link to look the booking up,
-    reschedule or cancel it) where one segment holds it.
+def compose(
+    event: str,
+    booking: Booking,
+    branch: Branch,
+    manage_url: str | None = None,
+    one_time_code: str | None = None,
+) -> str:
+    """The SMS for ``event`` (``booked``, ``cancelled``, ``reminder``, ``call_ahead``, or a
+    hold's ``otp…`` carrying ``one_time_code``) of ``booking``; a confirmation carries
+    ``manage_url`` (the short link to look the booking up, reschedule or cancel it) where one
+    segment holds it.
 
     Raises:
         ValueError: an unknown event.
@@ -58,6 +69,15 @@ def compose(event: str, booking: Booking, branch: Branch, manage_url: str | None
         f"{schedules.timezone_label(branch.timezone)}"
     )
     place = f"BPJSTK {branch.name}"
+    if event in ONE_TIME_CODE_EVENTS:
+        # The code first, where a phone's preview and its autofill find it; the warning
+        # because a *calo* asks for it ("sebutkan kodenya").
+        zone = ZoneInfo(branch.timezone)
+        until = f"{booking.verify_by.astimezone(zone):%H:%M} {schedules.timezone_label(branch.timezone)}"
+        return (
+            f"{one_time_code} adalah kode verifikasi antrian {place} {indonesian_date(booking.date)}, "
+            f"berlaku s.d. {until}. JANGAN berikan kode ini kepada siapa pun."
+        )
     if event == "booked":
         if manage_url:
             # The link replaces the advice on what to bring (the page says it), where one

@@ -67,6 +67,18 @@ def booking(branch_id: str, code: str) -> str:
     return f"{_branch(branch_id)}:booking:{code}"
 
 
+def branch_holds(branch_id: str) -> str:
+    """Sorted set code -> deadline (ms): the branch's places held until their phone's
+    one-time code confirms them (``PHONE_VERIFICATION``)."""
+    return f"{_branch(branch_id)}:holds"
+
+
+def hold_release_prefixes(branch_id: str) -> list[str]:
+    """The prefixes that name a hold's booking, slot counts and day counts once its code or
+    day is appended: release_holds.lua finds which holds ran out only as it runs."""
+    return [booking(branch_id, ""), slot_counts(branch_id, ""), day_counts(branch_id, "")]
+
+
 def closed_days(branch_id: str) -> str:
     """Sorted set date -> its ordinal: the branch's days closed by the end-of-day step (their
     bookings still ``booked`` marked ``no_show``), so that step skips them next time."""

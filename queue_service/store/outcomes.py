@@ -88,7 +88,8 @@ class PhoneOutcome(ScriptOutcome):
 @dataclass(frozen=True)
 class BookingOutcome(ScriptOutcome):
     """``reserve.lua``, ``book.lua``, ``reschedule.lua`` and ``cancel.lua``: ``ok`` (with the
-    ``queue_number`` and ``created_ms`` of a new place), ``status`` (the booking is
+    ``queue_number``, ``created_ms``, ``status`` and, for a hold, ``verify_by_ms`` of a new
+    place), ``status`` (the booking is
     ``current_status`` now), ``missing``, ``moved`` (not where the caller read it), a
     refusal (``slot_full``, ``day_full``, ``not_bookable``), one of the reasons to start
     over (``code_taken``, ``claim_expired``, ``settings_changed``), or, from ``book.lua``,
@@ -97,11 +98,13 @@ class BookingOutcome(ScriptOutcome):
 
     queue_number: str = ""
     created_ms: str = ""
+    status: str = ""
+    verify_by_ms: str = ""
     current_status: str = ""
     claim: ClaimOutcome | None = None
     phone: PhoneOutcome | None = None
     LAYOUTS: ClassVar[Mapping[str, tuple[str, ...]]] = {
-        "ok": ("queue_number", "created_ms"),
+        "ok": ("queue_number", "created_ms", "status", "verify_by_ms"),
         "status": ("current_status",),
     }
 
@@ -112,6 +115,30 @@ class BookingOutcome(ScriptOutcome):
         if reply[0] == "phone":
             return cls("phone", phone=PhoneOutcome.read(reply[1:]))
         return super().read(reply)
+
+
+@dataclass(frozen=True)
+class HoldOutcome(ScriptOutcome):
+    """``verify_hold.lua`` and ``resend_otp.lua``: ``ok`` (confirmed; or a new code on its
+    way, the hold's ``sends`` so far), ``missing``, ``status`` (neither held nor confirmed:
+    ``current_status``), ``wrong`` (``left``: wrong codes still allowed), ``released`` (the
+    hold was let go, ``reason`` ``deadline`` or ``wrong``: its last wrong code), ``expired``
+    (past its deadline), ``too_many`` (no more sends; ``wait_ms`` until the deadline) or
+    ``too_soon`` (``wait_ms`` until the next send)."""
+
+    sends: str = ""
+    current_status: str = ""
+    left: str = ""
+    reason: str = ""
+    wait_ms: str = ""
+    LAYOUTS: ClassVar[Mapping[str, tuple[str, ...]]] = {
+        "ok": ("sends",),
+        "status": ("current_status",),
+        "wrong": ("left",),
+        "released": ("reason",),
+        "too_many": ("wait_ms",),
+        "too_soon": ("wait_ms",),
+    }
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,14 @@ ERRORS: dict[str, str] = {
         "Nomor HP ini sudah memiliki batas jumlah antrian aktif. Batalkan salah satu antrian "
         "Anda atau tunggu hingga kunjungannya lewat."
     ),
+    "verification_failed": N_(
+        "Kode verifikasi salah. Periksa SMS terakhir dari kami; setelah 3 kali salah, "
+        "antrian yang ditahan dilepas."
+    ),
+    "hold_expired": N_(
+        "Waktu verifikasi habis atau kode salah terlalu sering, sehingga antrian yang ditahan "
+        "sudah dilepas. Silakan pesan lagi."
+    ),
     "not_bookable": N_(
         "Tanggal atau jam ini tidak dapat dipesan (kantor tutup, di "
         "luar jadwal, atau pemesanan sudah ditutup)."
@@ -71,6 +79,7 @@ FIELDS: dict[str, str] = {
     "nik_birth_date": N_("Tanggal lahir pada NIK (digit 7-12) tidak valid."),
     "nik_sequence": N_("Nomor urut pada NIK (4 digit terakhir) tidak valid."),
     "kpj_format": N_("Nomor KPJ harus 11 digit angka."),
+    "otp_format": N_("Kode verifikasi harus 6 digit angka."),
     # The participant registry rejects this NIK, KPJ and name together.
     "kpj_not_registered": N_("Nomor KPJ tidak cocok dengan data peserta untuk NIK dan nama ini."),
     "phone_format": N_("Nomor HP tidak dapat dibaca."),

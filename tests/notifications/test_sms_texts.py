@@ -29,7 +29,12 @@ def a_booking(day: dt.date, queue_number: str = "A-1234") -> Booking:
         phone="+6281234567890",
         email=None,
         created_ms=0,
+        # 09:25 WIB on 2026-11-23: a hold's deadline, which only the one-time code says.
+        verify_by_ms=int(dt.datetime(2026, 11, 23, 2, 25, tzinfo=dt.UTC).timestamp() * 1000),
     )
+
+
+ONE_TIME_CODE = "482913"
 
 
 def test_indonesian_dates():
@@ -43,7 +48,7 @@ def test_one_segment_even_for_the_longest_branch_name_on_every_weekday(event):
     assert LONGEST.name == "Jakarta Menara Jamsostek"
     for offset in range(7):
         day = dt.date(2026, 11, 23) + dt.timedelta(days=offset)
-        text = texts.compose(event, a_booking(day), LONGEST)
+        text = texts.compose(event, a_booking(day), LONGEST, one_time_code=ONE_TIME_CODE)
         assert texts.gsm7_length(text) is not None, text  # GSM-7 only, no UCS-2
         assert texts.gsm7_length(text) <= texts.SEGMENT_LENGTH, (len(text), text)
 
@@ -51,7 +56,7 @@ def test_one_segment_even_for_the_longest_branch_name_on_every_weekday(event):
 @pytest.mark.parametrize("branch", demo.BRANCHES, ids=lambda branch: branch.id)
 def test_every_demo_branch_fits(branch):
     for event in texts.EVENTS:
-        text = texts.compose(event, a_booking(dt.date(2026, 11, 24)), branch)
+        text = texts.compose(event, a_booking(dt.date(2026, 11, 24)), branch, one_time_code=ONE_TIME_CODE)
         assert texts.gsm7_length(text) <= texts.SEGMENT_LENGTH
 
 
@@ -61,7 +66,19 @@ def test_the_call_ahead_names_the_number_and_the_branch_and_gives_no_code():
     assert "giliran Anda sebentar lagi" in text and "7K3QX9MZ2W" not in text
 
 
-@pytest.mark.parametrize("event", [e for e in texts.EVENTS if e != "call_ahead"])
+@pytest.mark.parametrize("event", texts.ONE_TIME_CODE_EVENTS)
+def test_a_one_time_code_says_itself_first_until_when_and_not_to_pass_it_on(event):
+    text = texts.compose(event, a_booking(dt.date(2026, 11, 24)), LONGEST, one_time_code=ONE_TIME_CODE)
+    assert text.startswith(ONE_TIME_CODE)
+    for part in ("Jakarta Menara Jamsostek", "Selasa, 24 Nov 2026", "s.d. 09:25 WIB", "JANGAN berikan"):
+        assert part in text
+    # The booking's code is not in it: the hold is not a booking until the code comes back.
+    assert "7K3QX9MZ2W" not in text
+
+
+@pytest.mark.parametrize(
+    "event", [e for e in texts.EVENTS if e != "call_ahead" and e not in texts.ONE_TIME_CODE_EVENTS]
+)
 def test_the_facts_are_all_there(event):
     text = texts.compose(event, a_booking(dt.date(2026, 11, 24)), LONGEST)
     for part in (

@@ -160,6 +160,7 @@ def server(durable_redis, store, tmp_path):
         **UNREACHED_LIMITS,
         # Every attempt books with one phone (the cap is tested on its own).
         "BOOKINGS_PER_PHONE": "10000",
+        "PHONE_VERIFICATION": "0",
     }
     env.pop("QUEUE_REDIS_URL", None)
     port = free_port()

@@ -4,10 +4,11 @@
 - ``bookable``: whether a day and slot take bookings (one rule for reserving and moving);
 - ``nik_claims``: one booking per NIK per date, across all branches;
 - ``phone_caps``: at most ``BOOKINGS_PER_PHONE`` active bookings per phone number;
+- ``holds``, ``expired_holds``: a place held until its phone's one-time code confirms it;
 - ``reserve``, ``reschedule``, ``cancel``, ``lookup``: the operations.
 
 ``Reservations`` offers them to the web layer as one service, and tells its ``on_event``
-hook of each booking made or cancelled.
+hook of each booking held, made or cancelled.
 """
 
 from __future__ import annotations
@@ -22,10 +23,17 @@ from redis.cluster import RedisCluster
 from queue_service.domain.errors import NotReplicatedError
 from queue_service.domain.person_allowance import PersonAllowance
 from queue_service.domain.reservations.cancel import Cancellation
+from queue_service.domain.reservations.holds import PhoneVerification
 from queue_service.domain.reservations.lookup import BookingLookup
 from queue_service.domain.reservations.nik_claims import NikClaims
 from queue_service.domain.reservations.phone_caps import PhoneCaps
-from queue_service.domain.reservations.records import HOLDING_STATUSES, MIN_KEEP_MS, Booking, BookingRequest
+from queue_service.domain.reservations.records import (
+    HOLDING_STATUSES,
+    MIN_KEEP_MS,
+    PENDING,
+    Booking,
+    BookingRequest,
+)
 from queue_service.domain.reservations.reschedule import Rescheduling
 from queue_service.domain.reservations.reserve import Reserving
 from queue_service.store.scripts import Scripts
@@ -33,6 +41,7 @@ from queue_service.store.scripts import Scripts
 __all__ = [
     "HOLDING_STATUSES",
     "MIN_KEEP_MS",
+    "PENDING",
     "Booking",
     "BookingRequest",
     "EventHook",
@@ -51,8 +60,8 @@ class Reservations:
         claim_seconds: after how long an abandoned NIK claim may be taken over.
         retention_days: days after the visit that booking data is kept.
         collective_leave_closed: whether *cuti bersama* closes every branch.
-        on_event: called with ``("booked" | "cancelled", booking)`` once the change is
-            committed; it must not raise (the SMS outbox is one).
+        on_event: called with ``("held" | "booked" | "cancelled", booking)`` once the change
+            is committed (a hold is "booked" once its code confirms it); it must not raise.
         wait_replicas: a booking is confirmed only once this many replicas acknowledge it
             (Redis ``WAIT``); 0 confirms it once the primary has it.
         wait_timeout_ms: how long to wait for them.
@@ -64,6 +73,8 @@ class Reservations:
         bookings_per_phone: active bookings allowed per phone number across all branches
             and dates (``BOOKINGS_PER_PHONE``; at least 1); None counts nothing (a store driven
             by hand: benchmarks, tools; ``from_settings`` always sets it).
+        hold_minutes: how long a new place is held for its phone's one-time code
+            (``PHONE_VERIFICATION_MINUTES``); 0 books it at once (``PHONE_VERIFICATION=0``).
     """
 
     def __init__(
@@ -79,6 +90,7 @@ class Reservations:
         one_step: bool | None = None,
         allowance: PersonAllowance | None = None,
         bookings_per_phone: int | None = None,
+        hold_minutes: float = 0,
     ):
         self.redis = redis
         self.allowance = allowance
@@ -101,11 +113,20 @@ class Reservations:
             wait_replicas=wait_replicas,
             wait_timeout_ms=wait_timeout_ms,
             phones=self.phones,
+            hold_ms=round(hold_minutes * 60_000),
         )
         self.rescheduling = Rescheduling(
             redis, self.scripts, self.claims, self.bookings, retention, collective_leave_closed, self.phones
         )
         self.cancellation = Cancellation(redis, self.scripts, self.claims, self.bookings, self.phones)
+        self.verification = PhoneVerification(
+            redis,
+            self.scripts,
+            self.claims,
+            self.phones,
+            self.bookings,
+            on_booked=lambda booking: self._on_event("booked", booking),
+        )
 
     @classmethod
     def from_settings(
@@ -129,6 +150,7 @@ class Reservations:
             one_step=one_step,
             allowance=allowance,
             bookings_per_phone=settings["BOOKINGS_PER_PHONE"],
+            hold_minutes=settings["PHONE_VERIFICATION_MINUTES"] if settings["PHONE_VERIFICATION"] else 0,
         )
 
     def nik_digest(self, nik: str) -> str:
@@ -161,7 +183,7 @@ class Reservations:
         if self.allowance is not None and address is not None:
             person_count = self.allowance.count(request.nik, request.phone, address)
         booking, replicated = self.reserving.reserve(request, now, person_count, screen, address)
-        self._on_event("booked", booking)
+        self._on_event("held" if booking.status == PENDING else "booked", booking)
         if not replicated:
             # Answered as a 503, not a 201: the booking is not yet as safe as promised, and a
             # failover now could lose it. It is kept, not undone: undoing would be one more
@@ -169,6 +191,24 @@ class Reservations:
             # brings the code and a second attempt is told the NIK holds a booking.
             raise NotReplicatedError("replicas did not confirm in time")
         return booking
+
+    @property
+    def holds_places(self) -> bool:
+        """Whether a new place is held for its phone's one-time code (``PHONE_VERIFICATION``)."""
+        return self.reserving.hold_ms > 0
+
+    def verify(self, typed_code: str, nik: str, one_time_code: str) -> Booking:
+        """Confirm the hold with this code and NIK (see ``PhoneVerification.verify``)."""
+        return self.verification.verify(typed_code, nik, one_time_code)
+
+    def resend_code(self, typed_code: str, nik: str) -> Booking:
+        """A new one-time code for the hold with this code and NIK (see
+        ``PhoneVerification.resend``)."""
+        return self.verification.resend(typed_code, nik)
+
+    def release_expired_holds(self, branch_ids) -> int:
+        """Release every branch's holds whose time ran out (the worker's sweep)."""
+        return self.verification.sweep(branch_ids)
 
     def get(self, branch_id: str, code: str) -> Booking:
         """The booking ``code`` of ``branch_id``. Raises NotFoundError if there is none."""

@@ -13,7 +13,8 @@ from redis import Redis
 
 from queue_service.domain.errors import AlreadyBookedError
 from queue_service.domain.privacy import keyed_digest
-from queue_service.domain.reservations.records import HOLDING_STATUSES, MIN_KEEP_MS
+from queue_service.domain.reservations.expired_holds import release_expired
+from queue_service.domain.reservations.records import HOLDING_STATUSES, MIN_KEEP_MS, PENDING
 from queue_service.store import keys
 from queue_service.store.outcomes import ClaimOutcome
 from queue_service.store.scripts import Scripts
@@ -76,6 +77,10 @@ class NikClaims:
             raise AlreadyBookedError("in_flight")
         held_code, held_branch, held_at = refused.holder_code, refused.holder_branch, refused.held_at
         holder, holder_day = self.redis.hmget(keys.booking(held_branch, held_code), "status", "date")
+        if holder == PENDING:
+            # A hold whose time may have run out with no sweep yet: let its branch judge.
+            release_expired(self.scripts, held_branch)
+            holder = self.redis.hget(keys.booking(held_branch, held_code), "status")
         # A booking moved to another date (or a reschedule that died before moving it)
         # no longer holds this one.
         if holder in HOLDING_STATUSES and holder_day == claim_key.rsplit(":", 1)[1]:

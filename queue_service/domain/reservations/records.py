@@ -8,8 +8,10 @@ from zoneinfo import ZoneInfo
 
 from queue_service.domain import schedules
 
-# Statuses that hold the NIK's date; a cancelled booking frees it.
-HOLDING_STATUSES = frozenset({"booked", "checked_in", "called", "served", "no_show"})
+# Statuses that hold the NIK's date; a cancelled booking, or a hold released unverified
+# ("expired"), frees it. "pending" is a place held until the phone's one-time code confirms it.
+HOLDING_STATUSES = frozenset({"pending", "booked", "checked_in", "called", "served", "no_show"})
+PENDING = "pending"
 # Keys of a booking live at least this long from the moment they are written (Redis's own
 # clock), whatever the caller's clock says the visit day is.
 MIN_KEEP_MS = 24 * 3600 * 1000
@@ -53,6 +55,8 @@ class Booking:
     # The client address it was booked from (for the console's hoarding view); None for
     # bookings made by staff or before it was recorded.
     address: str | None = None
+    # A hold's deadline for its one-time code (ms since the epoch); None once booked at once.
+    verify_by_ms: int | None = None
 
     @classmethod
     def from_hash(cls, branch_id: str, code: str, data: dict[str, str]) -> Booking:
@@ -75,7 +79,15 @@ class Booking:
             created_ms=int(data["created_ms"]),
             registry=data.get("registry") or None,
             address=data.get("address") or None,
+            verify_by_ms=int(data["verify_by_ms"]) if data.get("verify_by_ms") else None,
         )
+
+    @property
+    def verify_by(self) -> dt.datetime | None:
+        """A hold's deadline for its one-time code (UTC), if it was held."""
+        if self.verify_by_ms is None:
+            return None
+        return dt.datetime.fromtimestamp(self.verify_by_ms / 1000, dt.UTC)
 
     def starts_at(self, timezone: str) -> dt.datetime:
         """When its slot starts, in its branch's ``timezone``: from then on it can be neither

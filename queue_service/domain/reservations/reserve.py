@@ -7,6 +7,9 @@ A booking is made in four atomic steps, each a Lua script in one cluster slot:
 3. reserve in the branch (``{b:…}`` slot): quotas, capacity, queue number, the record;
 4. confirm the claim and index the code for look-ups.
 
+With phone verification the place is held ``pending`` until its one-time code confirms it
+(``holds``); it holds the NIK's date and counts against the phone meanwhile.
+
 A claim or a count whose reservation fails is taken back. On a single Redis the four run
 as one script (``book.lua``, made of the others).
 """
@@ -28,6 +31,7 @@ from queue_service.domain.codes import new_code
 from queue_service.domain.errors import AlreadyBookedError, StoreUnavailableError, TooManyBookingsError
 from queue_service.domain.person_allowance import PendingCount
 from queue_service.domain.reservations.bookable import REFUSALS, bookable_slot, load_context
+from queue_service.domain.reservations.holds import new_one_time_code
 from queue_service.domain.reservations.nik_claims import NikClaims
 from queue_service.domain.reservations.phone_caps import PhoneCaps, day_ends_ms
 from queue_service.domain.reservations.records import (
@@ -57,6 +61,8 @@ class Reserving:
             (Redis ``WAIT``); 0 confirms it once the primary has it.
         wait_timeout_ms: how long to wait for them.
         phones: the per-phone cap (none, or one without a cap: not counted).
+        hold_ms: how long a new place is held for its phone's one-time code
+            (``PHONE_VERIFICATION_MINUTES``); 0 books it at once.
     """
 
     def __init__(
@@ -70,8 +76,10 @@ class Reserving:
         wait_replicas: int = 0,
         wait_timeout_ms: int = 500,
         phones: PhoneCaps | None = None,
+        hold_ms: int = 0,
     ):
         self.redis = redis
+        self.hold_ms = hold_ms
         self.scripts = scripts
         self.claims = claims
         self.phones = phones if phones is not None and phones.cap is not None else None
@@ -205,7 +213,9 @@ class Reserving:
             keys.booking(branch.id, code),
             keys.sms_outbox(branch.id),
             keys.branch_national_closures(branch.id),
+            keys.branch_holds(branch.id),
         ]
+        one_time_code = new_one_time_code() if self.hold_ms else ""
 
         def reserve_args(claim_at: int) -> list:
             return [
@@ -221,6 +231,9 @@ class Reserving:
                 secrets.token_hex(4),
                 context.settings_sha1,
                 MIN_KEEP_MS,
+                self.hold_ms,
+                one_time_code,
+                *keys.hold_release_prefixes(branch.id),
             ]
 
         phone_key, phone_args = None, []
@@ -248,8 +261,9 @@ class Reserving:
                 {
                     **record,
                     "queue_number": outcome.queue_number,
-                    "status": "booked",
+                    "status": outcome.status,
                     "created_ms": outcome.created_ms,
+                    "verify_by_ms": outcome.verify_by_ms,
                 },
             )
             return booking, claim_key, expire_at

@@ -4,11 +4,11 @@
 -- take five calls (Reservations). The parts are the very scripts those calls run, so both ways book alike;
 -- here nothing can happen between them, and a refusal takes back the claim, the count and
 -- the entry.
--- KEYS: 1 the code's branch entry, 2 the NIK's day claim, 3-11 reserve.lua's KEYS,
---       12 (optional: no cap without it) the phone's bookings
--- ARGV: 1-6 claim_nik.lua's ARGV, 7-18 reserve.lua's ARGV (its claim time is the claim's),
---       19-22 confirm_nik.lua's ARGV (the entry lives as long as the claim),
---       23-28 (with KEYS[12]) count_phone.lua's ARGV
+-- KEYS: 1 the code's branch entry, 2 the NIK's day claim, 3-12 reserve.lua's KEYS,
+--       13 (optional: no cap without it) the phone's bookings
+-- ARGV: 1-6 claim_nik.lua's ARGV, 7-23 reserve.lua's ARGV (its claim time is the claim's),
+--       24-27 confirm_nik.lua's ARGV (the entry lives as long as the claim),
+--       28-33 (with KEYS[13]) count_phone.lua's ARGV
 -- Returns {'ok', queue_number, created_ms}, {'claim', 'busy'}, {'claim', 'held', code,
 -- branch, at}, {'phone', 'too_many', ...} as count_phone.lua's, or {refusal} as reserve.lua's
 local function part(list, first, last)
@@ -32,9 +32,9 @@ if claimed[1] ~= 'claimed' then
   redis.call('DEL', KEYS[1])
   return {'claim', claimed[1], claimed[2], claimed[3], claimed[4]}
 end
-local phone_keys = {KEYS[12]}
-if KEYS[12] then
-  local counted = count_phone(phone_keys, part(ARGV, 23, 28))
+local phone_keys = {KEYS[13]}
+if KEYS[13] then
+  local counted = count_phone(phone_keys, part(ARGV, 28, 33))
   if counted[1] ~= 'counted' then
     release_nik(claim_keys, {ARGV[1]})
     redis.call('DEL', KEYS[1])
@@ -45,16 +45,16 @@ if KEYS[12] then
     return refusal
   end
 end
-local reserve_args = part(ARGV, 7, 18)
+local reserve_args = part(ARGV, 7, 23)
 reserve_args[6] = claimed[2]
-local outcome = reserve(part(KEYS, 3, 11), reserve_args)
+local outcome = reserve(part(KEYS, 3, 12), reserve_args)
 if outcome[1] ~= 'ok' then
   release_nik(claim_keys, {ARGV[1]})
-  if KEYS[12] then
+  if KEYS[13] then
     release_phone(phone_keys, {ARGV[1]})
   end
   redis.call('DEL', KEYS[1])
   return outcome
 end
-confirm_nik(claim_keys, part(ARGV, 19, 22))
+confirm_nik(claim_keys, part(ARGV, 24, 27))
 return outcome

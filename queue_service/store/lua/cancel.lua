@@ -1,4 +1,4 @@
--- Cancel a booked place: the slot, the day's quota and the service's count are freed at once,
+-- Cancel a booked or held place: the slot, the day's quota and the service's count are freed at once,
 -- and the cancellation's SMS event is written with it.
 -- Safe to run twice for one request (a client that re-sent it after a lost reply): the
 -- second run finds the cancellation of its own token and answers as the first did.
@@ -14,7 +14,9 @@ end
 if booking[1] == 'cancelled' and booking[4] == ARGV[4] then
   return {'ok'}
 end
-if booking[1] ~= 'booked' then
+-- A hold not yet confirmed by its phone may be given up too; its phone was never confirmed,
+-- so no SMS tells of it.
+if booking[1] ~= 'booked' and booking[1] ~= 'pending' then
   return {'status', booking[1]}
 end
 redis.call('HSET', KEYS[1], 'status', 'cancelled', 'cancelled_at', ARGV[1], 'cancelled_by', ARGV[2],
@@ -24,7 +26,9 @@ redis.call('HINCRBY', KEYS[3], 'total', -1)
 redis.call('HINCRBY', KEYS[3], 'svc:' .. booking[3], -1)
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-redis.call('ZADD', KEYS[4], 'NX', now, ARGV[3] .. ':cancelled')
+if booking[1] == 'booked' then
+  redis.call('ZADD', KEYS[4], 'NX', now, ARGV[3] .. ':cancelled')
+end
 if KEYS[5] then
   redis.call('XADD', KEYS[5], '*', unpack(ARGV, 5))
 end

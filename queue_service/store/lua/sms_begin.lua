@@ -33,9 +33,11 @@ if d[3] then
   return {'settled', 'sent'}
 end
 local status = redis.call('HGET', KEYS[2], 'status')
--- A call-ahead after the call (or a no-show) has nothing left to say.
+-- A call-ahead after the call (or a no-show) has nothing left to say, nor a one-time code
+-- once its hold is confirmed or released.
 if (ARGV[3] == 'booked' and status == 'cancelled') or (ARGV[3] == 'reminder' and status ~= 'booked')
-    or (ARGV[3] == 'call_ahead' and status ~= 'checked_in') then
+    or (ARGV[3] == 'call_ahead' and status ~= 'checked_in')
+    or (string.sub(ARGV[3], 1, 3) == 'otp' and status ~= 'pending') then
   return {'moot'}
 end
 if ARGV[3] == 'cancelled' and redis.call('HGET', KEYS[3], 'state') == 'attempting' then

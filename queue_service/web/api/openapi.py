@@ -16,12 +16,14 @@ bp = Blueprint("openapi", __name__, url_prefix="/api/v1")
 _ERROR_STATUSES = {
     "400": "Not JSON, or wrong types (`bad_request`)",
     "401": "`unauthorized`: no token, or a wrong or revoked one",
-    "403": "`captcha_failed` (booking), `forbidden` (a token of another branch or role)",
+    "403": "`captcha_failed` (booking), `verification_failed` (a wrong one-time code), "
+    "`forbidden` (a token of another branch or role)",
     "404": "`not_found`: nothing has this id (ids are described by their pattern; whether one "
     "exists is data)",
     "409": "`slot_full`, `day_full`, `already_booked`, `too_many_bookings` (the phone holds "
     "`BOOKINGS_PER_PHONE` active bookings), `not_bookable`, `wrong_branch`, `wrong_date`, "
-    "`too_early`, `too_late`, `cancelled`",
+    "`too_early`, `too_late`, `cancelled`, `hold_expired` (an unverified hold ran out or was "
+    "released)",
     "415": "`unsupported_media_type`: the body is not sent as `application/json`",
     "422": "`validation_failed`, with `fields`: a value outside this document's schemas, or one "
     "only the data can refuse (a branch or service named in the body that does not exist, a "
@@ -108,6 +110,8 @@ def build_spec() -> dict:
         ("Hoarding", schemas.HoardingSchema),
         ("Cancelled", schemas.CancelledSchema),
         ("RescheduleRequest", schemas.RescheduleRequestSchema),
+        ("VerifyRequest", schemas.VerifyRequestSchema),
+        ("ResendRequest", schemas.ResendRequestSchema),
         ("Captcha", schemas.CaptchaSchema),
         ("Error", schemas.ErrorSchema),
         ("BranchSettings", schemas.BranchSettingsSchema),
@@ -204,7 +208,9 @@ def build_spec() -> dict:
         "/api/v1/bookings",
         operations={
             "post": _operation(
-                "Book a place (captcha first)",
+                "Book a place (captcha first). With PHONE_VERIFICATION=1 (the default) the place "
+                "is held: `status` is `pending` until the six-digit code sent to the phone is "
+                "given to `/bookings/{code}/verify` before `verify_by`",
                 "201",
                 "Booking",
                 body="BookingRequest",
@@ -221,6 +227,36 @@ def build_spec() -> dict:
                 "Booking",
                 body="LookupRequest",
                 errors=("400", "404", "415", "422", "429"),
+            )
+        },
+    )
+    spec.path(
+        "/api/v1/bookings/{code}/verify",
+        operations={
+            "post": _operation(
+                "Confirm a held place with the one-time code sent to its phone: `booked`, and "
+                "only then is the booking's SMS sent (a hold confirmed already answers the same). "
+                "A wrong code is 403 `verification_failed`; the third, or a code after "
+                "`verify_by`, releases the hold: 409 `hold_expired` from then on",
+                "200",
+                "Booking",
+                body="VerifyRequest",
+                parameters=[_path_param("code")],
+                errors=("400", "403", "404", "409", "415", "422", "429"),
+            )
+        },
+    )
+    spec.path(
+        "/api/v1/bookings/{code}/verify/resend",
+        operations={
+            "post": _operation(
+                "Send a held place's phone a new one-time code (the old one stops working): one "
+                "a minute, three a hold; 429 with `Retry-After` beyond",
+                "202",
+                "Booking",
+                body="ResendRequest",
+                parameters=[_path_param("code")],
+                errors=("400", "404", "409", "415", "422", "429"),
             )
         },
     )

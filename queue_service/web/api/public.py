@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import io
+from zoneinfo import ZoneInfo
 
 import segno
 from flask import Blueprint, Response, current_app, request, url_for
@@ -13,6 +14,8 @@ from queue_service.domain import catalog, schedules
 from queue_service.domain.availability import Availability
 from queue_service.domain.codes import normalise_code
 from queue_service.domain.errors import NotFoundError
+from queue_service.domain.reservations import PENDING, Booking
+from queue_service.domain.reservations.holds import deadline_text
 from queue_service.web import booking as web_booking
 from queue_service.web import limits
 from queue_service.web.extensions import services
@@ -33,6 +36,8 @@ _CANCELLED = schemas.CancelledSchema()
 _CAPTCHA = schemas.CaptchaSchema()
 _LOOKUP_REQUEST = schemas.LookupRequestSchema()
 _RESCHEDULE_REQUEST = schemas.RescheduleRequestSchema()
+_RESEND_REQUEST = schemas.ResendRequestSchema()
+_VERIFY_REQUEST = schemas.VerifyRequestSchema()
 _SERVICES = schemas.ServicesSchema()
 
 
@@ -135,7 +140,36 @@ def _uncached(response: Response) -> Response:
 def create_booking():
     """Book a place. The captcha is checked (and consumed) before any other field."""
     booking = web_booking.book(json_object())
-    return _BOOKING.dump(booking), 201
+    return booking_answer(booking), 201
+
+
+def booking_answer(booking: Booking) -> dict:
+    """The booking as the API shows it; a hold with its deadline (``verify_by``) in its
+    branch's offset."""
+    answer = _BOOKING.dump(booking)
+    answer.pop("verify_by", None)
+    if booking.status == PENDING:
+        zone = ZoneInfo(catalog.get_branch(services().redis, booking.branch_id).timezone)
+        answer["verify_by"] = deadline_text(booking, zone)
+    return answer
+
+
+@bp.post("/bookings/<code>/verify")
+@limits.lookup
+@limits.failed_lookup
+def verify_booking(code: str):
+    """Confirm a held place with the one-time code sent to its phone."""
+    query = load(_VERIFY_REQUEST, json_object())
+    return booking_answer(services().reservations.verify(code, query["nik"], query["otp"]))
+
+
+@bp.post("/bookings/<code>/verify/resend")
+@limits.lookup
+@limits.failed_lookup
+def resend_verification(code: str):
+    """Send a held place's phone a new one-time code (one a minute, a few a hold)."""
+    query = load(_RESEND_REQUEST, json_object())
+    return booking_answer(services().reservations.resend_code(code, query["nik"])), 202
 
 
 @bp.post("/bookings/lookup")
@@ -145,7 +179,7 @@ def lookup_booking():
     """The booking with this code and NIK (a POST, so the NIK never lands in a URL)."""
     query = load(_LOOKUP_REQUEST, json_object())
     booking = services().reservations.lookup(query["code"], query["nik"])
-    answer = _BOOKING.dump(booking)
+    answer = booking_answer(booking)
     if booking.status == "checked_in":
         place = services().live_queue.place_of(booking.branch_id, booking.queue_number, services().clock())
         if place is not None:
@@ -172,7 +206,7 @@ def reschedule_booking(code: str):
     booking = services().reservations.reschedule(
         code, query["nik"], query["date"], query["slot"], services().clock()
     )
-    return _BOOKING.dump(booking)
+    return booking_answer(booking)
 
 
 @bp.get("/bookings/<code>/qr.svg", defaults={"kind": "svg"})

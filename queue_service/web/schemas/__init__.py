@@ -94,10 +94,12 @@ from queue_service.web.schemas.public import (
     NowServingSchema,
     QueueSchema,
     RescheduleRequestSchema,
+    ResendRequestSchema,
     ServiceSchema,
     ServicesSchema,
     SlotAvailabilitySchema,
     SlotSchema,
+    VerifyRequestSchema,
     WaitingSchema,
 )
 
@@ -169,6 +171,7 @@ __all__ = [
     "ReportQuerySchema",
     "ReportSchema",
     "RescheduleRequestSchema",
+    "ResendRequestSchema",
     "ServiceSchema",
     "ServicesSchema",
     "SlotAvailabilitySchema",
@@ -181,6 +184,7 @@ __all__ = [
     "TokenViewSchema",
     "TokensSchema",
     "TransferRequestSchema",
+    "VerifyRequestSchema",
     "WaitingSchema",
     "WalkInRequestSchema",
     "WalkInSchema",

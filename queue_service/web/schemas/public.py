@@ -58,6 +58,15 @@ class CancelRequestSchema(StrictSchema):
     nik = text(validate=validate.Length(max=32, error="too_long"))
 
 
+class VerifyRequestSchema(StrictSchema):
+    nik = text(validate=validate.Length(max=32, error="too_long"))
+    otp = text(validate=validate.Regexp(r"^[0-9]{6}\Z", error="otp_format"))
+
+
+class ResendRequestSchema(StrictSchema):
+    nik = text(validate=validate.Length(max=32, error="too_long"))
+
+
 class RescheduleRequestSchema(StrictSchema):
     nik = text(validate=validate.Length(max=32, error="too_long"))
     date = day()
@@ -136,6 +145,9 @@ class BookingSchema(Schema):
     service_id = fields.String()
     date = fields.Date()
     slot = fields.Function(lambda booking: _SLOT.dump(booking), metadata={"type": "object"})
+    # A hold's deadline for its one-time code (ISO 8601, the branch's offset); only while
+    # ``status`` is ``pending``.
+    verify_by = fields.String(metadata={"format": "date-time"})
     # The code as a QR for the kiosk's scanner (relative URLs; beyond SPEC's fields).
     qr = fields.Function(
         lambda booking: {kind: f"/api/v1/bookings/{booking.code}/qr.{kind}" for kind in ("svg", "png")},

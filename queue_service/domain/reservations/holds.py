@@ -1,0 +1,204 @@
+"""A place held until the phone that will receive the booking confirms it (``PHONE_VERIFICATION``).
+
+A new booking is written ``pending`` with a deadline and a six-digit one-time code, whose SMS
+goes out through the outbox like every other; it counts against the slot, the day's quota,
+the NIK's date and the phone's cap while it waits. The code typed back in time makes it
+``booked`` (and only then is the booking's SMS written); the last wrong code allowed, or the
+deadline, releases it: ``expired``, its place free again, its queue number never issued twice.
+
+Releases happen on Redis's clock, in the branch's own step (``release_holds.lua``): the next
+reservation at the branch releases the holds that ran out, a late verification releases its
+own, and the worker sweeps every branch. The NIK's date and the phone's count live in other
+cluster slots: a release here frees them right after; one missed (a failure between the two)
+is found stale by the next claim or count, as an expired hold holds neither.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+import secrets
+from collections.abc import Callable, Iterable
+
+from redis import Redis
+
+from queue_service.domain.errors import (
+    CancelledError,
+    HoldExpiredError,
+    NotFoundError,
+    ResendLimitError,
+    VerificationFailedError,
+)
+from queue_service.domain.reservations.expired_holds import RELEASE_BATCH, release_expired
+from queue_service.domain.reservations.lookup import BookingLookup
+from queue_service.domain.reservations.nik_claims import NikClaims
+from queue_service.domain.reservations.phone_caps import PhoneCaps
+from queue_service.domain.reservations.records import Booking
+from queue_service.store import keys
+from queue_service.store.outcomes import HoldOutcome
+from queue_service.store.scripts import Scripts
+
+log = logging.getLogger(__name__)
+
+# Wrong codes a hold survives: the third releases it (a six-digit code guessed in three tries:
+# 3 in a million).
+WRONG_CODES_ALLOWED = 3
+# Codes sent per hold: the first and three more on request, one a minute.
+SENDS_ALLOWED = 4
+RESEND_INTERVAL_MS = 60_000
+
+
+def new_one_time_code() -> str:
+    """Six random digits (``secrets``: not to be guessed from earlier ones)."""
+    return f"{secrets.randbelow(10**6):06d}"
+
+
+class PhoneVerification:
+    """Confirming, re-sending the code of, and releasing held places, over the data store.
+
+    Args:
+        redis: the data store (``decode_responses=True``).
+        scripts: its scripts.
+        claims: the NIKs' date claims, freed as their holds are released.
+        phones: the per-phone cap, likewise.
+        lookup: finds a booking by code and NIK.
+        on_booked: called with a hold once its code confirmed it; must not raise.
+    """
+
+    def __init__(
+        self,
+        redis: Redis,
+        scripts: Scripts,
+        claims: NikClaims,
+        phones: PhoneCaps,
+        lookup: BookingLookup,
+        on_booked: Callable[[Booking], None] = lambda booking: None,
+    ):
+        self.redis = redis
+        self.scripts = scripts
+        self.claims = claims
+        self.phones = phones
+        self.lookup = lookup
+        self._on_booked = on_booked
+
+    def verify(self, typed_code: str, nik: str, one_time_code: str) -> Booking:
+        """Confirm the hold with this code and NIK by the one-time code sent to its phone.
+
+        Returns:
+            The booking, ``booked`` (also when it was confirmed already: a re-sent call).
+
+        Raises:
+            NotFoundError: no booking has this code with this NIK.
+            VerificationFailedError: a wrong code (``left`` 0: it was the last one allowed,
+                and the hold is released).
+            HoldExpiredError: the hold was released (time ran out, or too many wrong codes).
+            CancelledError: it was cancelled.
+        """
+        booking = self.lookup.lookup(typed_code, nik)
+        outcome = HoldOutcome.read(
+            self.scripts.verify_hold(
+                keys=[
+                    keys.booking(booking.branch_id, booking.code),
+                    keys.branch_holds(booking.branch_id),
+                    keys.sms_outbox(booking.branch_id),
+                ],
+                args=[
+                    one_time_code,
+                    WRONG_CODES_ALLOWED,
+                    booking.code,
+                    *keys.hold_release_prefixes(booking.branch_id),
+                ],
+            )
+        )
+        if outcome.verdict == "missing":
+            raise NotFoundError("booking")
+        if outcome.verdict == "released":
+            self._free_person(booking)
+            if outcome.reason == "deadline":
+                raise HoldExpiredError("deadline")
+            raise VerificationFailedError(0)
+        if outcome.verdict == "status":
+            raise CancelledError() if outcome.current_status == "cancelled" else HoldExpiredError()
+        if outcome.verdict == "wrong":
+            raise VerificationFailedError(int(outcome.left))
+        confirmed = self.lookup.get(booking.branch_id, booking.code)
+        if booking.status == "pending":
+            self._on_booked(confirmed)
+        return confirmed
+
+    def resend(self, typed_code: str, nik: str) -> Booking:
+        """Send the hold with this code and NIK a new one-time code (the old one stops
+        working).
+
+        Returns:
+            The booking, still ``pending``.
+
+        Raises:
+            NotFoundError: no booking has this code with this NIK.
+            ResendLimitError: one a minute (``retry_after`` says when), a few a hold.
+            HoldExpiredError: the hold ran out or was released.
+            CancelledError: it was cancelled.
+        """
+        booking = self.lookup.lookup(typed_code, nik)
+        outcome = HoldOutcome.read(
+            self.scripts.resend_otp(
+                keys=[keys.booking(booking.branch_id, booking.code), keys.sms_outbox(booking.branch_id)],
+                args=[new_one_time_code(), SENDS_ALLOWED, RESEND_INTERVAL_MS, booking.code],
+            )
+        )
+        if outcome.verdict == "missing":
+            raise NotFoundError("booking")
+        if outcome.verdict == "too_soon":
+            raise ResendLimitError(math.ceil(int(outcome.wait_ms) / 1000))
+        if outcome.verdict == "too_many":
+            # No more codes for this hold: what is left of its time is when a new booking
+            # may be tried (the hold is released by then).
+            raise ResendLimitError(max(1, math.ceil(int(outcome.wait_ms) / 1000)))
+        if outcome.verdict == "expired":
+            self.release_due(booking.branch_id)
+            raise HoldExpiredError("deadline")
+        if outcome.verdict == "status":
+            if outcome.current_status == "cancelled":
+                raise CancelledError()
+            if outcome.current_status == "expired":
+                raise HoldExpiredError()
+            return booking  # confirmed already: no code needed
+        return self.lookup.get(booking.branch_id, booking.code)
+
+    def release_due(self, branch_id: str) -> list[str]:
+        """Release the branch's holds whose time ran out (Redis's clock), and free their
+        NIKs' dates and their phones' counts; returns their codes."""
+        released = release_expired(self.scripts, branch_id)
+        for code in released:
+            try:
+                self._free_person(self.lookup.get(branch_id, code))
+            except NotFoundError:
+                pass  # purged meanwhile: nothing of it left to free
+        return released
+
+    def sweep(self, branch_ids: Iterable[str]) -> int:
+        """Release every branch's holds whose time ran out (the worker's sweep); returns how
+        many. A branch that fails is logged and left to the next sweep."""
+        released = 0
+        for branch_id in branch_ids:
+            try:
+                while True:
+                    batch = self.release_due(branch_id)
+                    released += len(batch)
+                    if len(batch) < RELEASE_BATCH:
+                        break
+            except Exception:
+                log.exception("holds of branch %s not released this sweep", branch_id)
+        return released
+
+    def _free_person(self, booking: Booking) -> None:
+        self.claims.release(self.claims.key(booking.nik, booking.date.isoformat()), booking.code)
+        self.phones.release(self.phones.key(booking.phone), booking.code)
+
+
+def deadline_text(booking: Booking, zone: dt.tzinfo) -> str | None:
+    """The hold's deadline as ISO 8601 with the branch's offset (``verify_by``), if held."""
+    if booking.verify_by is None:
+        return None
+    return booking.verify_by.astimezone(zone).isoformat(timespec="seconds")
