@@ -11,6 +11,7 @@ on the plain test server).
 from __future__ import annotations
 
 import datetime as dt
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -304,3 +305,32 @@ def test_the_sms_worker_reads_the_cluster_and_works_the_plain_queue(
     assert (line["code"], line["event"]) == (code, "booked")
     assert seeded.zcard(keys.sms_outbox(BRANCH)) == 0
     assert Outbox(seeded).delivery(BRANCH, code, "booked")["state"] == "sent"
+
+
+def test_holds_are_verified_and_released_in_their_branch_s_slot_on_the_cluster(
+    seeded, cluster_settings, redis_cluster, clock
+):
+    """release_holds.lua names the keys of the holds that ran out as it finds them: every one
+    is under the branch's tag, so the cluster runs it in that slot."""
+    client = connect(redis_cluster.url, cluster=True)
+    try:
+        settings = {**cluster_settings, "PHONE_VERIFICATION": True, "PHONE_VERIFICATION_MINUTES": 0.01}
+        reservations = Reservations.from_settings(client, settings)
+        day = TUESDAY.isoformat()
+        confirmed = reservations.reserve(request(slot=dt.time(9, 0)), clock())
+        forgotten = reservations.reserve(request(slot=dt.time(10, 0)), clock())
+        assert (confirmed.status, forgotten.status) == ("pending", "pending")
+        otp = seeded.hget(keys.booking(BRANCH, confirmed.code), "otp")
+        assert reservations.verify(confirmed.code, confirmed.nik, otp).status == "booked"
+        time.sleep(max(0.0, forgotten.verify_by.timestamp() - time.time()) + 0.1)
+
+        assert reservations.release_expired_holds([BRANCH, OTHER_BRANCH]) == 1
+
+        assert seeded.hget(keys.booking(BRANCH, forgotten.code), "status") == "expired"
+        assert seeded.hget(keys.day_counts(BRANCH, day), "total") == "1"
+        assert seeded.hgetall(keys.slot_counts(BRANCH, day)) == {"09:00": "1", "10:00": "0"}
+        # Its NIK's date, in another slot, is free again.
+        again = reservations.reserve(request(nik=forgotten.nik, branch_id=OTHER_BRANCH), clock())
+        assert again.status == "pending"
+    finally:
+        close(client)
