@@ -18,6 +18,7 @@ from queue_service.domain import catalog, schedules
 from queue_service.domain.codes import normalise_code
 from queue_service.domain.errors import (
     CancelledError,
+    HoldExpiredError,
     NotFoundError,
     TooEarlyError,
     TooLateError,
@@ -26,7 +27,7 @@ from queue_service.domain.errors import (
 )
 from queue_service.domain.kiosks import Kiosk
 from queue_service.domain.live_queue.lines import place_in_line
-from queue_service.domain.reservations import Booking
+from queue_service.domain.reservations import PENDING, Booking
 from queue_service.store import keys
 from queue_service.store.outcomes import CheckInOutcome
 from queue_service.store.scripts import Scripts
@@ -84,6 +85,11 @@ class CheckIns:
                 raise CancelledError()
             if booking.status == "no_show":
                 raise TooLateError("no_show")
+            if booking.status == PENDING:
+                # Not a booking until its phone confirmed it: the kiosk knows no such code.
+                raise NotFoundError("booking")
+            if booking.status == "expired":
+                raise HoldExpiredError()
             local = now.astimezone(zone)
             if booking.date != local.date():
                 raise WrongDateError()

@@ -16,7 +16,13 @@ import secrets
 from redis import Redis
 
 from queue_service.domain import schedules
-from queue_service.domain.errors import CancelledError, NotFoundError, StoreUnavailableError, TooLateError
+from queue_service.domain.errors import (
+    CancelledError,
+    HoldExpiredError,
+    NotFoundError,
+    StoreUnavailableError,
+    TooLateError,
+)
 from queue_service.domain.reservations.bookable import REFUSALS, bookable_slot, load_context
 from queue_service.domain.reservations.lookup import BookingLookup
 from queue_service.domain.reservations.nik_claims import NikClaims
@@ -96,6 +102,8 @@ class Rescheduling:
         """One attempt of ``reschedule``; None when it must start over with fresh reads."""
         if booking.status == "cancelled":
             raise CancelledError()
+        if booking.status == "expired":  # a hold released unverified: nothing to move
+            raise HoldExpiredError()
         if booking.status != "booked":
             raise TooLateError(booking.status)
         request = BookingRequest(

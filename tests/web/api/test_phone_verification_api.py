@@ -168,3 +168,22 @@ def test_twenty_places_from_two_addresses_with_made_up_phones_none_booked_all_re
     assert statuses == {"expired"}
     assert client.get(AVAILABILITY).get_json() == before
     assert redis.zcard(keys.branch_holds("jakarta-salemba")) == 0
+
+
+def test_the_kiosk_knows_no_hold_and_says_a_released_one_ran_out(app, client, booking_body, clock, redis):
+    body = booking_body()
+    held = book(client, lambda **kw: body)
+    _kiosk, token = app.extensions["antrian"].kiosks.create("jakarta-salemba", "Pintu depan", clock())
+    door = {"Authorization": f"Bearer {token}"}
+    clock.set(dt.datetime(2026, 11, 24, 8, 50, tzinfo=JAKARTA))
+
+    pending = client.post("/api/v1/kiosk/checkins", json={"code": held["code"]}, headers=door)
+    assert pending.status_code == 404
+
+    otp = redis.hget(keys.booking("jakarta-salemba", held["code"]), "otp")
+    wrong = f"{(int(otp) + 1) % 10**6:06d}"
+    for _ in range(3):
+        client.post(f"/api/v1/bookings/{held['code']}/verify", json={"nik": body["nik"], "otp": wrong})
+    released = client.post("/api/v1/kiosk/checkins", json={"code": held["code"]}, headers=door)
+    assert released.status_code == 409
+    assert released.get_json()["error"]["code"] == "hold_expired"
