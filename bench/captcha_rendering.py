@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
 import statistics
 import sys
 import time
@@ -141,7 +142,11 @@ def main() -> None:
             "image, package defaults (160x60 RGB PNG)",
             lambda answer: default_image.generate(answer).getvalue(),
         ),
-        ("audio, service (WAV)", captcha_media.render_wav),
+        # A fresh seed a clip, as every challenge has its own (speech.clip_seed).
+        (
+            "audio, service (WAV, Bahasa Indonesia)",
+            lambda answer: captcha_media.render_wav(answer, os.urandom(32)),
+        ),
         ("audio, package defaults (WAV)", lambda answer: bytes(default_audio.generate(answer))),
     ]
     for label, render in others:

@@ -11,7 +11,11 @@ one costs a single ``SET``. The image is drawn at its first fetch (never on the 
 path, nor for a challenge whose image nobody fetches) and kept with the challenge for the
 rest of its life, so every fetch serves the same image and no one can average renderings;
 the audio clip is spoken on first fetch and kept for a minute, so replays and range
-requests get the same bytes. Both go when the challenge is consumed or expires.
+requests get the same bytes. Both go when the challenge is consumed or expires. The clip's
+voices are varied by numbers seeded with an HMAC of the challenge's id under the
+deployment's secret (``speech.clip_seed``): a fetch after the minute speaks the same clip
+again, so renderings cannot be averaged, and no one without the secret can tell from an id
+how its clip will sound.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from typing import Protocol
 from redis import Redis
 
 from queue_service.domain.captcha import media as captcha_media
+from queue_service.domain.captcha import speech
 from queue_service.domain.errors import CaptchaFailedError, NotFoundError
 from queue_service.store import keys
 from queue_service.store.scripts import Scripts
@@ -34,7 +39,7 @@ ANSWER_DIGITS = 6
 # Ids are 128 random bits, URL-safe base64 (what ``secrets.token_urlsafe(16)`` returns).
 ID = re.compile(r"[A-Za-z0-9_-]{22}")
 _MAX_ANSWER_CHARS = 32
-# A spoken clip (~75 KB) is kept this long, enough for a player's range requests and a
+# A spoken clip (~70 KB) is kept this long, enough for a player's range requests and a
 # replay; not the challenge's whole life, so fetched clips cannot fill the data store.
 AUDIO_KEEP_SECONDS = 60
 # A consumed challenge's answer is kept this long under the consuming attempt's token, long
@@ -87,6 +92,9 @@ class SelfHostedCaptcha:
         test_answer: if set, every challenge also accepts this answer (automated tests;
             the settings refuse it in production).
         answer_factory: makes answers (tests can fix it).
+        secret: the deployment's secret (its ``SECRET_KEY``), which keys the audio's
+            variation; without one, a random secret of this process (so another process
+            speaks a challenge's clip differently, if it speaks it again after the minute).
     """
 
     def __init__(
@@ -95,12 +103,14 @@ class SelfHostedCaptcha:
         ttl_seconds: int,
         test_answer: str | None = None,
         answer_factory: Callable[[], str] = new_answer,
+        secret: bytes | None = None,
     ):
         self.redis = redis
         self.scripts = Scripts(redis)
         self.ttl_seconds = ttl_seconds
         self._test_answer = normalise_answer(test_answer) if test_answer else None
         self._new_answer = answer_factory
+        self._secret = secret if secret else secrets.token_bytes(32)
 
     def create(self) -> Challenge:
         """Issue a challenge: one ``SET`` with a TTL, nothing drawn yet."""
@@ -123,7 +133,13 @@ class SelfHostedCaptcha:
         Raises:
             NotFoundError: no live challenge has this id.
         """
-        return self._kept(captcha_id, keys.captcha_audio, captcha_media.render_wav, AUDIO_KEEP_SECONDS)
+        seed = speech.clip_seed(self._secret, captcha_id)
+        return self._kept(
+            captcha_id,
+            keys.captcha_audio,
+            lambda answer: captcha_media.render_wav(answer, seed),
+            AUDIO_KEEP_SECONDS,
+        )
 
     def _kept(
         self, captcha_id: str, key: Callable[[str], str], render: Callable[[str], bytes], keep_seconds: int

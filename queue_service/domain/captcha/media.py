@@ -9,9 +9,9 @@ Both are made with the ``captcha`` package, tuned to cost less
   milliseconds; here each process draws 40 variants of each digit once, and an image
   pastes a random variant of each at a random place: about a tenth of the CPU and a third
   of the bytes of drawing every glyph;
-- the audio keeps the package's voices and babble but pauses 0.6–1.4 s between digits
-  (not 1–3 s) and draws its white noise in one call: about a sixth of the time and
-  60% of the bytes.
+- the audio is no longer the package's (its English recordings are public, and a clip
+  made of them scaled was solved by a short script): ``speech`` speaks the digits in
+  Bahasa Indonesia from the project's own recordings, every clip's voices varied anew.
 
 The overrides lean on methods of ``captcha`` 0.7 (pinned in ``pyproject.toml``), the
 image on its private ``_draw_character``.
@@ -19,19 +19,18 @@ image on its private ``_draw_character``.
 
 from __future__ import annotations
 
-import functools
 import io
-import os
 import secrets
 import string
 import threading
 from collections.abc import Callable, Iterator, Sequence
 
-from captcha.audio import BEEP, END_BEEP, SILENCE, WAVE_SAMPLE_RATE, AudioCaptcha, mix_wave
 from captcha.image import ImageCaptcha
 from PIL import Image
 from PIL.ImageDraw import Draw
 from PIL.ImageFilter import SMOOTH
+
+from queue_service.domain.captcha import speech
 
 IMAGE_SIZE = (150, 50)
 FONT_SIZES = (36, 40, 44)
@@ -165,49 +164,6 @@ def _compose(answer: str) -> Image.Image:
     return image
 
 
-# Maps a random byte to the package's white noise of level 4 (values 126..129).
-_NOISE_LEVELS = bytes.maketrans(bytes(range(256)), bytes(126 + value % 4 for value in range(256)))
-
-
-class _LeanAudioCaptcha(AudioCaptcha):
-    pause_seconds = (0.6, 1.4)
-
-    def create_background_noise(self, length: int, chars: str) -> bytearray:
-        # As the package's, with the white noise drawn in one call instead of one per sample.
-        noise = bytearray(os.urandom(length).translate(_NOISE_LEVELS))
-        position = 0
-        while position < length:
-            sound = self._noise_pick()
-            end = position + len(sound) + 1
-            noise[position:end] = mix_wave(sound, noise[position:end])
-            position = end + secrets.randbelow(WAVE_SAMPLE_RATE // 10 + 1)
-        return noise
-
-    def create_wave_body(self, chars: str) -> bytearray:
-        # As the package's, with shorter pauses between the digits.
-        shortest, longest = (int(seconds * WAVE_SAMPLE_RATE) for seconds in self.pause_seconds)
-        voices = [self._twist_pick(char) for char in chars]
-        pauses = [shortest + secrets.randbelow(longest - shortest + 1) for _ in chars]
-        body = self.create_background_noise(
-            max(len(voice) for voice in voices) * len(chars) + sum(pauses), chars
-        )
-        position = pauses[0]
-        for voice, pause in zip(voices, pauses, strict=True):
-            end = position + len(voice) + 1
-            body[position:end] = mix_wave(voice, body[position:end])
-            position = end + pause
-        return BEEP + SILENCE + BEEP + SILENCE + BEEP + body + END_BEEP
-
-
-@functools.cache
-def _speaker() -> _LeanAudioCaptcha:
-    # Loaded whole before use: the package's lazy loading fills its voice table key by key,
-    # which another thread could see half done. Two threads racing here both load fully.
-    speaker = _LeanAudioCaptcha()
-    speaker.load()
-    return speaker
-
-
 def render_png(answer: str) -> bytes:
     """A PNG image of ``answer`` (digits), distorted and noisy but legible."""
     out = io.BytesIO()
@@ -219,6 +175,7 @@ def render_png(answer: str) -> bytes:
     return out.getvalue()
 
 
-def render_wav(answer: str) -> bytes:
-    """A WAV clip (8 kHz, 8-bit mono) speaking ``answer`` digit by digit over babble."""
-    return bytes(_speaker().generate(answer))
+def render_wav(answer: str, seed: bytes) -> bytes:
+    """A WAV clip (8 kHz, 8-bit mono) speaking ``answer`` digit by digit in Bahasa Indonesia,
+    every voice varied by numbers drawn from ``seed`` (see ``speech``)."""
+    return speech.speak(answer, seed)
