@@ -132,8 +132,8 @@ def book(base: str) -> dict:
     if status != 201:
         raise SmokeFailure(f"POST /api/v1/bookings answered {status}: {text}")
     created = json.loads(text)
-    print(f"booked {created['queue_number']} ({created['code']}) for {day}", flush=True)
-    return created
+    print(f"held {created['queue_number']} ({created['code']}) for {day}", flush=True)
+    return {**created, "nik": booking["nik"]}
 
 
 def english(base: str) -> None:
@@ -148,6 +148,16 @@ def english(base: str) -> None:
     if answers["id"][0] != 404 or answers["id"] == answers["en"]:
         raise SmokeFailure(f"an API error answered alike in Indonesian and English: {answers['en']}")
     print("English: the home page and an API error", flush=True)
+
+
+def texted(work: Path, code: str, event: str) -> str:
+    """The body of the SMS the worker sent for booking ``code``'s ``event`` (file backend)."""
+    outbox = work / "sms-outbox.jsonl"
+    lines = outbox.read_text().splitlines() if outbox.exists() else []
+    for sms in map(json.loads, lines):
+        if sms["code"] == code and sms["event"] == event:
+            return sms["body"]
+    raise SmokeFailure(f"the worker sent no {event} SMS for the booking")
 
 
 def smoke(work: Path) -> None:
@@ -200,11 +210,21 @@ def smoke(work: Path) -> None:
             raise SmokeFailure(f"{failure}\n{(work / 'serve.log').read_text()}") from None
         created = book(base)
         english(base)
-        run([str(scripts / "queue-service"), "worker", "--burst"], env=env, cwd=work)
-        outbox = (work / "sms-outbox.jsonl").read_text() if (work / "sms-outbox.jsonl").exists() else ""
-        if created["code"] not in outbox:
-            raise SmokeFailure("the worker sent no SMS naming the booking's code")
-        print("worker --burst sent the confirmation SMS", flush=True)
+        if created["status"] != "pending":
+            raise SmokeFailure(f"the booking is {created['status']}, not held for its phone's code")
+        worker = [str(scripts / "queue-service"), "worker", "--burst"]
+        run(worker, env=env, cwd=work)
+        otp = texted(work, created["code"], "otp")[:6]
+        status, text = call(
+            f"{base}/api/v1/bookings/{created['code']}/verify", {"nik": created["nik"], "otp": otp}
+        )
+        if status != 200 or json.loads(text)["status"] != "booked":
+            raise SmokeFailure(f"verify answered {status}: {text}")
+        run(worker, env=env, cwd=work)
+        texted(work, created["code"], "booked")
+        print(
+            "worker --burst sent the one-time code, verify booked it, then the confirmation SMS", flush=True
+        )
     finally:
         if server is not None:
             server.terminate()
@@ -229,7 +249,7 @@ def main() -> int:
             print(f"left in {work}")
         else:
             shutil.rmtree(work, ignore_errors=True)
-    print("smoke-lowest passed: seed-demo, a booking through serve, English, worker --burst")
+    print("smoke-lowest passed: seed-demo, a booking through serve and its code, English, worker --burst")
     return 0
 
 
