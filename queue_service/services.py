@@ -95,6 +95,9 @@ def build_services(
         captcha_redis,
         ttl_seconds=config["CAPTCHA_TTL_SECONDS"],
         test_answer=config["CAPTCHA_TEST_ANSWER"],
+        # Keys each clip's voices, pitches, timing and noise: the same on every host, and
+        # unknown outside the deployment.
+        secret=config["SECRET_KEY"].encode(),
     )
     accounts = Accounts(redis)
     tuning = BranchTuning(redis, reservations)
