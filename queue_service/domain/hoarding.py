@@ -319,17 +319,19 @@ class HoardingWatch:
         """The branch's usual busiest minute: the median over the ``usual_days`` days before
         ``today`` that had bookings (see the module's docstring)."""
         days = [today - dt.timedelta(days=n) for n in range(1, self.thresholds.usual_days + 1)]
-        peaks = []
-        for day in days:
+        with self._lock:
+            known = {day: self._peaks.get((branch_id, day)) for day in days}
+        unknown = [day for day, peak in known.items() if peak is None]
+        if unknown:
+            # One round trip of list lengths first: a day without bookings needs no more.
+            lengths = self._lengths([(branch_id, day) for day in unknown])
+            for day in unknown:
+                busy = lengths[(branch_id, day)] > 0
+                known[day] = peak_per_minute(self.bookings_of_day(branch_id, day)) if busy else 0
             with self._lock:
-                peak = self._peaks.get((branch_id, day))
-            if peak is None:
-                peak = peak_per_minute(self.bookings_of_day(branch_id, day))
-                with self._lock:
-                    self._forget_old_peaks(days[-1])
-                    self._peaks[(branch_id, day)] = peak
-            peaks.append(peak)
-        return usual_peak(peaks)
+                self._forget_old_peaks(days[-1])
+                self._peaks.update({(branch_id, day): known[day] for day in unknown})
+        return usual_peak(known.values())
 
     def branch_figures(self, now: dt.datetime) -> list[BranchFigures]:
         """Every branch's figures over the visit days from its today through its booking
