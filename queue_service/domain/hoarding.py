@@ -20,8 +20,10 @@ console's day list reads them (``BranchTuning.bookings``):
   unverified (``expired``), the scripts' tell: they cannot answer the SMS.
 
 Every status of a booking counts towards a group (a hoarder's cancelled or expired bookings
-still say who they were), but only ``booked`` ones can be selected for cancelling: a hold
-expires by itself, and what has started or been served is past cancelling.
+still say who they were), but only ``booked`` ones and holds (``pending``) can be selected
+for cancelling: a hoarder's holds would keep their places until their codes' time ran out
+(a hold cancelled sends no SMS: its phone never confirmed it), and what has started or been
+served is past cancelling.
 
 ``cancel_selection`` cancels chosen bookings one by one through ``staff_cancellation`` (each
 audited as ``booking_cancelled`` with the one reason, each with its cancellation SMS), after
@@ -64,8 +66,9 @@ NO_SHOW = "no_show"
 CANCELLED = "cancelled"
 EXPIRED = "expired"
 STATUSES = (PENDING, BOOKED, CHECKED_IN, CALLED, SERVED, NO_SHOW, CANCELLED, EXPIRED)
-# What a selection may cancel (see the module's docstring).
-SELECTABLE = frozenset({BOOKED})
+# What a selection may cancel (see the module's docstring): a hoarder's holds too, which
+# would otherwise keep their places until their codes' time runs out.
+SELECTABLE = frozenset({PENDING, BOOKED})
 # What no longer holds a place.
 GONE = frozenset({CANCELLED, EXPIRED})
 

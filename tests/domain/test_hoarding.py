@@ -97,7 +97,7 @@ def test_a_burst_is_measured_against_the_floor_without_history_and_the_usual_wit
     assert hoarding.usual_peak([0, 3, 0, 5, 40]) == 5.0 and hoarding.usual_peak([0, 0]) is None
 
 
-def test_every_status_is_counted_holds_included_and_only_booked_ones_are_selectable():
+def test_every_status_is_counted_holds_included_and_only_booked_ones_and_holds_are_selectable():
     statuses = ["pending", "expired", "expired", "cancelled", "booked", "checked_in"]
     phone = "+6281299990002"
     found = day_signals([made(n, status=s, phone=phone) for n, s in enumerate(statuses)])
@@ -115,7 +115,7 @@ def test_every_status_is_counted_holds_included_and_only_booked_ones_are_selecta
     assert [b.status for b in found.expired] == ["expired", "expired"]
     (group,) = found.phones
     assert group.active == 3  # pending, booked, checked in
-    assert [b.status for b in group.selectable] == ["booked"]
+    assert [b.status for b in group.selectable] == ["pending", "booked"]
 
 
 @pytest.fixture
