@@ -218,7 +218,8 @@ def test_a_hold_may_be_cancelled_without_an_sms(reservations, clock, redis):
 
 
 def test_holds_count_against_the_phone_and_free_it_when_they_run_out(short_holds, clock, redis):
-    holds = [hold(short_holds, clock, branch_id=branch) for branch in ("jakarta-salemba", "bekasi", "bogor-kota")]
+    branches = ("jakarta-salemba", "bekasi", "bogor-kota")
+    holds = [hold(short_holds, clock, branch_id=branch) for branch in branches]
     with pytest.raises(TooManyBookingsError):
         hold(short_holds, clock, branch_id="jakarta-cilandak")
     wait_past(holds[-1])
