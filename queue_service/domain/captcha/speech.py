@@ -15,16 +15,30 @@ Each digit is two voices saying it together (a chorus), each of them:
 - stretched or squeezed to ``TEMPO`` times the recording's length, independently of the
   pitch, by overlap-add of ``GRAIN``-sample Hann grains, each read from a place jittered
   by up to ``JITTER`` samples (the waveform no longer follows the recording's, the words
-  do) and scaled by a slowly wandering ``WOBBLE``;
-- filtered by a random tilt (``TILT``, brighter or duller) and a peak or notch
-  (``PEAK_HZ``, ``PEAK_DB``);
+  do) and scaled by a slowly wandering ``WOBBLE``; the pace changes along the word: in
+  ``PACE_KNOTS`` stretches, each read up to ``PACE_SWING`` times faster or slower than the
+  others (as a speaker lingers on one syllable and hurries another), so that a recording
+  brought to the digit's length does not line up with it throughout;
+- filtered by a random tilt (``TILT``, brighter or duller) and a peak or notch that sweeps
+  along the digit from one frequency and gain to another (``PEAK_HZ``, ``PEAK_DB``);
 - at a loudness of ``LOUDNESS`` of the recording's.
+
+Then the chorus is moved up in frequency by a number of hertz (``SHIFT_HZ``) that glides
+from one value to another along the digit (single-sideband modulation, a Hilbert pair of
+all-pass chains): a change of speed multiplies every frequency by one ratio, a shift adds
+one number of hertz, so the formants' ratios (and the harmonics') no longer match any
+speed of any recording; the words stay clear, the voice sounds a little metallic.
 
 Between the digits, pauses of ``PAUSE_SECONDS``; under them all, babble (the recordings
 played backwards, in random voices and order, two streams at ``BABBLE_GAIN`` of a voice's
-loudness) and coloured noise (``NOISE_GAIN``). Speech stays well above both: the tests
-check every digit at least ``MIN_SNR_DB`` above what lies under it. Three beeps start the
-clip, as before.
+loudness) and coloured noise (``NOISE_GAIN``). Between the digits the babble and noise grow
+``PAUSE_BABBLE`` times louder (near, but below, the speech's loudness), so that the loud
+stretches of a clip are not only its digits, and fall back before the next digit. Speech
+stays well above what lies under it: the tests check every digit at least ``MIN_SNR_DB``
+above it. Three beeps start the clip, as before.
+
+The test suite's solver (``tests/domain/test_captcha_audio_solver.py``) matches every
+recording anyone can download against the clips and must solve at most a tenth of them.
 
 Every random number of a clip comes from a generator seeded by an HMAC, under the
 deployment's secret, of the challenge's id (``clip_seed``). So a challenge sounds the same
@@ -33,8 +47,9 @@ renderings cannot be averaged, nor voted on), while without the secret nobody ca
 from an id, which voice, pitch, speed or noise its clip will have: the secret keys the
 variation, the challenge's randomness is its answer's (``secrets``), never these numbers.
 
-Pure Python (no numpy in the service): about 45 ms of one core a clip, as for the
-``captcha`` package's English clips it replaces (``bench/captcha_rendering.py``).
+Pure Python (no numpy in the service): about 80 ms of one core a clip (twice the 41 ms of
+the chorus alone: the shift and the sweeping filter run sample by sample), rendered once a
+minute at most per challenge (``bench/captcha_rendering.py``).
 """
 
 from __future__ import annotations
@@ -59,9 +74,12 @@ KNOTS = 4  # points the glide passes through
 TEMPO = (0.85, 1.2)  # length against the recording's
 GRAIN = 240  # 30 ms grains, overlapping by half
 JITTER = 24  # 3 ms either way
+PACE_KNOTS = 4  # stretches of a digit each read at its own pace
+PACE_SWING = 2.0  # a stretch is read up to this many times faster or slower than the others
 WOBBLE = 0.15  # each grain's loudness wanders this share either way
+SHIFT_HZ = (70.0, 260.0)
 LOUDNESS = (0.75, 1.0)
-CHORUS_GAIN = (0.45, 0.8)
+CHORUS_GAIN = (0.6, 0.95)
 CHORUS_DELAY = (0, 320)  # samples, up to 40 ms
 TILT = (-0.5, 0.5)
 PEAK_HZ = (300.0, 3000.0)
@@ -69,14 +87,19 @@ PEAK_DB = (-6.0, 6.0)
 PAUSE_SECONDS = (0.45, 0.95)
 LEAD_SECONDS = (0.3, 0.6)
 TAIL_SECONDS = (0.3, 0.5)
-BABBLE_GAIN = (0.08, 0.16)
+BABBLE_GAIN = (0.1, 0.18)
 NOISE_GAIN = (0.03, 0.06)
+PAUSE_BABBLE = (2.0, 3.0)  # the background between digits this many times louder
 # The whole clip's level, so that the loudest chorus over babble fits in 8 bits unclipped.
 OUTPUT_GAIN = 0.7
 # The tests hold every digit at least this far above the babble and noise under it.
 MIN_SNR_DB = 3.0
 
 _HOP = GRAIN // 2
+# The sweeping peak's frequency and gain change every this many samples.
+_SWEEP_BLOCK = 80
+# Samples over which the background grows louder after a digit, and quieter before one.
+_RAMP = 400
 # Hann grains at half overlap sum to one.
 _WINDOW = [0.5 - 0.5 * math.cos(2 * math.pi * k / GRAIN) for k in range(GRAIN)]
 # Sample values (16-bit scale) to 8-bit unsigned, clipped: index by int(value) >> 8 + offset.
@@ -150,15 +173,41 @@ def _glide(samples: tuple[float, ...] | list[float], pitch: float, chance: rando
     return out
 
 
+def _pace(length: int, chance: random.Random) -> list[float]:
+    """Where, as a share of the recording, each output grain of a ``length``-long digit reads:
+    the pace changes at ``PACE_KNOTS`` random points, each stretch read at its own speed."""
+    speeds = [
+        math.exp(chance.uniform(-math.log(PACE_SWING), math.log(PACE_SWING))) for _ in range(PACE_KNOTS)
+    ]
+    cuts = sorted(chance.random() for _ in range(PACE_KNOTS - 1))
+    spans = [after - before for before, after in zip([0.0, *cuts], [*cuts, 1.0], strict=True)]
+    # Stretch k takes spans[k] of the output and reads spans[k] * speeds[k] of the recording.
+    read = [span * speed for span, speed in zip(spans, speeds, strict=True)]
+    total = sum(read)
+    places, edge, done = [], 0.0, 0.0
+    stretches = list(zip(spans, read, strict=True))
+    k = 0
+    for start in range(0, length, _HOP):
+        share = start / length
+        while k < len(stretches) - 1 and share > edge + stretches[k][0]:
+            edge += stretches[k][0]
+            done += stretches[k][1]
+            k += 1
+        span, taken = stretches[k]
+        places.append((done + taken * (share - edge) / max(span, 1e-9)) / total)
+    return places
+
+
 def _stretch(samples: list[float], length: int, loudness: float, chance: random.Random) -> list[float]:
-    """``samples`` made ``length`` long at the same pitch: jittered overlap-add of Hann grains."""
+    """``samples`` made ``length`` long at the same pitch: jittered overlap-add of Hann grains,
+    read at a pace that changes along the digit (``_pace``)."""
     out = [0.0] * (length + GRAIN)
     last = max(len(samples) - GRAIN, 0)
     if len(samples) < GRAIN:
         samples = samples + [0.0] * (GRAIN - len(samples))
     gain = loudness
-    for start in range(0, length, _HOP):
-        source = min(max(round(start * len(samples) / length) + chance.randint(-JITTER, JITTER), 0), last)
+    for start, place in zip(range(0, length, _HOP), _pace(length, chance), strict=True):
+        source = min(max(round(place * len(samples)) + chance.randint(-JITTER, JITTER), 0), last)
         gain = min(
             max(gain * (1 + chance.uniform(-0.05, 0.05)), loudness * (1 - WOBBLE)), loudness * (1 + WOBBLE)
         )
@@ -171,25 +220,91 @@ def _stretch(samples: list[float], length: int, loudness: float, chance: random.
     return out[:length]
 
 
-def _colour(samples: list[float], chance: random.Random) -> list[float]:
-    """A tilt (first difference or sum) and a peaking filter (RBJ biquad) at random."""
-    tilt = chance.uniform(*TILT)
-    samples = [value + tilt * before for value, before in zip(samples, [0.0, *samples[:-1]], strict=True)]
-    amplitude = 10 ** (chance.uniform(*PEAK_DB) / 40)
-    omega = 2 * math.pi * chance.uniform(*PEAK_HZ) / RATE
-    alpha = math.sin(omega) / (2 * chance.uniform(0.7, 2.0))
+def _peak(hertz: float, decibels: float, q: float) -> tuple[float, float, float, float, float]:
+    """A peaking filter's coefficients (RBJ biquad): b0, b1, b2, a1, a2."""
+    amplitude = 10 ** (decibels / 40)
+    omega = 2 * math.pi * hertz / RATE
+    alpha = math.sin(omega) / (2 * q)
     cosine = math.cos(omega)
     a0 = 1 + alpha / amplitude
-    b0, b1, b2 = (1 + alpha * amplitude) / a0, -2 * cosine / a0, (1 - alpha * amplitude) / a0
-    a1, a2 = -2 * cosine / a0, (1 - alpha / amplitude) / a0
+    return (
+        (1 + alpha * amplitude) / a0,
+        -2 * cosine / a0,
+        (1 - alpha * amplitude) / a0,
+        -2 * cosine / a0,
+        (1 - alpha / amplitude) / a0,
+    )
+
+
+def _colour(samples: list[float], chance: random.Random) -> list[float]:
+    """A tilt (first difference or sum) at random, and a peak or notch (RBJ biquad) that
+    sweeps, along the digit, from one random frequency and gain to another."""
+    tilt = chance.uniform(*TILT)
+    samples = [value + tilt * before for value, before in zip(samples, [0.0, *samples[:-1]], strict=True)]
+    low, high = math.log(PEAK_HZ[0]), math.log(PEAK_HZ[1])
+    hertz_from, hertz_to = chance.uniform(low, high), chance.uniform(low, high)
+    gain_from, gain_to = chance.uniform(*PEAK_DB), chance.uniform(*PEAK_DB)
+    q = chance.uniform(0.7, 2.0)
     # Scaled back so that the tilt and the peak change the colour, not the loudness.
     scale = 1 / (1 + abs(tilt))
-    out = []
+    out: list[float] = []
     x1 = x2 = y1 = y2 = 0.0
-    for x in samples:
-        y = b0 * x + b1 * x1 + b2 * x2 - a1 * y1 - a2 * y2
-        x2, x1, y2, y1 = x1, x, y1, y
-        out.append(y * scale)
+    blocks = max(len(samples) // _SWEEP_BLOCK, 1)
+    for block in range(0, len(samples), _SWEEP_BLOCK):
+        share = min(block / _SWEEP_BLOCK / blocks, 1.0)
+        b0, b1, b2, a1, a2 = _peak(
+            math.exp(hertz_from + (hertz_to - hertz_from) * share),
+            gain_from + (gain_to - gain_from) * share,
+            q,
+        )
+        for x in samples[block : block + _SWEEP_BLOCK]:
+            y = b0 * x + b1 * x1 + b2 * x2 - a1 * y1 - a2 * y2
+            x2, x1, y2, y1 = x1, x, y1, y
+            out.append(y * scale)
+    return out
+
+
+# Two chains of first-order all-pass filters whose outputs differ in phase by 90 degrees
+# across 40-3960 Hz at 8 kHz (Olli Niemitalo's coefficients, squared): a Hilbert pair.
+_QUADRATURE = (
+    tuple(a * a for a in (0.6923878, 0.9360654322959, 0.9882295226860, 0.9987488452737)),
+    tuple(a * a for a in (0.4021921162426, 0.8561710882420, 0.9722909545651, 0.9952884791278)),
+)
+
+
+def _shift(samples: list[float], start_hertz: float, end_hertz: float) -> list[float]:
+    """Every frequency of ``samples`` moved up by a number of hertz gliding from
+    ``start_hertz`` to ``end_hertz`` (single-sideband modulation): unlike a change of speed,
+    the harmonics and formants move by one number of hertz, not one ratio, so that no speed
+    of a recording lines up with all of them, and the number changes along the digit."""
+    (c1, c2, c3, c4), (d1, d2, d3, d4) = _QUADRATURE
+    # Each section: y[n] = c * (x[n] + y[n-2]) - x[n-2]; states: (x[n-1], x[n-2], y[n-1], y[n-2]).
+    state = [0.0] * 32
+    cosine, sine = 1.0, 0.0
+    out: list[float] = []
+    real_delay = 0.0
+    steps = max(len(samples) - 1, 1)
+    for n, x in enumerate(samples):
+        if n % _SWEEP_BLOCK == 0:
+            step = 2 * math.pi * (start_hertz + (end_hertz - start_hertz) * n / steps) / RATE
+            rotate_cos, rotate_sin = math.cos(step), math.sin(step)
+        a = x
+        for index, c in enumerate((c1, c2, c3, c4)):
+            base = 4 * index
+            y = c * (a + state[base + 3]) - state[base + 1]
+            state[base + 1], state[base] = state[base], a
+            state[base + 3], state[base + 2] = state[base + 2], y
+            a = y
+        real, real_delay = real_delay, a
+        b = x
+        for index, d in enumerate((d1, d2, d3, d4)):
+            base = 16 + 4 * index
+            y = d * (b + state[base + 3]) - state[base + 1]
+            state[base + 1], state[base] = state[base], b
+            state[base + 3], state[base + 2] = state[base + 2], y
+            b = y
+        out.append(real * cosine + b * sine)
+        cosine, sine = cosine * rotate_cos - sine * rotate_sin, sine * rotate_cos + cosine * rotate_sin
     return out
 
 
@@ -208,7 +323,7 @@ def _digit(digit: str, chance: random.Random) -> list[float]:
     delay = chance.randint(*CHORUS_DELAY)
     second = _voice(bank[chorus][int(digit)], length - delay, loudness * chance.uniform(*CHORUS_GAIN), chance)
     out[delay:] = [have + value for have, value in zip(out[delay:], second, strict=True)]
-    return out
+    return _shift(out, chance.uniform(*SHIFT_HZ), chance.uniform(*SHIFT_HZ))
 
 
 def _add(track: list[float], start: int, sound: list[float] | tuple[float, ...], gain: float = 1.0) -> None:
@@ -235,6 +350,17 @@ def _background(length: int, chance: random.Random) -> list[float]:
     return track
 
 
+def _louder_between(track: list[float], spans: list[tuple[int, int]], start: int, boost: float) -> None:
+    """The background between the digits (after ``start``) made ``boost`` times louder, in and
+    out over ``_RAMP`` samples, so that the pauses are as busy as the digits."""
+    edges = [start, *(edge for span in spans for edge in span), len(track)]
+    for first, last in zip(edges[::2], edges[1::2], strict=True):
+        ramp = min(_RAMP, (last - first) // 2)
+        for n in range(first, last):
+            near = min(n - first, last - 1 - n)
+            track[n] *= boost if near >= ramp else 1 + (boost - 1) * near / ramp
+
+
 def tracks(answer: str, seed: bytes) -> tuple[list[float], list[float], list[tuple[int, int]]]:
     """The clip's speech and background, apart, and where each digit lies in them.
 
@@ -255,6 +381,7 @@ def tracks(answer: str, seed: bytes) -> tuple[list[float], list[float], list[tup
         spans.append((position, position + len(voice)))
         position += len(voice)
     background = [0.0] * len(beeps) + _background(length - len(beeps), chance)
+    _louder_between(background, spans, len(beeps), chance.uniform(*PAUSE_BABBLE))
     return speech, background, spans
 
 
