@@ -12,6 +12,7 @@ from queue_service.web.errors import STATUS_OF_CODE
 from queue_service.web.extensions import services
 from queue_service.web.pages.booking_details import booking_context
 from queue_service.web.pages.page_blueprints import make_page_blueprint
+from queue_service.web.pages.phone_check import hold_deadline, own_booking
 from queue_service.web.pages.rendering import error_text, render
 from queue_service.web.requests import chosen_slot, parse_date
 
@@ -116,6 +117,8 @@ def _manage_page(booking, values, status: int = 200, summary: str | None = None,
         summary=summary,
         done=done,
         place=place,
+        own_hold=own_booking(booking),
+        hold_deadline=hold_deadline(booking),
         **booking_context(services().redis, booking),
     )
 

@@ -1,22 +1,28 @@
 """The participant's booking pages: area → branch → service → date → slot → details →
-confirmation. Plain forms that work without JavaScript; the choices that are not
-personal travel in the URL, the personal data only in POST bodies.
+(with ``PHONE_VERIFICATION``, the code sent to the phone) → confirmation. Plain forms that
+work without JavaScript; the choices that are not personal travel in the URL, the personal
+data only in POST bodies.
 """
 
 from __future__ import annotations
 
+import re
 import secrets
 
 from flask import redirect, request, session, url_for
+from flask_babel import gettext as _
 
 from queue_service.domain import bookings, catalog, schedules
 from queue_service.domain.errors import (
     AlreadyBookedError,
     CaptchaFailedError,
     DomainError,
+    HoldExpiredError,
     NotFoundError,
+    ResendLimitError,
     TooManyBookingsError,
     ValidationFailedError,
+    VerificationFailedError,
 )
 from queue_service.domain.requirements import requirements_for
 from queue_service.web import booking as web_booking
@@ -25,6 +31,7 @@ from queue_service.web.errors import STATUS_OF_CODE, domain_error_headers
 from queue_service.web.extensions import services
 from queue_service.web.pages.booking_details import booking_context
 from queue_service.web.pages.page_blueprints import make_page_blueprint
+from queue_service.web.pages.phone_check import LAST_BOOKING, hold_context, release_reason
 from queue_service.web.pages.rendering import error_text, field_texts, render
 from queue_service.web.requests import chosen_date, chosen_slot
 
@@ -44,7 +51,9 @@ _BOOKING_FIELDS = (
     "captcha_id",
     "captcha_answer",
 )
-_LAST_BOOKING = "booking"
+_LAST_BOOKING = LAST_BOOKING
+# The one-time code as typed: six digits (spaces a phone's autofill or a person adds dropped).
+_ONE_TIME_CODE = re.compile(r"[0-9]{6}")
 
 
 @bp.get("/")
@@ -156,19 +165,127 @@ def book():
         raise
     attempts.finish(token, booking)
     session[_LAST_BOOKING] = [booking.branch_id, booking.code]
+    if booking.status == "pending":
+        return redirect(url_for("participant.verification"), 303)
     return redirect(url_for("participant.confirmation"), 303)
 
 
 @bp.get("/pesan/selesai")
 @limits.read
 def confirmation():
-    """The booking just made: queue number, code and QR, where and when, what to bring."""
+    """The booking just made: queue number, code and QR, where and when, what to bring.
+    A place still held for its phone's code (or released unconfirmed) is the verification
+    step's, never shown as booked."""
     last = session.get(_LAST_BOOKING)
     if not last:
         return redirect(url_for("participant.home"))
     booking = services().reservations.get(*last)
+    if booking.status in ("pending", "expired"):
+        return redirect(url_for("participant.verification"), 303)
     return render(
         "participant/confirmation.html", personal=True, **booking_context(services().redis, booking)
+    )
+
+
+@bp.get("/pesan/verifikasi")
+@limits.read
+def verification():
+    """The step after the form while the place is held: the code sent to the phone is typed
+    here (this browser's booking only: its signed session names it)."""
+    booking = _held_booking()
+    if booking is None:
+        return redirect(url_for("participant.home"))
+    return _verification_page(booking)
+
+
+@bp.post("/pesan/verifikasi")
+@limits.lookup
+def verify():
+    """Confirm the held place with the one-time code: the confirmation, or the step again
+    saying what was wrong, or the page saying the place was released."""
+    booking = _held_booking()
+    if booking is None:
+        return redirect(url_for("participant.home"))
+    typed = "".join(request.form.get("otp", "").split())[:32]
+    if not _ONE_TIME_CODE.fullmatch(typed):
+        return _verification_page(booking, status=422, errors=field_texts({"otp": ["otp_format"]}))
+    try:
+        services().reservations.verify(booking.code, booking.nik, typed)
+    except VerificationFailedError as error:
+        if error.left <= 0:
+            return _released_page(booking, reason="wrong", status=409)
+        return _verification_page(
+            booking,
+            status=403,
+            errors={"otp": [_("Kode salah. Sisa percobaan: %(n)s.", n=error.left)]},
+        )
+    except HoldExpiredError:
+        return _released_page(_refreshed(booking), status=409)
+    return redirect(url_for("participant.confirmation"), 303)
+
+
+@bp.post("/pesan/verifikasi/kirim-ulang")
+@limits.lookup
+def resend():
+    """A new code to the phone (the old one stops working); one a minute, a few a hold."""
+    booking = _held_booking()
+    if booking is None:
+        return redirect(url_for("participant.home"))
+    try:
+        services().reservations.resend_code(booking.code, booking.nik)
+    except ResendLimitError as error:
+        context = hold_context(booking)
+        if context["resends_left"] <= 0:
+            message = _(
+                "Kode sudah dikirim ulang %(n)s kali; tidak bisa dikirim lagi untuk antrian ini.",
+                n=context["resends_allowed"],
+            )
+        else:
+            message = _(
+                "Kirim ulang kode bisa dalam %(s)s detik.", s=error.retry_after or context["resend_in"]
+            )
+        page = _verification_page(booking, status=429, summary=message)
+        page.headers.update(domain_error_headers(error))
+        return page
+    except HoldExpiredError:
+        return _released_page(_refreshed(booking), status=409)
+    return _verification_page(_refreshed(booking), resent=True)
+
+
+def _held_booking():
+    """This browser's last booking, or None; a confirmed one was already shown."""
+    last = session.get(_LAST_BOOKING)
+    if not last:
+        return None
+    return services().reservations.get(*last)
+
+
+def _refreshed(booking):
+    return services().reservations.get(booking.branch_id, booking.code)
+
+
+def _verification_page(booking, status: int = 200, errors: dict | None = None, **extra):
+    """The verification step; a booking past it goes where it belongs."""
+    if booking.status not in ("pending", "expired"):
+        return redirect(url_for("participant.confirmation"), 303)
+    context = hold_context(booking)
+    if booking.status == "expired" or context["seconds_left"] <= 0:
+        # Released, or about to be by the next reservation or sweep: gone either way.
+        return _released_page(booking, status=200 if status == 200 else 409)
+    return render(
+        "participant/verify.html", status=status, personal=True, errors=errors or {}, **context, **extra
+    )
+
+
+def _released_page(booking, reason: str | None = None, status: int = 200):
+    """The held place is gone (time ran out, or the last wrong code): book again."""
+    return render(
+        "participant/released.html",
+        status=status,
+        personal=True,
+        booking=booking,
+        reason=reason or release_reason(booking),
+        branch=catalog.get_branch(services().redis, booking.branch_id),
     )
 
 
