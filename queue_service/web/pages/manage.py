@@ -60,8 +60,11 @@ def lookup():
 def cancel():
     """Cancel the booking; the slot, the quota and the NIK's date are freed at once."""
     values = _credentials()
-    booking = services().reservations.cancel(values["code"], values["nik"], services().clock())
-    return render("participant/cancelled.html", personal=True, booking=booking)
+    reservations = services().reservations
+    # A place still held for its phone's code is let go without an SMS: say none comes.
+    held = reservations.lookup(values["code"], values["nik"]).status == "pending"
+    booking = reservations.cancel(values["code"], values["nik"], services().clock())
+    return render("participant/cancelled.html", personal=True, booking=booking, held=held)
 
 
 @bp.post("/kelola/ubah")

@@ -284,3 +284,17 @@ def test_with_verification_off_the_form_goes_straight_to_the_confirmation(make_a
     assert response.status_code == 303 and response.headers["Location"].endswith("/pesan/selesai")
     html = text(client.get("/pesan/selesai"))
     assert "Antrian berhasil dibuat" in html and "A-001" in html
+
+
+def test_a_hold_cancelled_from_the_look_up_says_no_sms_comes(client, hold, reservations):
+    branch_id, code = hold()
+    booking = reservations.get(branch_id, code)
+    fields = form(text(client.get("/kelola")), "/kelola")
+    shown = text(client.post("/kelola", data={**fields, "code": code, "nik": booking.nik}))
+
+    response = client.post("/kelola/batal", data=form(shown, "/kelola/batal"))
+
+    html = text(response)
+    assert response.status_code == 200
+    assert "sudah dilepas" in html and "SMS pembatalan" not in html
+    assert reservations.get(branch_id, code).status == "cancelled"
