@@ -242,7 +242,7 @@ def test_usable_at_320_pixels_with_the_captcha_audio_reachable_by_keyboard(open_
     page.get_by_label("Email").focus()
     page.keyboard.press("Tab")
     audio = page.locator(":focus")
-    expect(audio).to_have_text("Dengarkan kode")
+    expect(audio).to_have_text("Dengarkan kode (angka diucapkan dalam Bahasa Indonesia)")
     response = page.request.get(audio.get_attribute("href"))
     assert response.status == 200 and response.headers["content-type"] == "audio/wav"
     fill_details(page, make_nik())

@@ -336,6 +336,7 @@ def _details_form(values, fields: dict | None = None, summary: str | None = None
         summary=summary,
         captcha=challenge,
         attempt=secrets.token_hex(16),
+        verifies_phone=services().reservations.holds_places,
         **flags,
     )
 
