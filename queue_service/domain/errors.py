@@ -72,6 +72,23 @@ class HoldExpiredError(DomainError):
     code = "hold_expired"
 
 
+class NotAdmittedError(DomainError):
+    """The branch's waiting room is active and the booking carries no valid admission pass
+    (none, forged, expired, of another branch or room, or used by another person)."""
+
+    code = "not_admitted"
+
+
+class RoomFullError(DomainError):
+    """One address holds the most tickets a waiting room allows it (a rule of the room)."""
+
+    code = "rate_limited"
+
+    def __init__(self, retry_after: int):
+        super().__init__("tickets_per_address")
+        self.retry_after = retry_after
+
+
 class ResendLimitError(DomainError):
     """No new one-time code now: one a minute, a few a hold (``retry_after`` seconds, or
     None when the hold may have no more)."""

@@ -79,6 +79,46 @@ def hold_release_prefixes(branch_id: str) -> list[str]:
     return [booking(branch_id, ""), slot_counts(branch_id, ""), day_counts(branch_id, "")]
 
 
+def _room(branch_id: str, room_id: str) -> str:
+    return f"{_branch(branch_id)}:room:{room_id}"
+
+
+def room(branch_id: str, room_id: str) -> str:
+    """Hash of one waiting room (one release of the branch): its times, rate, lottery seed and
+    where admission has got."""
+    return _room(branch_id, room_id)
+
+
+def room_arrivals(branch_id: str, room_id: str) -> str:
+    """Sorted set ticket -> arrival (ms): tickets that came before the lottery."""
+    return f"{_room(branch_id, room_id)}:arrivals"
+
+
+def room_line(branch_id: str, room_id: str) -> str:
+    """Sorted set ticket -> index: the line after the lottery."""
+    return f"{_room(branch_id, room_id)}:line"
+
+
+def room_tickets(branch_id: str, room_id: str) -> str:
+    """Hash ticket -> the address it joined from."""
+    return f"{_room(branch_id, room_id)}:tickets"
+
+
+def room_addresses(branch_id: str, room_id: str) -> str:
+    """Hash address -> tickets it holds in the room."""
+    return f"{_room(branch_id, room_id)}:addresses"
+
+
+def room_polls(branch_id: str, room_id: str) -> str:
+    """Hash ticket -> when it was last asked about (ms)."""
+    return f"{_room(branch_id, room_id)}:polls"
+
+
+def room_passes(branch_id: str, room_id: str) -> str:
+    """Hash ticket -> the keyed hash of the NIK whose booking used its pass."""
+    return f"{_room(branch_id, room_id)}:passes"
+
+
 def closed_days(branch_id: str) -> str:
     """Sorted set date -> its ordinal: the branch's days closed by the end-of-day step (their
     bookings still ``booked`` marked ``no_show``), so that step skips them next time."""

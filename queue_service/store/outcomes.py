@@ -142,6 +142,29 @@ class HoldOutcome(ScriptOutcome):
 
 
 @dataclass(frozen=True)
+class RoomOutcome(ScriptOutcome):
+    """``room_join.lua``: ``joined`` or ``again`` (the ``ticket``), ``too_many`` or
+    ``undrawn``; ``room_status.lua``: ``waiting`` or ``admitted`` (its line ``index``, ''
+    before the lottery; how many are ``admitted_through`` by now; the ``rate`` per minute),
+    ``missing`` or ``lost``; ``room_draw.lua``: ``drawn`` (``count``, ``seed``), ``early`` or
+    ``missing``."""
+
+    ticket: str = ""
+    index: str = ""
+    admitted_through: str = ""
+    rate: str = ""
+    count: str = ""
+    seed: str = ""
+    LAYOUTS: ClassVar[Mapping[str, tuple[str, ...]]] = {
+        "joined": ("ticket",),
+        "again": ("ticket",),
+        "waiting": ("index", "admitted_through", "rate"),
+        "admitted": ("index", "admitted_through", "rate"),
+        "drawn": ("count", "seed"),
+    }
+
+
+@dataclass(frozen=True)
 class CheckInOutcome(ScriptOutcome):
     """``check_in.lua``: ``ok`` or ``repeat`` (checked in before) with the ``queue_number``;
     ``missing``, ``moved`` or ``status`` (changed meanwhile: read it again)."""

@@ -1,0 +1,276 @@
+"""A waiting room for a branch's release: a rush let in by lottery, not by reflexes.
+
+When a branch releases a new day (its ``release_time``) and has its room enabled, booking at
+that branch needs an admission pass from ``opens_minutes_before`` the release until
+``lasts_minutes`` after it. Whoever joins before the release waits unplaced; at the release
+everyone who came before it is put in an order drawn from a random seed (``room_draw.lua``:
+sorted by SHA-1 of the seed and the ticket, the seed kept in the audit log, so the order can
+be checked afterwards and not foreseen before), and later arrivals join the end. Admission
+follows the line at ``admit_per_minute``: a count that grows with time from the release
+(``room_status.lua``), so nothing has to run at each admission and a web process that dies
+loses nobody's place. An admitted ticket's pass is signed, names its branch, room and
+ticket, lasts ``PASS_SECONDS``, and serves one person: the first NIK that books with it.
+
+All of one room's state is under its branch's hash tag; every step is one script.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass
+from zoneinfo import ZoneInfo
+
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from redis import Redis
+
+from queue_service.domain import audit
+from queue_service.domain.errors import NotAdmittedError, NotFoundError, RoomFullError
+from queue_service.domain.privacy import keyed_digest
+from queue_service.store import keys
+from queue_service.store.outcomes import RoomOutcome
+from queue_service.store.scripts import Scripts
+
+# A pass is good for this long after it is handed out: time for a captcha and a one-time code.
+PASS_SECONDS = 600
+# An admitted ticket not asked about for this long loses its place (a phone put away).
+ADMITTED_GRACE_MS = 120_000
+# A room's keys outlive its end by this much, for the console and the audit's sake.
+_KEEP_AFTER = dt.timedelta(hours=6)
+_TICKET = re.compile(r"^([a-z0-9-]{1,64})\.([0-9]{8})\.([0-9a-f]{32})$")
+
+WAITING, ADMITTED, NOT_NEEDED = "waiting", "admitted", "not_needed"
+
+
+@dataclass(frozen=True)
+class RoomSettings:
+    """A branch's waiting room, as its admins set it (SPEC §6 ``waiting_room``)."""
+
+    enabled: bool = False
+    opens_minutes_before: int = 15
+    admit_per_minute: int = 300
+    lasts_minutes: int = 60
+    tickets_per_address: int = 20
+
+    @classmethod
+    def from_stored(cls, stored: Mapping | None) -> RoomSettings:
+        """The settings as stored with the branch's (missing fields at their defaults)."""
+        return cls(**{**asdict(cls()), **(stored or {})})
+
+
+@dataclass(frozen=True)
+class Room:
+    """One release's room at one branch."""
+
+    branch_id: str
+    id: str  # the release's branch-local date, YYYYMMDD
+    release_at: dt.datetime
+    opens_at: dt.datetime
+    closes_at: dt.datetime
+    settings: RoomSettings
+
+    def keys(self) -> dict[str, str]:
+        return {
+            "room": keys.room(self.branch_id, self.id),
+            "arrivals": keys.room_arrivals(self.branch_id, self.id),
+            "line": keys.room_line(self.branch_id, self.id),
+            "tickets": keys.room_tickets(self.branch_id, self.id),
+            "addresses": keys.room_addresses(self.branch_id, self.id),
+            "polls": keys.room_polls(self.branch_id, self.id),
+            "passes": keys.room_passes(self.branch_id, self.id),
+        }
+
+
+def active_room(
+    branch_id: str, room: RoomSettings, release_time: str, timezone: str, now: dt.datetime
+) -> Room | None:
+    """The branch's room that is open at ``now``, if its room is enabled and a release is
+    near (``release_time``, ``HH:MM`` branch-local: the release of each day)."""
+    if not room.enabled:
+        return None
+    zone = ZoneInfo(timezone)
+    local = now.astimezone(zone)
+    release = dt.time.fromisoformat(release_time)
+    # A release at 00:05 opens its room the evening before; one at 23:50 stays open after
+    # midnight: look at the releases around today.
+    for offset in (-1, 0, 1):
+        day = local.date() + dt.timedelta(days=offset)
+        release_at = dt.datetime.combine(day, release, tzinfo=zone)
+        opens_at = release_at - dt.timedelta(minutes=room.opens_minutes_before)
+        closes_at = release_at + dt.timedelta(minutes=room.lasts_minutes)
+        if opens_at <= local < closes_at:
+            return Room(branch_id, f"{day:%Y%m%d}", release_at, opens_at, closes_at, room)
+    return None
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Where a ticket stands (the API's answer): ``position`` is the places up to and
+    including its own still to be admitted (None before the lottery, 0 once admitted)."""
+
+    ticket: str | None
+    state: str
+    position: int | None = None
+    estimated_wait_seconds: int | None = None
+    admission_pass: str | None = None
+
+
+class WaitingRooms:
+    """The branches' waiting rooms over the data store (``decode_responses=True``).
+
+    Args:
+        redis: the data store.
+        secret: signs the passes, and keys the NIK a pass is bound to.
+    """
+
+    def __init__(self, redis: Redis, secret: bytes):
+        self.redis = redis
+        self.scripts = Scripts(redis)
+        self._secret = secret
+        self._passes = URLSafeTimedSerializer(secret, salt="antrian-admission-pass")
+
+    def join(self, room: Room | None, address: str, own_ticket: str | None, now: dt.datetime) -> Standing:
+        """A ticket in ``room`` for a client at ``address`` (its own, ``own_ticket``, if it
+        holds one there already), and where it stands; ``not_needed`` without a room.
+
+        Raises:
+            RoomFullError: ``address`` holds the room's ``tickets_per_address`` already.
+        """
+        if room is None:
+            return Standing(None, NOT_NEEDED)
+        names = room.keys()
+        now_ms = _ms(now)
+        known = own_ticket if own_ticket and self._parse(own_ticket) == (room.branch_id, room.id) else ""
+        for _attempt in range(2):
+            outcome = RoomOutcome.read(
+                self.scripts.room_join(
+                    keys=[
+                        names["room"],
+                        names["arrivals"],
+                        names["line"],
+                        names["addresses"],
+                        names["tickets"],
+                    ],
+                    args=[
+                        f"{room.branch_id}.{room.id}.{secrets.token_hex(16)}",
+                        known,
+                        address,
+                        room.settings.tickets_per_address,
+                        now_ms,
+                        _ms(room.closes_at + _KEEP_AFTER),
+                        _ms(room.release_at),
+                        _ms(room.opens_at),
+                        _ms(room.closes_at),
+                        room.settings.admit_per_minute,
+                        room.id,
+                    ],
+                )
+            )
+            if outcome.verdict == "undrawn":
+                self._draw(room, now)
+                continue
+            if outcome.verdict == "too_many":
+                raise RoomFullError(max(1, math.ceil((room.closes_at - now).total_seconds())))
+            return self._standing(room, outcome.ticket, now)
+        raise NotFoundError("waiting_room")  # drawn twice and still undrawn: cannot happen
+
+    def status(self, ticket: str, room_of: Callable[[str], Room | None], now: dt.datetime) -> Standing:
+        """Where ``ticket`` stands now. ``room_of(branch_id)`` gives the branch's active room.
+
+        Raises:
+            NotFoundError: no such ticket (or it lost its place, or its room is over).
+        """
+        parsed = self._parse(ticket)
+        if parsed is None:
+            raise NotFoundError("ticket")
+        room = room_of(parsed[0])
+        if room is None or room.id != parsed[1]:
+            raise NotFoundError("ticket")
+        return self._standing(room, ticket, now)
+
+    def admit(self, room: Room | None, admission_pass: str | None, nik: str) -> None:
+        """Let a booking at ``room``'s branch go ahead: its pass is valid for that room and
+        not used by another person. Without an active room, nothing is asked.
+
+        Raises:
+            NotAdmittedError: no pass, a forged or expired one, one of another branch or
+                room, or one another NIK has booked with.
+        """
+        if room is None:
+            return
+        ticket = self.check_pass(room, admission_pass)
+        digest = keyed_digest(self._secret, "room-nik", nik)
+        names = room.keys()
+        with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hsetnx(names["passes"], ticket, digest)
+            pipe.hget(names["passes"], ticket)
+            pipe.pexpire(names["passes"], _KEEP_AFTER + (room.closes_at - room.opens_at))
+            _set, holder, _expiry = pipe.execute()
+        if holder != digest:
+            raise NotAdmittedError("pass_used")
+
+    def check_pass(self, room: Room, admission_pass: str | None) -> str:
+        """The ticket a valid pass for ``room`` names.
+
+        Raises:
+            NotAdmittedError: no pass, or not a valid one for this room now.
+        """
+        if not admission_pass:
+            raise NotAdmittedError("no_pass")
+        try:
+            claims = self._passes.loads(admission_pass, max_age=PASS_SECONDS)
+        except BadSignature:  # forged, altered or expired (SignatureExpired is one)
+            raise NotAdmittedError("bad_pass") from None
+        if not isinstance(claims, dict) or (claims.get("b"), claims.get("r")) != (room.branch_id, room.id):
+            raise NotAdmittedError("other_room")
+        return str(claims.get("t"))
+
+    def _standing(self, room: Room, ticket: str, now: dt.datetime) -> Standing:
+        names = room.keys()
+        if now >= room.release_at and self.redis.hget(names["room"], "drawn") != "1":
+            self._draw(room, now)
+        outcome = RoomOutcome.read(
+            self.scripts.room_status(
+                keys=[names["room"], names["line"], names["tickets"], names["polls"]],
+                args=[ticket, _ms(now), ADMITTED_GRACE_MS],
+            )
+        )
+        if outcome.verdict in ("missing", "lost"):
+            raise NotFoundError("ticket")
+        if outcome.verdict == ADMITTED:
+            admission_pass = self._passes.dumps({"b": room.branch_id, "r": room.id, "t": ticket})
+            return Standing(ticket, ADMITTED, 0, 0, admission_pass)
+        if outcome.index == "":
+            return Standing(ticket, WAITING)
+        position = int(outcome.index) - int(outcome.admitted_through) + 1
+        rate = int(outcome.rate)
+        wait = math.ceil(position * 60 / rate) if rate > 0 else None
+        return Standing(ticket, WAITING, position, wait)
+
+    def _draw(self, room: Room, now: dt.datetime) -> None:
+        names = room.keys()
+        seed = secrets.token_hex(32)
+        entry = audit.fields_of(
+            audit.Actor("system", "", "lottery"),
+            "waiting_room_drawn",
+            f"{room.branch_id}/{room.id}",
+            None,
+            {"seed": seed, "release_at": room.release_at.isoformat()},
+            now,
+        )
+        self.scripts.room_draw(
+            keys=[names["room"], names["arrivals"], names["line"], keys.branch_audit(room.branch_id)],
+            args=[seed, _ms(now), _ms(room.closes_at + _KEEP_AFTER), *entry],
+        )
+
+    @staticmethod
+    def _parse(ticket: str) -> tuple[str, str] | None:
+        found = _TICKET.match(ticket or "")
+        return (found.group(1), found.group(2)) if found else None
+
+
+def _ms(moment: dt.datetime) -> int:
+    return int(moment.timestamp() * 1000)
