@@ -40,6 +40,10 @@ class Availability:
     daily_quota: int
     remaining: int
     slots: tuple[SlotAvailability, ...]
+    # When a day closed for the time being (``beyond_window``, ``not_yet_open``: the
+    # newest day before its ``release_time``) becomes bookable, branch-local: the pages
+    # say it, and no cached answer outlives it.
+    opens_at: dt.datetime | None = None
 
     def bookable_slots(self, besides: str | None = None) -> tuple[SlotAvailability, ...]:
         """The slots a booking can still take, leaving out the one starting at ``besides``
@@ -53,6 +57,11 @@ class Availability:
         booking (today's slots close one by one at the cutoff while its quota may be left).
         The booking pages and the reschedule form both ask this, so they offer the same days."""
         return bool(self.bookable_slots(besides))
+
+    @property
+    def opens_at_zone(self) -> str | None:
+        """WIB, WITA or WIT: the zone of ``opens_at``, the branch's (pages say "07:00 WITA")."""
+        return schedules.timezone_label(str(self.opens_at.tzinfo)) if self.opens_at else None
 
     @property
     def booking_closed(self) -> bool:
@@ -132,13 +141,13 @@ def _worked_out(
         settings,
         override,
         day,
-        now_local.date(),
+        now_local,
         national_closure=calendar.closure_note(closure_raw or None),
         collective_leave_closed=collective_leave_closed,
     )
     quota = schedules.effective_quota(settings, override)
     if not status.open:
-        return Availability(branch.id, day, False, status.reason, status.note, quota, 0, ())
+        return Availability(branch.id, day, False, status.reason, status.note, quota, 0, (), status.opens_at)
 
     remaining = max(0, quota - int(total or 0))
     service_quota = settings.service_quotas.get(service_id) if service_id else None
@@ -166,8 +175,10 @@ class AvailabilityCache:
     When booking for a popular date opens, every participant's page asks for the same few
     days many times a second. Within the window an answer is given again without reading
     the store: a place shown free may have gone meanwhile, which the booking itself (one
-    atomic step) then says, and a place freed shows up at most ``fresh_ms`` late. Zero
-    reads the store every time.
+    atomic step) then says, and a place freed shows up at most ``fresh_ms`` late. A day
+    that opens (its release) is never answered closed from the cache past that moment: an
+    answer with ``opens_at`` is kept only while ``now`` is before it. Zero reads the store
+    every time.
 
     Args:
         redis: the data store (``decode_responses=True``).
@@ -199,7 +210,7 @@ class AvailabilityCache:
         key = (branch_id, day, service_id)
         at = self._monotonic()
         kept = self._kept.get(key)
-        if kept is not None and at < kept[0]:
+        if kept is not None and at < kept[0] and (kept[1].opens_at is None or now < kept[1].opens_at):
             return kept[1]
         answer = availability(self.redis, branch_id, day, service_id, now, self.collective_leave_closed)
         if len(self._kept) >= self.MAX_KEPT:

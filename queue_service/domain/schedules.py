@@ -18,6 +18,8 @@ from queue_service.domain.errors import NotFoundError
 from queue_service.store import keys
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# Today's behaviour: the newest day of the booking window opens as that day begins.
+DEFAULT_RELEASE_TIME = "00:00"
 TIMEZONE_LABELS = {"Asia/Jakarta": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT"}
 
 
@@ -47,6 +49,9 @@ class BranchSettings:
     call_ahead_places: int = 3
     # A called participant recalled this many times is a no-show at the next recall.
     recalls_before_no_show: int = 2
+    # The newest day of the booking window becomes bookable at this branch-local time
+    # ("HH:MM"), not at midnight (SPEC §6 "Fair opening"); "00:00" opens it as the day begins.
+    release_time: str = DEFAULT_RELEASE_TIME
 
 
 @dataclass
@@ -81,6 +86,9 @@ class DayStatus:
     open: bool
     reason: str | None = None
     note: str | None = None
+    # When a day closed only for the time being (``beyond_window``, ``not_yet_open``) comes
+    # into the window, branch-local; known only when the status was judged at a moment.
+    opens_at: dt.datetime | None = None
 
 
 def timezone_label(timezone: str) -> str:
@@ -184,22 +192,34 @@ def day_status(
     settings: BranchSettings,
     override: DateOverride | None,
     day: dt.date,
-    today: dt.date,
+    at: dt.date | dt.datetime,
     national_closure: str | None = None,
     collective_leave_closed: bool = True,
 ) -> DayStatus:
-    """Whether ``day`` takes online bookings, seen from the branch-local ``today``.
+    """Whether ``day`` takes online bookings, seen from the branch-local ``at``.
+
+    The booking window runs from today through today plus ``booking_window_days``; its
+    newest day opens at ``release_time`` (``not_yet_open`` before it, the time in ``note``).
+    This is the one place that rule lives: availability, the pages and reservations all
+    ask here.
 
     Args:
+        at: the branch-local moment (aware), which judges the newest day's release; or only
+            the branch-local day, which judges each day as a whole, its release come
+            (reports, and the walk-ins' "is the branch serving today").
         national_closure: the note of a national closure of ``day``, if there is one.
         collective_leave_closed: whether *cuti bersama* closes the branch.
     """
+    now_local = at if isinstance(at, dt.datetime) else None
+    today = now_local.date() if now_local is not None else at
     if not settings.online_booking:
         return DayStatus(False, "online_booking_off")
     if day < today:
         return DayStatus(False, "past")
-    if day > today + dt.timedelta(days=settings.booking_window_days):
-        return DayStatus(False, "beyond_window")
+    newest = today + dt.timedelta(days=settings.booking_window_days)
+    if day > newest:
+        opens = release_of(settings, day, now_local.tzinfo) if now_local is not None else None
+        return DayStatus(False, "beyond_window", opens_at=opens)
     holiday = calendar.public_holiday(day)
     if holiday:
         return DayStatus(False, "holiday", holiday)
@@ -212,7 +232,37 @@ def day_status(
         return DayStatus(False, "closed", override.note or None)
     if not slots_of_day(settings, day):
         return DayStatus(False, "no_service")
+    if now_local is not None and day == newest:
+        opens = release_of(settings, day, now_local.tzinfo)
+        if now_local < opens:
+            return DayStatus(False, "not_yet_open", settings.release_time, opens)
     return DayStatus(True)
+
+
+def release_of(settings: BranchSettings, day: dt.date, zone: dt.tzinfo | None) -> dt.datetime:
+    """The moment ``day`` becomes bookable as the window's newest day: ``release_time`` on
+    the day ``booking_window_days`` before it, in the branch's ``zone``."""
+    first = day - dt.timedelta(days=settings.booking_window_days)
+    return dt.datetime.combine(first, release_clock(settings.release_time), tzinfo=zone)
+
+
+def todays_release(settings: BranchSettings, now_local: dt.datetime) -> dt.datetime:
+    """Today's release, branch-local: when the day ``booking_window_days`` after
+    ``now_local``'s becomes bookable (the moment a waiting room opens around)."""
+    newest = now_local.date() + dt.timedelta(days=settings.booking_window_days)
+    return release_of(settings, newest, now_local.tzinfo)
+
+
+def release_clock(clock: str) -> dt.time:
+    """A ``release_time`` (``HH:MM``, ``00:00`` to ``23:59``) as a time of day.
+
+    Raises:
+        ValueError: not such a time.
+    """
+    minutes = minutes_of(clock)
+    if minutes >= 24 * 60:
+        raise ValueError(clock)
+    return dt.time(minutes // 60, minutes % 60)
 
 
 def slot_open(settings: BranchSettings, day: dt.date, slot: Slot, now_local: dt.datetime) -> bool:

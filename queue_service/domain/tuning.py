@@ -77,6 +77,9 @@ BOUNDS: dict[str, Bounds] = {
 # An end of a service interval as ``schedules.minutes_of`` reads it (midnight may end a day),
 # for the API's document; a test holds the two to each other.
 HOURS_CLOCK = r"([01][0-9]|2[0-3]):[0-5][0-9]|24:00"
+# A time of day, ``00:00`` to ``23:59``, as ``schedules.release_clock`` reads it: the
+# ``release_time`` at which the window's newest day opens.
+DAY_CLOCK = r"([01][0-9]|2[0-3]):[0-5][0-9]"
 
 
 def settings_problems(settings: dict[str, Any]) -> dict[str, list[str]]:
@@ -90,6 +93,11 @@ def settings_problems(settings: dict[str, Any]) -> dict[str, list[str]]:
         values = settings[field].values() if field == "service_quotas" else (settings[field],)
         for key in dict.fromkeys(key for value in values for key in bounds.problems(value)):
             refuse(field, key)
+    release = settings.get("release_time", schedules.DEFAULT_RELEASE_TIME)  # older stored ones lack it
+    try:
+        schedules.release_clock(release if isinstance(release, str) else "")
+    except ValueError:
+        refuse("release_time", "invalid_time")
     hours = settings["service_hours"]
     unknown = set(hours) - set(schedules.WEEKDAYS)
     if unknown:

@@ -89,14 +89,15 @@ def bookable_slot(
     bookings at ``now_local`` (the branch's local time).
 
     Raises:
-        NotBookableError: they do not; its ``detail`` says why (the day's reason,
-            ``no_such_slot`` or ``slot_closed``).
+        NotBookableError: they do not; its ``detail`` says why (the day's reason, such as
+            ``not_yet_open`` before the newest day's release, ``no_such_slot`` or
+            ``slot_closed``).
     """
     status = schedules.day_status(
         context.settings,
         context.override,
         day,
-        now_local.date(),
+        now_local,  # the moment, not only the day: the window's newest day opens at its release
         national_closure=context.closure,
         collective_leave_closed=collective_leave_closed,
     )
