@@ -16,7 +16,7 @@ from queue_service.domain.accounts import USERNAME
 from queue_service.domain.hoarding import MAX_SELECTION
 from queue_service.domain.schedules import WEEKDAYS
 from queue_service.domain.staff_cancellation import REASON_MAX_LENGTH
-from queue_service.domain.tuning import BOUNDS, HOURS_CLOCK
+from queue_service.domain.tuning import BOUNDS, DAY_CLOCK, HOURS_CLOCK
 from queue_service.web.schemas.base import ID, Pattern, StrictSchema, day, text
 
 _TYPE = {"required": "required", "null": "required"}
@@ -94,6 +94,10 @@ class BranchSettingsSchema(StrictSchema):
     walk_in_share = _bounded("walk_in_share")
     call_ahead_places = _bounded("call_ahead_places")
     recalls_before_no_show = _bounded("recalls_before_no_show")
+    # When the window's newest day opens, branch-local (SPEC §6 "Fair opening").
+    release_time = fields.String(
+        validate=Pattern(DAY_CLOCK, error="invalid_time"), error_messages={**_TYPE, "invalid": "not_string"}
+    )
 
 
 class DateOverrideSchema(StrictSchema):
