@@ -596,6 +596,7 @@ def _change_date(branch_id: str, values: dict[str, str]):
 def _settings_values(settings: schedules.BranchSettings) -> dict[str, str]:
     values = {name: str(getattr(settings, name)) for name in _INT_FIELDS}
     values["online_booking"] = "1" if settings.online_booking else ""
+    values["release_time"] = settings.release_time
     for weekday in schedules.WEEKDAYS:
         for index, (start, end) in enumerate(settings.service_hours.get(weekday, [])):
             values[f"{weekday}_{index}_start"], values[f"{weekday}_{index}_end"] = start, end
@@ -622,6 +623,8 @@ def _settings_changes(values: dict[str, str]) -> tuple[dict, dict[str, list[str]
                 intervals.append([start, end])
         hours[weekday] = intervals
     changes["service_hours"] = hours
+    if "release_time" in values:  # empty: as the day begins, today's behaviour
+        changes["release_time"] = values["release_time"].strip() or schedules.DEFAULT_RELEASE_TIME
     return changes, problems
 
 
