@@ -19,7 +19,7 @@ from queue_service.store import connect as store
 from queue_service.web import errors, extensions, i18n
 from queue_service.web import logging as web_logs
 from queue_service.web import metrics as request_metrics
-from queue_service.web.api import admin, counters, kiosk, openapi, ops, public, webhooks
+from queue_service.web.api import admin, counters, kiosk, openapi, ops, public, waiting_room, webhooks
 from queue_service.web.api import display as display_api
 from queue_service.web.pages import admin as admin_pages
 from queue_service.web.pages import assets, counter, display, manage, participant
@@ -87,7 +87,17 @@ def create_app(test_config: Mapping[str, Any] | None = None, clock: Clock | None
     errors.register(app)
     # The JSON API takes only application/json bodies, which no other site can post
     # without a CORS preflight, and authenticates with bearer tokens: no CSRF token there.
-    for api in (public.bp, ops.bp, openapi.bp, webhooks.bp, admin.bp, kiosk.bp, counters.bp, display_api.bp):
+    for api in (
+        public.bp,
+        waiting_room.bp,
+        ops.bp,
+        openapi.bp,
+        webhooks.bp,
+        admin.bp,
+        kiosk.bp,
+        counters.bp,
+        display_api.bp,
+    ):
         csrf.exempt(api)
         app.register_blueprint(api)
     csrf.init_app(app)

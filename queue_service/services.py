@@ -24,6 +24,7 @@ from queue_service.domain.person_allowance import PersonAllowance
 from queue_service.domain.reservations import Reservations
 from queue_service.domain.sign_in import SignIn, SignInPolicy
 from queue_service.domain.tuning import BranchTuning
+from queue_service.domain.waiting_room import WaitingRooms
 from queue_service.domain.walk_ins import WalkIns
 from queue_service.metrics import instruments
 from queue_service.notifications.outbox import Outbox
@@ -50,6 +51,7 @@ class Services:
     availability: AvailabilityCache
     registry: RegistryCheck
     hoarding: HoardingWatch
+    waiting_rooms: WaitingRooms
     clients: tuple[Redis, ...] = ()
 
     def close(self) -> None:
@@ -122,6 +124,7 @@ def build_services(
             ),
         ),
         kiosks=Kiosks(redis),
+        waiting_rooms=WaitingRooms(redis, config["SECRET_KEY"].encode()),
         checkins=CheckIns(redis),
         live_queue=LiveQueue(redis),
         availability=AvailabilityCache(

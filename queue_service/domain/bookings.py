@@ -28,6 +28,7 @@ def book(
     address: str,
     now: dt.datetime,
     registry: RegistryCheck | None = None,
+    admit: Callable[[BookingRequest], None] | None = None,
 ) -> Booking:
     """Book a place: the captcha first, then the fields, then the person's allowance, then
     the participant registry, then the place.
@@ -47,6 +48,9 @@ def book(
         now: the time of the attempt.
         registry: the participant registry's check (none, or one without a registry: no
             check).
+        admit: lets the request's person in through the branch's waiting room (its pass
+            bound to their NIK); raises ``NotAdmittedError`` otherwise. Asked once the fields
+            are read, before the allowance is counted.
 
     Raises:
         CaptchaFailedError, ValidationFailedError (``kpj`` when the registry rejects the
@@ -55,6 +59,8 @@ def book(
     """
     captcha.verify(captcha_id, captcha_answer)
     request = read_request()
+    if admit is not None:
+        admit(request)
     screen = None
     if registry is not None and registry.asks:
 

@@ -52,6 +52,10 @@ class BranchSettings:
     # The newest day of the booking window becomes bookable at this branch-local time
     # ("HH:MM"), not at midnight (SPEC §6 "Fair opening"); "00:00" opens it as the day begins.
     release_time: str = DEFAULT_RELEASE_TIME
+    # The waiting room around each release (SPEC §6): enabled, opens_minutes_before,
+    # admit_per_minute, lasts_minutes, tickets_per_address; see domain.waiting_room (which
+    # gives the defaults of fields left out). None: no room.
+    waiting_room: dict | None = None
 
 
 @dataclass

@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from redis import Redis
 
-from queue_service.domain import audit
+from queue_service.domain import audit, catalog, schedules
 from queue_service.domain.errors import NotAdmittedError, NotFoundError, RoomFullError
 from queue_service.domain.privacy import keyed_digest
 from queue_service.store import keys
@@ -132,6 +132,16 @@ class WaitingRooms:
         self._secret = secret
         self._passes = URLSafeTimedSerializer(secret, salt="antrian-admission-pass")
 
+    def room_of(self, branch_id: str, now: dt.datetime) -> Room | None:
+        """The branch's room open at ``now``, if any (none for an unknown branch)."""
+        try:
+            settings = schedules.load_settings(self.redis, branch_id)
+            branch = catalog.get_branch(self.redis, branch_id)
+        except NotFoundError:
+            return None
+        room = RoomSettings.from_stored(settings.waiting_room)
+        return active_room(branch_id, room, settings.release_time, branch.timezone, now)
+
     def join(self, room: Room | None, address: str, own_ticket: str | None, now: dt.datetime) -> Standing:
         """A ticket in ``room`` for a client at ``address`` (its own, ``own_ticket``, if it
         holds one there already), and where it stands; ``not_needed`` without a room.
@@ -177,8 +187,11 @@ class WaitingRooms:
             return self._standing(room, outcome.ticket, now)
         raise NotFoundError("waiting_room")  # drawn twice and still undrawn: cannot happen
 
-    def status(self, ticket: str, room_of: Callable[[str], Room | None], now: dt.datetime) -> Standing:
-        """Where ``ticket`` stands now. ``room_of(branch_id)`` gives the branch's active room.
+    def status(
+        self, ticket: str, now: dt.datetime, room_of: Callable[[str], Room | None] | None = None
+    ) -> Standing:
+        """Where ``ticket`` stands now (``room_of(branch_id)`` gives the branch's open room;
+        by default ``self.room_of`` at ``now``).
 
         Raises:
             NotFoundError: no such ticket (or it lost its place, or its room is over).
@@ -186,7 +199,7 @@ class WaitingRooms:
         parsed = self._parse(ticket)
         if parsed is None:
             raise NotFoundError("ticket")
-        room = room_of(parsed[0])
+        room = room_of(parsed[0]) if room_of is not None else self.room_of(parsed[0], now)
         if room is None or room.id != parsed[1]:
             raise NotFoundError("ticket")
         return self._standing(room, ticket, now)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from flask import request
+
 from queue_service.domain import bookings
-from queue_service.domain.reservations import Booking
+from queue_service.domain.reservations import Booking, BookingRequest
 from queue_service.web import limits
 from queue_service.web.extensions import services
 from queue_service.web.requests import load
@@ -19,9 +21,26 @@ def book(body: Mapping) -> Booking:
     then the fields, then the person's allowance from this client's address, then the
     participant registry, in the order ``bookings.book`` keeps.
 
+    While the branch's waiting room is open, the admission pass (``X-Admission-Pass``, or
+    the pages' cookie) is checked first, before the captcha is spent, and bound to the
+    booking's NIK once the fields are read.
+
     Raises:
+        NotAdmittedError: the room is open and the pass is missing or not valid.
         DomainError: as ``bookings.book``.
     """
+    now = services().clock()
+    rooms = services().waiting_rooms
+    branch_id = body.get("branch_id")
+    room = rooms.room_of(branch_id, now) if isinstance(branch_id, str) else None
+    admit = None
+    if room is not None:
+        admission_pass = admission_pass_of_request()
+        rooms.check_pass(room, admission_pass)
+
+        def admit(request: BookingRequest) -> None:
+            rooms.admit(room, admission_pass, request.nik)
+
     return bookings.book(
         services().captcha,
         services().reservations,
@@ -29,6 +48,17 @@ def book(body: Mapping) -> Booking:
         body.get("captcha_answer"),
         read_request=lambda: load(_BOOKING_REQUEST, body),
         address=limits.client_address(),
-        now=services().clock(),
+        now=now,
         registry=services().registry,
+        admit=admit,
     )
+
+
+# Where a booking carries its waiting room's pass: the API's header, the pages' cookie.
+ADMISSION_PASS_HEADER = "X-Admission-Pass"
+ADMISSION_PASS_COOKIE = "antrian_pass"
+
+
+def admission_pass_of_request() -> str | None:
+    """The admission pass this request carries, if any."""
+    return request.headers.get(ADMISSION_PASS_HEADER) or request.cookies.get(ADMISSION_PASS_COOKIE)

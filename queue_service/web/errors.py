@@ -24,6 +24,7 @@ STATUS_OF_CODE = {
     "forbidden": 403,
     "captcha_failed": 403,
     "verification_failed": 403,
+    "not_admitted": 403,
     "not_found": 404,
     "method_not_allowed": 405,
     "slot_full": 409,

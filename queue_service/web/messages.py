@@ -38,6 +38,10 @@ ERRORS: dict[str, str] = {
         "Kode verifikasi salah. Periksa SMS terakhir dari kami; setelah 3 kali salah, "
         "antrian yang ditahan dilepas."
     ),
+    "not_admitted": N_(
+        "Pemesanan di kantor cabang ini sedang melalui ruang tunggu. Masuk ke ruang tunggu "
+        "dan pesan setelah giliran Anda tiba."
+    ),
     "hold_expired": N_(
         "Waktu verifikasi habis atau kode salah terlalu sering, sehingga antrian yang ditahan "
         "sudah dilepas. Silakan pesan lagi."

@@ -17,7 +17,8 @@ _ERROR_STATUSES = {
     "400": "Not JSON, or wrong types (`bad_request`)",
     "401": "`unauthorized`: no token, or a wrong or revoked one",
     "403": "`captcha_failed` (booking), `verification_failed` (a wrong one-time code), "
-    "`forbidden` (a token of another branch or role)",
+    "`not_admitted` (the branch's waiting room is open and the booking has no valid "
+    "`X-Admission-Pass`), `forbidden` (a token of another branch or role)",
     "404": "`not_found`: nothing has this id (ids are described by their pattern; whether one "
     "exists is data)",
     "409": "`slot_full`, `day_full`, `already_booked`, `too_many_bookings` (the phone holds "
@@ -111,6 +112,8 @@ def build_spec() -> dict:
         ("Cancelled", schemas.CancelledSchema),
         ("RescheduleRequest", schemas.RescheduleRequestSchema),
         ("VerifyRequest", schemas.VerifyRequestSchema),
+        ("JoinRoomRequest", schemas.JoinRoomRequestSchema),
+        ("WaitingRoom", schemas.WaitingRoomSchema),
         ("ResendRequest", schemas.ResendRequestSchema),
         ("Captcha", schemas.CaptchaSchema),
         ("Error", schemas.ErrorSchema),
@@ -208,7 +211,8 @@ def build_spec() -> dict:
         "/api/v1/bookings",
         operations={
             "post": _operation(
-                "Book a place (captcha first). With PHONE_VERIFICATION=1 (the default) the place "
+                "Book a place (captcha first; while the branch's waiting room is open, an "
+                "`X-Admission-Pass` before that). With PHONE_VERIFICATION=1 (the default) the place "
                 "is held: `status` is `pending` until the six-digit code sent to the phone is "
                 "given to `/bookings/{code}/verify` before `verify_by`",
                 "201",
@@ -227,6 +231,38 @@ def build_spec() -> dict:
                 "Booking",
                 body="LookupRequest",
                 errors=("400", "404", "415", "422", "429"),
+            )
+        },
+    )
+    spec.path(
+        "/api/v1/branches/{branch_id}/waiting-room",
+        operations={
+            "post": {
+                **_operation(
+                    "Join the branch's waiting room (a body naming the ticket this client holds "
+                    "gets it back). `not_needed` when no room is open; before the release "
+                    "`position` is null (the lottery has not been drawn); once `admitted`, "
+                    "`pass` goes in `X-Admission-Pass` of the booking. One address holds at most "
+                    "`tickets_per_address` tickets a room: 429 beyond, whatever the rate limits",
+                    "201",
+                    "WaitingRoom",
+                    parameters=[_path_param("branch_id")],
+                    errors=("400", "415", "422", "429"),
+                ),
+                "requestBody": {"required": False, **_json("JoinRoomRequest")},
+            }
+        },
+    )
+    spec.path(
+        "/api/v1/waiting-room/{ticket}",
+        operations={
+            "get": _operation(
+                "Where a ticket stands, with its pass once admitted (an admitted ticket not "
+                "asked about for 2 minutes loses its place: 404)",
+                "200",
+                "WaitingRoom",
+                parameters=[_path_param("ticket")],
+                errors=("404", "429"),
             )
         },
     )

@@ -90,6 +90,7 @@ from queue_service.web.schemas.public import (
     CancelledSchema,
     CancelRequestSchema,
     CaptchaSchema,
+    JoinRoomRequestSchema,
     LookupRequestSchema,
     NowServingSchema,
     QueueSchema,
@@ -100,6 +101,7 @@ from queue_service.web.schemas.public import (
     SlotAvailabilitySchema,
     SlotSchema,
     VerifyRequestSchema,
+    WaitingRoomSchema,
     WaitingSchema,
 )
 
@@ -153,6 +155,7 @@ __all__ = [
     "IdempotencyKeySchema",
     "ImpactDaySchema",
     "ImpactSchema",
+    "JoinRoomRequestSchema",
     "KioskViewSchema",
     "KiosksSchema",
     "LookupRequestSchema",
@@ -185,6 +188,7 @@ __all__ = [
     "TokensSchema",
     "TransferRequestSchema",
     "VerifyRequestSchema",
+    "WaitingRoomSchema",
     "WaitingSchema",
     "WalkInRequestSchema",
     "WalkInSchema",

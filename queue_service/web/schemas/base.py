@@ -145,6 +145,8 @@ class PathSchema(Schema):
     username = text(validate=Pattern(USERNAME, error="invalid_username"))
     token_id = text()
     kiosk_id = text()
+    # A waiting room's ticket: <branch>.<release day YYYYMMDD>.<32 hex>.
+    ticket = text(validate=Pattern(r"[a-z0-9-]{1,64}\.[0-9]{8}\.[0-9a-f]{32}", error="invalid_id"))
 
 
 class IdempotencyKeySchema(Schema):

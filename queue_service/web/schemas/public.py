@@ -67,6 +67,13 @@ class ResendRequestSchema(StrictSchema):
     nik = text(validate=validate.Length(max=32, error="too_long"))
 
 
+class JoinRoomRequestSchema(StrictSchema):
+    # The ticket this client holds in the room already, if any: it gets it back.
+    ticket = fields.String(
+        required=False, allow_none=True, validate=validate.Length(max=128, error="too_long")
+    )
+
+
 class RescheduleRequestSchema(StrictSchema):
     nik = text(validate=validate.Length(max=32, error="too_long"))
     date = day()
@@ -153,6 +160,15 @@ class BookingSchema(Schema):
         lambda booking: {kind: f"/api/v1/bookings/{booking.code}/qr.{kind}" for kind in ("svg", "png")},
         metadata={"type": "object"},
     )
+
+
+class WaitingRoomSchema(Schema):
+    ticket = fields.String(allow_none=True)
+    state = fields.String(metadata={"enum": ["waiting", "admitted", "not_needed"]})
+    # Places up to and including this ticket's still to be admitted; null before the lottery.
+    position = fields.Integer(allow_none=True)
+    estimated_wait_seconds = fields.Integer(allow_none=True)
+    admission_pass = fields.String(data_key="pass", allow_none=True)
 
 
 class CaptchaSchema(Schema):
