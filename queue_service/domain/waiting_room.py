@@ -93,7 +93,7 @@ def active_room(
         return None
     zone = ZoneInfo(timezone)
     local = now.astimezone(zone)
-    release = dt.time.fromisoformat(release_time)
+    release = schedules.release_clock(release_time)
     # A release at 00:05 opens its room the evening before; one at 23:50 stays open after
     # midnight: look at the releases around today.
     for offset in (-1, 0, 1):
