@@ -28,10 +28,11 @@ from queue_service.domain.errors import (
     TooManyBookingsError,
 )
 from queue_service.domain.reservations import Reservations
+from queue_service.domain.waiting_room import RoomSettings, WaitingRooms, active_room
 from queue_service.notifications.outbox import Outbox
 from queue_service.store import keys
 from queue_service.store.connect import close, connect
-from tests.factories import booking_request, make_nik
+from tests.factories import JAKARTA, booking_request, make_nik
 
 TUESDAY = dt.date(2026, 11, 24)
 BRANCH = "jakarta-salemba"
@@ -332,5 +333,29 @@ def test_holds_are_verified_and_released_in_their_branch_s_slot_on_the_cluster(
         # Its NIK's date, in another slot, is free again.
         again = reservations.reserve(request(nik=forgotten.nik, branch_id=OTHER_BRANCH), clock())
         assert again.status == "pending"
+    finally:
+        close(client)
+
+
+def test_a_waiting_room_draws_and_admits_in_its_branch_s_slot_on_the_cluster(seeded, redis_cluster):
+    client = connect(redis_cluster.url, cluster=True)
+    try:
+        rooms = WaitingRooms(client, b"cluster-secret")
+        settings = RoomSettings(enabled=True, admit_per_minute=60)
+        release = dt.datetime(2026, 11, 23, 7, 0, tzinfo=JAKARTA)
+        room = active_room(BRANCH, settings, "07:00", "Asia/Jakarta", release - dt.timedelta(minutes=5))
+        tickets = [
+            rooms.join(room, f"10.0.0.{n}", None, release - dt.timedelta(minutes=5)).ticket for n in range(20)
+        ]
+        names = room.keys().values()
+        assert len({seeded.keyslot(name) for name in names}) == 1  # one slot: the branch's
+
+        positions = sorted(rooms.status(t, release, lambda branch: room).position for t in tickets)
+
+        assert positions == list(range(0, 20))  # the lottery placed all 20; the first is in
+        first = next(t for t in tickets if rooms.status(t, release, lambda branch: room).state == "admitted")
+        admission_pass = rooms.status(first, release, lambda branch: room).admission_pass
+        rooms.admit(room, admission_pass, make_nik())
+        assert seeded.hlen(keys.room_passes(BRANCH, room.id)) == 1
     finally:
         close(client)
