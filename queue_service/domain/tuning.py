@@ -21,7 +21,7 @@ from typing import Any
 
 from redis import Redis
 
-from queue_service.domain import audit, catalog, reports, schedules
+from queue_service.domain import audit, catalog, reports, schedules, waiting_room
 from queue_service.domain.audit import Actor
 from queue_service.domain.errors import NotFoundError, StoreUnavailableError, ValidationFailedError
 from queue_service.domain.reservations import Booking, Reservations
@@ -74,6 +74,17 @@ BOUNDS: dict[str, Bounds] = {
     "recalls_before_no_show": Bounds(0),
     "service_quotas": Bounds(0),
 }
+# The waiting room's numbers (``waiting_room`` in the settings, SPEC §6 "Fair opening"), named
+# ``waiting_room.<field>`` in a refusal. A room opens up to three hours before its release and
+# lasts up to half a day; a rate of 100,000 a minute is no room at all, but it is the admin's to
+# choose; one address may hold 1 to 1,000 tickets (mobile carriers put many phones behind one).
+ROOM_BOUNDS: dict[str, Bounds] = {
+    "opens_minutes_before": Bounds(0, 180),
+    "admit_per_minute": Bounds(1, 100_000),
+    "lasts_minutes": Bounds(1, 720),
+    "tickets_per_address": Bounds(1, 1000),
+}
+ROOM_FIELDS = tuple(field.name for field in dataclasses.fields(waiting_room.RoomSettings))
 # An end of a service interval as ``schedules.minutes_of`` reads it (midnight may end a day),
 # for the API's document; a test holds the two to each other.
 HOURS_CLOCK = r"([01][0-9]|2[0-3]):[0-5][0-9]|24:00"
@@ -98,6 +109,8 @@ def settings_problems(settings: dict[str, Any]) -> dict[str, list[str]]:
         schedules.release_clock(release if isinstance(release, str) else "")
     except ValueError:
         refuse("release_time", "invalid_time")
+    for field, found in room_problems(settings.get("waiting_room")).items():
+        problems.setdefault(field, []).extend(found)
     hours = settings["service_hours"]
     unknown = set(hours) - set(schedules.WEEKDAYS)
     if unknown:
@@ -120,6 +133,53 @@ def settings_problems(settings: dict[str, Any]) -> dict[str, list[str]]:
         if any(later[0] < earlier[1] for earlier, later in zip(spans, spans[1:], strict=False)):
             refuse(f"service_hours.{weekday}", "interval_overlap")
     return problems
+
+
+def room_problems(room: object) -> dict[str, list[str]]:
+    """The rules a stored ``waiting_room`` breaks, by ``waiting_room.<field>`` (None: the
+    defaults, none)."""
+    if room is None:
+        return {}
+    if not isinstance(room, dict):
+        return {"waiting_room": ["not_object"]}
+    problems: dict[str, list[str]] = {}
+    for name, value in room.items():
+        field = f"waiting_room.{name}"
+        if name not in ROOM_FIELDS:
+            problems[field] = ["unknown_field"]
+        elif name == "enabled":
+            if not isinstance(value, bool):
+                problems[field] = ["not_boolean"]
+        elif isinstance(value, bool) or not isinstance(value, int):
+            problems[field] = ["not_integer"]
+        elif refused := ROOM_BOUNDS[name].problems(value):
+            problems[field] = refused
+    return problems
+
+
+def settings_document(settings: schedules.BranchSettings) -> dict[str, Any]:
+    """The whole settings as admins read them: the waiting room with every field (its defaults
+    where none, or not all, are stored)."""
+    document = dataclasses.asdict(settings)
+    document["waiting_room"] = dataclasses.asdict(
+        waiting_room.RoomSettings.from_stored(settings.waiting_room)
+    )
+    return document
+
+
+def merged(current: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """``changes`` applied to ``current`` (both settings as stored). A ``waiting_room`` in
+    ``changes`` may name some of its fields only: they are merged into the current room (its
+    defaults where none is stored), and the room is stored whole."""
+    after = {**current, **changes}
+    room = changes.get("waiting_room")
+    if isinstance(room, dict):
+        stored = current.get("waiting_room")
+        base = dataclasses.asdict(waiting_room.RoomSettings())
+        if isinstance(stored, dict):
+            base.update(stored)
+        after["waiting_room"] = {**base, **room}
+    return after
 
 
 @dataclasses.dataclass(frozen=True)
@@ -170,7 +230,7 @@ class BranchTuning:
             if raw is None:
                 raise NotFoundError("branch")
             before = json.loads(raw)
-            after = {**before, **changes}
+            after = merged(before, changes)
             after.setdefault("service_quotas", {})
             problems = settings_problems(after)
             if problems:
@@ -197,7 +257,7 @@ class BranchTuning:
             ValidationFailedError: the changed settings break a rule.
         """
         current = dataclasses.asdict(self.settings(branch_id))
-        after = {**current, **changes}
+        after = merged(current, changes)
         problems = settings_problems(after)
         if problems:
             raise ValidationFailedError(problems)

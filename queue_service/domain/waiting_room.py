@@ -106,6 +106,59 @@ def active_room(
     return None
 
 
+def next_room(
+    branch_id: str, room: RoomSettings, release_time: str, timezone: str, now: dt.datetime
+) -> Room | None:
+    """The branch's next room to open after ``now`` (None if its room is not enabled)."""
+    if not room.enabled:
+        return None
+    zone = ZoneInfo(timezone)
+    local = now.astimezone(zone)
+    release = schedules.release_clock(release_time)
+    for offset in (0, 1, 2):
+        day = local.date() + dt.timedelta(days=offset)
+        release_at = dt.datetime.combine(day, release, tzinfo=zone)
+        opens_at = release_at - dt.timedelta(minutes=room.opens_minutes_before)
+        if opens_at > local:
+            closes_at = release_at + dt.timedelta(minutes=room.lasts_minutes)
+            return Room(branch_id, f"{day:%Y%m%d}", release_at, opens_at, closes_at, room)
+    return None
+
+
+@dataclass(frozen=True)
+class RoomView:
+    """A branch's room as the console shows it, at a moment.
+
+    ``room`` is the room open now (None: none is), ``next`` the next one to open; the figures
+    are the open room's: ``unplaced`` arrivals waiting for the lottery, ``waiting`` placed in
+    the line and not yet let in, ``admitted`` let in so far (admission is a count: it may run
+    ahead of the line, places nobody has taken yet, which are not counted here), its
+    ``admit_per_minute`` (the room's own once it has begun: a change in the console is the
+    room's, the settings are the next rooms'), ``paused``, and the lottery's ``seed`` once
+    drawn with how many it ``drawn`` (placed)."""
+
+    settings: RoomSettings
+    room: Room | None
+    next: Room | None
+    unplaced: int = 0
+    waiting: int = 0
+    admitted: int = 0
+    admit_per_minute: int = 0
+    paused: bool = False
+    seed: str | None = None
+    drawn: int | None = None
+
+
+@dataclass(frozen=True)
+class RateChange:
+    """What a change of a room's rate or pause did (``changed`` False: it was so already)."""
+
+    changed: bool
+    admit_per_minute: int
+    paused: bool
+    admitted: int
+
+
 @dataclass(frozen=True)
 class Standing:
     """Where a ticket stands (the API's answer): ``position`` is the places up to and
@@ -141,6 +194,94 @@ class WaitingRooms:
             return None
         room = RoomSettings.from_stored(settings.waiting_room)
         return active_room(branch_id, room, settings.release_time, branch.timezone, now)
+
+    def view(self, branch_id: str, now: dt.datetime) -> RoomView:
+        """The branch's room as the console shows it at ``now``.
+
+        Raises:
+            NotFoundError: no such branch.
+        """
+        settings = schedules.load_settings(self.redis, branch_id)
+        branch = catalog.get_branch(self.redis, branch_id)
+        room_settings = RoomSettings.from_stored(settings.waiting_room)
+        args = (branch_id, room_settings, settings.release_time, branch.timezone, now)
+        room = active_room(*args)
+        upcoming = next_room(*args)
+        if room is None:
+            return RoomView(room_settings, None, upcoming, admit_per_minute=room_settings.admit_per_minute)
+        names = room.keys()
+        with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hmget(
+                names["room"], "base_ms", "base_index", "rate", "paused", "next_index", "seed", "drawn_count"
+            )
+            pipe.zcard(names["arrivals"])
+            fields, unplaced = pipe.execute()
+        base_ms, base_index, rate, paused, placed, seed, drawn = fields
+        if base_ms is None:  # nobody has joined yet
+            return RoomView(
+                room_settings,
+                room,
+                upcoming,
+                unplaced=unplaced,
+                admit_per_minute=room_settings.admit_per_minute,
+            )
+        through = int(base_index)
+        counting = 0 if paused == "1" else int(rate)
+        if _ms(now) >= int(base_ms):
+            through += (_ms(now) - int(base_ms)) * counting // 60_000 + 1
+        admitted = max(0, min(through, int(placed or 0)))
+        return RoomView(
+            room_settings,
+            room,
+            upcoming,
+            unplaced=unplaced,
+            waiting=int(placed or 0) - admitted,
+            admitted=admitted,
+            admit_per_minute=int(rate),
+            paused=paused == "1",
+            seed=seed,
+            drawn=int(drawn) if drawn is not None else None,
+        )
+
+    def change_rate(
+        self,
+        room: Room | None,
+        admit_per_minute: int | None,
+        paused: bool | None,
+        actor: audit.Actor,
+        now: dt.datetime,
+    ) -> RateChange:
+        """Change the open ``room``'s rate, or pause (``paused``) or resume its admission, with
+        its audit entry (``waiting_room_rate``, before and after), in one step
+        (``room_rate.lua``): whoever was let in stays in, admission goes on from where it had
+        got at the new rate, and a resume does not catch up the paused time. ``None`` keeps
+        what is. The room's own rate: the settings' ``admit_per_minute`` is the next rooms'.
+
+        Raises:
+            NotFoundError: no room is open.
+        """
+        if room is None:
+            raise NotFoundError("waiting_room")
+        names = room.keys()
+        entry = audit.fields_of(actor, "waiting_room_rate", f"{room.branch_id}/{room.id}", None, None, now)
+        reply = self.scripts.room_rate(
+            keys=[names["room"], keys.branch_audit(room.branch_id)],
+            args=[
+                "" if admit_per_minute is None else admit_per_minute,
+                "" if paused is None else "1" if paused else "0",
+                _ms(now),
+                _ms(room.closes_at + _KEEP_AFTER),
+                _ms(room.release_at),
+                _ms(room.opens_at),
+                _ms(room.closes_at),
+                room.settings.admit_per_minute,
+                room.id,
+                *entry,
+            ],
+        )
+        if reply[0] == "same":
+            return RateChange(False, int(reply[1]), reply[2] == "1", int(reply[3]))
+        return RateChange(True, int(reply[3]), reply[4] == "1", int(reply[5]))
 
     def join(self, room: Room | None, address: str, own_ticket: str | None, now: dt.datetime) -> Standing:
         """A ticket in ``room`` for a client at ``address`` (its own, ``own_ticket``, if it

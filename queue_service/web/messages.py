@@ -99,6 +99,11 @@ FIELDS: dict[str, str] = {
     "at_most_90": N_("Maksimal 90."),
     "at_most_100": N_("Maksimal 100."),
     "at_most_366": N_("Maksimal 366."),
+    # The waiting room's (domain.tuning.ROOM_BOUNDS).
+    "at_most_180": N_("Maksimal 180."),
+    "at_most_720": N_("Maksimal 720."),
+    "at_most_1000": N_("Maksimal 1.000."),
+    "at_most_100000": N_("Maksimal 100.000."),
     "unknown_weekday": N_("Hari dikenal: mon, tue, wed, thu, fri, sat, sun."),
     "invalid_interval": N_('Setiap jam layanan berupa ["HH:MM", "HH:MM"] antara 00:00 dan 24:00.'),
     "interval_order": N_("Jam mulai harus sebelum jam selesai."),

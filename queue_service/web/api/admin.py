@@ -17,6 +17,7 @@ from queue_service.domain import (
     reports,
     schedules,
     staff_cancellation,
+    tuning,
 )
 from queue_service.domain.accounts import Account, AccountRejectedError
 from queue_service.domain.audit import Actor
@@ -75,16 +76,19 @@ def _day(text: str) -> dt.date:
 def show_settings(branch_id: str):
     """The branch's whole settings."""
     require(_account(), Action.READ_BRANCH, branch_id)
-    return admin_schemas.BranchSettingsSchema().dump(services().tuning.settings(branch_id))
+    return admin_schemas.BranchSettingsSchema().dump(
+        tuning.settings_document(services().tuning.settings(branch_id))
+    )
 
 
 @bp.put("/branches/<branch_id>/settings")
 def update_settings(branch_id: str):
-    """Change any subset of the settings; answers the whole."""
+    """Change any subset of the settings; answers the whole. A ``waiting_room`` naming some of
+    its fields only is merged into the current one."""
     require(_account(), Action.TUNE_BRANCH, branch_id)
     changes = load(admin_schemas.BranchSettingsSchema(partial=True), json_object())
     settings = services().tuning.update_settings(branch_id, changes, _actor(), services().clock())
-    return admin_schemas.BranchSettingsSchema().dump(settings)
+    return admin_schemas.BranchSettingsSchema().dump(tuning.settings_document(settings))
 
 
 @bp.post("/branches/<branch_id>/settings/impact")
@@ -104,6 +108,57 @@ def settings_impact(branch_id: str):
             }
             for i in services().tuning.impact(branch_id, changes, today)
         ]
+    }
+
+
+@bp.get("/branches/<branch_id>/waiting-room")
+def show_waiting_room(branch_id: str):
+    """The branch's waiting room now: open or when the next opens, its figures and rate."""
+    require(_account(), Action.READ_BRANCH, branch_id)
+    return _room_view(branch_id)
+
+
+@bp.put("/branches/<branch_id>/waiting-room")
+def change_waiting_room(branch_id: str):
+    """Change the open room's rate, or pause or resume its admission (audited with before and
+    after); who was let in stays in. 404 when no room is open."""
+    require(_account(), Action.TUNE_BRANCH, branch_id)
+    change = load(admin_schemas.RoomChangeSchema(), json_object())
+    rooms, now = services().waiting_rooms, services().clock()
+    catalog.get_branch(services().redis, branch_id)  # 404 for an unknown branch
+    rooms.change_rate(
+        rooms.room_of(branch_id, now), change.get("admit_per_minute"), change.get("paused"), _actor(), now
+    )
+    return _room_view(branch_id)
+
+
+def _room_view(branch_id: str) -> dict:
+    view = services().waiting_rooms.view(branch_id, services().clock())
+    return admin_schemas.WaitingRoomViewSchema().dump(
+        {
+            "branch_id": branch_id,
+            "enabled": view.settings.enabled,
+            "open": _room_times(view.room),
+            "next": _room_times(view.next),
+            "unplaced": view.unplaced,
+            "waiting": view.waiting,
+            "admitted": view.admitted,
+            "admit_per_minute": view.admit_per_minute,
+            "paused": view.paused,
+            "seed": view.seed,
+            "drawn": view.drawn,
+        }
+    )
+
+
+def _room_times(room) -> dict | None:
+    if room is None:
+        return None
+    return {
+        "id": room.id,
+        "opens_at": room.opens_at.isoformat(),
+        "release_at": room.release_at.isoformat(),
+        "closes_at": room.closes_at.isoformat(),
     }
 
 

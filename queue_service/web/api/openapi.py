@@ -117,7 +117,10 @@ def build_spec() -> dict:
         ("ResendRequest", schemas.ResendRequestSchema),
         ("Captcha", schemas.CaptchaSchema),
         ("Error", schemas.ErrorSchema),
+        ("WaitingRoomSettings", schemas.WaitingRoomSettingsSchema),
         ("BranchSettings", schemas.BranchSettingsSchema),
+        ("RoomChange", schemas.RoomChangeSchema),
+        ("WaitingRoomView", schemas.WaitingRoomViewSchema),
         ("DateOverride", schemas.DateOverrideSchema),
         ("AdminBookings", schemas.AdminBookingsSchema),
         ("NationalClosure", schemas.NationalClosureSchema),
@@ -603,6 +606,29 @@ def _admin_paths(spec: APISpec) -> None:
                     body="BranchSettings",
                 ),
                 between_values,
+            ),
+        },
+    )
+    spec.path(
+        f"{branch}/waiting-room",
+        operations={
+            "get": admin(
+                "The branch's waiting room now: open, or when the next opens; unplaced, waiting, "
+                "admitted, the rate, paused, the lottery's seed once drawn",
+                "200",
+                "WaitingRoomView",
+                ["branch_id"],
+                ("404",),
+            ),
+            "put": admin(
+                "Change the open room's rate, or pause or resume admission (audited with before "
+                "and after; who was let in stays in, a resume does not catch up the pause); the "
+                "settings' `waiting_room` is the next rooms'. 404 when no room is open",
+                "200",
+                "WaitingRoomView",
+                ["branch_id"],
+                ("400", "404", "415", "422"),
+                body="RoomChange",
             ),
         },
     )

@@ -16,7 +16,7 @@ from queue_service.domain.accounts import USERNAME
 from queue_service.domain.hoarding import MAX_SELECTION
 from queue_service.domain.schedules import WEEKDAYS
 from queue_service.domain.staff_cancellation import REASON_MAX_LENGTH
-from queue_service.domain.tuning import BOUNDS, DAY_CLOCK, HOURS_CLOCK
+from queue_service.domain.tuning import BOUNDS, DAY_CLOCK, HOURS_CLOCK, ROOM_BOUNDS, Bounds
 from queue_service.web.schemas.base import ID, Pattern, StrictSchema, day, text
 
 _TYPE = {"required": "required", "null": "required"}
@@ -32,10 +32,11 @@ def _boolean(**kwargs) -> fields.Boolean:
     )
 
 
-def _bounded(name: str, **kwargs) -> fields.Integer:
-    """An integer within the setting's ``domain.tuning.BOUNDS`` (two validators, so each end
-    keeps the domain's own refusal)."""
-    bounds = BOUNDS[name]
+def _bounded(name: str, table: dict[str, Bounds] = BOUNDS, **kwargs) -> fields.Integer:
+    """An integer within the setting's ``domain.tuning.BOUNDS`` (or ``table``'s, such as the
+    waiting room's ``ROOM_BOUNDS``; two validators, so each end keeps the domain's own
+    refusal)."""
+    bounds = table[name]
     rules = [validate.Range(min=bounds.floor, error=bounds.below)]
     if bounds.ceiling is not None:
         rules.append(validate.Range(max=bounds.ceiling, error=bounds.above))
@@ -73,6 +74,40 @@ class _Object(fields.Nested):
         return super()._deserialize(value, attr, data, **kwargs)
 
 
+class WaitingRoomSettingsSchema(StrictSchema):
+    """A branch's waiting room around each release (SPEC §6 "Fair opening"). A PUT of the
+    settings may name some of these only: they are merged into the room's current ones."""
+
+    enabled = _boolean(required=True, metadata={"description": "default false"})
+    opens_minutes_before = _bounded(
+        "opens_minutes_before",
+        ROOM_BOUNDS,
+        required=True,
+        metadata={"description": "the room opens this long before the release (default 15)"},
+    )
+    admit_per_minute = _bounded(
+        "admit_per_minute",
+        ROOM_BOUNDS,
+        required=True,
+        metadata={"description": "places let in a minute from the release (default 300)"},
+    )
+    lasts_minutes = _bounded(
+        "lasts_minutes",
+        ROOM_BOUNDS,
+        required=True,
+        metadata={"description": "the room stays open this long after the release (default 60)"},
+    )
+    tickets_per_address = _bounded(
+        "tickets_per_address",
+        ROOM_BOUNDS,
+        required=True,
+        metadata={
+            "description": "tickets one client address may hold in a room (default 20); "
+            "one more is 429 `rate_limited`"
+        },
+    )
+
+
 class BranchSettingsSchema(StrictSchema):
     """The whole settings (GET, and the answer of PUT); PUT takes any subset (``partial``)."""
 
@@ -98,6 +133,43 @@ class BranchSettingsSchema(StrictSchema):
     release_time = fields.String(
         validate=Pattern(DAY_CLOCK, error="invalid_time"), error_messages={**_TYPE, "invalid": "not_string"}
     )
+    # The waiting room around each release; a PUT may name some of its fields only (merged).
+    waiting_room = _Object(WaitingRoomSettingsSchema, error_messages={**_TYPE, "invalid": "not_object"})
+
+
+class RoomChangeSchema(StrictSchema):
+    """A change of the open room's admission: its rate, or a pause or resume (either or both;
+    what is left out is kept)."""
+
+    admit_per_minute = _bounded("admit_per_minute", ROOM_BOUNDS)
+    paused = _boolean()
+
+
+class RoomTimesSchema(Schema):
+    id = fields.String(metadata={"description": "the release's branch-local date, YYYYMMDD"})
+    opens_at = fields.String(metadata={"description": "branch-local, ISO 8601"})
+    release_at = fields.String()
+    closes_at = fields.String()
+
+
+class WaitingRoomViewSchema(Schema):
+    """A branch's waiting room now, as the console shows it."""
+
+    branch_id = fields.String()
+    enabled = fields.Boolean()
+    open = fields.Nested(RoomTimesSchema, allow_none=True, metadata={"description": "the room open now"})
+    next = fields.Nested(RoomTimesSchema, allow_none=True, metadata={"description": "the next room to open"})
+    unplaced = fields.Integer(
+        metadata={"description": "arrivals waiting for the lottery (before the release)"}
+    )
+    waiting = fields.Integer(metadata={"description": "placed in the line, not yet let in"})
+    admitted = fields.Integer(metadata={"description": "let in so far"})
+    admit_per_minute = fields.Integer(
+        metadata={"description": "the open room's rate (the settings' until it has begun)"}
+    )
+    paused = fields.Boolean()
+    seed = fields.String(allow_none=True, metadata={"description": "the lottery's seed, once drawn"})
+    drawn = fields.Integer(allow_none=True, metadata={"description": "how many the lottery placed"})
 
 
 class DateOverrideSchema(StrictSchema):

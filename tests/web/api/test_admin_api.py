@@ -51,6 +51,7 @@ def test_settings_read_and_partially_changed(client, token):
         "call_ahead_places",
         "recalls_before_no_show",
         "release_time",
+        "waiting_room",
     }
 
     response = client.put(SETTINGS, headers=admin, json={"daily_quota": 7, "slot_capacity": 3})
