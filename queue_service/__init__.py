@@ -24,6 +24,7 @@ from queue_service.web.api import display as display_api
 from queue_service.web.pages import admin as admin_pages
 from queue_service.web.pages import assets, counter, display, manage, participant
 from queue_service.web.pages import kiosk as kiosk_pages
+from queue_service.web.pages import waiting_room as waiting_room_page
 from queue_service.web.pages.template_helpers import template_helpers
 from queue_service.web.sessions import CachedSerializerSessions
 
@@ -103,6 +104,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, clock: Clock | None
     csrf.init_app(app)
     app.register_blueprint(assets.bp)
     app.register_blueprint(participant.bp)
+    app.register_blueprint(waiting_room_page.bp)
     app.register_blueprint(manage.bp)
     app.register_blueprint(admin_pages.bp)
     app.register_blueprint(kiosk_pages.bp)

@@ -18,6 +18,7 @@ from queue_service.domain.errors import (
     CaptchaFailedError,
     DomainError,
     HoldExpiredError,
+    NotAdmittedError,
     NotFoundError,
     ResendLimitError,
     TooManyBookingsError,
@@ -33,6 +34,7 @@ from queue_service.web.pages.booking_details import booking_context
 from queue_service.web.pages.page_blueprints import make_page_blueprint
 from queue_service.web.pages.phone_check import LAST_BOOKING, hold_context, release_reason
 from queue_service.web.pages.rendering import error_text, field_texts, render
+from queue_service.web.pages.waiting_room import send_to_room
 from queue_service.web.requests import chosen_date, chosen_slot
 
 bp = make_page_blueprint("participant", __name__)
@@ -102,6 +104,8 @@ def branch(branch_id: str):
 def dates(branch_id: str, service_id: str):
     """The days of the booking window with the places left, or why a day is closed."""
     office, service = _branch_and_service(branch_id, service_id)
+    if (to_room := send_to_room(office.id)) is not None:
+        return to_room
     days = services().availability.days(office.id, service.id, services().clock())
     return render(
         "participant/dates.html",
@@ -117,6 +121,8 @@ def dates(branch_id: str, service_id: str):
 def slots(branch_id: str, service_id: str, day: str):
     """The arrival slots of a day; full and closed ones cannot be chosen."""
     office, service = _branch_and_service(branch_id, service_id)
+    if (to_room := send_to_room(office.id)) is not None:
+        return to_room
     left = services().availability.day(office.id, chosen_date(day), service.id, services().clock())
     return render("participant/slots.html", branch=office, service=service, day=left)
 
@@ -127,8 +133,10 @@ def details():
     """The personal data and captcha form for the chosen branch, service, date and slot (each
     showing makes a captcha challenge, so it counts like the API's ``POST /captcha``)."""
     choice = {name: request.args.get(name, "") for name in ("branch_id", "service_id", "date", "slot")}
-    _branch_and_service(choice["branch_id"], choice["service_id"])
+    office, _service = _branch_and_service(choice["branch_id"], choice["service_id"])
     chosen_date(choice["date"])
+    if (to_room := send_to_room(office.id)) is not None:
+        return to_room
     return _details_form(choice)
 
 
@@ -138,8 +146,13 @@ def book():
     """Book, or show the form again with each error beside its field and the input kept.
 
     A form sent twice shows the booking the first submission made (``FormAttempts``).
+    While the branch's waiting room is open, a browser without a valid pass goes there
+    first, and back to this place's form once admitted.
     """
     form = request.form
+    to_room = _room_for_form(form)
+    if to_room is not None:
+        return to_room
     if form.get("action") == "refresh":  # a new captcha image, nothing booked
         return _details_form(form)
     attempts = bookings.FormAttempts(services().redis)
@@ -155,6 +168,11 @@ def book():
         del body["email"]
     try:
         booking = web_booking.book(body)
+    except NotAdmittedError as error:  # nothing spent: the pass is checked first
+        attempts.abandon(token)
+        if error.detail == "pass_used":
+            return _details_form(form, summary=_pass_used_text(), status=403)
+        return _room_for_form(form) or _refused(form, error)
     except DomainError as error:  # a spent per-person allowance among them
         attempts.abandon(token)
         return _refused(form, error)
@@ -250,6 +268,24 @@ def resend():
     except HoldExpiredError:
         return _released_page(_refreshed(booking), status=409)
     return _verification_page(_refreshed(booking), resent=True)
+
+
+def _room_for_form(form):
+    """The waiting room of the form's branch, to come back to this place's form from, when
+    it is open and this browser holds no valid pass; else None."""
+    branch_id = form.get("branch_id", "")
+    if not isinstance(branch_id, str) or not branch_id:
+        return None
+    place = {name: form.get(name, "") for name in ("branch_id", "service_id", "date", "slot")}
+    return send_to_room(branch_id, url_for("participant.details", **place))
+
+
+def _pass_used_text() -> str:
+    return _(
+        "Giliran ruang tunggu ini sudah dipakai untuk memesan atas NIK lain: satu giliran untuk "
+        "satu orang. Untuk memesan bagi orang lain, tunggu sampai izin 10 menit ini habis lalu "
+        "masuk ruang tunggu lagi, atau pesan dari perangkat lain."
+    )
 
 
 def _held_booking():
