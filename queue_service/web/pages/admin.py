@@ -25,6 +25,7 @@ from queue_service.domain import (
     reports,
     schedules,
     staff_cancellation,
+    tuning,
 )
 from queue_service.domain.accounts import COUNTER_STAFF, Account, AccountRejectedError
 from queue_service.domain.audit import Actor
@@ -62,6 +63,8 @@ _INT_FIELDS = (
     "call_ahead_places",
     "recalls_before_no_show",
 )
+# The waiting room's numbers, named in the form (and in its refusals) ``waiting_room.<field>``.
+_ROOM_INT_FIELDS = tuple(tuning.ROOM_BOUNDS)
 
 
 # The console's pages need a session; without one the browser goes to the sign-in form.
@@ -211,6 +214,55 @@ def settings(branch_id: str):
         values=values,
         errors=field_texts(problems),
         impact=impact,
+    )
+
+
+@bp.route("/admin/cabang/<branch_id>/ruang-tunggu", methods=["GET", "POST"])
+@signed_in
+def waiting_room(branch_id: str):
+    """The branch's waiting room live: open now or when the next opens; its unplaced
+    arrivals, waiting line, admitted, rate, pause and the lottery's seed; a form to change the
+    rate or pause and resume admission (audited; whoever was let in stays in)."""
+    require(_account(), Action.READ_BRANCH, branch_id)
+    branch = catalog.get_branch(services().redis, branch_id)
+    rooms = services().waiting_rooms
+    problems: dict[str, list[str]] = {}
+    closed = False  # a change asked for while no room is open
+    values = request.form.to_dict() if request.method == "POST" else {}
+    if request.method == "POST":
+        require(_account(), Action.TUNE_BRANCH, branch_id)
+        action = values.get("action")
+        rate, paused = None, None
+        if action == "rate":
+            rate = _whole_number(values.get("admit_per_minute", "").strip())
+            bounds = tuning.ROOM_BOUNDS["admit_per_minute"]
+            if rate is None:
+                problems["admit_per_minute"] = ["not_integer"]
+            elif refused := bounds.problems(rate):
+                problems["admit_per_minute"] = refused
+        elif action in ("pause", "resume"):
+            paused = action == "pause"
+        if not problems and (rate is not None or paused is not None):
+            now = services().clock()
+            room = rooms.room_of(branch_id, now)
+            if room is None:
+                closed = True
+            else:
+                rooms.change_rate(room, rate, paused, _actor(), now)
+                return redirect(url_for("admin.waiting_room", branch_id=branch_id, diubah=action), 303)
+    view = rooms.view(branch_id, services().clock())
+    return _page(
+        "waiting_room.html",
+        status=422 if problems else 409 if closed else 200,
+        branch=branch,
+        view=view,
+        now=schedules.local_now(services().clock(), branch.timezone),
+        may_tune=may(_account(), Action.TUNE_BRANCH, branch_id),
+        values=values,
+        errors=field_texts(problems),
+        closed=closed,
+        changed=request.args.get("diubah", ""),
+        refresh=request.args.get("segarkan") == "1",
     )
 
 
@@ -597,6 +649,10 @@ def _settings_values(settings: schedules.BranchSettings) -> dict[str, str]:
     values = {name: str(getattr(settings, name)) for name in _INT_FIELDS}
     values["online_booking"] = "1" if settings.online_booking else ""
     values["release_time"] = settings.release_time
+    room = tuning.settings_document(settings)["waiting_room"]
+    values["waiting_room.enabled"] = "1" if room["enabled"] else ""
+    for name in _ROOM_INT_FIELDS:
+        values[f"waiting_room.{name}"] = str(room[name])
     for weekday in schedules.WEEKDAYS:
         for index, (start, end) in enumerate(settings.service_hours.get(weekday, [])):
             values[f"{weekday}_{index}_start"], values[f"{weekday}_{index}_end"] = start, end
@@ -625,6 +681,19 @@ def _settings_changes(values: dict[str, str]) -> tuple[dict, dict[str, list[str]
     changes["service_hours"] = hours
     if "release_time" in values:  # empty: as the day begins, today's behaviour
         changes["release_time"] = values["release_time"].strip() or schedules.DEFAULT_RELEASE_TIME
+    # The waiting room, when the form has its fields (a box not ticked is not sent at all).
+    if any(f"waiting_room.{name}" in values for name in _ROOM_INT_FIELDS):
+        room: dict = {"enabled": values.get("waiting_room.enabled") == "1"}
+        for name in _ROOM_INT_FIELDS:
+            text = values.get(f"waiting_room.{name}")
+            if text is None:
+                continue
+            number = _whole_number(text.strip())
+            if number is not None:
+                room[name] = number
+            else:
+                problems[f"waiting_room.{name}"] = ["not_integer"]
+        changes["waiting_room"] = room
     return changes, problems
 
 
