@@ -158,3 +158,14 @@ def test_an_admitted_ticket_not_asked_about_for_two_minutes_loses_its_place(room
         rooms.status(ticket, at(4), lambda branch: room)
     with pytest.raises(NotFoundError):
         rooms.status("garbage", at(0), lambda branch: room)
+
+
+def test_late_arrivals_in_a_quiet_room_come_in_one_at_a_time_at_the_rate_and_are_not_lost(rooms):
+    room = room_at(at(30))
+    joined = [rooms.join(room, f"198.51.100.{n}", None, at(30)) for n in range(5)]
+
+    assert [s.state for s in joined] == [ADMITTED, WAITING, WAITING, WAITING, WAITING]
+    assert [s.position for s in joined[1:]] == [1, 2, 3, 4]
+    # 300 a minute: one more every 0.2 s.
+    later = [rooms.status(s.ticket, at(30 + 0.2 * 2 / 60), lambda branch: room).state for s in joined]
+    assert later == [ADMITTED, ADMITTED, ADMITTED, WAITING, WAITING]

@@ -1,3 +1,4 @@
+--! uses room_admitted
 -- Join a branch's waiting room: a new ticket, or the caller's own back (a browser that joins
 -- again keeps its place, and more tickets buy no more draws). One address holds at most so
 -- many tickets a room: a rule of the room, whatever the rate limits say.
@@ -36,7 +37,12 @@ end
 redis.call('HINCRBY', KEYS[4], ARGV[3], 1)
 redis.call('HSET', KEYS[5], ARGV[1], ARGV[3])
 if released then
-  local index = redis.call('HINCRBY', KEYS[1], 'next_index', 1) - 1
+  -- The end of the line, or, if admission ran ahead of the line (a quiet room), the last
+  -- place it has reached: let in at once, one at a time as the count moves, never with a turn
+  -- long past (which room_status.lua would take for a ticket that stopped asking).
+  local index = math.max(tonumber(redis.call('HGET', KEYS[1], 'next_index') or '0'),
+                         room_admitted({KEYS[1]}, {ARGV[5]}) - 1)
+  redis.call('HSET', KEYS[1], 'next_index', index + 1)
   redis.call('ZADD', KEYS[3], index, ARGV[1])
   redis.call('PEXPIREAT', KEYS[3], keep_until(ARGV[6]))
 else

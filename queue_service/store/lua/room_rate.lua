@@ -1,3 +1,4 @@
+--! uses room_admitted
 -- An admin changes a waiting room's rate, or pauses or resumes its admission, while it is open.
 -- Admission is a count (room_status.lua): by t, base_index + floor((t - base_ms) * rate / 60000)
 -- + 1 places are in (base_index before base_ms). A change at t0 rebases it where it had got,
@@ -45,15 +46,8 @@ local function flag(value)
   end
   return '0'
 end
--- Where admission has got by now, as room_status.lua counts it.
-local through = base_index
-if now >= base_ms then
-  local counting = rate_before
-  if paused_before then
-    counting = 0
-  end
-  through = base_index + math.floor((now - base_ms) * counting / 60000) + 1
-end
+-- Where admission has got by now.
+local through = room_admitted({KEYS[1]}, {ARGV[3]})
 -- The people in: the count may run ahead of the line (places nobody has taken yet).
 local admitted = math.max(0, math.min(through, tonumber(room[5] or '0')))
 if rate == rate_before and paused == paused_before then

@@ -1,8 +1,7 @@
--- Where a ticket stands in its waiting room, as of now: admitted once the admissions, at the
--- room's rate from its release, have reached its place in the line. Admission is a count, not
--- a list: by time t the first base_index + floor((t - base_ms) * rate / 60000) + 1 places are
--- in, so no more than rate + 1 get in within any minute, and a change of rate or a pause
--- (rate 0) moves the base to where admission had got. An admitted ticket that is not asked
+--! uses room_admitted
+-- Where a ticket stands in its waiting room, as of now: admitted once admission (a count
+-- that grows at the room's rate from its release: room_admitted.lua) has reached its place in
+-- the line. An admitted ticket that is not asked
 -- about for the grace time loses its place; one asked about keeps it.
 -- KEYS: 1 the room (hash), 2 its line, 3 its tickets, 4 its last polls (hash ticket -> ms)
 -- ARGV: 1 ticket, 2 now (ms, the app's clock), 3 grace (ms)
@@ -22,10 +21,7 @@ if not index then
   return {'waiting', '', '0', tostring(rate)}
 end
 index = tonumber(index)
-local through = tonumber(room[4])
-if now >= tonumber(room[3]) then
-  through = through + math.floor((now - tonumber(room[3])) * rate / 60000) + 1
-end
+local through = room_admitted({KEYS[1]}, {ARGV[2]})
 if index >= through then
   redis.call('HSET', KEYS[4], ARGV[1], now)
   redis.call('PEXPIRE', KEYS[4], redis.call('PTTL', KEYS[1]))

@@ -236,11 +236,6 @@ def test_a_lost_ticket_joins_again_at_the_end(client, clock, redis, app):
     assert where == DATES
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="domain: an arrival whose place the admission count passed more than 2 minutes "
-    "before it joined is counted lost at once (room_status.lua's turn ignores when it joined)",
-)
 def test_an_arrival_long_after_the_release_is_let_in(client, clock, room_open):
     at(clock, 30)  # nobody came: by 07:30 the count has passed many places nobody took
     _page, where = through_room(client, DATES)
