@@ -211,12 +211,10 @@ class WaitingRooms:
             return RoomView(room_settings, None, upcoming, admit_per_minute=room_settings.admit_per_minute)
         names = room.keys()
         with self.redis.pipeline(transaction=True) as pipe:
-            pipe.hmget(
-                names["room"], "base_ms", "base_index", "rate", "paused", "next_index", "seed", "drawn_count"
-            )
+            pipe.hmget(names["room"], "base_ms", "rate", "paused", "seed", "drawn_count")
             pipe.zcard(names["arrivals"])
             fields, unplaced = pipe.execute()
-        base_ms, base_index, rate, paused, placed, seed, drawn = fields
+        base_ms, rate, paused, seed, drawn = fields
         if base_ms is None:  # nobody has joined yet
             return RoomView(
                 room_settings,
@@ -225,17 +223,18 @@ class WaitingRooms:
                 unplaced=unplaced,
                 admit_per_minute=room_settings.admit_per_minute,
             )
-        through = int(base_index)
-        counting = 0 if paused == "1" else int(rate)
-        if _ms(now) >= int(base_ms):
-            through += (_ms(now) - int(base_ms)) * counting // 60_000 + 1
-        admitted = max(0, min(through, int(placed or 0)))
+        # How far admission has got is the script's count, read, not worked out again here.
+        through = int(self.scripts.room_admitted(keys=[names["room"]], args=[_ms(now)]))
+        with self.redis.pipeline(transaction=False) as pipe:
+            pipe.zcount(names["line"], "-inf", f"({through}")
+            pipe.zcount(names["line"], through, "+inf")
+            admitted, waiting = pipe.execute()
         return RoomView(
             room_settings,
             room,
             upcoming,
             unplaced=unplaced,
-            waiting=int(placed or 0) - admitted,
+            waiting=waiting,
             admitted=admitted,
             admit_per_minute=int(rate),
             paused=paused == "1",
