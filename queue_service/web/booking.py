@@ -54,6 +54,23 @@ def book(body: Mapping) -> Booking:
     )
 
 
+def admit_move(branch_id: str, nik: str) -> None:
+    """While the branch's waiting room is open, a move of a booking needs a pass as a new
+    booking does: else a place taken earlier on a quiet day could be moved to the newly
+    released one by whoever clicks fastest, past the lottery.
+
+    Raises:
+        NotAdmittedError: the room is open and the pass is missing, not valid, or another
+            person's.
+    """
+    rooms = services().waiting_rooms
+    room = rooms.room_of(branch_id, services().clock())
+    if room is not None:
+        admission_pass = admission_pass_of_request()
+        rooms.check_pass(room, admission_pass)
+        rooms.admit(room, admission_pass, nik)
+
+
 # Where a booking carries its waiting room's pass: the API's header, the pages' cookie.
 ADMISSION_PASS_HEADER = "X-Admission-Pass"
 ADMISSION_PASS_COOKIE = "antrian_pass"

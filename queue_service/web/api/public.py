@@ -203,6 +203,7 @@ def cancel_booking(code: str):
 def reschedule_booking(code: str):
     """Move the booking with this code and NIK to another slot or date of its branch."""
     query = load(_RESCHEDULE_REQUEST, json_object())
+    web_booking.admit_move(services().reservations.lookup(code, query["nik"]).branch_id, query["nik"])
     booking = services().reservations.reschedule(
         code, query["nik"], query["date"], query["slot"], services().clock()
     )

@@ -7,6 +7,7 @@ from flask import redirect, request, url_for
 
 from queue_service.domain.errors import DomainError, NotFoundError
 from queue_service.notifications.delivery import MANAGE_LINK_PATH
+from queue_service.web import booking as web_booking
 from queue_service.web import limits
 from queue_service.web.errors import STATUS_OF_CODE
 from queue_service.web.extensions import services
@@ -98,6 +99,7 @@ def reschedule():
             **booking_context(services().redis, booking),
         )
     try:
+        web_booking.admit_move(booking.branch_id, values["nik"])
         moved = reservations.reschedule(values["code"], values["nik"], day, chosen_slot(slot), now)
     except DomainError as error:
         if isinstance(error, NotFoundError):

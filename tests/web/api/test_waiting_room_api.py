@@ -135,3 +135,23 @@ def test_the_kiosk_is_never_behind_the_room(client, clock, room_open, app, book)
     )
     # Judged as a check-in (its day is tomorrow), not sent to the room.
     assert answer.get_json()["error"]["code"] == "wrong_date"
+
+
+def test_a_move_needs_a_pass_while_the_room_is_open(client, clock, room_open, booking_body):
+    at(clock, -30)  # booked before the room opened, for a quiet day
+    body = booking_body(date="2026-11-25")
+    made = client.post("/api/v1/bookings", json=body).get_json()
+    move = {"nik": body["nik"], "date": "2026-11-24", "slot": "10:00"}
+    at(clock, 0)
+
+    refused = client.post(f"/api/v1/bookings/{made['code']}/reschedule", json=move)
+    assert refused.status_code == 403
+    assert refused.get_json()["error"]["code"] == "not_admitted"
+
+    ticket = join(client).get_json()["ticket"]
+    admission_pass = client.get(f"/api/v1/waiting-room/{ticket}").get_json()["pass"]
+    moved = client.post(
+        f"/api/v1/bookings/{made['code']}/reschedule", json=move, headers={"X-Admission-Pass": admission_pass}
+    )
+    assert moved.status_code == 200, moved.get_json()
+    assert moved.get_json()["date"] == "2026-11-24"
