@@ -376,8 +376,9 @@ def build_spec() -> dict:
             "post": _operation(
                 "Move a booking to another slot or date of its branch (one atomic step; another "
                 "date gives that day's next queue number; while the branch's waiting room is open, "
-                "with an `X-Admission-Pass`, else 403 `not_admitted`). A move to the slot and date the booking "
-                "already holds changes nothing and answers 200 with the booking as it stands",
+                "with an `X-Admission-Pass`, else 403 `not_admitted`). A move to the slot and date "
+                "the booking already holds changes nothing and answers 200 with the booking as it "
+                "stands",
                 "200",
                 "Booking",
                 body="RescheduleRequest",
