@@ -13,6 +13,7 @@ from queue_service.domain.captcha.gate import CaptchaGate
 from queue_service.domain.errors import AlreadyBookedError
 from queue_service.domain.participant_registry import RegistryCheck
 from queue_service.domain.reservations import Booking, BookingRequest, Reservations
+from queue_service.domain.reservations.bookable import BookingContext
 from queue_service.store import keys
 
 _TOKEN = re.compile(r"^[0-9a-f]{32}$")
@@ -28,7 +29,7 @@ def book(
     address: str,
     now: dt.datetime,
     registry: RegistryCheck | None = None,
-    admit: Callable[[BookingRequest], None] | None = None,
+    admit: Callable[[BookingRequest, BookingContext], None] | None = None,
 ) -> Booking:
     """Book a place: the captcha first, then the fields, then the person's allowance, then
     the participant registry, then the place.
@@ -48,9 +49,8 @@ def book(
         now: the time of the attempt.
         registry: the participant registry's check (none, or one without a registry: no
             check).
-        admit: lets the request's person in through the branch's waiting room (its pass
-            bound to their NIK); raises ``NotAdmittedError`` otherwise. Asked once the fields
-            are read, before the allowance is counted.
+        admit: the branch's waiting room's gate, asked with the booking's first read (the
+            branch's settings; no round trip of its own); raises ``NotAdmittedError``.
 
     Raises:
         CaptchaFailedError, ValidationFailedError (``kpj`` when the registry rejects the
@@ -59,15 +59,13 @@ def book(
     """
     captcha.verify(captcha_id, captcha_answer)
     request = read_request()
-    if admit is not None:
-        admit(request)
     screen = None
     if registry is not None and registry.asks:
 
         def screen(asked: BookingRequest) -> dict[str, str]:
             return registry.screen(asked.nik, asked.kpj, asked.name)
 
-    return reservations.reserve(request, now, address, screen)
+    return reservations.reserve(request, now, address, screen, admit)
 
 
 class FormAttempts:

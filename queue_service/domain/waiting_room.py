@@ -159,6 +159,14 @@ class RateChange:
     admitted: int
 
 
+def open_room(
+    branch_id: str, settings: schedules.BranchSettings, timezone: str, now: dt.datetime
+) -> Room | None:
+    """The branch's room open at ``now`` by its settings (``waiting_room``, ``release_time``)."""
+    room = RoomSettings.from_stored(settings.waiting_room)
+    return active_room(branch_id, room, settings.release_time, timezone, now)
+
+
 @dataclass(frozen=True)
 class Standing:
     """Where a ticket stands (the API's answer): ``position`` is the places up to and
@@ -192,8 +200,28 @@ class WaitingRooms:
             branch = catalog.get_branch(self.redis, branch_id)
         except NotFoundError:
             return None
-        room = RoomSettings.from_stored(settings.waiting_room)
-        return active_room(branch_id, room, settings.release_time, branch.timezone, now)
+        return open_room(branch_id, settings, branch.timezone, now)
+
+    def let_in(
+        self,
+        branch_id: str,
+        settings: schedules.BranchSettings,
+        timezone: str,
+        admission_pass: str | None,
+        nik: str,
+        now: dt.datetime,
+    ) -> None:
+        """Let a booking (or a move) at the branch go ahead: nothing is asked without an open
+        room; with one, its pass must be valid for it and not another person's (``admit``).
+        Judged from settings the caller has read (a booking's first read), at no round trip
+        unless a room is open.
+
+        Raises:
+            NotAdmittedError: as ``admit``.
+        """
+        room = open_room(branch_id, settings, timezone, now)
+        if room is not None:
+            self.admit(room, admission_pass, nik)
 
     def view(self, branch_id: str, now: dt.datetime) -> RoomView:
         """The branch's room as the console shows it at ``now``.

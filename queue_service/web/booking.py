@@ -8,6 +8,7 @@ from flask import request
 
 from queue_service.domain import bookings
 from queue_service.domain.reservations import Booking, BookingRequest
+from queue_service.domain.reservations.bookable import BookingContext
 from queue_service.web import limits
 from queue_service.web.extensions import services
 from queue_service.web.requests import load
@@ -22,24 +23,20 @@ def book(body: Mapping) -> Booking:
     participant registry, in the order ``bookings.book`` keeps.
 
     While the branch's waiting room is open, the admission pass (``X-Admission-Pass``, or
-    the pages' cookie) is checked first, before the captcha is spent, and bound to the
-    booking's NIK once the fields are read.
+    the pages' cookie) must be valid for it and is bound to the booking's NIK, judged with the
+    booking's first read of the branch's settings (no round trip of its own without a room).
 
     Raises:
         NotAdmittedError: the room is open and the pass is missing or not valid.
         DomainError: as ``bookings.book``.
     """
     now = services().clock()
-    rooms = services().waiting_rooms
-    branch_id = body.get("branch_id")
-    room = rooms.room_of(branch_id, now) if isinstance(branch_id, str) else None
-    admit = None
-    if room is not None:
-        admission_pass = admission_pass_of_request()
-        rooms.check_pass(room, admission_pass)
+    admission_pass = admission_pass_of_request()
 
-        def admit(request: BookingRequest) -> None:
-            rooms.admit(room, admission_pass, request.nik)
+    def admit(asked: BookingRequest, context: BookingContext) -> None:
+        services().waiting_rooms.let_in(
+            context.branch.id, context.settings, context.branch.timezone, admission_pass, asked.nik, now
+        )
 
     return bookings.book(
         services().captcha,
@@ -66,9 +63,7 @@ def admit_move(branch_id: str, nik: str) -> None:
     rooms = services().waiting_rooms
     room = rooms.room_of(branch_id, services().clock())
     if room is not None:
-        admission_pass = admission_pass_of_request()
-        rooms.check_pass(room, admission_pass)
-        rooms.admit(room, admission_pass, nik)
+        rooms.admit(room, admission_pass_of_request(), nik)
 
 
 # Where a booking carries its waiting room's pass: the API's header, the pages' cookie.

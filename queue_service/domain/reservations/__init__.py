@@ -22,6 +22,7 @@ from redis.cluster import RedisCluster
 
 from queue_service.domain.errors import NotReplicatedError
 from queue_service.domain.person_allowance import PersonAllowance
+from queue_service.domain.reservations.bookable import BookingContext
 from queue_service.domain.reservations.cancel import Cancellation
 from queue_service.domain.reservations.holds import PhoneVerification
 from queue_service.domain.reservations.lookup import BookingLookup
@@ -163,11 +164,13 @@ class Reservations:
         now: dt.datetime,
         address: str | None = None,
         screen: Callable[[BookingRequest], Mapping[str, str]] | None = None,
+        admit: Callable[[BookingRequest, BookingContext], None] | None = None,
     ) -> Booking:
         """Book a place for ``request`` as seen at ``now`` (see ``Reserving.reserve``), the
         attempt counted against its person's allowance from ``address`` when given, and
         ``screen``ed (the participant registry) after that count and before the place is held;
-        ``address`` is kept in the booking's record (the console's hoarding view).
+        ``address`` is kept in the booking's record (the console's hoarding view); ``admit``
+        is the waiting room's gate, asked with the first read (see ``Reserving.reserve``).
 
         Raises:
             AttemptsUsedUpError: the NIK or the phone has used up its allowance from
@@ -182,7 +185,7 @@ class Reservations:
         person_count = None
         if self.allowance is not None and address is not None:
             person_count = self.allowance.count(request.nik, request.phone, address)
-        booking, replicated = self.reserving.reserve(request, now, person_count, screen, address)
+        booking, replicated = self.reserving.reserve(request, now, person_count, screen, address, admit)
         self._on_event("held" if booking.status == PENDING else "booked", booking)
         if not replicated:
             # Answered as a 503, not a 201: the booking is not yet as safe as promised, and a

@@ -30,7 +30,7 @@ from queue_service.domain import schedules
 from queue_service.domain.codes import new_code
 from queue_service.domain.errors import AlreadyBookedError, StoreUnavailableError, TooManyBookingsError
 from queue_service.domain.person_allowance import PendingCount
-from queue_service.domain.reservations.bookable import REFUSALS, bookable_slot, load_context
+from queue_service.domain.reservations.bookable import REFUSALS, BookingContext, bookable_slot, load_context
 from queue_service.domain.reservations.holds import new_one_time_code
 from queue_service.domain.reservations.nik_claims import NikClaims
 from queue_service.domain.reservations.phone_caps import PhoneCaps, day_ends_ms
@@ -96,6 +96,7 @@ class Reserving:
         person_count: PendingCount | None = None,
         screen: Callable[[BookingRequest], Mapping[str, str]] | None = None,
         address: str | None = None,
+        admit: Callable[[BookingRequest, BookingContext], None] | None = None,
     ) -> tuple[Booking, bool]:
         """Book a place for ``request`` as seen at ``now``.
 
@@ -107,6 +108,10 @@ class Reserving:
         to refuse the booking, or returns fields to add to the booking's record.
 
         ``address``, the client's, is kept in the record (the console's hoarding view).
+
+        ``admit``, if given, is called once with the request and the first read's context
+        (the branch and its settings, read in the same round trip as the allowance), before
+        anything else is judged: the waiting room's gate, which raises to refuse.
 
         Returns:
             The committed booking with its code and queue number, and whether enough
@@ -127,7 +132,8 @@ class Reserving:
             screened_only = screened
             screened = functools.cache(lambda: {**screened_only(), "address": address})
         for _attempt in range(_ATTEMPTS):
-            outcome = self._try_reserve(request, now, person_count, screened)
+            outcome = self._try_reserve(request, now, person_count, screened, admit)
+            admit = None  # asked once, whatever the attempts
             person_count = None  # counted once, whatever the attempts
             if outcome is not None:
                 break
@@ -184,6 +190,7 @@ class Reserving:
         now: dt.datetime,
         person_count: PendingCount | None = None,
         screened: Callable[[], dict[str, str]] = dict,
+        admit: Callable[[BookingRequest, BookingContext], None] | None = None,
     ):
         """One attempt: check the request against the settings, screen it (``screened``
         returns the record's extra fields), claim the NIK's date, reserve.
@@ -193,6 +200,8 @@ class Reserving:
             start over (a code collision, a stalled claim, settings changed meanwhile).
         """
         context = load_context(self.redis, request, person_count)
+        if admit is not None:
+            admit(request, context)
         branch, service = context.branch, context.service
         now_local = schedules.local_now(now, branch.timezone)
         slot = bookable_slot(context, request.date, request.slot, now_local, self.collective_leave_closed)
