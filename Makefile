@@ -84,7 +84,8 @@ $(AXE):
 		axe-core@$(AXE_VERSION)
 
 ## bench: the service over HTTP as production serves it, one table of rates and ratios (by hand,
-## about three minutes; never part of `make test`). wrk from Debian drives it, installed when missing.
+## about nine minutes with the waiting-room rush, `BENCH_ARGS=--no-room` skips it; never part of
+## `make test`). wrk from Debian drives it, installed when missing.
 ## bench/reservations.py and bench/captcha_rendering.py measure single parts, also by hand.
 bench: $(STAMP) translations
 	@command -v wrk >/dev/null || { $(SUDO) apt-get update -qq && \
