@@ -72,6 +72,17 @@ class Room:
     closes_at: dt.datetime
     settings: RoomSettings
 
+    def creation_args(self) -> list:
+        """room_create.lua's ARGV: what the room's hash is written with when first touched."""
+        return [
+            _ms(self.closes_at + _KEEP_AFTER),
+            _ms(self.release_at),
+            _ms(self.opens_at),
+            _ms(self.closes_at),
+            self.settings.admit_per_minute,
+            self.id,
+        ]
+
     def keys(self) -> dict[str, str]:
         return {
             "room": keys.room(self.branch_id, self.id),
@@ -297,12 +308,7 @@ class WaitingRooms:
                 "" if admit_per_minute is None else admit_per_minute,
                 "" if paused is None else "1" if paused else "0",
                 _ms(now),
-                _ms(room.closes_at + _KEEP_AFTER),
-                _ms(room.release_at),
-                _ms(room.opens_at),
-                _ms(room.closes_at),
-                room.settings.admit_per_minute,
-                room.id,
+                *room.creation_args(),
                 *entry,
             ],
         )
@@ -338,12 +344,7 @@ class WaitingRooms:
                         address,
                         room.settings.tickets_per_address,
                         now_ms,
-                        _ms(room.closes_at + _KEEP_AFTER),
-                        _ms(room.release_at),
-                        _ms(room.opens_at),
-                        _ms(room.closes_at),
-                        room.settings.admit_per_minute,
-                        room.id,
+                        *room.creation_args(),
                     ],
                 )
             )

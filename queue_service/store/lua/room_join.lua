@@ -1,4 +1,4 @@
---! uses room_admitted
+--! uses room_admitted room_create
 -- Join a branch's waiting room: a new ticket, or the caller's own back (a browser that joins
 -- again keeps its place, and more tickets buy no more draws). One address holds at most so
 -- many tickets a room: a rule of the room, whatever the rate limits say.
@@ -7,25 +7,14 @@
 -- KEYS: 1 the room (hash), 2 its arrivals, 3 its line, 4 tickets per address (hash),
 --       5 its tickets (hash ticket -> address)
 -- ARGV: 1 the new ticket, 2 the caller's ticket ('' for none), 3 the address, 4 tickets
---       allowed per address, 5 now (ms, the app's clock), 6 expire at (ms),
---       7-11 the room's release_ms, opens_ms, closes_ms, rate (per minute), room id
---       (written when the room is first joined)
+--       allowed per address, 5 now (ms, the app's clock), 6-11 room_create.lua's ARGV (the
+--       room is written when first touched)
 -- Returns {'joined', ticket} (a new one) | {'again', ticket} (the caller's own)
 --       | {'too_many'} | {'undrawn'} (the release came: draw first)
--- Never sooner than a day from now on Redis's own clock (the caller's may stand on a fixed
--- day, as tests do), so a room cannot vanish as it is written.
-local function keep_until(at)
-  local t = redis.call('TIME')
-  return math.max(tonumber(at), tonumber(t[1]) * 1000 + 86400000)
-end
 if ARGV[2] ~= '' and redis.call('HEXISTS', KEYS[5], ARGV[2]) == 1 then
   return {'again', ARGV[2]}
 end
-if redis.call('EXISTS', KEYS[1]) == 0 then
-  redis.call('HSET', KEYS[1], 'release_ms', ARGV[7], 'opens_ms', ARGV[8], 'closes_ms', ARGV[9],
-             'rate', ARGV[10], 'base_ms', ARGV[7], 'base_index', 0, 'room', ARGV[11], 'next_index', 0)
-  redis.call('PEXPIREAT', KEYS[1], keep_until(ARGV[6]))
-end
+local expire_at = room_create({KEYS[1]}, {ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10], ARGV[11]})
 local room = redis.call('HMGET', KEYS[1], 'release_ms', 'drawn')
 local released = tonumber(ARGV[5]) >= tonumber(room[1])
 if released and room[2] ~= '1' then
@@ -44,12 +33,12 @@ if released then
                          room_admitted({KEYS[1]}, {ARGV[5]}) - 1)
   redis.call('HSET', KEYS[1], 'next_index', index + 1)
   redis.call('ZADD', KEYS[3], index, ARGV[1])
-  redis.call('PEXPIREAT', KEYS[3], keep_until(ARGV[6]))
+  redis.call('PEXPIREAT', KEYS[3], expire_at)
 else
   redis.call('ZADD', KEYS[2], ARGV[5], ARGV[1])
-  redis.call('PEXPIREAT', KEYS[2], keep_until(ARGV[6]))
+  redis.call('PEXPIREAT', KEYS[2], expire_at)
 end
 for i = 4, 5 do
-  redis.call('PEXPIREAT', KEYS[i], keep_until(ARGV[6]))
+  redis.call('PEXPIREAT', KEYS[i], expire_at)
 end
 return {'joined', ARGV[1]}

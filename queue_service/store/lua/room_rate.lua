@@ -1,4 +1,4 @@
---! uses room_admitted
+--! uses room_admitted room_create
 -- An admin changes a waiting room's rate, or pauses or resumes its admission, while it is open.
 -- Admission is a count (room_status.lua): by t, base_index + floor((t - base_ms) * rate / 60000)
 -- + 1 places are in (base_index before base_ms). A change at t0 rebases it where it had got,
@@ -10,24 +10,13 @@
 -- admits nobody at it. The change and its audit entry are one step.
 -- KEYS: 1 the room (hash), 2 the branch's audit stream
 -- ARGV: 1 the new rate per minute ('' to keep it), 2 paused ('1', '0', or '' to keep it),
---       3 now (ms, the app's clock), 4 expire at (ms),
---       5-9 the room's release_ms, opens_ms, closes_ms, rate, room id (written if nobody has
---       joined yet, as room_join.lua would),
+--       3 now (ms, the app's clock), 4-9 room_create.lua's ARGV (the room is written if
+--       nobody has joined yet),
 --       10.. the audit entry's field, value ... (its 'before' and 'after' are filled in here:
 --       {admit_per_minute, paused, admitted}, admitted: the tickets of the line let in so far)
 -- Returns {'changed', rate_before, paused_before, rate, paused, admitted} | {'same', rate,
 --       paused, admitted} (nothing to change: no entry)
--- Never sooner than a day from now on Redis's own clock (the caller's may stand on a fixed
--- day, as tests do), so a room cannot vanish as it is written.
-local function keep_until(at)
-  local t = redis.call('TIME')
-  return math.max(tonumber(at), tonumber(t[1]) * 1000 + 86400000)
-end
-if redis.call('EXISTS', KEYS[1]) == 0 then
-  redis.call('HSET', KEYS[1], 'release_ms', ARGV[5], 'opens_ms', ARGV[6], 'closes_ms', ARGV[7],
-             'rate', ARGV[8], 'base_ms', ARGV[5], 'base_index', 0, 'room', ARGV[9], 'next_index', 0)
-  redis.call('PEXPIREAT', KEYS[1], keep_until(ARGV[4]))
-end
+room_create({KEYS[1]}, {ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9]})
 local room = redis.call('HMGET', KEYS[1], 'base_ms', 'base_index', 'rate', 'paused', 'next_index')
 local now = tonumber(ARGV[3])
 local base_ms, base_index = tonumber(room[1]), tonumber(room[2])
