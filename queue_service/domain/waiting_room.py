@@ -20,7 +20,7 @@ import datetime as dt
 import math
 import re
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from zoneinfo import ZoneInfo
 
@@ -84,15 +84,20 @@ class Room:
         ]
 
     def keys(self) -> dict[str, str]:
-        return {
-            "room": keys.room(self.branch_id, self.id),
-            "arrivals": keys.room_arrivals(self.branch_id, self.id),
-            "line": keys.room_line(self.branch_id, self.id),
-            "tickets": keys.room_tickets(self.branch_id, self.id),
-            "addresses": keys.room_addresses(self.branch_id, self.id),
-            "polls": keys.room_polls(self.branch_id, self.id),
-            "passes": keys.room_passes(self.branch_id, self.id),
-        }
+        return room_keys(self.branch_id, self.id)
+
+
+def room_keys(branch_id: str, room_id: str) -> dict[str, str]:
+    """The keys of one room, by name."""
+    return {
+        "room": keys.room(branch_id, room_id),
+        "arrivals": keys.room_arrivals(branch_id, room_id),
+        "line": keys.room_line(branch_id, room_id),
+        "tickets": keys.room_tickets(branch_id, room_id),
+        "addresses": keys.room_addresses(branch_id, room_id),
+        "polls": keys.room_polls(branch_id, room_id),
+        "passes": keys.room_passes(branch_id, room_id),
+    }
 
 
 def active_room(
@@ -349,29 +354,24 @@ class WaitingRooms:
                 )
             )
             if outcome.verdict == "undrawn":
-                self._draw(room, now)
+                self._draw(room.branch_id, room.id, now)
                 continue
             if outcome.verdict == "too_many":
                 raise RoomFullError(max(1, math.ceil((room.closes_at - now).total_seconds())))
-            return self._standing(room, outcome.ticket, now)
+            return self._standing(room.branch_id, room.id, outcome.ticket, now)
         raise NotFoundError("waiting_room")  # drawn twice and still undrawn: cannot happen
 
-    def status(
-        self, ticket: str, now: dt.datetime, room_of: Callable[[str], Room | None] | None = None
-    ) -> Standing:
-        """Where ``ticket`` stands now (``room_of(branch_id)`` gives the branch's open room;
-        by default ``self.room_of`` at ``now``).
+    def status(self, ticket: str, now: dt.datetime) -> Standing:
+        """Where ``ticket`` stands now: one step in the usual case (a rush's most frequent
+        request), read from its room's own record; ``not_needed`` once the room is over.
 
         Raises:
-            NotFoundError: no such ticket (or it lost its place, or its room is over).
+            NotFoundError: no such ticket (or it lost its place).
         """
         parsed = self._parse(ticket)
         if parsed is None:
             raise NotFoundError("ticket")
-        room = room_of(parsed[0]) if room_of is not None else self.room_of(parsed[0], now)
-        if room is None or room.id != parsed[1]:
-            raise NotFoundError("ticket")
-        return self._standing(room, ticket, now)
+        return self._standing(*parsed, ticket, now)
 
     def admit(self, room: Room | None, admission_pass: str | None, nik: str) -> None:
         """Let a booking at ``room``'s branch go ahead: its pass is valid for that room and
@@ -410,20 +410,24 @@ class WaitingRooms:
             raise NotAdmittedError("other_room")
         return str(claims.get("t"))
 
-    def _standing(self, room: Room, ticket: str, now: dt.datetime) -> Standing:
-        names = room.keys()
-        if now >= room.release_at and self.redis.hget(names["room"], "drawn") != "1":
-            self._draw(room, now)
-        outcome = RoomOutcome.read(
-            self.scripts.room_status(
-                keys=[names["room"], names["line"], names["tickets"], names["polls"]],
-                args=[ticket, _ms(now), ADMITTED_GRACE_MS],
+    def _standing(self, branch_id: str, room_id: str, ticket: str, now: dt.datetime) -> Standing:
+        names = room_keys(branch_id, room_id)
+        for _attempt in range(2):
+            outcome = RoomOutcome.read(
+                self.scripts.room_status(
+                    keys=[names["room"], names["line"], names["tickets"], names["polls"]],
+                    args=[ticket, _ms(now), ADMITTED_GRACE_MS],
+                )
             )
-        )
-        if outcome.verdict in ("missing", "lost"):
+            if outcome.verdict != "undrawn":
+                break
+            self._draw(branch_id, room_id, now)
+        if outcome.verdict in ("missing", "lost", "undrawn"):
             raise NotFoundError("ticket")
+        if outcome.verdict == "closed":
+            return Standing(ticket, NOT_NEEDED)
         if outcome.verdict == ADMITTED:
-            admission_pass = self._passes.dumps({"b": room.branch_id, "r": room.id, "t": ticket})
+            admission_pass = self._passes.dumps({"b": branch_id, "r": room_id, "t": ticket})
             return Standing(ticket, ADMITTED, 0, 0, admission_pass)
         if outcome.index == "":
             return Standing(ticket, WAITING)
@@ -432,20 +436,25 @@ class WaitingRooms:
         wait = math.ceil(position * 60 / rate) if rate > 0 else None
         return Standing(ticket, WAITING, position, wait)
 
-    def _draw(self, room: Room, now: dt.datetime) -> None:
-        names = room.keys()
+    def _draw(self, branch_id: str, room_id: str, now: dt.datetime) -> None:
+        """The room's lottery (``room_draw.lua``, once), its seed drawn here and audited."""
+        names = room_keys(branch_id, room_id)
+        release_ms, closes_ms = self.redis.hmget(names["room"], "release_ms", "closes_ms")
+        if release_ms is None:
+            return  # no such room (expired): nothing to draw
         seed = secrets.token_hex(32)
+        release_at = dt.datetime.fromtimestamp(int(release_ms) / 1000, dt.UTC)
         entry = audit.fields_of(
             audit.Actor("system", "", "lottery"),
             "waiting_room_drawn",
-            f"{room.branch_id}/{room.id}",
+            f"{branch_id}/{room_id}",
             None,
-            {"seed": seed, "release_at": room.release_at.isoformat()},
+            {"seed": seed, "release_at": release_at.isoformat()},
             now,
         )
         self.scripts.room_draw(
-            keys=[names["room"], names["arrivals"], names["line"], keys.branch_audit(room.branch_id)],
-            args=[seed, _ms(now), _ms(room.closes_at + _KEEP_AFTER), *entry],
+            keys=[names["room"], names["arrivals"], names["line"], keys.branch_audit(branch_id)],
+            args=[seed, _ms(now), int(closes_ms) + int(_KEEP_AFTER.total_seconds() * 1000), *entry],
         )
 
     @staticmethod

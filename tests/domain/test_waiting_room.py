@@ -59,7 +59,7 @@ def test_no_room_no_ticket_needed(rooms):
 def test_before_the_release_nobody_has_a_place_nor_a_pass(rooms):
     standing = rooms.join(room_at(at(-10)), "198.51.100.1", None, at(-10))
     assert (standing.state, standing.position, standing.admission_pass) == (WAITING, None, None)
-    again = rooms.status(standing.ticket, at(-5), lambda branch: room_at(at(-5)))
+    again = rooms.status(standing.ticket, at(-5))
     assert (again.state, again.position) == (WAITING, None)
 
 
@@ -90,13 +90,13 @@ def test_two_thousand_early_arrivals_are_shuffled_admitted_once_each_at_the_rate
     tickets = [rooms.join(room, f"10.0.{n // 250}.{n % 250}", None, at(-10)).ticket for n in range(2000)]
     late = rooms.join(room, "10.9.9.9", None, at(0.5))  # after the release: the end of the line
 
-    status = {t: rooms.status(t, at(0), lambda branch: room) for t in tickets}
+    status = {t: rooms.status(t, at(0)) for t in tickets}
     positions = [status[t].position for t in tickets]
     # The lottery: arrival order says nothing of the place in line.
     assert sorted(positions) == [0, *range(1, 2000)]
     assert abs(spearman(list(range(2000)), positions)) < 0.1
     # The late one is the 2,001st place; half a minute in, 151 are admitted (1 + 300 / 2).
-    assert rooms.status(late.ticket, at(0.5), lambda branch: room).position == 2001 - 151
+    assert rooms.status(late.ticket, at(0.5)).position == 2001 - 151
     # Its seed is in the audit log, with how many it placed.
     (drawn,) = audit.read(redis, BRANCH, action="waiting_room_drawn")
     recorded = json.loads(drawn.after)
@@ -110,7 +110,7 @@ def test_two_thousand_early_arrivals_are_shuffled_admitted_once_each_at_the_rate
         for ticket in tickets:
             if ticket in admitted_by:
                 continue
-            if rooms.status(ticket, at(minute), lambda branch: room).state == ADMITTED:
+            if rooms.status(ticket, at(minute)).state == ADMITTED:
                 admitted_by[ticket] = minute
     counts = [sum(1 for m in admitted_by.values() if m == minute) for minute in range(8)]
     assert counts[0] == 1 and all(c <= 301 for c in counts)
@@ -120,7 +120,7 @@ def test_two_thousand_early_arrivals_are_shuffled_admitted_once_each_at_the_rate
 def test_a_pass_admits_one_person_to_its_own_room(rooms, redis):
     room = room_at(at(-1))
     ticket = rooms.join(room, "198.51.100.1", None, at(-1)).ticket
-    standing = rooms.status(ticket, at(0), lambda branch: room)
+    standing = rooms.status(ticket, at(0))
     assert standing.state == ADMITTED and standing.admission_pass
 
     nik = make_nik()
@@ -139,7 +139,7 @@ def test_a_pass_admits_one_person_to_its_own_room(rooms, redis):
 def test_an_expired_pass_is_refused(rooms, monkeypatch):
     room = room_at(at(-1))
     ticket = rooms.join(room, "198.51.100.1", None, at(-1)).ticket
-    admission_pass = rooms.status(ticket, at(0), lambda branch: room).admission_pass
+    admission_pass = rooms.status(ticket, at(0)).admission_pass
     # itsdangerous judges age by the host's clock: a pass signed eleven minutes ago.
     import time as time_module
 
@@ -152,12 +152,12 @@ def test_an_expired_pass_is_refused(rooms, monkeypatch):
 def test_an_admitted_ticket_not_asked_about_for_two_minutes_loses_its_place(rooms):
     room = room_at(at(-1))
     ticket = rooms.join(room, "198.51.100.1", None, at(-1)).ticket
-    assert rooms.status(ticket, at(0), lambda branch: room).state == ADMITTED
-    assert rooms.status(ticket, at(1.9), lambda branch: room).state == ADMITTED
+    assert rooms.status(ticket, at(0)).state == ADMITTED
+    assert rooms.status(ticket, at(1.9)).state == ADMITTED
     with pytest.raises(NotFoundError):
-        rooms.status(ticket, at(4), lambda branch: room)
+        rooms.status(ticket, at(4))
     with pytest.raises(NotFoundError):
-        rooms.status("garbage", at(0), lambda branch: room)
+        rooms.status("garbage", at(0))
 
 
 def test_late_arrivals_in_a_quiet_room_come_in_one_at_a_time_at_the_rate_and_are_not_lost(rooms):
@@ -167,5 +167,13 @@ def test_late_arrivals_in_a_quiet_room_come_in_one_at_a_time_at_the_rate_and_are
     assert [s.state for s in joined] == [ADMITTED, WAITING, WAITING, WAITING, WAITING]
     assert [s.position for s in joined[1:]] == [1, 2, 3, 4]
     # 300 a minute: one more every 0.2 s.
-    later = [rooms.status(s.ticket, at(30 + 0.2 * 2 / 60), lambda branch: room).state for s in joined]
+    later = [rooms.status(s.ticket, at(30 + 0.2 * 2 / 60)).state for s in joined]
     assert later == [ADMITTED, ADMITTED, ADMITTED, WAITING, WAITING]
+
+
+def test_once_the_room_is_over_a_ticket_needs_nothing_more(rooms):
+    room = room_at(at(-1))
+    ticket = rooms.join(room, "198.51.100.1", None, at(-1)).ticket
+    assert rooms.status(ticket, at(0)).state == ADMITTED
+    # Not asked about for an hour, but the room is over: no place to lose, no pass needed.
+    assert rooms.status(ticket, at(60)).state == NOT_NEEDED

@@ -48,13 +48,13 @@ def room():
 def line(rooms, count: int) -> list[str]:
     """``count`` tickets that joined before the release, in their drawn order."""
     tickets = [rooms.join(room(), f"10.0.0.{n}", None, at(-5)).ticket for n in range(count)]
-    placed = {t: rooms.status(t, at(0), lambda branch: room()).position for t in tickets}
+    placed = {t: rooms.status(t, at(0)).position for t in tickets}
     return sorted(tickets, key=placed.get)
 
 
 def admitted(rooms, tickets, minutes: float) -> int:
     """How many of ``tickets`` (in line order) are in at ``minutes``, each asked about then."""
-    return sum(rooms.status(t, at(minutes), lambda branch: room()).state == ADMITTED for t in tickets)
+    return sum(rooms.status(t, at(minutes)).state == ADMITTED for t in tickets)
 
 
 def test_the_next_room_and_none_when_the_room_is_off():
@@ -74,7 +74,7 @@ def test_the_view_counts_the_unplaced_then_the_line(rooms, enabled):
     assert (early.unplaced, early.waiting, early.admitted, early.seed) == (5, 0, 0, None)
 
     line(rooms, 0)  # nobody new; the lottery is drawn at the first ask after the release
-    rooms.status(rooms.join(room(), "10.0.1.1", None, at(0)).ticket, at(0), lambda branch: room())
+    rooms.status(rooms.join(room(), "10.0.1.1", None, at(0)).ticket, at(0))
     drawn = rooms.view(BRANCH, at(2.5))  # 1 + 2 minutes at 60 = 151 places: all 6 in
     assert (drawn.unplaced, drawn.waiting, drawn.admitted, drawn.drawn) == (0, 0, 6, 5)
     assert len(drawn.seed) == 64
@@ -106,7 +106,7 @@ def test_a_pause_lets_nobody_new_in_and_a_resume_goes_on_without_catching_up(roo
     assert rooms.change_rate(room(), None, True, ADMIN, at(0.1)).admitted == 7
     for minute in (0.1, 0.5, 1.5):
         assert admitted(rooms, tickets, minute) == 7
-        assert rooms.status(tickets[7], at(minute), lambda branch: room()).estimated_wait_seconds is None
+        assert rooms.status(tickets[7], at(minute)).estimated_wait_seconds is None
     view = rooms.view(BRANCH, at(1.5))
     assert (view.paused, view.admitted, view.admit_per_minute) == (True, 7, 60)
     # Paused again: nothing to change, nothing audited.

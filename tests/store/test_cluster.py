@@ -350,11 +350,11 @@ def test_a_waiting_room_draws_and_admits_in_its_branch_s_slot_on_the_cluster(see
         names = room.keys().values()
         assert len({seeded.keyslot(name) for name in names}) == 1  # one slot: the branch's
 
-        positions = sorted(rooms.status(t, release, lambda branch: room).position for t in tickets)
+        positions = sorted(rooms.status(t, release).position for t in tickets)
 
         assert positions == list(range(0, 20))  # the lottery placed all 20; the first is in
-        first = next(t for t in tickets if rooms.status(t, release, lambda branch: room).state == "admitted")
-        admission_pass = rooms.status(first, release, lambda branch: room).admission_pass
+        first = next(t for t in tickets if rooms.status(t, release).state == "admitted")
+        admission_pass = rooms.status(first, release).admission_pass
         rooms.admit(room, admission_pass, make_nik())
         assert seeded.hlen(keys.room_passes(BRANCH, room.id)) == 1
     finally:
