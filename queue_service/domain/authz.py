@@ -79,6 +79,20 @@ def require_manage(account: Account, role: str, branches: tuple[str, ...]) -> No
         raise ForbiddenError(Action.MANAGE_STAFF.value)
 
 
+def require_token_minting(account: Account, target: Account) -> None:
+    """Refuse unless ``account`` may create an API token for ``target``: admins only, for
+    themselves or an account they manage. Counter staff never: a token a clerk minted for
+    themself would outlive the revocation of the one an admin gave them.
+
+    Raises:
+        ForbiddenError: counter staff, or not the account's to manage.
+    """
+    if account.role == COUNTER_STAFF:
+        raise ForbiddenError(Action.MANAGE_STAFF.value)
+    if target.username != account.username:
+        require_manage(account, target.role, target.branches)
+
+
 def branches_of(account: Account, all_branch_ids: list[str]) -> list[str]:
     """The branches ``account`` may read, in the order given."""
     return [branch_id for branch_id in all_branch_ids if may(account, Action.READ_BRANCH, branch_id)]

@@ -21,7 +21,14 @@ from queue_service.domain import (
 )
 from queue_service.domain.accounts import Account, AccountRejectedError
 from queue_service.domain.audit import Actor
-from queue_service.domain.authz import Action, may, may_manage, require, require_manage
+from queue_service.domain.authz import (
+    Action,
+    may,
+    may_manage,
+    require,
+    require_manage,
+    require_token_minting,
+)
 from queue_service.domain.errors import (
     ForbiddenError,
     NotFoundError,
@@ -415,8 +422,9 @@ def list_tokens(username: str):
 
 @bp.post("/accounts/<username>/tokens")
 def add_token(username: str):
-    """Another API token for an account (shown once)."""
-    _managed(username)
+    """Another API token for an account (shown once): admins only, for themselves or the
+    accounts they manage."""
+    require_token_minting(_account(), _managed(username))
     name = load(admin_schemas.NewTokenSchema(), json_object())["name"]
     token = services().accounts.add_token(username, name, services().clock(), _actor())
     return {"name": name, "token": token}, 201

@@ -772,7 +772,8 @@ def _admin_paths(spec: APISpec) -> None:
         operations={
             "get": admin("An account's tokens by name", "200", "Tokens", ["username"], ("404",)),
             "post": admin(
-                "Another token for an account (shown once)",
+                "Another token for an account (shown once): admins only, for themselves or the "
+                "accounts they manage; counter staff 403",
                 "201",
                 "CreatedToken",
                 ["username"],

@@ -504,6 +504,35 @@ def test_tokens_are_listed_added_and_revoked_at_once(client, token, redis):
     assert [e.action for e in audit.read(redis)] == ["token_revoked", "token_created", "account_created"]
 
 
+def test_counter_staff_cannot_mint_tokens_and_admins_can_for_themselves_and_their_staff(client, token, redis):
+    """A token a clerk minted for themself outlived the revocation of the one an admin gave
+    them (issue 22): only admins create tokens."""
+    national = token()
+    staff = client.post(
+        "/api/v1/admin/accounts",
+        headers=national,
+        json={"username": "loket2", "role": "counter_staff", "branches": ["bekasi"]},
+    ).get_json()
+    own = {"Authorization": f"Bearer {staff['token']}"}
+
+    minted = client.post("/api/v1/admin/accounts/loket2/tokens", headers=own, json={"name": "default"})
+
+    assert minted.status_code == 403
+    assert minted.get_json()["error"]["code"] == "forbidden"
+    assert [
+        t["name"]
+        for t in client.get("/api/v1/admin/accounts/loket2/tokens", headers=own).get_json()["tokens"]
+    ] == ["default"]
+    # Admins mint: a branch admin for its staff and for itself, a national admin for itself.
+    branch_admin = token("branch_admin", "bekasi")  # user1 (the national admin is user0)
+    for headers, username in ((branch_admin, "loket2"), (branch_admin, "user1"), (national, "user0")):
+        minted = client.post(
+            f"/api/v1/admin/accounts/{username}/tokens", headers=headers, json={"name": "pc"}
+        )
+        assert minted.status_code == 201, (username, minted.get_json())
+    assert [e.action for e in audit.read(redis)].count("token_created") == 3
+
+
 def test_every_api_route_is_in_the_openapi_document(app, client):
     documented = client.get("/api/v1/openapi.json").get_json()["paths"]
     for rule in app.url_map.iter_rules():
