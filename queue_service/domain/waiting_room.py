@@ -439,7 +439,7 @@ class WaitingRooms:
     def _draw(self, branch_id: str, room_id: str, now: dt.datetime) -> None:
         """The room's lottery (``room_draw.lua``, once), its seed drawn here and audited."""
         names = room_keys(branch_id, room_id)
-        release_ms, closes_ms = self.redis.hmget(names["room"], "release_ms", "closes_ms")
+        release_ms = self.redis.hget(names["room"], "release_ms")
         if release_ms is None:
             return  # no such room (expired): nothing to draw
         seed = secrets.token_hex(32)
@@ -454,7 +454,7 @@ class WaitingRooms:
         )
         self.scripts.room_draw(
             keys=[names["room"], names["arrivals"], names["line"], keys.branch_audit(branch_id)],
-            args=[seed, _ms(now), int(closes_ms) + int(_KEEP_AFTER.total_seconds() * 1000), *entry],
+            args=[seed, _ms(now), *entry],
         )
 
     @staticmethod

@@ -5,16 +5,11 @@
 -- (room_join.lua). Safe to run twice: a room drawn already answers as it was drawn.
 -- KEYS: 1 the room (hash), 2 its arrivals before the release (sorted set ticket -> arrival),
 --       3 its line (sorted set ticket -> index), 4 the branch's audit stream
--- ARGV: 1 the seed (hex), 2 now (ms, the app's clock), 3 expire at (ms),
---       4.. the audit entry's field, value ... (its 'after', a JSON object, gains 'drawn': how
+-- ARGV: 1 the seed (hex), 2 now (ms, the app's clock),
+--       3.. the audit entry's field, value ... (its 'after', a JSON object, gains 'drawn': how
 --       many tickets the lottery placed)
+-- The line lives as long as the room's record (room_create.lua gave it its life).
 -- Returns {'drawn', count, seed} | {'early'} (the release has not come) | {'missing'}
--- Never sooner than a day from now on Redis's own clock (the caller's may stand on a fixed
--- day, as tests do), so a room cannot vanish as it is written.
-local function keep_until(at)
-  local t = redis.call('TIME')
-  return math.max(tonumber(at), tonumber(t[1]) * 1000 + 86400000)
-end
 local room = redis.call('HMGET', KEYS[1], 'release_ms', 'drawn', 'seed', 'drawn_count')
 if not room[1] then
   return {'missing'}
@@ -37,10 +32,10 @@ end
 redis.call('DEL', KEYS[2])
 redis.call('HSET', KEYS[1], 'drawn', '1', 'seed', ARGV[1], 'drawn_count', #keyed, 'next_index', #keyed)
 if #keyed > 0 then
-  redis.call('PEXPIREAT', KEYS[3], keep_until(ARGV[3]))
+  redis.call('PEXPIRE', KEYS[3], redis.call('PTTL', KEYS[1]))
 end
 local entry = {}
-for i = 4, #ARGV, 2 do
+for i = 3, #ARGV, 2 do
   local value = ARGV[i + 1]
   if ARGV[i] == 'after' then  -- the caller could not know how many it draws
     local after = cjson.decode(value)
