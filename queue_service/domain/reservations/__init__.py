@@ -24,7 +24,7 @@ from queue_service.domain.errors import NotReplicatedError
 from queue_service.domain.person_allowance import PersonAllowance
 from queue_service.domain.reservations.bookable import BookingContext
 from queue_service.domain.reservations.cancel import Cancellation
-from queue_service.domain.reservations.holds import PhoneVerification
+from queue_service.domain.reservations.holds import HoldProgress, PhoneVerification
 from queue_service.domain.reservations.lookup import BookingLookup
 from queue_service.domain.reservations.nik_claims import NikClaims
 from queue_service.domain.reservations.phone_caps import PhoneCaps
@@ -208,6 +208,10 @@ class Reservations:
         """A new one-time code for the hold with this code and NIK (see
         ``PhoneVerification.resend``)."""
         return self.verification.resend(typed_code, nik)
+
+    def hold_progress(self, booking: Booking) -> HoldProgress:
+        """How far the hold ``booking`` has got (see ``PhoneVerification.progress``)."""
+        return self.verification.progress(booking)
 
     def release_expired_holds(self, branch_ids) -> int:
         """Release every branch's holds whose time ran out (the worker's sweep)."""

@@ -19,7 +19,9 @@ import datetime as dt
 import logging
 import math
 import secrets
+import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 from redis import Redis
 
@@ -47,6 +49,39 @@ WRONG_CODES_ALLOWED = 3
 # Codes sent per hold: the first and three more on request, one a minute.
 SENDS_ALLOWED = 4
 RESEND_INTERVAL_MS = 60_000
+
+
+@dataclass(frozen=True)
+class HoldProgress:
+    """How far a hold has got, as its scripts wrote it, read against Redis's clock (the one
+    its deadline and sends are written on)."""
+
+    sends: int  # codes sent so far, the first included
+    sent_ms: int  # when the last went (ms)
+    failures: int  # wrong codes typed
+    now_ms: int  # Redis's clock as it was read
+
+    @property
+    def resends_left(self) -> int:
+        return max(0, SENDS_ALLOWED - self.sends)
+
+    @property
+    def resend_in_seconds(self) -> int:
+        """Seconds until a new code may be asked for (0: now)."""
+        return max(0, math.ceil((self.sent_ms + RESEND_INTERVAL_MS - self.now_ms) / 1000))
+
+    @property
+    def tries_left(self) -> int:
+        return max(0, WRONG_CODES_ALLOWED - self.failures)
+
+    @property
+    def released_by_wrong_codes(self) -> bool:
+        """Whether its wrong codes (not its deadline) let it go, once it is released."""
+        return self.failures >= WRONG_CODES_ALLOWED
+
+    def seconds_left(self, booking: Booking) -> int:
+        """Seconds until ``booking``'s deadline (0 once past)."""
+        return max(0, math.ceil(((booking.verify_by_ms or self.now_ms) - self.now_ms) / 1000))
 
 
 def new_one_time_code() -> str:
@@ -166,6 +201,13 @@ class PhoneVerification:
             return booking  # confirmed already: no code needed
         return self.lookup.get(booking.branch_id, booking.code)
 
+    def progress(self, booking: Booking) -> HoldProgress:
+        """How far the hold ``booking`` has got (sends, wrong codes), and Redis's clock."""
+        sends, sent_ms, failures = self.redis.hmget(
+            keys.booking(booking.branch_id, booking.code), "otp_sends", "otp_sent_ms", "otp_failures"
+        )
+        return HoldProgress(int(sends or 1), int(sent_ms or 0), int(failures or 0), _store_now_ms(self.redis))
+
     def release_due(self, branch_id: str) -> list[str]:
         """Release the branch's holds whose time ran out (Redis's clock), and free their
         NIKs' dates and their phones' counts; returns their codes."""
@@ -195,6 +237,15 @@ class PhoneVerification:
     def _free_person(self, booking: Booking) -> None:
         self.claims.release(self.claims.key(booking.nik, booking.date.isoformat()), booking.code)
         self.phones.release(self.phones.key(booking.phone), booking.code)
+
+
+def _store_now_ms(redis: Redis) -> int:
+    """Now on Redis's clock (ms)."""
+    try:
+        seconds, micros = redis.time()
+        return int(seconds) * 1000 + int(micros) // 1000
+    except (TypeError, ValueError):  # a cluster client answering per node: the host's clock
+        return int(time.time() * 1000)
 
 
 def deadline_text(booking: Booking, zone: dt.tzinfo) -> str | None:

@@ -2,26 +2,19 @@
 (``PHONE_VERIFICATION``): the masked number the code went to, the deadline and the time
 left, when a new code may be asked for, and how many wrong codes are still allowed.
 
-The hold's clock is Redis's (its deadline and its last send are written by its scripts), so
-the time left is read against Redis's clock too, never the web process's.
+How far the hold has got, and the time left, are the domain's (``HoldProgress``, read
+against Redis's clock, on which its deadline and sends are written).
 """
 
 from __future__ import annotations
 
-import math
-import time
 from zoneinfo import ZoneInfo
 
 from flask import current_app, session
 
 from queue_service.domain import catalog, schedules
 from queue_service.domain.reservations import Booking
-from queue_service.domain.reservations.holds import (
-    RESEND_INTERVAL_MS,
-    SENDS_ALLOWED,
-    WRONG_CODES_ALLOWED,
-)
-from queue_service.store import keys
+from queue_service.domain.reservations.holds import SENDS_ALLOWED, WRONG_CODES_ALLOWED
 from queue_service.web.extensions import services
 
 # The session's entry naming the booking this browser made last: [branch_id, code]. The
@@ -42,15 +35,6 @@ def local_phone(phone: str) -> str:
     return local[:4] + "*" * (len(local) - 8) + local[-4:]
 
 
-def store_now_ms() -> int:
-    """Now on Redis's clock (ms), which the holds' deadlines are written on."""
-    try:
-        seconds, micros = services().redis.time()
-        return int(seconds) * 1000 + int(micros) // 1000
-    except (TypeError, ValueError):  # a cluster client answering per node: the host's clock
-        return int(time.time() * 1000)
-
-
 def hold_deadline(booking: Booking, timezone: str | None = None) -> str:
     """``10:25 WIB``: until when a hold waits for its code, on its branch's wall clock."""
     if booking.verify_by is None:
@@ -64,25 +48,19 @@ def hold_deadline(booking: Booking, timezone: str | None = None) -> str:
 def hold_context(booking: Booking) -> dict:
     """What the verification page shows of the hold ``booking``."""
     office = catalog.get_branch(services().redis, booking.branch_id)
-    sends, sent_ms, failures = services().redis.hmget(
-        keys.booking(booking.branch_id, booking.code), "otp_sends", "otp_sent_ms", "otp_failures"
-    )
-    now_ms = store_now_ms()
-    seconds_left = max(0, math.ceil(((booking.verify_by_ms or now_ms) - now_ms) / 1000))
-    sends_done = int(sends or 1)
-    resend_in = max(0, math.ceil((int(sent_ms or 0) + RESEND_INTERVAL_MS - now_ms) / 1000))
+    progress = services().reservations.hold_progress(booking)
     return {
         "booking": booking,
         "branch": office,
         "service": catalog.get_service(services().redis, booking.service_id),
         "phone": local_phone(booking.phone),
         "deadline": hold_deadline(booking, office.timezone),
-        "seconds_left": seconds_left,
-        "resends_left": max(0, SENDS_ALLOWED - sends_done),
+        "seconds_left": progress.seconds_left(booking),
+        "resends_left": progress.resends_left,
         "resends_allowed": SENDS_ALLOWED - 1,
         "tries_allowed": WRONG_CODES_ALLOWED,
-        "resend_in": resend_in,
-        "tries_left": max(0, WRONG_CODES_ALLOWED - int(failures or 0)),
+        "resend_in": progress.resend_in_seconds,
+        "tries_left": progress.tries_left,
         "printed_in_terminal": current_app.config.get("APP_ENV") == "development"
         and current_app.config.get("SMS_BACKEND") == "console",
     }
@@ -90,5 +68,4 @@ def hold_context(booking: Booking) -> dict:
 
 def release_reason(booking: Booking) -> str:
     """Why a hold was released: ``wrong`` (the last wrong code allowed) or ``deadline``."""
-    failures = services().redis.hget(keys.booking(booking.branch_id, booking.code), "otp_failures")
-    return "wrong" if int(failures or 0) >= WRONG_CODES_ALLOWED else "deadline"
+    return "wrong" if services().reservations.hold_progress(booking).released_by_wrong_codes else "deadline"
