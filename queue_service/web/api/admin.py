@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, g, request
+from flask import Blueprint, request
 
 from queue_service.domain import (
     audit,
@@ -20,7 +20,6 @@ from queue_service.domain import (
     tuning,
 )
 from queue_service.domain.accounts import Account, AccountRejectedError
-from queue_service.domain.audit import Actor
 from queue_service.domain.authz import (
     Action,
     may,
@@ -32,44 +31,22 @@ from queue_service.domain.authz import (
 from queue_service.domain.errors import (
     ForbiddenError,
     NotFoundError,
-    UnauthorizedError,
     ValidationFailedError,
 )
 from queue_service.domain.privacy import mask_nik, mask_phone
 from queue_service.domain.reservations import Booking
 from queue_service.metrics import count_bulk_cancellation
+from queue_service.web.api import admin_auth
 from queue_service.web.downloads import csv_download
 from queue_service.web.extensions import services
-from queue_service.web.limits import client_address
-from queue_service.web.requests import bearer_token, json_object, load
+from queue_service.web.requests import json_object, load
 from queue_service.web.schemas import admin as admin_schemas
 from queue_service.web.schemas import base as schemas
 
 bp = Blueprint("admin_api", __name__, url_prefix="/api/v1/admin")
-
-
-@bp.before_request
-def _authenticate() -> None:
-    """Every admin call names its account by ``Authorization: Bearer <token>`` (else 401; a
-    live kiosk's token is a token of another role: 403, SPEC §3)."""
-    token = bearer_token()
-    try:
-        g.account = services().accounts.authenticate(token)
-    except UnauthorizedError:
-        try:
-            services().kiosks.authenticate(token)
-        except UnauthorizedError:
-            raise
-        raise ForbiddenError("kiosk") from None
-
-
-def _account() -> Account:
-    return g.account
-
-
-def _actor() -> Actor:
-    return Actor(_account().username, _account().role, client_address())
-
+bp.before_request(admin_auth.authenticate)
+_account = admin_auth.account
+_actor = admin_auth.actor
 
 _PATH = schemas.PathSchema(partial=True)
 
