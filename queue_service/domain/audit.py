@@ -10,14 +10,13 @@ entry: the streams are append-only for every account, and trimmed by nobody.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
 from dataclasses import dataclass
 
 from redis import Redis
 
+from queue_service.domain.spreadsheet import csv_text
 from queue_service.store import keys
 
 
@@ -120,9 +119,4 @@ def read(
 
 def to_csv(entries: list[AuditEntry]) -> str:
     """The entries as CSV, one row each, with a header."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(FIELDS)
-    for entry in entries:
-        writer.writerow([getattr(entry, name) for name in FIELDS])
-    return out.getvalue()
+    return csv_text(FIELDS, ([getattr(entry, name) for name in FIELDS] for entry in entries))

@@ -19,6 +19,13 @@ def mask_nik(nik: str) -> str:
     return nik[:4] + "*" * (len(nik) - 8) + nik[-4:] if len(nik) > 8 else "*" * len(nik)
 
 
+def mask_kpj(kpj: str) -> str:
+    """``********001``: an 11-digit KPJ keeps only its last three digits, since the NIK's
+    first four (the region) have no counterpart in it and eight of eleven would all but
+    name it."""
+    return "*" * (len(kpj) - 3) + kpj[-3:] if len(kpj) > 6 else "*" * len(kpj)
+
+
 def mask_phone(phone: str) -> str:
     """``+62812****5678``: for logs and lists."""
     return phone[:6] + "*" * (len(phone) - 10) + phone[-4:] if len(phone) > 10 else "*" * len(phone)

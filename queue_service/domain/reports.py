@@ -3,9 +3,7 @@ check-in and no-show rates, the busiest slots; per branch, and summed nationally
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
 from collections import Counter
 from dataclasses import dataclass
@@ -13,8 +11,9 @@ from dataclasses import dataclass
 from redis import Redis
 
 from queue_service.domain import calendar, schedules
-from queue_service.domain.privacy import mask_nik, mask_phone
+from queue_service.domain.privacy import mask_kpj, mask_nik, mask_phone
 from queue_service.domain.reservations import Booking
+from queue_service.domain.spreadsheet import csv_text
 from queue_service.store import keys
 
 # Statuses of a booking that came, and of one that did not (the kiosk issue brings them).
@@ -191,11 +190,9 @@ BOOKING_COLUMNS = (
 def bookings_csv(bookings: list[Booking], full: bool = False) -> str:
     """A day's bookings as CSV; NIK, KPJ, phone and email masked unless ``full`` (which the
     caller audits)."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(BOOKING_COLUMNS)
-    for b in bookings:
-        writer.writerow(
+    return csv_text(
+        BOOKING_COLUMNS,
+        (
             [
                 b.code,
                 b.queue_number,
@@ -206,10 +203,11 @@ def bookings_csv(bookings: list[Booking], full: bool = False) -> str:
                 f"{b.slot_end:%H:%M}",
                 b.name,
                 b.nik if full else mask_nik(b.nik),
-                b.kpj if full else mask_nik(b.kpj),
+                b.kpj if full else mask_kpj(b.kpj),
                 b.phone if full else mask_phone(b.phone),
                 (b.email or "") if full else "",
                 b.registry or "",
             ]
-        )
-    return out.getvalue()
+            for b in bookings
+        ),
+    )
