@@ -29,12 +29,14 @@ from queue_service.domain.privacy import mask_nik, mask_phone
 # "0812 - 3456 7890", "(021) 1234-5678", "+62 812 3456 7890", and the same in a URL (a space
 # as + or %20, a bracket as %28/%29). A number starts after anything but a letter, a digit or
 # a time's colon (also right after a URL's %XX); groups are joined only after a first group
-# of three digits or a +, so lists of small numbers stay whole. Dates are matched first, as
-# a whole, and left alone; dots join nothing (addresses, versions, decimals stay whole).
+# of three digits or a +, so lists of small numbers stay whole. "_" and "/" join groups as
+# "-" does ("3171_0112_0190_0001", "3171/0112/0190/0001"); a dot joins only a group of four
+# digits or more ("3171.0112.0190.0001"), so that addresses (groups of at most three),
+# versions and decimals stay whole. Dates are matched first, as a whole, and left alone.
 _SPACE = r"[ \t\xa0]"
 _SEPARATOR = (
-    rf"(?:{_SPACE}{{0,2}}-{_SPACE}{{0,2}}|{_SPACE}{{1,2}}|\){_SPACE}?|\+|%20|%2[Dd]"
-    r"|%29(?:\+|%20)?)"
+    rf"(?:{_SPACE}{{0,2}}[-_/]{_SPACE}{{0,2}}|{_SPACE}{{1,2}}|\){_SPACE}?|\+|%20|%2[DdFf]|%5[Ff]"
+    r"|\.(?=\d{4})|%29(?:\+|%20)?)"
 )
 _PERSONAL_NUMBER = re.compile(
     r"(?:(?<![0-9A-Za-z%])|(?<=%[0-9A-Fa-f]{2}))(?<!\d:)"
@@ -77,8 +79,10 @@ def add_context_provider(provider: Callable[[], Mapping[str, Any]]) -> None:
 def _fields(record: logging.LogRecord) -> dict[str, Any]:
     """The line's fields after the message: the context's, then the record's extras, masked.
 
-    A request id is the service's own (a hex string or one the caller chose, at most 64
-    printable characters): it is left whole so that lines can be found by it.
+    A request id is masked too: the caller may choose it (``X-Request-ID``), and a NIK put
+    there would otherwise be written whole; the service's own ids (hex) are never masked,
+    and a masked one stays the same on every line of its request, so lines are still found
+    by it.
     """
     fields: dict[str, Any] = {}
     for provider in _context_providers:
@@ -87,8 +91,7 @@ def _fields(record: logging.LogRecord) -> dict[str, Any]:
         if name not in _STANDARD and not name.startswith("_"):
             fields[name] = value
     return {
-        name: mask_personal_data(value) if isinstance(value, str) and name != "request_id" else value
-        for name, value in fields.items()
+        name: mask_personal_data(value) if isinstance(value, str) else value for name, value in fields.items()
     }
 
 

@@ -50,6 +50,12 @@ def test_long_digit_runs_are_masked_and_ids_are_not():
         ("nik 3171-01-12-0190-0001", "nik 3171********0001"),
         ("nik 1971-01-12-0190-0001", "nik 1971********0001"),
         ("hp:081234567890", "hp:0812****7890"),
+        ("nik 3171_0112_0190_0001", "nik 3171********0001"),
+        ("nik 3171/0112/0190/0001", "nik 3171********0001"),
+        ("nik=3171%2F0112%2F0190%2F0001", "nik=3171********0001"),
+        ("nik 3171.0112.0190.0001", "nik 3171********0001"),
+        ("hp 0812.3456.7890", "hp 0812****7890"),
+        ("nik 317101.120190.0001", "nik 3171********0001"),
     ],
 )
 def test_numbers_typed_in_groups_are_masked_too(text, masked):
@@ -70,6 +76,9 @@ def test_numbers_typed_in_groups_are_masked_too(text, masked):
         "slot 08:00 2026-11-23 09:00",
         "size 10 20 30 40 50",
         "from 192.168.100.200 on 2026-11-22",
+        "from 10.20.30.40:8000 and 172.16.254.1",
+        "version 2.10.1 of rq",
+        "path /api/v1/bookings/7K3QX9MZ2W/verify",
     ],
 )
 def test_dates_times_addresses_and_codes_are_left_as_they_are(text):
@@ -86,6 +95,16 @@ def test_a_line_in_a_request_carries_its_id_and_no_nik(app):
     assert line["request_id"] == "req-42"
     assert line["message"] == "refused 3171********0001"
     assert line["level"] == "warning" and line["logger"] == "antrian"
+
+
+def test_a_nik_sent_as_the_request_id_is_masked(app):
+    record = logging.LogRecord("antrian", logging.WARNING, __file__, 1, "refused", (), None)
+    with app.test_request_context(headers={"X-Request-ID": "nik-3171011201900001"}):
+        app.preprocess_request()
+        json_line = json.loads(JsonFormatter().format(record))
+        text_line = TextFormatter().format(record)
+    assert json_line["request_id"] == "nik-3171********0001"
+    assert "3171011201900001" not in text_line and "nik-3171********0001" in text_line
 
 
 def _record(message: str, *args, exc_info=None, **extra) -> logging.LogRecord:
