@@ -26,6 +26,7 @@ from queue_service.web.pages import assets, counter, display, manage, participan
 from queue_service.web.pages import kiosk as kiosk_pages
 from queue_service.web.pages import waiting_room as waiting_room_page
 from queue_service.web.pages.template_helpers import template_helpers
+from queue_service.web.security_headers import add_security_headers
 from queue_service.web.sessions import CachedSerializerSessions
 
 # Booking bodies are a few hundred bytes; anything near this is abuse.
@@ -113,6 +114,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, clock: Clock | None
     app.context_processor(template_helpers)
     _add_request_ids(app)
     _answer_options_in_json(app)
+    add_security_headers(app)
     return app
 
 
