@@ -192,9 +192,11 @@ class NowServingSchema(Schema):
 
 
 class WaitingSchema(Schema):
+    """No priority mark: whether a number is an elderly, disabled or pregnant participant's
+    is their own business (SPEC §3); the order already says it."""
+
     queue_number = fields.String()
     service_id = fields.String()
-    priority = fields.Boolean()
     estimated_wait_seconds = fields.Integer(allow_none=True)
 
 

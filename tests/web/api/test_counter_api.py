@@ -80,12 +80,7 @@ def test_call_serve_and_the_public_queue(client, staff, arrived):
         "branch_id": BRANCH,
         "now_serving": [{"counter": "Loket 1", "queue_number": first["queue_number"]}],
         "waiting": [
-            {
-                "queue_number": second["queue_number"],
-                "service_id": "jkk",
-                "priority": False,
-                "estimated_wait_seconds": None,
-            }
+            {"queue_number": second["queue_number"], "service_id": "jkk", "estimated_wait_seconds": None}
         ],
         "average_service_seconds": None,
     }
@@ -192,12 +187,7 @@ def test_transfer_priority_and_pause(client, staff, arrived):
     )
     assert priority.get_json() == {"queue_number": number, "status": "checked_in"}
     waiting = client.get(f"/api/v1/branches/{BRANCH}/queue").get_json()["waiting"]
-    assert waiting[0] == {
-        "queue_number": number,
-        "service_id": "jkk",
-        "priority": True,
-        "estimated_wait_seconds": None,
-    }
+    assert waiting[0] == {"queue_number": number, "service_id": "jkk", "estimated_wait_seconds": None}
 
     moved = client.post(
         f"/api/v1/counter/participants/{first['queue_number']}/transfer",

@@ -84,13 +84,21 @@ def test_a_revoked_kiosk_is_signed_out_at_its_next_scan(app, client, door, clock
     assert "Token kios" in client.get("/kiosk/").text  # the sign-in form again
 
 
-def test_a_participant_marked_priority_at_check_in_waits_in_the_priority_line(client, door, book, clock):
-    made = book()
+def test_a_participant_marked_priority_at_check_in_waits_in_the_priority_line(app, client, door, book, clock):
+    first, made = book(slot="08:30"), book()
     clock.set(dt.datetime(2026, 11, 24, 8, 30, tzinfo=JAKARTA))
+    scan(client, first["code"])
     answer = scan(client, made["code"], priority="1").get_json()
     assert (answer["outcome"], answer["priority"]) == ("checked_in", True)
+    view = app.extensions["antrian"].live_queue.view("jakarta-salemba", clock())
+    assert [(w.queue_number, w.priority) for w in view.waiting] == [
+        (made["queue_number"], True),
+        (first["queue_number"], False),
+    ]
+    # The public feed shows the order, never the mark (SPEC §3).
     waiting = client.get("/api/v1/branches/jakarta-salemba/queue").get_json()["waiting"]
-    assert [(w["queue_number"], w["priority"]) for w in waiting] == [(made["queue_number"], True)]
+    assert [w["queue_number"] for w in waiting] == [made["queue_number"], first["queue_number"]]
+    assert all("priority" not in w for w in waiting)
 
 
 def test_a_rescan_marked_priority_after_being_served_still_answers_the_check_in(
