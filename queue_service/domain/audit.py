@@ -58,6 +58,10 @@ class AuditEntry:
         ]
 
 
+# Entries read per round trip: a stream of 100,000 entries read whole (XREVRANGE without
+# COUNT) held Redis for 0.2 s; a batch this size takes well under a millisecond.
+READ_BATCH = 200
+
 FIELDS = ("id", "at", "actor", "role", "address", "action", "target", "before", "after")
 
 
@@ -107,13 +111,18 @@ def read(
     stream = keys.branch_audit(branch_id) if branch_id else keys.NATIONAL_AUDIT
     high = f"{int(until.timestamp() * 1000)}" if until else "+"
     low = f"{int(since.timestamp() * 1000)}" if since else "-"
-    found = []
-    for entry_id, values in redis.xrevrange(stream, max=high, min=low):
-        entry = AuditEntry(id=entry_id, **{name: values.get(name, "") for name in FIELDS[1:]})
-        if (actor is None or entry.actor == actor) and (action is None or entry.action == action):
-            found.append(entry)
-            if len(found) >= limit:
-                break
+    found: list[AuditEntry] = []
+    while len(found) < limit:
+        batch = redis.xrevrange(stream, max=high, min=low, count=READ_BATCH)
+        for entry_id, values in batch:
+            entry = AuditEntry(id=entry_id, **{name: values.get(name, "") for name in FIELDS[1:]})
+            if (actor is None or entry.actor == actor) and (action is None or entry.action == action):
+                found.append(entry)
+                if len(found) >= limit:
+                    break
+        if len(batch) < READ_BATCH:
+            break
+        high = f"({batch[-1][0]}"  # exclusive: the next batch starts below the last entry read
     return found
 
 
