@@ -103,6 +103,9 @@ _SPEC: dict[str, tuple[Any, Any]] = {
     # How long a booking waits for those replicas before it answers 503.
     "REDIS_WAIT_TIMEOUT_MS": (parse_int, 500),
     "SECRET_KEY": (parse_str, None),
+    # /metrics answers only with "Authorization: Bearer <METRICS_TOKEN>"; unset, it is open in
+    # development and off (404) in production, as it names branches and their traffic.
+    "METRICS_TOKEN": (parse_str, None),
     "PORT": (parse_int, 8000),
     "WEB_CONCURRENCY": (parse_int, 2),
     "WEB_THREADS": (parse_int, 8),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import concurrent.futures
+import hmac
 
 from flask import Blueprint, Response, current_app
 
@@ -11,6 +12,7 @@ from queue_service.domain import operations
 from queue_service.web.errors import error_response
 from queue_service.web.extensions import services
 from queue_service.web.metrics import HoardingCollector, JobQueueCollector
+from queue_service.web.requests import bearer_token
 
 bp = Blueprint("ops", __name__)
 
@@ -43,7 +45,11 @@ def readyz():
 @bp.get("/metrics")
 def prometheus_metrics():
     """Prometheus metrics: every web process's instruments, the job queue's figures, the
-    hoarding view's signals per branch."""
+    hoarding view's signals per branch. Behind ``METRICS_TOKEN`` when it is set; without
+    one, open in development and not there in production."""
+    refusal = _metrics_refusal()
+    if refusal:
+        return error_response(refusal)
     body, content_type = metrics.exposition(
         [
             JobQueueCollector(services().queue_redis),
@@ -51,3 +57,12 @@ def prometheus_metrics():
         ]
     )
     return Response(body, content_type=content_type)
+
+
+def _metrics_refusal() -> str | None:
+    """Why this scrape is refused (an error code), or None."""
+    expected = current_app.config.get("METRICS_TOKEN")
+    if expected:
+        given = bearer_token() or ""
+        return None if hmac.compare_digest(given.encode(), expected.encode()) else "unauthorized"
+    return "not_found" if current_app.config["APP_ENV"] == "production" else None
