@@ -122,8 +122,7 @@ def ensure_embedded(var_dir: str | os.PathLike) -> str:
     Raises:
         EmbeddedRedisError: it could not be started, or did not answer in time.
     """
-    var = Path(var_dir)
-    var.mkdir(parents=True, exist_ok=True)
+    var = owner_only_folder(var_dir)
     socket_path = embedded_socket(var)
     if len(str(socket_path)) > _MAX_SOCKET_PATH:
         raise EmbeddedRedisError(f"var directory path too long for a Unix socket: {socket_path}")
@@ -161,6 +160,9 @@ def ensure_embedded(var_dir: str | os.PathLike) -> str:
                         str(var / "redis.log"),
                     ],
                     check=True,
+                    # The data files, and the AOF rewrites the server makes later, are the
+                    # owner's only: they hold every booking's personal data.
+                    umask=0o077,
                 )
             except (OSError, subprocess.CalledProcessError) as error:
                 raise EmbeddedRedisError(
@@ -226,7 +228,7 @@ def _probe(url: str) -> _Probe:
 
 @contextlib.contextmanager
 def _locked(path: Path):
-    with open(path, "a") as handle:
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
@@ -234,10 +236,26 @@ def _locked(path: Path):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def owner_only_folder(var_dir: str | os.PathLike) -> Path:
+    """``var_dir``, made if missing, and with everything in it readable by its owner only
+    (UU PDP: the embedded store's AOF and RDB files, the secret key and the SMS outbox hold
+    personal data or the key to it). A folder an older version left open (0755, files 0644)
+    is closed the next time a process starts."""
+    var = Path(var_dir)
+    var.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for path in (var, *var.rglob("*")):
+        if path.is_socket() or path.is_symlink():
+            continue  # the socket has its own mode (--unixsocketperm); a link is not ours
+        with contextlib.suppress(OSError):  # not ours to change (another owner): leave it
+            mode = path.stat().st_mode & 0o777
+            if mode & 0o077:
+                path.chmod(mode & 0o700)
+    return var
+
+
 def persistent_secret(var_dir: str | os.PathLike) -> str:
     """The ``SECRET_KEY`` kept under ``var_dir``, generated on first use."""
-    var = Path(var_dir)
-    var.mkdir(parents=True, exist_ok=True)
+    var = owner_only_folder(var_dir)
     path = var / "secret_key"
     with _locked(var / "secret_key.lock"):
         if not path.exists():

@@ -36,6 +36,29 @@ def test_embedded_redis_starts_once_persists_and_restarts(var_dir):
         assert again.get("kept") == "yes"
 
 
+def test_the_embedded_store_s_files_are_the_owner_s_only(var_dir):
+    # As an older version left it: the folder and its files open to everyone on the host.
+    var_dir.chmod(0o755)
+    old = var_dir / "sms-outbox.jsonl"
+    old.write_text("{}\n")
+    old.chmod(0o644)
+    url = store.ensure_embedded(var_dir)
+    with redis_lib.Redis.from_url(url) as client:
+        client.set("nik", "3171011201900001")
+        client.bgrewriteaof()
+        client.save()
+    store.persistent_secret(var_dir)
+    modes = {
+        path.relative_to(var_dir).as_posix(): path.stat().st_mode & 0o777
+        for path in (var_dir, *var_dir.rglob("*"))
+        if not path.is_socket()
+    }
+    assert modes["."] == 0o700
+    assert {"antrian.rdb", "redis.log", "secret_key", "sms-outbox.jsonl"} <= set(modes)
+    assert any(name.startswith(("antrian.aof", "appendonlydir")) for name in modes)
+    assert {name: mode for name, mode in modes.items() if mode & 0o077} == {}
+
+
 @pytest.fixture
 def quick_probes(monkeypatch):
     monkeypatch.setattr(store, "_PROBE_SECONDS", 0.5)
