@@ -89,9 +89,12 @@ def availability(
     memo. Equal inputs give the same (immutable) object, so a caller may keep what it made
     of it, too.
 
+    A retired branch, or a service it no longer offers, is closed every day (``reason``
+    ``branch_retired`` or ``service_withdrawn``).
+
     Raises:
         NotFoundError: no such branch.
-        ValidationFailedError: the branch does not offer ``service_id``.
+        ValidationFailedError: the branch never offered ``service_id``.
     """
     date = day.isoformat()
     day_keys = [
@@ -129,11 +132,16 @@ def _worked_out(
     settings_raw, override_raw, closure_raw, counts, total, service_used = inputs.split(_SEPARATOR)
     if not branch_raw or not settings_raw:
         raise NotFoundError("branch")
-    branch = catalog.Branch(**json.loads(branch_raw))
-    if service_id is not None and service_id not in branch.services:
+    branch = catalog.Branch.from_json(branch_raw)
+    refusal = branch.refusal(service_id)
+    if refusal == "service_not_offered":
         raise ValidationFailedError({"service": ["service_not_offered"]})
     settings = schedules.BranchSettings(**json.loads(settings_raw))
     override = schedules.DateOverride(**json.loads(override_raw)) if override_raw else None
+    if refusal is not None:  # retired, or the service withdrawn: closed, whatever the day
+        return Availability(
+            branch.id, day, False, refusal, None, schedules.effective_quota(settings, override), 0, ()
+        )
 
     now = dt.datetime.fromtimestamp(minute * 60, dt.UTC)
     now_local = schedules.local_now(now, branch.timezone)
@@ -219,6 +227,12 @@ class AvailabilityCache:
         self._kept[key] = (at + self.fresh_seconds, answer)
         return answer
 
+    def forget(self, branch_id: str | None = None) -> None:
+        """Drop the answers kept for ``branch_id`` (every branch's with None): the catalog
+        changed, and this process shows it at once (others within ``fresh_ms``)."""
+        for key in [key for key in self._kept if branch_id is None or key[0] == branch_id]:
+            self._kept.pop(key, None)
+
     def days(self, branch_id: str, service_id: str, now: dt.datetime) -> list[Availability]:
         """``booking_days``, each day at most ``fresh_ms`` old."""
         return booking_days(
@@ -242,7 +256,7 @@ def booking_days(
 
     Raises:
         NotFoundError: no such branch.
-        ValidationFailedError: the branch does not offer ``service_id``.
+        ValidationFailedError: the branch never offered ``service_id``.
     """
     branch = catalog.get_branch(redis, branch_id)
     settings = schedules.load_settings(redis, branch.id)

@@ -1,4 +1,10 @@
-"""Areas, branches and services: the catalog every page and booking starts from."""
+"""Areas, branches and services: the catalog every page and booking starts from.
+
+The national admin manages it (``catalog_changes``, ``catalog_files``); nothing is ever
+deleted from it. A retired branch, and a service a branch no longer offers, take no new
+bookings and keep every existing one: its look-up, cancellation, check-in and place in the
+live queue.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +13,14 @@ from dataclasses import asdict, dataclass, field
 
 from redis import Redis
 
-from queue_service.domain.errors import NotFoundError
+from queue_service.domain.errors import NotBookableError, NotFoundError
+from queue_service.domain.requirements import Requirements
 from queue_service.store import keys
+
+# Why a branch takes no new bookings of a service (``NotBookableError.detail``, and the
+# public availability's ``reason``).
+BRANCH_RETIRED = "branch_retired"
+SERVICE_WITHDRAWN = "service_withdrawn"
 
 
 @dataclass(frozen=True)
@@ -16,12 +28,22 @@ class Area:
     id: str
     name: str
 
+    @classmethod
+    def from_json(cls, raw: str) -> Area:
+        return cls(**json.loads(raw))
+
 
 @dataclass(frozen=True)
 class Service:
     id: str
     name: str
     prefix: str
+    requirements: Requirements = field(default_factory=Requirements)
+
+    @classmethod
+    def from_json(cls, raw: str) -> Service:
+        data = json.loads(raw)
+        return cls(data["id"], data["name"], data["prefix"], Requirements.from_dict(data.get("requirements")))
 
 
 @dataclass(frozen=True)
@@ -32,10 +54,42 @@ class Branch:
     address: str
     timezone: str
     services: list[str] = field(default_factory=list)
+    retired: bool = False
+    # The services the branch offered once and no longer does (kept by ``catalog_changes``,
+    # never exchanged): a booking of one is refused as not bookable, where a service the branch
+    # never offered is a field error; their bookings still check in and are called.
+    withdrawn_services: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_json(cls, raw: str) -> Branch:
+        return cls(**json.loads(raw))
+
+    @property
+    def queue_services(self) -> list[str]:
+        """The services whose lines the live queue keeps: those offered, then those withdrawn
+        (whose bookings may still come)."""
+        return [*self.services, *(s for s in self.withdrawn_services if s not in self.services)]
+
+    def refusal(self, service_id: str | None) -> str | None:
+        """Why the branch takes no new bookings (of ``service_id``, if given): ``BRANCH_RETIRED``,
+        ``SERVICE_WITHDRAWN``, ``"service_not_offered"`` (never offered), or None."""
+        if self.retired:
+            return BRANCH_RETIRED
+        if service_id is None or service_id in self.services:
+            return None
+        return SERVICE_WITHDRAWN if service_id in self.withdrawn_services else "service_not_offered"
+
+
+def to_json(item: Area | Service | Branch) -> str:
+    """The stored form of a catalog entry."""
+    data = asdict(item)
+    if isinstance(item, Service):
+        data["requirements"] = item.requirements.to_dict()
+    return json.dumps(data)
 
 
 def _load_all(redis: Redis, key: str, cls):
-    items = [cls(**json.loads(raw)) for raw in redis.hvals(key)]
+    items = [cls.from_json(raw) for raw in redis.hvals(key)]
     return sorted(items, key=lambda item: item.name)
 
 
@@ -43,12 +97,21 @@ def _load_one(redis: Redis, key: str, item_id: str, cls, kind: str):
     raw = redis.hget(key, item_id)
     if raw is None:
         raise NotFoundError(kind)
-    return cls(**json.loads(raw))
+    return cls.from_json(raw)
 
 
 def list_areas(redis: Redis) -> list[Area]:
     """Every area, by name."""
     return _load_all(redis, keys.AREAS, Area)
+
+
+def get_area(redis: Redis, area_id: str) -> Area:
+    """One area.
+
+    Raises:
+        NotFoundError: no area has that id.
+    """
+    return _load_one(redis, keys.AREAS, area_id, Area, "area")
 
 
 def list_services(redis: Redis) -> list[Service]:
@@ -81,24 +144,30 @@ def offered_service(redis: Redis, branch: Branch, service_id: str) -> Service:
     return get_service(redis, service_id)
 
 
-def list_branches(redis: Redis) -> list[Branch]:
-    """Every branch, by name."""
-    return _load_all(redis, keys.BRANCHES, Branch)
+def bookable_service(redis: Redis, branch: Branch, service_id: str) -> Service:
+    """A service that ``branch`` takes new bookings of.
+
+    Raises:
+        NotBookableError: the branch is retired (``BRANCH_RETIRED``), or no longer offers the
+            service (``SERVICE_WITHDRAWN``).
+        NotFoundError: the branch never offered a service with that id.
+    """
+    refusal = branch.refusal(service_id)
+    if refusal in (BRANCH_RETIRED, SERVICE_WITHDRAWN):
+        raise NotBookableError(refusal)
+    return offered_service(redis, branch, service_id)
+
+
+def list_branches(redis: Redis, retired: bool = True) -> list[Branch]:
+    """Every branch, by name; without the retired ones when ``retired`` is False."""
+    branches = _load_all(redis, keys.BRANCHES, Branch)
+    return branches if retired else [branch for branch in branches if not branch.retired]
 
 
 def get_branch(redis: Redis, branch_id: str) -> Branch:
-    """One branch.
+    """One branch, retired or not.
 
     Raises:
         NotFoundError: no branch has that id.
     """
     return _load_one(redis, keys.BRANCHES, branch_id, Branch, "branch")
-
-
-def add_missing(redis: Redis, areas: list[Area], services: list[Service], branches: list[Branch]) -> int:
-    """Store catalog entries that are not there yet; never overwrite. Returns how many were new."""
-    added = 0
-    for key, items in ((keys.AREAS, areas), (keys.SERVICES, services), (keys.BRANCHES, branches)):
-        for item in items:
-            added += redis.hsetnx(key, item.id, json.dumps(asdict(item)))
-    return added

@@ -71,6 +71,9 @@ FIELDS: dict[str, str] = {
     "unknown_field": N_("Isian tidak dikenal."),
     "invalid_date": N_("Tanggal harus berformat YYYY-MM-DD."),
     "date_in_past": N_("Tanggal itu sudah lewat."),
+    # A closure of days (domain.closures): its last day against its first.
+    "range_order": N_("Tanggal akhir tidak boleh sebelum tanggal mulai."),
+    "range_too_long": N_("Paling lama 366 hari sekaligus."),
     "invalid_time": N_("Jam harus berformat HH:MM."),
     "invalid_email": N_("Alamat email tidak valid."),
     "invalid_id": N_("Kode tidak valid."),
@@ -124,6 +127,22 @@ FIELDS: dict[str, str] = {
     "report_past_calendar": N_("Laporan tidak bisa melewati tahun 9999."),
     "name_length": N_("Nama harus 3 sampai 100 karakter."),
     "name_characters": N_("Nama hanya boleh berisi huruf, spasi dan tanda . ' -"),
+    # The catalog (domain.catalog_changes).
+    "invalid_slug": N_(
+        "Kode: huruf kecil a-z dan angka, kata dipisah satu tanda strip (mis. jakarta-salemba), "
+        "paling banyak 64 karakter."
+    ),
+    "id_taken": N_("Kode ini sudah dipakai."),
+    "id_mismatch": N_("Kode tidak dapat diubah: harus sama dengan kode di alamat."),
+    "duplicate_id": N_("Kode ini sudah dipakai di atasnya."),
+    "text_format": N_("Wajib diisi, tanpa spasi di awal atau akhir dan tanpa karakter kontrol."),
+    "too_many": N_("Terlalu banyak."),
+    "unknown_area": N_("Wilayah tidak dikenal."),
+    "unknown_timezone": N_("Zona waktu: Asia/Jakarta (WIB), Asia/Makassar (WITA) atau Asia/Jayapura (WIT)."),
+    "prefix_format": N_("Satu huruf kapital, A sampai Z."),
+    "prefix_taken": N_("Huruf antrian ini sudah dipakai layanan lain."),
+    "has_bookings": N_("Tidak dapat diubah selama masih ada antrian mulai hari ini."),
+    "reason_line": N_("Tulis setiap alasan sebagai: Nama alasan: dokumen; dokumen | catatan"),
 }
 
 

@@ -43,14 +43,15 @@ def check_counter_name(name: object) -> str:
 
 
 def chosen_services(branch: catalog.Branch, services: list[str] | None) -> list[str]:
-    """``services`` without repeats, or all the branch's when none are named.
+    """``services`` without repeats, or all the branch's when none are named: those it offers
+    and those it no longer does, whose booked participants still come and are called.
 
     Raises:
         ValidationFailedError: one the branch lacks.
     """
     if not services:
-        return list(branch.services)
-    unknown = [s for s in services if s not in branch.services]
+        return branch.queue_services
+    unknown = [s for s in services if s not in branch.queue_services]
     if unknown:
         raise ValidationFailedError({"services": ["unknown_service"]})
     return list(dict.fromkeys(services))

@@ -84,7 +84,7 @@ class QueueDisplay:
             pipe.smembers(keys.paused_counters(branch_id))
             pipe.lrange(keys.service_durations(branch_id), 0, DURATIONS_KEPT - 1)
             pipe.xrevrange(keys.queue_announcements(branch_id, day), count=max(announcements, 1))
-            for service in branch.services:
+            for service in branch.queue_services:
                 pipe.zrange(
                     keys.queue_waiting(branch_id, day, service, priority=True), 0, -1, withscores=True
                 )
@@ -96,7 +96,7 @@ class QueueDisplay:
         ]
         average = round(sum(map(int, durations)) / len(durations)) if durations else None
         entries = []
-        for index, service in enumerate(branch.services):
+        for index, service in enumerate(branch.queue_services):
             for priority, line in ((True, lines[2 * index]), (False, lines[2 * index + 1])):
                 entries += [(not priority, order, number, service) for number, order in line]
         entries.sort()

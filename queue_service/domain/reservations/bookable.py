@@ -45,7 +45,9 @@ def load_context(
 
     Raises:
         AttemptsUsedUpError: the person's allowance is spent.
-        ValidationFailedError: unknown branch, or a service the branch does not offer.
+        NotBookableError: the branch is retired, or no longer offers the service: it takes
+            no new bookings there, nor moves any (``detail`` says which).
+        ValidationFailedError: unknown branch, or a service the branch never offered.
     """
     pipe = redis.pipeline(transaction=False)
     pipe.hget(keys.BRANCHES, request.branch_id)
@@ -64,13 +66,16 @@ def load_context(
     branch_raw, service_raw, settings_raw, override_raw, closure_raw = replies[:5]
     if branch_raw is None or settings_raw is None:
         raise ValidationFailedError({"branch_id": ["unknown_branch"]})
-    branch = catalog.Branch(**json.loads(branch_raw))
-    if request.service_id not in branch.services or service_raw is None:
+    branch = catalog.Branch.from_json(branch_raw)
+    refusal = branch.refusal(request.service_id)
+    if refusal in (catalog.BRANCH_RETIRED, catalog.SERVICE_WITHDRAWN):
+        raise NotBookableError(refusal)
+    if refusal is not None or service_raw is None:
         raise ValidationFailedError({"service_id": ["service_not_offered"]})
     override = schedules.DateOverride(**json.loads(override_raw)) if override_raw else None
     return BookingContext(
         branch,
-        catalog.Service(**json.loads(service_raw)),
+        catalog.Service.from_json(service_raw),
         schedules.BranchSettings(**json.loads(settings_raw)),
         override,
         calendar.closure_note(closure_raw),

@@ -81,7 +81,8 @@ class Rescheduling:
             NotFoundError: no booking has this code with this NIK.
             CancelledError: it was cancelled; TooLateError: its slot has started, or it was
                 checked in.
-            NotBookableError: the new day or slot does not take bookings.
+            NotBookableError: the new day or slot does not take bookings, or the branch is
+                retired or no longer offers the booking's service (it moves no booking).
             AlreadyBookedError: the NIK holds another booking on the new date.
             DayFullError, SlotFullError: no place left there.
             StoreUnavailableError: the attempts kept stalling or meeting a settings change.

@@ -118,8 +118,9 @@ class Reserving:
             replicas acknowledged it (True when none are asked for).
 
         Raises:
-            ValidationFailedError: unknown branch, or a service the branch does not offer.
-            NotBookableError: the day or slot does not take bookings (``detail`` says why).
+            ValidationFailedError: unknown branch, or a service the branch never offered.
+            NotBookableError: the day or slot does not take bookings, or the branch is
+                retired or no longer offers the service (``detail`` says why).
             AlreadyBookedError: the NIK holds a booking for that date.
             TooManyBookingsError: the phone holds its cap of active bookings.
             DayFullError, SlotFullError: no place left.

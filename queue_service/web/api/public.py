@@ -44,9 +44,10 @@ _SERVICES = schemas.ServicesSchema()
 @bp.get("/areas")
 @limits.read
 def list_areas():
-    """Every area with its branches."""
+    """Every area with its branches that take bookings (a retired branch is not listed; its
+    own document still answers)."""
     redis = services().redis
-    branches = catalog.list_branches(redis)
+    branches = catalog.list_branches(redis, retired=False)
     areas = [
         {
             "id": area.id,
@@ -68,12 +69,16 @@ def list_services():
 @bp.get("/branches/<branch_id>")
 @limits.read
 def show_branch(branch_id: str):
-    """One branch: address, time zone, whether it takes online bookings, its services."""
+    """One branch: address, time zone, whether it takes online bookings, its services, and
+    whether it is retired (it then takes no new bookings; its existing ones stand)."""
     redis = services().redis
     branch = catalog.get_branch(redis, branch_id)
     settings = schedules.load_settings(redis, branch.id)
     offered = catalog.offered_services(redis, branch)
-    return _BRANCH.dump({**vars(branch), "online_booking": settings.online_booking, "services": offered})
+    document = {**vars(branch), "online_booking": settings.online_booking and not branch.retired}
+    if not branch.retired:  # said only of a retired branch: SPEC §3's document otherwise
+        del document["retired"]
+    return _BRANCH.dump({**document, "services": offered})
 
 
 @bp.get("/branches/<branch_id>/availability")

@@ -7,7 +7,6 @@ from flask_babel import gettext as _
 from redis import Redis
 
 from queue_service.domain import catalog
-from queue_service.domain.requirements import requirements_for
 from queue_service.domain.reservations import Booking
 
 
@@ -25,5 +24,5 @@ def booking_context(redis: Redis, booking: Booking) -> dict:
         "branch": office,
         "service": service,
         "qr": qr,
-        "requirements": requirements_for(booking.service_id),
+        "requirements": service.requirements,
     }

@@ -360,7 +360,7 @@ def _desk_context(branch_id: str, name: str) -> dict:
     branch = catalog.get_branch(redis, branch_id)
     view = services().live_queue.view(branch_id, services().clock())
     counter = next((c for c in view.counters if c.name == name), Counter(name, ()))
-    mine = set(counter.services or branch.services)
+    mine = set(counter.services or branch.queue_services)
     names = _service_names()
     # Only the lines where someone waits: a counter serving every service would otherwise
     # list a dozen empty ones.
@@ -371,14 +371,14 @@ def _desk_context(branch_id: str, name: str) -> dict:
             service in mine,
             [w for w in view.waiting if w.service_id == service],
         )
-        for service in branch.services
+        for service in branch.queue_services  # a withdrawn service's booked people still come
     ]
     return {
         "branch": branch,
         "counter": counter,
         "serving": dict(view.now_serving).get(name),
         "lines": [line for line in lines if line[3]],
-        "mine": [names.get(service, service) for service in branch.services if service in mine],
+        "mine": [names.get(service, service) for service in branch.queue_services if service in mine],
         "services": [(service, names.get(service, service)) for service in branch.services],
         "configured": any(c.name == name for c in view.counters),
     }

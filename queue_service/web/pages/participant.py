@@ -19,13 +19,13 @@ from queue_service.domain.errors import (
     DomainError,
     HoldExpiredError,
     NotAdmittedError,
+    NotBookableError,
     NotFoundError,
     ResendLimitError,
     TooManyBookingsError,
     ValidationFailedError,
     VerificationFailedError,
 )
-from queue_service.domain.requirements import requirements_for
 from queue_service.web import booking as web_booking
 from queue_service.web import limits
 from queue_service.web.errors import STATUS_OF_CODE, domain_error_headers
@@ -68,14 +68,15 @@ def home():
 @bp.get("/wilayah/<area_id>")
 @limits.read
 def area(area_id: str):
-    """The branches of an area, those taking online bookings first."""
+    """The branches of an area, those taking online bookings first (a retired one is not
+    listed: it takes no new bookings)."""
     redis = services().redis
     chosen = next((a for a in catalog.list_areas(redis) if a.id == area_id), None)
     if chosen is None:
         raise NotFoundError("area")
     branches = [
         (branch, schedules.load_settings(redis, branch.id))
-        for branch in catalog.list_branches(redis)
+        for branch in catalog.list_branches(redis, retired=False)
         if branch.area_id == area_id
     ]
     branches.sort(key=lambda pair: not pair[1].online_booking)
@@ -85,7 +86,8 @@ def area(area_id: str):
 @bp.get("/cabang/<branch_id>")
 @limits.read
 def branch(branch_id: str):
-    """The services of a branch, each with what to bring; or why it takes no bookings."""
+    """The services of a branch, each with what to bring; or why it takes no bookings (online
+    booking off, or the branch retired)."""
     redis = services().redis
     office = catalog.get_branch(redis, branch_id)
     settings = schedules.load_settings(redis, office.id)
@@ -95,7 +97,6 @@ def branch(branch_id: str):
         branch=office,
         settings=settings,
         services=offered,
-        requirements_for=requirements_for,
     )
 
 
@@ -112,7 +113,7 @@ def dates(branch_id: str, service_id: str):
         branch=office,
         service=service,
         days=days,
-        requirements=requirements_for(service.id),
+        requirements=service.requirements,
     )
 
 
@@ -378,6 +379,22 @@ def _details_form(values, fields: dict | None = None, summary: str | None = None
 
 
 def _branch_and_service(branch_id: str, service_id: str):
+    """The branch and a service it takes new bookings of (else ``_no_longer_bookable``'s page)."""
     redis = services().redis
     office = catalog.get_branch(redis, branch_id)
-    return office, catalog.offered_service(redis, office, service_id)
+    return office, catalog.bookable_service(redis, office, service_id)
+
+
+@bp.errorhandler(NotBookableError)
+def _no_longer_bookable(error: NotBookableError):
+    """A page of a retired branch, or of a service its branch no longer offers: why, and
+    where to book instead (a day or slot that closed is said on the form itself)."""
+    if error.detail == catalog.BRANCH_RETIRED:
+        message = _("Kantor cabang ini tidak lagi menerima pemesanan antrian. Pilih kantor cabang lain.")
+    elif error.detail == catalog.SERVICE_WITHDRAWN:
+        message = _(
+            "Layanan ini tidak lagi tersedia di kantor cabang ini. Pilih layanan atau kantor cabang lain."
+        )
+    else:
+        message = error_text(error.code)
+    return render("participant/error.html", status=409, message=message)

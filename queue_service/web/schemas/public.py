@@ -116,6 +116,9 @@ class BranchSchema(Schema):
     timezone = fields.String()
     online_booking = fields.Boolean()
     services = fields.List(fields.Nested(BranchRefSchema))
+    # Beyond SPEC §3's fields, only ``true``: a retired branch takes no new bookings, and keeps
+    # its existing ones.
+    retired = fields.Boolean()
 
 
 class SlotAvailabilitySchema(Schema):
