@@ -11,11 +11,16 @@ server's fault. The body names nothing of the request, as the app's refusals do.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
+import selectors
 import ssl
+import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any
 
 from gunicorn import util
@@ -29,7 +34,8 @@ from gunicorn.http.errors import (
 from gunicorn.http.wsgi import Response, default_environ
 from gunicorn.workers.gthread import ThreadWorker
 
-from queue_service.web import messages
+from queue_service import MAX_BODY_BYTES
+from queue_service.web import http_framing, messages
 from queue_service.web.logging import gunicorn_logger
 
 _REASONS = {400: "Bad Request", 500: "Internal Server Error"}
@@ -41,6 +47,20 @@ def refusal_body(code: str) -> bytes:
     return (json.dumps(body, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
 
 
+_CODES = {400: "bad_request", 500: "internal_error"}
+
+
+def _refusal_bytes(status: int, request_id: str) -> bytes:
+    """A whole HTTP answer refusing the request in the SPEC's format, closing the connection."""
+    body = refusal_body(_CODES[status])
+    head = (
+        f"HTTP/1.1 {status} {_REASONS[status]}\r\nConnection: close\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+        f"X-Request-ID: {request_id}\r\n\r\n"
+    ).encode("latin-1")
+    return head + body
+
+
 def _is_client_error(exc: BaseException) -> bool:
     # A response header the app wrote, or gunicorn's own configuration, is the server's
     # fault; every other parse error is the client's.
@@ -50,14 +70,106 @@ def _is_client_error(exc: BaseException) -> bool:
 
 
 class JsonErrorWorker(ThreadWorker):
-    """gunicorn's threaded worker, answering what it refuses itself in JSON, and waiting for a
-    client's next bytes only ``WEB_CLIENT_TIMEOUT_SECONDS``."""
+    """gunicorn's threaded worker, reading each request whole before it takes a thread, and
+    answering what it refuses itself in JSON.
+
+    gunicorn gives a connection a thread as soon as it has bytes, and the thread then reads
+    the rest of the request at the client's pace: 4 clients sending a booking's headers and
+    then a byte of body every 10 s held all 4 threads of a 1 x 4 server, and ``/healthz``
+    timed out. Here a request's bytes are read on the worker's event loop (non-blocking,
+    alongside the kept-alive connections gunicorn already watches there) until its head and
+    body are all in; only then does a thread parse and answer it, from memory. A client
+    has ``WEB_CLIENT_TIMEOUT_SECONDS`` for the whole request from its first byte (or from
+    its connection): one that stalls in its head is disconnected, one that stalls in its
+    body gets the SPEC's 400. Slow clients cost a socket and a buffer each (at most
+    ``worker_connections`` of them), never a thread.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.reading: deque = deque()  # connections whose request is still coming, by deadline
+
+    def enqueue_req(self, conn):
+        if self.cfg.is_ssl or conn.is_http2:
+            super().enqueue_req(conn)  # TLS and HTTP/2 are the proxy's
+            return
+        held = conn.parser.unreader.take_buffered() if conn.parser is not None else b""
+        conn.request_bytes = bytearray(held)
+        conn.continue_sent = False
+        conn.deadline = time.monotonic() + self.app.settings["WEB_CLIENT_TIMEOUT_SECONDS"]
+        conn.sock.setblocking(False)
+        if held and self._read_enough(conn):
+            self._hand_on(conn)
+            return
+        self.reading.append(conn)
+        self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._on_request_bytes, conn))
+
+    def _on_request_bytes(self, conn, _sock):
+        try:
+            chunk = conn.sock.recv(65536)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            chunk = b""
+        if not chunk:  # the client went away
+            self._stop_reading(conn)
+            self._drop(conn)
+            return
+        conn.request_bytes += chunk
+        if self._read_enough(conn):
+            self._stop_reading(conn)
+            self._hand_on(conn)
+
+    def _read_enough(self, conn) -> bool:
+        state = http_framing.progress(conn.request_bytes, MAX_BODY_BYTES)
+        if state is http_framing.Progress.BODY_AFTER_CONTINUE and not conn.continue_sent:
+            # The client sends its body only once told to go on (curl does so for bodies over
+            # 1 KiB); gunicorn says it again later, which HTTP allows.
+            conn.continue_sent = True
+            with contextlib.suppress(OSError):
+                conn.sock.send(b"HTTP/1.1 100 Continue\r\n\r\n")
+        return state is http_framing.Progress.READY
+
+    def _hand_on(self, conn):
+        """Give the whole request to a thread: its parser reads it from memory."""
+        received, conn.request_bytes = bytes(conn.request_bytes), None
+        conn.sock.setblocking(True)
+        conn.data_ready = True
+        conn.pending_bytes = received
+        super().enqueue_req(conn)
+
+    def _stop_reading(self, conn):
+        with contextlib.suppress(OSError, KeyError, ValueError):
+            self.poller.unregister(conn.sock)
+        with contextlib.suppress(ValueError):
+            self.reading.remove(conn)
+
+    def _drop(self, conn):
+        self.nr_conns -= 1
+        conn.close()
+
+    def murder_pending(self):
+        super().murder_pending()
+        now = time.monotonic()
+        while self.reading and self.reading[0].deadline <= now:
+            conn = self.reading.popleft()
+            with contextlib.suppress(OSError, KeyError, ValueError):
+                self.poller.unregister(conn.sock)
+            # A slow phone or a stalling attacker, not a fault of ours: information only.
+            self.log.info("client too slow, connection closed")
+            if http_framing.progress(conn.request_bytes, MAX_BODY_BYTES) in (
+                http_framing.Progress.BODY,
+                http_framing.Progress.BODY_AFTER_CONTINUE,
+            ):
+                # It said what it asks for, and stopped in its body: it is told so.
+                with contextlib.suppress(OSError):
+                    conn.sock.send(_refusal_bytes(400, uuid.uuid4().hex))
+            self._drop(conn)
 
     def handle(self, conn):
-        # gunicorn waits a few seconds for a new connection's first bytes, but once they
-        # came it reads the rest with no limit: as many clients as threads that stop half-way
-        # through their headers would hold the whole server. Each read (and write) of the
-        # request's socket now has a time limit; gunicorn closes a connection that runs out.
+        # Each read and write on a request's socket in a thread has a time limit too: the
+        # answer is written at the client's pace, and a request handed on before it was
+        # whole (too large, or framed oddly) is read by gunicorn's parser.
         if not getattr(conn, "reads_timed", False):
             conn.reads_timed = True
             init, timeout = conn.init, self.app.settings["WEB_CLIENT_TIMEOUT_SECONDS"]
@@ -65,6 +177,9 @@ class JsonErrorWorker(ThreadWorker):
             def init_with_a_time_limit():
                 init()  # after gunicorn made the socket blocking, without a limit
                 conn.sock.settimeout(timeout)
+                if getattr(conn, "pending_bytes", b""):
+                    conn.parser.unreader.unread(conn.pending_bytes)
+                    conn.pending_bytes = b""
 
             conn.init = init_with_a_time_limit
         return super().handle(conn)
@@ -81,12 +196,7 @@ class JsonErrorWorker(ThreadWorker):
             )
         else:
             self.log.exception("error handling request", extra={"request_id": request_id})
-        body = refusal_body("bad_request" if status == 400 else "internal_error")
-        head = (
-            f"HTTP/1.1 {status} {_REASONS[status]}\r\nConnection: close\r\n"
-            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
-            f"X-Request-ID: {request_id}\r\n\r\n"
-        ).encode("latin-1")
+        refusal = _refusal_bytes(status, request_id)
         if req is not None:
             environ = default_environ(req, client, self.cfg)
             addr = addr or ("", -1)  # a Unix socket
@@ -94,10 +204,10 @@ class JsonErrorWorker(ThreadWorker):
             resp = Response(req, client, self.cfg)
             resp.status = f"{status} {_REASONS[status]}"
             resp.headers = [("X-Request-ID", request_id)]
-            resp.response_length = resp.sent = len(body)
+            resp.response_length = resp.sent = len(refusal_body(_CODES[status]))
             self.log.access(resp, req, environ, dt.datetime.now() - started)
         try:
-            util.write_nonblock(client, head + body)
+            util.write_nonblock(client, refusal)
         except Exception:  # the client is gone: nothing to tell it
             self.log.debug("could not send the refusal")
 

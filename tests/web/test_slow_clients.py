@@ -1,0 +1,109 @@
+"""Clients that trickle their requests cost the server a socket each, never a thread: the
+web process reads a request whole on its event loop before a thread answers it."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+import urllib.request
+
+from tests.factories import make_nik
+from tests.live import call, serving
+from tests.web.test_live_server import BRANCH, next_open_day
+
+TRICKLERS = 50
+BODY = json.dumps({"branch_id": BRANCH, "name": "Budi Santoso", "nik": "3171011201900001"}).encode()
+
+
+def _trickle(base: str, stop: threading.Event, every: float) -> list[socket.socket]:
+    """Open ``TRICKLERS`` connections that send a booking's head, then one byte of its body
+    every ``every`` seconds until ``stop``."""
+    host, port = base.removeprefix("http://").split(":")
+    socks = []
+    for _ in range(TRICKLERS):
+        sock = socket.create_connection((host, int(port)), timeout=30)
+        sock.sendall(
+            b"POST /api/v1/bookings HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Content-Length: %d\r\n\r\n" % len(BODY)
+        )
+        socks.append(sock)
+
+    def send_a_byte_each():
+        for n in range(len(BODY)):
+            for sock in socks:
+                try:
+                    sock.send(BODY[n : n + 1])
+                except OSError:
+                    pass  # closed by the server: its time ran out
+            if stop.wait(every):
+                return
+
+    threading.Thread(target=send_a_byte_each, daemon=True).start()
+    return socks
+
+
+def test_fifty_trickling_clients_leave_a_one_by_four_server_answering(redis_server, tmp_path):
+    with serving(redis_server.url, tmp_path, WEB_CONCURRENCY="1", WEB_THREADS="4") as base:
+        day, slot = next_open_day(base)
+        stop = threading.Event()
+        socks = _trickle(base, stop, every=1.0)
+        try:
+            time.sleep(1.5)  # every trickler has sent its head and some body
+            for _ in range(5):
+                # gunicorn gave each trickler a thread, and these waited for one (tens of
+                # seconds: the body takes minutes to come); now each is answered at once.
+                with urllib.request.urlopen(f"{base}/healthz", timeout=5) as response:
+                    assert response.status == 200
+            status, challenge = call(f"{base}/api/v1/captcha", {})
+            assert status == 201
+            status, booked = call(
+                f"{base}/api/v1/bookings",
+                {
+                    "branch_id": BRANCH,
+                    "service_id": "jht",
+                    "date": day,
+                    "slot": slot,
+                    "name": "Sri Wahyuni",
+                    "nik": make_nik(),
+                    "kpj": "12345678901",
+                    "phone": "081234567890",
+                    "captcha_id": challenge["captcha_id"],
+                    "captcha_answer": "12345",
+                },
+            )
+            assert status == 201, booked
+        finally:
+            stop.set()
+            for sock in socks:
+                sock.close()
+
+
+def test_the_time_limit_is_for_the_whole_request_not_each_read(redis_server, tmp_path):
+    with serving(redis_server.url, tmp_path, WEB_CLIENT_TIMEOUT_SECONDS="2") as base:
+        host, port = base.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=30) as sock:
+            sock.sendall(
+                b"POST /api/v1/bookings HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                b"Content-Length: %d\r\n\r\n" % len(BODY)
+            )
+            answer = b""
+            # A byte every half second: each read is quick, the whole request is not.
+            for n in range(len(BODY)):
+                try:
+                    sock.send(BODY[n : n + 1])
+                except OSError:
+                    break
+                sock.settimeout(0.5)
+                try:
+                    answer = sock.recv(65536)
+                except TimeoutError:
+                    continue
+                break
+        head, _, body = answer.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 400 "), answer
+        assert json.loads(body)["error"]["code"] == "bad_request"
+    log = (tmp_path / "server.log").read_text()
+    assert "client too slow, connection closed" in log
+    assert "Budi Santoso" not in log
