@@ -1,30 +1,27 @@
-"""Accounts of the people who run the service, and the API tokens their scripts use.
+"""Accounts of the people who run the service.
 
-Three roles (``authz`` decides what each may do): a national admin (every branch,
-national closures, accounts), a branch admin (the branches named on the account) and
-counter staff (one branch's live queue). A token is 256 random bits shown once; only its
-SHA-256 is stored (a slow KDF adds nothing to a secret that long). A console password is
-stored only as an argon2 hash.
+Three roles (``authz`` decides what each may do): a national admin (every branch, national
+closures, accounts), a branch admin (the branches named on the account) and counter staff
+(one branch's live queue). An account signs in to the console with a password (``passwords``
+says which may be chosen; only an argon2 hash is kept) and its scripts use API tokens
+(``api_tokens``). A disabled account is refused everywhere: its tokens and its sessions stop
+at once. What may change an account later is ``account_changes``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import re
-import secrets
 from dataclasses import asdict, dataclass, field
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from redis import Redis
 
-from queue_service.domain import audit
+from queue_service.domain import audit, passwords
+from queue_service.domain.api_tokens import ApiToken, ApiTokens, new_token, token_digest
 from queue_service.domain.audit import Actor
-from queue_service.domain.errors import UnauthorizedError
 from queue_service.store import keys
-from queue_service.store.scripts import Scripts
+from queue_service.store.scripts import for_client
 
 NATIONAL_ADMIN = "national_admin"
 BRANCH_ADMIN = "branch_admin"
@@ -32,8 +29,7 @@ COUNTER_STAFF = "counter_staff"
 ROLES = (NATIONAL_ADMIN, BRANCH_ADMIN, COUNTER_STAFF)
 
 USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{2,63}")
-_PASSWORD_HASHER = PasswordHasher()
-MIN_PASSWORD_LENGTH = 12
+MIN_PASSWORD_LENGTH = passwords.MIN_PASSWORD_LENGTH
 
 
 class AccountRejectedError(ValueError):
@@ -55,6 +51,9 @@ class Account:
     branches: tuple[str, ...] = ()
     password_hash: str | None = field(default=None, repr=False)
     created_at: str = ""
+    disabled: bool = False
+    # Set by an admin's reset: the console leads only to the change of password until done.
+    must_change_password: bool = False
 
     def to_json(self) -> str:
         return json.dumps({**asdict(self), "branches": list(self.branches)})
@@ -64,27 +63,16 @@ class Account:
         data = json.loads(raw)
         return cls(**{**data, "branches": tuple(data["branches"])})
 
-
-@dataclass(frozen=True)
-class ApiToken:
-    """A token as listed: never the token itself."""
-
-    id: str
-    username: str
-    name: str
-    created_at: str
-
-
-def token_digest(token: str) -> str:
-    """How a token is stored and found."""
-    return hashlib.sha256(token.encode()).hexdigest()
+    @property
+    def enabled_national_admin(self) -> bool:
+        return self.role == NATIONAL_ADMIN and not self.disabled
 
 
 def check_username(username: str) -> str:
     """3-64 characters of lower-case letters, digits and ``._-``.
 
     Raises:
-        ValueError: naming what is wrong.
+        AccountRejectedError: naming what is wrong.
     """
     if not USERNAME.fullmatch(username):
         raise AccountRejectedError(
@@ -96,21 +84,49 @@ def check_username(username: str) -> str:
     return username
 
 
-def hash_password(password: str) -> str:
-    """The argon2 hash of a console password.
+def check_new_password(password: str, username: str) -> str:
+    """The argon2 hash of ``password``, if the policy (``passwords.problem``) allows it.
 
     Raises:
-        ValueError: the password is shorter than ``MIN_PASSWORD_LENGTH``.
+        AccountRejectedError: on ``password``, naming what is wrong.
     """
-    if len(password) < MIN_PASSWORD_LENGTH:
+    problem = passwords.problem(password, username)
+    if problem is not None:
+        raise AccountRejectedError("password", problem, passwords.TEXTS[problem])
+    return passwords.hash_password(password)
+
+
+def check_role(redis: Redis, role: str, branches: tuple[str, ...]) -> tuple[str, ...]:
+    """The branches of an account of ``role``, each once, if they fit it: a national admin
+    names none, a branch admin one or more, counter staff exactly one; each must exist.
+
+    Raises:
+        AccountRejectedError: on ``role`` or ``branches``, naming what is wrong.
+    """
+    if role not in ROLES:
+        raise AccountRejectedError("role", "unknown_role", f"unknown role {role!r}")
+    branches = tuple(dict.fromkeys(branches))
+    if role == NATIONAL_ADMIN and branches:
         raise AccountRejectedError(
-            "password", "password_length", f"a password needs at least {MIN_PASSWORD_LENGTH} characters"
+            "branches", "branches_for_role", "a national admin covers every branch: name none"
         )
-    return _PASSWORD_HASHER.hash(password)
+    if role == BRANCH_ADMIN and not branches:
+        raise AccountRejectedError(
+            "branches", "branches_for_role", "a branch admin needs at least one branch"
+        )
+    if role == COUNTER_STAFF and len(branches) != 1:
+        raise AccountRejectedError(
+            "branches", "branches_for_role", "counter staff belong to exactly one branch"
+        )
+    known = redis.hmget(keys.BRANCHES, list(branches)) if branches else []
+    unknown = [branch for branch, raw in zip(branches, known, strict=True) if raw is None]
+    if unknown:
+        raise AccountRejectedError("branches", "unknown_branch", f"unknown branch: {', '.join(unknown)}")
+    return branches
 
 
 class Accounts:
-    """Accounts and API tokens over the data store.
+    """Accounts, and the API tokens of each, over the data store.
 
     Args:
         redis: the data store (``decode_responses=True``).
@@ -118,7 +134,8 @@ class Accounts:
 
     def __init__(self, redis: Redis):
         self.redis = redis
-        self.scripts = Scripts(redis)
+        self.scripts = for_client(redis)
+        self.api_tokens = ApiTokens(redis)
 
     def create(
         self,
@@ -134,9 +151,8 @@ class Accounts:
 
         Args:
             username: see ``check_username``.
-            role: one of ``ROLES``; a branch admin names one or more branches, counter
-                staff exactly one, a national admin none.
-            password: a console password, or None for an API-only account.
+            role: one of ``ROLES``; see ``check_role`` for its branches.
+            password: a console password (see ``passwords``), or None for an API-only account.
 
         Returns:
             The account and its first token (shown once; only its hash is kept).
@@ -146,37 +162,18 @@ class Accounts:
                 username is taken (a ``ValueError``).
         """
         check_username(username)
-        if role not in ROLES:
-            raise AccountRejectedError("role", "unknown_role", f"unknown role {role!r}")
-        branches = tuple(dict.fromkeys(branches))
-        if role == NATIONAL_ADMIN and branches:
-            raise AccountRejectedError(
-                "branches", "branches_for_role", "a national admin covers every branch: name none"
-            )
-        if role == BRANCH_ADMIN and not branches:
-            raise AccountRejectedError(
-                "branches", "branches_for_role", "a branch admin needs at least one branch"
-            )
-        if role == COUNTER_STAFF and len(branches) != 1:
-            raise AccountRejectedError(
-                "branches", "branches_for_role", "counter staff belong to exactly one branch"
-            )
-        known = self.redis.hmget(keys.BRANCHES, list(branches)) if branches else []
-        unknown = [branch for branch, raw in zip(branches, known, strict=True) if raw is None]
-        if unknown:
-            raise AccountRejectedError("branches", "unknown_branch", f"unknown branch: {', '.join(unknown)}")
-        created = (now or dt.datetime.now(dt.UTC)).isoformat(timespec="seconds")
-        account = Account(
-            username, role, branches, hash_password(password) if password is not None else None, created
-        )
-        token, token_id, record = self._new_token(username, token_name, created)
+        branches = check_role(self.redis, role, branches)
+        password_hash = check_new_password(password, username) if password is not None else None
+        now = now or dt.datetime.now(dt.UTC)
+        account = Account(username, role, branches, password_hash, now.isoformat(timespec="seconds"))
+        token, token_id, record = new_token(username, token_name, now)
         outcome = self.scripts.create_account(
             keys=[keys.ACCOUNTS, keys.API_TOKENS, keys.account_tokens(username)],
             args=[username, account.to_json(), token_digest(token), record, token_id],
         )
         if outcome == "taken":
             raise AccountRejectedError("username", "username_taken", f"the username {username!r} is taken")
-        self._audit(
+        self.audit(
             actor,
             "account_created",
             username,
@@ -199,44 +196,61 @@ class Accounts:
         )
 
     def add_token(
-        self, username: str, name: str, now: dt.datetime | None = None, actor: Actor | None = None
+        self,
+        username: str,
+        name: str,
+        now: dt.datetime | None = None,
+        actor: Actor | None = None,
+        expires_in_days: int | None = None,
     ) -> str:
-        """Another API token for ``username`` (shown once); audited when ``actor`` asks.
+        """Another API token for ``username`` (shown once), expiring after ``expires_in_days``
+        if given; audited when ``actor`` asks.
 
         Raises:
             ValueError: no such account.
         """
         if self.get(username) is None:
             raise ValueError(f"no account {username!r}")
-        created = (now or dt.datetime.now(dt.UTC)).isoformat(timespec="seconds")
-        token, token_id, record = self._new_token(username, name, created)
-        pipe = self.redis.pipeline(transaction=True)
-        pipe.hset(keys.API_TOKENS, token_digest(token), record)
-        pipe.hset(keys.account_tokens(username), token_id, token_digest(token))
-        pipe.execute()
-        self._audit(actor, "token_created", username, None, {"name": name}, now)
+        now = now or dt.datetime.now(dt.UTC)
+        token = self.api_tokens.add(username, name, now, expires_in_days)
+        after = {"name": name, "expires_in_days": expires_in_days} if expires_in_days else {"name": name}
+        self.audit(actor, "token_created", username, None, after, now)
         return token
 
-    def tokens(self, username: str) -> list[ApiToken]:
-        """The account's tokens by name, never the tokens themselves."""
-        digests = list(self.redis.hvals(keys.account_tokens(username)))
-        records = self.redis.hmget(keys.API_TOKENS, digests) if digests else []
-        return sorted(
-            (ApiToken(**json.loads(raw)) for raw in records if raw), key=lambda token: (token.name, token.id)
-        )
+    def tokens(self, username: str, now: dt.datetime | None = None) -> list[ApiToken]:
+        """The account's tokens by name, never the tokens themselves (see ``ApiTokens``)."""
+        return self.api_tokens.of_account(username, now or dt.datetime.now(dt.UTC))
 
     def revoke_token(
         self, username: str, token_id: str, actor: Actor | None = None, now: dt.datetime | None = None
     ) -> bool:
         """Revoke one token at once (audited when ``actor`` asks). Returns whether there was one."""
-        revoked = bool(
-            self.scripts.revoke_token(keys=[keys.API_TOKENS, keys.account_tokens(username)], args=[token_id])
-        )
+        revoked = self.api_tokens.revoke(username, token_id)
         if revoked:
-            self._audit(actor, "token_revoked", username, {"id": token_id}, None, now)
+            self.audit(actor, "token_revoked", username, {"id": token_id}, None, now)
         return revoked
 
-    def _audit(
+    def authenticate(self, token: str | None, now: dt.datetime | None = None) -> Account:
+        """The account a bearer token belongs to, its last use noted.
+
+        Raises:
+            UnauthorizedError: no token, or one unknown, revoked or expired, or of an account
+                that is gone or disabled.
+        """
+        return Account.from_json(self.api_tokens.account_of(token, now or dt.datetime.now(dt.UTC)))
+
+    def check_password(self, username: str, password: str) -> Account | None:
+        """The account if ``password`` is its console password; None otherwise.
+
+        The time taken is about the same whether or not the account exists, so the answer
+        does not tell which usernames exist.
+        """
+        account = self.get(username)
+        if passwords.verify(account.password_hash if account else None, password):
+            return account
+        return None
+
+    def audit(
         self,
         actor: Actor | None,
         action: str,
@@ -245,7 +259,8 @@ class Accounts:
         after: object,
         now: dt.datetime | None,
     ) -> None:
-        """Accounts and tokens are national: their entries go to the national stream."""
+        """Accounts and tokens are national: their entries go to the national stream (none
+        without ``actor``). Never a password or its hash."""
         if actor is not None:
             audit.record(
                 self.redis,
@@ -257,42 +272,3 @@ class Accounts:
                 after,
                 now or dt.datetime.now(dt.UTC),
             )
-
-    def authenticate(self, token: str | None) -> Account:
-        """The account a bearer token belongs to.
-
-        Raises:
-            UnauthorizedError: no token, or one that is unknown or revoked.
-        """
-        if not token:
-            raise UnauthorizedError("no_token")
-        raw = self.redis.hget(keys.API_TOKENS, token_digest(token))
-        account = self.get(json.loads(raw)["username"]) if raw else None
-        if account is None:
-            raise UnauthorizedError("bad_token")
-        return account
-
-    def check_password(self, username: str, password: str) -> Account | None:
-        """The account if ``password`` is its console password; None otherwise.
-
-        The time taken is about the same whether or not the account exists, so the answer
-        does not tell which usernames exist.
-        """
-        account = self.get(username)
-        stored = account.password_hash if account else None
-        try:
-            _PASSWORD_HASHER.verify(stored or _DECOY_HASH, password)
-        except (VerificationError, InvalidHashError):
-            return None
-        return account if stored else None
-
-    @staticmethod
-    def _new_token(username: str, name: str, created: str) -> tuple[str, str, str]:
-        token = secrets.token_urlsafe(32)
-        token_id = secrets.token_hex(4)
-        record = json.dumps({"id": token_id, "username": username, "name": name, "created_at": created})
-        return token, token_id, record
-
-
-# Verified against when the account is unknown, so that both cases cost one argon2 run.
-_DECOY_HASH = _PASSWORD_HASHER.hash(secrets.token_urlsafe(16))

@@ -17,6 +17,7 @@ class Action(StrEnum):
     MANAGE_STAFF = "manage_staff"  # counter staff of a branch, and their tokens
     CLOSE_NATIONALLY = "close_nationally"
     MANAGE_ACCOUNTS = "manage_accounts"
+    MANAGE_CATALOG = "manage_catalog"  # areas, branches and services
 
 
 # What each role may do on the branches its account names (a national admin: on all).
@@ -35,7 +36,7 @@ _ALLOWED = {
     COUNTER_STAFF: frozenset({Action.OPERATE_QUEUE, Action.CANCEL_BOOKING}),
 }
 # Actions about no one branch.
-_NATIONAL_ACTIONS = frozenset({Action.CLOSE_NATIONALLY, Action.MANAGE_ACCOUNTS})
+_NATIONAL_ACTIONS = frozenset({Action.CLOSE_NATIONALLY, Action.MANAGE_ACCOUNTS, Action.MANAGE_CATALOG})
 
 
 def may(account: Account, action: Action, branch_id: str | None = None) -> bool:
@@ -58,8 +59,10 @@ def require(account: Account, action: Action, branch_id: str | None = None) -> N
 
 
 def may_manage(account: Account, role: str, branches: tuple[str, ...]) -> bool:
-    """Whether ``account`` may create, or handle the tokens of, an account of ``role`` on
-    ``branches``: national admins any; branch admins counter staff of their own branches."""
+    """Whether ``account`` may create, change, disable, delete, reset or unlock an account of
+    ``role`` on ``branches``, or handle its tokens and sessions (or make an account into one of
+    ``role`` on ``branches``): national admins any; branch admins counter staff of their own
+    branches."""
     if may(account, Action.MANAGE_ACCOUNTS):
         return True
     return (
@@ -77,6 +80,14 @@ def require_manage(account: Account, role: str, branches: tuple[str, ...]) -> No
     """
     if not may_manage(account, role, branches):
         raise ForbiddenError(Action.MANAGE_STAFF.value)
+
+
+def may_manage_accounts(account: Account) -> bool:
+    """Whether ``account`` manages any accounts at all: national admins, and admins of branches
+    (their branches' counter staff)."""
+    return may(account, Action.MANAGE_ACCOUNTS) or any(
+        may(account, Action.MANAGE_STAFF, branch_id) for branch_id in account.branches
+    )
 
 
 def require_token_minting(account: Account, target: Account) -> None:

@@ -125,6 +125,41 @@ def closed_days(branch_id: str) -> str:
     return f"{_branch(branch_id)}:closed-days"
 
 
+def closure_codes(branch_id: str, closure_id: str) -> str:
+    """Set of the booking codes a closure of days cancelled at the branch, written by the step
+    that cancels them (``close_bookings.lua``)."""
+    return f"{_branch(branch_id)}:closure:{closure_id}:codes"
+
+
+def closure_days(branch_id: str, closure_id: str) -> str:
+    """Hash date -> JSON ``{"before", "after"}``: the branch's per-date overrides a closure of
+    days wrote, and what each replaced (restored when it is reopened)."""
+    return f"{_branch(branch_id)}:closure:{closure_id}:days"
+
+
+# Closures of a range of days (``domain.closures``): each record and the lists that find them
+# share the tag ``{closures}``, so a record and its place in the lists are written in one step.
+_CLOSURES = f"{PREFIX}:{{closures}}"
+NATIONAL_RANGE_CLOSURES = f"{_CLOSURES}:national"
+"""Sorted set closure id -> created (ms): the closures of every branch."""
+
+
+def closure(closure_id: str) -> str:
+    """Hash of one closure of days: its branches, range, note, who, when, reopened."""
+    return f"{_CLOSURES}:{closure_id}"
+
+
+def branch_range_closures(branch_id: str) -> str:
+    """Sorted set closure id -> created (ms): the closures of days of one branch."""
+    return f"{_CLOSURES}:branch:{branch_id}"
+
+
+def national_closure_days(closure_id: str) -> str:
+    """Hash date -> JSON ``{"before", "after"}``: the national closures a closure of every
+    branch wrote, and what each replaced (restored when it is reopened)."""
+    return f"{_CLOSURES}:{closure_id}:national-days"
+
+
 def _person(nik_digest: str) -> str:
     return f"{PREFIX}:{{n:{nik_digest}}}"
 
@@ -171,9 +206,12 @@ def sms_delivery(branch_id: str, code: str, event: str) -> str:
 # first token, or revoking a token, is one atomic step in one cluster slot.
 _ACCOUNTS = f"{PREFIX}:{{accounts}}"
 ACCOUNTS = f"{_ACCOUNTS}:users"
-"""Hash username -> JSON of the account (role, branches, password hash)."""
+"""Hash username -> JSON of the account (role, branches, password hash, disabled, must change
+its password)."""
 API_TOKENS = f"{_ACCOUNTS}:tokens"
-"""Hash SHA-256 of a token -> JSON (token id, username, name, created)."""
+"""Hash SHA-256 of a token -> JSON (token id, username, name, created, expiry)."""
+TOKEN_LAST_USE = f"{_ACCOUNTS}:token-last-use"
+"""Hash SHA-256 of a token -> when it was last used (ms), written at most once a minute."""
 
 
 KIOSKS = f"{_ACCOUNTS}:kiosks"
@@ -201,13 +239,28 @@ def account_tokens(username: str) -> str:
 
 
 def staff_session(digest: str) -> str:
-    """String: the username of a signed-in console or counter session (SHA-256 of its id)."""
-    return f"{_ACCOUNTS}:staff-sessions:{digest}"
+    """Hash of a signed-in console or counter session (SHA-256 of its id): username, surface,
+    address, started and last used (ms)."""
+    return f"{_ACCOUNTS}:sessions:{digest}"
+
+
+def account_sessions(username: str) -> str:
+    """Sorted set session digest -> start (ms): the sessions of one account, for listing and
+    ending them (members whose session expired are pruned as they are met)."""
+    return f"{_ACCOUNTS}:user-sessions:{username}"
 
 
 def sign_in_failures(kind: str, digest: str) -> str:
-    """Counter of failed console sign-ins of one account name or one address (a keyed hash)."""
+    """Failed console sign-ins (a keyed hash names the account or address): ``address``, a
+    counter of one address's failures on every name; ``account``, a hash of one account name's
+    failures from every address (slowing it down) and per address (locking that pair out)."""
     return f"{_ACCOUNTS}:sign-in-failures:{kind}:{digest}"
+
+
+def sign_in_known_addresses(digest: str) -> str:
+    """Sorted set address digest -> last sign-in (ms): where an account name signed in lately,
+    spared the slow-down that failures from elsewhere bring on."""
+    return f"{_ACCOUNTS}:sign-in-known:{digest}"
 
 
 def branch_audit(branch_id: str) -> str:

@@ -22,7 +22,7 @@ def authenticate() -> None:
     live kiosk's token is a token of another role: 403, SPEC §3)."""
     token = bearer_token()
     try:
-        g.account = services().accounts.authenticate(token)
+        g.account = services().accounts.authenticate(token, services().clock())
     except UnauthorizedError:
         try:
             services().kiosks.authenticate(token)

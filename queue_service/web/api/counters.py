@@ -25,7 +25,7 @@ bp = Blueprint("counters_api", __name__, url_prefix="/api/v1")
 
 
 def _account() -> Account:
-    return services().accounts.authenticate(bearer_token())
+    return services().accounts.authenticate(bearer_token(), services().clock())
 
 
 def _body(schema) -> dict:

@@ -26,8 +26,8 @@ from queue_service.web.pages.rendering import error_text
 
 
 def session_account(key: str, touch: bool = True) -> Account | None:
-    """The account signed in under ``session[key]``, or None (never, signed out, or idle too
-    long).
+    """The account signed in under ``session[key]``, or None (never, signed out, idle too
+    long, or its account disabled or deleted since).
 
     Args:
         touch: count this request as activity; a page's own background polling does not,
@@ -35,13 +35,10 @@ def session_account(key: str, touch: bool = True) -> Account | None:
     """
     username, seen = session.get(key), session.get(f"{key}_seen", 0)
     idle = current_app.config["ADMIN_SESSION_IDLE_MINUTES"] * 60
-    live = (
-        username
-        and time.time() - seen <= idle
-        and _staff_sessions().holder(session.get(f"{key}_id"), touch) == username
-    )
-    account = services().accounts.get(username) if live else None
-    if account is None:
+    account = None
+    if username and time.time() - seen <= idle:
+        account = staff_sessions().account(session.get(f"{key}_id"), touch, services().clock())
+    if account is None or account.username != username:
         session.pop(key, None)
         return None
     if touch:
@@ -51,17 +48,24 @@ def session_account(key: str, touch: bool = True) -> Account | None:
 
 def sign_out(key: str) -> None:
     """End the session under ``key`` in the data store too: its cookie is dead everywhere."""
-    _staff_sessions().end(session.get(f"{key}_id"))
+    staff_sessions().end(session.get(f"{key}_id"))
     session.clear()
 
 
-def _staff_sessions() -> StaffSessions:
+def staff_sessions() -> StaffSessions:
+    """The staff sessions, with the idle time the settings give them."""
     return StaffSessions(services().redis, current_app.config["ADMIN_SESSION_IDLE_MINUTES"] * 60)
+
+
+# Where each surface's signed-in account changes its password; an account an admin's reset
+# left with a temporary password is led there from every other page of the surface.
+PASSWORD_PAGES = {"admin": "accounts_console.admin_password", "counter": "accounts_console.counter_password"}
 
 
 def signed_in(key: str, sign_in_endpoint: str):
     """A view decorator: the view needs a session under ``key`` (its account in
-    ``g.account``); without one the browser goes to ``sign_in_endpoint``."""
+    ``g.account``); without one the browser goes to ``sign_in_endpoint``, and an account that
+    must change its password goes to the surface's password page."""
 
     def decorate(view):
         @functools.wraps(view)
@@ -72,6 +76,9 @@ def signed_in(key: str, sign_in_endpoint: str):
                 back = request.path if request.method == "GET" else None
                 return redirect(url_for(sign_in_endpoint, next=back))
             g.account = account
+            password_page = PASSWORD_PAGES.get(key)
+            if account.must_change_password and password_page and request.endpoint != password_page:
+                return redirect(url_for(password_page), 303)
             return view(*args, **kwargs)
 
         return wrapper
@@ -92,12 +99,16 @@ def sign_in_from_form(key: str, refuse: Callable[[int, str, str], Response]) -> 
         response = refuse(429, username, error_text("rate_limited"))
         response.headers["Retry-After"] = str(locked.retry_after)
         return response
-    except UnauthorizedError:
+    except UnauthorizedError as refused:
+        if refused.detail == "account_disabled":  # said only to who knows the password
+            return refuse(403, username, _("Akun ini dinonaktifkan. Hubungi admin Anda."))
         # One answer for a wrong name and a wrong password: the form tells nobody who exists.
         return refuse(401, username, _("Nama pengguna atau kata sandi salah."))
     session.clear()  # a fresh session: nothing from before the sign-in carries over
     session[key] = account.username
-    session[f"{key}_id"] = _staff_sessions().start(account.username)
+    session[f"{key}_id"] = staff_sessions().start(
+        account.username, key, limits.client_address(), services().clock()
+    )
     session[f"{key}_seen"] = int(time.time())
     return account
 

@@ -436,7 +436,7 @@ def test_national_admins_create_any_account_branch_admins_only_their_staff(clien
             "username": "andi",
             "role": "branch_admin",
             "branches": ["bekasi"],
-            "password": "kata sandi panjang",
+            "password": "kata rahasia panjang",  # not "kata sandi ...": it holds the username
         },
     )
     assert made.status_code == 201

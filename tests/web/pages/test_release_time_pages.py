@@ -79,9 +79,9 @@ SETTINGS_PAGE = "/admin/cabang/makassar/pengaturan"
 
 @pytest.fixture
 def signed_in(app, client):
-    app.extensions["antrian"].accounts.create("andi", BRANCH_ADMIN, ("makassar",), password=PASSWORD)
+    app.extensions["antrian"].accounts.create("wati", BRANCH_ADMIN, ("makassar",), password=PASSWORD)
     token = re.search(r'name="csrf_token" value="([^"]+)"', text(client.get("/admin/masuk"))).group(1)
-    client.post("/admin/masuk", data={"csrf_token": token, "username": "andi", "password": PASSWORD})
+    client.post("/admin/masuk", data={"csrf_token": token, "username": "wati", "password": PASSWORD})
     return client
 
 

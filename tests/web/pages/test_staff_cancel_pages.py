@@ -25,7 +25,7 @@ def signed_in(app, client, surface: str, username: str, role: str, *branches: st
     """``client`` with a session of a new account, under ``surface`` (``admin``, ``counter``)."""
     antrian = app.extensions["antrian"]
     antrian.accounts.create(username, role, branches)
-    session_id = StaffSessions(antrian.redis, 30 * 60).start(username)
+    session_id = StaffSessions(antrian.redis, 30 * 60).start(username, surface, "127.0.0.1", antrian.clock())
     with client.session_transaction() as session:
         session[surface] = username
         session[f"{surface}_id"] = session_id
