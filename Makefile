@@ -67,11 +67,13 @@ test-fast: $(STAMP) translations
 	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) -m "not slow"
 
 # chromium: the browser tests drive Debian's /usr/bin/chromium (never a browser that a test
-# tool downloads for itself).
+# tool downloads for itself). nginx: tests/deploy runs deploy/nginx/antrian.conf in front of
+# the service (its own nginx process on a free port; the package's service is not used).
 debian-test-packages:
-	@command -v faketime >/dev/null && command -v chromium >/dev/null || { \
+	@command -v faketime >/dev/null && command -v chromium >/dev/null && \
+		{ command -v nginx >/dev/null || [ -x /usr/sbin/nginx ]; } || { \
 		$(SUDO) apt-get update -qq && \
-		$(SUDO) apt-get install -y -qq --no-install-recommends faketime chromium; }
+		$(SUDO) apt-get install -y -qq --no-install-recommends faketime chromium nginx; }
 
 # axe-core, the accessibility checker the browser tests inject into each page, from the npm
 # registry into a git-ignored folder (served to the page from our own files).
