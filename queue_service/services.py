@@ -15,6 +15,7 @@ from queue_service.domain.availability import AvailabilityCache
 from queue_service.domain.captcha.gate import CaptchaGate, SelfHostedCaptcha
 from queue_service.domain.checkins import CheckIns
 from queue_service.domain.clock import Clock, utc_now
+from queue_service.domain.closures import Closures
 from queue_service.domain.hoarding import HoardingWatch
 from queue_service.domain.kiosks import Kiosks
 from queue_service.domain.live_queue import LiveQueue
@@ -52,6 +53,7 @@ class Services:
     registry: RegistryCheck
     hoarding: HoardingWatch
     waiting_rooms: WaitingRooms
+    closures: Closures
     clients: tuple[Redis, ...] = ()
 
     def close(self) -> None:
@@ -134,6 +136,7 @@ def build_services(
         registry=registry_from_settings(config),
         # The console's hoarding view and /metrics read a day's bookings as the day list does.
         hoarding=HoardingWatch(redis, tuning.bookings),
+        closures=Closures(redis, reservations, tuning, config["PERSONAL_DATA_RETENTION_DAYS"]),
         clients=(redis, queue_redis, captcha_redis),
     )
     return services

@@ -111,6 +111,61 @@ def reopen_nationally(
     return existed
 
 
+def close_days_nationally(
+    redis: Redis, days: list[dt.date], note: str, closure_id: str
+) -> dict[str, tuple[str | None, str]]:
+    """Close every branch on each of ``days`` for the closure of days ``closure_id``: the master
+    list, then every branch's copy, each in one pipelined round trip. Days already closed with
+    this note are left alone. The caller audits the closure as a whole.
+
+    Returns:
+        For each day this closed (ISO date): the stored closure it replaced (None: none) and the
+        one it wrote, for ``restore_days_nationally``.
+    """
+    labels = [day.isoformat() for day in days]
+    raw = json.dumps({"note": note, "closure": closure_id})
+    written = {
+        label: (before, raw)
+        for label, before in zip(labels, redis.hmget(keys.NATIONAL_CLOSURES, labels), strict=True)
+        if closure_note(before) != note
+    }
+    if written:
+        _write_national(redis, {label: after for label, (_before, after) in written.items()})
+    return written
+
+
+def restore_days_nationally(redis: Redis, written: dict[str, tuple[str | None, str]]) -> list[str]:
+    """Put back what ``close_days_nationally`` replaced (its answer), master list and copies;
+    a day whose closure was changed since is left as it is now.
+
+    Returns:
+        The days restored (ISO dates).
+    """
+    labels = list(written)
+    current = dict(zip(labels, redis.hmget(keys.NATIONAL_CLOSURES, labels), strict=True)) if labels else {}
+    restored = {label: before for label, (before, after) in written.items() if current[label] == after}
+    if restored:
+        _write_national(redis, restored)
+    return list(restored)
+
+
+def _write_national(redis: Redis, values: dict[str, str | None]) -> None:
+    """Set (or, for None, delete) these dates' national closures: master list and every copy."""
+    kept = {label: raw for label, raw in values.items() if raw is not None}
+    dropped = [label for label, raw in values.items() if raw is None]
+
+    def write(pipe, key: str) -> None:
+        if kept:
+            pipe.hset(key, mapping=kept)
+        if dropped:
+            pipe.hdel(key, *dropped)
+
+    pipe = redis.pipeline(transaction=False)
+    write(pipe, keys.NATIONAL_CLOSURES)
+    pipe.execute()
+    _for_each_branch(redis, lambda pipe, branch_id: write(pipe, keys.branch_national_closures(branch_id)))
+
+
 def copy_national_closures(redis: Redis, branch_id: str) -> None:
     """Give a (new) branch its copy of the master list."""
     closures = redis.hgetall(keys.NATIONAL_CLOSURES)

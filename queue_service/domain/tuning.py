@@ -17,6 +17,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from redis import Redis
@@ -235,9 +236,10 @@ class BranchTuning:
             problems = settings_problems(after)
             if problems:
                 raise ValidationFailedError(problems)
-            outcome = self._audited_set(
-                key, None, raw, json.dumps(after), branch_id, actor, "settings", branch_id, before, after, now
+            change = _change_args(
+                None, raw, json.dumps(after), actor, "settings", branch_id, before, after, now
             )
+            outcome = self._audited_set(key, branch_id, change)
             if outcome != "conflict":
                 return schedules.BranchSettings(**after)
         raise StoreUnavailableError("settings kept changing")
@@ -332,6 +334,88 @@ class BranchTuning:
                 cancelled.append(self.reservations.cancel_booking(booking, now, by=f"admin:{actor.username}"))
         return cancelled
 
+    def close_days(
+        self, branch_id: str, days: Sequence[dt.date], note: str, actor: Actor, now: dt.datetime
+    ) -> dict[str, tuple[str | None, str]]:
+        """Close each of ``days`` with ``note`` in one step (``audited_set_fields.lua``), each
+        day audited as ``set_date`` audits one; a day's own quota is kept. Days already so are
+        left alone. The caller judges the days (``set_date``'s rules).
+
+        Returns:
+            For each day this closed (ISO date): the stored override it replaced (None: none)
+            and the one it wrote, for ``restore_days``.
+
+        Raises:
+            NotFoundError: no such branch.
+            StoreUnavailableError: the days kept changing.
+        """
+        if not self.redis.exists(keys.branch_settings(branch_id)):
+            raise NotFoundError("branch")
+        key = keys.branch_dates(branch_id)
+        written: dict[str, tuple[str | None, str]] = {}
+        left = [day.isoformat() for day in days]
+        for _attempt in range(_CHANGE_ATTEMPTS):
+            if not left:
+                return written
+            wanted = {}
+            for label, raw in zip(left, self.redis.hmget(key, left), strict=True):
+                quota = json.loads(raw).get("daily_quota") if raw else None
+                after = schedules.DateOverride(closed=True, daily_quota=quota, note=note)
+                wanted[label] = (raw, json.dumps(dataclasses.asdict(after)))
+            outcomes = self._set_dates(branch_id, wanted, actor, now)
+            written.update(
+                {label: wanted[label] for label, outcome in outcomes.items() if outcome == "changed"}
+            )
+            left = [label for label, outcome in outcomes.items() if outcome == "conflict"]
+        if left:
+            raise StoreUnavailableError("the dates kept changing")
+        return written
+
+    def restore_days(
+        self, branch_id: str, written: dict[str, tuple[str | None, str]], actor: Actor, now: dt.datetime
+    ) -> list[str]:
+        """Put back what ``close_days`` replaced (its answer), in one step, each day audited;
+        a day changed since it was closed is left as it is now.
+
+        Returns:
+            The days restored (ISO dates).
+        """
+        wanted = {label: (after, before) for label, (before, after) in written.items()}
+        outcomes = self._set_dates(branch_id, wanted, actor, now)
+        return [label for label, outcome in outcomes.items() if outcome == "changed"]
+
+    def _set_dates(
+        self,
+        branch_id: str,
+        wanted: dict[str, tuple[str | None, str | None]],
+        actor: Actor,
+        now: dt.datetime,
+    ) -> dict[str, str]:
+        """Each date's override from the value read to the new one (None: none), with its
+        audit entry, in one step: the outcome of each (see ``audited_set_fields.lua``)."""
+        if not wanted:
+            return {}
+        changes = []
+        for label, (current, new) in wanted.items():
+            changes.append(
+                _change_args(
+                    label,
+                    current,
+                    new,
+                    actor,
+                    "date" if new is not None else "date_cleared",
+                    f"{branch_id}/{label}",
+                    json.loads(current) if current else None,
+                    json.loads(new) if new else None,
+                    now,
+                )
+            )
+        outcomes = self.scripts.audited_set_fields(
+            keys=[keys.branch_dates(branch_id), keys.branch_audit(branch_id)],
+            args=[len(changes[0]), *(arg for change in changes for arg in change)],
+        )
+        return dict(zip(wanted, outcomes, strict=True))
+
     def bookings(self, branch_id: str, day: dt.date) -> list[Booking]:
         """The day's bookings at the branch, in the order they were made."""
         codes = self.redis.lrange(keys.day_bookings(branch_id, day.isoformat()), 0, -1)
@@ -371,12 +455,10 @@ class BranchTuning:
         for _attempt in range(_CHANGE_ATTEMPTS):
             raw = self.redis.hget(key, day.isoformat())
             before = json.loads(raw) if raw else None
-            outcome = self._audited_set(
-                key,
+            change = _change_args(
                 day.isoformat(),
                 raw,
                 json.dumps(after) if after is not None else None,
-                branch_id,
                 actor,
                 "date" if after is not None else "date_cleared",
                 f"{branch_id}/{day.isoformat()}",
@@ -384,31 +466,33 @@ class BranchTuning:
                 after,
                 now,
             )
+            outcome = self._audited_set(key, branch_id, change)
             if outcome != "conflict":
                 return outcome == "changed"
         raise StoreUnavailableError("the date kept changing")
 
-    def _audited_set(
-        self,
-        key: str,
-        field: str | None,
-        current: str | None,
-        new: str | None,
-        branch_id: str,
-        actor: Actor,
-        action: str,
-        target: str,
-        before: object,
-        after: object,
-        now: dt.datetime,
-    ) -> str:
-        return self.scripts.audited_set(
-            keys=[key, keys.branch_audit(branch_id)],
-            args=[
-                "field" if field is not None else "string",
-                field or "",
-                hashlib.sha1(current.encode()).hexdigest() if current is not None else "",
-                new or "",
-                *audit.fields_of(actor, action, target, before, after, now),
-            ],
-        )
+    def _audited_set(self, key: str, branch_id: str, change: list[str]) -> str:
+        """One change (``_change_args``) with its entry in the branch's audit stream."""
+        return self.scripts.audited_set(keys=[key, keys.branch_audit(branch_id)], args=change)
+
+
+def _change_args(
+    field: str | None,
+    current: str | None,
+    new: str | None,
+    actor: Actor,
+    action: str,
+    target: str,
+    before: object,
+    after: object,
+    now: dt.datetime,
+) -> list[str]:
+    """``audited_set.lua``'s ARGV for one change of ``field`` (None: a string key) from
+    ``current`` to ``new`` (None: none), with its audit entry."""
+    return [
+        "field" if field is not None else "string",
+        field or "",
+        hashlib.sha1(current.encode()).hexdigest() if current is not None else "",
+        new or "",
+        *audit.fields_of(actor, action, target, before, after, now),
+    ]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import secrets
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -41,6 +42,9 @@ NOT_PENDING = "not_pending"
 STATUS_CALLBACK_PATH = "/webhooks/twilio/status"
 # The SMS's short link to the look-up page: ``/k/<code>`` (web.pages.manage answers it).
 MANAGE_LINK_PATH = "/k/"
+# A closure's SMS links to the dates of the branch and service, ``/cabang/<branch>/<service>``
+# (web.pages.participant answers it), to book another day.
+BOOKING_LINK_PATH = "/cabang/"
 
 # Twilio's message statuses in the order they can follow each other; a status never
 # replaces one of equal or higher rank, so late or repeated callbacks change nothing.
@@ -63,6 +67,37 @@ SETTLED_FIELD_PREFIX = "sms:"
 _PACKED_FIELDS = ("state", "settled_ms", "attempts", "uncertain", "status", "status_rank", "error_code")
 # A reminder found this long before its due time belongs to a later day (a reschedule).
 _REMINDER_EARLY = dt.timedelta(hours=1)
+
+
+# Provider statuses of a message that went out: confirmed on the phone, or lost after all.
+_DELIVERED = frozenset({"delivered", "read"})
+_NOT_DELIVERED = frozenset({"undelivered", "failed", "canceled"})
+
+
+def _record_of(record: dict[str, str], packed: str | None, sid: str | None) -> dict[str, str]:
+    """An event's delivery record: its own key's while attempts are under way (``record``),
+    else the two fields of the booking it was packed into once settled (empty for none)."""
+    if record:
+        return record
+    if packed is None:
+        return {}
+    settled = dict(zip(_PACKED_FIELDS, packed.split(","), strict=True))
+    if sid is not None:
+        settled["sid"] = sid
+    return {name: value for name, value in settled.items() if value}
+
+
+@dataclass(frozen=True)
+class SmsProgress:
+    """How far one event's messages to many bookings have got: ``queued`` (not settled yet:
+    waiting on the outbox or being sent), ``sent`` (handed to the provider and not reported
+    lost), of which ``delivered`` (the provider confirmed it reached the phone), and
+    ``failed`` (refused or reported undelivered, or not sent: its day over, or no phone)."""
+
+    queued: int
+    sent: int
+    delivered: int
+    failed: int
 
 
 class SmsBusyError(SmsTransientError):
@@ -107,6 +142,13 @@ class Deliveries:
         if self._public_base_url is None:
             return None
         return f"{self._public_base_url}{MANAGE_LINK_PATH}{code}"
+
+    def book_again_url(self, branch_id: str, service_id: str) -> str | None:
+        """The link in a closure's SMS to the branch's dates for the service, if the service is
+        public."""
+        if self._public_base_url is None:
+            return None
+        return f"{self._public_base_url}{BOOKING_LINK_PATH}{branch_id}/{service_id}"
 
     def status_callback_url(self, branch_id: str, code: str, event: str) -> str | None:
         """The URL Twilio posts this event's delivery statuses to, if the service is public."""
@@ -175,7 +217,15 @@ class Deliveries:
                 keys=[record, booking_key, keys.sms_delivery(branch_id, code, "booked")],
                 args=[
                     self._lease_ms,
-                    texts.compose(event, booking, branch, self.manage_url(code), data.get("otp")),
+                    texts.compose(
+                        event,
+                        booking,
+                        branch,
+                        self.manage_url(code),
+                        data.get("otp"),
+                        note=data.get("closure_note"),
+                        book_again_url=self.book_again_url(branch_id, booking.service_id),
+                    ),
                     event,
                     token,
                 ],
@@ -238,17 +288,34 @@ class Deliveries:
         ``attempts``, ``sid``, ``status``, ``status_rank``, ``error_code``, ``uncertain``;
         while attempts are under way (the record's own key) also the text and the lease.
         Empty for no such event."""
-        record = self.redis.hgetall(keys.sms_delivery(branch_id, code, event))
-        if record:
-            return record
+        return self.records(branch_id, [code], event)[0]
+
+    def records(self, branch_id: str, codes: Sequence[str], event: str) -> list[dict[str, str]]:
+        """The delivery records of one event of many bookings of a branch, each as ``record``
+        gives it, read in one pipelined round trip."""
         field = f"{SETTLED_FIELD_PREFIX}{event}"
-        packed, sid = self.redis.hmget(keys.booking(branch_id, code), field, f"{field}:sid")
-        if packed is None:
-            return {}
-        settled = dict(zip(_PACKED_FIELDS, packed.split(","), strict=True))
-        if sid is not None:
-            settled["sid"] = sid
-        return {name: value for name, value in settled.items() if value}
+        pipe = self.redis.pipeline(transaction=False)
+        for code in codes:
+            pipe.hgetall(keys.sms_delivery(branch_id, code, event))
+            pipe.hmget(keys.booking(branch_id, code), field, f"{field}:sid")
+        replies = iter(pipe.execute())
+        return [_record_of(next(replies), *next(replies)) for _code in codes]
+
+    def progress(self, codes_by_branch: Mapping[str, Sequence[str]], event: str) -> SmsProgress:
+        """How far ``event``'s messages to these bookings have got, from their delivery
+        records (one pipelined round trip a branch)."""
+        counts = dict.fromkeys(("queued", "sent", "delivered", "failed"), 0)
+        for branch_id, codes in codes_by_branch.items():
+            for record in self.records(branch_id, codes, event):
+                state, status = record.get("state", ""), record.get("status", "")
+                if state == "sent" and status not in _NOT_DELIVERED:
+                    counts["sent"] += 1
+                    counts["delivered"] += status in _DELIVERED
+                elif state in ("", "attempting"):
+                    counts["queued"] += 1
+                else:
+                    counts["failed"] += 1
+        return SmsProgress(**counts)
 
     @staticmethod
     def _deadline(event: str, booking: Booking, timezone: str) -> dt.datetime:

@@ -24,7 +24,7 @@ from redis.cluster import RedisCluster
 
 from queue_service.domain import catalog
 from queue_service.notifications.backends import SmsSender
-from queue_service.notifications.delivery import Deliveries, DeliveryResult
+from queue_service.notifications.delivery import Deliveries, DeliveryResult, SmsProgress
 from queue_service.notifications.reminders import Reminders
 from queue_service.store import keys
 
@@ -135,6 +135,11 @@ class Outbox:
     def delivery(self, branch_id: str, code: str, event: str) -> dict[str, str]:
         """The delivery record of one event; empty for no such event (``Deliveries.record``)."""
         return self.deliveries.record(branch_id, code, event)
+
+    def progress(self, codes_by_branch: Mapping[str, Sequence[str]], event: str) -> SmsProgress:
+        """How far ``event``'s messages to these bookings (codes by branch) have got
+        (``Deliveries.progress``)."""
+        return self.deliveries.progress(codes_by_branch, event)
 
     def _read(self, branch_ids: Sequence[str], due_by: dt.datetime | None) -> list[PendingSms]:
         """The outboxes' events, and with ``due_by`` the reminders due by then."""

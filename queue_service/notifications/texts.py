@@ -16,7 +16,8 @@ from queue_service.domain.reservations import Booking
 # A hold's one-time code: the first, then one event per code sent again (``otp2`` …), each
 # sent at most once as every event is (see holds.SENDS_ALLOWED).
 ONE_TIME_CODE_EVENTS = ("otp", "otp2", "otp3", "otp4")
-EVENTS = ("booked", "cancelled", "reminder", "call_ahead", *ONE_TIME_CODE_EVENTS)
+# ``closed``: a booking cancelled because its branch closed that day (``domain.closures``).
+EVENTS = ("booked", "cancelled", "reminder", "call_ahead", "closed", *ONE_TIME_CODE_EVENTS)
 SEGMENT_LENGTH = 160
 
 DAY_NAMES = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
@@ -55,11 +56,14 @@ def compose(
     branch: Branch,
     manage_url: str | None = None,
     one_time_code: str | None = None,
+    note: str | None = None,
+    book_again_url: str | None = None,
 ) -> str:
-    """The SMS for ``event`` (``booked``, ``cancelled``, ``reminder``, ``call_ahead``, or a
-    hold's ``otp…`` carrying ``one_time_code``) of ``booking``; a confirmation carries
-    ``manage_url`` (the short link to look the booking up, reschedule or cancel it) where one
-    segment holds it.
+    """The SMS for ``event`` (``booked``, ``cancelled``, ``reminder``, ``call_ahead``,
+    ``closed``, or a hold's ``otp…`` carrying ``one_time_code``) of ``booking``; a confirmation
+    carries ``manage_url`` (the short link to look the booking up, reschedule or cancel it)
+    where one segment holds it; a closure's cancellation its ``note`` (why) and
+    ``book_again_url`` (the branch's dates for the same service).
 
     Raises:
         ValueError: an unknown event.
@@ -107,5 +111,16 @@ def compose(
         return (
             f"{place}: antrian {booking.queue_number} {when} kode {booking.code} "
             f"DIBATALKAN. Pesan ulang di antrian online bila perlu."
+        )
+    if event == "closed":
+        # Why first (the admin's note may take the text past one segment: it is what the
+        # participant most needs), then which booking, then where to book another day.
+        why = " ".join((note or "").split()).rstrip(".")
+        again = (
+            f"Pesan hari lain: {book_again_url}" if book_again_url else "Pesan hari lain di antrian online."
+        )
+        return (
+            f"{place} TUTUP{f': {why}' if why else ''}. Antrian {booking.queue_number} {when} "
+            f"kode {booking.code} DIBATALKAN. {again}"
         )
     raise ValueError(f"unknown SMS event {event!r}")

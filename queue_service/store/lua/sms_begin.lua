@@ -4,7 +4,7 @@
 -- The booking's status is read here, in the same step, so that a booking cancelled while its
 -- confirmation waited never gets that confirmation after the cancellation, and a reminder
 -- goes only to a booking that stands, a call-ahead only to one still waiting; a cancellation waits while its booking's confirmation
--- is in flight, so it cannot overtake it.
+-- is in flight, so it cannot overtake it (as does a closure's cancellation, 'closed').
 -- Safe to run twice for one attempt: the second run finds its own token and answers the same.
 -- KEYS: 1 the delivery record, 2 the booking (its expiry is the record's),
 --       3 the delivery record of the booking's confirmation
@@ -40,7 +40,7 @@ if (ARGV[3] == 'booked' and status == 'cancelled') or (ARGV[3] == 'reminder' and
     or (string.sub(ARGV[3], 1, 3) == 'otp' and status ~= 'pending') then
   return {'moot'}
 end
-if ARGV[3] == 'cancelled' and redis.call('HGET', KEYS[3], 'state') == 'attempting' then
+if (ARGV[3] == 'cancelled' or ARGV[3] == 'closed') and redis.call('HGET', KEYS[3], 'state') == 'attempting' then
   return {'busy'}
 end
 local uncertain = d[4] == '1'
