@@ -19,10 +19,20 @@ from queue_service.store import connect as store
 from queue_service.web import errors, extensions, i18n
 from queue_service.web import logging as web_logs
 from queue_service.web import metrics as request_metrics
-from queue_service.web.api import admin, counters, kiosk, openapi, ops, public, waiting_room, webhooks
+from queue_service.web.api import (
+    admin,
+    closures_admin,
+    counters,
+    kiosk,
+    openapi,
+    ops,
+    public,
+    waiting_room,
+    webhooks,
+)
 from queue_service.web.api import display as display_api
 from queue_service.web.pages import admin as admin_pages
-from queue_service.web.pages import assets, counter, display, manage, participant
+from queue_service.web.pages import assets, closures_console, counter, display, manage, participant
 from queue_service.web.pages import kiosk as kiosk_pages
 from queue_service.web.pages import waiting_room as waiting_room_page
 from queue_service.web.pages.template_helpers import template_helpers
@@ -95,6 +105,8 @@ def create_app(test_config: Mapping[str, Any] | None = None, clock: Clock | None
         ops.bp,
         openapi.bp,
         webhooks.bp,
+        # Before admin.bp: it hands admin.bp's one-date DELETE /closures/<date> on (see there).
+        closures_admin.bp,
         admin.bp,
         kiosk.bp,
         counters.bp,
@@ -108,6 +120,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, clock: Clock | None
     app.register_blueprint(waiting_room_page.bp)
     app.register_blueprint(manage.bp)
     app.register_blueprint(admin_pages.bp)
+    app.register_blueprint(closures_console.bp)
     app.register_blueprint(kiosk_pages.bp)
     app.register_blueprint(counter.bp)
     app.register_blueprint(display.bp)

@@ -10,6 +10,7 @@ from flask import Blueprint
 from marshmallow import fields
 
 from queue_service.web import schemas
+from queue_service.web.schemas import closures as closure_schemas
 
 bp = Blueprint("openapi", __name__, url_prefix="/api/v1")
 
@@ -388,6 +389,7 @@ def build_spec() -> dict:
         },
     )
     _admin_paths(spec)
+    _closure_paths(spec)
     return spec.to_dict()
 
 
@@ -824,6 +826,61 @@ def _admin_paths(spec: APISpec) -> None:
                 admin(
                     "Lift a national closure (national admins)", "200", "NationalClosure", ["date"], ("422",)
                 )
+            ),
+        },
+    )
+
+
+def _closure_paths(spec: APISpec) -> None:
+    """Closures of days (``web.api.closures_admin``): an admin's bearer token."""
+    spec.components.schema("ClosureRequest", schema=closure_schemas.ClosureRequestSchema)
+    spec.components.schema("Closure", schema=closure_schemas.ClosureSchema)
+
+    def closure_id() -> list[dict]:
+        # A dict of its own for each operation: apispec expands it in place.
+        return [{"in": "path", "schema": closure_schemas.ClosurePathSchema}]
+
+    def admin(summary, ok_status, errors, body=None, parameters=None):
+        operation = _operation(
+            summary, ok_status, "Closure", body=body, parameters=parameters, errors=("401", "403", *errors)
+        )
+        operation["security"] = [{"adminToken": []}]
+        return operation
+
+    closing = admin(
+        "Close a branch (`branch_id`; its admins) or, without it, every branch (national admins) "
+        "from `from` to `to` with a note: the days take no booking from now on, and every booking "
+        "there still booked or held, whose participant has not checked in and may still come, is "
+        "cancelled, each participant sent an SMS with the note and a link to book another day "
+        "(by the worker: `sms` counts them as they go). Closing a range again cancels nothing "
+        "new and texts nobody twice",
+        "201",
+        ("400", "415", "422"),
+        body="ClosureRequest",
+    )
+    # The rules between values and against the clock, which no schema can say.
+    closing["responses"]["422"]["description"] += (
+        ". Also, `from` a day already over at a branch concerned (`date_in_past`; for every "
+        "branch, in the easternmost time zone), `to` before `from` (`range_order`) or more than "
+        "366 days after it (`range_too_long`)"
+    )
+    spec.path("/api/v1/admin/closures", operations={"post": closing})
+    spec.path(
+        "/api/v1/admin/closures/{closure_id}",
+        operations={
+            "get": admin(
+                "A closure: how many bookings it cancelled, and their SMS queued, sent (delivered "
+                "among them, where the provider reports it) and failed",
+                "200",
+                ("404",),
+                parameters=closure_id(),
+            ),
+            "delete": admin(
+                "Reopen a closure's days from today on (a day changed since is left as it is); the "
+                "bookings it cancelled stay cancelled. Reopening again changes nothing",
+                "200",
+                ("404", "422"),
+                parameters=closure_id(),
             ),
         },
     )

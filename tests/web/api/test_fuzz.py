@@ -53,6 +53,8 @@ SCHEMES = {
 # one of these, with this very refusal.
 BETWEEN_HOURS = ("interval_order", "interval_overlap", "slot_not_dividing")
 PAST = "date_in_past"
+# A closure of days: its last day against its first.
+BETWEEN_DAYS = ("range_order", "range_too_long")
 # A NIK's and a phone's rules beyond the pattern (a province code, a birth date, the numbering
 # plan), as a booking checks them: a NIK release names them in words.
 IDENTITY = {
@@ -62,6 +64,8 @@ IDENTITY = {
 DATA_REFUSALS = {
     *((f"service_hours.{weekday}", key) for weekday in WEEKDAYS for key in BETWEEN_HOURS),
     ("date", PAST),
+    ("from", PAST),
+    *(("to", key) for key in BETWEEN_DAYS),
     ("branch_id", "unknown_branch"),
     ("branches", "unknown_branch"),
     ("branches", "branches_for_role"),
@@ -171,7 +175,7 @@ def test_the_document_names_the_refusals_the_fuzz_tolerates_by_name(fuzzed_serve
         for operation in path.values()
         if "422" in operation.get("responses", {})
     )
-    named = (*BETWEEN_HOURS, PAST, *(key for keys in IDENTITY.values() for key in keys))
+    named = (*BETWEEN_HOURS, *BETWEEN_DAYS, PAST, *(key for keys in IDENTITY.values() for key in keys))
     assert [key for key in named if f"`{key}`" not in described] == []
 
 
