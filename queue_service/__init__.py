@@ -105,7 +105,6 @@ def create_app(test_config: Mapping[str, Any] | None = None, clock: Clock | None
         ops.bp,
         openapi.bp,
         webhooks.bp,
-        # Before admin.bp: it hands admin.bp's one-date DELETE /closures/<date> on (see there).
         closures_admin.bp,
         admin.bp,
         kiosk.bp,

@@ -864,9 +864,9 @@ def _closure_paths(spec: APISpec) -> None:
         "branch, in the easternmost time zone), `to` before `from` (`range_order`) or more than "
         "366 days after it (`range_too_long`)"
     )
-    spec.path("/api/v1/admin/closures", operations={"post": closing})
+    spec.path("/api/v1/admin/closure-ranges", operations={"post": closing})
     spec.path(
-        "/api/v1/admin/closures/{closure_id}",
+        "/api/v1/admin/closure-ranges/{closure_id}",
         operations={
             "get": admin(
                 "A closure: how many bookings it cancelled, and their SMS queued, sent (delivered "
