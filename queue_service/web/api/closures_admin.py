@@ -3,17 +3,16 @@ to another with a note, every booking there cancelled with an SMS each; read how
 have got while the worker sends; reopen the days (the bookings stay cancelled). Who may is
 ``domain.closures``' (through ``authz``), the bearer token ``admin_auth``'s.
 
-``DELETE /closures/<x>`` is also the one-date national reopening of ``web.api.admin``
-(``x`` a date): this blueprint is registered first and hands it any ``x`` that is not a
-closure's id, so that both keep the path the SPEC gives them.
+A range is a resource of its own, ``/closure-ranges``: ``/closures/<date>`` is the SPEC's
+one-date national closure (``web.api.admin``), and one path cannot name both.
 """
 
 from __future__ import annotations
 
 from flask import Blueprint
 
-from queue_service.domain.closures import ID, Closure
-from queue_service.web.api import admin, admin_auth
+from queue_service.domain.closures import Closure
+from queue_service.web.api import admin_auth
 from queue_service.web.extensions import services
 from queue_service.web.requests import json_object, load
 from queue_service.web.schemas import closures as schemas
@@ -22,7 +21,7 @@ bp = Blueprint("closures_api", __name__, url_prefix="/api/v1/admin")
 bp.before_request(admin_auth.authenticate)
 
 
-@bp.post("/closures")
+@bp.post("/closure-ranges")
 def close_days():
     """Close a branch (or every branch) from ``from`` to ``to``, cancelling its bookings there
     with an SMS each; answers the closure, its SMS still queued."""
@@ -39,18 +38,15 @@ def close_days():
     return _view(closure), 201
 
 
-@bp.get("/closures/<closure_id>")
+@bp.get("/closure-ranges/<closure_id>")
 def show_closure(closure_id: str):
     """A closure with how many it cancelled and how far their SMS have got."""
     return _view(services().closures.get(admin_auth.account(), closure_id))
 
 
-@bp.delete("/closures/<closure_id>")
+@bp.delete("/closure-ranges/<closure_id>")
 def reopen_days(closure_id: str):
-    """Reopen the closure's days from today on (bookings stay cancelled); a date is the
-    one-date national reopening."""
-    if not ID.fullmatch(closure_id):
-        return admin.reopen_nationally(closure_id)
+    """Reopen the closure's days from today on (bookings stay cancelled)."""
     closure = services().closures.reopen(
         admin_auth.account(), closure_id, admin_auth.actor(), services().clock()
     )

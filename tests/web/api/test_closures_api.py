@@ -1,5 +1,5 @@
-"""Closures of days in the admin API (issue 22): POST /api/v1/admin/closures, GET and DELETE
-/api/v1/admin/closures/<closure_id>; the one-date endpoints keep working beside them."""
+"""Closures of days in the admin API (issue 22): POST /api/v1/admin/closure-ranges, GET and
+DELETE /api/v1/admin/closure-ranges/<closure_id>; the one-date endpoints keep working beside them."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from queue_service.domain.accounts import BRANCH_ADMIN, COUNTER_STAFF
 from queue_service.web.messages import FIELDS
 
-CLOSURES = "/api/v1/admin/closures"
+CLOSURES = "/api/v1/admin/closure-ranges"
 BRANCH = "jakarta-salemba"
 RANGE = {"from": "2026-11-24", "to": "2026-11-26", "note": "Banjir di sekitar kantor"}
 
@@ -127,13 +127,14 @@ def test_an_unknown_closure_is_not_found(client, token):
 
 
 def test_the_one_date_closures_keep_working(client, token):
-    national = token()
+    national, one_date = token(), "/api/v1/admin/closures"
     assert (
-        client.put(f"{CLOSURES}/2026-11-24", headers=national, json={"note": "Berkabung"}).status_code == 200
+        client.put(f"{one_date}/2026-11-24", headers=national, json={"note": "Berkabung"}).status_code == 200
     )
-    assert client.delete(f"{CLOSURES}/2026-11-24", headers=national).status_code == 204
-    assert error(client.delete(f"{CLOSURES}/24-11-2026", headers=national)) == (422, "validation_failed")
-    assert error(client.delete(f"{CLOSURES}/2026-11-24", headers=token(BRANCH_ADMIN, BRANCH))) == (
+    assert client.delete(f"{one_date}/2026-11-24", headers=national).status_code == 204
+    assert error(client.delete(f"{one_date}/24-11-2026", headers=national)) == (422, "validation_failed")
+    assert error(client.delete(f"{CLOSURES}/2026-11-24", headers=national)) == (404, "not_found")
+    assert error(client.delete(f"{one_date}/2026-11-24", headers=token(BRANCH_ADMIN, BRANCH))) == (
         403,
         "forbidden",
     )
