@@ -20,7 +20,9 @@ from queue_service.web import errors, extensions, i18n
 from queue_service.web import logging as web_logs
 from queue_service.web import metrics as request_metrics
 from queue_service.web.api import (
+    accounts_admin,
     admin,
+    catalog_admin,
     closures_admin,
     counters,
     kiosk,
@@ -31,8 +33,16 @@ from queue_service.web.api import (
     webhooks,
 )
 from queue_service.web.api import display as display_api
+from queue_service.web.pages import (
+    accounts_console,
+    assets,
+    closures_console,
+    counter,
+    display,
+    manage,
+    participant,
+)
 from queue_service.web.pages import admin as admin_pages
-from queue_service.web.pages import assets, closures_console, counter, display, manage, participant
 from queue_service.web.pages import kiosk as kiosk_pages
 from queue_service.web.pages import waiting_room as waiting_room_page
 from queue_service.web.pages.template_helpers import template_helpers
@@ -107,6 +117,8 @@ def create_app(test_config: Mapping[str, Any] | None = None, clock: Clock | None
         webhooks.bp,
         closures_admin.bp,
         admin.bp,
+        catalog_admin.bp,
+        accounts_admin.bp,
         kiosk.bp,
         counters.bp,
         display_api.bp,
@@ -119,6 +131,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, clock: Clock | None
     app.register_blueprint(waiting_room_page.bp)
     app.register_blueprint(manage.bp)
     app.register_blueprint(admin_pages.bp)
+    app.register_blueprint(accounts_console.bp)
     app.register_blueprint(closures_console.bp)
     app.register_blueprint(kiosk_pages.bp)
     app.register_blueprint(counter.bp)

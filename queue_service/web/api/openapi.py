@@ -10,13 +10,14 @@ from flask import Blueprint
 from marshmallow import fields
 
 from queue_service.web import schemas
+from queue_service.web.schemas import catalog as catalog_schemas
 from queue_service.web.schemas import closures as closure_schemas
 
 bp = Blueprint("openapi", __name__, url_prefix="/api/v1")
 
 _ERROR_STATUSES = {
     "400": "Not JSON, or wrong types (`bad_request`)",
-    "401": "`unauthorized`: no token, or a wrong or revoked one",
+    "401": "`unauthorized`: no token, or a wrong, revoked or expired one, or one of a disabled account",
     "403": "`captcha_failed` (booking), `verification_failed` (a wrong one-time code), "
     "`not_admitted` (the branch's waiting room is open and the booking has no valid "
     "`X-Admission-Pass`), `forbidden` (a token of another branch or role)",
@@ -129,12 +130,16 @@ def build_spec() -> dict:
         ("AuditEntries", schemas.AuditEntriesSchema),
         ("Report", schemas.ReportSchema),
         ("Impact", schemas.ImpactSchema),
+        ("Account", schemas.AccountViewSchema),
         ("Accounts", schemas.AccountsSchema),
         ("NewAccount", schemas.NewAccountSchema),
+        ("AccountChange", schemas.AccountChangeSchema),
         ("CreatedAccount", schemas.CreatedAccountSchema),
+        ("TemporaryPassword", schemas.TemporaryPasswordSchema),
         ("Tokens", schemas.TokensSchema),
         ("NewToken", schemas.NewTokenSchema),
         ("CreatedToken", schemas.CreatedTokenSchema),
+        ("Sessions", schemas.SessionsSchema),
         ("Kiosks", schemas.KiosksSchema),
         ("CreatedKiosk", schemas.CreatedKioskSchema),
         ("CheckInRequest", schemas.CheckInRequestSchema),
@@ -390,6 +395,7 @@ def build_spec() -> dict:
     )
     _admin_paths(spec)
     _closure_paths(spec)
+    _catalog_paths(spec)
     return spec.to_dict()
 
 
@@ -754,42 +760,7 @@ def _admin_paths(spec: APISpec) -> None:
             )
         },
     )
-    spec.path(
-        "/api/v1/admin/accounts",
-        operations={
-            "get": admin("The accounts this admin manages", "200", "Accounts", [], ()),
-            "post": admin(
-                "Create an account; its first token is shown once",
-                "201",
-                "CreatedAccount",
-                [],
-                ("400", "415", "422"),
-                body="NewAccount",
-            ),
-        },
-    )
-    tokens = "/api/v1/admin/accounts/{username}/tokens"
-    spec.path(
-        tokens,
-        operations={
-            "get": admin("An account's tokens by name", "200", "Tokens", ["username"], ("404",)),
-            "post": admin(
-                "Another token for an account (shown once): admins only, for themselves or the "
-                "accounts they manage; counter staff 403",
-                "201",
-                "CreatedToken",
-                ["username"],
-                ("400", "404", "415", "422"),
-                body="NewToken",
-            ),
-        },
-    )
-    spec.path(
-        f"{tokens}/{{token_id}}",
-        operations={
-            "delete": no_content(admin("Revoke a token", "200", "Tokens", ["username", "token_id"], ("404",)))
-        },
-    )
+    _accounts_paths(spec, admin, no_content, refusing)
     spec.path(
         "/api/v1/admin/kiosks",
         operations={
@@ -827,6 +798,148 @@ def _admin_paths(spec: APISpec) -> None:
                     "Lift a national closure (national admins)", "200", "NationalClosure", ["date"], ("422",)
                 )
             ),
+        },
+    )
+
+
+def _accounts_paths(spec: APISpec, admin, no_content, refusing) -> None:
+    """The admin API's accounts, their tokens and sessions (``_admin_paths``' helpers): national
+    admins manage every account, branch admins their branches' counter staff."""
+    role_rules = (
+        "Also, a role and branches that do not fit (`branches`: `branches_for_role`, "
+        "`unknown_branch`), a password that is common or contains the username (`password`: "
+        "`password_common`, `password_contains_username`), or a change that would leave no "
+        "enabled national admin (`last_national_admin`, on the field that would do it)"
+    )
+    accounts = "/api/v1/admin/accounts"
+    account = f"{accounts}/{{username}}"
+    spec.path(
+        accounts,
+        operations={
+            "get": admin("The accounts this admin manages", "200", "Accounts", [], ()),
+            "post": refusing(
+                admin(
+                    "Create an account; its first token is shown once",
+                    "201",
+                    "CreatedAccount",
+                    [],
+                    ("400", "415", "422"),
+                    body="NewAccount",
+                ),
+                role_rules,
+            ),
+        },
+    )
+    spec.path(
+        account,
+        operations={
+            "patch": refusing(
+                admin(
+                    "Disable or enable an account (disabled: its tokens are refused and its sessions "
+                    "end at once), or change its role or branches; any subset. A branch admin changes "
+                    "only its branches' counter staff, and only into its branches' counter staff",
+                    "200",
+                    "Account",
+                    ["username"],
+                    ("400", "404", "415", "422"),
+                    body="AccountChange",
+                ),
+                role_rules,
+            ),
+            "delete": no_content(
+                admin(
+                    "Delete an account with its tokens and sessions; its audit entries stay. 422 "
+                    "`last_national_admin` for the last enabled national admin",
+                    "200",
+                    "Account",
+                    ["username"],
+                    ("404", "422"),
+                )
+            ),
+        },
+    )
+    spec.path(
+        f"{account}/password-reset",
+        operations={
+            "post": admin(
+                "Give the account a temporary password (shown once), to be changed at its next "
+                "sign-in; its sessions end and its failed sign-ins are cleared",
+                "201",
+                "TemporaryPassword",
+                ["username"],
+                ("404", "422"),
+            )
+        },
+    )
+    spec.path(
+        f"{account}/unlock",
+        operations={
+            "post": no_content(
+                admin(
+                    "Clear the account's failed console sign-ins from every address",
+                    "200",
+                    "Account",
+                    ["username"],
+                    ("404", "422"),
+                )
+            )
+        },
+    )
+    tokens = f"{account}/tokens"
+    spec.path(
+        tokens,
+        operations={
+            "get": admin(
+                "An account's tokens by name, with their expiry and last use",
+                "200",
+                "Tokens",
+                ["username"],
+                ("404", "422"),
+            ),
+            "post": admin(
+                "Another token for an account (shown once), expiring after `expires_in_days` if "
+                "given: admins only, for themselves or the accounts they manage; counter staff 403",
+                "201",
+                "CreatedToken",
+                ["username"],
+                ("400", "404", "415", "422"),
+                body="NewToken",
+            ),
+        },
+    )
+    spec.path(
+        f"{tokens}/{{token_id}}",
+        operations={
+            "delete": no_content(
+                admin("Revoke a token", "200", "Tokens", ["username", "token_id"], ("404", "422"))
+            )
+        },
+    )
+    sessions = f"{account}/sessions"
+    spec.path(
+        sessions,
+        operations={
+            "get": admin(
+                "An account's console and counter sessions: started, last used, from where",
+                "200",
+                "Sessions",
+                ["username"],
+                ("404", "422"),
+            )
+        },
+    )
+    spec.path(
+        f"{sessions}/{{session_id}}",
+        operations={
+            "delete": no_content(
+                admin(
+                    "End one session of an account: its cookie is refused from the next request",
+                    "200",
+                    "Sessions",
+                    ["username", "session_id"],
+                    ("404", "422"),
+                )
+            )
         },
     )
 
@@ -884,6 +997,90 @@ def _closure_paths(spec: APISpec) -> None:
             ),
         },
     )
+
+
+def _catalog_paths(spec: APISpec) -> None:
+    """The catalog (``web.api.catalog_admin``): national admins' bearer tokens (others 403)."""
+    for name, schema in (  # nested ones first: apispec names a nested schema when it first meets it
+        ("CatalogReason", catalog_schemas.ReasonSchema),
+        ("CatalogRequirements", catalog_schemas.RequirementsSchema),
+        ("CatalogReasonView", catalog_schemas.ReasonViewSchema),
+        ("CatalogRequirementsView", catalog_schemas.RequirementsViewSchema),
+        ("CatalogArea", catalog_schemas.AreaDocumentSchema),
+        ("CatalogAreaChange", catalog_schemas.AreaChangeSchema),
+        ("CatalogBranch", catalog_schemas.BranchDocumentSchema),
+        ("CatalogBranchChange", catalog_schemas.BranchChangeSchema),
+        ("CatalogService", catalog_schemas.ServiceDocumentSchema),
+        ("CatalogServiceChange", catalog_schemas.ServiceChangeSchema),
+        ("CatalogAreaView", catalog_schemas.AreaViewSchema),
+        ("CatalogBranchView", catalog_schemas.BranchViewSchema),
+        ("CatalogServiceView", catalog_schemas.ServiceViewSchema),
+    ):
+        spec.components.schema(name, schema=schema)
+    # What only the data can refuse, by field, beyond the schemas.
+    data_rules = (
+        "Also, what only the catalog can refuse: an `id` another entry of the kind has "
+        "(`id_taken`), or, in a PUT, one that is not the path's (`id_mismatch`: an id never "
+        "changes); a branch's `area_id` or `services` naming none that exists (`unknown_area`, "
+        "`unknown_service`); a `prefix` another service has (`prefix_taken`); a branch's "
+        "`timezone` while it has bookings from its today on, or a service's `prefix` while any "
+        "branch has queue numbers of it from today on (`has_bookings`); two reasons of one "
+        "service with one id (`duplicate_id`)"
+    )
+
+    def national(summary, ok_status, ok_schema, body, params=(), errors=()):
+        operation = _operation(
+            summary,
+            ok_status,
+            ok_schema,
+            body=body,
+            parameters=[
+                {"in": "path", "schema": catalog_schemas.CatalogPathSchema(only=(n,))} for n in params
+            ],
+            errors=("400", "401", "403", *errors, "415", "422"),
+        )
+        operation["responses"]["422"]["description"] += f". {data_rules}"
+        operation["security"] = [{"adminToken": []}]
+        return operation
+
+    for plural, kind, param, created, replaced in (
+        (
+            "areas",
+            "Area",
+            "area_id",
+            "Add an area (national admins; audited)",
+            "Replace an area (national admins; audited with before and after)",
+        ),
+        (
+            "branches",
+            "Branch",
+            "branch_id",
+            "Add a branch (national admins; audited): online booking off and no hours until its "
+            "admins set them (its settings), with the national closures",
+            "Replace a branch, whole (national admins; audited with before and after). A service "
+            "left out, or the branch retired, takes no new bookings (409 `not_bookable`) and keeps "
+            "every existing one; a retired branch leaves GET /areas",
+        ),
+        (
+            "services",
+            "Service",
+            "service_id",
+            "Add a service with its queue prefix and what to bring (national admins; audited)",
+            "Replace a service, whole (national admins; audited with before and after)",
+        ),
+    ):
+        spec.path(
+            f"/api/v1/admin/{plural}",
+            operations={"post": national(created, "201", f"Catalog{kind}View", f"Catalog{kind}")},
+        )
+        spec.path(
+            f"/api/v1/admin/{plural}/{{{param}}}",
+            operations={
+                "put": national(
+                    replaced, "200", f"Catalog{kind}View", f"Catalog{kind}Change", [param], ("404",)
+                )
+            },
+        )
 
 
 @bp.get("/openapi.json")

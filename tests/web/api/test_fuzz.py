@@ -61,6 +61,17 @@ IDENTITY = {
     "nik": ("nik_province", "nik_birth_date", "nik_sequence"),
     "phone": ("phone_format", "phone_not_indonesian", "phone_not_mobile"),
 }
+# The catalog's (SPEC §6): an id taken or not the path's, an area that does not exist, a prefix
+# another service has, a time zone or prefix under bookings, two reasons of a service with one id.
+CATALOG_REFUSALS = {
+    ("id", "id_taken"),
+    ("id", "id_mismatch"),
+    ("area_id", "unknown_area"),
+    ("prefix", "prefix_taken"),
+    ("timezone", "has_bookings"),
+    ("prefix", "has_bookings"),
+    *((f"requirements.reasons.{index}.id", "duplicate_id") for index in range(1, 20)),
+}
 DATA_REFUSALS = {
     *((f"service_hours.{weekday}", key) for weekday in WEEKDAYS for key in BETWEEN_HOURS),
     ("date", PAST),
@@ -75,6 +86,7 @@ DATA_REFUSALS = {
     ("services", "unknown_service"),
     ("services", "service_not_offered"),
     *((field, key) for field, keys in IDENTITY.items() for key in keys),
+    *CATALOG_REFUSALS,
 }
 # The counter steps need `branch_id` only from an admin of several branches (the document says
 # so on the field); for the national admin, its absence is that role's refusal.
@@ -175,7 +187,13 @@ def test_the_document_names_the_refusals_the_fuzz_tolerates_by_name(fuzzed_serve
         for operation in path.values()
         if "422" in operation.get("responses", {})
     )
-    named = (*BETWEEN_HOURS, *BETWEEN_DAYS, PAST, *(key for keys in IDENTITY.values() for key in keys))
+    named = (
+        *BETWEEN_HOURS,
+        *BETWEEN_DAYS,
+        PAST,
+        *(key for keys in IDENTITY.values() for key in keys),
+        *(key for _field, key in CATALOG_REFUSALS),
+    )
     assert [key for key in named if f"`{key}`" not in described] == []
 
 
