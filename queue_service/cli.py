@@ -10,6 +10,7 @@ import os
 import shutil
 import sys
 import tempfile
+from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import redis
@@ -20,7 +21,7 @@ from queue_service.store import connect as store
 
 
 def _data_store(settings):
-    return store.connect(store.data_store_url(settings), cluster=settings["REDIS_CLUSTER"])
+    return store.data_store(settings)
 
 
 def cmd_serve(settings, args) -> int:
@@ -28,7 +29,7 @@ def cmd_serve(settings, args) -> int:
     from queue_service import create_app, metrics
     from queue_service.web.server import Server
 
-    if not settings["REDIS_URL"]:
+    if store.uses_embedded(settings):
         store.ensure_embedded(settings["VAR_DIR"])  # before forking, so workers share one server
     _warn_of_holiday_gaps(settings)  # once, before gunicorn forks its workers
     # Every gunicorn worker records its metrics in this folder, and /metrics sums them.
@@ -100,12 +101,58 @@ def cmd_worker(settings, args) -> int:
 def cmd_seed_demo(settings, _args) -> int:
     """Load the demo catalog where missing."""
     from queue_service.domain import demo
+    from queue_service.domain.clock import utc_now
 
-    added = demo.seed(_data_store(settings))
+    added = demo.seed(_data_store(settings), CLI_ACTOR, utc_now())
     print(
         f"demo catalog: {added} entries added "
         f"({len(demo.AREAS)} areas, {len(demo.BRANCHES)} branches, {len(demo.SERVICES)} services)"
     )
+    return 0
+
+
+def cmd_import_catalog(settings, args) -> int:
+    """Import a catalog file: every row checked first, the whole file refused if one is wrong."""
+    from queue_service.domain import catalog_files
+    from queue_service.domain.clock import utc_now
+
+    try:
+        rows = catalog_files.read_file(Path(args.file))
+    except OSError as error:
+        print(f"queue-service: cannot read {args.file}: {error.strerror or error}", file=sys.stderr)
+        return 1
+    except catalog_files.CatalogFileError as error:
+        print(f"queue-service: {args.file}: {error}; nothing changed", file=sys.stderr)
+        return 1
+    report = catalog_files.import_catalog(
+        _data_store(settings), rows, utc_now(), CLI_ACTOR, dry_run=args.dry_run
+    )
+    if report.problems:
+        print(f"queue-service: {args.file} refused, nothing changed:", file=sys.stderr)
+        for problem in report.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 1
+    for line in report.lines():
+        print(line)
+    if args.dry_run:
+        print("dry run: nothing changed")
+    return 0
+
+
+def cmd_export_catalog(settings, args) -> int:
+    """Write the catalog as a JSON catalog file (standard output without FILE)."""
+    from queue_service.domain import catalog_files
+
+    text = catalog_files.to_text(catalog_files.export(_data_store(settings)))
+    if args.file is None:
+        sys.stdout.write(text)
+        return 0
+    try:
+        Path(args.file).write_text(text, encoding="utf-8")
+    except OSError as error:
+        print(f"queue-service: cannot write {args.file}: {error.strerror or error}", file=sys.stderr)
+        return 1
+    print(f"catalog written to {args.file}")
     return 0
 
 
@@ -148,6 +195,48 @@ def cmd_create_staff(settings, args) -> int:
     from queue_service.domain.accounts import COUNTER_STAFF
 
     return _create_account(settings, args, COUNTER_STAFF, (args.branch_id,))
+
+
+def _account_changes(settings):
+    """The account changes over the data store, as the web app builds them."""
+    from queue_service.domain.account_changes import AccountChanges
+    from queue_service.domain.accounts import Accounts
+    from queue_service.domain.sign_in import SignIn
+
+    accounts = Accounts(_data_store(settings))
+    return AccountChanges(accounts, SignIn(accounts.redis, accounts, settings["SECRET_KEY"].encode()))
+
+
+def cmd_reset_password(settings, args) -> int:
+    """Give an account a temporary password, printed on the last line."""
+    from queue_service.domain.clock import utc_now
+    from queue_service.domain.errors import NotFoundError
+
+    try:
+        temporary = _account_changes(settings).reset_password(None, args.username, CLI_ACTOR, utc_now())
+    except NotFoundError:
+        print(f"queue-service: no account {args.username!r}", file=sys.stderr)
+        return 2
+    print(
+        f"{args.username}: password reset; its sessions ended; it must choose a new one at its next sign-in."
+    )
+    print("Temporary password (shown once):")
+    print(temporary)
+    return 0
+
+
+def cmd_unlock(settings, args) -> int:
+    """Clear an account's failed console sign-ins."""
+    from queue_service.domain.clock import utc_now
+    from queue_service.domain.errors import NotFoundError
+
+    try:
+        cleared = _account_changes(settings).unlock(None, args.username, CLI_ACTOR, utc_now())
+    except NotFoundError:
+        print(f"queue-service: no account {args.username!r}", file=sys.stderr)
+        return 2
+    print(f"{args.username}: {'failed sign-ins cleared' if cleared else 'no failed sign-ins to clear'}.")
+    return 0
 
 
 def cmd_create_kiosk(settings, args) -> int:
@@ -209,6 +298,22 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("seed-demo", help="load the demo catalog (idempotent)").set_defaults(
         handler=cmd_seed_demo
     )
+    import_catalog = commands.add_parser(
+        "import-catalog",
+        help="add and change areas, services and branches from a JSON file (or a CSV of branches)",
+    )
+    import_catalog.add_argument(
+        "file",
+        help='JSON {"areas": [...], "services": [...], "branches": [...]}, or a .csv of branches '
+        "(header id,name,area_id,address,timezone,services,retired; services separated by ;)",
+    )
+    import_catalog.add_argument(
+        "--dry-run", action="store_true", help="say what would change, change nothing"
+    )
+    import_catalog.set_defaults(handler=cmd_import_catalog)
+    export_catalog = commands.add_parser("export-catalog", help="write the catalog as a JSON file")
+    export_catalog.add_argument("file", nargs="?", help="where to write it (default: standard output)")
+    export_catalog.set_defaults(handler=cmd_export_catalog)
     password_help = "read a console password from the first line of standard input"
     create_admin = commands.add_parser(
         "create-admin", help="create an admin and print an API token on the last line"
@@ -229,6 +334,16 @@ def build_parser() -> argparse.ArgumentParser:
     create_staff.add_argument("branch_id", help="the branch the staff serves at (e.g. jakarta-salemba)")
     create_staff.add_argument("--password-stdin", action="store_true", help=password_help)
     create_staff.set_defaults(handler=cmd_create_staff)
+    reset_password = commands.add_parser(
+        "reset-password",
+        help="give an account a temporary password (printed on the last line), to be changed "
+        "at its next sign-in",
+    )
+    reset_password.add_argument("username", help="the account's name")
+    reset_password.set_defaults(handler=cmd_reset_password)
+    unlock = commands.add_parser("unlock", help="clear an account's failed console sign-ins")
+    unlock.add_argument("username", help="the account's name")
+    unlock.set_defaults(handler=cmd_unlock)
     create_kiosk = commands.add_parser(
         "create-kiosk", help="register a kiosk and print its token on the last line"
     )
@@ -255,8 +370,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except _UNREACHABLE as exc:  # the operator's to fix too: a traceback only hides the URL
         url = settings["REDIS_URL"] or store.embedded_url(settings["VAR_DIR"])
+        where = store.sentinel_description(settings) if settings["REDIS_SENTINELS"] else masked_url(url)
         reason = " ".join(str(exc).split()) or type(exc).__name__
-        print(f"queue-service: cannot use the data store at {masked_url(url)}: {reason}", file=sys.stderr)
+        print(f"queue-service: cannot use the data store at {where}: {reason}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:  # Ctrl+C: the shell's code for it, and no traceback
         print(file=sys.stderr)

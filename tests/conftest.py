@@ -77,6 +77,7 @@ SLOW = (
     "tests/web/api/test_fuzz.py",
     # The command line in a process of its own; a wheel built and installed.
     "tests/test_cli.py",
+    "tests/test_catalog_cli.py",
     "tests/test_packaging.py",
     "tests/test_bench_scripts.py",
     "tests/config/test_settings.py::test_production_without_secret_key_refuses_to_start_naming_it",
@@ -89,8 +90,8 @@ SLOW = (
     "tests/store/test_cluster.py",
     "tests/store/test_end_of_day_cluster.py",
     "tests/store/test_live_queue_cluster.py",
-    "tests/store/test_replication.py",
     "tests/store/test_closures_cluster.py",
+    "tests/store/test_replication.py",
     "tests/store/test_store.py::test_a_hung_embedded_redis_is_reported_not_started_twice",
     "tests/store/test_store.py::test_a_socket_held_by_a_server_that_gives_no_answer_is_never_started_over",
     # Real time let pass (a participant registry slower than its timeout, waited out).
@@ -103,6 +104,8 @@ SLOW = (
     "tests/web/api/test_captcha_api.py::test_expired_challenge_fails",
     # Passwords hashed and checked with argon2, slow on purpose, in every test.
     "tests/domain/test_sign_in.py",
+    "tests/domain/test_sign_in_lockouts.py",
+    "tests/domain/test_account_changes.py",
     "tests/domain/test_accounts.py::test_passwords_are_argon2_and_short_ones_refused",
     "tests/web/pages/test_admin_console.py",
     "tests/web/pages/test_counter_pages.py",

@@ -96,6 +96,7 @@ print(json.dumps({"module": queue_service.__file__, "page": page, "errors": erro
 def test_an_installed_wheel_speaks_english(tmp_path, redis_server):
     wheel = build_wheel(tmp_path)
     assert MO in zipfile.ZipFile(wheel).namelist()
+    assert "queue_service/domain/demo_catalog.json" in zipfile.ZipFile(wheel).namelist()  # seed-demo's
 
     # A venv of its own, borrowing this one's dependencies (a .pth line adds their folder, but
     # not the .pth files in it, so this checkout's editable install stays out).

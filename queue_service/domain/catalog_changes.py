@@ -444,21 +444,32 @@ class CatalogChanges:
                 return {"prefix": ["has_bookings"]}
         return {}
 
-    def apply(
-        self, kind: str, entry: Area | Branch | Service, stored: str | None, actor: Actor, now: dt.datetime
+    def write_all(
+        self,
+        items: Iterable[tuple[str, Area | Branch | Service, str | None]],
+        actor: Actor | None,
+        now: dt.datetime,
     ) -> None:
-        """Write an entry judged already (an import's, against its whole file): a new
-        branch's settings and closures first, then the entry, then its audit entry.
+        """Write entries judged already, together (an import's, against its whole file): each new
+        branch's settings and closures first, then every entry with its audit entry in one
+        pipelined round trip (``actor`` None: no audit entry, as for the demo's seed).
 
-        Raises:
-            StoreUnavailableError: the entry changed since ``stored`` was read.
+        Args:
+            items: ``(kind, entry, stored)``, ``stored`` the entry's JSON as read (None: new).
         """
-        if stored is None and isinstance(entry, Branch):
-            prepare_new_branch(self.redis, entry.id)
-        if not self._write(kind, entry, stored, unique=False):
-            raise StoreUnavailableError(f"{kind} {entry.id} changed meanwhile")
-        before = document(kind, _ENTRY[kind].from_json(stored)) if stored is not None else None
-        self._audit(actor, kind, before, document(kind, entry), now)
+        items = list(items)
+        for _kind, entry, stored in items:
+            if stored is None and isinstance(entry, Branch):
+                prepare_new_branch(self.redis, entry.id)
+        pipe = self.redis.pipeline(transaction=False)
+        for kind, entry, stored in items:
+            pipe.hset(_KEYS[kind], entry.id, to_json(entry))
+            if actor is not None:
+                before = document(kind, _ENTRY[kind].from_json(stored)) if stored is not None else None
+                self._audit(actor, kind, before, document(kind, entry), now, client=pipe)
+        pipe.execute()
+        if self.on_change is not None:
+            self.on_change(None)
 
     def _write(self, kind: str, entry: Area | Branch | Service, stored: str | None, unique: bool) -> bool:
         """Compare-and-set the entry; False when it changed since ``stored`` was read.
@@ -483,10 +494,14 @@ class CatalogChanges:
             self.on_change(entry.id if kind == BRANCH else None)
         return True
 
-    def _audit(self, actor: Actor, kind: str, before: dict | None, after: dict, now: dt.datetime) -> None:
+    def _audit(
+        self, actor: Actor, kind: str, before: dict | None, after: dict, now: dt.datetime, client=None
+    ) -> None:
         """Catalog changes concern no one branch: the national stream."""
         action = f"{kind}_created" if before is None else f"{kind}_changed"
-        audit.record(self.redis, keys.NATIONAL_AUDIT, actor, action, after["id"], before, after, now)
+        audit.record(
+            client or self.redis, keys.NATIONAL_AUDIT, actor, action, after["id"], before, after, now
+        )
 
 
 def prepare_new_branch(redis: Redis, branch_id: str) -> None:

@@ -4,15 +4,15 @@ zones, shipped in the package as a catalog file (``demo_catalog.json``, in the f
 
 from __future__ import annotations
 
-import json
+import datetime as dt
 from importlib import resources
 
 from redis import Redis
 
-from queue_service.domain import calendar, catalog_changes, schedules
-from queue_service.domain.catalog import Area, Branch, Service, to_json
+from queue_service.domain import catalog_changes, catalog_files, schedules
+from queue_service.domain.audit import Actor
+from queue_service.domain.catalog import Area, Branch, Service
 from queue_service.domain.catalog_changes import AREA, BRANCH, SERVICE
-from queue_service.store import keys
 
 CATALOG_FILE = "demo_catalog.json"
 
@@ -22,20 +22,24 @@ def catalog_file_text() -> str:
     return resources.files("queue_service.domain").joinpath(CATALOG_FILE).read_text(encoding="utf-8")
 
 
-def _entries(kind: str, documents: list) -> list:
+# The file's rows, read once: every test's app seeds the demo.
+_ROWS = catalog_files.read_json(catalog_file_text())
+
+
+def _entries(kind: str) -> list:
     entries = []
-    for given in documents:
-        checked, problems = catalog_changes.read_document(kind, given)
-        if problems:
-            raise ValueError(f"{CATALOG_FILE}: {kind} {given.get('id')!r}: {problems}")
-        entries.append(catalog_changes.entry_of(kind, checked))
+    for row in _ROWS:
+        if row.kind == kind:
+            checked, problems = catalog_changes.read_document(kind, row.given)
+            if problems:
+                raise ValueError(f"{CATALOG_FILE}: {row.label}: {problems}")
+            entries.append(catalog_changes.entry_of(kind, checked))
     return entries
 
 
-_DATA = json.loads(catalog_file_text())
-AREAS: list[Area] = _entries(AREA, _DATA["areas"])
-SERVICES: list[Service] = _entries(SERVICE, _DATA["services"])
-BRANCHES: list[Branch] = _entries(BRANCH, _DATA["branches"])
+AREAS: list[Area] = _entries(AREA)
+SERVICES: list[Service] = _entries(SERVICE)
+BRANCHES: list[Branch] = _entries(BRANCH)
 
 # The demo's schedules, (online booking, daily quota) per branch: demo data, so not in the
 # catalog file, whose format is the import's (a real agency's new branch starts with online
@@ -111,13 +115,30 @@ def default_settings(online_booking: bool, daily_quota: int) -> schedules.Branch
     )
 
 
-def seed(redis: Redis) -> int:
-    """Load the demo catalog and schedules where missing; never overwrites. Returns entries added."""
-    added = 0
-    for key, items in ((keys.AREAS, AREAS), (keys.SERVICES, SERVICES), (keys.BRANCHES, BRANCHES)):
-        for item in items:
-            added += redis.hsetnx(key, item.id, to_json(item))
+def seed(redis: Redis, actor: Actor | None = None, now: dt.datetime | None = None) -> int:
+    """Import the demo catalog where missing, with its schedules: never overwrites what is
+    there (an admin's change to a demo branch stays), so it is safe on every start; an entry an
+    older version stored without a field gets that field.
+
+    Args:
+        actor: whom the audit log names for each entry added (None: no entries, as in tests).
+
+    Returns:
+        How many catalog entries and branch schedules were added or completed.
+    """
+    # The schedules first: a branch the import adds then finds its demo hours, not a new
+    # branch's (online booking off, no hours).
+    pipe = redis.pipeline(transaction=False)
     for branch_id, (online, quota) in SCHEDULES.items():
-        calendar.copy_national_closures(redis, branch_id)
-        added += schedules.store_settings(redis, branch_id, default_settings(online, quota), overwrite=False)
-    return added
+        schedules.store_settings(pipe, branch_id, default_settings(online, quota), overwrite=False)
+    added = sum(map(bool, pipe.execute()))
+    report = catalog_files.import_catalog(
+        redis,
+        _ROWS,
+        now or dt.datetime.now(dt.UTC),
+        actor,
+        only_missing=True,
+    )
+    if report.problems:  # the shipped file is checked by the tests: never here
+        raise ValueError(f"{CATALOG_FILE}: {'; '.join(map(str, report.problems))}")
+    return added + report.changes
