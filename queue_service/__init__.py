@@ -36,6 +36,7 @@ from queue_service.web.api import display as display_api
 from queue_service.web.pages import (
     accounts_console,
     assets,
+    catalog_console,
     closures_console,
     counter,
     display,
@@ -133,6 +134,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, clock: Clock | None
     app.register_blueprint(admin_pages.bp)
     app.register_blueprint(accounts_console.bp)
     app.register_blueprint(closures_console.bp)
+    app.register_blueprint(catalog_console.bp)
     app.register_blueprint(kiosk_pages.bp)
     app.register_blueprint(counter.bp)
     app.register_blueprint(display.bp)
