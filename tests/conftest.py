@@ -106,6 +106,8 @@ SLOW = (
     "tests/domain/test_sign_in.py",
     "tests/domain/test_sign_in_lockouts.py",
     "tests/domain/test_account_changes.py",
+    "tests/web/pages/test_accounts_console.py",
+    "tests/test_cli_accounts.py",
     "tests/domain/test_accounts.py::test_passwords_are_argon2_and_short_ones_refused",
     "tests/web/pages/test_admin_console.py",
     "tests/web/pages/test_counter_pages.py",

@@ -114,6 +114,13 @@ FIELDS: dict[str, str] = {
     "slot_not_dividing": N_("Panjang slot harus membagi habis setiap jam layanan."),
     "unknown_role": N_("Peran: national_admin, branch_admin atau counter_staff."),
     "password_length": N_("Kata sandi 12 sampai 200 karakter."),
+    "password_common": N_("Kata sandi ini termasuk yang paling sering dipakai. Pilih yang lain."),
+    "password_contains_username": N_("Kata sandi tidak boleh memuat nama pengguna."),
+    "password_unchanged": N_("Kata sandi baru sama dengan yang sekarang."),
+    "password_mismatch": N_("Kedua isian kata sandi baru tidak sama."),
+    "wrong_password": N_("Kata sandi sekarang salah."),
+    "last_national_admin": N_("Harus tetap ada satu admin nasional yang aktif."),
+    "account_busy": N_("Akun sedang diubah orang lain. Coba lagi."),
     "invalid_username": N_("Nama pengguna 3-64 karakter: a-z, 0-9, titik, garis bawah, strip."),
     "branches_for_role": N_(
         "Admin nasional tanpa cabang, admin cabang minimal satu, petugas loket tepat satu."

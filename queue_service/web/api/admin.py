@@ -19,20 +19,8 @@ from queue_service.domain import (
     staff_cancellation,
     tuning,
 )
-from queue_service.domain.accounts import Account, AccountRejectedError
-from queue_service.domain.authz import (
-    Action,
-    may,
-    may_manage,
-    require,
-    require_manage,
-    require_token_minting,
-)
-from queue_service.domain.errors import (
-    ForbiddenError,
-    NotFoundError,
-    ValidationFailedError,
-)
+from queue_service.domain.authz import Action, require
+from queue_service.domain.errors import NotFoundError
 from queue_service.domain.privacy import mask_nik, mask_phone
 from queue_service.domain.reservations import Booking
 from queue_service.metrics import count_bulk_cancellation
@@ -356,83 +344,6 @@ def _audit(branch_id: str | None, filename: str):
     if query["format"] == "csv":
         return csv_download(audit.to_csv(entries), filename)
     return {"entries": [{name: getattr(entry, name) for name in audit.FIELDS} for entry in entries]}
-
-
-@bp.get("/accounts")
-def list_accounts():
-    """The accounts this admin manages: all for a national admin; a branch admin's staff."""
-    if not (
-        may(_account(), Action.MANAGE_ACCOUNTS)
-        or any(may(_account(), Action.MANAGE_STAFF, branch) for branch in _account().branches)
-    ):
-        raise ForbiddenError(Action.MANAGE_STAFF.value)
-    managed = [a for a in services().accounts.list() if may_manage(_account(), a.role, a.branches)]
-    return {"accounts": [_account_view(a) for a in managed]}
-
-
-@bp.post("/accounts")
-def create_account():
-    """Create an account (national admins: any; branch admins: staff of their branches)."""
-    data = load(admin_schemas.NewAccountSchema(), json_object())
-    branches = tuple(data["branches"])
-    require_manage(_account(), data["role"], branches)
-    try:
-        account, token = services().accounts.create(
-            data["username"],
-            data["role"],
-            branches,
-            password=data["password"],
-            now=services().clock(),
-            actor=_actor(),
-        )
-    except AccountRejectedError as rejected:
-        raise ValidationFailedError({rejected.field: [rejected.key]}) from None
-    return {**_account_view(account), "token": token}, 201
-
-
-@bp.get("/accounts/<username>/tokens")
-def list_tokens(username: str):
-    """An account's API tokens by name (never the tokens)."""
-    _managed(username)
-    return {"tokens": [vars(token) for token in services().accounts.tokens(username)]}
-
-
-@bp.post("/accounts/<username>/tokens")
-def add_token(username: str):
-    """Another API token for an account (shown once): admins only, for themselves or the
-    accounts they manage."""
-    require_token_minting(_account(), _managed(username))
-    name = load(admin_schemas.NewTokenSchema(), json_object())["name"]
-    token = services().accounts.add_token(username, name, services().clock(), _actor())
-    return {"name": name, "token": token}, 201
-
-
-@bp.delete("/accounts/<username>/tokens/<token_id>")
-def revoke_token(username: str, token_id: str):
-    """Revoke a token: refused from the next request on."""
-    _managed(username)
-    if not services().accounts.revoke_token(username, token_id, _actor(), services().clock()):
-        raise NotFoundError("token")
-    return "", 204
-
-
-def _managed(username: str) -> Account:
-    """The account ``username``, if the caller may handle it (its own, or one it manages)."""
-    target = services().accounts.get(username)
-    if target is None:
-        raise NotFoundError("account")
-    if target.username != _account().username:
-        require_manage(_account(), target.role, target.branches)
-    return target
-
-
-def _account_view(account: Account) -> dict:
-    return {
-        "username": account.username,
-        "role": account.role,
-        "branches": list(account.branches),
-        "password": account.password_hash is not None,
-    }
 
 
 @bp.post("/kiosks")

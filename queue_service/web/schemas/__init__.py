@@ -1,6 +1,6 @@
 """The API's marshmallow schemas, by audience: ``public`` (catalog, availability, captcha,
-bookings, the displays' queue), ``kiosk``, ``counter`` and ``admin``; ``base`` holds what they
-are made of. Each view imports its audience's module.
+bookings, the displays' queue), ``kiosk``, ``counter``, ``admin`` and ``accounts``; ``base``
+holds what they are made of. Each view imports its audience's module.
 
 The package also names every schema itself: the OpenAPI document, which describes them all,
 reads them from here.
@@ -8,9 +8,21 @@ reads them from here.
 
 from __future__ import annotations
 
-from queue_service.web.schemas.admin import (
+from queue_service.web.schemas.accounts import (
+    AccountChangeSchema,
     AccountsSchema,
     AccountViewSchema,
+    CreatedAccountSchema,
+    CreatedTokenSchema,
+    NewAccountSchema,
+    NewTokenSchema,
+    SessionsSchema,
+    SessionViewSchema,
+    TemporaryPasswordSchema,
+    TokensSchema,
+    TokenViewSchema,
+)
+from queue_service.web.schemas.admin import (
     AdminBookingSchema,
     AdminBookingsSchema,
     AuditEntriesSchema,
@@ -23,9 +35,7 @@ from queue_service.web.schemas.admin import (
     BulkCancelSchema,
     BusySlotSchema,
     ClosedDaySchema,
-    CreatedAccountSchema,
     CreatedKioskSchema,
-    CreatedTokenSchema,
     DateOverrideSchema,
     DayQuerySchema,
     HoardingBookingSchema,
@@ -38,9 +48,7 @@ from queue_service.web.schemas.admin import (
     KiosksSchema,
     KioskViewSchema,
     NationalClosureSchema,
-    NewAccountSchema,
     NewKioskSchema,
-    NewTokenSchema,
     NikReleaseRequestSchema,
     NikReleaseSchema,
     ReleasedBookingSchema,
@@ -50,8 +58,6 @@ from queue_service.web.schemas.admin import (
     RoomChangeSchema,
     RoomTimesSchema,
     StaffCancelRequestSchema,
-    TokensSchema,
-    TokenViewSchema,
     WaitingRoomSettingsSchema,
     WaitingRoomViewSchema,
 )
@@ -110,6 +116,7 @@ from queue_service.web.schemas.public import (
 )
 
 __all__ = [
+    "AccountChangeSchema",
     "AccountViewSchema",
     "AccountsSchema",
     "AdminBookingSchema",
@@ -184,6 +191,8 @@ __all__ = [
     "ServiceSchema",
     "ServicesSchema",
     "SlotAvailabilitySchema",
+    "SessionViewSchema",
+    "SessionsSchema",
     "SlotSchema",
     "StaffCancelRequestSchema",
     "WaitingRoomSettingsSchema",
@@ -192,6 +201,7 @@ __all__ = [
     "StepSchema",
     "StrictSchema",
     "TYPE_ERROR_KEYS",
+    "TemporaryPasswordSchema",
     "TokenViewSchema",
     "TokensSchema",
     "TransferRequestSchema",

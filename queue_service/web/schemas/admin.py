@@ -12,7 +12,6 @@ from collections.abc import Mapping
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from queue_service.domain import identity
-from queue_service.domain.accounts import USERNAME
 from queue_service.domain.hoarding import MAX_SELECTION
 from queue_service.domain.schedules import WEEKDAYS
 from queue_service.domain.staff_cancellation import REASON_MAX_LENGTH
@@ -180,38 +179,6 @@ class DateOverrideSchema(StrictSchema):
         load_default="",
         validate=validate.Length(max=200, error="too_long"),
         error_messages={"invalid": "not_string"},
-    )
-
-
-class NewAccountSchema(StrictSchema):
-    username = fields.String(
-        required=True,
-        validate=Pattern(USERNAME, error="invalid_username"),
-        error_messages={**_TYPE, "invalid": "not_string"},
-    )
-    role = fields.String(
-        required=True,
-        validate=validate.OneOf(("national_admin", "branch_admin", "counter_staff"), error="unknown_role"),
-        error_messages={**_TYPE, "invalid": "not_string"},
-    )
-    branches = fields.List(
-        fields.String(validate=ID, error_messages={"invalid": "not_string"}),
-        load_default=list,
-        error_messages={"invalid": "not_list"},
-    )
-    password = fields.String(
-        load_default=None,
-        allow_none=True,
-        validate=validate.Length(min=12, max=200, error="password_length"),
-        error_messages={"invalid": "not_string"},
-    )
-
-
-class NewTokenSchema(StrictSchema):
-    name = fields.String(
-        required=True,
-        validate=validate.Length(min=1, max=64, error="too_long"),
-        error_messages={**_TYPE, "invalid": "not_string"},
     )
 
 
@@ -490,32 +457,6 @@ class ImpactSchema(Schema):
     days = fields.List(fields.Nested(ImpactDaySchema))
 
 
-class AccountViewSchema(Schema):
-    username = fields.String()
-    role = fields.String()
-    branches = fields.List(fields.String())
-    password = fields.Boolean(metadata={"description": "whether a console password is set"})
-
-
-class AccountsSchema(Schema):
-    accounts = fields.List(fields.Nested(AccountViewSchema))
-
-
-class CreatedAccountSchema(AccountViewSchema):
-    token = fields.String(metadata={"description": "shown once"})
-
-
-class TokenViewSchema(Schema):
-    id = fields.String()
-    username = fields.String()
-    name = fields.String()
-    created_at = fields.String()
-
-
-class TokensSchema(Schema):
-    tokens = fields.List(fields.Nested(TokenViewSchema))
-
-
 class KioskViewSchema(Schema):
     id = fields.String()
     branch_id = fields.String()
@@ -530,9 +471,4 @@ class KiosksSchema(Schema):
 
 class CreatedKioskSchema(Schema):
     kiosk_id = fields.String()
-    token = fields.String(metadata={"description": "shown once"})
-
-
-class CreatedTokenSchema(Schema):
-    name = fields.String()
     token = fields.String(metadata={"description": "shown once"})

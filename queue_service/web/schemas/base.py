@@ -144,6 +144,8 @@ class PathSchema(Schema):
     counter = counter_name()
     username = text(validate=Pattern(USERNAME, error="invalid_username"))
     token_id = text()
+    # A session as an account's list names it: the start of its stored hash, never its cookie.
+    session_id = text(validate=Pattern(r"[0-9a-f]{16}", error="invalid_id"))
     kiosk_id = text()
     # A waiting room's ticket: <branch>.<release day YYYYMMDD>.<32 hex>.
     ticket = text(validate=Pattern(r"[a-z0-9-]{1,64}\.[0-9]{8}\.[0-9a-f]{32}", error="invalid_id"))

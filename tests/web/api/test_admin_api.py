@@ -445,6 +445,9 @@ def test_national_admins_create_any_account_branch_admins_only_their_staff(clien
         "role": "branch_admin",
         "branches": ["bekasi"],
         "password": True,
+        "disabled": False,
+        "must_change_password": False,
+        "created_at": "2026-11-23T07:00:00+07:00",
     }
     andi = {"Authorization": f"Bearer {made.get_json()['token']}"}
     assert client.get("/api/v1/admin/branches/bekasi/settings", headers=andi).status_code == 200
