@@ -14,6 +14,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from limits import parse_many
 
@@ -52,6 +53,26 @@ def parse_int_list(value: str | None, default: list[int]) -> list[int]:
     if value is None or value.strip() == "":
         return list(default)
     return [int(part) for part in value.split(",") if part.strip()]
+
+
+def parse_host_ports(value: str | None, default: list[tuple[str, int]]) -> list[tuple[str, int]]:
+    """Read ``host:port,host:port`` (an IPv6 address in brackets: ``[::1]:26379``); empty
+    means the default."""
+    if value is None or value.strip() == "":
+        return list(default)
+    found = []
+    for part in (part.strip() for part in value.split(",")):
+        if not part:
+            continue
+        host, _, port = part.rpartition(":")
+        if host.startswith("[") and host.endswith("]"):
+            host = host[1:-1]
+        elif ":" in host:
+            host = ""  # an IPv6 address without its brackets: which colon ends it?
+        if not host or not port.isdigit() or not 0 < int(port) <= 65535:
+            raise ValueError(f"not host:port: {part!r}")
+        found.append((host, int(port)))
+    return found
 
 
 def parse_str(value: str | None, default: str | None) -> str | None:
@@ -96,6 +117,14 @@ _SPEC: dict[str, tuple[Any, Any]] = {
     "REDIS_URL": (parse_str, None),
     "QUEUE_REDIS_URL": (parse_str, None),
     "REDIS_CLUSTER": (parse_bool, False),
+    # Redis Sentinel: the sentinels that name the master (host:port,...), the master's name
+    # for the data store and for the job queue (unset: the same master), and the sentinels'
+    # own password (their requirepass; unset: none). REDIS_URL then gives only the master's
+    # password, database and TLS (rediss://:secret@/0).
+    "REDIS_SENTINELS": (parse_host_ports, []),
+    "REDIS_SENTINEL_MASTER": (parse_str, "antrian"),
+    "QUEUE_REDIS_SENTINEL_MASTER": (parse_str, None),
+    "REDIS_SENTINEL_PASSWORD": (parse_str, None),
     # Short socket timeouts: a store outage must become a quick 503, not a hung worker.
     "REDIS_SOCKET_TIMEOUT": (parse_int, 2),
     # A booking is confirmed only once this many replicas hold it (Redis WAIT); 0: at once.
@@ -324,6 +353,7 @@ def _contradictions(settings: dict[str, Any]) -> list[str]:
             problems.append(
                 "REDIS_CLUSTER=1 needs QUEUE_REDIS_URL: the job queue cannot run on a Redis Cluster"
             )
+    problems.extend(_sentinel_contradictions(settings))
     if settings["REDIS_WAIT_TIMEOUT_MS"] >= settings["REDIS_SOCKET_TIMEOUT"] * 1000:
         problems.append(
             f"REDIS_WAIT_TIMEOUT_MS ({settings['REDIS_WAIT_TIMEOUT_MS']}) must be below "
@@ -349,3 +379,38 @@ def _contradictions(settings: dict[str, Any]) -> list[str]:
                 "CAPTCHA_TEST_ANSWER must not be set when APP_ENV=production: it lets anyone pass the captcha"
             )
     return problems
+
+
+def _sentinel_contradictions(settings: dict[str, Any]) -> list[str]:
+    """Sentinel settings that name no store, or two."""
+    if not settings["REDIS_SENTINELS"]:
+        return [
+            f"{name} needs REDIS_SENTINELS (host:port,...)"
+            for name in ("QUEUE_REDIS_SENTINEL_MASTER", "REDIS_SENTINEL_PASSWORD")
+            if settings[name]
+        ]
+    problems = []
+    if settings["REDIS_CLUSTER"]:
+        problems.append(
+            "REDIS_SENTINELS and REDIS_CLUSTER=1 cannot be used together: a Redis Cluster fails "
+            "over by itself, Sentinel watches one primary and its replicas"
+        )
+    url = settings["REDIS_URL"]
+    if url and (url.startswith("unix://") or _names_a_server(url)):
+        problems.append(
+            "REDIS_URL with REDIS_SENTINELS gives only the master's password, database and TLS "
+            "(e.g. rediss://:secret@/0): the sentinels name the master, so leave its host out"
+        )
+    if settings["QUEUE_REDIS_SENTINEL_MASTER"] and settings["QUEUE_REDIS_URL"]:
+        problems.append(
+            "QUEUE_REDIS_URL and QUEUE_REDIS_SENTINEL_MASTER both name the job queue's store: set one"
+        )
+    return problems
+
+
+def _names_a_server(url: str) -> bool:
+    try:
+        parts = urlsplit(url)
+        return bool(parts.hostname or parts.port)
+    except ValueError:  # a port that is no number: it names something all the same
+        return True

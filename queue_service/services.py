@@ -75,12 +75,8 @@ def build_services(
         rate_limit_store: the rate limiter's store, where the per-person counters live too;
             None when that is the data store itself.
     """
-    data_url = store.data_store_url(config)
-    timeout = config["REDIS_SOCKET_TIMEOUT"]
-    cluster = config["REDIS_CLUSTER"]
-    redis = store.connect(data_url, cluster=cluster, socket_timeout=timeout)
-    queue_url = store.queue_store_url(config)
-    queue_redis = store.connect(queue_url, socket_timeout=timeout, decode_responses=False)
+    redis = store.data_store(config)
+    queue_redis = store.queue_store(config)
     # The SMS of a booking, cancellation or call-ahead is on its branch's outbox already,
     # written by the change's own script: workers poll the outboxes, the request queues nothing.
     # The per-person counters live where the rate limiter's do: in the data store by default,
@@ -94,7 +90,7 @@ def build_services(
         enabled=bool(config["RATELIMIT_ENABLED"]),
     )
     reservations = Reservations.from_settings(redis, config, on_event=_count_event, allowance=allowance)
-    captcha_redis = store.connect(data_url, cluster=cluster, socket_timeout=timeout, decode_responses=False)
+    captcha_redis = store.data_store(config, decode_responses=False)
     captcha = SelfHostedCaptcha(
         captcha_redis,
         ttl_seconds=config["CAPTCHA_TTL_SECONDS"],

@@ -86,12 +86,13 @@ SLOW = (
     "tests/domain/test_accounts.py::test_create_admin_of_branches_with_a_password_from_stdin",
     "tests/domain/test_accounts.py::test_create_staff_and_refusals",
     "tests/web/api/test_kiosk_api.py::test_create_kiosk_prints_a_working_token_on_its_last_line",
-    # A Redis cluster, a replica, an embedded Redis that hangs: servers started, probes timed out.
+    # A Redis cluster, a replica, sentinels, an embedded Redis that hangs: servers started, probes timed out.
     "tests/store/test_cluster.py",
     "tests/store/test_end_of_day_cluster.py",
     "tests/store/test_live_queue_cluster.py",
     "tests/store/test_closures_cluster.py",
     "tests/store/test_replication.py",
+    "tests/store/test_sentinel.py",
     "tests/store/test_store.py::test_a_hung_embedded_redis_is_reported_not_started_twice",
     "tests/store/test_store.py::test_a_socket_held_by_a_server_that_gives_no_answer_is_never_started_over",
     # Real time let pass (a participant registry slower than its timeout, waited out).

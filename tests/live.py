@@ -33,8 +33,9 @@ def call(url: str, body: dict | None = None) -> tuple[int, dict]:
 
 
 @contextlib.contextmanager
-def serving(redis_url: str, folder: Path, **env: str):
-    """Seed the demo catalog and serve on a free port; yields the base URL."""
+def serving(redis_url: str | None, folder: Path, **env: str):
+    """Seed the demo catalog and serve on a free port; yields the base URL. ``redis_url``
+    None: no ``REDIS_URL`` (the store is named in ``env``, e.g. ``REDIS_SENTINELS``)."""
     env = {
         **os.environ,
         "REDIS_URL": redis_url,
@@ -52,6 +53,8 @@ def serving(redis_url: str, folder: Path, **env: str):
         "PHONE_VERIFICATION": "0",
         **env,
     }
+    if redis_url is None:
+        del env["REDIS_URL"]
     cli = [sys.executable, "-m", "queue_service.cli"]
     seeded = subprocess.run([*cli, "seed-demo"], env=env, capture_output=True, text=True, check=True)
     assert "branches" in seeded.stdout

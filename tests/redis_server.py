@@ -79,3 +79,56 @@ class RedisServer:
         self.process.terminate()
         self.process.wait(timeout=10)
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class SentinelServer:
+    """A Redis Sentinel (``redis-server CONFIG --sentinel``) on a free loopback port, watching
+    the primary at ``primary_port`` as ``master``; it rewrites its config file as it learns.
+
+    Quick to judge (``down-after-milliseconds`` 1000) so that a test's failover takes
+    seconds; ``quorum`` sentinels must agree that the primary is down.
+    """
+
+    def __init__(self, primary_port: int, master: str = "antrian", quorum: int = 2):
+        self.dir = Path(tempfile.mkdtemp(prefix="antrian-sentinel-"))
+        self.port = free_port()
+        self.master = master
+        config = self.dir / "sentinel.conf"
+        config.write_text(
+            f"port {self.port}\n"
+            "bind 127.0.0.1\n"
+            f"dir {self.dir}\n"
+            f"sentinel monitor {master} 127.0.0.1 {primary_port} {quorum}\n"
+            f"sentinel down-after-milliseconds {master} 1000\n"
+            f"sentinel failover-timeout {master} 5000\n"
+            f"sentinel parallel-syncs {master} 1\n"
+        )
+        with (self.dir / "sentinel.log").open("wb") as log:
+            self.process = subprocess.Popen(
+                [redis_server_binary(), str(config), "--sentinel"], stdout=log, stderr=subprocess.STDOUT
+            )
+        self.client = redis.Redis(host="127.0.0.1", port=self.port, decode_responses=True)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                if self.client.ping():
+                    break
+            except redis.ConnectionError:
+                if time.monotonic() > deadline or self.process.poll() is not None:
+                    self.stop()
+                    raise RuntimeError("test sentinel did not start") from None
+                time.sleep(0.05)
+
+    def watched(self) -> dict:
+        """What this sentinel knows of its master (``SENTINEL MASTER``): address, replicas,
+        other sentinels."""
+        return self.client.sentinel_master(self.master)
+
+    def log(self) -> str:
+        return (self.dir / "sentinel.log").read_text(errors="replace")
+
+    def stop(self) -> None:
+        self.client.close()
+        self.process.terminate()
+        self.process.wait(timeout=10)
+        shutil.rmtree(self.dir, ignore_errors=True)

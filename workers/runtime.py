@@ -40,7 +40,7 @@ _current: Runtime | None = None
 
 def queue_connection(settings: Mapping[str, Any]) -> Redis:
     """The job queue's Redis client for workers (bytes, no socket timeout: RQ blocks on it)."""
-    return store.connect(store.queue_store_url(settings), decode_responses=False, socket_timeout=None)
+    return store.queue_store(settings, blocking=True)
 
 
 def configure(settings: Mapping[str, Any] | None = None, clock: Clock | None = None) -> Runtime:
@@ -51,11 +51,7 @@ def configure(settings: Mapping[str, Any] | None = None, clock: Clock | None = N
     """
     global _current
     settings = load_settings() if settings is None else settings
-    redis = store.connect(
-        store.data_store_url(settings),
-        cluster=settings["REDIS_CLUSTER"],
-        socket_timeout=settings["REDIS_SOCKET_TIMEOUT"],
-    )
+    redis = store.data_store(settings)
     _current = Runtime(
         settings=settings,
         redis=redis,

