@@ -197,25 +197,30 @@ def cmd_create_staff(settings, args) -> int:
     return _create_account(settings, args, COUNTER_STAFF, (args.branch_id,))
 
 
-def _account_changes(settings):
-    """The account changes over the data store, as the web app builds them."""
+def _change_account(settings, username: str, change):
+    """``change(account_changes, username, actor, now)`` on an existing account, as the web app
+    builds the account changes; None (said on standard error) when there is no such account."""
     from queue_service.domain.account_changes import AccountChanges
     from queue_service.domain.accounts import Accounts
+    from queue_service.domain.clock import utc_now
+    from queue_service.domain.errors import NotFoundError
     from queue_service.domain.sign_in import SignIn
 
     accounts = Accounts(_data_store(settings))
-    return AccountChanges(accounts, SignIn(accounts.redis, accounts, settings["SECRET_KEY"].encode()))
+    changes = AccountChanges(accounts, SignIn(accounts.redis, accounts, settings["SECRET_KEY"].encode()))
+    try:
+        return change(changes, username, CLI_ACTOR, utc_now())
+    except NotFoundError:
+        print(f"queue-service: no account {username!r}", file=sys.stderr)
+        return None
 
 
 def cmd_reset_password(settings, args) -> int:
     """Give an account a temporary password, printed on the last line."""
-    from queue_service.domain.clock import utc_now
-    from queue_service.domain.errors import NotFoundError
-
-    try:
-        temporary = _account_changes(settings).reset_password(None, args.username, CLI_ACTOR, utc_now())
-    except NotFoundError:
-        print(f"queue-service: no account {args.username!r}", file=sys.stderr)
+    temporary = _change_account(
+        settings, args.username, lambda changes, *rest: changes.reset_password(None, *rest)
+    )
+    if temporary is None:
         return 2
     print(
         f"{args.username}: password reset; its sessions ended; it must choose a new one at its next sign-in."
@@ -227,13 +232,8 @@ def cmd_reset_password(settings, args) -> int:
 
 def cmd_unlock(settings, args) -> int:
     """Clear an account's failed console sign-ins."""
-    from queue_service.domain.clock import utc_now
-    from queue_service.domain.errors import NotFoundError
-
-    try:
-        cleared = _account_changes(settings).unlock(None, args.username, CLI_ACTOR, utc_now())
-    except NotFoundError:
-        print(f"queue-service: no account {args.username!r}", file=sys.stderr)
+    cleared = _change_account(settings, args.username, lambda changes, *rest: changes.unlock(None, *rest))
+    if cleared is None:
         return 2
     print(f"{args.username}: {'failed sign-ins cleared' if cleared else 'no failed sign-ins to clear'}.")
     return 0
