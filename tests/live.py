@@ -89,6 +89,23 @@ def serving(redis_url: str | None, folder: Path, **env: str):
     assert "Antrian is serving at" in Path(log.name).read_text()
 
 
+def live_booking(branch_id: str, day: str, slot: str, nik: str, captcha_id: str) -> dict:
+    """A booking's JSON body for ``serving(...)``: service ``jht``, the captcha answered with
+    its ``CAPTCHA_TEST_ANSWER``."""
+    return {
+        "branch_id": branch_id,
+        "service_id": "jht",
+        "date": day,
+        "slot": slot,
+        "name": "Sri Wahyuni",
+        "nik": nik,
+        "kpj": "12345678901",
+        "phone": "081234567890",
+        "captcha_id": captcha_id,
+        "captcha_answer": "12345",
+    }
+
+
 def a_bookable_weekday() -> dt.date:
     """A Monday-Thursday two to ten days ahead of the real today in Jakarta, neither a public
     holiday nor collective leave: a day every demo branch takes bookings on, for the tests
