@@ -207,7 +207,10 @@ def _change_account(settings, username: str, change):
     from queue_service.domain.sign_in import SignIn
 
     accounts = Accounts(_data_store(settings))
-    changes = AccountChanges(accounts, SignIn(accounts.redis, accounts, settings["SECRET_KEY"].encode()))
+    # The web app's key (generated under VAR_DIR when unset), or unlock would clear counters
+    # that no sign-in counts.
+    secret = settings["SECRET_KEY"] or store.persistent_secret(settings["VAR_DIR"])
+    changes = AccountChanges(accounts, SignIn(accounts.redis, accounts, secret.encode()))
     try:
         return change(changes, username, CLI_ACTOR, utc_now())
     except NotFoundError:

@@ -121,6 +121,18 @@ def test_urls_are_named_with_their_password_masked(url, masked):
     assert cli.masked_url(url) == masked
 
 
+def test_reset_password_and_unlock_work_without_a_secret_key_set(redis_server, redis, tmp_path):
+    # As on a developer's machine: SECRET_KEY generated under VAR_DIR, as the web app does.
+    env = {"REDIS_URL": redis_server.url, "SECRET_KEY": ""}
+    assert run_cli("seed-demo", env=env, tmp_path=tmp_path).returncode == 0
+    assert run_cli("create-staff", "siti.cli", "bekasi", env=env, tmp_path=tmp_path).returncode == 0
+    reset = run_cli("reset-password", "siti.cli", env=env, tmp_path=tmp_path)
+    assert reset.returncode == 0, reset.stderr
+    assert len(reset.stdout.strip().splitlines()[-1]) >= 12  # the temporary password
+    unlocked = run_cli("unlock", "siti.cli", env=env, tmp_path=tmp_path)
+    assert unlocked.returncode == 0, unlocked.stderr
+
+
 def test_version_is_the_installed_package_s(tmp_path):
     done = run_cli("--version", env={}, tmp_path=tmp_path)
 
