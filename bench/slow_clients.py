@@ -28,8 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.deploy.test_nginx import running_nginx  # noqa: E402
-from tests.factories import make_nik  # noqa: E402
-from tests.live import call, serving  # noqa: E402
+from tests.live import book_live, serving  # noqa: E402
 from tests.redis_server import RedisServer  # noqa: E402
 from tests.web.test_live_server import BRANCH, next_open_day  # noqa: E402
 
@@ -81,22 +80,7 @@ def healthz_ms(base: str, requests: int) -> list[float]:
 
 def booking_ms(base: str, day: str, slot: str) -> float:
     started = time.perf_counter()
-    _status, challenge = call(f"{base}/api/v1/captcha", {})
-    status, answer = call(
-        f"{base}/api/v1/bookings",
-        {
-            "branch_id": BRANCH,
-            "service_id": "jht",
-            "date": day,
-            "slot": slot,
-            "name": "Sri Wahyuni",
-            "nik": make_nik(),
-            "kpj": "12345678901",
-            "phone": "081234567890",
-            "captcha_id": challenge["captcha_id"],
-            "captcha_answer": "12345",
-        },
-    )
+    status, answer = book_live(base, BRANCH, day, slot)
     assert status == 201, answer
     return (time.perf_counter() - started) * 1000
 

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from queue_service.domain import calendar
+from tests.factories import make_nik
 from tests.redis_server import free_port
 
 
@@ -104,6 +105,16 @@ def live_booking(branch_id: str, day: str, slot: str, nik: str, captcha_id: str)
         "captcha_id": captcha_id,
         "captcha_answer": "12345",
     }
+
+
+def book_live(base: str, branch_id: str, day: str, slot: str, nik: str | None = None) -> tuple[int, dict]:
+    """A captcha, then a booking with it, through ``serving(...)``: the status and the answer."""
+    status, challenge = call(f"{base}/api/v1/captcha", {})
+    assert status == 201, challenge
+    return call(
+        f"{base}/api/v1/bookings",
+        live_booking(branch_id, day, slot, nik or make_nik(), challenge["captcha_id"]),
+    )
 
 
 def a_bookable_weekday() -> dt.date:

@@ -20,8 +20,7 @@ from pathlib import Path
 import pytest
 
 from queue_service.web.server import refusal_body
-from tests.factories import make_nik
-from tests.live import call, serving
+from tests.live import book_live, serving
 from tests.redis_server import free_port
 from tests.web.test_live_server import BRANCH, next_open_day
 
@@ -101,26 +100,6 @@ def _get(url: str, headers: dict | None = None):
         return response.status, dict(response.headers), response.read()
 
 
-def _booking(base: str, day: str, slot: str) -> tuple[int, dict]:
-    status, challenge = call(f"{base}/api/v1/captcha", {})
-    assert status == 201, challenge
-    return call(
-        f"{base}/api/v1/bookings",
-        {
-            "branch_id": BRANCH,
-            "service_id": "jht",
-            "date": day,
-            "slot": slot,
-            "name": "Sri Wahyuni",
-            "nik": make_nik(),
-            "kpj": "12345678901",
-            "phone": "081234567890",
-            "captcha_id": challenge["captcha_id"],
-            "captcha_answer": "12345",
-        },
-    )
-
-
 def test_the_shipped_file_passes_nginx_t_and_serves_the_api_gzipped_with_hsts(proxied):
     base = proxied
     status, headers, body = _get(f"{base}/api/v1/areas", {"Accept-Encoding": "gzip"})
@@ -171,7 +150,7 @@ def test_fifty_trickling_clients_are_the_proxy_s_to_wait_for(proxied):
         day, slot = next_open_day(base)
         for _ in range(20):
             assert _get(f"{base}/healthz")[0] == 200
-        status, booked = _booking(base, day, slot)
+        status, booked = book_live(base, BRANCH, day, slot)
         assert status == 201, booked
     finally:
         stop.set()

@@ -8,7 +8,7 @@ import pytest
 from queue_service.domain import schedules
 from queue_service.store import keys
 from tests.factories import make_nik
-from tests.live import call, serving
+from tests.live import book_live, call, serving
 
 BRANCH = "jakarta-salemba"
 
@@ -41,23 +41,7 @@ def test_hundreds_of_concurrent_bookings_over_http_fill_one_slot_exactly(live_se
     niks += niks[:20]  # some people press the button twice
 
     def attempt(nik):
-        status, challenge = call(f"{live_server}/api/v1/captcha", {})
-        assert status == 201
-        return call(
-            f"{live_server}/api/v1/bookings",
-            {
-                "branch_id": BRANCH,
-                "service_id": "jht",
-                "date": day,
-                "slot": slot,
-                "name": "Sri Wahyuni",
-                "nik": nik,
-                "kpj": "12345678901",
-                "phone": "081234567890",
-                "captcha_id": challenge["captcha_id"],
-                "captcha_answer": "12345",
-            },
-        )
+        return book_live(live_server, BRANCH, day, slot, nik)
 
     with ThreadPoolExecutor(max_workers=48) as pool:
         results = list(pool.map(attempt, niks))

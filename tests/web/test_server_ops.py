@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.factories import make_nik
-from tests.live import a_bookable_weekday, call, serving
+from tests.live import a_bookable_weekday, book_live, call, serving
 
 NIK = "3171011201900001"
 
@@ -186,22 +185,7 @@ def test_metrics_count_bookings_and_refusals_across_workers(live):
     _, availability = call(f"{base}/api/v1/branches/bekasi/availability?date={day}")
     slot = next(s["start"] for s in availability["slots"] if s["remaining"])
     for _ in range(3):  # several requests: gunicorn's two workers both record
-        status, challenge = call(f"{base}/api/v1/captcha", {})
-        status, booked = call(
-            f"{base}/api/v1/bookings",
-            {
-                "branch_id": "bekasi",
-                "service_id": "jht",
-                "date": day,
-                "slot": slot,
-                "name": "Sri Wahyuni",
-                "nik": make_nik(),
-                "kpj": "12345678901",
-                "phone": "081234567890",
-                "captcha_id": challenge["captcha_id"],
-                "captcha_answer": "12345",
-            },
-        )
+        status, booked = book_live(base, "bekasi", day, slot)
         assert status == 201, booked
     assert call(f"{base}/api/v1/branches/nowhere")[0] == 404
     after = scrape(base)

@@ -9,8 +9,7 @@ import threading
 import time
 import urllib.request
 
-from tests.factories import make_nik
-from tests.live import call, serving
+from tests.live import book_live, serving
 from tests.web.test_live_server import BRANCH, next_open_day
 
 TRICKLERS = 50
@@ -56,23 +55,7 @@ def test_fifty_trickling_clients_leave_a_one_by_four_server_answering(redis_serv
                 # seconds: the body takes minutes to come); now each is answered at once.
                 with urllib.request.urlopen(f"{base}/healthz", timeout=5) as response:
                     assert response.status == 200
-            status, challenge = call(f"{base}/api/v1/captcha", {})
-            assert status == 201
-            status, booked = call(
-                f"{base}/api/v1/bookings",
-                {
-                    "branch_id": BRANCH,
-                    "service_id": "jht",
-                    "date": day,
-                    "slot": slot,
-                    "name": "Sri Wahyuni",
-                    "nik": make_nik(),
-                    "kpj": "12345678901",
-                    "phone": "081234567890",
-                    "captcha_id": challenge["captcha_id"],
-                    "captcha_answer": "12345",
-                },
-            )
+            status, booked = book_live(base, BRANCH, day, slot)
             assert status == 201, booked
         finally:
             stop.set()
