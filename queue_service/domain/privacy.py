@@ -20,10 +20,9 @@ def mask_nik(nik: str) -> str:
 
 
 def mask_kpj(kpj: str) -> str:
-    """``********001``: an 11-digit KPJ keeps only its last three digits, since the NIK's
-    first four (the region) have no counterpart in it and eight of eleven would all but
-    name it."""
-    return "*" * (len(kpj) - 3) + kpj[-3:] if len(kpj) > 6 else "*" * len(kpj)
+    """``*******8901``: an 11-digit KPJ keeps only its last four digits (eight of eleven, as a
+    NIK's mask shows them, would all but name it)."""
+    return "*" * (len(kpj) - 4) + kpj[-4:] if len(kpj) > 6 else "*" * len(kpj)
 
 
 def mask_phone(phone: str) -> str:

@@ -41,12 +41,12 @@ def test_a_formula_email_in_the_full_bookings_export_is_text(client, token, book
     assert row["phone"] == "+6281234567890"
 
 
-def test_the_masked_export_shows_three_of_the_kpjs_digits(client, token, book, booking_body):
+def test_the_masked_export_shows_four_of_the_kpjs_digits(client, token, book, booking_body):
     body = booking_body()
     book(nik=body["nik"], kpj=body["kpj"])
     url = "/api/v1/admin/branches/jakarta-salemba/bookings?date=2026-11-24&format=csv"
     [row] = _rows(client.get(url, headers=token()).text)
-    assert row["kpj"] == mask_kpj(body["kpj"]) == "*" * (len(body["kpj"]) - 3) + body["kpj"][-3:]
+    assert row["kpj"] == mask_kpj(body["kpj"]) == "*" * (len(body["kpj"]) - 4) + body["kpj"][-4:]
 
 
 def test_a_formula_typed_as_a_username_is_text_in_the_audit_csv(client, token, redis):

@@ -25,3 +25,11 @@ def test_admin_answers_are_never_cached_refusals_included(client, token):
         assert answer.headers["Cache-Control"] == "no-store"
         assert answer.headers["X-Content-Type-Options"] == "nosniff"
     assert "no-store" not in client.get("/api/v1/areas").headers.get("Cache-Control", "")
+
+
+def test_production_answers_ask_for_https_from_then_on(make_app):
+    production = {"APP_ENV": "production", "SECRET_KEY": "s" * 32, "CAPTCHA_TEST_ANSWER": None}
+    secure = make_app(**production).test_client()
+    for path in ("/api/v1/areas", "/healthz", "/"):
+        assert secure.get(path).headers["Strict-Transport-Security"].startswith("max-age=31536000")
+    assert "Strict-Transport-Security" not in make_app().test_client().get("/api/v1/areas").headers
