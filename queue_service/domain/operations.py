@@ -6,16 +6,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from redis import Redis
+from redis.cluster import RedisCluster
 from rq import Queue
 
 from queue_service.notifications import queues
 from queue_service.store import keys
 
 
-def answers(client: Redis) -> bool:
-    """Whether ``client``'s server answers a ping: any failure (unreachable, hung, refusing)
-    is a no."""
+def answers(client: Redis | RedisCluster) -> bool:
+    """Whether ``client``'s store works: a plain server answers a ping; a cluster says its
+    state is ``ok`` (a node answers a ping while slots have no node, and then every branch
+    whose keys sit there fails). Any failure (unreachable, hung, refusing) is a no."""
     try:
+        if isinstance(client, RedisCluster):
+            return client.cluster_info().get("cluster_state") == "ok"
         return bool(client.ping())
     except Exception:  # noqa: BLE001 - every way of not answering means not ready
         return False

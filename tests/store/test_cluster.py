@@ -15,6 +15,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+import redis as redis_lib
 from redis.cluster import RedisCluster as ClusterClient
 
 from config import load_settings
@@ -33,6 +34,7 @@ from queue_service.notifications.outbox import Outbox
 from queue_service.store import keys
 from queue_service.store.connect import close, connect
 from tests.factories import JAKARTA, booking_request, make_nik
+from tests.redis_cluster import RedisCluster
 
 TUESDAY = dt.date(2026, 11, 24)
 BRANCH = "jakarta-salemba"
@@ -359,3 +361,27 @@ def test_a_waiting_room_draws_and_admits_in_its_branch_s_slot_on_the_cluster(see
         assert seeded.hlen(keys.room_passes(BRANCH, room.id)) == 1
     finally:
         close(client)
+
+
+def test_readyz_says_not_ready_while_the_cluster_has_slots_without_a_node(cluster_settings, clock):
+    # A cluster of its own: one of its three primaries is stopped, and nothing covers its
+    # slots (no replicas here). Each node still answers a ping.
+    cluster = RedisCluster()
+    try:
+        app = create_app({**cluster_settings, "REDIS_URL": cluster.url}, clock=clock)
+        client = app.test_client()
+        assert client.get("/readyz").status_code == 200
+        cluster.processes[2].kill()
+        cluster.processes[2].wait(timeout=10)
+        survivor = redis_lib.Redis.from_url(cluster.urls[0], decode_responses=True)
+        deadline = time.monotonic() + 30
+        while survivor.cluster("INFO")["cluster_state"] == "ok":  # node timeout 5 s, then gossip
+            assert time.monotonic() < deadline, "the cluster never noticed its lost primary"
+            time.sleep(0.2)
+        assert survivor.ping()
+        answer = client.get("/readyz")
+        assert answer.status_code == 503
+        assert answer.get_json()["error"]["code"] == "unavailable"
+        app.extensions["antrian"].close()
+    finally:
+        cluster.stop()
