@@ -69,11 +69,13 @@ test-fast: $(STAMP) translations
 # chromium: the browser tests drive Debian's /usr/bin/chromium (never a browser that a test
 # tool downloads for itself). nginx: tests/deploy runs deploy/nginx/antrian.conf in front of
 # the service (its own nginx process on a free port; the package's service is not used).
+# systemd: its systemd-analyze checks deploy/systemd/ (nothing is started).
 debian-test-packages:
 	@command -v faketime >/dev/null && command -v chromium >/dev/null && \
-		{ command -v nginx >/dev/null || [ -x /usr/sbin/nginx ]; } || { \
+		{ command -v nginx >/dev/null || [ -x /usr/sbin/nginx ]; } && \
+		command -v systemd-analyze >/dev/null || { \
 		$(SUDO) apt-get update -qq && \
-		$(SUDO) apt-get install -y -qq --no-install-recommends faketime chromium nginx; }
+		$(SUDO) apt-get install -y -qq --no-install-recommends faketime chromium nginx systemd; }
 
 # axe-core, the accessibility checker the browser tests inject into each page, from the npm
 # registry into a git-ignored folder (served to the page from our own files).

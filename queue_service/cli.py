@@ -292,7 +292,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", help="one of:")
     serve = commands.add_parser("serve", help="serve the web app (gunicorn)")
-    serve.add_argument("--host", default="0.0.0.0", help="address to listen on (default: every address)")
+    serve.add_argument(
+        "--host",
+        default="0.0.0.0",
+        help="address to listen on, or unix:PATH for a Unix socket (default: every address)",
+    )
     serve.add_argument("--port", type=int, default=None, help="default: $PORT or 8000")
     serve.set_defaults(handler=cmd_serve)
     worker = commands.add_parser("worker", help="run the background job worker")

@@ -229,7 +229,8 @@ class Server(BaseApplication):
 
     def load_config(self):
         settings, host, port = self.settings, self.host, self.port
-        self.cfg.set("bind", f"{host}:{port}")
+        # ``--host unix:/run/antrian/web.sock`` listens on a Unix socket (a proxy on the host).
+        self.cfg.set("bind", host if host.startswith("unix:") else f"{host}:{port}")
         self.cfg.set("workers", settings["WEB_CONCURRENCY"])
         self.cfg.set("worker_class", f"{__name__}.JsonErrorWorker")
         self.cfg.set("threads", settings["WEB_THREADS"])
@@ -241,11 +242,24 @@ class Server(BaseApplication):
         self.cfg.set("child_exit", lambda _server, worker: self.on_worker_exit(worker.pid))
         self.cfg.set(
             "when_ready",
-            lambda _server: print(
-                f"Antrian is serving at http://{'localhost' if host == '0.0.0.0' else host}:{port}/",
-                flush=True,
-            ),
+            lambda _server: print(f"Antrian is serving at {self._address()}", flush=True),
         )
+
+        self._apply_operator_args()
+
+    def _address(self) -> str:
+        if self.host.startswith("unix:"):
+            return self.host
+        return f"http://{'localhost' if self.host == '0.0.0.0' else self.host}:{self.port}/"
+
+    def _apply_operator_args(self):
+        """``GUNICORN_CMD_ARGS`` (gunicorn's own variable, e.g. ``--timeout 60 --backlog
+        4096``) last, as gunicorn's own command does: the operator's word wins over the
+        settings above."""
+        operator = self.cfg.parser().parse_args(self.cfg.get_cmd_args_from_env())
+        for name, value in vars(operator).items():
+            if value is not None and name != "args":
+                self.cfg.set(name.lower(), value)
 
     def load(self):
         return self.load_app()
