@@ -71,6 +71,7 @@ SLOW = (
     "tests/web/test_server_ops.py",
     "tests/web/test_live_server.py",
     "tests/web/test_slow_clients.py",
+    "tests/web/test_serve_binds.py",
     "tests/deploy/",
     "tests/web/test_store_outage_burst.py",
     "tests/web/test_metrics_instruments.py::test_a_workers_first_requests_on_many_threads_make_the_instruments_once",
