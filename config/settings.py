@@ -201,6 +201,8 @@ _SPEC: dict[str, tuple[Any, Any]] = {
     "COLLECTIVE_LEAVE_CLOSED": (parse_bool, True),
     # Personal data is purged this many days after the visit (UU PDP).
     "PERSONAL_DATA_RETENTION_DAYS": (parse_int, 90),
+    # Audit entries older than this are dropped by the worker's end-of-day sweep.
+    "AUDIT_RETENTION_DAYS": (parse_int, 365),
     # A NIK claim whose booking never appeared is taken over after this long.
     "RESERVATION_CLAIM_SECONDS": (parse_int, 30),
     # Active bookings (booked or checked in, visit day not over) one phone number may hold
@@ -286,6 +288,7 @@ _AT_LEAST = {
     "CAPTCHA_TTL_SECONDS": 1,
     "AVAILABILITY_FRESH_MS": 0,
     "PERSONAL_DATA_RETENTION_DAYS": 0,
+    "AUDIT_RETENTION_DAYS": 1,
     "RESERVATION_CLAIM_SECONDS": 1,
     # 0 would refuse every booking; it does not mean "no cap".
     "BOOKINGS_PER_PHONE": 1,

@@ -12,7 +12,9 @@ Failures are counted three ways (``count_sign_in_attempt.lua``):
 
 Failures are counted for the name typed whether or not an account has it, so the answers, the
 slow-down and the lock-out are the same for a real and an invented name: the form tells no one
-which accounts exist. Every attempt is audited. An admin's unlock clears a name's failures.
+which accounts exist. Every attempt is audited; a failure for a name no account has is recorded
+as ``unknown:`` and a keyed hash of the name, never the text typed (a password typed into the
+name's field would otherwise sit in the log). An admin's unlock clears a name's failures.
 """
 
 from __future__ import annotations
@@ -112,7 +114,7 @@ class SignIn:
         self._count_or_refuse(counters, address_digest, now)
         account = self.accounts.check_password(name, password)
         if account is None:
-            actor = audit.Actor(name[:64], "", address)
+            actor = audit.Actor(self._audited_name(name), "", address)
             audit.record(
                 self.redis, keys.NATIONAL_AUDIT, actor, "sign_in_failed", actor.username, None, None, now
             )
@@ -127,6 +129,13 @@ class SignIn:
         """Clear the failures counted for ``username`` from every address (an admin's unlock).
         Returns whether there were any."""
         return bool(self.redis.delete(keys.sign_in_failures("account", self._digest(username))))
+
+    def _audited_name(self, name: str) -> str:
+        """The name as the audit log keeps it: an account's name, else ``unknown:`` and 12 hex
+        digits of its keyed hash (the same text always the same, so repeats still show)."""
+        if self.accounts.get(name) is not None:
+            return name
+        return "unknown:" + keyed_digest(self._secret, "sign-in-name", name)[:12]
 
     def _digest(self, text: str) -> str:
         return keyed_digest(self._secret, "sign-in", text)

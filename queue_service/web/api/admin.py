@@ -339,11 +339,22 @@ def branch_report(branch_id: str):
 
 
 def _audit(branch_id: str | None, filename: str):
+    """A page of entries older than ``before`` (``limit`` of them), or that page as CSV."""
     query = load(admin_schemas.AuditQuerySchema(), request.args.to_dict())
-    entries = audit.read(services().redis, branch_id, actor=query.get("actor"), action=query.get("action"))
+    found = audit.page(
+        services().redis,
+        branch_id,
+        actor=query.get("actor"),
+        action=query.get("action"),
+        before=query.get("before"),
+        limit=query["limit"],
+    )
     if query["format"] == "csv":
-        return csv_download(audit.to_csv(entries), filename)
-    return {"entries": [{name: getattr(entry, name) for name in audit.FIELDS} for entry in entries]}
+        return csv_download(audit.to_csv(found.entries), filename)
+    return {
+        "entries": [{name: getattr(entry, name) for name in audit.FIELDS} for entry in found.entries],
+        "older": found.older,
+    }
 
 
 @bp.post("/kiosks")

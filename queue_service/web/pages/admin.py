@@ -11,6 +11,7 @@ without one. Every form carries a CSRF token (Flask-WTF).
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from flask import Response, g, redirect, request, url_for
 from flask_babel import gettext as _
@@ -51,6 +52,8 @@ bp = make_page_blueprint("admin", __name__)
 bp.context_processor(lambda: {"mask_nik": mask_nik, "mask_phone": mask_phone})
 
 _INTERVALS_PER_DAY = 2
+# An audit entry's id, the audit page's cursor (anything else starts at the newest).
+_ENTRY_ID = re.compile(r"[0-9]{1,20}-[0-9]{1,20}")
 _DASHBOARD_DAYS = 14
 _INT_FIELDS = (
     "daily_quota",
@@ -457,15 +460,26 @@ def bookings_csv(branch_id: str):
 @bp.get("/admin/cabang/<branch_id>/audit")
 @signed_in
 def audit_log(branch_id: str):
-    """The branch's audit entries, newest first, filtered by who and what; CSV on request."""
+    """The branch's audit entries, newest first, a page at a time (``sebelum``: the last entry
+    shown), filtered by who and what; CSV on request."""
     require(_account(), Action.READ_BRANCH, branch_id)
     branch = catalog.get_branch(services().redis, branch_id)
     actor = request.args.get("oleh") or None
     action = request.args.get("aksi") or None
-    entries = audit.read(services().redis, branch_id, actor=actor, action=action)
+    before = request.args.get("sebelum", "")
+    before = before if _ENTRY_ID.fullmatch(before) else None
     if request.args.get("format") == "csv":
+        entries = audit.read(services().redis, branch_id, actor=actor, action=action, before=before)
         return csv_download(audit.to_csv(entries), f"audit-{branch_id}.csv")
-    return _page("audit.html", branch=branch, entries=entries, actor=actor or "", action=action or "")
+    found = audit.page(services().redis, branch_id, actor=actor, action=action, before=before)
+    return _page(
+        "audit.html",
+        branch=branch,
+        entries=found.entries,
+        older=found.older,
+        actor=actor or "",
+        action=action or "",
+    )
 
 
 @bp.route("/admin/cabang/<branch_id>/petugas", methods=["GET", "POST"])

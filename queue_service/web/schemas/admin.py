@@ -218,6 +218,15 @@ class AuditQuerySchema(StrictSchema):
     format = fields.String(
         load_default="json", validate=validate.OneOf(("json", "csv"), error="invalid_format")
     )
+    before = fields.String(
+        validate=Pattern(r"[0-9]{1,20}-[0-9]{1,20}", error="not_entry_id"),
+        metadata={"description": "An entry id: only older entries (the last page's `older`)"},
+    )
+    limit = fields.Integer(
+        load_default=100,
+        validate=validate.Range(min=1, max=500, error="limit_range"),
+        error_messages={"invalid": "not_integer"},
+    )
 
 
 class ReportQuerySchema(StrictSchema):
@@ -422,6 +431,10 @@ class AuditEntrySchema(Schema):
 
 class AuditEntriesSchema(Schema):
     entries = fields.List(fields.Nested(AuditEntrySchema))
+    older = fields.String(
+        allow_none=True,
+        metadata={"description": "Pass as `before` for the next (older) page; null at the end"},
+    )
 
 
 class ReportDaySchema(Schema):
