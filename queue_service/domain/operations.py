@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from redis import Redis
 from redis.cluster import RedisCluster
 from rq import Queue
+from rq.registry import FailedJobRegistry
 
 from queue_service.notifications import queues
 from queue_service.store import keys
@@ -27,10 +28,12 @@ def answers(client: Redis | RedisCluster) -> bool:
 
 @dataclass(frozen=True)
 class JobQueueFigures:
-    """The jobs waiting in each job queue, and how many SMS jobs ended each way, by
-    ``(event, state)``."""
+    """The jobs waiting in each job queue, the jobs that failed for good in each (RQ's
+    failed-job registry: a failure that used up its retries), and how many SMS jobs ended
+    each way, by ``(event, state)``."""
 
     depths: dict[str, int]
+    failed: dict[str, int]
     sms_outcomes: dict[tuple[str, str], int]
 
 
@@ -42,8 +45,9 @@ def job_queue_figures(connection: Redis) -> JobQueueFigures:
         redis.RedisError: the job queue's store cannot be read.
     """
     depths = {name: Queue(name, connection=connection).count for name in queues.ALL}
+    failed = {name: FailedJobRegistry(name, connection=connection).count for name in queues.ALL}
     outcomes = {}
     for field, count in connection.hgetall(keys.SMS_OUTCOMES).items():
         event, _, state = (field.decode() if isinstance(field, bytes) else field).partition(":")
         outcomes[(event, state)] = int(count)
-    return JobQueueFigures(depths, outcomes)
+    return JobQueueFigures(depths, failed, outcomes)

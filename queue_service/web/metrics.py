@@ -18,6 +18,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from queue_service.domain import operations
 from queue_service.domain.hoarding import HoardingWatch
 from queue_service.metrics import instruments
+from queue_service.version import package_version
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +65,11 @@ class JobQueueCollector:
         depth = GaugeMetricFamily(
             "antrian_job_queue_depth", "Jobs waiting in each job queue", labels=["queue"]
         )
+        failed = GaugeMetricFamily(
+            "antrian_job_queue_failed",
+            "Jobs that failed for good in each job queue (retries used up; RQ's failed-job registry)",
+            labels=["queue"],
+        )
         sms = CounterMetricFamily("antrian_sms", "SMS jobs by event and outcome", labels=["event", "state"])
         try:
             figures = operations.job_queue_figures(self.connection)
@@ -72,10 +78,25 @@ class JobQueueCollector:
             return
         for name, waiting in figures.depths.items():
             depth.add_metric([name], waiting)
+        for name, count in figures.failed.items():
+            failed.add_metric([name], count)
         for (event, state), count in sorted(figures.sms_outcomes.items()):
             sms.add_metric([event, state], count)
         yield depth
+        yield failed
         yield sms
+
+
+class BuildInfoCollector:
+    """``antrian_build_info{version}`` 1: which release each scraped process runs (a rolling
+    upgrade shows both)."""
+
+    def collect(self):
+        info = GaugeMetricFamily(
+            "antrian_build_info", "The installed release of the service", labels=["version"]
+        )
+        info.add_metric([package_version()], 1)
+        yield info
 
 
 class HoardingCollector:

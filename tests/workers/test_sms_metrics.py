@@ -1,5 +1,9 @@
 """The workers' SMS outcomes reach /metrics (counted in the job queue's Redis)."""
 
+from rq import Queue
+from rq.registry import FailedJobRegistry
+
+from queue_service.version import package_version
 from tests.web.test_server_ops import metric
 
 
@@ -10,3 +14,13 @@ def test_sms_sent_by_the_worker_are_counted_in_metrics(client, book, work, sent_
     text = client.get("/metrics").get_data(as_text=True)
     assert metric(text, 'antrian_sms_total{event="booked",state="sent"}') == 1
     assert metric(text, 'antrian_job_queue_depth{queue="sms"}') == 0
+
+
+def test_jobs_failed_for_good_and_the_release_are_in_metrics(app, client):
+    # A job that used up its retries sits in RQ's failed-job registry: an operator's alarm.
+    connection = app.extensions["antrian"].queue_redis
+    job = Queue("sms", connection=connection).enqueue("builtins.len", [])
+    FailedJobRegistry("sms", connection=connection).add(job, ttl=3600, exc_string="gave up")
+    text = client.get("/metrics").get_data(as_text=True)
+    assert metric(text, 'antrian_job_queue_failed{queue="sms"}') == 1
+    assert metric(text, f'antrian_build_info{{version="{package_version()}"}}') == 1

@@ -11,7 +11,7 @@ from queue_service import metrics
 from queue_service.domain import operations
 from queue_service.web.errors import error_response
 from queue_service.web.extensions import services
-from queue_service.web.metrics import HoardingCollector, JobQueueCollector
+from queue_service.web.metrics import BuildInfoCollector, HoardingCollector, JobQueueCollector
 from queue_service.web.requests import bearer_token
 
 bp = Blueprint("ops", __name__)
@@ -52,6 +52,7 @@ def prometheus_metrics():
         return error_response(refusal)
     body, content_type = metrics.exposition(
         [
+            BuildInfoCollector(),
             JobQueueCollector(services().queue_redis),
             HoardingCollector(services().hoarding, services().clock()),
         ]
