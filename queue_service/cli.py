@@ -18,6 +18,7 @@ import redis
 from config import load_settings
 from queue_service.domain.audit import Actor
 from queue_service.store import connect as store
+from queue_service.version import package_version
 
 
 def _data_store(settings):
@@ -269,14 +270,6 @@ def cmd_stop_embedded(settings, _args) -> int:
     stopped = store.stop_embedded(settings["VAR_DIR"])
     print("embedded Redis stopped" if stopped else "embedded Redis was not running")
     return 0
-
-
-def package_version() -> str:
-    """The installed package's version, as pip knows it."""
-    try:
-        return importlib.metadata.version("antrian")
-    except importlib.metadata.PackageNotFoundError:  # run from a source tree never installed
-        return "unknown (not installed)"
 
 
 def build_parser() -> argparse.ArgumentParser:
