@@ -137,6 +137,20 @@ class TooEarlyError(DomainError):
         self.message_args = {"opens_at": opens_at}
 
 
+class StillActiveError(DomainError):
+    """Erasing the personal data of a booking that still stands (held, booked, checked in or
+    served on a day not yet over): it must be cancelled first, or its day must pass. SPEC §3
+    has no code of its own for it: ``too_early`` says it (erasure comes after the booking),
+    and the message names why."""
+
+    code = "too_early"
+
+    def __init__(self, status: str):
+        super().__init__(status)
+        self.status = status
+        self.message_args = {"detail": "still_active"}
+
+
 class WrongBranchError(DomainError):
     code = "wrong_branch"
 

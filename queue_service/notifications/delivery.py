@@ -194,8 +194,8 @@ class Deliveries:
             data, waiting_since = pipe.execute()
         if waiting_since is None:
             return DeliveryResult(NOT_PENDING)
-        if not data or data.get("walk_in"):
-            # Purged meanwhile, or a walk-in ticket (no phone to text).
+        if not data or data.get("walk_in") or "erased_at" in data:
+            # Purged meanwhile, a walk-in ticket, or its personal data erased (no phone to text).
             return self._settle(branch_id, code, event, "skipped", now)
         booking = Booking.from_hash(branch_id, code, data)
         branch = catalog.get_branch(self.redis, branch_id)

@@ -156,14 +156,20 @@ FIELDS: dict[str, str] = {
 # Messages that say more when the refusal carries it (``DomainError.message_args``).
 DETAILED: dict[str, str] = {
     "too_early": N_("Terlalu awal untuk check-in. Check-in dibuka pukul %(opens_at)s."),
+    # An erasure of a booking that still stands (errors.StillActiveError, code too_early).
+    "still_active": N_(
+        "Data antrian yang masih aktif belum dapat dihapus. Batalkan antriannya dulu, atau "
+        "tunggu sampai hari kunjungannya lewat."
+    ),
 }
 
 
 def error_message(code: str, locale: str = DEFAULT_LOCALE, args: dict | None = None) -> str:
     """The message for an error code in ``locale`` (with ``args`` where a detailed message
     takes them)."""
-    if args and code in DETAILED:
-        return _translated(DETAILED[code], locale, args)
+    detail = (args or {}).get("detail", code)  # one code may have several detailed messages
+    if args and detail in DETAILED:
+        return _translated(DETAILED[detail], locale, args)
     return _translated(ERRORS.get(code, ERRORS["internal_error"]), locale)
 
 

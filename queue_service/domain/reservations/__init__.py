@@ -5,7 +5,8 @@
 - ``nik_claims``: one booking per NIK per date, across all branches;
 - ``phone_caps``: at most ``BOOKINGS_PER_PHONE`` active bookings per phone number;
 - ``holds``, ``expired_holds``: a place held until its phone's one-time code confirms it;
-- ``reserve``, ``reschedule``, ``cancel``, ``lookup``: the operations.
+- ``reserve``, ``reschedule``, ``cancel``, ``lookup``: the operations;
+- ``erase``: a participant's personal data removed from a booking that no longer stands.
 
 ``Reservations`` offers them to the web layer as one service, and tells its ``on_event``
 hook of each booking held, made or cancelled.
@@ -24,6 +25,7 @@ from queue_service.domain.errors import NotReplicatedError
 from queue_service.domain.person_allowance import PersonAllowance
 from queue_service.domain.reservations.bookable import BookingContext
 from queue_service.domain.reservations.cancel import Cancellation
+from queue_service.domain.reservations.erase import Erasure
 from queue_service.domain.reservations.holds import HoldProgress, PhoneVerification
 from queue_service.domain.reservations.lookup import BookingLookup
 from queue_service.domain.reservations.nik_claims import NikClaims
@@ -120,6 +122,7 @@ class Reservations:
             redis, self.scripts, self.claims, self.bookings, retention, collective_leave_closed, self.phones
         )
         self.cancellation = Cancellation(redis, self.scripts, self.claims, self.bookings, self.phones)
+        self.erasure = Erasure(redis, self.scripts, self.claims, self.bookings, self.phones)
         self.verification = PhoneVerification(
             redis,
             self.scripts,
@@ -255,3 +258,8 @@ class Reservations:
         cancelled = self.cancellation.cancel_booking(booking, now, by, audit_entry)
         self._on_event("cancelled", cancelled)
         return cancelled
+
+    def erase(self, typed_code: str, nik: str, now: dt.datetime) -> Booking:
+        """Erase the personal data of the booking with this code and NIK (see
+        ``Erasure.erase``); it is found by no one afterwards."""
+        return self.erasure.erase(typed_code, nik, now)

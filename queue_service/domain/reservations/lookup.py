@@ -25,7 +25,8 @@ class BookingLookup:
             NotFoundError: there is none.
         """
         data = self.redis.hgetall(keys.booking(branch_id, code))
-        if not data or data.get("walk_in"):  # a walk-in ticket is no booking
+        # A walk-in ticket is no booking; an erased one is found by no one.
+        if not data or data.get("walk_in") or "erased_at" in data:
             raise NotFoundError("booking")
         return Booking.from_hash(branch_id, code, data)
 

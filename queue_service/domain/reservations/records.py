@@ -15,6 +15,22 @@ PENDING = "pending"
 # Keys of a booking live at least this long from the moment they are written (Redis's own
 # clock), whatever the caller's clock says the visit day is.
 MIN_KEEP_MS = 24 * 3600 * 1000
+# The fields of a booking's record that lead to its person, all removed by its erasure: who
+# they are, where they booked from, the registry's verdict on them, and a hold's one-time code.
+PERSONAL_FIELDS = (
+    "name",
+    "nik",
+    "kpj",
+    "phone",
+    "email",
+    "address",
+    "registry",
+    "otp",
+    "otp_sends",
+    "otp_sent_ms",
+    "otp_failures",
+    "verify_by_ms",
+)
 
 
 @dataclass(frozen=True)
@@ -57,6 +73,8 @@ class Booking:
     address: str | None = None
     # A hold's deadline for its one-time code (ms since the epoch); None once booked at once.
     verify_by_ms: int | None = None
+    # Its personal data was erased: it counts in the day's figures and is found by no one.
+    erased: bool = False
 
     @classmethod
     def from_hash(cls, branch_id: str, code: str, data: dict[str, str]) -> Booking:
@@ -71,15 +89,17 @@ class Booking:
             date=dt.date.fromisoformat(data["date"]),
             slot_start=dt.time.fromisoformat(data["slot"]),
             slot_end=dt.time.fromisoformat(data["slot_end"]),
-            name=data["name"],
-            nik=data["nik"],
-            kpj=data["kpj"],
-            phone=data["phone"],
+            # An erased booking ("erased_at") keeps none of them.
+            name=data.get("name", ""),
+            nik=data.get("nik", ""),
+            kpj=data.get("kpj", ""),
+            phone=data.get("phone", ""),
             email=data.get("email") or None,
             created_ms=int(data["created_ms"]),
             registry=data.get("registry") or None,
             address=data.get("address") or None,
             verify_by_ms=int(data["verify_by_ms"]) if data.get("verify_by_ms") else None,
+            erased="erased_at" in data,
         )
 
     @property

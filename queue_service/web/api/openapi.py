@@ -112,6 +112,8 @@ def build_spec() -> dict:
         ("BulkCancel", schemas.BulkCancelSchema),
         ("Hoarding", schemas.HoardingSchema),
         ("Cancelled", schemas.CancelledSchema),
+        ("EraseRequest", schemas.EraseRequestSchema),
+        ("Erased", schemas.ErasedSchema),
         ("RescheduleRequest", schemas.RescheduleRequestSchema),
         ("VerifyRequest", schemas.VerifyRequestSchema),
         ("JoinRoomRequest", schemas.JoinRoomRequestSchema),
@@ -313,6 +315,22 @@ def build_spec() -> dict:
                 "200",
                 "Cancelled",
                 body="CancelRequest",
+                parameters=[_path_param("code")],
+                errors=("400", "404", "409", "415", "422", "429"),
+            )
+        },
+    )
+    spec.path(
+        "/api/v1/bookings/{code}/erase",
+        operations={
+            "post": _operation(
+                "Erase a booking's personal data (name, NIK, KPJ, phone, e-mail, the address it "
+                "was booked from): a cancelled booking or one whose day has passed (branch-local); "
+                "it counts in the day's figures and look-ups answer 404 from then on. 409 "
+                "`too_early` while it still stands: cancel it first, or wait for its day to pass",
+                "200",
+                "Erased",
+                body="EraseRequest",
                 parameters=[_path_param("code")],
                 errors=("400", "404", "409", "415", "422", "429"),
             )

@@ -34,6 +34,8 @@ _BRANCH = schemas.BranchSchema()
 _CANCEL_REQUEST = schemas.CancelRequestSchema()
 _CANCELLED = schemas.CancelledSchema()
 _CAPTCHA = schemas.CaptchaSchema()
+_ERASE_REQUEST = schemas.EraseRequestSchema()
+_ERASED = schemas.ErasedSchema()
 _LOOKUP_REQUEST = schemas.LookupRequestSchema()
 _RESCHEDULE_REQUEST = schemas.RescheduleRequestSchema()
 _RESEND_REQUEST = schemas.ResendRequestSchema()
@@ -200,6 +202,15 @@ def cancel_booking(code: str):
     query = load(_CANCEL_REQUEST, json_object())
     booking = services().reservations.cancel(code, query["nik"], services().clock())
     return _CANCELLED.dump(booking)
+
+
+@bp.post("/bookings/<code>/erase")
+@limits.lookup
+@limits.failed_lookup
+def erase_booking(code: str):
+    """Erase the personal data of the cancelled or past booking with this code and NIK."""
+    query = load(_ERASE_REQUEST, json_object())
+    return _ERASED.dump(services().reservations.erase(code, query["nik"], services().clock()))
 
 
 @bp.post("/bookings/<code>/reschedule")

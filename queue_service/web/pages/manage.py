@@ -1,11 +1,12 @@
-"""Look up, reschedule and cancel a booking by its code and NIK. Every form is a POST, so
-the NIK travels in the body, never in a URL or an access log."""
+"""Look up, reschedule and cancel a booking by its code and NIK, and erase its personal data.
+Every form is a POST, so the NIK travels in the body, never in a URL or an access log."""
 
 from __future__ import annotations
 
 from flask import redirect, request, url_for
 
 from queue_service.domain.errors import DomainError, NotFoundError
+from queue_service.domain.reservations.erase import erasable
 from queue_service.notifications.delivery import MANAGE_LINK_PATH
 from queue_service.web import booking as web_booking
 from queue_service.web import limits
@@ -68,6 +69,16 @@ def cancel():
     return render("participant/cancelled.html", personal=True, booking=booking, held=held)
 
 
+@bp.post("/kelola/hapus-data")
+@limits.lookup
+@limits.failed_lookup
+def erase():
+    """Erase the personal data of a cancelled or past booking (the page asks to confirm)."""
+    values = _credentials()
+    booking = services().reservations.erase(values["code"], values["nik"], services().clock())
+    return render("participant/erased.html", personal=True, booking=booking)
+
+
 @bp.post("/kelola/ubah")
 @limits.lookup
 @limits.failed_lookup
@@ -112,6 +123,7 @@ def reschedule():
 
 def _manage_page(booking, values, status: int = 200, summary: str | None = None, done: bool = False):
     place = None
+    context = booking_context(services().redis, booking)
     if booking.status == "checked_in":
         place = services().live_queue.place_of(booking.branch_id, booking.queue_number, services().clock())
     return render(
@@ -124,7 +136,8 @@ def _manage_page(booking, values, status: int = 200, summary: str | None = None,
         place=place,
         own_hold=own_booking(booking),
         hold_deadline=hold_deadline(booking),
-        **booking_context(services().redis, booking),
+        erasable=erasable(booking, context["branch"].timezone, services().clock()),
+        **context,
     )
 
 

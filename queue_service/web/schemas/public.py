@@ -58,6 +58,10 @@ class CancelRequestSchema(StrictSchema):
     nik = text(validate=validate.Length(max=32, error="too_long"))
 
 
+class EraseRequestSchema(StrictSchema):
+    nik = text(validate=validate.Length(max=32, error="too_long"))
+
+
 class VerifyRequestSchema(StrictSchema):
     nik = text(validate=validate.Length(max=32, error="too_long"))
     otp = text(validate=validate.Regexp(r"^[0-9]{6}\Z", error="otp_format"))
@@ -184,6 +188,11 @@ class CaptchaSchema(Schema):
 class CancelledSchema(Schema):
     code = fields.String()
     status = fields.String()
+
+
+class ErasedSchema(Schema):
+    code = fields.String()
+    status = fields.Constant("erased")
 
 
 # The queue for displays: queue numbers only, no personal data.
