@@ -26,6 +26,7 @@ from queue_service.domain import audit, catalog, reports, schedules, waiting_roo
 from queue_service.domain.audit import Actor
 from queue_service.domain.errors import NotFoundError, StoreUnavailableError, ValidationFailedError
 from queue_service.domain.reservations import Booking, Reservations
+from queue_service.domain.staff_cancellation import checked_reason
 from queue_service.store import keys
 from queue_service.store.scripts import Scripts
 
@@ -429,9 +430,21 @@ class BranchTuning:
         ]
 
     def export_bookings(
-        self, branch_id: str, day: dt.date, full: bool, actor: Actor, now: dt.datetime
+        self,
+        branch_id: str,
+        day: dt.date,
+        full: bool,
+        actor: Actor,
+        now: dt.datetime,
+        reason: str | None = None,
     ) -> str:
-        """The day's bookings as CSV, masked; unmasked only with ``full``, which is audited."""
+        """The day's bookings as CSV, masked; unmasked only with ``full`` and a ``reason``,
+        audited with it.
+
+        Raises:
+            ValidationFailedError: ``reason``, with ``full``: missing or blank, or too long.
+        """
+        why = checked_reason(reason) if full else None
         bookings = self.bookings(branch_id, day)
         if full:
             audit.record(
@@ -441,7 +454,7 @@ class BranchTuning:
                 "bookings_exported_full",
                 f"{branch_id}/{day.isoformat()}",
                 None,
-                {"bookings": len(bookings)},
+                {"bookings": len(bookings), "reason": why},
                 now,
             )
         return reports.bookings_csv(bookings, full=full)

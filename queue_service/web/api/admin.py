@@ -154,15 +154,15 @@ def clear_date(branch_id: str, date: str):
 
 @bp.get("/branches/<branch_id>/bookings")
 def list_bookings(branch_id: str):
-    """A day's bookings, NIK and phone masked; ``format=csv`` for a file, with ``full=1`` the
-    personal data unmasked (audited)."""
+    """A day's bookings, NIK and phone masked; ``format=csv`` for a file, with ``full=1`` and a
+    ``reason`` the personal data unmasked (audited with the reason)."""
     require(_account(), Action.READ_BOOKINGS, branch_id)
     query = load(admin_schemas.BookingsQuerySchema(), request.args.to_dict())
     services().tuning.settings(branch_id)  # 404 for an unknown branch
     bookings = services().tuning.bookings(branch_id, query["date"])
     if query["format"] == "csv":
         text = services().tuning.export_bookings(
-            branch_id, query["date"], query["full"], _actor(), services().clock()
+            branch_id, query["date"], query["full"], _actor(), services().clock(), reason=query.get("reason")
         )
         return csv_download(text, f"bookings-{branch_id}-{query['date'].isoformat()}.csv")
     return admin_schemas.AdminBookingsSchema().dump({"bookings": [_booking_view(b) for b in bookings]})

@@ -693,7 +693,7 @@ def _admin_paths(spec: APISpec) -> None:
             "get": with_csv(
                 admin(
                     "A day's bookings, NIK and phone masked (format=csv for a file; with full=1 "
-                    "unmasked, audited)",
+                    "and a reason unmasked, audited with the reason)",
                     "200",
                     "AdminBookings",
                     ["branch_id"],

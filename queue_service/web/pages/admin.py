@@ -307,17 +307,32 @@ def bookings(branch_id: str):
     branch = catalog.get_branch(services().redis, branch_id)
     day = parse_date(request.args.get("tanggal", "")) or _local_today(branch.timezone)
     code = "".join(request.args.get("kode", "").split()).replace("-", "").upper()
-    listed = services().tuning.bookings(branch_id, day)
+    return _bookings_page(branch, day, code)
+
+
+def _bookings_page(
+    branch: catalog.Branch,
+    day: dt.date,
+    code: str = "",
+    status: int = 200,
+    errors: dict | None = None,
+    reason: str = "",
+) -> Response:
+    """The day's list (matching ``code``), with the full export's form and its refusal."""
+    listed = services().tuning.bookings(branch.id, day)
     if code:
         listed = [b for b in listed if code in b.code]
     return _page(
         "bookings.html",
+        status=status,
         branch=branch,
         day=day,
         code=code,
         bookings=listed,
-        may_cancel=may(_account(), Action.CANCEL_BOOKING, branch_id),
+        may_cancel=may(_account(), Action.CANCEL_BOOKING, branch.id),
         cancelled=request.args.get("dibatalkan", ""),
+        errors=errors or {},
+        reason=reason,
     )
 
 
@@ -444,16 +459,23 @@ def release_nik(branch_id: str):
     )
 
 
-@bp.get("/admin/cabang/<branch_id>/antrian.csv")
+@bp.route("/admin/cabang/<branch_id>/antrian.csv", methods=["GET", "POST"])
 @signed_in
 def bookings_csv(branch_id: str):
-    """The day's bookings as CSV, masked unless ``lengkap=1`` (audited)."""
+    """The day's bookings as CSV, masked; unmasked from the form that asks why (``reason``,
+    audited with it), where a missing reason shows the day's list again with the refusal."""
     require(_account(), Action.READ_BOOKINGS, branch_id)
     branch = catalog.get_branch(services().redis, branch_id)
-    day = parse_date(request.args.get("tanggal", "")) or _local_today(branch.timezone)
-    text = services().tuning.export_bookings(
-        branch_id, day, request.args.get("lengkap") == "1", _actor(), services().clock()
-    )
+    values = request.form if request.method == "POST" else request.args
+    day = parse_date(values.get("tanggal", "")) or _local_today(branch.timezone)
+    full = request.method == "POST"
+    reason = request.form.get("reason", "") if full else None
+    try:
+        text = services().tuning.export_bookings(
+            branch_id, day, full, _actor(), services().clock(), reason=reason
+        )
+    except ValidationFailedError as refused:
+        return _bookings_page(branch, day, status=422, errors=field_texts(refused.fields), reason=reason)
     return csv_download(text, f"antrian-{branch_id}-{day.isoformat()}.csv")
 
 

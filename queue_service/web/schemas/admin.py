@@ -210,6 +210,12 @@ class BookingsQuerySchema(DayQuerySchema):
         load_default=False,
         error_messages={"invalid": "not_boolean"},
     )
+    reason = fields.String(
+        metadata={
+            "description": "Required with format=csv&full=1 (422 naming `reason` otherwise): why "
+            f"the unmasked data is needed, at most {REASON_MAX_LENGTH} characters; audited"
+        }
+    )
 
 
 class AuditQuerySchema(StrictSchema):

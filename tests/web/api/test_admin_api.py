@@ -355,10 +355,16 @@ def test_bookings_export_as_csv_masked_unless_full_which_is_audited(client, toke
     assert body["nik"] not in row and "+6281234567890" not in row
     assert audit.read(redis, "jakarta-salemba") == []
 
-    full = client.get(url + "&full=1", headers=token(BRANCH_ADMIN, "jakarta-salemba"))
+    siti = token(BRANCH_ADMIN, "jakarta-salemba")
+    for without in ("&full=1", "&full=1&reason=%20"):
+        refused = client.get(url + without, headers=siti)
+        assert refused.status_code == 422 and set(refused.get_json()["error"]["fields"]) == {"reason"}
+    assert audit.read(redis, "jakarta-salemba") == []
+    full = client.get(url + "&full=1&reason=Verifikasi+klaim+JHT", headers=siti)
     assert body["nik"] in full.text and "+6281234567890" in full.text
     [entry] = audit.read(redis, "jakarta-salemba")
     assert (entry.action, entry.target) == ("bookings_exported_full", "jakarta-salemba/2026-11-24")
+    assert json.loads(entry.after) == {"bookings": 1, "reason": "Verifikasi klaim JHT"}
 
 
 def test_the_audit_log_is_read_filtered_and_exported(client, token, redis):

@@ -188,9 +188,19 @@ def test_bookings_are_masked_searchable_and_exported(client, admin, book, bookin
         f"/admin/cabang/jakarta-salemba/antrian?tanggal=2026-11-24&kode={made['code'][:5].lower()}"
     ).get_data(as_text=True)
     assert made["queue_number"] in page and body["nik"] not in page
-    full = client.get("/admin/cabang/jakarta-salemba/antrian.csv?tanggal=2026-11-24&lengkap=1")
+    assert body["nik"] not in client.get("/admin/cabang/jakarta-salemba/antrian.csv?lengkap=1").text
+    day = "/admin/cabang/jakarta-salemba/antrian?tanggal=2026-11-24"
+    export = "/admin/cabang/jakarta-salemba/antrian.csv"
+    refused = client.post(
+        export, data={"csrf_token": csrf(client, day), "tanggal": "2026-11-24", "reason": " "}
+    )
+    assert refused.status_code == 422 and "Alasan mengunduh data lengkap:" in refused.text
+    assert audit.read(redis, "jakarta-salemba") == []
+    form = {"csrf_token": csrf(client, day), "tanggal": "2026-11-24", "reason": "Verifikasi klaim"}
+    full = client.post(export, data=form)
     assert body["nik"] in full.get_data(as_text=True)
-    assert audit.read(redis, "jakarta-salemba")[0].action == "bookings_exported_full"
+    [entry] = audit.read(redis, "jakarta-salemba")
+    assert entry.action == "bookings_exported_full" and '"reason": "Verifikasi klaim"' in entry.after
 
 
 def test_the_export_without_a_date_is_of_the_branchs_today_on_the_services_clock(client, admin):
