@@ -66,6 +66,9 @@ def test_a_national_admin_opens_a_wita_branch_a_participant_sees_its_slots_then_
     page.get_by_role("link", name="Katalog: wilayah, layanan dan kantor cabang").click()
     expect(page.get_by_role("heading", name="Katalog: wilayah, layanan dan kantor cabang")).to_be_visible()
     look(page, "catalog-01-home")
+    page.set_viewport_size(TABLET)
+    look(page, "catalog-01-home-tablet")
+    page.set_viewport_size(DESK)
 
     page.get_by_role("link", name="Tambah wilayah").click()
     page.get_by_label("Kode").fill("Kalimantan Utara")  # not a slug: refused beside its field
@@ -80,6 +83,13 @@ def test_a_national_admin_opens_a_wita_branch_a_participant_sees_its_slots_then_
     expect(page.get_by_role("status")).to_contain_text("Tersimpan: kalimantan-utara")
     expect(page.get_by_role("row", name="kalimantan-utara Kalimantan Utara")).to_be_visible()
 
+    # What a participant brings, as text: JHT's documents and reasons.
+    page.get_by_role("link", name="jht", exact=True).click()
+    expect(page.get_by_role("heading", name="Ubah layanan")).to_be_visible()
+    expect(page.get_by_label("Alasan klaim dan dokumen tambahannya")).to_have_value(re.compile(r"\S+: .+"))
+    look(page, "catalog-03-service-edit")
+    page.get_by_role("link", name="← Katalog").click()
+
     page.get_by_role("link", name="Tambah kantor cabang").click()
     page.get_by_label("Kode").fill(BRANCH)
     page.get_by_label("Nama").fill("Tarakan Juata")
@@ -87,7 +97,7 @@ def test_a_national_admin_opens_a_wita_branch_a_participant_sees_its_slots_then_
     page.get_by_label("Wilayah").select_option(label="Kalimantan Utara")
     page.get_by_label("Zona waktu").select_option("Asia/Makassar")
     page.get_by_label("A · Klaim Jaminan Hari Tua (JHT)").check()
-    look(page, "catalog-03-branch-new")
+    look(page, "catalog-04-branch-new")
     page.get_by_role("button", name="Simpan").click()
     row = page.get_by_role("row").filter(has=page.get_by_role("rowheader", name=BRANCH))
     expect(row).to_contain_text("Tarakan Juata")
@@ -100,13 +110,15 @@ def test_a_national_admin_opens_a_wita_branch_a_participant_sees_its_slots_then_
     expect(page.get_by_role("heading", name="Ubah kantor cabang")).to_be_visible()
     expect(page.get_by_label("Zona waktu")).to_have_value("Asia/Makassar")
     page.get_by_label("Alamat").fill("Jl. Mulawarman No. 12, Juata Laut, Tarakan")
-    look(page, "catalog-04-branch-edit")
+    look(page, "catalog-05-branch-edit")
     page.get_by_role("button", name="Simpan", exact=True).click()
     expect(page.get_by_role("status")).to_contain_text(f"Tersimpan: {BRANCH}")
     expect(row).to_contain_text("Tarakan Juata")
 
     # Its hours, and online booking on, on the branch's own settings page.
-    page.goto(f"/admin/cabang/{BRANCH}/pengaturan")
+    row.get_by_role("link", name=BRANCH).click()
+    page.get_by_role("main").get_by_role("link", name="Jam & kuota").click()
+    expect(page.get_by_role("heading", name="Jam layanan dan kuota · Tarakan Juata")).to_be_visible()
     expect(page.get_by_label("Menerima antrian online")).not_to_be_checked()
     page.get_by_label("Menerima antrian online").check()
     for day in WEEKDAYS:
@@ -125,22 +137,22 @@ def test_a_national_admin_opens_a_wita_branch_a_participant_sees_its_slots_then_
     expect(slots).to_have_count(8)  # 08:00-12:00 in 30 minutes
     expect(slots.first).to_contain_text("08:00–08:30 WITA")
     expect(slots.first).to_contain_text("sisa 10")
-    look(participant, "catalog-05-participant-slots")
+    look(participant, "catalog-06-participant-slots")
 
     page.goto(f"/admin/katalog/cabang/{BRANCH}")
     page.get_by_role("button", name="Pensiunkan kantor cabang").click()
     expect(row).to_contain_text("Dipensiunkan")
-    look(page, "catalog-06-retired")
+    look(page, "catalog-07-retired")
     page.goto(f"/admin/katalog/cabang/{BRANCH}")
     expect(page.get_by_role("button", name="Aktifkan kembali")).to_be_visible()
-    look(page, "catalog-07-branch-retired")
+    look(page, "catalog-08-branch-retired")
 
     participant.goto(f"/cabang/{BRANCH}")
     expect(participant.get_by_role("status")).to_contain_text(
         "Kantor cabang ini tidak lagi menerima pemesanan antrian."
     )
     expect(participant.get_by_role("link", name="Klaim Jaminan Hari Tua (JHT)")).to_have_count(0)
-    look(participant, "catalog-08-participant-retired")
+    look(participant, "catalog-09-participant-retired")
 
 
 def test_a_reset_leads_the_clerk_to_a_new_password_and_a_disabled_account_is_signed_out(desk):
@@ -153,7 +165,18 @@ def test_a_reset_leads_the_clerk_to_a_new_password_and_a_disabled_account_is_sig
 
     admin.get_by_role("link", name="budi").click()
     expect(admin.get_by_role("heading", name="Akun budi")).to_be_visible()
+    branches = admin.get_by_role("group", name="Cabang (admin nasional")
+    expect(branches.get_by_role("checkbox").first).to_be_checked()
+    expect(branches.get_by_label("Jakarta Salemba")).to_be_checked()
     look(admin, "accounts-02-account")
+    branches.get_by_label("Bekasi").check()  # counter staff belong to one branch: refused
+    admin.get_by_role("button", name="Simpan peran dan cabang").click()
+    expect(admin.locator("#e-branches")).to_contain_text("tepat satu")
+    expect(branches.get_by_label("Bekasi")).to_be_checked()  # what was chosen, shown again
+    look(admin, "accounts-02-account-refused")
+    admin.set_viewport_size(TABLET)
+    screenshot(admin, "accounts-02-account-refused-tablet")
+    admin.set_viewport_size(DESK)
     admin.get_by_role("link", name="Hapus akun…").click()
     expect(admin.get_by_role("heading", name="Hapus akun budi?")).to_be_visible()
     look(admin, "accounts-03-delete-confirm")
@@ -197,11 +220,16 @@ def test_a_reset_leads_the_clerk_to_a_new_password_and_a_disabled_account_is_sig
     expect(clerk.get_by_role("heading", name="Ganti kata sandi")).to_have_count(0)
     assert clerk.url.endswith("/counter/"), clerk.url
 
+    admin.goto("/admin/akun/budi")
+    expect(admin.get_by_role("table", name="Sesi konsol dan loket yang masih berlaku")).to_contain_text(
+        "Loket"
+    )
+    look(admin, "accounts-08-session-listed")
     admin.get_by_role("button", name="Nonaktifkan").click()
     expect(admin.get_by_role("status")).to_contain_text("Perubahan disimpan.")
     expect(admin.get_by_role("definition").filter(has_text="nonaktif")).to_be_visible()
     expect(admin.get_by_role("button", name="Aktifkan")).to_be_visible()
-    look(admin, "accounts-08-disabled")
+    look(admin, "accounts-09-disabled")
 
     clerk.reload()
     expect(clerk.get_by_role("heading", name="Masuk sebagai petugas loket")).to_be_visible()
@@ -209,7 +237,7 @@ def test_a_reset_leads_the_clerk_to_a_new_password_and_a_disabled_account_is_sig
 
     admin.get_by_role("link", name="Kata sandi").click()
     expect(admin.get_by_role("heading", name="Ganti kata sandi")).to_be_visible()
-    look(admin, "accounts-09-own-password")
+    look(admin, "accounts-10-own-password")
 
 
 def test_a_branch_admin_closes_their_branch_for_days_and_sees_the_booking_cancelled(desk, live_server):
@@ -228,9 +256,8 @@ def test_a_branch_admin_closes_their_branch_for_days_and_sees_the_booking_cancel
     expect(page.get_by_role("alert")).to_be_visible()  # not confirmed: nothing closed
     expect(page.locator("#ce-confirm")).to_be_visible()
     look(page, "closures-02-not-confirmed")
-    page.get_by_label("Dari tanggal").fill(day.isoformat())
-    page.get_by_label("Sampai tanggal").fill((day + dt.timedelta(days=1)).isoformat())
-    page.get_by_label("Alasan (dikirim ke setiap peserta)").fill("Perbaikan listrik gedung")
+    expect(page.get_by_label("Dari tanggal")).to_have_value(day.isoformat())  # what was typed, kept
+    expect(page.get_by_label("Alasan (dikirim ke setiap peserta)")).to_have_value("Perbaikan listrik gedung")
     page.get_by_label("Saya paham").check()
     page.get_by_role("button", name="Tutup beberapa hari").click()
 
