@@ -90,9 +90,15 @@ class CommitSafeLimiter(Limiter):
     And every limit here is a decorator's, which the decorator checks: flask-limiter's own
     before-request check, there for default, application and blueprint limits, only weighed
     an empty list on every request, so ``init_app`` drops it while there are none.
+
+    And each app gets the storage options its own config gives: flask-limiter merges them
+    into what the apps before it left (``_storage_options.update``, 4.1), so a process that
+    builds several apps (the tests) handed a plain Redis the Sentinel connection class of
+    the app before, and every limited request of every later app failed.
     """
 
     def init_app(self, app: Flask) -> None:
+        self._storage_options = {}
         super().init_app(app)
         manager = self.limit_manager
         before = app.before_request_funcs.setdefault(None, [])
