@@ -132,6 +132,12 @@ _SPEC: dict[str, tuple[Any, Any]] = {
     # How long a booking waits for those replicas before it answers 503.
     "REDIS_WAIT_TIMEOUT_MS": (parse_int, 500),
     "SECRET_KEY": (parse_str, None),
+    # Keys the hash that stands for a NIK (and a phone number) in key names, so SECRET_KEY
+    # can change alone; unset: SECRET_KEY, as before. To replace it on a running deployment,
+    # set the old value as NIK_HASH_KEY_PREVIOUS until the last date booked under it is over
+    # (README, "Replacing NIK_HASH_KEY").
+    "NIK_HASH_KEY": (parse_str, None),
+    "NIK_HASH_KEY_PREVIOUS": (parse_str, None),
     # /metrics answers only with "Authorization: Bearer <METRICS_TOKEN>"; unset, it is open in
     # development and off (404) in production, as it names branches and their traffic.
     "METRICS_TOKEN": (parse_str, None),
@@ -374,9 +380,15 @@ def _contradictions(settings: dict[str, Any]) -> list[str]:
         if len(secret) < _MIN_PRODUCTION_SECRET:
             problems.append(
                 f"SECRET_KEY must be set (at least {_MIN_PRODUCTION_SECRET} characters) when "
-                "APP_ENV=production: every web host and worker must share it, as it keys the "
-                "NIK hashes in the data store"
+                "APP_ENV=production: every web host and worker must share it, as it signs "
+                "sessions (and keys the NIK hashes in the data store unless NIK_HASH_KEY is set)"
             )
+        for name in ("NIK_HASH_KEY", "NIK_HASH_KEY_PREVIOUS"):
+            if settings[name] is not None and len(settings[name]) < _MIN_PRODUCTION_SECRET:
+                problems.append(
+                    f"{name} must be at least {_MIN_PRODUCTION_SECRET} characters when "
+                    "APP_ENV=production (or unset: SECRET_KEY keys the NIK hashes then)"
+                )
         if settings["CAPTCHA_TEST_ANSWER"]:
             problems.append(
                 "CAPTCHA_TEST_ANSWER must not be set when APP_ENV=production: it lets anyone pass the captcha"

@@ -165,13 +165,15 @@ def active_bookings(reservations: Reservations, nik: str, now: dt.datetime) -> l
     claim may outlive a booking moved or cancelled)."""
     days = window(reservations, now)
     claims = reservations.claims
-    # One pipeline: every claim of a NIK lives in its own cluster slot.
     pipe = reservations.redis.pipeline(transaction=False)
-    for day in days:
-        pipe.hmget(claims.key(nik, day.isoformat()), "code", "branch")
+    # While NIK_HASH_KEY is being replaced, a date's claim may also be under the old digest
+    # (another slot: read in its own commands, which a cluster pipeline sends to its node).
+    looked_up = [(day, key) for day in days for key in claims.keys_read(nik, day.isoformat())]
+    for _day, key in looked_up:
+        pipe.hmget(key, "code", "branch")
     found = []
-    for day, (code, branch_id) in zip(days, pipe.execute(), strict=True):
-        if not code or not branch_id:
+    for (day, _key), (code, branch_id) in zip(looked_up, pipe.execute(), strict=True):
+        if not code or not branch_id or any(b.code == code for b in found):
             continue
         try:
             booking = reservations.get(branch_id, code)

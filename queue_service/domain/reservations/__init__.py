@@ -59,7 +59,8 @@ class Reservations:
 
     Args:
         redis: the data store (``decode_responses=True``).
-        nik_secret: key of the HMAC that turns a NIK into its key name.
+        nik_secret: key of the HMAC that turns a NIK into its key name (``NIK_HASH_KEY``), and
+            a phone number into its cap's.
         claim_seconds: after how long an abandoned NIK claim may be taken over.
         retention_days: days after the visit that booking data is kept.
         collective_leave_closed: whether *cuti bersama* closes every branch.
@@ -78,6 +79,8 @@ class Reservations:
             by hand: benchmarks, tools; ``from_settings`` always sets it).
         hold_minutes: how long a new place is held for its phone's one-time code
             (``PHONE_VERIFICATION_MINUTES``); 0 books it at once (``PHONE_VERIFICATION=0``).
+        previous_nik_secret: the NIK key being replaced (``NIK_HASH_KEY_PREVIOUS``), whose
+            claims still hold their dates (see ``NikClaims``).
     """
 
     def __init__(
@@ -94,6 +97,7 @@ class Reservations:
         allowance: PersonAllowance | None = None,
         bookings_per_phone: int | None = None,
         hold_minutes: float = 0,
+        previous_nik_secret: bytes | None = None,
     ):
         self.redis = redis
         self.allowance = allowance
@@ -101,7 +105,7 @@ class Reservations:
         self.collective_leave_closed = collective_leave_closed
         self._on_event = on_event or (lambda event, booking: None)
         retention = dt.timedelta(days=retention_days)
-        self.claims = NikClaims(redis, self.scripts, nik_secret, claim_seconds)
+        self.claims = NikClaims(redis, self.scripts, nik_secret, claim_seconds, previous_nik_secret)
         self.phones = PhoneCaps(redis, self.scripts, nik_secret, bookings_per_phone, self.claims.claim_ms)
         self.bookings = BookingLookup(redis)
         self.reserving = Reserving(
@@ -144,7 +148,8 @@ class Reservations:
         """The operations as the settings describe them."""
         return cls(
             redis,
-            nik_secret=settings["SECRET_KEY"].encode(),
+            nik_secret=(settings["NIK_HASH_KEY"] or settings["SECRET_KEY"]).encode(),
+            previous_nik_secret=(settings["NIK_HASH_KEY_PREVIOUS"] or "").encode() or None,
             claim_seconds=settings["RESERVATION_CLAIM_SECONDS"],
             retention_days=settings["PERSONAL_DATA_RETENTION_DAYS"],
             collective_leave_closed=settings["COLLECTIVE_LEAVE_CLOSED"],
@@ -188,6 +193,9 @@ class Reservations:
         person_count = None
         if self.allowance is not None and address is not None:
             person_count = self.allowance.count(request.nik, request.phone, address)
+        # While NIK_HASH_KEY is being replaced: the date held under the old digest (a step of
+        # its own, see nik_claims; nothing claims under that digest any more).
+        self.claims.refuse_if_held_before(request.nik, request.date.isoformat())
         booking, replicated = self.reserving.reserve(request, now, person_count, screen, address, admit)
         self._on_event("held" if booking.status == PENDING else "booked", booking)
         if not replicated:

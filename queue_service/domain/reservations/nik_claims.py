@@ -5,6 +5,16 @@ made before the booking, confirmed once the booking is committed, and released w
 booking is cancelled or moved off the date. A claim whose maker died before booking, or
 whose booking now stands on another date, may be taken over once the claim window has
 passed, so a stale claim can never lead to two bookings.
+
+The NIK's digest is keyed by ``NIK_HASH_KEY``. While that key is being replaced
+(``NIK_HASH_KEY_PREVIOUS`` set to the old one), claims are made under the new digest only,
+and a NIK's date is also refused when the claim under the old digest names a booking that
+still holds that date (``refuse_if_held_before``). That look-up is a step of its own, not
+part of the claim's script: the two digests are two hash tags, two slots on a cluster (a
+script naming both would be a CROSSSLOT error). It is safe all the same, because once every
+process runs with the new key nothing writes a claim under the old digest any more: the old
+claims can only stop holding (their bookings cancelled or moved), never start, so a claim
+under the new digest cannot race one under the old.
 """
 
 from __future__ import annotations
@@ -26,14 +36,24 @@ class NikClaims:
     Args:
         redis: the data store.
         scripts: its scripts.
-        nik_secret: key of the HMAC that turns a NIK into its key name.
+        nik_secret: key of the HMAC that turns a NIK into its key name (``NIK_HASH_KEY``).
         claim_seconds: after how long an abandoned claim may be taken over.
+        previous_secret: the key it replaces (``NIK_HASH_KEY_PREVIOUS``), whose claims are
+            still read; None outside a change of key.
     """
 
-    def __init__(self, redis: Redis, scripts: Scripts, nik_secret: bytes, claim_seconds: int = 30):
+    def __init__(
+        self,
+        redis: Redis,
+        scripts: Scripts,
+        nik_secret: bytes,
+        claim_seconds: int = 30,
+        previous_secret: bytes | None = None,
+    ):
         self.redis = redis
         self.scripts = scripts
         self._nik_secret = nik_secret
+        self._previous_secret = previous_secret if previous_secret != nik_secret else None
         self.claim_ms = claim_seconds * 1000
 
     def digest(self, nik: str) -> str:
@@ -43,6 +63,32 @@ class NikClaims:
     def key(self, nik: str, day: str) -> str:
         """The key of the claim of ``nik``'s ``day`` (ISO date)."""
         return keys.nik_day_claim(self.digest(nik), day)
+
+    def keys_read(self, nik: str, day: str) -> list[str]:
+        """The keys a claim of ``nik``'s ``day`` may be found under: the current digest's, then
+        the previous key's while one is set."""
+        if self._previous_secret is None:
+            return [self.key(nik, day)]
+        previous = keys.nik_day_claim(keyed_digest(self._previous_secret, "nik", nik), day)
+        return [self.key(nik, day), previous]
+
+    def refuse_if_held_before(self, nik: str, day: str, own_code: str = "") -> None:
+        """While the NIK's key is being replaced: refuse ``day`` if the claim made under the
+        previous key names a booking (other than ``own_code``) that still holds that date.
+
+        Raises:
+            AlreadyBookedError: such a booking holds the date.
+        """
+        for claim_key in self.keys_read(nik, day)[1:]:
+            held_code, held_branch = self.redis.hmget(claim_key, "code", "branch")
+            if not held_code or not held_branch or held_code == own_code:
+                continue
+            booking_key = keys.booking(held_branch, held_code)
+            if self.redis.hget(booking_key, "status") == PENDING:
+                release_expired(self.scripts, held_branch)  # a hold whose time ran out
+            holder, holder_day = self.redis.hmget(booking_key, "status", "date")
+            if holder in HOLDING_STATUSES and holder_day == day:
+                raise AlreadyBookedError()
 
     def claim(self, claim_key: str, code: str, branch_id: str, expire_at_ms: int) -> int:
         """Claim the NIK's date for ``code``; returns the claim's time (Redis clock, ms).

@@ -44,7 +44,9 @@ class PhoneCaps:
     Args:
         redis: the data store.
         scripts: its scripts.
-        secret: key of the HMAC that turns a phone number into its key name.
+        secret: key of the HMAC that turns a phone number into its key name (``NIK_HASH_KEY``,
+            as the NIK's: while it is replaced, a phone's bookings made under the old key are
+            not counted again; the cap is a brake on hoarding, the NIK's one date the rule).
         cap: active bookings allowed per phone (``BOOKINGS_PER_PHONE``, at least 1); None
             counts nothing (a store driven by hand: benchmarks, tools).
         claim_ms: the NIK claim window: an entry older than this whose booking is missing

@@ -136,6 +136,7 @@ class Rescheduling:
         if new_day != old_day:
             # Kept for the new date before the move, so that no moment finds the moved booking
             # without its entry (it is only ever extended).
+            self.claims.refuse_if_held_before(booking.nik, new_day, own_code=booking.code)
             self.scripts.keep_until(keys=[keys.code_branch(booking.code)], args=[expire_at, MIN_KEEP_MS])
             claim_at = self.claims.claim(new_claim, booking.code, branch.id, expire_at)
         b = branch.id
