@@ -209,6 +209,10 @@ _SPEC: dict[str, tuple[Any, Any]] = {
     "PERSONAL_DATA_RETENTION_DAYS": (parse_int, 90),
     # Audit entries older than this are dropped by the worker's end-of-day sweep.
     "AUDIT_RETENTION_DAYS": (parse_int, 365),
+    # Whom participants ask about their personal data (the privacy notice at /privasi): the
+    # agency's data protection officer, e.g. "Pejabat PDP, pdp@example.go.id, 021-000".
+    # Unset: the notice says no contact has been set.
+    "PRIVACY_CONTACT": (parse_str, None),
     # A NIK claim whose booking never appeared is taken over after this long.
     "RESERVATION_CLAIM_SECONDS": (parse_int, 30),
     # Active bookings (booked or checked in, visit day not over) one phone number may hold

