@@ -29,10 +29,10 @@ def staff(app):
     return {"Authorization": f"Bearer {secret}"}
 
 
-def sign_in(client) -> None:
+def sign_in(client, username: str = "siti") -> None:
     page = client.get("/admin/masuk").text
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    form = {"csrf_token": token, "username": "siti", "password": PASSWORD}
+    form = {"csrf_token": token, "username": username, "password": PASSWORD}
     assert client.post("/admin/masuk", data=form).status_code == 302
 
 
@@ -158,3 +158,14 @@ def test_the_console_pages_through_with_an_older_link(client, redis, clock, staf
     older = page.split('rel="next" href="')[1].split('"')[0].replace("&amp;", "&")
     rest = client.get(older).text
     assert "t19<" in rest and "t0<" in rest and "t20<" not in rest and "Lebih lama" not in rest
+
+
+def test_the_national_page_pages_through_the_national_log(app, client, redis, clock):
+    app.extensions["antrian"].accounts.create("nasional", NATIONAL_ADMIN, password=PASSWORD)
+    _fill(redis, keys.NATIONAL_AUDIT, _ms(clock()) - 1_000_000, 150, 1000)
+    sign_in(client, "nasional")  # one more entry: signed_in, the newest
+    page = client.get("/admin/nasional").text
+    assert "t150<" not in page and "t149<" in page and "t51<" in page and "t50<" not in page
+    older = page.split('rel="next" href="')[1].split('"')[0].replace("&amp;", "&")
+    rest = client.get(older).text
+    assert "t50<" in rest and "t0<" in rest and "t51<" not in rest and 'rel="next"' not in rest

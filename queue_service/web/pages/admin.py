@@ -600,7 +600,8 @@ def _change_counters(branch_id: str) -> dict[str, list[str]]:
 @bp.route("/admin/nasional", methods=["GET", "POST"])
 @signed_in
 def national():
-    """National closures (close every branch on a date) and the national audit log."""
+    """National closures (close every branch on a date) and the national audit log, a page at
+    a time (``sebelum``: the last entry shown)."""
     require(_account(), Action.CLOSE_NATIONALLY)
     problems, values = {}, {}
     if request.method == "POST":
@@ -614,11 +615,14 @@ def national():
             calendar.close_nationally(
                 services().redis, day, values.get("note", "").strip()[:200], _actor(), services().clock()
             )
+    before = request.args.get("sebelum", "")
+    found = audit.page(services().redis, before=before if _ENTRY_ID.fullmatch(before) else None, limit=100)
     return _page(
         "national.html",
         status=422 if problems else 200,
         closures=calendar.list_national_closures(services().redis),
-        entries=audit.read(services().redis, limit=100),
+        entries=found.entries,
+        older=found.older,
         values=values,
         errors=field_texts(problems),
     )
