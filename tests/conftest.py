@@ -60,6 +60,7 @@ SLOW = (
     "tests/e2e/",
     # Real worker processes, stopped, killed or waited for (RQ's heartbeats, back-offs, polls).
     "tests/workers/test_worker_outage.py",
+    "tests/workers/test_worker_kills.py",
     "tests/workers/test_worker_signals.py",
     "tests/workers/test_job_heartbeats.py",
     "tests/workers/test_sms_polling.py::test_a_polling_worker_sends_a_new_booking_within_a_few_polls",

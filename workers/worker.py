@@ -11,10 +11,14 @@ times slower, and the connections (Redis, Twilio's keep-alive) serve job after j
 beats for the running job as RQ's forking worker does while its work horse runs, so a job
 whose worker was killed is still taken as abandoned within three heartbeats.
 
-RQ's own worker rides out a Redis outage only while it waits for a job; an error anywhere
-else (its heartbeat, its maintenance, a job's bookkeeping) makes it log "unhandled
-exception, quitting" and return, and nobody would send an SMS again until someone
-restarted it by hand. ``run_worker`` starts it again with back-off instead.
+RQ's own worker rides out a Redis outage only while it waits for a job, trying again after
+1, 2, 4 ... s up to a minute (the first SMS after an outage of 90 s left 34 s after Redis was
+back); an error anywhere else (its heartbeat, its maintenance, a job's bookkeeping) makes it
+log "unhandled exception, quitting" and return, and nobody would send an SMS again until
+someone restarted it by hand. ``SmsWorker`` waits out an outage wherever its own loop meets
+it, asking Redis every second; one met in a job's bookkeeping still ends the RQ worker, and
+``run_worker`` starts it again once Redis answers (or after a back-off, when it quits while
+Redis answers). Either way jobs are taken again within about a second of Redis's return.
 """
 
 from __future__ import annotations
@@ -29,10 +33,10 @@ from typing import Any
 import redis
 from rq import Queue, SimpleWorker
 from rq.defaults import DEFAULT_LOGGING_DATE_FORMAT, DEFAULT_LOGGING_FORMAT
-from rq.exceptions import StopRequested
+from rq.exceptions import DequeueTimeout, StopRequested
+from rq.executions import Execution, ExecutionRegistry
 from rq.job import Job
-from rq.scheduler import RQScheduler
-from rq.worker import BaseWorker
+from rq.worker import BaseWorker, WorkerStatus
 
 from queue_service import logging_setup
 from queue_service.domain import holiday_coverage
@@ -41,6 +45,7 @@ from queue_service.notifications.dispatch import SmsDispatcher
 from workers import runtime
 from workers.end_of_day import close_days
 from workers.holds import release_expired_holds
+from workers.scheduler import WorkerScheduler
 
 log = logging.getLogger(__name__)
 
@@ -200,34 +205,141 @@ class JobHeartbeats(threading.Thread):
         self._stopped.set()
 
 
-class OutageTolerantScheduler(RQScheduler):
-    """RQ's scheduler, whose process ends with a line, not a traceback, when Redis goes away.
+# How often a worker that lost Redis asks whether it answers again: a refused connection
+# costs nothing, and the worker takes jobs again within about this long of Redis's return.
+STORE_PROBE_SECONDS = 1.0
 
-    RQ's own lets the error escape its process, and multiprocessing prints the traceback
-    twice: at every outage, and at every Ctrl+C while Redis is away (stopping, it releases
-    its locks in Redis). Either way the worker's maintenance starts a new one once Redis
-    answers again.
+
+def store_answers(connection: redis.Redis) -> bool:
+    """Whether Redis answers a PING on ``connection`` (not while it loads its data)."""
+    try:
+        return bool(connection.ping())
+    except (redis.ConnectionError, redis.TimeoutError, OSError):
+        return False
+
+
+def ride_out_outage(connection: redis.Redis, error: Exception) -> None:
+    """Say that Redis went away, ask it every ``STORE_PROBE_SECONDS`` until it answers, and say
+    that it is back: two lines for an outage, where RQ wrote one a second at error level."""
+    log.warning("worker lost Redis (%s: %s); asking it every second", type(error).__name__, error)
+    started = time.monotonic()
+    while True:
+        time.sleep(STORE_PROBE_SECONDS)
+        if store_answers(connection):
+            break
+    log.info("Redis answers again (asked for %.0f s); taking jobs", time.monotonic() - started)
+
+
+class StorePatientQueue(Queue):
+    """RQ's queue, whose wait for a job, when Redis goes away, waits for Redis itself.
+
+    RQ's worker catches the error of its wait for a job and tries again after 1, 2, 4 ...
+    seconds, up to a minute: a worker idle during an outage of 20 s took its next job 11 s
+    after Redis returned, after 90 s, 34 s. Here the wait asks Redis every second, and then
+    ends as a wait for a job ends with none (``DequeueTimeout``): RQ's loop beats, runs its
+    maintenance and waits for a job again at once.
     """
 
-    def work(self):
+    @classmethod
+    def dequeue_any(cls, queues, timeout, connection, *args: Any, **kwargs: Any):
         try:
-            super().work()
+            return super().dequeue_any(queues, timeout, connection, *args, **kwargs)
         except (redis.ConnectionError, redis.TimeoutError) as error:
-            self.log.warning("scheduler lost Redis, ending: %s: %s", type(error).__name__, error)
+            if timeout is None:  # a burst: nothing to wait for, RQ's handling stands
+                raise
+            ride_out_outage(connection, error)
+            raise DequeueTimeout(timeout) from None
+
+
+class LiveExecutions(ExecutionRegistry):
+    """A job's executions, less those whose record expired: runs whose worker died.
+
+    RQ keeps an execution's id in the job's registry a minute longer than the execution's
+    own record, which expires with its last heartbeat. A job whose worker was killed is run
+    again once that record expired; when the new run ends, RQ reads each execution of the
+    job, met the dead run's id without its record and raised ``ValueError: Execution ... not
+    found in Redis`` from its bookkeeping: the run that had just succeeded failed, and was
+    retried, each time with a traceback. Here the dead run's id is dropped instead.
+    """
+
+    def get_executions(self, start: int = 0, end: int = -1) -> list[Execution]:
+        executions = []
+        for execution_id in self.get_execution_ids(start, end):
+            try:
+                executions.append(
+                    Execution.fetch(id=execution_id, job_id=self.job_id, connection=self.connection)
+                )
+            except (ValueError, KeyError):  # its record expired (or is a late beat's): abandoned
+                self.connection.zrem(self.key, execution_id)
+        return executions
+
+
+class SmsJob(Job):
+    """RQ's job, whose executions are the live ones (``LiveExecutions``)."""
+
+    @property
+    def execution_registry(self) -> ExecutionRegistry:
+        return LiveExecutions(self.id, connection=self.connection)
 
 
 class SmsWorker(PromptAbandonment, SimpleWorker):
     """RQ's worker without a work horse per job, with heartbeats while a job runs and prompt
-    abandonment, that remembers being asked to stop."""
+    abandonment; it waits out a Redis outage, ends a job run again after its worker died
+    without a bookkeeping error, and remembers being asked to stop."""
 
+    job_class = SmsJob
+    queue_class = StorePatientQueue
+    # RQ's own back-off, left for a Redis that went away again as soon as it answered.
+    max_connection_wait_time = STORE_PROBE_SECONDS
     stop_requested_by_signal = False
     _heartbeats: JobHeartbeats | None = None
 
-    def work(self, *args: Any, **kwargs: Any) -> bool:
+    # Whether this worker works until the queues are empty: it then rides out nothing.
+    _burst = False
+
+    def heartbeat(self, timeout: int | None = None, pipeline=None) -> None:
+        # A beat into a pipeline is sent, and its errors met, by its caller.
+        if pipeline is not None:
+            super().heartbeat(timeout, pipeline)
+        else:
+            self._riding_out(super().heartbeat, timeout)
+
+    def check_for_suspension(self, burst: bool) -> None:
+        self._riding_out(super().check_for_suspension, burst)
+
+    def run_maintenance_tasks(self) -> None:
+        self._riding_out(super().run_maintenance_tasks)
+
+    def _riding_out(self, step: Callable[..., None], *args: Any) -> None:
+        """Take ``step`` (one of the worker's loop, outside its wait for a job); if Redis is
+        away, wait for it as the wait for a job does, then take the step again.
+
+        RQ's loop meets Redis first here (its beat, its look for a suspension, its
+        maintenance) and quit with a traceback where an outage began there, or tried
+        again after 1, 2, 4 ... s.
+        """
+        try:
+            step(*args)
+        except (redis.ConnectionError, redis.TimeoutError) as error:
+            if self._burst:
+                raise
+            ride_out_outage(self.connection, error)
+            step(*args)
+
+    def _pubsub_exception_handler(self, exc, pubsub, pubsub_thread) -> None:
+        # RQ's remote-command thread said "could not connect" at error level every 2 s of an
+        # outage; the worker's main loop says it once.
+        if isinstance(exc, redis.ConnectionError):
+            time.sleep(STORE_PROBE_SECONDS)
+            return
+        super()._pubsub_exception_handler(exc, pubsub, pubsub_thread)
+
+    def work(self, burst: bool = False, *args: Any, **kwargs: Any) -> bool:
+        self._burst = burst
         self._heartbeats = JobHeartbeats(self)
         self._heartbeats.start()
         try:
-            return super().work(*args, **kwargs)
+            return super().work(burst, *args, **kwargs)
         finally:
             self._heartbeats.stop()
 
@@ -254,9 +366,9 @@ class SmsWorker(PromptAbandonment, SimpleWorker):
         date_format: str = DEFAULT_LOGGING_DATE_FORMAT,
         log_format: str = DEFAULT_LOGGING_FORMAT,
     ) -> None:
-        # RQ's own (rq 2.x), with OutageTolerantScheduler: RQ names its class here and
-        # nowhere else. A burst enqueues the scheduled jobs here, with no process: as RQ's.
-        self.scheduler = OutageTolerantScheduler(
+        # RQ's own (rq 2.x), with WorkerScheduler: RQ names its class here and nowhere
+        # else. A burst enqueues the scheduled jobs here, with no process: as RQ's.
+        self.scheduler = WorkerScheduler(
             self.queues,
             connection=self.connection,
             logging_level=logging_level if logging_level is not None else self.log.level,
@@ -280,7 +392,17 @@ class SmsWorker(PromptAbandonment, SimpleWorker):
         # RQ raises StopRequested when idle and sets nothing: remember it, so the
         # supervisor loop can tell a stop from a quit.
         self.stop_requested_by_signal = True
-        super().request_stop(signum, frame)
+        try:
+            super().request_stop(signum, frame)
+        except (redis.ConnectionError, redis.TimeoutError):
+            # RQ first reads from Redis whether a stop was asked for before; while Redis is
+            # away that raised here, and the stop was lost. Stop as RQ would have.
+            if self.get_state() == WorkerStatus.BUSY:
+                self._stop_requested = True  # after the job, as RQ's warm shutdown
+                return
+            if self.scheduler:
+                self.stop_scheduler()
+            raise StopRequested() from None
 
 
 def restart_delays(cap: float) -> Callable[[], float]:
@@ -293,6 +415,23 @@ def restart_delays(cap: float) -> Callable[[], float]:
         return delay
 
     return next_delay
+
+
+def wait_to_restart(
+    connection: redis.Redis, delay: float, lost_redis: bool, sleep: Callable[[float], None] = time.sleep
+) -> None:
+    """Wait ``delay`` seconds before starting a worker that quit, or less: until Redis answers,
+    if the worker quit for want of it (``lost_redis``) or Redis went away meanwhile. The
+    back-off spaces out the restarts of a worker that quits while Redis answers; the restart
+    after an outage waits for Redis alone."""
+    deadline = time.monotonic() + delay
+    was_away = lost_redis
+    while (left := deadline - time.monotonic()) > 0:
+        sleep(min(STORE_PROBE_SECONDS, left))
+        if not store_answers(connection):
+            was_away = True
+        elif was_away:
+            return
 
 
 def run_worker(
@@ -407,10 +546,11 @@ def _supervise(
         while True:
             started = time.monotonic()
             worker = None
+            lost_redis = False
             try:
                 # The constructor talks to Redis too (it names its connection).
                 worker = worker_class(
-                    [Queue(name, connection=connection) for name in queues.ALL],
+                    list(queues.ALL),  # by name: each a queue of the worker's own class
                     connection=connection,
                     job_monitoring_interval=settings["WORKER_HEARTBEAT_SECONDS"],
                     maintenance_interval=settings["WORKER_MAINTENANCE_SECONDS"],
@@ -420,6 +560,7 @@ def _supervise(
                 )
                 worker.work(burst=burst, with_scheduler=True)
             except (redis.ConnectionError, redis.TimeoutError) as error:
+                lost_redis = True
                 # After a stop request RQ's last bookkeeping may meet the same outage: that
                 # ends nothing the operator did not ask to end.
                 if not getattr(worker, "stop_requested_by_signal", False):
@@ -430,8 +571,10 @@ def _supervise(
             if time.monotonic() - started > cap:  # it had worked well for a while
                 next_delay = restart_delays(cap)
             delay = next_delay()
-            log.warning("worker quit without a stop request; starting again in %.0f s", delay)
-            sleep(delay)
+            log.warning(
+                "worker quit without a stop request; starting again in %.0f s, or once Redis answers", delay
+            )
+            wait_to_restart(connection, delay, lost_redis, sleep)
     finally:
         for sweeper in sweepers:
             sweeper.stop()

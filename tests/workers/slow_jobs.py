@@ -35,3 +35,12 @@ def note_then_pause(path: str, seconds: float) -> None:
         runs.write("run\n")
     time.sleep(seconds)
     Path(path + ".done").touch()
+
+
+def fail_once_then_touch(path: str) -> None:
+    """First run: fail (its retry is scheduled, on the worker's clock). Later runs: leave a mark."""
+    began = Path(path + ".failed")
+    if not began.exists():
+        began.touch()
+        raise RuntimeError("failing once, as asked")
+    Path(path).touch()

@@ -8,11 +8,9 @@ import datetime as dt
 import json
 import os
 import signal
-import subprocess
 import time
 from pathlib import Path
 
-import pytest
 import redis as redis_lib
 from rq import Queue, Retry
 
@@ -31,50 +29,17 @@ def queue_redis(server: RedisServer, **options) -> redis_lib.Redis:
     return client
 
 
-def wait_for(condition, what: str, seconds: float = 20):
+def wait_for(condition, what: str, seconds: float = 20) -> float:
+    """Poll ``condition`` until true; returns when (``time.monotonic()``)."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
             if condition():
-                return
+                return time.monotonic()
         except (redis_lib.ConnectionError, OSError):
             pass
         time.sleep(0.1)
     raise AssertionError(f"timed out waiting for {what}")
-
-
-@pytest.fixture
-def own_redis():
-    """A redis-server of the test's own, which it can kill and start again on its port."""
-    server = RedisServer()
-    server.clients = []
-    yield server
-    for client in server.clients:
-        client.close()
-    server.stop()
-
-
-@pytest.fixture
-def start_worker(own_redis, tmp_path, worker_process):
-    """``start_worker()`` runs ``queue-service worker`` against the test's own Redis."""
-
-    def start(**env_overrides) -> subprocess.Popen:
-        return worker_process(
-            {
-                "REDIS_URL": own_redis.url,
-                "SECRET_KEY": "test-secret-of-the-suite",
-                "VAR_DIR": str(tmp_path / "var"),
-                "SMS_BACKEND": "file",
-                "SMS_OUTBOX": str(tmp_path / "outbox.jsonl"),
-                "SMS_SWEEP_SECONDS": "1",
-                "WORKER_HEARTBEAT_SECONDS": "1",
-                "WORKER_MAINTENANCE_SECONDS": "1",
-                "WORKER_RESTART_MAX_SECONDS": "2",
-                **env_overrides,
-            }
-        )
-
-    return start
 
 
 def test_the_worker_rides_out_a_redis_outage_and_sends_afterwards(own_redis, start_worker, tmp_path):
