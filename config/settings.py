@@ -138,6 +138,10 @@ _SPEC: dict[str, tuple[Any, Any]] = {
     # (README, "Replacing NIK_HASH_KEY").
     "NIK_HASH_KEY": (parse_str, None),
     "NIK_HASH_KEY_PREVIOUS": (parse_str, None),
+    # The keys that seal personal data at rest (AES-GCM): "id:base64key,..." (16, 24 or 32
+    # bytes each), the first seals, every one opens. Unset: a key generated under VAR_DIR
+    # (development only; refused in production).
+    "DATA_KEYS": (parse_str, None),
     # /metrics answers only with "Authorization: Bearer <METRICS_TOKEN>"; unset, it is open in
     # development and off (404) in production, as it names branches and their traffic.
     "METRICS_TOKEN": (parse_str, None),
@@ -397,6 +401,18 @@ def _contradictions(settings: dict[str, Any]) -> list[str]:
             problems.append(
                 "CAPTCHA_TEST_ANSWER must not be set when APP_ENV=production: it lets anyone pass the captcha"
             )
+        if not settings["DATA_KEYS"]:
+            problems.append(
+                "DATA_KEYS must be set when APP_ENV=production (id:base64key,...): every web host "
+                "and worker must share the keys that seal personal data at rest"
+            )
+    if settings["DATA_KEYS"]:
+        from queue_service.store.sealing import DataKeysError, Keyring  # noqa: PLC0415
+
+        try:
+            Keyring.parse(settings["DATA_KEYS"])
+        except DataKeysError as error:
+            problems.append(str(error))
     return problems
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib
-import importlib.metadata
 import os
 import shutil
 import sys
@@ -265,6 +264,32 @@ def cmd_create_kiosk(settings, args) -> int:
     return 0
 
 
+def cmd_rotate_data_key(settings, args) -> int:
+    """Seal every live booking's person again with the first key of DATA_KEYS, in batches,
+    a progress line each; or, with --new-key ID, print a fresh DATA_KEYS entry."""
+    from queue_service.domain.reservations.resealing import reseal_bookings
+    from queue_service.store.sealing import DataKeysError, SealError, new_key_entry
+
+    if args.new_key:
+        try:
+            print(new_key_entry(args.new_key))
+        except DataKeysError as error:
+            print(f"queue-service: {error}", file=sys.stderr)
+            return 2
+        return 0
+    if args.batch < 1:
+        print("queue-service: --batch must be at least 1", file=sys.stderr)
+        return 2
+    redis = _data_store(settings)
+    try:
+        progress = reseal_bookings(redis, args.batch, on_batch=lambda done: print(done.line(), flush=True))
+    except SealError as error:
+        print(f"queue-service: {error}", file=sys.stderr)
+        return 1
+    print(f"done: every live booking is sealed with {progress.key_id}; older keys may leave DATA_KEYS")
+    return 0
+
+
 def cmd_stop_embedded(settings, _args) -> int:
     """Stop the embedded Redis."""
     stopped = store.stop_embedded(settings["VAR_DIR"])
@@ -350,6 +375,14 @@ def build_parser() -> argparse.ArgumentParser:
     create_kiosk.add_argument("branch_id", help="the branch the kiosk stands in (e.g. jakarta-salemba)")
     create_kiosk.add_argument("name", help='what staff call the kiosk (e.g. "Pintu depan")')
     create_kiosk.set_defaults(handler=cmd_create_kiosk)
+    rotate = commands.add_parser(
+        "rotate-data-key",
+        help="seal every live booking's personal data again with the first key of DATA_KEYS "
+        "(resumable: a run skips what is sealed with it already)",
+    )
+    rotate.add_argument("--batch", type=int, default=500, help="bookings read per SCAN step (500)")
+    rotate.add_argument("--new-key", metavar="ID", help="only print a fresh DATA_KEYS entry ID:base64key")
+    rotate.set_defaults(handler=cmd_rotate_data_key)
     commands.add_parser("stop-embedded", help="stop the embedded Redis").set_defaults(
         handler=cmd_stop_embedded
     )

@@ -40,7 +40,8 @@ from config import load_settings
 from queue_service import create_app
 from queue_service.domain import demo, schedules
 from queue_service.notifications.outbox import Outbox
-from tests.factories import JAKARTA, UNREACHED_LIMITS, make_nik
+from queue_service.store import sealing
+from tests.factories import DATA_KEYS, JAKARTA, UNREACHED_LIMITS, make_nik
 from tests.fake_registry import TIMEOUT_MS as REGISTRY_TIMEOUT_MS
 from tests.fake_registry import FakeRegistry
 from tests.fake_twilio import FakeTwilio
@@ -118,6 +119,9 @@ SLOW = (
 
 
 def pytest_configure(config):
+    # Every process a test starts (serve, worker, the command line) and every production
+    # settings a test loads seal with the suite's key, as the in-process app does.
+    os.environ.setdefault("DATA_KEYS", DATA_KEYS)
     for entry in SLOW:
         path, _, name = entry.partition("::")
         where = config.rootpath / path
@@ -163,6 +167,13 @@ class Clock:
         self.now = when
 
 
+@pytest.fixture(autouse=True)
+def data_keys():
+    """The suite's keyring in this process, as an app or a worker of the suite installs it,
+    for the tests that write bookings with no app (and put back after a test that changed it)."""
+    return sealing.install(sealing.Keyring.parse(DATA_KEYS))
+
+
 @pytest.fixture
 def clock():
     # A Monday morning in Jakarta, with no holiday in the next fortnight.
@@ -183,6 +194,7 @@ def settings(redis_server, tmp_path, captcha_answer):
     return {
         "REDIS_URL": redis_server.url,
         "SECRET_KEY": "test-secret-of-the-suite",
+        "DATA_KEYS": DATA_KEYS,
         "VAR_DIR": str(tmp_path / "var"),
         "SMS_BACKEND": "file",
         "SMS_OUTBOX": str(tmp_path / "outbox.jsonl"),
@@ -361,6 +373,7 @@ def runner(settings):
             **os.environ,
             "REDIS_URL": settings["REDIS_URL"],
             "SECRET_KEY": settings["SECRET_KEY"],
+            "DATA_KEYS": settings["DATA_KEYS"],
             "VAR_DIR": settings["VAR_DIR"],
         }
         return subprocess.run(

@@ -11,6 +11,9 @@ from queue_service.domain.reservations import BookingRequest
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 
+# The suite's DATA_KEYS (a fixed key, so records written by one process open in another).
+DATA_KEYS = "t1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+
 UNREACHED_LIMITS = {
     "RATELIMIT_CAPTCHA": "100000 per minute",
     "RATELIMIT_BOOKING": "100000 per minute",

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from queue_service.domain import calendar
-from tests.factories import make_nik
+from tests.factories import DATA_KEYS, make_nik
 from tests.redis_server import free_port
 
 
@@ -41,6 +41,7 @@ def serving(redis_url: str | None, folder: Path, **env: str):
         **os.environ,
         "REDIS_URL": redis_url,
         "SECRET_KEY": "live-test",
+        "DATA_KEYS": DATA_KEYS,
         "VAR_DIR": str(folder / "var"),
         "SMS_BACKEND": "file",
         "SMS_OUTBOX": str(folder / "outbox.jsonl"),

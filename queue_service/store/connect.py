@@ -17,7 +17,7 @@ import os
 import secrets
 import subprocess
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,8 @@ from redis.sentinel import (
     SentinelManagedConnection,
     SentinelManagedSSLConnection,
 )
+
+from queue_service.store import sealing
 
 log = logging.getLogger(__name__)
 
@@ -130,7 +132,9 @@ def data_store(
     settings: Mapping[str, Any], decode_responses: bool = True, retries: int = DEFAULT_RETRIES
 ) -> redis.Redis | RedisCluster:
     """The data store's client: the master ``REDIS_SENTINELS`` name, ``REDIS_URL``'s server
-    or cluster, or the embedded server (started if need be)."""
+    or cluster, or the embedded server (started if need be). The keyring its records' personal
+    data is sealed with (``DATA_KEYS``) is installed in this process with it."""
+    sealing.install(data_keyring(settings))
     timeout = settings["REDIS_SOCKET_TIMEOUT"]
     if settings["REDIS_SENTINELS"]:
         return _sentinel_master(
@@ -410,11 +414,32 @@ def owner_only_folder(var_dir: str | os.PathLike) -> Path:
 
 def persistent_secret(var_dir: str | os.PathLike) -> str:
     """The ``SECRET_KEY`` kept under ``var_dir``, generated on first use."""
+    return _kept(var_dir, "secret_key", lambda: secrets.token_urlsafe(48))
+
+
+def persistent_data_keys(var_dir: str | os.PathLike) -> str:
+    """A development ``DATA_KEYS`` (one key, ``local``) kept under ``var_dir``, generated on
+    first use, so that the web app, the worker and the command line of one machine share it."""
+    return _kept(var_dir, "data_keys", lambda: sealing.new_key_entry("local"))
+
+
+def _kept(var_dir: str | os.PathLike, name: str, generate: Callable[[], str]) -> str:
+    """The text of file ``name`` under ``var_dir`` (owner-only), written by ``generate`` the
+    first time (one process of many, under a lock)."""
     var = owner_only_folder(var_dir)
-    path = var / "secret_key"
-    with _locked(var / "secret_key.lock"):
+    path = var / name
+    with _locked(var / f"{name}.lock"):
         if not path.exists():
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w") as handle:
-                handle.write(secrets.token_urlsafe(48))
+                handle.write(generate())
         return path.read_text().strip()
+
+
+def data_keyring(settings: Mapping[str, Any]) -> sealing.Keyring:
+    """The keyring of ``DATA_KEYS``, or of the development key kept under ``VAR_DIR``.
+
+    Raises:
+        DataKeysError: ``DATA_KEYS`` is malformed.
+    """
+    return sealing.Keyring.parse(settings.get("DATA_KEYS") or persistent_data_keys(settings["VAR_DIR"]))

@@ -67,6 +67,19 @@ def booking(branch_id: str, code: str) -> str:
     return f"{_branch(branch_id)}:booking:{code}"
 
 
+# Every booking of every branch, for SCAN (rotate-data-key); ``booking_of`` reads one's name.
+BOOKINGS_PATTERN = f"{PREFIX}:{{b:*}}:booking:*"
+
+
+def booking_of(key: str) -> tuple[str, str] | None:
+    """``(branch_id, code)`` of a booking's key, or None for any other key."""
+    head, _, code = key.rpartition("}:booking:")
+    branch_id = head.removeprefix(f"{PREFIX}:{{b:")
+    if branch_id == head or not code or ":" in code or booking(branch_id, code) != key:
+        return None
+    return branch_id, code
+
+
 def branch_holds(branch_id: str) -> str:
     """Sorted set code -> deadline (ms): the branch's places held until their phone's
     one-time code confirms them (``PHONE_VERIFICATION``)."""

@@ -8,6 +8,7 @@ import sys
 import pytest
 
 from config import load_settings
+from tests.factories import DATA_KEYS
 
 
 def test_settings_come_from_the_environment_with_typed_parsers():
@@ -150,7 +151,7 @@ def test_sentinels_are_read_with_the_master_s_password_and_replicas_to_wait_for(
 
 
 def test_production_with_a_shared_secret_starts():
-    settings = load_settings({"APP_ENV": "production", "SECRET_KEY": "s" * 32})
+    settings = load_settings({"APP_ENV": "production", "SECRET_KEY": "s" * 32, "DATA_KEYS": DATA_KEYS})
     assert settings["SECRET_KEY"] == "s" * 32
 
 

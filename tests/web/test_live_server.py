@@ -6,6 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from queue_service.domain import schedules
+from queue_service.domain.reservations import Booking
 from queue_service.store import keys
 from tests.factories import make_nik
 from tests.live import book_live, call, serving
@@ -56,5 +57,8 @@ def test_hundreds_of_concurrent_bookings_over_http_fill_one_slot_exactly(live_se
     assert next(s for s in availability["slots"] if s["start"] == slot)["remaining"] == 0
     codes = redis.lrange(keys.day_bookings(BRANCH, day), 0, -1)
     assert sorted(codes) == sorted(b["code"] for b in created)
-    booked_niks = [redis.hget(keys.booking(BRANCH, code), "nik") for code in codes]
+    # Sealed at rest: read as the service reads them, with the suite's DATA_KEYS.
+    booked_niks = [
+        Booking.from_hash(BRANCH, code, redis.hgetall(keys.booking(BRANCH, code))).nik for code in codes
+    ]
     assert len(set(booked_niks)) == capacity

@@ -11,6 +11,7 @@ import pytest
 
 from config import load_settings
 from queue_service.logging_setup import JsonFormatter, TextFormatter, mask_personal_data
+from tests.factories import DATA_KEYS
 from tests.live import with_the_real_clock
 
 
@@ -154,8 +155,11 @@ def test_a_text_line_is_one_line_whatever_the_message_holds():
     [
         ({}, "text"),
         ({"APP_ENV": "development"}, "text"),
-        ({"APP_ENV": "production", "SECRET_KEY": "s" * 32}, "json"),
-        ({"APP_ENV": "production", "SECRET_KEY": "s" * 32, "LOG_FORMAT": "text"}, "text"),
+        ({"APP_ENV": "production", "SECRET_KEY": "s" * 32, "DATA_KEYS": DATA_KEYS}, "json"),
+        (
+            {"APP_ENV": "production", "SECRET_KEY": "s" * 32, "DATA_KEYS": DATA_KEYS, "LOG_FORMAT": "text"},
+            "text",
+        ),
         ({"LOG_FORMAT": "json"}, "json"),
         ({"LOG_FORMAT": " "}, "text"),
     ],

@@ -19,7 +19,7 @@ from queue_service.domain.errors import NotFoundError, StillActiveError
 from queue_service.domain.reservations.lookup import BookingLookup
 from queue_service.domain.reservations.nik_claims import NikClaims
 from queue_service.domain.reservations.phone_caps import PhoneCaps
-from queue_service.domain.reservations.records import PERSONAL_FIELDS, Booking
+from queue_service.domain.reservations.records import PERSONAL_FIELDS, SEALED_FIELD, Booking
 from queue_service.store import keys
 from queue_service.store.outcomes import BookingOutcome
 from queue_service.store.scripts import Scripts
@@ -87,7 +87,14 @@ class Erasure:
         outcome = BookingOutcome.read(
             self.scripts.erase(
                 keys=[keys.booking(booking.branch_id, booking.code), keys.branch_audit(booking.branch_id)],
-                args=[today.isoformat(), now.isoformat(), len(PERSONAL_FIELDS), *PERSONAL_FIELDS, *entry],
+                args=[
+                    today.isoformat(),
+                    now.isoformat(),
+                    len(PERSONAL_FIELDS),
+                    *PERSONAL_FIELDS,
+                    f"{SEALED_FIELD}:",
+                    *entry,
+                ],
             )
         )
         if outcome.verdict == "missing":

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from queue_service.domain import schedules
+from queue_service.store import keys, sealing
 
 # Statuses that hold the NIK's date; a cancelled booking, or a hold released unverified
 # ("expired"), frees it. "pending" is a place held until the phone's one-time code confirms it.
@@ -15,8 +16,20 @@ PENDING = "pending"
 # Keys of a booking live at least this long from the moment they are written (Redis's own
 # clock), whatever the caller's clock says the visit day is.
 MIN_KEEP_MS = 24 * 3600 * 1000
-# The fields of a booking's record that lead to its person, all removed by its erasure: who
-# they are, where they booked from, the registry's verdict on them, and a hold's one-time code.
+# A booking's person (name, NIK, KPJ, phone, e-mail) is sealed as one value (store.sealing:
+# AES-GCM, bound to the booking's key and to this name): one nonce and tag a booking, not five.
+# It is stored in pieces of at most CHUNK characters, fields "person:0", "person:1", ...: a
+# longer value would turn the whole hash from Redis's compact listpack (hash-max-listpack-value,
+# 64 by default) into a table three times its size.
+SEALED_FIELD = "person"
+CHUNK = 64
+# What it holds, in this order, joined by SEPARATOR (which none of them may contain); records
+# written before sealing hold them as fields of their own, in clear.
+SEALED_NAMES = ("name", "nik", "kpj", "phone", "email")
+SEPARATOR = "\x1f"
+# The fields of a booking's record that lead to its person, all removed by its erasure (with
+# every "person:<n>" piece): who they are (in clear in a record written before sealing), where
+# they booked from, the registry's verdict on them, and a hold's one-time code.
 PERSONAL_FIELDS = (
     "name",
     "nik",
@@ -79,7 +92,12 @@ class Booking:
     @classmethod
     def from_hash(cls, branch_id: str, code: str, data: dict[str, str]) -> Booking:
         """The booking ``code`` of ``branch_id`` from its stored record (which names neither:
-        its key does)."""
+        its key does); its personal fields opened.
+
+        Raises:
+            SealError: they are sealed under a key ``DATA_KEYS`` no longer holds, or altered.
+        """
+        person = personal_fields(branch_id, code, data)
         return cls(
             code=code,
             queue_number=data["queue_number"],
@@ -90,11 +108,11 @@ class Booking:
             slot_start=dt.time.fromisoformat(data["slot"]),
             slot_end=dt.time.fromisoformat(data["slot_end"]),
             # An erased booking ("erased_at") keeps none of them.
-            name=data.get("name", ""),
-            nik=data.get("nik", ""),
-            kpj=data.get("kpj", ""),
-            phone=data.get("phone", ""),
-            email=data.get("email") or None,
+            name=person.get("name", ""),
+            nik=person.get("nik", ""),
+            kpj=person.get("kpj", ""),
+            phone=person.get("phone", ""),
+            email=person.get("email") or None,
             created_ms=int(data["created_ms"]),
             registry=data.get("registry") or None,
             address=data.get("address") or None,
@@ -115,21 +133,58 @@ class Booking:
         return dt.datetime.combine(self.date, self.slot_start, tzinfo=ZoneInfo(timezone))
 
 
-def stored_record(request: BookingRequest, slot: schedules.Slot) -> dict[str, str]:
-    """The fields of a new booking's record that the request gives."""
-    record = {
+def sealed_pieces(data: dict[str, str]) -> list[str]:
+    """The pieces of a record's sealed person, in order (none: erased, or written before
+    sealing)."""
+    pieces = []
+    while (piece := data.get(f"{SEALED_FIELD}:{len(pieces)}")) is not None:
+        pieces.append(piece)
+    return pieces
+
+
+def personal_fields(branch_id: str, code: str, data: dict[str, str]) -> dict[str, str]:
+    """The name, NIK, KPJ, phone and e-mail a booking's record holds (opened where sealed, as
+    they are in a record written before sealing; none once erased).
+
+    Raises:
+        SealError: sealed under a key ``DATA_KEYS`` no longer holds, or altered.
+    """
+    pieces = sealed_pieces(data)
+    if not pieces:
+        return {name: data[name] for name in SEALED_NAMES if name in data}
+    text = sealing.keyring().open("".join(pieces), keys.booking(branch_id, code), SEALED_FIELD)
+    return {name: value for name, value in zip(SEALED_NAMES, text.split(SEPARATOR), strict=False) if value}
+
+
+def sealed_fields(branch_id: str, code: str, person: dict[str, str]) -> dict[str, str]:
+    """``person``'s fields (as ``personal_fields`` reads them) sealed under the first data key
+    for booking ``code`` of ``branch_id``, as the record's "person:<n>" fields.
+
+    Raises:
+        ValueError: a value holds the separator (no field that passed validation can).
+    """
+    values = [person.get(name) or "" for name in SEALED_NAMES]
+    if any(SEPARATOR in value for value in values):
+        raise ValueError("a personal field holds a control character")
+    sealed = sealing.keyring().seal(
+        SEPARATOR.join(values).rstrip(SEPARATOR), keys.booking(branch_id, code), SEALED_FIELD
+    )
+    return {
+        f"{SEALED_FIELD}:{n}": sealed[start : start + CHUNK]
+        for n, start in enumerate(range(0, len(sealed), CHUNK))
+    }
+
+
+def stored_record(request: BookingRequest, slot: schedules.Slot, code: str) -> dict[str, str]:
+    """The fields of new booking ``code``'s record that the request gives, its person's
+    sealed (most have no e-mail: none is kept then)."""
+    return {
         "service_id": request.service_id,
         "date": request.date.isoformat(),
         "slot": slot.label,
         "slot_end": slot.end_label,
-        "name": request.name,
-        "nik": request.nik,
-        "kpj": request.kpj,
-        "phone": request.phone,
+        **sealed_fields(request.branch_id, code, {name: getattr(request, name) for name in SEALED_NAMES}),
     }
-    if request.email:  # most have none: no empty field kept for months
-        record["email"] = request.email
-    return record
 
 
 def expire_at_ms(day: dt.date, timezone: str, retention: dt.timedelta) -> int:
