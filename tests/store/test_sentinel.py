@@ -34,6 +34,7 @@ from redis.sentinel import SentinelManagedSSLConnection
 from config import load_settings
 from queue_service import create_app
 from queue_service.domain import demo, schedules
+from queue_service.domain.reservations.records import personal_fields
 from queue_service.store import connect as store
 from queue_service.store import keys
 from queue_service.web.errors import STATUS_OF_CODE
@@ -437,9 +438,10 @@ def test_the_primary_killed_mid_burst_fails_over_and_loses_no_confirmed_booking(
         try:
             stored = {}
             for key in on_master.scan_iter(match=keys.booking(BRANCH, "*"), count=1000):
-                record = on_master.hgetall(key)
+                record, code = on_master.hgetall(key), key.rsplit(":", 1)[1]
                 if record.get("status") == "booked" and record.get("date") == day:
-                    stored[key.rsplit(":", 1)[1]] = record
+                    # Its person sealed at rest: opened as the service opens it.
+                    stored[code] = {**record, **personal_fields(BRANCH, code, record)}
             slot_counts = on_master.hgetall(keys.slot_counts(BRANCH, day))
             day_counts = on_master.hgetall(keys.day_counts(BRANCH, day))
 

@@ -12,7 +12,7 @@ record written before sealing (its person in clear fields) is sealed by the same
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from redis import Redis
 
@@ -41,9 +41,9 @@ class ResealProgress:
     resealed: int = 0
     current: int = 0
     skipped: int = 0
-    counts: dict[str, int] = field(default_factory=dict)
 
     def line(self) -> str:
+        """One line of progress, as the command prints it after each batch."""
         return (
             f"bookings: {self.scanned} scanned, {self.resealed} sealed again with {self.key_id}, "
             f"{self.current} already with it, {self.skipped} with nothing to seal"
