@@ -73,7 +73,7 @@ class Keyring:
             if len(key) not in KEY_BYTES:
                 raise DataKeysError(
                     f"DATA_KEYS entry {position} ({key_id}): the key must be base64 of 16, 24 or "
-                    "32 bytes (generate one with: queue-service rotate-data-key --new-key)"
+                    "32 bytes (queue-service rotate-data-key --new-key ID prints one)"
                 )
             keys.append((key_id, key))
         return cls(tuple(keys))

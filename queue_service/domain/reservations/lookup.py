@@ -25,10 +25,12 @@ class BookingLookup:
             NotFoundError: there is none.
         """
         data = self.redis.hgetall(keys.booking(branch_id, code))
-        # A walk-in ticket is no booking; an erased one is found by no one.
-        if not data or data.get("walk_in") or "erased_at" in data:
+        if not data or data.get("walk_in"):  # a walk-in ticket is no booking
             raise NotFoundError("booking")
-        return Booking.from_hash(branch_id, code, data)
+        booking = Booking.from_hash(branch_id, code, data)
+        if booking.erased:  # its person erased: found by no one
+            raise NotFoundError("booking")
+        return booking
 
     def find(self, typed_code: str) -> Booking:
         """The booking with this code (typed in any case, with spaces or dashes), in the
