@@ -34,7 +34,7 @@ from queue_service.domain.audit import Actor
 from queue_service.domain.authz import Action, require
 from queue_service.domain.errors import NotFoundError, ValidationFailedError
 from queue_service.domain.reservations import Booking, Reservations
-from queue_service.domain.reservations.records import expire_at_ms
+from queue_service.domain.reservations.records import MIN_KEEP_MS, expire_at_ms
 from queue_service.domain.tuning import BranchTuning
 from queue_service.store import keys
 
@@ -397,10 +397,10 @@ class Closures:
         at = int(closure.created_at.timestamp() * 1000)
         pipe = self.redis.pipeline(transaction=False)
         pipe.hset(record, mapping=closure.stored())
-        pipe.pexpireat(record, expires)
         for key in [listed] if listed else [keys.branch_range_closures(b) for b in closure.branch_ids]:
             pipe.zadd(key, {closure.id: at})
         pipe.execute()
+        self._keep_until(record, expires)
 
     def _keep_written(self, key: str, written: dict[str, tuple[str | None, str]], expires: int) -> None:
         """Keep what closing the days wrote and replaced, for reopening."""
@@ -414,8 +414,13 @@ class Closures:
                 for label, (before, after) in written.items()
             },
         )
-        pipe.pexpireat(key, expires)
         pipe.execute()
+        self._keep_until(key, expires)
+
+    def _keep_until(self, key: str, expires: int) -> None:
+        """Expire ``key`` at ``expires``, floored on Redis's clock as a booking's keys are
+        (``keep_until.lua``): this process's clock may stand on another day than Redis's."""
+        self.reservations.scripts.keep_until(keys=[key], args=[expires, MIN_KEEP_MS])
 
     def _written(self, key: str, today: dt.date) -> dict[str, tuple[str | None, str]]:
         """What closing the days wrote and replaced, from ``today`` on."""

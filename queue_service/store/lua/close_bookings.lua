@@ -13,7 +13,9 @@
 --       holds
 -- ARGV: 1 booking key prefix, 2 slot counts key prefix, 3 day counts key prefix,
 --       4 cancelled_at (ISO time), 5 who cancelled, 6 the closure's id, 7 its note,
---       8 its first day, 9 its last day (ISO dates), 10 when the set of codes expires (ms),
+--       8 its first day, 9 its last day (ISO dates), 10 when the set of codes expires (ms;
+--       never sooner than a day from now on Redis's clock, as keep_until.lua keeps a booking's
+--       keys: a caller standing on another day must not write a set that is gone at once),
 --       11.. the codes
 -- Returns the codes cancelled by this run
 local t = redis.call('TIME')
@@ -39,6 +41,6 @@ for i = 11, #ARGV do
   end
 end
 if #cancelled > 0 then
-  redis.call('PEXPIREAT', KEYS[2], ARGV[10])
+  redis.call('PEXPIREAT', KEYS[2], math.max(tonumber(ARGV[10]), now + 24 * 3600 * 1000))
 end
 return cancelled
