@@ -15,12 +15,9 @@ from __future__ import annotations
 import argparse
 import contextlib
 import http.client
-import json
-import socket
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -28,41 +25,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.deploy.test_nginx import running_nginx  # noqa: E402
-from tests.live import book_live, serving  # noqa: E402
+from tests.live import book_live, serving, trickling  # noqa: E402
 from tests.redis_server import RedisServer  # noqa: E402
 from tests.web.test_live_server import BRANCH, next_open_day  # noqa: E402
-
-BODY = json.dumps({"branch_id": BRANCH, "name": "Budi Santoso", "nik": "3171011201900001"}).encode()
-
-
-@contextlib.contextmanager
-def tricklers(base: str, count: int, every: float):
-    """``count`` connections sending a booking's head, then a byte of its body every ``every`` s."""
-    host, port = base.removeprefix("http://").split(":")
-    socks = [socket.create_connection((host, int(port)), timeout=30) for _ in range(count)]
-    for sock in socks:
-        sock.sendall(
-            b"POST /api/v1/bookings HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-            b"Content-Length: %d\r\n\r\n" % len(BODY)
-        )
-    stop = threading.Event()
-
-    def trickle():
-        for n in range(len(BODY)):
-            for sock in socks:
-                with contextlib.suppress(OSError):
-                    sock.send(BODY[n : n + 1])
-            if stop.wait(every):
-                return
-
-    threading.Thread(target=trickle, daemon=True).start()
-    time.sleep(1)  # every head is in, and a first byte of every body
-    try:
-        yield
-    finally:
-        stop.set()
-        for sock in socks:
-            sock.close()
 
 
 def healthz_ms(base: str, requests: int) -> list[float]:
@@ -110,7 +75,7 @@ def main() -> int:
                     print(
                         row(f"{label}, alone", healthz_ms(base, args.requests), booking_ms(base, day, slot))
                     )
-                    with tricklers(base, args.tricklers, every=5.0):
+                    with trickling(base, args.tricklers, every=5.0):
                         print(
                             row(
                                 f"{label}, {args.tricklers} trickling",

@@ -6,8 +6,10 @@ import contextlib
 import datetime as dt
 import json
 import os
+import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -116,6 +118,44 @@ def book_live(base: str, branch_id: str, day: str, slot: str, nik: str | None = 
         f"{base}/api/v1/bookings",
         live_booking(branch_id, day, slot, nik or make_nik(), challenge["captcha_id"]),
     )
+
+
+# A booking's body as a slow client sends it: never whole before the test is over.
+TRICKLED_BODY = json.dumps(
+    {"branch_id": "jakarta-salemba", "name": "Budi Santoso", "nik": "3171011201900001"}
+).encode()
+
+
+@contextlib.contextmanager
+def trickling(base: str, count: int, every: float):
+    """``count`` connections to ``base`` that send a booking's head, then one byte of its body
+    every ``every`` seconds, until the block ends (or the server closes them); the block
+    starts once every head and a first byte of every body are in."""
+    host, port = base.removeprefix("http://").split(":")
+    socks = [socket.create_connection((host, int(port)), timeout=30) for _ in range(count)]
+    for sock in socks:
+        sock.sendall(
+            b"POST /api/v1/bookings HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Content-Length: %d\r\n\r\n" % len(TRICKLED_BODY)
+        )
+    stop = threading.Event()
+
+    def trickle():
+        for n in range(len(TRICKLED_BODY)):
+            for sock in socks:
+                with contextlib.suppress(OSError):  # closed by the server: its time ran out
+                    sock.send(TRICKLED_BODY[n : n + 1])
+            if stop.wait(every):
+                return
+
+    threading.Thread(target=trickle, daemon=True).start()
+    time.sleep(1)
+    try:
+        yield
+    finally:
+        stop.set()
+        for sock in socks:
+            sock.close()
 
 
 def a_bookable_weekday() -> dt.date:

@@ -11,7 +11,6 @@ import os
 import shutil
 import socket
 import subprocess
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -20,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from queue_service.web.server import refusal_body
-from tests.live import book_live, serving
+from tests.live import book_live, serving, trickling
 from tests.redis_server import free_port
 from tests.web.test_live_server import BRANCH, next_open_day
 
@@ -123,39 +122,12 @@ def test_static_files_are_kept_by_the_proxy(proxied):
 
 def test_fifty_trickling_clients_are_the_proxy_s_to_wait_for(proxied):
     base = proxied
-    host, port = base.removeprefix("http://").split(":")
-    body = b'{"branch_id": "jakarta-salemba", "name": "Budi Santoso"}'
-    socks = []
-    stop = threading.Event()
-    for _ in range(50):
-        sock = socket.create_connection((host, int(port)), timeout=30)
-        sock.sendall(
-            b"POST /api/v1/bookings HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-            b"Content-Length: %d\r\n\r\n" % len(body)
-        )
-        socks.append(sock)
-
-    def trickle():
-        for n in range(len(body)):
-            for sock in socks:
-                try:
-                    sock.send(body[n : n + 1])
-                except OSError:
-                    pass
-            if stop.wait(5):
-                return
-
-    threading.Thread(target=trickle, daemon=True).start()
-    try:
-        day, slot = next_open_day(base)
+    day, slot = next_open_day(base)
+    with trickling(base, 50, every=5.0):
         for _ in range(20):
             assert _get(f"{base}/healthz")[0] == 200
         status, booked = book_live(base, BRANCH, day, slot)
         assert status == 201, booked
-    finally:
-        stop.set()
-        for sock in socks:
-            sock.close()
 
 
 def _captcha_from(base: str, source: str, forwarded_for: str) -> int:

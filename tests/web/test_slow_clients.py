@@ -5,51 +5,18 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
-import time
 import urllib.request
 
-from tests.live import book_live, serving
+from tests.live import TRICKLED_BODY, book_live, serving, trickling
 from tests.web.test_live_server import BRANCH, next_open_day
 
 TRICKLERS = 50
-BODY = json.dumps({"branch_id": BRANCH, "name": "Budi Santoso", "nik": "3171011201900001"}).encode()
-
-
-def _trickle(base: str, stop: threading.Event, every: float) -> list[socket.socket]:
-    """Open ``TRICKLERS`` connections that send a booking's head, then one byte of its body
-    every ``every`` seconds until ``stop``."""
-    host, port = base.removeprefix("http://").split(":")
-    socks = []
-    for _ in range(TRICKLERS):
-        sock = socket.create_connection((host, int(port)), timeout=30)
-        sock.sendall(
-            b"POST /api/v1/bookings HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-            b"Content-Length: %d\r\n\r\n" % len(BODY)
-        )
-        socks.append(sock)
-
-    def send_a_byte_each():
-        for n in range(len(BODY)):
-            for sock in socks:
-                try:
-                    sock.send(BODY[n : n + 1])
-                except OSError:
-                    pass  # closed by the server: its time ran out
-            if stop.wait(every):
-                return
-
-    threading.Thread(target=send_a_byte_each, daemon=True).start()
-    return socks
 
 
 def test_fifty_trickling_clients_leave_a_one_by_four_server_answering(redis_server, tmp_path):
     with serving(redis_server.url, tmp_path, WEB_CONCURRENCY="1", WEB_THREADS="4") as base:
         day, slot = next_open_day(base)
-        stop = threading.Event()
-        socks = _trickle(base, stop, every=1.0)
-        try:
-            time.sleep(1.5)  # every trickler has sent its head and some body
+        with trickling(base, TRICKLERS, every=1.0):
             for _ in range(5):
                 # gunicorn gave each trickler a thread, and these waited for one (tens of
                 # seconds: the body takes minutes to come); now each is answered at once.
@@ -57,10 +24,6 @@ def test_fifty_trickling_clients_leave_a_one_by_four_server_answering(redis_serv
                     assert response.status == 200
             status, booked = book_live(base, BRANCH, day, slot)
             assert status == 201, booked
-        finally:
-            stop.set()
-            for sock in socks:
-                sock.close()
 
 
 def test_the_time_limit_is_for_the_whole_request_not_each_read(redis_server, tmp_path):
@@ -69,13 +32,13 @@ def test_the_time_limit_is_for_the_whole_request_not_each_read(redis_server, tmp
         with socket.create_connection((host, int(port)), timeout=30) as sock:
             sock.sendall(
                 b"POST /api/v1/bookings HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                b"Content-Length: %d\r\n\r\n" % len(BODY)
+                b"Content-Length: %d\r\n\r\n" % len(TRICKLED_BODY)
             )
             answer = b""
             # A byte every half second: each read is quick, the whole request is not.
-            for n in range(len(BODY)):
+            for n in range(len(TRICKLED_BODY)):
                 try:
-                    sock.send(BODY[n : n + 1])
+                    sock.send(TRICKLED_BODY[n : n + 1])
                 except OSError:
                     break
                 sock.settimeout(0.5)
