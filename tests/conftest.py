@@ -96,6 +96,7 @@ SLOW = (
     "tests/store/test_closures_cluster.py",
     "tests/store/test_replication.py",
     "tests/store/test_sentinel.py",
+    "tests/store/test_backup_restore.py",
     "tests/store/test_store.py::test_a_hung_embedded_redis_is_reported_not_started_twice",
     "tests/store/test_store.py::test_a_socket_held_by_a_server_that_gives_no_answer_is_never_started_over",
     # Real time let pass (a participant registry slower than its timeout, waited out).

@@ -33,10 +33,12 @@ class RedisServer:
     ``extra_args`` are appended to the command line (later options win), e.g.
     ``("--appendonly", "yes", "--appendfsync", "always")`` for a server whose acknowledged
     writes survive ``kill()``; ``start()`` then brings it back on the same port and directory.
+    ``dir``: a data directory to start on (the files of a backup, say), removed by ``stop()``
+    like the temporary one made otherwise.
     """
 
-    def __init__(self, extra_args: tuple[str, ...] = ()):
-        self.dir = Path(tempfile.mkdtemp(prefix="antrian-redis-"))
+    def __init__(self, extra_args: tuple[str, ...] = (), dir: Path | None = None):
+        self.dir = dir or Path(tempfile.mkdtemp(prefix="antrian-redis-"))
         self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self._command = [
