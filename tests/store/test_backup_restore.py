@@ -52,25 +52,25 @@ def services_on(settings, clock):
         services.close()
 
 
+def settled(client: redis_lib.Redis, *busy: str) -> dict:
+    """Wait until none of the ``busy`` fields of ``INFO persistence`` is non-zero; its state."""
+    deadline = time.monotonic() + 30
+    while True:
+        state = client.info("persistence")
+        if not any(state[name] for name in busy):
+            return state
+        assert time.monotonic() < deadline, f"Redis still busy: {state}"
+        time.sleep(0.05)
+
+
 def backed_up(server: RedisServer, into: Path) -> Path:
     """The runbook's backup: ``BGSAVE``, waited for, then the RDB file and the AOF copied to
     ``into`` (the server still running)."""
     with redis_lib.Redis.from_url(server.url) as client:
         # SCHEDULE: Redis 7 may still be writing its first AOF base, and refuses a plain BGSAVE.
         client.execute_command("BGSAVE", "SCHEDULE")
-        deadline = time.monotonic() + 30
-        while True:
-            state = client.info("persistence")
-            done = not (
-                state["rdb_bgsave_in_progress"]
-                or state["aof_rewrite_in_progress"]
-                or state["aof_rewrite_scheduled"]
-                or state["rdb_changes_since_last_save"]
-            )
-            if done:
-                break
-            assert time.monotonic() < deadline, f"BGSAVE never finished: {state}"
-            time.sleep(0.05)
+        busy = ("rdb_bgsave_in_progress", "aof_rewrite_in_progress", "aof_rewrite_scheduled")
+        state = settled(client, *busy, "rdb_changes_since_last_save")
         assert state["rdb_last_bgsave_status"] == "ok"
     into.mkdir()
     shutil.copy2(server.dir / "dump.rdb", into / "dump.rdb")
@@ -83,18 +83,29 @@ def backed_up(server: RedisServer, into: Path) -> Path:
 
 
 def restored(backup: Path, kind: str, into: Path) -> RedisServer:
-    """A fresh server on a data directory that holds only the backup's RDB file (``rdb``) or
-    only its AOF (``aof``), as an operator puts them in place before starting it."""
+    """A fresh server with AOF on, on a data directory that holds only the backup's RDB file
+    (``rdb``) or only its AOF (``aof``), as the runbook has an operator put them in place.
+
+    A server started with AOF on ignores an RDB file (it starts empty, on a new AOF): the RDB
+    is loaded with AOF off, ``CONFIG SET appendonly yes`` writes the AOF from it, and the
+    server is restarted with AOF on, as the README says."""
     into.mkdir()
     if kind == "rdb":
         shutil.copy2(backup / "dump.rdb", into / "dump.rdb")
-        return RedisServer(("--appendonly", "no"), dir=into)
-    names = [name for name in AOF_FILES if (backup / name).exists()]
-    assert len(names) == 1, names
-    if (backup / names[0]).is_dir():
-        shutil.copytree(backup / names[0], into / names[0])
+        loading = RedisServer(("--appendonly", "no"), dir=into)
+        with redis_lib.Redis.from_url(loading.url) as client:
+            client.config_set("appendonly", "yes")
+            state = settled(client, "aof_rewrite_in_progress", "aof_rewrite_scheduled")
+            assert state["aof_last_bgrewrite_status"] == "ok"
+        loading.process.terminate()  # SHUTDOWN: the AOF flushed; the directory kept
+        loading.process.wait(timeout=10)
     else:
-        shutil.copy2(backup / names[0], into / names[0])
+        names = [name for name in AOF_FILES if (backup / name).exists()]
+        assert len(names) == 1, names
+        if (backup / names[0]).is_dir():
+            shutil.copytree(backup / names[0], into / names[0])
+        else:
+            shutil.copy2(backup / names[0], into / names[0])
     return RedisServer(("--appendonly", "yes"), dir=into)
 
 
