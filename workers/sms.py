@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 
+from queue_service.domain import operations
 from queue_service.notifications.backends import SmsTransientError
 from queue_service.notifications.delivery import NOT_PENDING
-from queue_service.store import keys
 from workers.runtime import current
 
 log = logging.getLogger(__name__)
@@ -48,8 +48,10 @@ def send_sms(branch_id: str, code: str, event: str) -> str:
 
 
 def _count_outcome(event: str, state: str) -> None:
-    """Count a job's outcome for ``/metrics`` (see ``queue_service.metrics`` for why in Redis)."""
+    """Count a job's outcome, and the time of a ``sent``, for ``/metrics`` (see
+    ``queue_service.metrics`` for why in Redis)."""
     try:
-        current().queue_connection.hincrby(keys.SMS_OUTCOMES, f"{event}:{state}", 1)
+        runtime = current()
+        operations.count_sms_outcome(runtime.queue_connection, event, state, runtime.clock())
     except Exception as error:  # a figure must never fail a delivery
         log.warning("SMS outcome not counted: %s", type(error).__name__)

@@ -3,6 +3,7 @@ store holds (the jobs waiting in each queue, how SMS jobs ended)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from redis import Redis
@@ -26,15 +27,36 @@ def answers(client: Redis | RedisCluster) -> bool:
         return False
 
 
+# The field of ``keys.SMS_OUTCOMES`` beside the ``"<event>:<state>"`` counts: when a worker
+# last sent an SMS (ms since the epoch, on the worker's clock).
+_LAST_SENT = "last_sent_ms"
+
+
 @dataclass(frozen=True)
 class JobQueueFigures:
     """The jobs waiting in each job queue, the jobs that failed for good in each (RQ's
-    failed-job registry: a failure that used up its retries), and how many SMS jobs ended
-    each way, by ``(event, state)``."""
+    failed-job registry: a failure that used up its retries), how many SMS jobs ended
+    each way, by ``(event, state)``, and when a worker last sent one (Unix time in seconds;
+    None before the first)."""
 
     depths: dict[str, int]
     failed: dict[str, int]
     sms_outcomes: dict[tuple[str, str], int]
+    sms_last_sent: float | None = None
+
+
+def count_sms_outcome(connection: Redis, event: str, state: str, now: dt.datetime) -> None:
+    """Count how one SMS job ended, in the job queue's store, and for ``sent`` note ``now``
+    as the time of the last SMS sent: both in one step.
+
+    Raises:
+        redis.RedisError: the job queue's store cannot be written.
+    """
+    with connection.pipeline(transaction=True) as pipe:
+        pipe.hincrby(keys.SMS_OUTCOMES, f"{event}:{state}", 1)
+        if state == "sent":
+            pipe.hset(keys.SMS_OUTCOMES, _LAST_SENT, round(now.timestamp() * 1000))
+        pipe.execute()
 
 
 def job_queue_figures(connection: Redis) -> JobQueueFigures:
@@ -46,8 +68,12 @@ def job_queue_figures(connection: Redis) -> JobQueueFigures:
     """
     depths = {name: Queue(name, connection=connection).count for name in queues.ALL}
     failed = {name: FailedJobRegistry(name, connection=connection).count for name in queues.ALL}
-    outcomes = {}
+    outcomes, last_sent = {}, None
     for field, count in connection.hgetall(keys.SMS_OUTCOMES).items():
-        event, _, state = (field.decode() if isinstance(field, bytes) else field).partition(":")
+        field = field.decode() if isinstance(field, bytes) else field
+        if field == _LAST_SENT:
+            last_sent = int(count) / 1000
+            continue
+        event, _, state = field.partition(":")
         outcomes[(event, state)] = int(count)
-    return JobQueueFigures(depths, failed, outcomes)
+    return JobQueueFigures(depths, failed, outcomes, last_sent)

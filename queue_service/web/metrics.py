@@ -56,7 +56,9 @@ def _series(method: str, endpoint: str, status: int):
 class JobQueueCollector:
     """Read at scrape time from the job queue's Redis: ``antrian_job_queue_depth{queue}``,
     the jobs waiting in each queue, and ``antrian_sms_total{event,state}``, how SMS jobs
-    ended (``sent``, ``failed``, ``skipped``, ``expired``, or ``retry``: a passing failure)."""
+    ended (``sent``, ``failed``, ``skipped``, ``expired``, or ``retry``: a passing failure);
+    ``antrian_sms_last_sent_timestamp_seconds``, when a worker last sent an SMS (Unix time;
+    absent until one has: alert on ``time() -`` it, and on ``absent()`` after a while)."""
 
     def __init__(self, connection):
         self.connection = connection
@@ -71,6 +73,9 @@ class JobQueueCollector:
             labels=["queue"],
         )
         sms = CounterMetricFamily("antrian_sms", "SMS jobs by event and outcome", labels=["event", "state"])
+        last_sent = GaugeMetricFamily(
+            "antrian_sms_last_sent_timestamp_seconds", "Unix time of the last SMS a worker sent"
+        )
         try:
             figures = operations.job_queue_figures(self.connection)
         except Exception as error:  # the job queue is down: /readyz says so, leave them out
@@ -85,6 +90,9 @@ class JobQueueCollector:
         yield depth
         yield failed
         yield sms
+        if figures.sms_last_sent is not None:
+            last_sent.add_metric([], figures.sms_last_sent)
+            yield last_sent
 
 
 class BuildInfoCollector:

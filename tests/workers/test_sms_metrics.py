@@ -1,5 +1,7 @@
 """The workers' SMS outcomes reach /metrics (counted in the job queue's Redis)."""
 
+import datetime as dt
+
 from rq import Queue
 from rq.registry import FailedJobRegistry
 
@@ -24,3 +26,19 @@ def test_jobs_failed_for_good_and_the_release_are_in_metrics(app, client):
     text = client.get("/metrics").get_data(as_text=True)
     assert metric(text, 'antrian_job_queue_failed{queue="sms"}') == 1
     assert metric(text, f'antrian_build_info{{version="{package_version()}"}}') == 1
+
+
+def test_the_time_of_the_last_sms_sent_is_in_metrics(client, book, work, sent_sms, clock):
+    name = "antrian_sms_last_sent_timestamp_seconds"
+    assert f"\n{name} " not in client.get("/metrics").get_data(as_text=True)  # none sent yet
+    book()
+    work()
+    text = client.get("/metrics").get_data(as_text=True)
+    assert metric(text, name) == clock().timestamp()
+    clock.set(clock() + dt.timedelta(minutes=42))  # the worker's clock, as the web's
+    book()
+    work()
+    assert len(sent_sms()) == 2
+    text = client.get("/metrics").get_data(as_text=True)
+    assert metric(text, name) == clock().timestamp()
+    assert metric(text, 'antrian_sms_total{event="booked",state="sent"}') == 2  # counted beside it

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from rq import Queue
 
+from queue_service.domain.operations import job_queue_figures
 from queue_service.notifications import queues
 from queue_service.notifications.delivery import NOT_PENDING
 from queue_service.notifications.dispatch import SmsDispatcher, enqueue_sms, sms_job_id
@@ -85,7 +86,7 @@ def test_a_job_that_comes_after_its_event_was_settled_does_nothing(
     work()
 
     assert len(sent_sms()) == 1
-    assert redis.hgetall(keys.SMS_OUTCOMES) == {"booked:sent": "1"}  # counted once
+    assert job_queue_figures(redis).sms_outcomes == {("booked", "sent"): 1}  # counted once
 
 
 def test_two_dispatchers_polling_at_once_queue_one_job_per_event(
