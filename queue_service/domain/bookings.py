@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import hashlib
+import json
 import re
 import time
 from collections.abc import Callable
@@ -10,14 +13,30 @@ from collections.abc import Callable
 from redis import Redis
 
 from queue_service.domain.captcha.gate import CaptchaGate
-from queue_service.domain.errors import AlreadyBookedError
+from queue_service.domain.errors import (
+    AlreadyBookedError,
+    BadRequestError,
+    NotFoundError,
+    ValidationFailedError,
+)
 from queue_service.domain.participant_registry import RegistryCheck
-from queue_service.domain.reservations import Booking, BookingRequest, Reservations
+from queue_service.domain.reservations import (
+    Booking,
+    BookingRequest,
+    IdempotencyKey,
+    KeyUsedError,
+    Reservations,
+)
 from queue_service.domain.reservations.bookable import BookingContext
 from queue_service.store import keys
 
 _TOKEN = re.compile(r"^[0-9a-f]{32}$")
 _PENDING = "pending"
+# The header a booking's key comes in, named by the field errors about it.
+IDEMPOTENCY_KEY_FIELD = "Idempotency-Key"
+# How long a request waits for a concurrent one with its key (which holds the NIK's claim, on
+# a cluster) to record its booking.
+_KEY_WAIT_SECONDS = 5.0
 
 
 def book(
@@ -30,6 +49,7 @@ def book(
     now: dt.datetime,
     registry: RegistryCheck | None = None,
     admit: Callable[[BookingRequest, BookingContext], None] | None = None,
+    idempotency_key: str | None = None,
 ) -> Booking:
     """Book a place: the captcha first, then the fields, then the person's allowance, then
     the participant registry, then the place.
@@ -51,21 +71,89 @@ def book(
             check).
         admit: the branch's waiting room's gate, asked with the booking's first read (the
             branch's settings; no round trip of its own); raises ``NotAdmittedError``.
+        idempotency_key: the request's ``Idempotency-Key``, if it sent one. A key that
+            booked already with the same fields answers that booking, first thing (one read;
+            the captcha, a retry's used up, is not asked, nor anything else); the key is
+            recorded with the booking it makes, in the same step.
 
     Raises:
         CaptchaFailedError, ValidationFailedError (``kpj`` when the registry rejects the
-        participant), RegistryUnavailableError (no verdict, failure closed), and whatever
-        ``reserve`` raises.
+        participant; ``Idempotency-Key`` when the key booked with other fields),
+        RegistryUnavailableError (no verdict, failure closed), and whatever ``reserve``
+        raises.
     """
+    request = None
+    if idempotency_key is not None:
+        try:
+            request = read_request()
+        except (BadRequestError, ValidationFailedError):
+            request = None  # refused below, after the captcha, as without a key
+        if request is not None:
+            first = _first_answer(reservations, request.branch_id, idempotency_key, request_digest(request))
+            if first is not None:
+                return first
     captcha.verify(captcha_id, captcha_answer)
-    request = read_request()
+    if request is None:
+        request = read_request()
     screen = None
     if registry is not None and registry.asks:
 
         def screen(asked: BookingRequest) -> dict[str, str]:
             return registry.screen(asked.nik, asked.kpj, asked.name)
 
-    return reservations.reserve(request, now, address, screen, admit)
+    if idempotency_key is None:
+        return reservations.reserve(request, now, address, screen, admit)
+    key = IdempotencyKey(idempotency_key, request_digest(request))
+    try:
+        return reservations.reserve(request, now, address, screen, admit, key)
+    except KeyUsedError as used:
+        # A concurrent request with the key booked first (the reserve step found its record).
+        return _answer_of(reservations, used.branch_id, used.code, used.digest, key.digest)
+    except AlreadyBookedError as refused:
+        # On a cluster the NIK's claim comes before the place: a concurrent request with the
+        # key may hold it, and its record follows with its booking.
+        deadline = time.monotonic() + (_KEY_WAIT_SECONDS if refused.detail == "in_flight" else 0)
+        while True:
+            first = _first_answer(reservations, request.branch_id, key.key, key.digest)
+            if first is not None:
+                return first
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(0.05)
+
+
+def request_digest(request: BookingRequest) -> str:
+    """SHA-256 of a booking request's fields as validated (the captcha is not one of them: a
+    retry carries another, or the same used-up one)."""
+    fields = {name: str(value) for name, value in dataclasses.asdict(request).items()}
+    return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
+
+
+def _first_answer(reservations: Reservations, branch_id: str, key: str, digest: str) -> Booking | None:
+    """The booking ``key`` made at ``branch_id``, or None when it made none (or that booking is
+    gone).
+
+    Raises:
+        ValidationFailedError: ``Idempotency-Key``: the key booked with other fields.
+    """
+    used = reservations.reserving.key_used(branch_id, key)
+    if used is None:
+        return None
+    first_digest, code = used
+    try:
+        return _answer_of(reservations, branch_id, code, first_digest, digest)
+    except NotFoundError:
+        return None
+
+
+def _answer_of(
+    reservations: Reservations, branch_id: str, code: str, first_digest: str, digest: str
+) -> Booking:
+    """Booking ``code``, made under the request's key by a request whose digest was
+    ``first_digest``: refused unless that is this request's ``digest``."""
+    if first_digest != digest:
+        raise ValidationFailedError({IDEMPOTENCY_KEY_FIELD: ["key_reused"]})
+    return reservations.get(branch_id, code)
 
 
 class FormAttempts:

@@ -9,6 +9,8 @@ keyed hashes, so no NIK or phone number appears in a key name.
 
 from __future__ import annotations
 
+import hashlib
+
 PREFIX = "antrian"
 
 # The catalog is small, global and read-mostly.
@@ -65,6 +67,13 @@ def day_bookings(branch_id: str, day: str) -> str:
 def booking(branch_id: str, code: str) -> str:
     """Hash of one booking."""
     return f"{_branch(branch_id)}:booking:{code}"
+
+
+def booking_idempotency(branch_id: str, key: str) -> str:
+    """String ``<digest of the request> <code>``: the booking a ``POST /api/v1/bookings`` with
+    this ``Idempotency-Key`` made, written by the reserve script with the booking. Named by
+    the key's SHA-256: the client's key is never stored."""
+    return f"{_branch(branch_id)}:idem:{hashlib.sha256(key.encode()).hexdigest()}"
 
 
 # Every booking of every branch, for SCAN (rotate-data-key); ``booking_of`` reads one's name.

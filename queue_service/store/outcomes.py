@@ -94,18 +94,23 @@ class BookingOutcome(ScriptOutcome):
     refusal (``slot_full``, ``day_full``, ``not_bookable``), one of the reasons to start
     over (``code_taken``, ``claim_expired``, ``settings_changed``), or, from ``book.lua``,
     ``claim``: the NIK's claim was refused (``claim``, as ``claim_nik.lua`` said it), or
-    ``phone``: the phone's count was (``phone``, as ``count_phone.lua`` said it)."""
+    ``phone``: the phone's count was (``phone``, as ``count_phone.lua`` said it); from
+    ``reserve.lua`` and ``book.lua``, ``idempotent``: the request's ``Idempotency-Key``
+    booked already (the ``digest`` of that request and its booking's ``code``)."""
 
     queue_number: str = ""
     created_ms: str = ""
     status: str = ""
     verify_by_ms: str = ""
     current_status: str = ""
+    digest: str = ""
+    code: str = ""
     claim: ClaimOutcome | None = None
     phone: PhoneOutcome | None = None
     LAYOUTS: ClassVar[Mapping[str, tuple[str, ...]]] = {
         "ok": ("queue_number", "created_ms", "status", "verify_by_ms"),
         "status": ("current_status",),
+        "idempotent": ("digest", "code"),
     }
 
     @classmethod

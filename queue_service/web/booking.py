@@ -7,14 +7,16 @@ from collections.abc import Mapping
 from flask import request
 
 from queue_service.domain import bookings
+from queue_service.domain.bookings import IDEMPOTENCY_KEY_FIELD
 from queue_service.domain.reservations import Booking, BookingRequest
 from queue_service.domain.reservations.bookable import BookingContext
 from queue_service.web import limits
 from queue_service.web.extensions import services
 from queue_service.web.requests import load
-from queue_service.web.schemas.public import BookingRequestSchema
+from queue_service.web.schemas.public import BookingIdempotencyKeySchema, BookingRequestSchema
 
 _BOOKING_REQUEST = BookingRequestSchema()
+_IDEMPOTENCY_KEY = BookingIdempotencyKeySchema()
 
 
 def book(body: Mapping) -> Booking:
@@ -26,10 +28,15 @@ def book(body: Mapping) -> Booking:
     the pages' cookie) must be valid for it and is bound to the booking's NIK, judged with the
     booking's first read of the branch's settings (no round trip of its own without a room).
 
+    An ``Idempotency-Key`` header (the API's) is checked first; a key that booked already
+    answers that booking (see ``bookings.book``).
+
     Raises:
+        ValidationFailedError: ``Idempotency-Key`` is not 1 to 128 visible ASCII characters.
         NotAdmittedError: the room is open and the pass is missing or not valid.
         DomainError: as ``bookings.book``.
     """
+    key = idempotency_key_of_request()
     now = services().clock()
     admission_pass = admission_pass_of_request()
 
@@ -48,7 +55,20 @@ def book(body: Mapping) -> Booking:
         now=now,
         registry=services().registry,
         admit=admit,
+        idempotency_key=key,
     )
+
+
+def idempotency_key_of_request() -> str | None:
+    """The booking's ``Idempotency-Key`` header, if it sent one.
+
+    Raises:
+        ValidationFailedError: not 1 to 128 visible ASCII characters; refused rather than
+            ignored, lest a client take a retry for safe that is not.
+    """
+    if IDEMPOTENCY_KEY_FIELD not in request.headers:
+        return None
+    return load(_IDEMPOTENCY_KEY, {IDEMPOTENCY_KEY_FIELD: request.headers[IDEMPOTENCY_KEY_FIELD]})["key"]
 
 
 def admit_move(branch_id: str, nik: str) -> None:

@@ -140,6 +140,7 @@ FIELDS: dict[str, str] = {
         "paling banyak 64 karakter."
     ),
     "id_taken": N_("Kode ini sudah dipakai."),
+    "key_reused": N_("Kunci ini sudah dipakai untuk pemesanan dengan data lain."),
     "id_mismatch": N_("Kode tidak dapat diubah: harus sama dengan kode di alamat."),
     "duplicate_id": N_("Kode ini sudah dipakai di atasnya."),
     "text_format": N_("Wajib diisi, tanpa spasi di awal atau akhir dan tanpa karakter kontrol."),

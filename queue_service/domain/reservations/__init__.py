@@ -38,7 +38,7 @@ from queue_service.domain.reservations.records import (
     BookingRequest,
 )
 from queue_service.domain.reservations.reschedule import Rescheduling
-from queue_service.domain.reservations.reserve import Reserving
+from queue_service.domain.reservations.reserve import IdempotencyKey, KeyUsedError, Reserving
 from queue_service.store.scripts import Scripts
 
 __all__ = [
@@ -48,6 +48,8 @@ __all__ = [
     "Booking",
     "BookingRequest",
     "EventHook",
+    "IdempotencyKey",
+    "KeyUsedError",
     "Reservations",
 ]
 
@@ -173,12 +175,14 @@ class Reservations:
         address: str | None = None,
         screen: Callable[[BookingRequest], Mapping[str, str]] | None = None,
         admit: Callable[[BookingRequest, BookingContext], None] | None = None,
+        idempotency: IdempotencyKey | None = None,
     ) -> Booking:
         """Book a place for ``request`` as seen at ``now`` (see ``Reserving.reserve``), the
         attempt counted against its person's allowance from ``address`` when given, and
         ``screen``ed (the participant registry) after that count and before the place is held;
         ``address`` is kept in the booking's record (the console's hoarding view); ``admit``
-        is the waiting room's gate, asked with the first read (see ``Reserving.reserve``).
+        is the waiting room's gate, asked with the first read (see ``Reserving.reserve``);
+        ``idempotency`` is recorded with the booking (see ``Reserving.reserve``).
 
         Raises:
             AttemptsUsedUpError: the NIK or the phone has used up its allowance from
@@ -188,6 +192,7 @@ class Reservations:
             ``Reserving.reserve``.
             NotReplicatedError: committed, but fewer than ``wait_replicas`` replicas
                 acknowledged it in time (the booking is kept).
+            KeyUsedError: ``idempotency``'s key booked already (nothing is written).
             Whatever ``screen`` raises (nothing is held then).
         """
         person_count = None
@@ -196,7 +201,9 @@ class Reservations:
         # While NIK_HASH_KEY is being replaced: the date held under the old digest (a step of
         # its own, see nik_claims; nothing claims under that digest any more).
         self.claims.refuse_if_held_before(request.nik, request.date.isoformat())
-        booking, replicated = self.reserving.reserve(request, now, person_count, screen, address, admit)
+        booking, replicated = self.reserving.reserve(
+            request, now, person_count, screen, address, admit, idempotency
+        )
         self._on_event("held" if booking.status == PENDING else "booked", booking)
         if not replicated:
             # Answered as a 503, not a 201: the booking is not yet as safe as promised, and a

@@ -22,6 +22,7 @@ import json
 import logging
 import secrets
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 import redis.exceptions as redis_errors
 from redis import Redis
@@ -48,6 +49,28 @@ from queue_service.store.scripts import Scripts
 log = logging.getLogger(__name__)
 
 _ATTEMPTS = 3
+# How long a booking's Idempotency-Key is remembered at least (its booking's keys may last
+# longer: the key lasts as long as they do).
+IDEMPOTENCY_KEEP_MS = 24 * 3600 * 1000
+
+
+@dataclass(frozen=True)
+class IdempotencyKey:
+    """A booking request's ``Idempotency-Key`` (``key``, as the client sent it) and the
+    ``digest`` of the request it came with."""
+
+    key: str
+    digest: str
+
+
+class KeyUsedError(Exception):
+    """The request's ``Idempotency-Key`` booked already (found by the reserve script, so a
+    concurrent request with the key booked first): ``code`` of ``branch_id``, made by a
+    request whose digest was ``digest``. Nothing was written."""
+
+    def __init__(self, branch_id: str, digest: str, code: str):
+        super().__init__(code)
+        self.branch_id, self.digest, self.code = branch_id, digest, code
 
 
 class Reserving:
@@ -97,6 +120,7 @@ class Reserving:
         screen: Callable[[BookingRequest], Mapping[str, str]] | None = None,
         address: str | None = None,
         admit: Callable[[BookingRequest, BookingContext], None] | None = None,
+        idempotency: IdempotencyKey | None = None,
     ) -> tuple[Booking, bool]:
         """Book a place for ``request`` as seen at ``now``.
 
@@ -113,6 +137,9 @@ class Reserving:
         (the branch and its settings, read in the same round trip as the allowance), before
         anything else is judged: the waiting room's gate, which raises to refuse.
 
+        ``idempotency``, if given, is recorded with the booking in the same step, and a key
+        that booked already books nothing more (``KeyUsedError``).
+
         Returns:
             The committed booking with its code and queue number, and whether enough
             replicas acknowledged it (True when none are asked for).
@@ -125,6 +152,7 @@ class Reserving:
             TooManyBookingsError: the phone holds its cap of active bookings.
             DayFullError, SlotFullError: no place left.
             StoreUnavailableError: the attempts kept stalling or kept meeting a settings change.
+            KeyUsedError: ``idempotency``'s key booked already; nothing is written.
             Whatever ``screen`` raises.
         """
         # Asked once, whatever the attempts; a refusal raised is not kept, but ends the booking.
@@ -133,7 +161,7 @@ class Reserving:
             screened_only = screened
             screened = functools.cache(lambda: {**screened_only(), "address": address})
         for _attempt in range(_ATTEMPTS):
-            outcome = self._try_reserve(request, now, person_count, screened, admit)
+            outcome = self._try_reserve(request, now, person_count, screened, admit, idempotency)
             admit = None  # asked once, whatever the attempts
             person_count = None  # counted once, whatever the attempts
             if outcome is not None:
@@ -142,6 +170,15 @@ class Reserving:
             raise StoreUnavailableError("reservation kept stalling")
         booking, claim_key, expire_at = outcome
         return booking, self.in_one_step or self._confirm(booking, claim_key, expire_at)
+
+    def key_used(self, branch_id: str, key: str) -> tuple[str, str] | None:
+        """What a booking request with ``Idempotency-Key`` ``key`` at ``branch_id`` made: the
+        request's digest and the booking's code, or None (one read)."""
+        held = self.redis.get(keys.booking_idempotency(branch_id, key))
+        if held is None:
+            return None
+        digest, code = held.split(" ", 1)
+        return digest, code
 
     def _confirm(self, booking: Booking, claim_key: str, expire_at: int) -> bool:
         """Mark the NIK's claim as held by the committed booking and, with ``wait_replicas``,
@@ -192,6 +229,7 @@ class Reserving:
         person_count: PendingCount | None = None,
         screened: Callable[[], dict[str, str]] = dict,
         admit: Callable[[BookingRequest, BookingContext], None] | None = None,
+        idempotency: IdempotencyKey | None = None,
     ):
         """One attempt: check the request against the settings, screen it (``screened``
         returns the record's extra fields), claim the NIK's date, reserve.
@@ -224,6 +262,7 @@ class Reserving:
             keys.sms_outbox(branch.id),
             keys.branch_national_closures(branch.id),
             keys.branch_holds(branch.id),
+            keys.booking_idempotency(branch.id, idempotency.key if idempotency else ""),
         ]
         one_time_code = new_one_time_code() if self.hold_ms else ""
 
@@ -244,6 +283,8 @@ class Reserving:
                 self.hold_ms,
                 one_time_code,
                 *keys.hold_release_prefixes(branch.id),
+                idempotency.digest if idempotency else "",
+                IDEMPOTENCY_KEEP_MS,
             ]
 
         phone_key, phone_args = None, []
@@ -277,6 +318,8 @@ class Reserving:
                 },
             )
             return booking, claim_key, expire_at
+        if outcome.verdict == "idempotent":
+            raise KeyUsedError(branch.id, outcome.digest, outcome.code)
         if outcome.verdict in REFUSALS:
             raise REFUSALS[outcome.verdict](outcome.verdict)
         # 'code_taken' (a 1-in-10^15 collision), 'claim_expired' (this process stalled past

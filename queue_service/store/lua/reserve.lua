@@ -1,4 +1,4 @@
---! uses place_refusal release_holds
+--! uses place_refusal release_holds key_booked
 -- Reserve one place: check the day is open, the day's and the service's quota and the slot's
 -- capacity, take the next queue number and write the booking and its SMS event, all or nothing.
 -- With a hold time (PHONE_VERIFICATION) the place is held 'pending' until the phone's
@@ -9,14 +9,17 @@
 -- run finds the booking of its own attempt and answers as the first did.
 -- KEYS: 1 settings, 2 date overrides, 3 slot counts, 4 day counts, 5 queue sequence,
 --       6 day's booking index, 7 the booking, 8 the branch's SMS outbox,
---       9 the branch's copy of the national closures, 10 the branch's holds
+--       9 the branch's copy of the national closures, 10 the branch's holds,
+--       11 the request's Idempotency-Key record (untouched when ARGV[18] is '')
 -- ARGV: 1 code, 2 date, 3 slot, 4 service, 5 prefix, 6 claim_at_ms, 7 claim_window_ms,
 --       8 expire_at_ms, 9 booking fields (JSON object of strings), 10 attempt token,
 --       11 SHA-1 of the settings the slot was computed from, 12 least time to keep keys (ms),
 --       13 how long the place is held for the phone's code (ms; 0: booked at once),
 --       14 the one-time code, 15-17 release_holds.lua's key prefixes (booking, slot counts,
---       day counts)
--- Returns {'ok', queue_number, created_ms, status, verify_by_ms ('' when booked)} or {refusal}
+--       day counts), 18 the digest of the request ('' without an Idempotency-Key),
+--       19 least time to keep the key's record (ms)
+-- Returns {'ok', queue_number, created_ms, status, verify_by_ms ('' when booked)},
+-- {'idempotent', digest, code} (the key booked already: nothing written) or {refusal}
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local mine = redis.call('HMGET', KEYS[7], 'attempt', 'queue_number', 'created_ms', 'status', 'verify_by_ms')
@@ -25,6 +28,11 @@ if mine[1] then
     return {'ok', mine[2], mine[3], mine[4], mine[5] or ''}
   end
   return {'code_taken'}
+end
+-- A key that booked already books nothing more: the caller answers with that booking.
+local booked = key_booked({KEYS[11]}, {ARGV[18]})
+if booked then
+  return booked
 end
 -- A NIK claim older than the window may be taken over by another attempt: never book on it.
 if now - tonumber(ARGV[6]) > tonumber(ARGV[7]) then
@@ -72,5 +80,9 @@ redis.call('ZADD', KEYS[8], 'NX', now, ARGV[1] .. (hold_ms > 0 and ':otp' or ':b
 local expire_at = math.max(tonumber(ARGV[8]), now + tonumber(ARGV[12]))
 for i = 3, 7 do
   redis.call('PEXPIREAT', KEYS[i], expire_at)
+end
+if (ARGV[18] or '') ~= '' then
+  redis.call('SET', KEYS[11], ARGV[18] .. ' ' .. ARGV[1], 'PXAT',
+             math.max(expire_at, now + tonumber(ARGV[19])))
 end
 return {'ok', queue_number, tostring(now), status, tostring(verify_by)}

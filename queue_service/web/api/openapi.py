@@ -12,6 +12,7 @@ from marshmallow import fields
 from queue_service.web import schemas
 from queue_service.web.schemas import catalog as catalog_schemas
 from queue_service.web.schemas import closures as closure_schemas
+from queue_service.web.schemas import public as public_schemas
 
 bp = Blueprint("openapi", __name__, url_prefix="/api/v1")
 
@@ -225,10 +226,13 @@ def build_spec() -> dict:
                 "Book a place (captcha first; while the branch's waiting room is open, an "
                 "`X-Admission-Pass` before that). With PHONE_VERIFICATION=1 (the default) the place "
                 "is held: `status` is `pending` until the six-digit code sent to the phone is "
-                "given to `/bookings/{code}/verify` before `verify_by`",
+                "given to `/bookings/{code}/verify` before `verify_by`. A retry after a lost answer "
+                "or a 503 sends the first attempt's `Idempotency-Key` with the same body: 201 with "
+                "the booking it made (no new captcha needed)",
                 "201",
                 "Booking",
                 body="BookingRequest",
+                parameters=[{"in": "header", "schema": public_schemas.BookingIdempotencyKeySchema}],
                 errors=("400", "403", "409", "415", "422", "429"),
             )
         },

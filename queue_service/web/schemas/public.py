@@ -7,7 +7,7 @@ from marshmallow import Schema, fields, post_load, validate
 
 from queue_service.domain import identity
 from queue_service.domain.reservations import BookingRequest
-from queue_service.web.schemas.base import StrictSchema, clock, day, identifier, text
+from queue_service.web.schemas.base import Pattern, StrictSchema, clock, day, identifier, text
 
 
 class AvailabilityQuerySchema(StrictSchema):
@@ -52,6 +52,25 @@ class BookingRequestSchema(StrictSchema):
             # Accepted for the clients SPEC §3 lets send it, never kept: nothing uses it.
             email=None,
         )
+
+
+class BookingIdempotencyKeySchema(Schema):
+    """The ``Idempotency-Key`` header of a booking: 1 to 128 visible ASCII characters (spaces
+    inside), checked before the captcha."""
+
+    key = fields.String(
+        data_key="Idempotency-Key",
+        validate=[
+            validate.Length(max=128, error="too_long"),
+            Pattern(r"[!-~]([ -~]*[!-~])?", error="invalid_id"),
+        ],
+        metadata={
+            "description": "Optional. A retry with the same key and body (the captcha aside) gets the "
+            "first answer: 201 with the booking it made, without asking the captcha again; the "
+            "same key with another body is 422 naming `Idempotency-Key`. Remembered as long as "
+            "the booking, at least 24 hours"
+        },
+    )
 
 
 class LookupRequestSchema(StrictSchema):
