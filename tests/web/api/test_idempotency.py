@@ -9,8 +9,10 @@ import pytest
 
 from queue_service.domain.bookings import request_digest
 from queue_service.domain.reservations import IdempotencyKey
-from queue_service.store import keys
+from queue_service.store import keys, scripts
+from queue_service.store.connect import DEFAULT_RETRIES
 from queue_service.web.schemas.public import BookingRequestSchema
+from tests.redis_proxy import ReplyDroppingProxy
 
 BRANCH = "jakarta-salemba"
 DAY = "2026-11-24"
@@ -141,6 +143,37 @@ def test_a_retry_after_a_503_learns_the_booking_the_first_attempt_committed(
     assert codes_of_the_day(redis) == [committed.code]
     # Without the key the same retry is told only that the NIK holds a booking.
     assert post(client, booking_body(nik=body["nik"])).status_code == 409
+
+
+def test_a_booking_answered_503_after_its_script_ran_is_the_retrys_201(
+    make_app, booking_body, captcha_answer, redis, redis_server
+):
+    # Every reply to the booking script is lost, redis-py's own re-sends' too: the first run
+    # commits the booking and its key, the request answers 503 (issue 24: 2 of 43 such).
+    sha = redis.script_load(scripts.source("book"))
+    proxy = ReplyDroppingProxy(redis_server.port)
+    try:
+        app = make_app(REDIS_URL=proxy.url)
+        client = app.test_client()
+        gate = app.extensions["antrian"].captcha
+        body = {**booking_body(), "captcha_id": gate.create().id, "captcha_answer": captcha_answer}
+        for _ in range(DEFAULT_RETRIES + 1):
+            proxy.drop_reply_to(sha)
+        lost = post(client, body, "lost-answer")
+        assert lost.status_code == 503, lost.json
+        assert proxy.dropped == DEFAULT_RETRIES + 1
+        (committed,) = codes_of_the_day(redis)
+
+        retry = post(client, {**body, "captcha_id": gate.create().id}, "lost-answer")
+        without_key = post(client, {**body, "captcha_id": gate.create().id})
+    finally:
+        proxy.close()
+
+    assert retry.status_code == 201, retry.json
+    assert retry.json["code"] == committed and retry.json["queue_number"] == "A-001"
+    assert without_key.status_code == 409 and without_key.json["error"]["code"] == "already_booked"
+    assert codes_of_the_day(redis) == [committed]
+    assert sms_events(redis, committed) == [f"{committed}:booked"]
 
 
 def test_a_pending_hold_answers_with_its_deadline_again(make_app, booking_body, captcha_answer):
