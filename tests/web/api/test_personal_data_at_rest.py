@@ -56,7 +56,7 @@ def test_nothing_personal_is_in_clear_and_everything_reads_as_before(
     secrets = [*clear_forms(BUDI, budi_nik), *clear_forms(SRI, sri_nik)]
     assert found_in_clear(redis, *secrets) == []
     for key in (keys.booking(BRANCH, booked["code"]), keys.booking(BRANCH, held.code)):
-        assert redis.object("encoding", key) == "listpack"
+        assert redis.object("encoding", key) in ("listpack", "ziplist")  # compact; ziplist before 7.0
         assert all(len(text) <= CHUNK for name, text in every_text(redis) if name == key)
 
     # The SMS went to the phones in clear, with what they say.
