@@ -94,7 +94,10 @@ def test_a_cluster_nobody_answers_on_stops_the_worker_in_one_line(tmp_path):
 
 
 def test_a_reachable_store_still_works_after_the_one_line_errors(redis_server, redis, tmp_path):
-    done = run_cli("create-kiosk", "jakarta-salemba", "Pintu depan", env={}, tmp_path=tmp_path)
+    try:
+        done = run_cli("create-kiosk", "jakarta-salemba", "Pintu depan", env={}, tmp_path=tmp_path)
+    finally:  # the embedded Redis it started outlives it, as a developer's does
+        run_cli("stop-embedded", env={}, tmp_path=tmp_path)
     assert done.returncode != 0  # no catalog yet, and not the data store's fault
     assert "cannot use the data store" not in done.stderr
 
