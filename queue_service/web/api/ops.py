@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import hmac
+import logging
 
 from flask import Blueprint, Response, current_app
 
@@ -15,6 +16,7 @@ from queue_service.web.metrics import BuildInfoCollector, HoardingCollector, Job
 from queue_service.web.requests import bearer_token
 
 bp = Blueprint("ops", __name__)
+log = logging.getLogger(__name__)
 
 # Both stores are asked at once, so a hung Redis (it accepts the connection and never
 # answers) costs /readyz one timeout, not one per store: a load balancer's check must
@@ -30,16 +32,23 @@ def healthz():
 
 @bp.get("/readyz")
 def readyz():
-    """200 only when the data store and the job queue both answer, within one timeout."""
+    """200 only when the data store and the job queue both answer, within one timeout; else
+    503 with ``X-Unready`` naming the store(s) that did not (``data_store``, ``job_queue``)."""
     probes = {
         name: _probes.submit(operations.answers, client)
         for name, client in (("data_store", services().redis), ("job_queue", services().queue_redis))
     }
     concurrent.futures.wait(probes.values(), timeout=current_app.config["REDIS_SOCKET_TIMEOUT"])
     checks = {name: "ok" if probe.done() and probe.result() else "down" for name, probe in probes.items()}
-    if all(state == "ok" for state in checks.values()):
+    failing = [name for name, state in checks.items() if state != "ok"]
+    if not failing:
         return {"status": "ok", "checks": checks}
-    return error_response("unavailable")
+    # The body is the SPEC's refusal, the same for every 503; the header and the log line
+    # tell the operator which store it is.
+    log.warning("not ready: %s down", ", ".join(failing))
+    response = error_response("unavailable")
+    response.headers["X-Unready"] = ",".join(failing)
+    return response
 
 
 @bp.get("/metrics")

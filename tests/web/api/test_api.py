@@ -258,7 +258,16 @@ def test_a_store_outage_is_a_503_not_a_500(settings, clock):
         client.get("/api/v1/branches/jakarta-salemba/availability?date=2026-11-24"),
     ):
         assert response.status_code == 503 and error_code(response) == "unavailable"
+    assert client.get("/readyz").headers["X-Unready"] == "data_store,job_queue"  # the same Redis
     assert client.get("/healthz").status_code == 200
+
+
+def test_readyz_names_the_store_that_does_not_answer(settings, clock):
+    closed = f"redis://127.0.0.1:{free_port()}/0"
+    app = create_app({**settings, "QUEUE_REDIS_URL": closed, "REDIS_SOCKET_TIMEOUT": 1}, clock=clock)
+    unready = app.test_client().get("/readyz")
+    assert unready.status_code == 503 and error_code(unready) == "unavailable"
+    assert unready.headers["X-Unready"] == "job_queue"
 
 
 def test_an_unexpected_error_is_json_internal_error(app, client, monkeypatch):
