@@ -50,9 +50,13 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 FAKETIME_OFFSET ?=
 # pytest-xdist processes; each starts its own redis-server, its own live servers and browsers.
 TEST_WORKERS ?= 2
-# Not run a second time: the browser keeps the real clock anyway (tests/e2e/conftest.py) and
-# the fuzz run's dates are random; both are the slowest tests, and CI's budget is ten minutes.
-FAKETIME_SKIP := --ignore=tests/e2e --ignore=tests/web/api/test_fuzz.py
+# Not run a second time: the browser and the killed workers keep the real clock anyway
+# (tests/e2e/conftest.py, tests/workers/conftest.py real_clock), the fuzz run's dates are
+# random, and the proxy, socket and service-unit tests are about bytes and processes, not
+# dates; they are among the slowest tests, and CI's budget is fifteen minutes.
+FAKETIME_SKIP := --ignore=tests/e2e --ignore=tests/web/api/test_fuzz.py --ignore=tests/deploy \
+	--ignore=tests/workers/test_worker_kills.py --ignore=tests/web/test_slow_clients.py \
+	--ignore=tests/web/test_serve_binds.py
 
 ## test: the whole suite against a redis-server the suite starts itself, then again a year ahead
 test: $(STAMP) translations debian-test-packages browser-assets lint
