@@ -90,8 +90,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, clock: Clock | None
     app.config.update(load_settings(overrides=test_config))
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.json.sort_keys = False
-    if not app.config["SECRET_KEY"]:
-        app.config["SECRET_KEY"] = store.persistent_secret(app.config["VAR_DIR"])
+    app.config["SECRET_KEY"] = store.secret_key(app.config)
     if app.config["TRUSTED_PROXY_COUNT"]:
         count = app.config["TRUSTED_PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)

@@ -209,8 +209,7 @@ def _change_account(settings, username: str, change):
     accounts = Accounts(_data_store(settings))
     # The web app's key (generated under VAR_DIR when unset), or unlock would clear counters
     # that no sign-in counts.
-    secret = settings["SECRET_KEY"] or store.persistent_secret(settings["VAR_DIR"])
-    changes = AccountChanges(accounts, SignIn(accounts.redis, accounts, secret.encode()))
+    changes = AccountChanges(accounts, SignIn(accounts.redis, accounts, store.secret_key(settings).encode()))
     try:
         return change(changes, username, CLI_ACTOR, utc_now())
     except NotFoundError:

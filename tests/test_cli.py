@@ -124,7 +124,7 @@ def test_urls_are_named_with_their_password_masked(url, masked):
     assert cli.masked_url(url) == masked
 
 
-def test_reset_password_and_unlock_work_without_a_secret_key_set(redis_server, redis, tmp_path):
+def test_reset_password_unlock_and_the_worker_work_without_a_secret_key_set(redis_server, redis, tmp_path):
     # As on a developer's machine: SECRET_KEY generated under VAR_DIR, as the web app does.
     env = {"REDIS_URL": redis_server.url, "SECRET_KEY": ""}
     assert run_cli("seed-demo", env=env, tmp_path=tmp_path).returncode == 0
@@ -134,6 +134,9 @@ def test_reset_password_and_unlock_work_without_a_secret_key_set(redis_server, r
     assert len(reset.stdout.strip().splitlines()[-1]) >= 12  # the temporary password
     unlocked = run_cli("unlock", "siti.cli", env=env, tmp_path=tmp_path)
     assert unlocked.returncode == 0, unlocked.stderr
+    # make run's worker too: it failed at start with AttributeError where no SECRET_KEY was set.
+    worked = run_cli("worker", "--burst", env=env, tmp_path=tmp_path)
+    assert worked.returncode == 0, worked.stderr
 
 
 def test_version_is_the_installed_package_s(tmp_path):

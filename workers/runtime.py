@@ -51,6 +51,8 @@ def configure(settings: Mapping[str, Any] | None = None, clock: Clock | None = N
     """
     global _current
     settings = load_settings() if settings is None else settings
+    # As the web app does: unset in development, the key kept under VAR_DIR (make run).
+    settings = {**settings, "SECRET_KEY": store.secret_key(settings)}
     redis = store.data_store(settings)
     _current = Runtime(
         settings=settings,

@@ -417,6 +417,13 @@ def persistent_secret(var_dir: str | os.PathLike) -> str:
     return _kept(var_dir, "secret_key", lambda: secrets.token_urlsafe(48))
 
 
+def secret_key(settings: Mapping[str, Any]) -> str:
+    """``SECRET_KEY``, or (unset, in development) the one kept under ``VAR_DIR``: every
+    process of one machine (web, worker, command line) must use the same, as it keys the
+    NIK hashes unless ``NIK_HASH_KEY`` is set."""
+    return settings["SECRET_KEY"] or persistent_secret(settings["VAR_DIR"])
+
+
 def persistent_data_keys(var_dir: str | os.PathLike) -> str:
     """A development ``DATA_KEYS`` (one key, ``local``) kept under ``var_dir``, generated on
     first use, so that the web app, the worker and the command line of one machine share it."""
