@@ -52,11 +52,12 @@ FAKETIME_OFFSET ?=
 TEST_WORKERS ?= 2
 # Not run a second time: the browser and the killed workers keep the real clock anyway
 # (tests/e2e/conftest.py, tests/workers/conftest.py real_clock), the fuzz run's dates are
-# random, and the proxy, socket and service-unit tests are about bytes and processes, not
-# dates; they are among the slowest tests, and CI's budget is fifteen minutes.
+# random, and the proxy, socket, service-unit, failover and outage tests are about bytes and
+# processes, not dates; they are among the slowest tests, and CI's budget is fifteen minutes.
 FAKETIME_SKIP := --ignore=tests/e2e --ignore=tests/web/api/test_fuzz.py --ignore=tests/deploy \
 	--ignore=tests/workers/test_worker_kills.py --ignore=tests/web/test_slow_clients.py \
-	--ignore=tests/web/test_serve_binds.py
+	--ignore=tests/web/test_serve_binds.py --ignore=tests/web/test_server_ops.py \
+	--ignore=tests/web/test_store_outage_burst.py --ignore=tests/store/test_sentinel.py
 
 ## test: the whole suite against a redis-server the suite starts itself, then again a year ahead
 test: $(STAMP) translations debian-test-packages browser-assets lint
