@@ -2,7 +2,8 @@
 sweep at start, then in a thread a poll of the outboxes every ``SMS_POLL_SECONDS`` and a sweep
 every ``SMS_SWEEP_SECONDS``); the end of day (once at start, then every
 ``END_OF_DAY_SWEEP_SECONDS`` in a thread); the release of unverified holds whose time ran
-out (once at start, then every ``HOLD_SWEEP_SECONDS``); and a supervisor loop that starts the RQ worker
+out (once at start, then every ``HOLD_SWEEP_SECONDS``); the branches' copies of the catalog
+written anew (once at start, then with the end of day); and a supervisor loop that starts the RQ worker
 again whenever it quits because Redis went away.
 
 The RQ worker runs each job in its own process, not in a work horse forked per job: an SMS
@@ -39,7 +40,7 @@ from rq.job import Job
 from rq.worker import BaseWorker, WorkerStatus
 
 from queue_service import logging_setup
-from queue_service.domain import holiday_coverage
+from queue_service.domain import catalog, holiday_coverage
 from queue_service.notifications import queues
 from queue_service.notifications.dispatch import SmsDispatcher
 from workers import runtime
@@ -102,6 +103,16 @@ def close_days_safely() -> None:
         close_days()
     except Exception as error:  # e.g. a store outage: keep the worker alive
         log.warning("end of day failed: %s: %s", type(error).__name__, error)
+
+
+def copy_catalog_safely() -> None:
+    """Write every branch's copy of its catalog entries anew: it mends a copy that a crash
+    between a catalog change's two writes left behind, and makes them for a store from before
+    the copies. A failure is logged, the next run tries again."""
+    try:
+        catalog.copy_to_branches(runtime.current().redis)
+    except Exception as error:  # e.g. a store outage: keep the worker alive
+        log.warning("catalog copies not written: %s: %s", type(error).__name__, error)
 
 
 # How often a sweeper thread looks whether it was stopped or its time has come.
@@ -524,6 +535,7 @@ def _supervise(
     sweep_safely(dispatcher)
     close_days_safely()
     release_holds_safely()
+    copy_catalog_safely()
     coverage = holiday_coverage.start_warning(current.redis, current.clock())
     if coverage:  # a year the holidays package lacks: its collective leave takes bookings
         log.warning(coverage)
@@ -537,6 +549,7 @@ def _supervise(
             ),
             Sweeper(settings["END_OF_DAY_SWEEP_SECONDS"], close_days_safely, "end-of-day"),
             Sweeper(settings["HOLD_SWEEP_SECONDS"], release_holds_safely, "holds"),
+            Sweeper(settings["END_OF_DAY_SWEEP_SECONDS"], copy_catalog_safely, "catalog-copies"),
         ]
         for sweeper in sweepers:
             sweeper.start()

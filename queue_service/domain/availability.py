@@ -10,7 +10,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from redis import Redis
-from redis.cluster import RedisCluster
 
 from queue_service.domain import calendar, catalog, schedules
 from queue_service.domain.errors import NotFoundError, ValidationFailedError
@@ -104,13 +103,13 @@ def availability(
         keys.slot_counts(branch_id, date),
         keys.day_counts(branch_id, date),
     ]
-    args = [date, f"svc:{service_id}", branch_id]
+    args = [date, f"svc:{service_id}"]
     script = scripts.for_client(redis).availability_inputs
-    if isinstance(redis, RedisCluster):  # the catalog is in another slot: one more call
+    inputs, _, branch_raw = script(keys=[*day_keys, keys.branch_catalog(branch_id)], args=args).rpartition(
+        _SEPARATOR
+    )
+    if not branch_raw:  # no copy yet (a store from before the copies), or no such branch
         branch_raw = redis.hget(keys.BRANCHES, branch_id) or ""
-        inputs = script(keys=day_keys, args=args)
-    else:
-        inputs, _, branch_raw = script(keys=[*day_keys, keys.BRANCHES], args=args).rpartition(_SEPARATOR)
     return _worked_out(
         branch_raw, inputs, day, service_id, int(now.timestamp()) // 60, collective_leave_closed
     )
@@ -164,12 +163,16 @@ def _worked_out(
 
     pairs = counts.split(",") if counts else []
     used_by_slot = dict(zip(pairs[::2], pairs[1::2], strict=True))
+    # The waitlist's waiters, counted beside the slots ("w:*" any slot, "w:<slot>" one): a
+    # place freed while anyone waits for it is theirs, never shown free (domain.waitlist).
+    if int(used_by_slot.get("w:*", 0)) > 0:
+        remaining = 0
     slots = []
     for slot in schedules.slots_of_day(settings, day):
         label = slot.label
         left = max(0, settings.slot_capacity - int(used_by_slot.get(label, 0)))
         bookable = schedules.slot_open(settings, day, slot, now_local)
-        if not bookable:
+        if not bookable or int(used_by_slot.get(f"w:{label}", 0)) > 0:  # waitlist
             left = 0
         slots.append(
             SlotAvailability(label, slot.end_label, settings.slot_capacity, min(left, remaining), bookable)

@@ -9,6 +9,8 @@ live queue.
 from __future__ import annotations
 
 import json
+import weakref
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 
 from redis import Redis
@@ -16,6 +18,7 @@ from redis import Redis
 from queue_service.domain.errors import NotBookableError, NotFoundError
 from queue_service.domain.requirements import Requirements
 from queue_service.store import keys
+from queue_service.store.connect import UNREACHABLE_ERRORS
 
 # Why a branch takes no new bookings of a service (``NotBookableError.detail``, and the
 # public availability's ``reason``).
@@ -88,9 +91,22 @@ def to_json(item: Area | Service | Branch) -> str:
     return json.dumps(data)
 
 
+# The lists each client read last, served while the node that holds them does not answer: on
+# a Redis Cluster the catalog's lists sit on one node, and its loss must not take the home and
+# area pages of every branch with it (a process that never read them still answers 503).
+_LAST_LISTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 def _load_all(redis: Redis, key: str, cls):
-    items = [cls.from_json(raw) for raw in redis.hvals(key)]
-    return sorted(items, key=lambda item: item.name)
+    try:
+        raws = redis.hvals(key)
+    except UNREACHABLE_ERRORS:
+        raws = _LAST_LISTS.get(redis, {}).get(key)
+        if raws is None:
+            raise
+    else:
+        _LAST_LISTS.setdefault(redis, {})[key] = raws
+    return sorted((cls.from_json(raw) for raw in raws), key=lambda item: item.name)
 
 
 def _load_one(redis: Redis, key: str, item_id: str, cls, kind: str):
@@ -130,7 +146,11 @@ def get_service(redis: Redis, service_id: str) -> Service:
 
 def offered_services(redis: Redis, branch: Branch) -> list[Service]:
     """The services ``branch`` offers, by prefix."""
-    return [service for service in list_services(redis) if service.id in branch.services]
+    raws = redis.hgetall(keys.branch_catalog(branch.id))
+    if not raws:  # no copy yet: a store from before the copies
+        return [service for service in list_services(redis) if service.id in branch.services]
+    found = (Service.from_json(raws[f"service:{s}"]) for s in branch.services if f"service:{s}" in raws)
+    return sorted(found, key=lambda s: s.prefix)
 
 
 def offered_service(redis: Redis, branch: Branch, service_id: str) -> Service:
@@ -141,7 +161,20 @@ def offered_service(redis: Redis, branch: Branch, service_id: str) -> Service:
     """
     if service_id not in branch.services:
         raise NotFoundError("service")
-    return get_service(redis, service_id)
+    return service_at(redis, branch.id, service_id)
+
+
+def service_at(redis: Redis, branch_id: str, service_id: str) -> Service:
+    """One service of the branch ``branch_id`` (offered or withdrawn), from the branch's copy
+    of the catalog, so that only the branch's node need answer.
+
+    Raises:
+        NotFoundError: no service has that id.
+    """
+    raw = redis.hget(keys.branch_catalog(branch_id), f"service:{service_id}")
+    if raw is None:  # no copy yet (a store from before the copies), or not one of the branch's
+        return get_service(redis, service_id)
+    return Service.from_json(raw)
 
 
 def bookable_service(redis: Redis, branch: Branch, service_id: str) -> Service:
@@ -170,4 +203,42 @@ def get_branch(redis: Redis, branch_id: str) -> Branch:
     Raises:
         NotFoundError: no branch has that id.
     """
-    return _load_one(redis, keys.BRANCHES, branch_id, Branch, "branch")
+    raw = redis.hget(keys.branch_catalog(branch_id), "branch")
+    if raw is None:  # no copy yet: a store from before the copies, or no such branch
+        return _load_one(redis, keys.BRANCHES, branch_id, Branch, "branch")
+    return Branch.from_json(raw)
+
+
+def branch_copy(branch_raw: str, services_raw: dict[str, str]) -> dict[str, str]:
+    """The fields of a branch's copy of the catalog: its entry and its services' (as stored)."""
+    branch = Branch.from_json(branch_raw)
+    return {
+        "branch": branch_raw,
+        **{f"service:{s}": services_raw[s] for s in branch.queue_services if s in services_raw},
+    }
+
+
+def copy_to_branches(redis: Redis, branch_ids: Iterable[str] | None = None) -> int:
+    """Write each branch's copy of its catalog entry and services (``keys.branch_catalog``)
+    from the master lists: after every catalog change, and by the worker now and then, which
+    mends a copy a crash between the two writes left behind. Nothing is ever deleted from
+    the catalog, so a copy's fields are only ever replaced.
+
+    Args:
+        branch_ids: the branches to copy to (unknown ids are passed over); None: every one.
+
+    Returns:
+        How many branches' copies were written.
+    """
+    pipe = redis.pipeline(transaction=False)
+    pipe.hgetall(keys.BRANCHES)
+    pipe.hgetall(keys.SERVICES)
+    branches_raw, services_raw = pipe.execute()
+    chosen = (
+        branches_raw if branch_ids is None else {b: branches_raw[b] for b in branch_ids if b in branches_raw}
+    )
+    pipe = redis.pipeline(transaction=False)
+    for branch_id, raw in chosen.items():
+        pipe.hset(keys.branch_catalog(branch_id), mapping=branch_copy(raw, services_raw))
+    pipe.execute()
+    return len(chosen)

@@ -34,7 +34,7 @@ from redis import Redis
 
 from queue_service.domain import audit, calendar, schedules
 from queue_service.domain.audit import Actor
-from queue_service.domain.catalog import Area, Branch, Service, to_json
+from queue_service.domain.catalog import Area, Branch, Service, copy_to_branches, to_json
 from queue_service.domain.errors import NotFoundError, StoreUnavailableError, ValidationFailedError
 from queue_service.domain.requirements import Requirements
 from queue_service.domain.tuning import BOUNDS
@@ -468,6 +468,8 @@ class CatalogChanges:
                 before = document(kind, _ENTRY[kind].from_json(stored)) if stored is not None else None
                 self._audit(actor, kind, before, document(kind, entry), now, client=pipe)
         pipe.execute()
+        if any(kind != AREA for kind, _entry, _stored in items):
+            copy_to_branches(self.redis)
         if self.on_change is not None:
             self.on_change(None)
 
@@ -490,6 +492,8 @@ class CatalogChanges:
             raise ValidationFailedError({"prefix": ["prefix_taken"]})
         if outcome == "conflict":
             return False
+        if kind != AREA:  # a branch's copy holds its entry and its services'
+            copy_to_branches(self.redis, [entry.id] if kind == BRANCH else None)
         if self.on_change is not None:
             self.on_change(entry.id if kind == BRANCH else None)
         return True

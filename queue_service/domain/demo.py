@@ -9,7 +9,7 @@ from importlib import resources
 
 from redis import Redis
 
-from queue_service.domain import catalog_changes, catalog_files, schedules
+from queue_service.domain import catalog, catalog_changes, catalog_files, schedules
 from queue_service.domain.audit import Actor
 from queue_service.domain.catalog import Area, Branch, Service
 from queue_service.domain.catalog_changes import AREA, BRANCH, SERVICE
@@ -141,4 +141,5 @@ def seed(redis: Redis, actor: Actor | None = None, now: dt.datetime | None = Non
     )
     if report.problems:  # the shipped file is checked by the tests: never here
         raise ValueError(f"{CATALOG_FILE}: {'; '.join(map(str, report.problems))}")
+    catalog.copy_to_branches(redis)  # a store from before the copies gets them too
     return added + report.changes

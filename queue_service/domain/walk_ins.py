@@ -76,7 +76,7 @@ class WalkIns:
         branch = catalog.get_branch(self.redis, kiosk.branch_id)
         if service_id not in branch.services:
             raise ValidationFailedError({"service_id": ["unknown_service"]})
-        service = catalog.get_service(self.redis, service_id)
+        service = catalog.service_at(self.redis, branch.id, service_id)
         local = schedules.local_now(now, branch.timezone)
         day = local.date()
         settings = schedules.load_settings(self.redis, branch.id)

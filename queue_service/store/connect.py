@@ -45,6 +45,18 @@ _PROBE_SECONDS = 5.0
 _START_SECONDS = 30.0
 
 
+# A store, or the node of a cluster that holds a key, does not answer now (as against
+# refusing a command): what a reader may ride out on what it read before.
+UNREACHABLE_ERRORS = (
+    redis.ConnectionError,
+    redis.TimeoutError,
+    redis.exceptions.ClusterDownError,
+    redis.exceptions.SlotNotCoveredError,
+    redis.exceptions.TryAgainError,
+    redis.exceptions.MasterDownError,
+)
+
+
 class EmbeddedRedisError(RuntimeError):
     """The embedded Redis cannot be started, or is there and does not answer."""
 

@@ -13,7 +13,8 @@ import hashlib
 
 PREFIX = "antrian"
 
-# The catalog is small, global and read-mostly.
+# The catalog is small, global and read-mostly. Each branch keeps a copy of its own entry and
+# services under its tag (``branch_catalog``): these are the master lists.
 AREAS = f"{PREFIX}:catalog:areas"
 SERVICES = f"{PREFIX}:catalog:services"
 BRANCHES = f"{PREFIX}:catalog:branches"
@@ -26,6 +27,13 @@ SMS_OUTCOMES = f"{PREFIX}:metrics:sms-outcomes"
 
 def _branch(branch_id: str) -> str:
     return f"{PREFIX}:{{b:{branch_id}}}"
+
+
+def branch_catalog(branch_id: str) -> str:
+    """Hash ``branch`` -> the branch's catalog entry, ``service:<id>`` -> each of its services'
+    (offered or withdrawn): a copy of the catalog's under the branch's tag, so that its pages,
+    bookings and kiosks need only the node that holds the branch (``catalog.copy_to_branches``)."""
+    return f"{_branch(branch_id)}:catalog"
 
 
 def branch_settings(branch_id: str) -> str:

@@ -50,8 +50,8 @@ def load_context(
         ValidationFailedError: unknown branch, or a service the branch never offered.
     """
     pipe = redis.pipeline(transaction=False)
-    pipe.hget(keys.BRANCHES, request.branch_id)
-    pipe.hget(keys.SERVICES, request.service_id)
+    # The branch's copy of its catalog entries: everything here is under the branch's tag.
+    pipe.hmget(keys.branch_catalog(request.branch_id), "branch", f"service:{request.service_id}")
     pipe.get(keys.branch_settings(request.branch_id))
     pipe.hget(keys.branch_dates(request.branch_id), request.date.isoformat())
     pipe.hget(keys.branch_national_closures(request.branch_id), request.date.isoformat())
@@ -59,11 +59,13 @@ def load_context(
         person_count.queue(pipe)
     replies = pipe.execute(raise_on_error=person_count is None)
     if person_count is not None:
-        person_count.settle(replies[5:])
-        for reply in replies[:5]:
+        person_count.settle(replies[4:])
+        for reply in replies[:4]:
             if isinstance(reply, Exception):
                 raise reply
-    branch_raw, service_raw, settings_raw, override_raw, closure_raw = replies[:5]
+    (branch_raw, service_raw), settings_raw, override_raw, closure_raw = replies[:4]
+    if branch_raw is None and settings_raw is not None:  # no copy yet: the master lists
+        branch_raw, service_raw = _from_master_lists(redis, request)
     if branch_raw is None or settings_raw is None:
         raise ValidationFailedError({"branch_id": ["unknown_branch"]})
     branch = catalog.Branch.from_json(branch_raw)
@@ -81,6 +83,14 @@ def load_context(
         calendar.closure_note(closure_raw),
         hashlib.sha1(settings_raw.encode()).hexdigest(),
     )
+
+
+def _from_master_lists(redis: Redis, request: BookingRequest) -> tuple[str | None, str | None]:
+    pipe = redis.pipeline(transaction=False)
+    pipe.hget(keys.BRANCHES, request.branch_id)
+    pipe.hget(keys.SERVICES, request.service_id)
+    branch_raw, service_raw = pipe.execute()
+    return branch_raw, service_raw
 
 
 def bookable_slot(

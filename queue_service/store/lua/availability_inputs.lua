@@ -2,10 +2,10 @@
 -- string: the fields joined by the unit separator (31), which JSON text never holds
 -- unescaped, so the caller can key its memo on the string as it came.
 -- KEYS: 1 settings, 2 date overrides, 3 national closures, 4 slot counts, 5 day counts,
---       6 the catalog's branches (left out on a cluster, where it lives in another slot)
--- ARGV: 1 date, 2 the day counts' field of the service, 3 branch id
+--       6 the branch's copy of its catalog entries
+-- ARGV: 1 date, 2 the day counts' field of the service
 -- Returns settings, override, closure, "slot,count,slot,count...", day total, service total
--- and, with KEYS[6], the branch's catalog entry ('' for each one missing)
+-- and the branch's catalog entry ('' for each one missing)
 local day = redis.call('HMGET', KEYS[5], 'total', ARGV[2])
 local fields = {
   redis.call('GET', KEYS[1]) or '',
@@ -15,7 +15,5 @@ local fields = {
   day[1] or '',
   day[2] or '',
 }
-if KEYS[6] then
-  fields[7] = redis.call('HGET', KEYS[6], ARGV[3]) or ''
-end
+fields[7] = redis.call('HGET', KEYS[6], 'branch') or ''
 return table.concat(fields, '\31')

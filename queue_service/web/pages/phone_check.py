@@ -52,7 +52,7 @@ def hold_context(booking: Booking) -> dict:
     return {
         "booking": booking,
         "branch": office,
-        "service": catalog.get_service(services().redis, booking.service_id),
+        "service": catalog.service_at(services().redis, booking.branch_id, booking.service_id),
         "phone": local_phone(booking.phone),
         "deadline": hold_deadline(booking, office.timezone),
         "seconds_left": progress.seconds_left(booking),
