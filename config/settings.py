@@ -261,6 +261,10 @@ def load_settings(
         except ValueError as exc:
             raise ValueError(f"environment variable {name}: {exc}") from None
     settings.update(overrides or {})
+    # A place freed on a day with a waitlist is offered to the next on it and held for them this
+    # many minutes (decimals allowed; shortened to what is left before the slot's booking
+    # cutoff), then offered to the one after.
+    "WAITLIST_OFFER_MINUTES": (parse_float, 30.0),
     var_dir = Path(settings["VAR_DIR"]).resolve()
     settings["VAR_DIR"] = str(var_dir)
     if not settings["SMS_OUTBOX"]:
@@ -380,6 +384,11 @@ def _contradictions(settings: dict[str, Any]) -> list[str]:
     if settings["REDIS_WAIT_REPLICAS"] and settings["REDIS_CLUSTER"]:
         problems.append(
             "REDIS_WAIT_REPLICAS needs a single Redis, not REDIS_CLUSTER=1: WAIT "
+    if not 0 < settings["WAITLIST_OFFER_MINUTES"] <= 24 * 60:
+        problems.append(
+            f"WAITLIST_OFFER_MINUTES must be above 0 and at most {24 * 60}, not "
+            f"{settings['WAITLIST_OFFER_MINUTES']}: an offer keeps a place from everyone else"
+        )
             "confirms one node's writes, and a booking writes to its branch's "
             "node and its NIK's"
         )

@@ -30,6 +30,7 @@ from queue_service.web.api import (
     ops,
     public,
     waiting_room,
+    waitlist,
     webhooks,
 )
 from queue_service.web.api import display as display_api
@@ -112,6 +113,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, clock: Clock | None
     for api in (
         public.bp,
         waiting_room.bp,
+        waitlist.bp,
         ops.bp,
         openapi.bp,
         webhooks.bp,

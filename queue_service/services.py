@@ -26,6 +26,7 @@ from queue_service.domain.reservations import Reservations
 from queue_service.domain.sign_in import SignIn, SignInPolicy
 from queue_service.domain.tuning import BranchTuning
 from queue_service.domain.waiting_room import WaitingRooms
+from queue_service.domain.waitlist import Waitlist
 from queue_service.domain.walk_ins import WalkIns
 from queue_service.metrics import instruments
 from queue_service.notifications.outbox import Outbox
@@ -55,6 +56,7 @@ class Services:
     waiting_rooms: WaitingRooms
     closures: Closures
     clients: tuple[Redis, ...] = ()
+    waitlist: Waitlist | None = None
 
     def close(self) -> None:
         """Close every connection this app opened (tests, and a clean shutdown)."""
@@ -134,6 +136,7 @@ def build_services(
         hoarding=HoardingWatch(redis, tuning.bookings),
         closures=Closures(redis, reservations, tuning, config["PERSONAL_DATA_RETENTION_DAYS"]),
         clients=(redis, queue_redis, captcha_redis),
+        waitlist=Waitlist(reservations),
     )
     return services
 

@@ -50,6 +50,7 @@ def book(
     registry: RegistryCheck | None = None,
     admit: Callable[[BookingRequest, BookingContext], None] | None = None,
     idempotency_key: str | None = None,
+    place: Callable[..., object] | None = None,
 ) -> Booking:
     """Book a place: the captcha first, then the fields, then the person's allowance, then
     the participant registry, then the place.
@@ -75,6 +76,9 @@ def book(
             booked already with the same fields answers that booking, first thing (one read;
             the captcha, a retry's used up, is not asked, nor anything else); the key is
             recorded with the booking it makes, in the same step.
+        place: what is done with the request once every check before the place is passed,
+            with ``Reservations.reserve``'s arguments (that by default); the waitlist's join
+            (``Waitlist.join``), which makes every check of a booking so. Not with a key.
 
     Raises:
         CaptchaFailedError, ValidationFailedError (``kpj`` when the registry rejects the
@@ -102,7 +106,7 @@ def book(
             return registry.screen(asked.nik, asked.kpj, asked.name)
 
     if idempotency_key is None:
-        return reservations.reserve(request, now, address, screen, admit)
+        return (place or reservations.reserve)(request, now, address, screen, admit)
     key = IdempotencyKey(idempotency_key, request_digest(request))
     try:
         return reservations.reserve(request, now, address, screen, admit, key)

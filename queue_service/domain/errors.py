@@ -72,6 +72,24 @@ class HoldExpiredError(DomainError):
     code = "hold_expired"
 
 
+class OfferExpiredError(DomainError):
+    """A waitlist offer ran out (or was released) before it was accepted."""
+
+    code = "offer_expired"
+
+
+class NotFullError(DomainError):
+    """A waitlist was asked to be joined while a place it waits for is free: book it instead."""
+
+    code = "not_full"
+
+
+class NotOfferedError(DomainError):
+    """A waitlist entry was accepted before any place was offered to it."""
+
+    code = "not_offered"
+
+
 class NotAdmittedError(DomainError):
     """The branch's waiting room is active and the booking carries no valid admission pass
     (none, forged, expired, of another branch or room, or used by another person)."""

@@ -242,6 +242,8 @@ class BranchTuning:
             )
             outcome = self._audited_set(key, branch_id, change)
             if outcome != "conflict":
+                # A raised quota or capacity frees places: the waitlist's first.
+                self.reservations.offers.sweep([branch_id], now)
                 return schedules.BranchSettings(**after)
         raise StoreUnavailableError("settings kept changing")
 
@@ -481,6 +483,8 @@ class BranchTuning:
             )
             outcome = self._audited_set(key, branch_id, change)
             if outcome != "conflict":
+                # A raised quota (or a closure lifted) frees places: the waitlist's first.
+                self.reservations.offers.offer_safely(branch_id, day, now)
                 return outcome == "changed"
         raise StoreUnavailableError("the date kept changing")
 

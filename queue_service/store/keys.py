@@ -406,3 +406,24 @@ def paused_counters(branch_id: str) -> str:
 def service_durations(branch_id: str) -> str:
     """List, newest first, of the last service durations (seconds, call to served)."""
     return f"{_branch(branch_id)}:queue:durations"
+
+
+# The waitlist (``domain.waitlist``). An entry is a record under ``booking`` (its waitlist id is
+# its code): it holds the NIK's date and the phone's count from the moment it joins, becomes an
+# offer (a hold on a place, in ``branch_holds``) and then a booking. Who waits for what is
+# counted in the day's slot counts (``w:*``: any slot, ``w:<HH:MM>``: that slot), so that the
+# scripts that take a place read it with the counts they read already; its figures for the
+# console in the day's counts (``wl:joined``, ``wl:offered``, ``wl:accepted``, ``wl:expired``,
+# ``wl:left``).
+
+
+def waitlist(branch_id: str, day: str) -> str:
+    """Sorted set code -> when it joined (ms): the day's waitlist entries still waiting, in order
+    (an entry leaves it when it gets an offer or leaves)."""
+    return f"{_branch(branch_id)}:waitlist:{day}"
+
+
+def waitlist_days(branch_id: str) -> str:
+    """Sorted set date -> its ordinal: the branch's days with someone on the waitlist, for the
+    worker's sweep to make any offer a freed place is owed."""
+    return f"{_branch(branch_id)}:waitlist-days"

@@ -38,6 +38,9 @@ STATUS_OF_CODE = {
     "too_late": 409,
     "cancelled": 409,
     "hold_expired": 409,
+    "offer_expired": 409,  # waitlist
+    "not_full": 409,  # waitlist
+    "not_offered": 409,  # waitlist
     "walk_ins_full": 409,
     "closed_now": 409,
     "unsupported_media_type": 415,

@@ -46,6 +46,12 @@ ERRORS: dict[str, str] = {
         "Waktu verifikasi habis atau kode salah terlalu sering, sehingga antrian yang ditahan "
         "sudah dilepas. Silakan pesan lagi."
     ),
+    "offer_expired": N_(
+        "Waktu tawaran daftar tunggu sudah habis, sehingga tempatnya diberikan kepada peserta "
+        "berikutnya."
+    ),
+    "not_full": N_("Masih ada tempat kosong pada tanggal dan jam ini: silakan langsung pesan antrian."),
+    "not_offered": N_("Belum ada tempat yang ditawarkan untuk Anda. Kami akan mengirim pesan bila ada."),
     "not_bookable": N_(
         "Tanggal atau jam ini tidak dapat dipesan (kantor tutup, di "
         "luar jadwal, atau pemesanan sudah ditutup)."

@@ -6,6 +6,7 @@
 - ``phone_caps``: at most ``BOOKINGS_PER_PHONE`` active bookings per phone number;
 - ``holds``, ``expired_holds``: a place held until its phone's one-time code confirms it;
 - ``reserve``, ``reschedule``, ``cancel``, ``lookup``: the operations;
+- ``offers``: a place freed on a day with a waitlist offered to the next on it;
 - ``erase``: a participant's personal data removed from a booking that no longer stands.
 
 ``Reservations`` offers them to the web layer as one service, and tells its ``on_event``
@@ -21,14 +22,15 @@ from typing import Any
 from redis import Redis
 from redis.cluster import RedisCluster
 
-from queue_service.domain.errors import NotReplicatedError
-from queue_service.domain.person_allowance import PersonAllowance
+from queue_service.domain.errors import HoldExpiredError, NotReplicatedError, VerificationFailedError
+from queue_service.domain.person_allowance import PendingCount, PersonAllowance
 from queue_service.domain.reservations.bookable import BookingContext
 from queue_service.domain.reservations.cancel import Cancellation
 from queue_service.domain.reservations.erase import Erasure
 from queue_service.domain.reservations.holds import HoldProgress, PhoneVerification
 from queue_service.domain.reservations.lookup import BookingLookup
 from queue_service.domain.reservations.nik_claims import NikClaims
+from queue_service.domain.reservations.offers import WaitlistOffers
 from queue_service.domain.reservations.phone_caps import PhoneCaps
 from queue_service.domain.reservations.records import (
     HOLDING_STATUSES,
@@ -83,6 +85,9 @@ class Reservations:
             (``PHONE_VERIFICATION_MINUTES``); 0 books it at once (``PHONE_VERIFICATION=0``).
         previous_nik_secret: the NIK key being replaced (``NIK_HASH_KEY_PREVIOUS``), whose
             claims still hold their dates (see ``NikClaims``).
+        waitlist_offer_minutes: how long a place freed for the waitlist is held for the one
+            it is offered to (``WAITLIST_OFFER_MINUTES``); every change here that frees a
+            place offers it to the day's waitlist right after (see ``offers``).
     """
 
     def __init__(
@@ -100,6 +105,7 @@ class Reservations:
         bookings_per_phone: int | None = None,
         hold_minutes: float = 0,
         previous_nik_secret: bytes | None = None,
+        waitlist_offer_minutes: float = 30,
     ):
         self.redis = redis
         self.allowance = allowance
@@ -137,6 +143,7 @@ class Reservations:
             self.bookings,
             on_booked=lambda booking: self._on_event("booked", booking),
         )
+        self.offers = WaitlistOffers(redis, self.scripts, waitlist_offer_minutes, collective_leave_closed)
 
     @classmethod
     def from_settings(
@@ -162,6 +169,7 @@ class Reservations:
             allowance=allowance,
             bookings_per_phone=settings["BOOKINGS_PER_PHONE"],
             hold_minutes=settings["PHONE_VERIFICATION_MINUTES"] if settings["PHONE_VERIFICATION"] else 0,
+            waitlist_offer_minutes=settings.get("WAITLIST_OFFER_MINUTES", 30),
         )
 
     def nik_digest(self, nik: str) -> str:
@@ -195,12 +203,7 @@ class Reservations:
             KeyUsedError: ``idempotency``'s key booked already (nothing is written).
             Whatever ``screen`` raises (nothing is held then).
         """
-        person_count = None
-        if self.allowance is not None and address is not None:
-            person_count = self.allowance.count(request.nik, request.phone, address)
-        # While NIK_HASH_KEY is being replaced: the date held under the old digest (a step of
-        # its own, see nik_claims; nothing claims under that digest any more).
-        self.claims.refuse_if_held_before(request.nik, request.date.isoformat())
+        person_count = self.count_attempt(request, address)
         booking, replicated = self.reserving.reserve(
             request, now, person_count, screen, address, admit, idempotency
         )
@@ -213,14 +216,38 @@ class Reservations:
             raise NotReplicatedError("replicas did not confirm in time")
         return booking
 
+    def count_attempt(self, request: BookingRequest, address: str | None) -> PendingCount | None:
+        """The first checks of an attempt to book (or to join a waitlist): its count against its
+        person's allowance from ``address``, sent with the attempt's first read (None: not
+        counted), and, while ``NIK_HASH_KEY`` is being replaced, the date held under the old
+        digest (a step of its own, see nik_claims; nothing claims under that digest any more).
+
+        Raises:
+            AlreadyBookedError: a booking holds the date under the old digest.
+        """
+        person_count = None
+        if self.allowance is not None and address is not None:
+            person_count = self.allowance.count(request.nik, request.phone, address)
+        self.claims.refuse_if_held_before(request.nik, request.date.isoformat())
+        return person_count
+
     @property
     def holds_places(self) -> bool:
         """Whether a new place is held for its phone's one-time code (``PHONE_VERIFICATION``)."""
         return self.reserving.hold_ms > 0
 
-    def verify(self, typed_code: str, nik: str, one_time_code: str) -> Booking:
-        """Confirm the hold with this code and NIK (see ``PhoneVerification.verify``)."""
-        return self.verification.verify(typed_code, nik, one_time_code)
+    def verify(
+        self, typed_code: str, nik: str, one_time_code: str, now: dt.datetime | None = None
+    ) -> Booking:
+        """Confirm the hold with this code and NIK (see ``PhoneVerification.verify``); a hold
+        it releases offers its place to the day's waitlist (judged at ``now``)."""
+        try:
+            return self.verification.verify(typed_code, nik, one_time_code)
+        except (HoldExpiredError, VerificationFailedError) as refused:
+            if not isinstance(refused, VerificationFailedError) or refused.left == 0:
+                held = self.bookings.lookup(typed_code, nik)
+                self.offers.offer_safely(held.branch_id, held.date, now or dt.datetime.now(dt.UTC))
+            raise
 
     def resend_code(self, typed_code: str, nik: str) -> Booking:
         """A new one-time code for the hold with this code and NIK (see
@@ -231,9 +258,14 @@ class Reservations:
         """How far the hold ``booking`` has got (see ``PhoneVerification.progress``)."""
         return self.verification.progress(booking)
 
-    def release_expired_holds(self, branch_ids) -> int:
-        """Release every branch's holds whose time ran out (the worker's sweep)."""
-        return self.verification.sweep(branch_ids)
+    def release_expired_holds(self, branch_ids, now: dt.datetime | None = None) -> int:
+        """Release every branch's holds (and waitlist offers) whose time ran out, then offer
+        every day's free places to its waitlist, judged at ``now`` (the worker's sweep, which
+        also makes any offer missed). Returns how many holds were released."""
+        branch_ids = list(branch_ids)
+        released = self.verification.sweep(branch_ids)
+        self.offers.sweep(branch_ids, now or dt.datetime.now(dt.UTC))
+        return released
 
     def get(self, branch_id: str, code: str) -> Booking:
         """The booking ``code`` of ``branch_id``. Raises NotFoundError if there is none."""
@@ -251,8 +283,12 @@ class Reservations:
     def reschedule(
         self, typed_code: str, nik: str, day: dt.date, slot_start: dt.time, now: dt.datetime
     ) -> Booking:
-        """Move the booking with this code and NIK (see ``Rescheduling.reschedule``)."""
-        return self.rescheduling.reschedule(typed_code, nik, day, slot_start, now)
+        """Move the booking with this code and NIK (see ``Rescheduling.reschedule``); the place
+        it leaves is offered to that day's waitlist."""
+        before = self.bookings.lookup(typed_code, nik)
+        moved = self.rescheduling.reschedule(typed_code, nik, day, slot_start, now)
+        self.offers.offer_safely(before.branch_id, before.date, now)
+        return moved
 
     def cancel(self, typed_code: str, nik: str, now: dt.datetime, by: str = "participant") -> Booking:
         """Cancel the booking with this code and NIK, freeing its slot, quota and date, and its
@@ -272,7 +308,13 @@ class Reservations:
         ``audit.fields_of`` makes it) written by the same step. Raises as ``cancel``."""
         cancelled = self.cancellation.cancel_booking(booking, now, by, audit_entry)
         self._on_event("cancelled", cancelled)
+        self.offers.offer_safely(cancelled.branch_id, cancelled.date, now)
         return cancelled
+
+    def tell(self, event: str, booking: Booking) -> None:
+        """Tell the ``on_event`` hook of a change made elsewhere (a waitlist offer accepted:
+        ``"booked"``)."""
+        self._on_event(event, booking)
 
     def erase(self, typed_code: str, nik: str, now: dt.datetime) -> Booking:
         """Erase the personal data of the booking with this code and NIK (see

@@ -11,6 +11,10 @@ from queue_service.domain.errors import NotFoundError
 from queue_service.domain.reservations.records import Booking
 from queue_service.store import keys
 
+# The statuses of a waitlist entry (domain.waitlist) that is no booking: it waits, holds an
+# offer, or left. One whose offer ran out ("expired") is read as a released hold is.
+WAITLIST_ONLY = frozenset({"waiting", "offered", "left"})
+
 
 class BookingLookup:
     """Look-ups of bookings over the data store (``decode_responses=True``)."""
@@ -26,6 +30,8 @@ class BookingLookup:
         """
         data = self.redis.hgetall(keys.booking(branch_id, code))
         if not data or data.get("walk_in"):  # a walk-in ticket is no booking
+            raise NotFoundError("booking")
+        if data.get("waitlist") and data["status"] in WAITLIST_ONLY:  # an entry, not yet a booking
             raise NotFoundError("booking")
         booking = Booking.from_hash(branch_id, code, data)
         if booking.erased:  # its person erased: found by no one

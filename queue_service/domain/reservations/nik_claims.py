@@ -24,7 +24,7 @@ from redis import Redis
 from queue_service.domain.errors import AlreadyBookedError
 from queue_service.domain.privacy import keyed_digest
 from queue_service.domain.reservations.expired_holds import release_expired
-from queue_service.domain.reservations.records import HOLDING_STATUSES, MIN_KEEP_MS, PENDING
+from queue_service.domain.reservations.records import HELD_STATUSES, HOLDING_STATUSES, MIN_KEEP_MS
 from queue_service.store import keys
 from queue_service.store.outcomes import ClaimOutcome
 from queue_service.store.scripts import Scripts
@@ -84,7 +84,7 @@ class NikClaims:
             if not held_code or not held_branch or held_code == own_code:
                 continue
             booking_key = keys.booking(held_branch, held_code)
-            if self.redis.hget(booking_key, "status") == PENDING:
+            if self.redis.hget(booking_key, "status") in HELD_STATUSES:
                 release_expired(self.scripts, held_branch)  # a hold whose time ran out
             holder, holder_day = self.redis.hmget(booking_key, "status", "date")
             if holder in HOLDING_STATUSES and holder_day == day:
@@ -123,7 +123,7 @@ class NikClaims:
             raise AlreadyBookedError("in_flight")
         held_code, held_branch, held_at = refused.holder_code, refused.holder_branch, refused.held_at
         holder, holder_day = self.redis.hmget(keys.booking(held_branch, held_code), "status", "date")
-        if holder == PENDING:
+        if holder in HELD_STATUSES:
             # A hold whose time may have run out with no sweep yet: let its branch judge.
             release_expired(self.scripts, held_branch)
             holder = self.redis.hget(keys.booking(held_branch, held_code), "status")

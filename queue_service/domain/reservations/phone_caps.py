@@ -23,14 +23,14 @@ from redis import Redis
 from queue_service.domain.errors import TooManyBookingsError
 from queue_service.domain.privacy import keyed_digest
 from queue_service.domain.reservations.expired_holds import release_expired
-from queue_service.domain.reservations.records import MIN_KEEP_MS, PENDING, expire_at_ms
+from queue_service.domain.reservations.records import HELD_STATUSES, MIN_KEEP_MS, PENDING, expire_at_ms
 from queue_service.store import keys
 from queue_service.store.outcomes import PhoneOutcome
 from queue_service.store.scripts import Scripts
 
 # A booking in one of these still counts against its phone (until its day is over); so does
-# a hold waiting for its one-time code.
-ACTIVE_STATUSES = frozenset({PENDING, "booked", "checked_in", "called"})
+# a hold waiting for its one-time code, and a waitlist entry waiting or offered a place.
+ACTIVE_STATUSES = frozenset({PENDING, "booked", "checked_in", "called", "waiting", "offered"})
 
 
 def day_ends_ms(day: dt.date, timezone: str) -> int:
@@ -95,7 +95,7 @@ class PhoneCaps:
         freed = False
         for holder in refused.holders:
             status = self.redis.hget(keys.booking(holder.branch, holder.code), "status")
-            if status == PENDING:
+            if status in HELD_STATUSES:
                 # A hold whose time may have run out with no sweep yet: let its branch judge.
                 release_expired(self.scripts, holder.branch)
                 status = self.redis.hget(keys.booking(holder.branch, holder.code), "status")

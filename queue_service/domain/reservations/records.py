@@ -10,9 +10,15 @@ from queue_service.domain import schedules
 from queue_service.store import keys, sealing
 
 # Statuses that hold the NIK's date; a cancelled booking, or a hold released unverified
-# ("expired"), frees it. "pending" is a place held until the phone's one-time code confirms it.
-HOLDING_STATUSES = frozenset({"pending", "booked", "checked_in", "called", "served", "no_show"})
+# ("expired"), frees it. "pending" is a place held until the phone's one-time code confirms it;
+# "waiting" a waitlist entry, "offered" one whose offer of a place holds it (domain.waitlist).
+HOLDING_STATUSES = frozenset(
+    {"pending", "booked", "checked_in", "called", "served", "no_show", "waiting", "offered"}
+)
 PENDING = "pending"
+# Holds with a deadline that release_holds.lua lets go: a place held for its phone's one-time
+# code, and a waitlist offer.
+HELD_STATUSES = frozenset({PENDING, "offered"})
 # Keys of a booking live at least this long from the moment they are written (Redis's own
 # clock), whatever the caller's clock says the visit day is.
 MIN_KEEP_MS = 24 * 3600 * 1000

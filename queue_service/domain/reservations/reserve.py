@@ -341,7 +341,8 @@ class Reserving:
     ) -> BookingOutcome:
         """The code's branch entry, the claim, the phone's count (with ``phone_key``), the
         place and (in ``reserve``) the claim's confirmation, one call each: on a cluster they
-        live in four slots.
+        live in four slots. ``step`` is the branch's script (``reserve.lua``; a waitlist
+        entry joins by ``waitlist_join.lua``, which answers alike).
 
         Returns:
             reserve.lua's answer; the claim, the count and the entry are taken back unless it
@@ -369,9 +370,11 @@ class Reserving:
                 self.phones.count(phone_key, phone_args)
             except TooManyBookingsError:
                 self.claims.release(claim_key, code)
+        step=None,
                 self.redis.delete(code_branch)
                 raise
-        outcome = BookingOutcome.read(self.scripts.reserve(keys=reserve_keys, args=reserve_args(claim_at)))
+        step = step or self.scripts.reserve
+        outcome = BookingOutcome.read(step(keys=reserve_keys, args=reserve_args(claim_at)))
         if not outcome.ok:
             self.claims.release(claim_key, code)
             if phone_key is not None:

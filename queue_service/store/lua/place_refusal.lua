@@ -6,7 +6,11 @@
 -- KEYS: 1 settings, 2 date overrides, 3 the branch's copy of the national closures,
 --       4 the date's day counts, 5 the date's slot counts
 -- ARGV: 1 SHA-1 of the settings the slot was computed from, 2 date, 3 service, 4 slot,
---       5 '1' to check the day's quotas, '' when the place already counts on that day
+--       5 '1' to check the day's quotas, '' when the place already counts on that day,
+--       6 whom the place is for: '' or none (a booking or a move: a place the waitlist waits
+--         for is not free, so a freed place goes to the waitlist first), 'waitlist' (an offer
+--         to the waitlist, whose waiters it is for), 'held' (an accepted offer, whose place
+--         counts already on the day and in the slot: only the day's being open is checked)
 -- Returns nil when the place can be taken, else {refusal}
 local raw = redis.call('GET', KEYS[1])
 if not raw then
@@ -30,6 +34,9 @@ if override then
     quota = override.daily_quota
   end
 end
+if ARGV[6] == 'held' then
+  return nil
+end
 if ARGV[5] == '1' then
   if tonumber(redis.call('HGET', KEYS[4], 'total') or '0') >= quota then
     return {'day_full'}
@@ -40,7 +47,17 @@ if ARGV[5] == '1' then
     return {'day_full'}
   end
 end
-if tonumber(redis.call('HGET', KEYS[5], ARGV[4]) or '0') >= settings.slot_capacity then
+-- The waitlist's waiters are counted beside the slots: 'w:*' for any slot, 'w:<slot>' for one.
+local slot = redis.call('HMGET', KEYS[5], ARGV[4], 'w:' .. ARGV[4], 'w:*')
+if tonumber(slot[1] or '0') >= settings.slot_capacity then
   return {'slot_full'}
+end
+if (ARGV[6] or '') == '' then
+  if tonumber(slot[3] or '0') > 0 then
+    return {ARGV[5] == '1' and 'day_full' or 'slot_full'}
+  end
+  if tonumber(slot[2] or '0') > 0 then
+    return {'slot_full'}
+  end
 end
 return nil

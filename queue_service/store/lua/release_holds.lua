@@ -1,6 +1,9 @@
 -- Release a branch's unverified holds whose deadline has passed (by Redis's clock): each
 -- becomes 'expired' and its slot, the day's quota and the service's count are freed, in this
--- one step. Its queue number is not given back: numbers are only ever issued upwards.
+-- one step. A waitlist offer not accepted in time ('offered') is such a hold too, counted in
+-- the day's waitlist figures; the place it frees goes to the next on the waitlist by the
+-- offer step (waitlist_offer.lua) that its caller, or the worker's sweep, runs next.
+-- Its queue number is not given back: numbers are only ever issued upwards.
 -- The NIK's date and the phone's count, which live in other cluster slots, are freed by the
 -- caller (or found stale by the next claim or count: an expired hold holds neither).
 -- The keys of a hold's booking and of its day are named from prefixes the caller builds
@@ -22,7 +25,10 @@ for _, code in ipairs(due) do
   redis.call('ZREM', KEYS[1], code)
   local booking = ARGV[1] .. code
   local b = redis.call('HMGET', booking, 'status', 'date', 'slot', 'service_id')
-  if b[1] == 'pending' then
+  if b[1] == 'pending' or b[1] == 'offered' then
+    if b[1] == 'offered' then
+      redis.call('HINCRBY', ARGV[3] .. b[2], 'wl:expired', 1)
+    end
     redis.call('HSET', booking, 'status', 'expired', 'expired_ms', now)
     redis.call('HDEL', booking, 'otp')
     redis.call('HINCRBY', ARGV[2] .. b[2], b[3], -1)

@@ -1,0 +1,69 @@
+--! uses place_refusal
+-- Offer a day's free places to its waitlist, in the order it joined: each waiting entry, first
+-- come first, whose slot (or any slot, for one waiting for any) has a free place gets that
+-- place held for it ('offered', a hold in the branch's holds with its deadline, counted against
+-- the slot, the day's quota and the service's count as a booking is), and its message ('offer')
+-- goes on the outbox, all in this one step: so two places freed at once make two offers, and
+-- no place is ever offered twice. An offer not accepted in time is released as any hold is
+-- (release_holds.lua), and the next run of this step offers its place to the next entry.
+-- Run right after whatever frees a place (a cancellation, a released hold, a move, a raised
+-- quota or capacity, a declined offer), and by the worker's sweep for every day with a waitlist.
+-- KEYS: 1 settings, 2 date overrides, 3 the branch's copy of the national closures,
+--       4 day counts, 5 slot counts, 6 the day's waitlist, 7 the branch's holds,
+--       8 the branch's SMS outbox, 9 the branch's days with a waitlist
+-- ARGV: 1 date, 2 how long an offer holds (ms), 3 booking key prefix, 4 most entries looked at,
+--       5.. the slots still bookable that day, three values each: start, end, and the ms left
+--       before its booking cutoff (by the caller's clock, which judges the day's rules)
+-- Returns the codes offered a place
+local raw = redis.call('GET', KEYS[1])
+if not raw then
+  return {}
+end
+local sha1 = redis.sha1hex(raw)
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local slots, ends, left = {}, {}, {}
+for i = 5, #ARGV, 3 do
+  slots[#slots + 1] = ARGV[i]
+  ends[ARGV[i]] = ARGV[i + 1]
+  left[ARGV[i]] = tonumber(ARGV[i + 2])
+end
+local offered = {}
+local place_keys = {KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]}
+for _, code in ipairs(redis.call('ZRANGE', KEYS[6], 0, tonumber(ARGV[4]) - 1)) do
+  local entry = ARGV[3] .. code
+  local e = redis.call('HMGET', entry, 'status', 'slot', 'service_id')
+  if e[1] ~= 'waiting' then
+    redis.call('ZREM', KEYS[6], code) -- left or erased meanwhile: no longer in line
+  else
+    local candidates = slots
+    if e[2] ~= '' then
+      candidates = left[e[2]] and {e[2]} or {}
+    end
+    for _, slot in ipairs(candidates) do
+      local refused = place_refusal(place_keys, {sha1, ARGV[1], e[3], slot, '1', 'waitlist'})
+      if refused and refused[1] ~= 'slot_full' and refused[1] ~= 'day_full' then
+        return offered -- the day takes no bookings now: nothing to offer
+      end
+      if not refused then
+        local deadline = now + math.min(tonumber(ARGV[2]), left[slot])
+        redis.call('HSET', entry, 'status', 'offered', 'slot', slot, 'slot_end', ends[slot],
+                   'verify_by_ms', deadline, 'offered_ms', now)
+        redis.call('ZREM', KEYS[6], code)
+        redis.call('HINCRBY', KEYS[5], e[2] == '' and 'w:*' or 'w:' .. e[2], -1)
+        redis.call('HINCRBY', KEYS[5], slot, 1)
+        redis.call('HINCRBY', KEYS[4], 'total', 1)
+        redis.call('HINCRBY', KEYS[4], 'svc:' .. e[3], 1)
+        redis.call('HINCRBY', KEYS[4], 'wl:offered', 1)
+        redis.call('ZADD', KEYS[7], deadline, code)
+        redis.call('ZADD', KEYS[8], 'NX', now, code .. ':offer')
+        offered[#offered + 1] = code
+        break
+      end
+    end
+  end
+end
+if redis.call('EXISTS', KEYS[6]) == 0 then
+  redis.call('ZREM', KEYS[9], ARGV[1])
+end
+return offered

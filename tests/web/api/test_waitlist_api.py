@@ -1,0 +1,98 @@
+"""The waitlist's API (SPEC §6): join a full slot's waitlist (a booking's checks, 201
+``{waitlist_id, position}``), accept the place a cancellation offers (201 the booking), leave;
+the refusals' shapes."""
+
+from __future__ import annotations
+
+import pytest
+
+from queue_service.store import keys
+
+BRANCH = "jakarta-salemba"
+WAITLIST = f"/api/v1/branches/{BRANCH}/waitlist"
+
+
+@pytest.fixture
+def full(tune_branch, book, app):
+    """Tuesday 09:00 at Jakarta Salemba holds one place, taken."""
+    tune_branch(BRANCH, slot_capacity=1)
+    return book()
+
+
+def join_body(booking_body, **fields) -> dict:
+    body = booking_body(**fields)
+    del body["branch_id"]
+    return body
+
+
+def test_join_then_a_cancellation_offers_the_place_and_accept_books_it(client, booking_body, full, redis):
+    first_body = join_body(booking_body, phone="081200000001")
+    joined = client.post(WAITLIST, json=first_body)
+    assert joined.status_code == 201, joined.get_json()
+    first = joined.get_json()
+    assert first["position"] == 1 and first["status"] == "waiting"
+    second = client.post(WAITLIST, json=join_body(booking_body, phone="081200000002")).get_json()
+    assert second["position"] == 2
+
+    cancelled = client.post(f"/api/v1/bookings/{full['code']}/cancel", json={"nik": full_nik(redis, full)})
+    assert cancelled.status_code == 200
+    assert f"{first['waitlist_id']}:offer" in redis.zrange(keys.sms_outbox(BRANCH), 0, -1)
+
+    accepted = client.post(f"/api/v1/waitlist/{first['waitlist_id']}/accept", json={"nik": first_body["nik"]})
+    assert accepted.status_code == 201, accepted.get_json()
+    booking = accepted.get_json()
+    assert (booking["status"], booking["slot"]["start"]) == ("booked", "09:00")
+    assert booking["queue_number"] == "A-002"
+    assert booking["code"] == first["waitlist_id"]
+    lookup = {"code": booking["code"], "nik": first_body["nik"]}
+    looked_up = client.post("/api/v1/bookings/lookup", json=lookup)
+    assert looked_up.get_json()["status"] == "booked"
+
+
+def full_nik(redis, booking: dict) -> str:
+    from queue_service.domain.reservations.lookup import BookingLookup  # noqa: PLC0415
+
+    return BookingLookup(redis).get(BRANCH, booking["code"]).nik
+
+
+def test_join_while_a_place_is_free_is_409_not_full(client, booking_body, tune_branch, app):
+    response = client.post(WAITLIST, json=join_body(booking_body))
+    assert response.status_code == 409
+    assert response.get_json()["error"]["code"] == "not_full"
+
+
+def test_join_checks_the_fields_as_a_booking_after_the_captcha(client, booking_body, full):
+    wrong = client.post(WAITLIST, json=join_body(booking_body, nik="123", phone="x"))
+    assert wrong.status_code == 422
+    assert set(wrong.get_json()["error"]["fields"]) == {"nik", "phone"}
+    no_captcha = client.post(WAITLIST, json=join_body(booking_body, captcha_answer="99999", nik="123"))
+    assert no_captcha.status_code == 403
+    assert no_captcha.get_json()["error"]["code"] == "captcha_failed"
+
+
+def test_one_entry_per_nik_and_date_and_leaving(client, booking_body, full):
+    body = join_body(booking_body)
+    entry = client.post(WAITLIST, json=body).get_json()
+    again = client.post(WAITLIST, json={**join_body(booking_body), "nik": body["nik"]})
+    assert again.status_code == 409
+    assert again.get_json()["error"]["code"] == "already_booked"
+    leave = f"/api/v1/waitlist/{entry['waitlist_id']}/leave"
+    wrong_nik = client.post(leave, json={"nik": "3171011201900999"})
+    assert wrong_nik.status_code == 404
+    left = client.post(f"/api/v1/waitlist/{entry['waitlist_id']}/leave", json={"nik": body["nik"]})
+    assert left.status_code == 200
+    assert left.get_json() == {"waitlist_id": entry["waitlist_id"], "position": None, "status": "left"}
+    not_offered = client.post(f"/api/v1/waitlist/{entry['waitlist_id']}/accept", json={"nik": body["nik"]})
+    assert not_offered.status_code == 409
+
+
+def test_accept_before_an_offer_is_409_not_offered_and_a_bad_body_422(client, booking_body, full):
+    body = join_body(booking_body)
+    entry = client.post(WAITLIST, json=body).get_json()
+    early = client.post(f"/api/v1/waitlist/{entry['waitlist_id']}/accept", json={"nik": body["nik"]})
+    assert early.status_code == 409
+    assert early.get_json()["error"]["code"] == "not_offered"
+    bad = client.post(f"/api/v1/waitlist/{entry['waitlist_id']}/accept", json={"nikk": "1"})
+    assert bad.status_code == 422
+    unknown = client.post("/api/v1/waitlist/ZZZZZZZZ/accept", json={"nik": body["nik"]})
+    assert unknown.status_code == 404
