@@ -8,6 +8,8 @@ from workers.runtime import current
 
 
 def release_expired_holds() -> int:
-    """Release every branch's holds whose time ran out; returns how many."""
+    """Release every branch's holds (and waitlist offers) whose time ran out, and offer the
+    places free on days with a waitlist to it, as of the worker's clock; returns how many holds
+    were released."""
     runtime = current()
-    return runtime.reservations.release_expired_holds(runtime.outbox.branch_ids())
+    return runtime.reservations.release_expired_holds(runtime.outbox.branch_ids(), runtime.clock())

@@ -34,8 +34,9 @@ from queue_service.domain.errors import (
     OfferExpiredError,
     StoreUnavailableError,
 )
-from queue_service.domain.reservations import Booking, BookingRequest, Reservations
+from queue_service.domain.reservations import PENDING, Booking, BookingRequest, Reservations
 from queue_service.domain.reservations.bookable import REFUSALS, BookingContext, bookable_slot, load_context
+from queue_service.domain.reservations.holds import new_one_time_code
 from queue_service.domain.reservations.offers import place_keys
 from queue_service.domain.reservations.phone_caps import day_ends_ms
 from queue_service.domain.reservations.records import (
@@ -332,7 +333,9 @@ class Waitlist:
     def accept(self, typed_id: str, nik: str, now: dt.datetime) -> Booking:
         """Accept the offer of the entry with this id and NIK: it becomes a booking, with the
         next queue number of its service and its booking message. The NIK's date and the
-        phone's count are made sure of first, by the booking's own steps.
+        phone's count are made sure of first, by the booking's own steps. With phone
+        verification it is held ``pending`` for its phone's one-time code, as a new booking
+        is (``Reservations.verify`` confirms it; a hold that runs out offers it to the next).
 
         Returns:
             The booking (also when it was accepted already: a re-sent call).
@@ -359,7 +362,7 @@ class Waitlist:
             outcome = self._try_accept(entry, now)
             if outcome.ok:
                 booking = reservations.get(entry.branch_id, entry.code)
-                reservations.tell("booked", booking)
+                reservations.tell("held" if booking.status == PENDING else "booked", booking)
                 return booking
             if outcome.verdict == "released":
                 self._free_person(entry)
@@ -420,6 +423,8 @@ class Waitlist:
                     *keys.hold_release_prefixes(entry.branch_id),
                     expire_at,
                     MIN_KEEP_MS,
+                    reservations.reserving.hold_ms,
+                    new_one_time_code() if reservations.reserving.hold_ms else "",
                 ],
             )
         )

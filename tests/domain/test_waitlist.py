@@ -209,3 +209,18 @@ def test_a_raised_capacity_is_offered_to_the_waitlist(app, waitlist, reservation
     tuning = app.extensions["antrian"].tuning
     tuning.update_settings(BRANCH, {"slot_capacity": 2}, Actor("admin", "national", "cli"), clock())
     assert waitlist.find(entry.code).status == "offered"
+
+
+def test_with_phone_verification_an_accepted_offer_is_held_for_the_phones_code(app, redis, clock, full_slot):
+    verified = Reservations.from_settings(redis, {**app.config, "PHONE_VERIFICATION": True})
+    waitlist = Waitlist(verified)
+    taken = book(verified, clock)
+    verified.verify(taken.code, taken.nik, redis.hget(keys.booking(BRANCH, taken.code), "otp"))
+    entry = join(waitlist, clock)
+    verified.cancel(taken.code, taken.nik, clock())
+    held = waitlist.accept(entry.code, entry.nik, clock())
+    assert (held.status, held.queue_number) == ("pending", "A-002")
+    assert f"{entry.code}:otp" in outbox(redis)
+    otp = redis.hget(keys.booking(BRANCH, entry.code), "otp")
+    assert verified.verify(entry.code, entry.nik, otp).status == "booked"
+    assert f"{entry.code}:booked" in outbox(redis)
