@@ -9,8 +9,10 @@ patching ``os.environ``.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -80,6 +82,30 @@ def parse_str(value: str | None, default: str | None) -> str | None:
     if value is None or value.strip() == "":
         return default
     return value.strip()
+
+
+def parse_pairs(value: str | None, default: dict[str, str] | None) -> dict[str, str] | None:
+    """Read ``name:value,name:value`` (``booked:HX…,otp:HX…``) or a JSON object of strings;
+    empty means the default."""
+    if value is None or value.strip() == "":
+        return default
+    if value.strip().startswith("{"):
+        try:
+            found = json.loads(value)
+        except ValueError:
+            raise ValueError(f"not a JSON object: {value!r}") from None
+        if not isinstance(found, dict) or not all(isinstance(item, str) for item in found.values()):
+            raise ValueError(f"not a JSON object of strings: {value!r}")
+        return found
+    found = {}
+    for part in (part.strip() for part in value.split(",")):
+        if not part:
+            continue
+        name, colon, item = (piece.strip() for piece in part.partition(":"))
+        if not colon or not name or not item or name in found:
+            raise ValueError(f"not name:value (each name once): {part!r}")
+        found[name] = item
+    return found
 
 
 def parse_clock_time_or_off(value: str | None, default: str) -> dt.time | None:
@@ -164,6 +190,13 @@ _SPEC: dict[str, tuple[Any, Any]] = {
     "TWILIO_FROM": (parse_str, None),
     "TWILIO_API_BASE_URL": (parse_str, "https://api.twilio.com"),
     "TWILIO_TIMEOUT_SECONDS": (parse_int, 10),
+    # WhatsApp through the same Twilio account: the sender (E.164, the "whatsapp:" prefix is
+    # added; unset: WhatsApp is not offered), and the approved templates (Content SIDs) of the
+    # messages the service starts, "kind:HX…,kind:HX…" with the kinds otp, booked, reminder,
+    # call_ahead, cancelled and closed (README "WhatsApp"); a kind without one goes as a plain
+    # body, as Twilio's sandbox takes it.
+    "TWILIO_WHATSAPP_FROM": (parse_str, None),
+    "TWILIO_WHATSAPP_TEMPLATES": (parse_pairs, None),
     # Seconds between the retries of an SMS job whose send failed for a passing reason.
     "SMS_RETRY_INTERVALS": (parse_int_list, [10, 30, 60, 300, 900]),
     # A job that used up its retries is kept this long; then the sweep queues it afresh.
@@ -228,6 +261,10 @@ _SPEC: dict[str, tuple[Any, Any]] = {
     # for deployments that verify phones otherwise.
     "PHONE_VERIFICATION": (parse_bool, True),
     "PHONE_VERIFICATION_MINUTES": (parse_float, 10.0),
+    # A place freed on a day with a waitlist is offered to the next on it and held for them this
+    # many minutes (decimals allowed; shortened to what is left before the slot's booking
+    # cutoff), then offered to the one after.
+    "WAITLIST_OFFER_MINUTES": (parse_float, 30.0),
     # The participant registry that checks NIK, KPJ and name before a place is held (one JSON
     # POST); unset: no check. How long it may take, and what a booking does when it cannot
     # answer: "open" books and flags the booking, "closed" refuses with 503.
@@ -261,10 +298,6 @@ def load_settings(
         except ValueError as exc:
             raise ValueError(f"environment variable {name}: {exc}") from None
     settings.update(overrides or {})
-    # A place freed on a day with a waitlist is offered to the next on it and held for them this
-    # many minutes (decimals allowed; shortened to what is left before the slot's booking
-    # cutoff), then offered to the one after.
-    "WAITLIST_OFFER_MINUTES": (parse_float, 30.0),
     var_dir = Path(settings["VAR_DIR"]).resolve()
     settings["VAR_DIR"] = str(var_dir)
     if not settings["SMS_OUTBOX"]:
@@ -351,6 +384,11 @@ def _contradictions(settings: dict[str, Any]) -> list[str]:
             f"PHONE_VERIFICATION_MINUTES must be above 0 and at most {_MAX_HOLD_MINUTES}, not {minutes}: "
             "a hold keeps a place from everyone else while its code is awaited"
         )
+    if not 0 < settings["WAITLIST_OFFER_MINUTES"] <= 24 * 60:
+        problems.append(
+            f"WAITLIST_OFFER_MINUTES must be above 0 and at most {24 * 60}, not "
+            f"{settings['WAITLIST_OFFER_MINUTES']}: an offer keeps a place from everyone else"
+        )
     if settings["PARTICIPANT_REGISTRY_FAILURE"] not in {"open", "closed"}:
         problems.append(
             "PARTICIPANT_REGISTRY_FAILURE must be open or closed, "
@@ -364,6 +402,7 @@ def _contradictions(settings: dict[str, Any]) -> list[str]:
         ]
         if missing:
             problems.append(f"SMS_BACKEND=twilio needs {', '.join(missing)}")
+    problems.extend(_whatsapp_contradictions(settings))
     if settings["REDIS_CLUSTER"]:
         if not settings["REDIS_URL"]:
             problems.append(
@@ -384,11 +423,6 @@ def _contradictions(settings: dict[str, Any]) -> list[str]:
     if settings["REDIS_WAIT_REPLICAS"] and settings["REDIS_CLUSTER"]:
         problems.append(
             "REDIS_WAIT_REPLICAS needs a single Redis, not REDIS_CLUSTER=1: WAIT "
-    if not 0 < settings["WAITLIST_OFFER_MINUTES"] <= 24 * 60:
-        problems.append(
-            f"WAITLIST_OFFER_MINUTES must be above 0 and at most {24 * 60}, not "
-            f"{settings['WAITLIST_OFFER_MINUTES']}: an offer keeps a place from everyone else"
-        )
             "confirms one node's writes, and a booking writes to its branch's "
             "node and its NIK's"
         )
@@ -422,6 +456,31 @@ def _contradictions(settings: dict[str, Any]) -> list[str]:
             Keyring.parse(settings["DATA_KEYS"])
         except DataKeysError as error:
             problems.append(str(error))
+    return problems
+
+
+_WHATSAPP_NUMBER = re.compile(r"(whatsapp:)?\+[1-9][0-9]{6,14}")
+_CONTENT_SID = re.compile(r"HX[0-9a-fA-F]{32}")
+
+
+def _whatsapp_contradictions(settings: dict[str, Any]) -> list[str]:
+    """A WhatsApp sender that is no number, or templates of unknown kinds or malformed SIDs."""
+    problems = []
+    sender = settings["TWILIO_WHATSAPP_FROM"]
+    if sender and not _WHATSAPP_NUMBER.fullmatch(sender):
+        problems.append(f"TWILIO_WHATSAPP_FROM must be a number in E.164 (+62…), not {sender!r}")
+    templates = settings["TWILIO_WHATSAPP_TEMPLATES"] or {}
+    if templates:
+        from queue_service.notifications.texts import TEMPLATE_KINDS  # noqa: PLC0415
+    for kind, sid in templates.items():
+        if kind not in TEMPLATE_KINDS:
+            problems.append(
+                f"TWILIO_WHATSAPP_TEMPLATES: unknown kind {kind!r} (kinds: {', '.join(TEMPLATE_KINDS)})"
+            )
+        elif not _CONTENT_SID.fullmatch(sid):
+            problems.append(f"TWILIO_WHATSAPP_TEMPLATES: {kind}'s Content SID must be HX and 32 hex digits")
+    if templates and not sender:
+        problems.append("TWILIO_WHATSAPP_TEMPLATES needs TWILIO_WHATSAPP_FROM (the WhatsApp sender)")
     return problems
 
 

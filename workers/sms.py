@@ -25,7 +25,8 @@ def send_sms(branch_id: str, code: str, event: str) -> str:
 
     Returns:
         The delivery's state: ``sent``, ``failed``, ``skipped``, ``expired``,
-        ``postponed``, or ``not_pending`` (another job settled the event: not counted).
+        ``suppressed`` (its phone asked for no messages), ``postponed``, or ``not_pending``
+        (another job settled the event: not counted).
 
     Raises:
         SmsTransientError: not sent this time; RQ retries the job, and once the
@@ -41,6 +42,9 @@ def send_sms(branch_id: str, code: str, event: str) -> str:
         log.info("SMS %s %s: settled already, nothing to do", event, code)
         return result.state
     _count_outcome(event, result.state)
+    if result.fallback is not None:
+        # Beside the job's outcome: a WhatsApp message that went by SMS instead.
+        _count_outcome(event, "whatsapp_fallback")
     log.info("SMS %s %s: %s", event, code, result.state)
     if result.reminder_at is not None:
         log.info("SMS reminder %s due at %s", code, result.reminder_at.isoformat())

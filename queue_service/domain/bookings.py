@@ -129,7 +129,8 @@ def book(
 def request_digest(request: BookingRequest) -> str:
     """SHA-256 of a booking request's fields as validated (the captcha is not one of them: a
     retry carries another, or the same used-up one)."""
-    fields = {name: str(value) for name, value in dataclasses.asdict(request).items()}
+    # Not the language: a retry in another language (Accept-Language) is the same booking.
+    fields = {name: str(value) for name, value in dataclasses.asdict(request).items() if name != "language"}
     return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
 
 

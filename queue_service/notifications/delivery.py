@@ -5,11 +5,19 @@ packed into two fields of the booking. An attempt is recorded before the message
 the backend, and the backend's message id after; an attempt that ended without an answer
 (5xx, network, a worker that died) makes the next one ask the backend whether the message
 exists before sending again. Twilio's status callbacks are recorded on the same record.
+
+A participant who chose WhatsApp gets every message there (an approved template where one is
+set for its kind, else a plain body); a WhatsApp refusal for good (``backends.
+WHATSAPP_FALLBACK_CODES``) sends the same text by SMS once, in the same attempt, and the record
+says so. A phone whose owner asked for no messages (``domain.opt_outs``) gets none: its events
+are settled ``suppressed``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import json
 import logging
 import secrets
 from collections.abc import Mapping, Sequence
@@ -20,9 +28,11 @@ from zoneinfo import ZoneInfo
 from redis import Redis
 
 from queue_service.domain import catalog
+from queue_service.domain.opt_outs import OptOuts
 from queue_service.domain.reservations import Booking
 from queue_service.notifications import texts
 from queue_service.notifications.backends import (
+    WHATSAPP,
     OutgoingSms,
     SmsPermanentError,
     SmsRejectedError,
@@ -42,6 +52,9 @@ NOT_PENDING = "not_pending"
 STATUS_CALLBACK_PATH = "/webhooks/twilio/status"
 # The SMS's short link to the look-up page: ``/k/<code>`` (web.pages.manage answers it).
 MANAGE_LINK_PATH = "/k/"
+# A waitlist offer's message links to its page, ``/daftar-tunggu/<waitlist id>``
+# (web.pages.waitlist answers it), to accept it.
+OFFER_LINK_PATH = "/daftar-tunggu/"
 # A closure's SMS links to the dates of the branch and service, ``/cabang/<branch>/<service>``
 # (web.pages.participant answers it), to book another day.
 BOOKING_LINK_PATH = "/cabang/"
@@ -65,6 +78,11 @@ STATUS_RANKS = {
 # these values joined by commas, and ``sms:<event>:sid``.
 SETTLED_FIELD_PREFIX = "sms:"
 _PACKED_FIELDS = ("state", "settled_ms", "attempts", "uncertain", "status", "status_rank", "error_code")
+# Beside them, for a message meant for WhatsApp, ``sms:<event>:via``: ``whatsapp``, or
+# ``sms,<WhatsApp's error code>`` when it went by SMS instead.
+VIA_SUFFIX = ":via"
+# The state of an event not sent because its phone's owner asked for no messages.
+SUPPRESSED = "suppressed"
 # A reminder found this long before its due time belongs to a later day (a reschedule).
 _REMINDER_EARLY = dt.timedelta(hours=1)
 
@@ -74,9 +92,12 @@ _DELIVERED = frozenset({"delivered", "read"})
 _NOT_DELIVERED = frozenset({"undelivered", "failed", "canceled"})
 
 
-def _record_of(record: dict[str, str], packed: str | None, sid: str | None) -> dict[str, str]:
+def _record_of(
+    record: dict[str, str], packed: str | None, sid: str | None, via: str | None = None
+) -> dict[str, str]:
     """An event's delivery record: its own key's while attempts are under way (``record``),
-    else the two fields of the booking it was packed into once settled (empty for none)."""
+    else the fields of the booking it was packed into once settled (empty for none); a
+    message meant for WhatsApp with its ``channel`` and any ``fallback`` (WhatsApp's error)."""
     if record:
         return record
     if packed is None:
@@ -84,6 +105,8 @@ def _record_of(record: dict[str, str], packed: str | None, sid: str | None) -> d
     settled = dict(zip(_PACKED_FIELDS, packed.split(","), strict=True))
     if sid is not None:
         settled["sid"] = sid
+    if via is not None:
+        settled["channel"], _, settled["fallback"] = via.partition(",")
     return {name: value for name, value in settled.items() if value}
 
 
@@ -111,6 +134,8 @@ class DeliveryResult:
 
     state: str
     reminder_at: dt.datetime | None = None
+    # WhatsApp refused the message for good and it went by SMS (its error code).
+    fallback: int | None = None
 
 
 class Deliveries:
@@ -122,6 +147,10 @@ class Deliveries:
         lease_seconds: the longest an attempt can take (the backend's timeouts);
             another attempt at the same event waits this long after it started.
         public_base_url: where Twilio reaches the status callback; None for no callback.
+        whatsapp_templates: None: no WhatsApp (every message goes by SMS); else the Content
+            SIDs of the approved templates by kind (``texts.TEMPLATE_KINDS``), a kind without
+            one going as a plain body.
+        opt_outs: the phones that asked for no messages (None: none asked).
     """
 
     def __init__(
@@ -130,10 +159,14 @@ class Deliveries:
         reminders: Reminders,
         lease_seconds: float = 30,
         public_base_url: str | None = None,
+        whatsapp_templates: Mapping[str, str] | None = None,
+        opt_outs: OptOuts | None = None,
     ):
         self.redis = redis
         self.scripts = Scripts(redis)
         self.reminders = reminders
+        self.whatsapp_templates = whatsapp_templates
+        self.opt_outs = opt_outs
         self._lease_ms = int(lease_seconds * 1000)
         self._public_base_url = public_base_url.rstrip("/") if public_base_url else None
 
@@ -142,6 +175,12 @@ class Deliveries:
         if self._public_base_url is None:
             return None
         return f"{self._public_base_url}{MANAGE_LINK_PATH}{code}"
+
+    def offer_url(self, code: str) -> str | None:
+        """The link in a waitlist offer's message to its page, if the service is public."""
+        if self._public_base_url is None:
+            return None
+        return f"{self._public_base_url}{OFFER_LINK_PATH}{code}"
 
     def book_again_url(self, branch_id: str, service_id: str) -> str | None:
         """The link in a closure's SMS to the branch's dates for the service, if the service is
@@ -170,10 +209,12 @@ class Deliveries:
 
         Returns:
             The delivery's state (``sent``, ``failed``, ``skipped``, ``expired``,
+            ``suppressed`` for a phone whose owner asked for no messages,
             ``postponed`` for a reminder of a booking moved to a later day, or
             ``not_pending`` when the event is no longer on its outbox or reminders, settled
             by another job meanwhile: nothing was done) and, for a confirmation that went
-            out, when the reminder is due.
+            out, when the reminder is due (and ``fallback``, WhatsApp's error, for a
+            WhatsApp message that went by SMS instead).
 
         Raises:
             SmsTransientError: not sent this time (``SmsBusyError``: another attempt is in
@@ -210,25 +251,24 @@ class Deliveries:
             )
             return DeliveryResult("postponed", None)
 
+        if self.opt_outs is not None and self.opt_outs.stopped(booking.phone):
+            # Its owner sent BERHENTI/STOP: not sent, and settled so no retry sends it later.
+            return self._settle(branch_id, code, event, SUPPRESSED, now)
+
         record = keys.sms_delivery(branch_id, code, event)
         token = secrets.token_hex(8)
+        wanted = WHATSAPP if booking.channel == WHATSAPP and self.whatsapp_templates is not None else ""
+        extras = {
+            # A waitlist offer links to its page to accept it; the others to the booking's.
+            "manage_url": self.offer_url(code) if event == "offer" else self.manage_url(code),
+            "one_time_code": data.get("otp"),
+            "note": data.get("closure_note"),
+            "book_again_url": self.book_again_url(branch_id, booking.service_id),
+        }
         attempt = SmsAttemptOutcome.read(
             self.scripts.sms_begin(
                 keys=[record, booking_key, keys.sms_delivery(branch_id, code, "booked")],
-                args=[
-                    self._lease_ms,
-                    texts.compose(
-                        event,
-                        booking,
-                        branch,
-                        self.manage_url(code),
-                        data.get("otp"),
-                        note=data.get("closure_note"),
-                        book_again_url=self.book_again_url(branch_id, booking.service_id),
-                    ),
-                    event,
-                    token,
-                ],
+                args=[self._lease_ms, texts.compose(event, booking, branch, **extras), event, token, wanted],
             )
         )
         if attempt.verdict == "moot":
@@ -243,16 +283,77 @@ class Deliveries:
             code=code,
             event=event,
             status_callback=self.status_callback_url(branch_id, code, event),
+            other_sids=frozenset(
+                value
+                for field, value in data.items()
+                if field.startswith(SETTLED_FIELD_PREFIX) and field.endswith(":sid")
+            ),
         )
+        if attempt.channel == WHATSAPP:
+            sms = self._by_whatsapp(sms, event, booking, branch, extras)
         first_attempt = dt.datetime.fromtimestamp(attempt.first_attempt_ms / 1000, dt.UTC)
+        fallback = None
+        try:
+            sent = self._attempt(sender, sms, record, token, attempt.verdict == "check", first_attempt)
+        except SmsPermanentError as error:
+            if not (
+                sms.whatsapp
+                and error.whatsapp_refused
+                and self.scripts.sms_fall_back(keys=[record], args=[token, error.code])
+            ):
+                return self._settle(branch_id, code, event, "failed", now, error_code=error.code)
+            # Nothing went out on WhatsApp: the same text by SMS, once (the record says so).
+            log.info("SMS %s %s: WhatsApp refused it (error %s), sent by SMS", event, code, error.code)
+            fallback = error.code
+            sms = dataclasses.replace(sms, channel="sms", content_sid=None, content_variables=None)
+            try:
+                sent = self._attempt(sender, sms, record, token, False, first_attempt)
+            except SmsPermanentError as refused:
+                return self._settle(branch_id, code, event, "failed", now, error_code=refused.code)
+        self._record_status(branch_id, code, event, sent.sid, sent.status)
+        result = self._settle(branch_id, code, event, "sent", now, booking, branch.timezone)
+        return dataclasses.replace(result, fallback=fallback)
+
+    def _by_whatsapp(
+        self, sms: OutgoingSms, event: str, booking: Booking, branch: catalog.Branch, extras: dict
+    ) -> OutgoingSms:
+        """``sms`` to go by WhatsApp: with the approved template of its kind where one is set
+        (its placeholders' values as JSON), else as its plain body."""
+        content_sid = (self.whatsapp_templates or {}).get(texts.template_kind(event))
+        if content_sid is None:
+            return dataclasses.replace(sms, channel=WHATSAPP)
+        variables = texts.template_variables(event, booking, branch, **extras)
+        return dataclasses.replace(
+            sms,
+            channel=WHATSAPP,
+            content_sid=content_sid,
+            content_variables=json.dumps(variables, ensure_ascii=False, sort_keys=True),
+        )
+
+    def _attempt(
+        self,
+        sender: SmsSender,
+        sms: OutgoingSms,
+        record: str,
+        token: str,
+        check: bool,
+        first_attempt: dt.datetime,
+    ):
+        """Send ``sms`` (after asking the backend whether an earlier attempt sent it, with
+        ``check``); an attempt that ends without sending gives the event back for the next.
+
+        Raises:
+            SmsPermanentError: refused for good (the attempt is still the caller's).
+            SmsTransientError: not sent this time; the event is given back.
+        """
         try:
             sent = None
-            if attempt.verdict == "check":
+            if check:
                 sent = sender.find(sms, since=first_attempt)
             if sent is None:
                 sent = sender.send(sms)
-        except SmsPermanentError as error:
-            return self._settle(branch_id, code, event, "failed", now, error_code=error.code)
+        except SmsPermanentError:
+            raise
         except SmsRejectedError:
             self.scripts.sms_release(keys=[record], args=[token, ""])  # nothing went out
             raise
@@ -260,8 +361,7 @@ class Deliveries:
             # No answer (or this process is being stopped): the message may exist.
             self.scripts.sms_release(keys=[record], args=[token, "1"])
             raise
-        self._record_status(branch_id, code, event, sent.sid, sent.status)
-        return self._settle(branch_id, code, event, "sent", now, booking, branch.timezone)
+        return sent
 
     def record_status(
         self,
@@ -297,7 +397,7 @@ class Deliveries:
         pipe = self.redis.pipeline(transaction=False)
         for code in codes:
             pipe.hgetall(keys.sms_delivery(branch_id, code, event))
-            pipe.hmget(keys.booking(branch_id, code), field, f"{field}:sid")
+            pipe.hmget(keys.booking(branch_id, code), field, f"{field}:sid", f"{field}{VIA_SUFFIX}")
         replies = iter(pipe.execute())
         return [_record_of(next(replies), *next(replies)) for _code in codes]
 
@@ -326,8 +426,8 @@ class Deliveries:
         visit day.
         """
         zone = ZoneInfo(timezone)
-        if event in texts.ONE_TIME_CODE_EVENTS and booking.verify_by is not None:
-            return booking.verify_by
+        if (event in texts.ONE_TIME_CODE_EVENTS or event == "offer") and booking.verify_by is not None:
+            return booking.verify_by  # a waitlist offer's too: it means nothing after it
         if event == "reminder":
             return dt.datetime.combine(booking.date, dt.time(), tzinfo=zone)
         return dt.datetime.combine(booking.date + dt.timedelta(days=1), dt.time(), tzinfo=zone)

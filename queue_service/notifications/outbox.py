@@ -23,6 +23,7 @@ from redis import Redis
 from redis.cluster import RedisCluster
 
 from queue_service.domain import catalog
+from queue_service.domain.opt_outs import OptOuts
 from queue_service.notifications.backends import SmsSender
 from queue_service.notifications.delivery import Deliveries, DeliveryResult, SmsProgress
 from queue_service.notifications.reminders import Reminders
@@ -51,6 +52,9 @@ class Outbox:
         lease_seconds: the longest an attempt can take (the backend's timeouts);
             another attempt at the same event waits this long after it started.
         public_base_url: where Twilio reaches the status callback; None for no callback.
+        whatsapp_templates: None: no WhatsApp; else the approved templates' Content SIDs by
+            kind (see ``Deliveries``).
+        opt_outs: the phones that asked for no messages (None: none asked).
     """
 
     def __init__(
@@ -59,10 +63,14 @@ class Outbox:
         reminder_time: dt.time | None = dt.time(15, 0),
         lease_seconds: float = 30,
         public_base_url: str | None = None,
+        whatsapp_templates: Mapping[str, str] | None = None,
+        opt_outs: OptOuts | None = None,
     ):
         self.redis = redis
         self.reminders = Reminders(redis, reminder_time)
-        self.deliveries = Deliveries(redis, self.reminders, lease_seconds, public_base_url)
+        self.deliveries = Deliveries(
+            redis, self.reminders, lease_seconds, public_base_url, whatsapp_templates, opt_outs
+        )
 
     @classmethod
     def from_settings(cls, redis: Redis, settings: Mapping[str, Any]) -> Outbox:
@@ -74,6 +82,10 @@ class Outbox:
             reminder_time=settings["SMS_REMINDER_TIME"],
             lease_seconds=lease,
             public_base_url=settings["PUBLIC_BASE_URL"],
+            whatsapp_templates=dict(settings.get("TWILIO_WHATSAPP_TEMPLATES") or {})
+            if settings.get("TWILIO_WHATSAPP_FROM")
+            else None,
+            opt_outs=OptOuts.from_settings(redis, settings),
         )
 
     def branch_ids(self) -> list[str]:

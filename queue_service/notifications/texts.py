@@ -19,6 +19,9 @@ ONE_TIME_CODE_EVENTS = ("otp", "otp2", "otp3", "otp4")
 # ``closed``: a booking cancelled because its branch closed that day (``domain.closures``).
 EVENTS = ("booked", "cancelled", "reminder", "call_ahead", "closed", *ONE_TIME_CODE_EVENTS)
 SEGMENT_LENGTH = 160
+# The kinds of message a WhatsApp template (a Content SID in TWILIO_WHATSAPP_TEMPLATES) can
+# stand for: every event, a hold's codes sent again sharing the first's.
+TEMPLATE_KINDS = ("otp", "booked", "reminder", "call_ahead", "cancelled", "closed")
 
 DAY_NAMES = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
 MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des")
@@ -124,3 +127,45 @@ def compose(
             f"kode {booking.code} DIBATALKAN. {again}"
         )
     raise ValueError(f"unknown SMS event {event!r}")
+
+
+def template_kind(event: str) -> str:
+    """The kind of WhatsApp template ``event``'s message uses (``otp2`` … use ``otp``'s)."""
+    return "otp" if event in ONE_TIME_CODE_EVENTS else event
+
+
+def template_variables(
+    event: str,
+    booking: Booking,
+    branch: Branch,
+    manage_url: str | None = None,
+    one_time_code: str | None = None,
+    note: str | None = None,
+    book_again_url: str | None = None,
+) -> dict[str, str]:
+    """The values of a WhatsApp template's numbered placeholders for ``event`` (README
+    "WhatsApp" lists them per kind): ``{"1": place, …}``, every value non-empty (Twilio refuses
+    an empty one), in the order the SMS says them.
+
+    Raises:
+        ValueError: an unknown event.
+    """
+    place = f"BPJSTK {branch.name}"
+    zone = schedules.timezone_label(branch.timezone)
+    when = f"{indonesian_date(booking.date)} {booking.slot_start:%H:%M}-{booking.slot_end:%H:%M} {zone}"
+    kind = template_kind(event)
+    if kind == "otp":
+        until = f"{booking.verify_by.astimezone(ZoneInfo(branch.timezone)):%H:%M} {zone}"
+        values = [one_time_code or "", place, indonesian_date(booking.date), until]
+    elif kind in ("booked", "reminder", "cancelled"):
+        values = [place, booking.queue_number, when, booking.code]
+        if kind == "booked":
+            values.append(manage_url or "-")
+    elif kind == "call_ahead":
+        values = [place, booking.queue_number]
+    elif kind == "closed":
+        why = " ".join((note or "").split()).rstrip(".") or "-"
+        values = [place, why, booking.queue_number, when, booking.code, book_again_url or "-"]
+    else:
+        raise ValueError(f"unknown SMS event {event!r}")
+    return {str(number): value for number, value in enumerate(values, start=1)}

@@ -206,6 +206,18 @@ def phone_bookings(phone_digest: str) -> str:
     return f"{PREFIX}:{{p:{phone_digest}}}:bookings"
 
 
+def phone_stopped(phone_digest: str) -> str:
+    """String, present while the phone's owner has asked for no more messages (WhatsApp
+    ``BERHENTI``/``STOP``, undone by ``MULAI``): every sender skips the phone meanwhile."""
+    return f"{PREFIX}:{{p:{phone_digest}}}:stopped"
+
+
+def phone_question(phone_digest: str) -> str:
+    """String ``<branch> <code>``: the cancellation a phone's WhatsApp ``BATAL <kode>`` asked to
+    confirm with ``YA``, for a few minutes."""
+    return f"{PREFIX}:{{p:{phone_digest}}}:question"
+
+
 def sms_outbox(branch_id: str) -> str:
     """Sorted set ``<code>:<event>`` -> creation time (ms): SMS events not yet settled.
 

@@ -219,16 +219,20 @@ class NoShowsOutcome(ScriptOutcome):
 @dataclass(frozen=True)
 class SmsAttemptOutcome(ScriptOutcome):
     """``sms_begin.lua``: ``send`` (nothing can have gone out yet) or ``check`` (an earlier
-    attempt may have: ask the provider first), each with the ``body`` to send and when the
-    event's ``first_attempt_ms`` began; ``settled`` (in ``state``), ``busy`` (another attempt
-    is in flight) or ``moot`` (nothing left to say: settle it as skipped)."""
+    attempt may have: ask the provider first), each with the ``body`` to send, when the
+    event's ``first_attempt_ms`` began and its ``channel``; ``settled`` (in ``state``),
+    ``busy`` (another attempt is in flight) or ``moot`` (nothing left to say: settle it as
+    skipped)."""
 
     body: str = ""
     first_attempt_ms: int = 0
     state: str = ""
+    # "whatsapp" (the participant's choice), "sms" (WhatsApp refused it: sms_fall_back.lua)
+    # or "" (an SMS from the start).
+    channel: str = ""
     LAYOUTS: ClassVar[Mapping[str, tuple[str, ...]]] = {
-        "send": ("body", "first_attempt_ms"),
-        "check": ("body", "first_attempt_ms"),
+        "send": ("body", "first_attempt_ms", "channel"),
+        "check": ("body", "first_attempt_ms", "channel"),
         "settled": ("state",),
     }
 

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import dataclasses
+from collections.abc import Callable, Mapping
 
-from flask import request
+from flask import current_app, request
 
 from queue_service.domain import bookings
 from queue_service.domain.bookings import IDEMPOTENCY_KEY_FIELD
+from queue_service.domain.errors import ValidationFailedError
 from queue_service.domain.reservations import Booking, BookingRequest
 from queue_service.domain.reservations.bookable import BookingContext
-from queue_service.web import limits
+from queue_service.web import i18n, limits
+from queue_service.web.errors import locale
 from queue_service.web.extensions import services
 from queue_service.web.requests import load
 from queue_service.web.schemas.public import BookingIdempotencyKeySchema, BookingRequestSchema
@@ -38,6 +41,23 @@ def book(body: Mapping) -> Booking:
     """
     key = idempotency_key_of_request()
     now = services().clock()
+    return bookings.book(
+        services().captcha,
+        services().reservations,
+        body.get("captcha_id"),
+        body.get("captcha_answer"),
+        read_request=lambda: booking_request(body),
+        address=limits.client_address(),
+        now=now,
+        registry=services().registry,
+        admit=room_gate(now),
+        idempotency_key=key,
+    )
+
+
+def room_gate(now) -> Callable[[BookingRequest, BookingContext], None]:
+    """The branch's waiting room's gate for an attempt at ``now`` (a booking, or joining the
+    waitlist), judged with its first read of the branch's settings: this request's pass."""
     admission_pass = admission_pass_of_request()
 
     def admit(asked: BookingRequest, context: BookingContext) -> None:
@@ -45,18 +65,33 @@ def book(body: Mapping) -> Booking:
             context.branch.id, context.settings, context.branch.timezone, admission_pass, asked.nik, now
         )
 
-    return bookings.book(
-        services().captcha,
-        services().reservations,
-        body.get("captcha_id"),
-        body.get("captcha_answer"),
-        read_request=lambda: load(_BOOKING_REQUEST, body),
-        address=limits.client_address(),
-        now=now,
-        registry=services().registry,
-        admit=admit,
-        idempotency_key=key,
-    )
+    return admit
+
+
+def booking_request(body: Mapping, schema=_BOOKING_REQUEST) -> BookingRequest:
+    """``body`` read as a booking request, in the language of this request (the pages' choice,
+    the API's ``Accept-Language``), which the replies to its WhatsApp messages use.
+
+    Raises:
+        ValidationFailedError: a field is wrong, or ``channel`` is ``whatsapp`` where the service
+            sends no WhatsApp (``TWILIO_WHATSAPP_FROM`` unset).
+    """
+    asked = load(schema, body)
+    if asked.channel == "whatsapp" and not whatsapp_offered():
+        raise ValidationFailedError({"channel": ["channel_unavailable"]})
+    return dataclasses.replace(asked, language="en" if request_language() == "en" else "id")
+
+
+def whatsapp_offered() -> bool:
+    """Whether participants may choose WhatsApp (``TWILIO_WHATSAPP_FROM`` is set)."""
+    return bool(current_app.config.get("TWILIO_WHATSAPP_FROM"))
+
+
+def request_language() -> str:
+    """The pages' language (``?lang=``, its cookie), else the API caller's ``Accept-Language``."""
+    if request.args.get("lang") or request.cookies.get(i18n.COOKIE):
+        return i18n.page_locale()
+    return locale()
 
 
 def idempotency_key_of_request() -> str | None:

@@ -98,6 +98,9 @@ FIELDS: dict[str, str] = {
     "phone_format": N_("Nomor HP tidak dapat dibaca."),
     "phone_not_indonesian": N_("Nomor HP harus nomor Indonesia yang valid."),
     "phone_not_mobile": N_("Nomor HP harus nomor seluler (08…), bukan telepon rumah."),
+    # A booking's channel (domain.reservations.records.CHANNELS).
+    "unknown_channel": N_("Saluran pesan: sms atau whatsapp."),
+    "channel_unavailable": N_("Pesan lewat WhatsApp belum tersedia. Pilih SMS."),
     "not_integer": N_("Harus berupa bilangan bulat."),
     "not_boolean": N_("Harus true atau false."),
     "not_object": N_("Harus berupa objek JSON."),

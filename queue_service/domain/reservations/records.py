@@ -50,6 +50,13 @@ PERSONAL_FIELDS = (
     "otp_failures",
     "verify_by_ms",
 )
+# How a participant is messaged: "sms" (the default, and every record written before the choice
+# existed, which lacks the field) or "whatsapp"; and the language they booked in, which the
+# replies to their WhatsApp messages use: "id" (the default, absent) or "en".
+CHANNELS = ("sms", "whatsapp")
+DEFAULT_CHANNEL = "sms"
+LANGUAGES = ("id", "en")
+DEFAULT_LANGUAGE = "id"
 
 
 @dataclass(frozen=True)
@@ -65,6 +72,8 @@ class BookingRequest:
     kpj: str
     phone: str
     email: str | None = None
+    channel: str = DEFAULT_CHANNEL
+    language: str = DEFAULT_LANGUAGE
 
 
 @dataclass(frozen=True)
@@ -94,6 +103,8 @@ class Booking:
     verify_by_ms: int | None = None
     # Its personal data was erased: it counts in the day's figures and is found by no one.
     erased: bool = False
+    channel: str = DEFAULT_CHANNEL
+    language: str = DEFAULT_LANGUAGE
 
     @classmethod
     def from_hash(cls, branch_id: str, code: str, data: dict[str, str]) -> Booking:
@@ -124,6 +135,8 @@ class Booking:
             address=data.get("address") or None,
             verify_by_ms=int(data["verify_by_ms"]) if data.get("verify_by_ms") else None,
             erased="erased_at" in data,
+            channel=data.get("channel") or DEFAULT_CHANNEL,
+            language=data.get("language") or DEFAULT_LANGUAGE,
         )
 
     @property
@@ -183,13 +196,16 @@ def sealed_fields(branch_id: str, code: str, person: dict[str, str]) -> dict[str
 
 def stored_record(request: BookingRequest, slot: schedules.Slot, code: str) -> dict[str, str]:
     """The fields of new booking ``code``'s record that the request gives, its person's
-    sealed (most have no e-mail: none is kept then)."""
+    sealed (most have no e-mail: none is kept then; nor a default channel or language, so
+    that most records stay as small as before the choices existed)."""
     return {
         "service_id": request.service_id,
         "date": request.date.isoformat(),
         "slot": slot.label,
         "slot_end": slot.end_label,
         **sealed_fields(request.branch_id, code, {name: getattr(request, name) for name in SEALED_NAMES}),
+        **({"channel": request.channel} if request.channel != DEFAULT_CHANNEL else {}),
+        **({"language": request.language} if request.language != DEFAULT_LANGUAGE else {}),
     }
 
 

@@ -338,6 +338,7 @@ class Reserving:
         expire_at: int,
         phone_key: str | None = None,
         phone_args: list | None = None,
+        step=None,
     ) -> BookingOutcome:
         """The code's branch entry, the claim, the phone's count (with ``phone_key``), the
         place and (in ``reserve``) the claim's confirmation, one call each: on a cluster they
@@ -370,7 +371,6 @@ class Reserving:
                 self.phones.count(phone_key, phone_args)
             except TooManyBookingsError:
                 self.claims.release(claim_key, code)
-        step=None,
                 self.redis.delete(code_branch)
                 raise
         step = step or self.scripts.reserve

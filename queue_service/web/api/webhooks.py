@@ -1,15 +1,21 @@
-"""Webhooks of outside services: Twilio's SMS status callback (SPEC §3)."""
+"""Webhooks of outside services: Twilio's SMS status callback (SPEC §3) and the messages
+participants send to the service's WhatsApp number (SPEC §6)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, Response, current_app, request
 from twilio.request_validator import RequestValidator
+from twilio.twiml.messaging_response import MessagingResponse
 
+from queue_service.domain.inbound_replies import InboundReplies
+from queue_service.domain.opt_outs import OptOuts
 from queue_service.notifications.delivery import STATUS_CALLBACK_PATH
 from queue_service.web.errors import error_response
 from queue_service.web.extensions import services
 
 bp = Blueprint("webhooks", __name__)
+
+INBOUND_PATH = "/webhooks/twilio/inbound"
 
 
 @bp.post(STATUS_CALLBACK_PATH)
@@ -27,6 +33,30 @@ def twilio_status():
         form.get("ErrorCode") or None,
     )
     return "", 204
+
+
+@bp.post(INBOUND_PATH)
+def twilio_inbound():
+    """Answer a message a participant sent (``STATUS``, ``BATAL <kode>`` …) with TwiML; 403
+    unless Twilio signed the request."""
+    if not _signed_by_twilio():
+        return error_response("forbidden")
+    reply = _replies().answer(request.form.get("From", ""), request.form.get("Body", ""), services().clock())
+    twiml = MessagingResponse()
+    twiml.message(reply)
+    return Response(str(twiml), mimetype="text/xml")
+
+
+def _replies() -> InboundReplies:
+    """The replies over this app's services (the phone digests keyed as the caps' are)."""
+    found = services()
+    opt_outs = OptOuts.from_settings(found.redis, current_app.config)
+
+    def place_in_line(branch_id: str, queue_number: str, now) -> int | None:
+        place = found.live_queue.place_of(branch_id, queue_number, now)
+        return None if place is None else place.ahead
+
+    return InboundReplies(found.reservations, opt_outs, place_in_line)
 
 
 def _signed_by_twilio() -> bool:

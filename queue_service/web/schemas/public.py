@@ -7,6 +7,7 @@ from marshmallow import Schema, fields, post_load, validate
 
 from queue_service.domain import identity
 from queue_service.domain.reservations import BookingRequest
+from queue_service.domain.reservations.records import CHANNELS, DEFAULT_CHANNEL
 from queue_service.web.schemas.base import Pattern, StrictSchema, clock, day, identifier, text
 
 
@@ -36,6 +37,18 @@ class BookingRequestSchema(StrictSchema):
     )
     captcha_id = text(validate=validate.Length(max=64, error="too_long"))
     captcha_answer = text(validate=validate.Length(max=16, error="too_long"))
+    channel = text(
+        required=False,
+        load_default=DEFAULT_CHANNEL,
+        validate=validate.OneOf(CHANNELS, error="unknown_channel"),
+        metadata={
+            "enum": list(CHANNELS),
+            "description": "How the participant's messages go (the one-time code, the "
+            "confirmation, the reminder, the call-ahead, a cancellation): `whatsapp` only where "
+            "the service offers it (else 422 naming `channel`); a WhatsApp message that cannot "
+            "be delivered goes by SMS once",
+        },
+    )
 
     @post_load
     def to_request(self, data: dict, **_kwargs) -> BookingRequest:
@@ -51,6 +64,7 @@ class BookingRequestSchema(StrictSchema):
             phone=data["phone"],
             # Accepted for the clients SPEC §3 lets send it, never kept: nothing uses it.
             email=None,
+            channel=data["channel"],
         )
 
 
@@ -186,6 +200,8 @@ class BookingSchema(Schema):
     # A hold's deadline for its one-time code (ISO 8601, the branch's offset); only while
     # ``status`` is ``pending``.
     verify_by = fields.String(metadata={"format": "date-time"})
+    # How its messages go: "sms" or "whatsapp" (beyond SPEC §3's fields).
+    channel = fields.String(metadata={"enum": list(CHANNELS)})
     # The code as a QR for the kiosk's scanner (relative URLs; beyond SPEC's fields).
     qr = fields.Function(
         lambda booking: {kind: f"/api/v1/bookings/{booking.code}/qr.{kind}" for kind in ("svg", "png")},

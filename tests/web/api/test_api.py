@@ -100,7 +100,18 @@ def test_booking_created(client, booking_body):
     response = client.post("/api/v1/bookings", json=booking_body(phone="0812 3456 7890"))
     assert response.status_code == 201
     body = response.json
-    assert set(body) == {"code", "queue_number", "status", "branch_id", "service_id", "date", "slot", "qr"}
+    assert set(body) == {
+        "code",
+        "queue_number",
+        "status",
+        "branch_id",
+        "service_id",
+        "date",
+        "slot",
+        "channel",
+        "qr",
+    }
+    assert body["channel"] == "sms"
     assert body["qr"] == {
         "svg": f"/api/v1/bookings/{body['code']}/qr.svg",
         "png": f"/api/v1/bookings/{body['code']}/qr.png",
