@@ -420,12 +420,6 @@ def _contradictions(settings: dict[str, Any]) -> list[str]:
             f"REDIS_SOCKET_TIMEOUT ({settings['REDIS_SOCKET_TIMEOUT']} s): the connection would "
             "give up before WAIT answers"
         )
-    if settings["REDIS_WAIT_REPLICAS"] and settings["REDIS_CLUSTER"]:
-        problems.append(
-            "REDIS_WAIT_REPLICAS needs a single Redis, not REDIS_CLUSTER=1: WAIT "
-            "confirms one node's writes, and a booking writes to its branch's "
-            "node and its NIK's"
-        )
     if settings["APP_ENV"] == "production":
         secret = settings["SECRET_KEY"] or ""
         if len(secret) < _MIN_PRODUCTION_SECRET:

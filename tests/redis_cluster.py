@@ -8,7 +8,9 @@ so no ``redis-cli`` is needed: each node takes a third of the 16384 slots
 the nodes meet, and the cluster is ready once every node says
 ``cluster_state:ok`` and knows all three nodes and all slots (about two seconds: a
 primary turns writable no sooner than two seconds after it starts). Three primaries and
-no replicas: the tests need keys spread over several nodes, not failover.
+no replicas by default: most tests need keys spread over several nodes, not failover;
+``RedisCluster(replicas=1)`` gives each primary a replica (``CLUSTER REPLICATE``) for the
+failover tests, which ``kill`` a node and ``restart`` it.
 """
 
 from __future__ import annotations
@@ -68,7 +70,15 @@ class RedisCluster:
     ``urls`` names each node, ``ports`` their ports.
     """
 
-    def __init__(self, attempts: int = 3):
+    def __init__(
+        self, attempts: int = 3, replicas: int = 0, node_timeout_ms: int = 5000, full_coverage: bool = True
+    ):
+        self.replicas = replicas
+        # "no": the nodes that answer serve their slots while another's are uncovered, where
+        # "yes" (Redis's default) refuses every command of every node (CLUSTERDOWN) meanwhile.
+        self.full_coverage = "yes" if full_coverage else "no"
+        self.node_timeout_ms = node_timeout_ms
+        self.commands: list[list[str]] = []
         self.processes: list[subprocess.Popen] = []
         self.dirs: list[Path] = []
         self.ports: list[int] = []
@@ -94,41 +104,40 @@ class RedisCluster:
         return [f"redis://127.0.0.1:{port}/0" for port in self.ports]
 
     def _start(self) -> None:
-        self.processes, self.dirs, self.ports = [], [], []
+        self.processes, self.dirs, self.ports, self.commands = [], [], [], []
         taken: set[int] = set()
-        for _ in range(NODES):
+        for _ in range(NODES * (1 + self.replicas)):
             port = free_cluster_port(taken)
             taken |= {port, port + _BUS_OFFSET}
             folder = Path(tempfile.mkdtemp(prefix="antrian-redis-cluster-"))
             self.dirs.append(folder)
             self.ports.append(port)
-            self.processes.append(
-                subprocess.Popen(
-                    [
-                        redis_server_binary(),
-                        "--port",
-                        str(port),
-                        "--bind",
-                        "127.0.0.1",
-                        "--dir",
-                        str(folder),
-                        "--save",
-                        "",
-                        "--appendonly",
-                        "no",
-                        "--cluster-enabled",
-                        "yes",
-                        "--cluster-config-file",
-                        str(folder / "nodes.conf"),
-                        "--cluster-node-timeout",
-                        "5000",
-                        "--logfile",
-                        str(folder / "redis.log"),
-                    ],
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.STDOUT,
-                )
+            self.commands.append(
+                [
+                    redis_server_binary(),
+                    "--port",
+                    str(port),
+                    "--bind",
+                    "127.0.0.1",
+                    "--dir",
+                    str(folder),
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                    "--cluster-enabled",
+                    "yes",
+                    "--cluster-config-file",
+                    str(folder / "nodes.conf"),
+                    "--cluster-node-timeout",
+                    str(self.node_timeout_ms),
+                    "--cluster-require-full-coverage",
+                    self.full_coverage,
+                    "--logfile",
+                    str(folder / "redis.log"),
+                ]
             )
+            self.processes.append(self._spawn(self.commands[-1]))
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
         clients = [
             redis.Redis(host="127.0.0.1", port=port, decode_responses=True, socket_timeout=5)
@@ -141,6 +150,21 @@ class RedisCluster:
         finally:
             for client in clients:
                 client.close()
+
+    @staticmethod
+    def _spawn(command: list[str]) -> subprocess.Popen:
+        return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+
+    def kill(self, port: int) -> None:
+        """``kill -9`` the node on ``port``."""
+        process = self.processes[self.ports.index(port)]
+        process.kill()
+        process.wait(timeout=10)
+
+    def restart(self, port: int) -> None:
+        """Start the node on ``port`` again, on its own files (it rejoins the cluster)."""
+        index = self.ports.index(port)
+        self.processes[index] = self._spawn(self.commands[index])
 
     def _wait_until_answers(self, process: subprocess.Popen, client: redis.Redis, deadline: float) -> None:
         while True:
@@ -164,7 +188,8 @@ class RedisCluster:
                 time.sleep(0.05)
 
     def _form(self, clients: list[redis.Redis], deadline: float) -> None:
-        for epoch, (client, slots) in enumerate(zip(clients, slot_ranges(), strict=True), 1):
+        primaries, replicas = clients[:NODES], clients[NODES:]
+        for epoch, (client, slots) in enumerate(zip(primaries, slot_ranges(), strict=True), 1):
             client.execute_command("CLUSTER", "ADDSLOTS", *slots)
             # Distinct epochs up front, as redis-cli does, so no epoch collision need be
             # resolved once the nodes meet.
@@ -179,14 +204,28 @@ class RedisCluster:
             if all(
                 view.get("cluster_state") == "ok"
                 and view.get("cluster_slots_assigned") == str(SLOTS)
-                and view.get("cluster_known_nodes") == str(NODES)
+                and view.get("cluster_known_nodes") == str(len(clients))
                 for view in views
             ):
-                return
+                break
             if time.monotonic() > deadline:
                 raise RuntimeError(
                     f"test Redis Cluster did not form in {START_TIMEOUT_SECONDS} s: {views}; "
                     f"see the logs under {[str(d) for d in self.dirs]}"
+                )
+            time.sleep(0.05)
+
+        # Replica i follows primary i % NODES; it is ready once its link to the primary is up.
+        for index, client in enumerate(replicas):
+            primary_id = primaries[index % NODES].execute_command("CLUSTER", "MYID")
+            client.execute_command("CLUSTER", "REPLICATE", primary_id)
+        while replicas:
+            links = [client.info("replication").get("master_link_status") for client in replicas]
+            if all(link == "up" for link in links):
+                return
+            if time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"test Redis Cluster replicas did not sync in {START_TIMEOUT_SECONDS} s: {links}"
                 )
             time.sleep(0.05)
 

@@ -97,6 +97,12 @@ def booking_of(key: str) -> tuple[str, str] | None:
     return branch_id, code
 
 
+def replication_mark(branch_id: str) -> str:
+    """String: the last booking confirmed at the branch on a Redis Cluster, written just before
+    ``WAIT`` on the same connection, so the replicas' count covers the booking (reserve.py)."""
+    return f"{_branch(branch_id)}:replicated"
+
+
 def branch_holds(branch_id: str) -> str:
     """Sorted set code -> deadline (ms): the branch's places held until their phone's
     one-time code confirms them (``PHONE_VERIFICATION``)."""

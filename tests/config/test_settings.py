@@ -89,15 +89,6 @@ def test_the_participant_registry_is_off_by_default_and_fails_open():
         ({"REDIS_WAIT_REPLICAS": "one"}, "REDIS_WAIT_REPLICAS"),
         ({"REDIS_WAIT_TIMEOUT_MS": "0"}, "REDIS_WAIT_TIMEOUT_MS must be at least 1"),
         ({"REDIS_WAIT_TIMEOUT_MS": "2000"}, "REDIS_WAIT_TIMEOUT_MS .2000. must be below REDIS_SOCKET_"),
-        (
-            {
-                "REDIS_WAIT_REPLICAS": "1",
-                "REDIS_CLUSTER": "1",
-                "REDIS_URL": "redis://n:7000",
-                "QUEUE_REDIS_URL": "redis://q:6379",
-            },
-            "REDIS_WAIT_REPLICAS needs a single Redis",
-        ),
         # Sentinel: addresses that do not parse, and a store named twice or not at all.
         ({"REDIS_SENTINELS": "10.0.0.1"}, "REDIS_SENTINELS: not host:port: '10.0.0.1'"),
         ({"REDIS_SENTINELS": "10.0.0.1:26379,10.0.0.2:sentinel"}, "REDIS_SENTINELS: not host:port"),

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import redis.exceptions as redis_errors
 from redis import Redis
+from redis.cluster import RedisCluster
 
 from queue_service.domain import schedules
 from queue_service.domain.codes import new_code
@@ -201,17 +202,47 @@ class Reserving:
         # confirmation wrote: otherwise WAIT would count from whatever that connection wrote
         # last (or nothing, on a new one, say after a failover to a replica that lacks the
         # booking) and could answer at once for a booking no replica holds.
-        pipe = self.redis.pipeline(transaction=False)
-        self.claims.confirm(claim_key, booking.code, booking.branch_id, expire_at, client=pipe)
-        pipe.wait(self._wait_replicas, self._wait_timeout_ms)
         try:
+            pipe = self._pipeline_on_node_of(claim_key)
+            self.claims.confirm(claim_key, booking.code, booking.branch_id, expire_at, client=pipe)
+            pipe.wait(self._wait_replicas, self._wait_timeout_ms)
             results = pipe.execute(raise_on_error=False)
         except redis_errors.RedisError as error:
             results = [error, error]
         if results[0] != 1:
             log.warning("booking %s committed, claim not confirmed: %s", booking.code, results[0])
             return False
-        acknowledged = results[1]
+        if not self._enough_replicas(booking, results[1]):
+            return False
+        if isinstance(self.redis, RedisCluster):
+            return self._wait_on_branch_node(booking)
+        return True
+
+    def _wait_on_branch_node(self, booking: Booking) -> bool:
+        """On a Redis Cluster the booking lives on its branch's node and the claim on its NIK's:
+        the claim's WAIT says nothing of the booking. WAIT there too, on one connection of that
+        node, after a write of its own (the branch's replication mark): the node's replication
+        stream is in order, so the replicas that have the mark have the booking."""
+        mark = keys.replication_mark(booking.branch_id)
+        try:
+            pipe = self._pipeline_on_node_of(mark)
+            pipe.set(mark, booking.code)
+            pipe.wait(self._wait_replicas, self._wait_timeout_ms)
+            acknowledged = pipe.execute(raise_on_error=False)[1]
+        except redis_errors.RedisError as error:
+            acknowledged = error
+        return self._enough_replicas(booking, acknowledged)
+
+    def _pipeline_on_node_of(self, key: str):
+        """A pipeline whose commands all go down one connection to the node of ``key``'s slot:
+        WAIT counts that connection's writes. (A cluster's own pipeline spreads commands over
+        nodes by key, sends WAIT, which names none, to any, and refuses scripts.)"""
+        if isinstance(self.redis, RedisCluster):
+            node = self.redis.get_redis_connection(self.redis.get_node_from_key(key))
+            return node.pipeline(transaction=False)
+        return self.redis.pipeline(transaction=False)
+
+    def _enough_replicas(self, booking: Booking, acknowledged: int | Exception) -> bool:
         if isinstance(acknowledged, Exception) or acknowledged < self._wait_replicas:
             log.warning(
                 "booking %s committed, replicas acknowledged: %s of %d",
