@@ -47,6 +47,7 @@ from queue_service.web.pages import (
 from queue_service.web.pages import admin as admin_pages
 from queue_service.web.pages import kiosk as kiosk_pages
 from queue_service.web.pages import waiting_room as waiting_room_page
+from queue_service.web.pages import waitlist as waitlist_pages
 from queue_service.web.pages.template_helpers import template_helpers
 from queue_service.web.security_headers import add_security_headers
 from queue_service.web.sessions import CachedSerializerSessions
@@ -131,6 +132,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, clock: Clock | None
     app.register_blueprint(assets.bp)
     app.register_blueprint(participant.bp)
     app.register_blueprint(waiting_room_page.bp)
+    app.register_blueprint(waitlist_pages.bp)
     app.register_blueprint(manage.bp)
     app.register_blueprint(admin_pages.bp)
     app.register_blueprint(accounts_console.bp)

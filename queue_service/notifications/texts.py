@@ -17,11 +17,12 @@ from queue_service.domain.reservations import Booking
 # sent at most once as every event is (see holds.SENDS_ALLOWED).
 ONE_TIME_CODE_EVENTS = ("otp", "otp2", "otp3", "otp4")
 # ``closed``: a booking cancelled because its branch closed that day (``domain.closures``).
-EVENTS = ("booked", "cancelled", "reminder", "call_ahead", "closed", *ONE_TIME_CODE_EVENTS)
+# ``offer``: a place freed on a day with a waitlist, offered to a waitlist entry (domain.waitlist).
+EVENTS = ("booked", "cancelled", "reminder", "call_ahead", "closed", "offer", *ONE_TIME_CODE_EVENTS)
 SEGMENT_LENGTH = 160
 # The kinds of message a WhatsApp template (a Content SID in TWILIO_WHATSAPP_TEMPLATES) can
 # stand for: every event, a hold's codes sent again sharing the first's.
-TEMPLATE_KINDS = ("otp", "booked", "reminder", "call_ahead", "cancelled", "closed")
+TEMPLATE_KINDS = ("otp", "booked", "reminder", "call_ahead", "cancelled", "closed", "offer")
 
 DAY_NAMES = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
 MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des")
@@ -85,6 +86,13 @@ def compose(
             f"{one_time_code} adalah kode verifikasi antrian {place} {indonesian_date(booking.date)}, "
             f"berlaku s.d. {until}. JANGAN berikan kode ini kepada siapa pun."
         )
+    if event == "offer":
+        # A waitlist offer: the place, until when it is held, and the link to accept it (its
+        # page asks the NIK); without a public URL the waitlist id, for the site's page.
+        # The deadline's zone is the slot's, said once; one segment with the demo's base URL.
+        until = offer_deadline(booking, branch).split(" ")[0]
+        accept = f"Terima: {manage_url}" if manage_url else f"Kode daftar tunggu {booking.code}"
+        return f"{place}: ada tempat {when}, berlaku s.d. {until}. {accept}"
     if event == "booked":
         if manage_url:
             # The link replaces the advice on what to bring (the page says it), where one
@@ -163,9 +171,17 @@ def template_variables(
             values.append(manage_url or "-")
     elif kind == "call_ahead":
         values = [place, booking.queue_number]
+    elif kind == "offer":
+        values = [place, when, offer_deadline(booking, branch), manage_url or booking.code]
     elif kind == "closed":
         why = " ".join((note or "").split()).rstrip(".") or "-"
         values = [place, why, booking.queue_number, when, booking.code, book_again_url or "-"]
     else:
         raise ValueError(f"unknown SMS event {event!r}")
     return {str(number): value for number, value in enumerate(values, start=1)}
+
+
+def offer_deadline(booking: Booking, branch: Branch) -> str:
+    """Until when a waitlist offer holds its place: ``10:30 WIB`` (its day is the visit's)."""
+    zone = ZoneInfo(branch.timezone)
+    return f"{booking.verify_by.astimezone(zone):%H:%M} {schedules.timezone_label(branch.timezone)}"

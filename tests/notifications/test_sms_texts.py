@@ -77,7 +77,8 @@ def test_a_one_time_code_says_itself_first_until_when_and_not_to_pass_it_on(even
 
 
 @pytest.mark.parametrize(
-    "event", [e for e in texts.EVENTS if e != "call_ahead" and e not in texts.ONE_TIME_CODE_EVENTS]
+    "event",
+    [e for e in texts.EVENTS if e not in ("call_ahead", "offer") and e not in texts.ONE_TIME_CODE_EVENTS],
 )
 def test_the_facts_are_all_there(event):
     text = texts.compose(event, a_booking(dt.date(2026, 11, 24)), LONGEST)
@@ -89,6 +90,22 @@ def test_the_facts_are_all_there(event):
         "7K3QX9MZ2W",
     ):
         assert part in text
+
+
+def test_a_waitlist_offer_says_the_place_until_when_and_where_to_accept_it():
+    # No queue number yet: one is issued when the offer is accepted.
+    text = texts.compose(
+        "offer", a_booking(dt.date(2026, 11, 24)), LONGEST, manage_url="https://a.id/daftar-tunggu/7K3QX9MZ2W"
+    )
+    for part in (
+        "Jakarta Menara Jamsostek",
+        "Selasa, 24 Nov 2026",
+        "13:30-14:00 WIB",
+        "s.d. 09:25",
+        "https://a.id/daftar-tunggu/7K3QX9MZ2W",
+    ):
+        assert part in text
+    assert "7K3QX9MZ2W" in texts.compose("offer", a_booking(dt.date(2026, 11, 24)), LONGEST)
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,52 @@
+"""The waitlist's pages (issue 25): a full slot's page offers its waitlist, the booking's form
+joins it, and the page an offer links to accepts it with the NIK."""
+
+from __future__ import annotations
+
+from queue_service.domain.reservations.lookup import BookingLookup
+from tests.web.pages.forms import form
+
+BRANCH = "jakarta-salemba"
+SLOTS = f"/cabang/{BRANCH}/jht/2026-11-24"
+JOIN = "/daftar-tunggu/baru?branch_id=jakarta-salemba&service_id=jht&date=2026-11-24&slot=09:00"
+
+
+def test_join_from_a_full_slot_then_accept_the_offer(client, tune_branch, book, person, redis):
+    tune_branch(BRANCH, slot_capacity=1)
+    taken = book()
+    slots = client.get(SLOTS).get_data(as_text=True)
+    join_link = (
+        "/daftar-tunggu/baru?branch_id=jakarta-salemba&amp;service_id=jht&amp;date=2026-11-24&amp;slot=09:00"
+    )
+    assert join_link in slots
+    page = client.get(JOIN)
+    assert page.status_code == 200
+    fields = {**form(page.get_data(as_text=True), "/daftar-tunggu/baru"), **person}
+    joined = client.post("/daftar-tunggu/baru", data=fields)
+    assert joined.status_code == 303
+    entry_page = joined.headers["Location"]
+    waiting = client.get(entry_page).get_data(as_text=True)
+    assert "nomor 1 dalam daftar tunggu" in waiting
+    assert person["nik"] not in waiting
+
+    nik = BookingLookup(redis).get(BRANCH, taken["code"]).nik
+    client.post(f"/api/v1/bookings/{taken['code']}/cancel", json={"nik": nik})
+    offered = client.get(entry_page).get_data(as_text=True)
+    assert "Ada tempat untuk Anda" in offered
+    accept_path = f"{entry_page}/terima"
+    wrong = client.post(accept_path, data={**form(offered, accept_path), "nik": "3171011201909999"})
+    assert wrong.status_code == 404
+    accepted = client.post(accept_path, data={**form(offered, accept_path), "nik": person["nik"]})
+    assert accepted.status_code == 303
+    assert accepted.headers["Location"].endswith("/pesan/selesai")
+    assert "A-002" in client.get("/pesan/selesai").get_data(as_text=True)
+
+
+def test_joining_while_places_are_free_says_book_instead(client, person, app):
+    page = client.get(
+        "/daftar-tunggu/baru?branch_id=jakarta-salemba&service_id=jht&date=2026-11-24&slot=09:00"
+    )
+    fields = {**form(page.get_data(as_text=True), "/daftar-tunggu/baru"), **person}
+    refused = client.post("/daftar-tunggu/baru", data=fields)
+    assert refused.status_code == 409
+    assert "silakan langsung pesan antrian" in refused.get_data(as_text=True)
