@@ -20,7 +20,7 @@ import hmac
 import json
 import math
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from queue_service.domain import schedules
@@ -434,16 +434,20 @@ class Waitlist:
             )
         return outcome
 
-    def figures(self, branch_id: str, day: dt.date) -> DayFigures:
-        """The day's waitlist figures for the console."""
-        date = day.isoformat()
+    def figures(self, branch_id: str, days: Iterable[dt.date]) -> dict[dt.date, DayFigures]:
+        """Each day's waitlist figures for the console, read in one round trip."""
+        days = list(days)
         pipe = self.redis.pipeline(transaction=False)
-        pipe.zcard(keys.waitlist(branch_id, date))
-        pipe.hmget(keys.day_counts(branch_id, date), *(f"wl:{name}" for name in FIGURES))
-        waiting, counts = pipe.execute()
-        return DayFigures(
-            waiting, **{name: int(value or 0) for name, value in zip(FIGURES, counts, strict=True)}
-        )
+        for day in days:
+            pipe.zcard(keys.waitlist(branch_id, day.isoformat()))
+            pipe.hmget(keys.day_counts(branch_id, day.isoformat()), *(f"wl:{name}" for name in FIGURES))
+        replies = pipe.execute()
+        return {
+            day: DayFigures(
+                waiting, **{name: int(value or 0) for name, value in zip(FIGURES, counts, strict=True)}
+            )
+            for day, waiting, counts in zip(days, replies[::2], replies[1::2], strict=True)
+        }
 
     def seconds_left(self, entry: Entry) -> int:
         """Seconds until the offer's deadline on Redis's clock (0 once past, or not offered)."""

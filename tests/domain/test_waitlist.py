@@ -96,7 +96,7 @@ def test_cancel_offers_the_place_to_the_first_then_accept_books_it(waitlist, res
     assert f"{first.code}:booked" in outbox(redis)
     assert waitlist.accept(first.code, first.nik, clock()) == booking  # a re-sent call
     assert reservations.lookup(booking.code, first.nik).status == "booked"
-    assert waitlist.figures(BRANCH, TUESDAY).accepted == 1
+    assert waitlist.figures(BRANCH, [TUESDAY])[TUESDAY].accepted == 1
 
 
 def test_an_any_slot_entry_takes_whichever_slot_frees(waitlist, reservations, clock, tune_branch):
@@ -129,7 +129,7 @@ def test_an_offer_not_accepted_in_time_goes_to_the_next(app, waitlist, reservati
         waitlist.accept(first.code, first.nik, clock())
     # The first's NIK is free again: it can book another day.
     book(short, clock, nik=first.nik, date=TUESDAY + dt.timedelta(days=1))
-    figures = waitlist.figures(BRANCH, TUESDAY)
+    figures = waitlist.figures(BRANCH, [TUESDAY])[TUESDAY]
     assert (figures.offered, figures.expired, figures.waiting) == (2, 1, 0)
 
 
@@ -200,7 +200,7 @@ def test_leaving_frees_the_nik_and_a_declined_offer_goes_to_the_next(waitlist, r
     with pytest.raises(CancelledError):
         waitlist.accept(first.code, first.nik, clock())
     book(reservations, clock, nik=first.nik, slot=dt.time(10, 0))
-    assert waitlist.figures(BRANCH, TUESDAY).left == 1
+    assert waitlist.figures(BRANCH, [TUESDAY])[TUESDAY].left == 1
 
 
 def test_a_raised_capacity_is_offered_to_the_waitlist(app, waitlist, reservations, clock):

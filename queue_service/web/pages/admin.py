@@ -293,6 +293,7 @@ def dates(branch_id: str):
         branch=branch,
         days=days,
         overrides=overrides,
+        waitlists=services().waitlist.figures(branch_id, [day.date for day in days]),
         values=values,
         errors=field_texts(problems),
         done=done,

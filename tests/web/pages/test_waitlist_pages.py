@@ -3,8 +3,12 @@ joins it, and the page an offer links to accepts it with the NIK."""
 
 from __future__ import annotations
 
+import re
+
+from queue_service.domain.accounts import BRANCH_ADMIN
 from queue_service.domain.reservations.lookup import BookingLookup
 from tests.web.pages.forms import form
+from tests.web.pages.test_admin_console import PASSWORD, sign_in
 
 BRANCH = "jakarta-salemba"
 SLOTS = f"/cabang/{BRANCH}/jht/2026-11-24"
@@ -50,3 +54,21 @@ def test_joining_while_places_are_free_says_book_instead(client, person, app):
     refused = client.post("/daftar-tunggu/baru", data=fields)
     assert refused.status_code == 409
     assert "silakan langsung pesan antrian" in refused.get_data(as_text=True)
+
+
+def test_the_console_shows_each_days_waitlist_and_its_offers(
+    client, app, tune_branch, book, booking_body, redis
+):
+    app.extensions["antrian"].accounts.create("siti", BRANCH_ADMIN, (BRANCH,), password=PASSWORD)
+    tune_branch(BRANCH, slot_capacity=1)
+    taken = book()
+    for phone in ("081200000001", "081200000002"):
+        body = booking_body(phone=phone)
+        del body["branch_id"]
+        assert client.post(f"/api/v1/branches/{BRANCH}/waitlist", json=body).status_code == 201
+    nik = BookingLookup(redis).get(BRANCH, taken["code"]).nik
+    client.post(f"/api/v1/bookings/{taken['code']}/cancel", json={"nik": nik})
+    sign_in(client)
+    page = client.get(f"/admin/cabang/{BRANCH}/tanggal").get_data(as_text=True)
+    row = re.search(r"<tr><th scope=\"row\">Selasa, 24 November 2026</th>.*?</tr>", page, re.S).group(0)
+    assert "<td>1</td><td>1 / 0 / 0</td>" in row
