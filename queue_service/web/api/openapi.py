@@ -228,7 +228,10 @@ def build_spec() -> dict:
                 "is held: `status` is `pending` until the six-digit code sent to the phone is "
                 "given to `/bookings/{code}/verify` before `verify_by`. A retry after a lost answer "
                 "or a 503 sends the first attempt's `Idempotency-Key` with the same body: 201 with "
-                "the booking it made (no new captcha needed)",
+                "the booking it made (no new captcha needed). `channel` chooses how the code and "
+                "every later message go: `sms` (the default) or `whatsapp` where the service "
+                "offers it (else 422 naming `channel`); `Accept-Language: en` makes the replies "
+                "to the participant's WhatsApp messages English",
                 "201",
                 "Booking",
                 body="BookingRequest",

@@ -164,6 +164,8 @@ def book():
         session[_LAST_BOOKING] = list(earlier)
         return redirect(url_for("participant.confirmation"), 303)
     body = {name: form.get(name, "").strip() for name in _BOOKING_FIELDS}
+    if form.get("channel"):  # offered only while WhatsApp is (TWILIO_WHATSAPP_FROM)
+        body["channel"] = form["channel"].strip()
     try:
         booking = web_booking.book(body)
     except NotAdmittedError as error:  # nothing spent: the pass is checked first
@@ -383,6 +385,7 @@ def _details_form(values, fields: dict | None = None, summary: str | None = None
         captcha=challenge,
         attempt=secrets.token_hex(16),
         verifies_phone=services().reservations.holds_places,
+        offers_whatsapp=web_booking.whatsapp_offered(),
         **flags,
     )
 
