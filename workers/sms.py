@@ -42,7 +42,7 @@ def send_sms(branch_id: str, code: str, event: str) -> str:
         log.info("SMS %s %s: settled already, nothing to do", event, code)
         return result.state
     _count_outcome(event, result.state)
-    if result.fallback is not None:
+    if result.fallback and result.state == "sent":
         # Beside the job's outcome: a WhatsApp message that went by SMS instead.
         _count_outcome(event, "whatsapp_fallback")
     log.info("SMS %s %s: %s", event, code, result.state)

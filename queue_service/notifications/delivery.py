@@ -33,6 +33,7 @@ from queue_service.domain.reservations import Booking
 from queue_service.notifications import texts
 from queue_service.notifications.backends import (
     WHATSAPP,
+    WHATSAPP_FALLBACK_CODES,
     OutgoingSms,
     SmsPermanentError,
     SmsRejectedError,
@@ -79,7 +80,8 @@ STATUS_RANKS = {
 SETTLED_FIELD_PREFIX = "sms:"
 _PACKED_FIELDS = ("state", "settled_ms", "attempts", "uncertain", "status", "status_rank", "error_code")
 # Beside them, for a message meant for WhatsApp, ``sms:<event>:via``: ``whatsapp``, or
-# ``sms,<WhatsApp's error code>`` when it went by SMS instead.
+# ``sms,<WhatsApp's error code>`` when it went by SMS instead (``…,<SID>`` of the WhatsApp
+# message when WhatsApp had taken it and reported it undelivered later).
 VIA_SUFFIX = ":via"
 # The state of an event not sent because its phone's owner asked for no messages.
 SUPPRESSED = "suppressed"
@@ -90,6 +92,14 @@ _REMINDER_EARLY = dt.timedelta(hours=1)
 # Provider statuses of a message that went out: confirmed on the phone, or lost after all.
 _DELIVERED = frozenset({"delivered", "read"})
 _NOT_DELIVERED = frozenset({"undelivered", "failed", "canceled"})
+
+
+def _whatsapp_refusal(error_code: str | int | None) -> bool:
+    """Whether a status callback's error code is WhatsApp's refusal for good."""
+    try:
+        return int(error_code) in WHATSAPP_FALLBACK_CODES
+    except (TypeError, ValueError):
+        return False
 
 
 def _record_of(
@@ -106,7 +116,8 @@ def _record_of(
     if sid is not None:
         settled["sid"] = sid
     if via is not None:
-        settled["channel"], _, settled["fallback"] = via.partition(",")
+        settled["channel"], _, rest = via.partition(",")
+        settled["fallback"], _, settled["whatsapp_sid"] = rest.partition(",")
     return {name: value for name, value in settled.items() if value}
 
 
@@ -134,8 +145,8 @@ class DeliveryResult:
 
     state: str
     reminder_at: dt.datetime | None = None
-    # WhatsApp refused the message for good and it went by SMS (its error code).
-    fallback: int | None = None
+    # Meant for WhatsApp, which refused it for good: it went by SMS.
+    fallback: bool = False
 
 
 class Deliveries:
@@ -213,8 +224,8 @@ class Deliveries:
             ``postponed`` for a reminder of a booking moved to a later day, or
             ``not_pending`` when the event is no longer on its outbox or reminders, settled
             by another job meanwhile: nothing was done) and, for a confirmation that went
-            out, when the reminder is due (and ``fallback``, WhatsApp's error, for a
-            WhatsApp message that went by SMS instead).
+            out, when the reminder is due (and ``fallback`` for a WhatsApp message that
+            went by SMS instead).
 
         Raises:
             SmsTransientError: not sent this time (``SmsBusyError``: another attempt is in
@@ -292,7 +303,7 @@ class Deliveries:
         if attempt.channel == WHATSAPP:
             sms = self._by_whatsapp(sms, event, booking, branch, extras)
         first_attempt = dt.datetime.fromtimestamp(attempt.first_attempt_ms / 1000, dt.UTC)
-        fallback = None
+        fallback = attempt.channel == "sms"  # fallen back by an earlier attempt, or later
         try:
             sent = self._attempt(sender, sms, record, token, attempt.verdict == "check", first_attempt)
         except SmsPermanentError as error:
@@ -304,7 +315,7 @@ class Deliveries:
                 return self._settle(branch_id, code, event, "failed", now, error_code=error.code)
             # Nothing went out on WhatsApp: the same text by SMS, once (the record says so).
             log.info("SMS %s %s: WhatsApp refused it (error %s), sent by SMS", event, code, error.code)
-            fallback = error.code
+            fallback = True
             sms = dataclasses.replace(sms, channel="sms", content_sid=None, content_variables=None)
             try:
                 sent = self._attempt(sender, sms, record, token, False, first_attempt)
@@ -381,7 +392,24 @@ class Deliveries:
         """
         if event not in EVENTS or status not in STATUS_RANKS or not sid:
             return "ignored"
-        return self._record_status(branch_id, code, event, sid, status, error_code)
+        outcome = self._record_status(branch_id, code, event, sid, status, error_code)
+        if status in _NOT_DELIVERED and _whatsapp_refusal(error_code):
+            self._send_again_by_sms(branch_id, code, event, sid, int(error_code))
+        return outcome
+
+    def _send_again_by_sms(self, branch_id: str, code: str, event: str, sid: str, error_code: int) -> None:
+        """WhatsApp took ``sid`` and reported later that it cannot deliver it: the event goes
+        back on its outbox to go by SMS, once (``sms_reopen.lua``; nothing if ``sid`` is not
+        the event's WhatsApp message as settled, or it fell back already)."""
+        waiting = keys.sms_reminders(branch_id) if event == "reminder" else keys.sms_outbox(branch_id)
+        reopened = self.scripts.sms_reopen(
+            keys=[keys.sms_delivery(branch_id, code, event), keys.booking(branch_id, code), waiting],
+            args=[event, sid, error_code, f"{code}:{event}"],
+        )
+        if reopened:
+            log.info(
+                "SMS %s %s: WhatsApp could not deliver it (error %s), to go by SMS", event, code, error_code
+            )
 
     def record(self, branch_id: str, code: str, event: str) -> dict[str, str]:
         """The delivery record of one event: ``state`` and, as far as they are known,

@@ -312,3 +312,62 @@ def test_whatsapp_not_offered_and_an_unknown_channel_are_422_naming_channel(make
         error = response.get_json()["error"]
         assert list(error["fields"]) == ["channel"]
         assert error["fields"]["channel"][0].startswith(message)
+
+
+def status_callback(client, code: str, event: str, sid: str, status: str, error_code: str = ""):
+    """Twilio's signed status callback of one event's message."""
+    query = f"branch={BRANCH}&code={code}&event={event}"
+    form = {"MessageSid": sid, "MessageStatus": status, "AccountSid": "AC" + "0" * 32}
+    if error_code:
+        form["ErrorCode"] = error_code
+    signature = RequestValidator(AUTH_TOKEN).compute_signature(
+        f"{PUBLIC}/webhooks/twilio/status?{query}", form
+    )
+    response = client.post(
+        f"/webhooks/twilio/status?{query}", data=form, headers={"X-Twilio-Signature": signature}
+    )
+    assert response.status_code == 204
+
+
+def test_whatsapp_undelivered_later_goes_by_sms_once(
+    client, booking_body, work, fake_twilio, delivery, worker_settings
+):
+    _body, answer = held(client, booking_body)
+    work()
+    [whatsapp_message] = fake_twilio.messages
+    assert delivery(answer["code"], "otp")["channel"] == "whatsapp"
+    # Twilio took it, then WhatsApp said the number has no account.
+    status_callback(client, answer["code"], "otp", whatsapp_message["sid"], "undelivered", "63003")
+    status_callback(client, answer["code"], "otp", whatsapp_message["sid"], "undelivered", "63003")
+    work()
+    whatsapp_create, sms = fake_twilio.creates
+    assert (sms.form["To"], sms.form["From"]) == (PHONE, FROM)
+    assert sms.form["Body"] == whatsapp_create.form["Body"]
+    sms_message = fake_twilio.messages[-1]
+    record = delivery(answer["code"], "otp")
+    assert (record["state"], record["sid"], record["channel"], record["fallback"]) == (
+        "sent",
+        sms_message["sid"],
+        "sms",
+        "63003",
+    )
+    assert record["whatsapp_sid"] == whatsapp_message["sid"]
+    # Late news of either message: the WhatsApp one's changes nothing, the SMS's is recorded;
+    # nothing goes again.
+    status_callback(client, answer["code"], "otp", whatsapp_message["sid"], "failed", "63016")
+    status_callback(client, answer["code"], "otp", sms_message["sid"], "delivered")
+    work()
+    assert len(fake_twilio.creates) == 2
+    assert delivery(answer["code"], "otp")["status"] == "delivered"
+    outcomes = runtime.queue_connection(worker_settings).hgetall(keys.SMS_OUTCOMES)
+    assert (outcomes[b"otp:sent"], outcomes[b"otp:whatsapp_fallback"]) == (b"2", b"1")
+
+
+def test_an_sms_undelivered_is_not_sent_again(client, booking_body, work, fake_twilio, delivery):
+    answer = client.post("/api/v1/bookings", json=booking_body()).get_json()
+    work()
+    [message] = fake_twilio.messages
+    status_callback(client, answer["code"], "otp", message["sid"], "undelivered", "63003")
+    work()
+    assert len(fake_twilio.creates) == 1
+    assert delivery(answer["code"], "otp")["status"] == "undelivered"

@@ -6,7 +6,8 @@
 -- read, go (the message, with its queue number and name, is not kept for the booking's life).
 -- A settled event keeps its first verdict.
 -- A message that went by WhatsApp (or was meant to) also keeps its channel, and the WhatsApp
--- error that sent it by SMS instead: ``sms:<event>:via``, 'whatsapp' or 'sms,<error code>'.
+-- error that sent it by SMS instead: ``sms:<event>:via``, 'whatsapp', 'sms,<error code>', or
+-- 'sms,<error code>,<SID>' when WhatsApp had taken the message first (sms_reopen.lua).
 -- A confirmation that went out before its reminder was due, but is settled only after the eve
 -- planned its day (a slow send at the turn of the hour), puts that reminder on at once.
 -- KEYS: 1 the delivery record, 2 the branch's outbox, 3 the branch's reminders, 4 the booking,
@@ -24,7 +25,7 @@ if packed then
 else
   -- The record holds only the attempts' details (and what status callbacks said meanwhile).
   local d = redis.call('HMGET', KEYS[1], 'attempts', 'uncertain', 'status', 'status_rank',
-                       'error_code', 'sid', 'channel', 'fallback')
+                       'error_code', 'sid', 'channel', 'fallback', 'whatsapp_sid')
   state = ARGV[1]
   local error_code = ARGV[3] ~= '' and ARGV[3] or d[5]
   -- A booking purged meanwhile keeps nothing: no booking, nothing left to send.
@@ -35,7 +36,14 @@ else
       redis.call('HSET', KEYS[4], field .. ':sid', d[6])
     end
     if d[7] then
-      redis.call('HSET', KEYS[4], field .. ':via', d[8] and (d[7] .. ',' .. d[8]) or d[7])
+      local via = d[7]
+      if d[8] then
+        via = via .. ',' .. d[8]
+      end
+      if d[9] then
+        via = via .. ',' .. d[9]
+      end
+      redis.call('HSET', KEYS[4], field .. ':via', via)
     end
   end
 end

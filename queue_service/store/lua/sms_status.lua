@@ -6,11 +6,16 @@
 -- KEYS: 1 the delivery record, 2 the booking
 -- ARGV: 1 message SID, 2 status, 3 its rank, 4 error code ('' for none), 5 event
 -- Returns 'updated' | 'stale' | 'missing' (no such event) | 'other' (another message's SID)
+-- A WhatsApp message the event was sent again by SMS for (sms_reopen.lua) is 'stale': the
+-- SMS's record is the event's.
 if redis.call('EXISTS', KEYS[1]) == 0 then
   local field = 'sms:' .. ARGV[5]
-  local settled = redis.call('HMGET', KEYS[2], field, field .. ':sid')
+  local settled = redis.call('HMGET', KEYS[2], field, field .. ':sid', field .. ':via')
   if not settled[1] then
     return 'missing'
+  end
+  if settled[3] and string.match(settled[3], '^sms,[^,]*,(.*)$') == ARGV[1] then
+    return 'stale'
   end
   if settled[2] and settled[2] ~= ARGV[1] then
     return 'other'
@@ -32,7 +37,10 @@ if redis.call('EXISTS', KEYS[1]) == 0 then
   redis.call('HSET', KEYS[2], field, table.concat(parts, ',', 1, 7))
   return 'updated'
 end
-local d = redis.call('HMGET', KEYS[1], 'sid', 'status_rank')
+local d = redis.call('HMGET', KEYS[1], 'sid', 'status_rank', 'whatsapp_sid')
+if d[3] == ARGV[1] then
+  return 'stale'
+end
 if d[1] and d[1] ~= ARGV[1] then
   return 'other'
 end
