@@ -197,6 +197,7 @@ def privacy():
         "participant/privacy.html",
         retention_days=current_app.config["PERSONAL_DATA_RETENTION_DAYS"],
         contact=current_app.config["PRIVACY_CONTACT"],
+        offers_whatsapp=web_booking.whatsapp_offered(),
     )
 
 

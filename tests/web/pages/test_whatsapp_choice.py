@@ -53,3 +53,12 @@ def test_without_whatsapp_the_form_asks_nothing_and_books_sms(make_app, person, 
     fields = {**form(html, "/pesan"), **person, "action": "book"}
     assert client.post("/pesan", data=fields).status_code == 303
     assert booked_channel(redis) is None
+
+
+def test_the_privacy_notice_names_whatsapp_only_while_it_is_offered(client, make_app):
+    html = client.get("/privasi").text
+    assert "WhatsApp (Meta Platforms, Inc., Amerika Serikat)" in html
+    assert "sampai Anda membalas MULAI" in html
+    assert "WhatsApp (Meta Platforms, Inc., United States)" in client.get("/privasi?lang=en").text
+    without = make_app(TWILIO_WHATSAPP_FROM=None).test_client()
+    assert "WhatsApp" not in without.get("/privasi").text
