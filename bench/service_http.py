@@ -859,36 +859,32 @@ def run(bench: Bench) -> int:
         cpu(healthz) / cpu(rows["availability"]),
         0.8,
     )
-    target(
-        "booking POST ÷ `/healthz` ≥ 0.5",
-        booking.per_second("booked") / bare,
-        cpu(healthz) / cpu(booking, "booked"),
-        0.5,
-    )
+    # Issue 24 sets the booking's targets against its floor (the same POST, nothing booked),
+    # which no booking can pass, rather than against /healthz.
     floor = rows["floor_fields"]  # "booked" here: answered 201, the captcha and fields passed
     print(
         f"| (the booking POST's floor ÷ `/healthz`: its body, captcha and fields, nothing "
-        f"booked; more than any booking POST can reach) | "
-        f"{floor.per_second('booked') / bare:.2f} | "
+        f"booked) | {floor.per_second('booked') / bare:.2f} | "
         f"{cpu(healthz) / cpu(floor, 'booked'):.2f} | |"
     )
     target(
-        "whole bookings/s ÷ `/healthz` ≥ 1/6 = 0.17 (3 requests a booking)",
-        whole.per_second("booked") / bare,
-        cpu(healthz) / cpu(whole, "booked"),
-        1 / 6,
+        "booking POST ÷ its floor ≥ 0.8",
+        booking.per_second("booked") / floor.per_second("booked"),
+        cpu(floor, "booked") / cpu(booking, "booked"),
+        0.8,
     )
     image = max(0.0, cpu(whole, "booked") - cpu(pair, "booked"))  # what adding the image added
+    whole_floor = cpu(rows["captcha"]) + image + cpu(floor, "booked")
     print(
-        f"| (the whole booking's floor ÷ `/healthz` by CPU: a captcha POST, its image (whole "
-        f"less captcha + booking) and the booking POST's floor) | | "
-        f"{cpu(healthz) / (cpu(rows['captcha']) + image + cpu(floor, 'booked')):.2f} | |"
+        f"| whole booking (captcha, image, POST) ÷ its floor by CPU ≥ 0.8 (the floor: a captcha "
+        f"POST, its image and the booking POST's floor) | | {whole_floor / cpu(whole, 'booked'):.2f} | "
+        f"{'yes' if whole_floor / cpu(whole, 'booked') >= 0.8 else 'NO'} (by CPU) |"
     )
     target(
-        "bookings/s with rate limits on ÷ off ≥ 0.8",
+        "bookings/s with rate limits on ÷ off ≥ 0.85",
         booking_on.per_second("booked") / max(booking.per_second("booked"), 1e-9),
         cpu(booking, "booked") / cpu(booking_on, "booked"),
-        0.8,
+        0.85,
     )
     print(
         _check(
@@ -931,6 +927,14 @@ def run(bench: Bench) -> int:
             f"{room['bytes_per_ticket']:,.0f} B of Redis per waiting ticket | | "
             f"{'yes' if room['ok'] else 'NO'} |"
         )
+    print(
+        _check(
+            "SMS worker ≥ 200 messages/s against the local fake Twilio",
+            sms["per_second"],
+            200,
+            f"{sms['per_second']:.0f} messages/s",
+        )
+    )
     print()
     print("rush outcomes: " + ", ".join(f"{n} x {kind}" for kind, n in rush["outcomes"].most_common()))
     print(
