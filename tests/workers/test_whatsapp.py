@@ -371,3 +371,35 @@ def test_an_sms_undelivered_is_not_sent_again(client, booking_body, work, fake_t
     work()
     assert len(fake_twilio.creates) == 1
     assert delivery(answer["code"], "otp")["status"] == "undelivered"
+
+
+def test_batal_needs_a_code_and_a_checked_in_booking_can_no_longer_be_cancelled(
+    app, client, booking_body, work, fake_twilio, clock, redis
+):
+    _body, booking = verified(client, booking_body, work, fake_twilio)
+    assert reply_of(inbound(client, "BATAL")) == "Kirim BATAL diikuti kode antrian, mis. BATAL ABCD2345."
+    door, _token = app.extensions["antrian"].kiosks.create(BRANCH, "Pintu depan", clock())
+    clock.set(dt.datetime(2026, 11, 24, 8, 30, tzinfo=JAKARTA))
+    app.extensions["antrian"].checkins.check_in(door, booking["code"], clock())
+    assert reply_of(inbound(client, f"BATAL {booking['code']}")).startswith("Batalkan antrian")
+    refused = reply_of(inbound(client, "YA"))
+    assert refused.startswith(f"Antrian {booking['queue_number']} tidak dapat dibatalkan lagi")
+    assert redis.hget(keys.booking(BRANCH, booking["code"]), "status") == "checked_in"
+
+
+def test_a_booking_made_in_english_is_cancelled_in_english(client, booking_body, work, fake_twilio, redis):
+    body = booking_body(channel="whatsapp")
+    answer = client.post(
+        "/api/v1/bookings", json=body, headers={"Accept-Language": "en-GB,en;q=0.9"}
+    ).get_json()
+    assert redis.hget(keys.booking(BRANCH, answer["code"]), "language") == "en"
+    asked = reply_of(inbound(client, f"batal {answer['code']}"))
+    assert asked.startswith(
+        f"Cancel booking {answer['queue_number']} BPJSTK Jakarta Salemba, Tuesday, 24 Nov 2026"
+    )
+    assert asked.endswith("Reply YA within 5 minutes.")
+    assert (
+        reply_of(inbound(client, "YES"))
+        == f"Booking {answer['queue_number']} code {answer['code']} CANCELLED."
+    )
+    assert redis.hget(keys.booking(BRANCH, answer["code"]), "status") == "cancelled"
