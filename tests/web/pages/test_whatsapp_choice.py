@@ -62,3 +62,19 @@ def test_the_privacy_notice_names_whatsapp_only_while_it_is_offered(client, make
     assert "WhatsApp (Meta Platforms, Inc., United States)" in client.get("/privasi?lang=en").text
     without = make_app(TWILIO_WHATSAPP_FROM=None).test_client()
     assert "WhatsApp" not in without.get("/privasi").text
+
+
+def test_the_pages_after_the_form_say_whatsapp_for_a_whatsapp_booking(client, book_page):
+    assert book_page(channel="whatsapp").status_code == 303
+    html = client.get("/pesan/selesai").get_data(as_text=True)
+    assert "Nomor antrian dan kode booking juga dikirim lewat WhatsApp." in html
+    assert "lewat SMS" not in html
+
+
+def test_the_verification_step_says_where_the_code_went(make_app, person):
+    client = make_app(PHONE_VERIFICATION=True).test_client()
+    fields = {**form(client.get(DETAILS).get_data(as_text=True), "/pesan"), **person, "action": "book"}
+    response = client.post("/pesan", data={**fields, "channel": "whatsapp"})
+    assert response.headers["Location"].endswith("/pesan/verifikasi")
+    html = client.get("/pesan/verifikasi").get_data(as_text=True)
+    assert "6 angka dari WhatsApp." in html and "6 angka dari SMS." not in html
