@@ -58,7 +58,8 @@ FAKETIME_SKIP := --ignore=tests/e2e --ignore=tests/web/api/test_fuzz.py --ignore
 	--ignore=tests/workers/test_worker_kills.py --ignore=tests/web/test_slow_clients.py \
 	--ignore=tests/web/test_serve_binds.py --ignore=tests/web/test_server_ops.py \
 	--ignore=tests/web/test_store_outage_burst.py --ignore=tests/store/test_sentinel.py \
-	--ignore=tests/store/test_cluster_failover.py
+	--ignore=tests/store/test_cluster_failover.py --ignore=tests/domain/test_captcha_audio_solver.py \
+	--ignore=tests/domain/test_captcha_audio.py
 
 ## test: the whole suite against a redis-server the suite starts itself, then again a year ahead
 test: $(STAMP) translations debian-test-packages browser-assets lint
