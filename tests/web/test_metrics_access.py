@@ -20,12 +20,14 @@ def test_with_a_token_only_its_bearer_reads_the_metrics(make_app):
     assert read.status_code == 200 and "antrian_holds" in read.get_data(as_text=True)
 
 
+# Not named "settings": that would stand in for the suite's settings fixture, which make_app
+# builds on, and the app would start an embedded Redis in the checkout's ./var.
 @pytest.mark.parametrize(
-    "settings, status",
+    "environment, status",
     [({}, 200), (PRODUCTION, 404)],
 )
-def test_without_a_token_development_is_open_and_production_is_closed(make_app, settings, status):
-    assert make_app(**settings).test_client().get("/metrics").status_code == status
+def test_without_a_token_development_is_open_and_production_is_closed(make_app, environment, status):
+    assert make_app(**environment).test_client().get("/metrics").status_code == status
 
 
 def test_production_with_a_token_serves_its_bearer(make_app):
