@@ -136,9 +136,10 @@ def deployment():
             process.stop()
 
 
-def test_sentinel_settings_build_clients_of_the_named_masters():
+def test_sentinel_settings_build_clients_of_the_named_masters(tmp_path):
     settings = load_settings(
         {
+            "VAR_DIR": str(tmp_path / "var"),  # the development keyring is written there
             "REDIS_SENTINELS": "10.0.0.1:26379, [fd00::2]:26380",
             "REDIS_URL": "rediss://:secret@/3",
             "REDIS_SENTINEL_PASSWORD": "sentinel-secret",
