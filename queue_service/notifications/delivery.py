@@ -287,7 +287,10 @@ class Deliveries:
         if attempt.verdict == "busy":
             raise SmsBusyError(f"{event} {code}: another attempt is in flight")
         if attempt.verdict == "settled":
-            return self._settle(branch_id, code, event, attempt.state, now, booking, branch.timezone)
+            result = self._settle(branch_id, code, event, attempt.state, now, booking, branch.timezone)
+            if result.state == "sent":
+                self._fall_back_if_refused_meanwhile(branch_id, code, event)
+            return result
         sms = OutgoingSms(
             to=booking.phone,
             body=attempt.body,
@@ -323,6 +326,8 @@ class Deliveries:
                 return self._settle(branch_id, code, event, "failed", now, error_code=refused.code)
         self._record_status(branch_id, code, event, sent.sid, sent.status)
         result = self._settle(branch_id, code, event, "sent", now, booking, branch.timezone)
+        if sms.whatsapp and result.state == "sent":
+            self._fall_back_if_refused_meanwhile(branch_id, code, event)
         return dataclasses.replace(result, fallback=fallback)
 
     def _by_whatsapp(
@@ -410,6 +415,20 @@ class Deliveries:
             log.info(
                 "SMS %s %s: WhatsApp could not deliver it (error %s), to go by SMS", event, code, error_code
             )
+
+    def _fall_back_if_refused_meanwhile(self, branch_id: str, code: str, event: str) -> None:
+        """A WhatsApp refusal reported while the event's attempt was under way (Twilio's
+        callback can beat the send's own answer) was recorded on its record in flight, which
+        ``sms_reopen.lua`` leaves alone: now that the event is settled, it goes by SMS as a
+        refusal reported later does (atomic and once, whoever gets there first)."""
+        record = self.record(branch_id, code, event)
+        if (
+            record.get("channel") == WHATSAPP
+            and record.get("sid")
+            and record.get("status") in _NOT_DELIVERED
+            and _whatsapp_refusal(record.get("error_code"))
+        ):
+            self._send_again_by_sms(branch_id, code, event, record["sid"], int(record["error_code"]))
 
     def record(self, branch_id: str, code: str, event: str) -> dict[str, str]:
         """The delivery record of one event: ``state`` and, as far as they are known,

@@ -1,0 +1,77 @@
+"""The fall back from WhatsApp to SMS at its edges (issue 25's review): a refusal reported
+while its attempt is still under way, a channel that changes between attempts, a reminder
+sent again, and stale news. Real Redis, a real burst worker, the real ``twilio`` library
+against the local fake."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
+
+from tests.fake_twilio import FROM
+from tests.workers.test_whatsapp import (  # noqa: F401 - ``settings``: the WhatsApp set-up
+    PHONE,
+    held,
+    settings,
+    status_callback,
+    whatsapp,
+)
+
+
+def refused_on_arrival(client, fake_twilio, error_code: str = "63016", answer_lost: bool = False):
+    """Twilio reports the first WhatsApp message undelivered with ``error_code`` while its
+    create request is still being answered; ``answer_lost``: and that answer never arrives
+    (a 500 after the message was stored)."""
+    reported = []
+
+    def on_create(message):
+        if reported or not message["to"].startswith("whatsapp:"):
+            return
+        reported.append(message["sid"])
+        query = parse_qs(urlsplit(fake_twilio.creates[-1].form["StatusCallback"]).query)
+        code, event = query["code"][0], query["event"][0]
+        status_callback(client, code, event, message["sid"], "undelivered", error_code)
+        if answer_lost:
+            raise RuntimeError("Twilio stored the message, then failed to answer")
+
+    fake_twilio.on_create = on_create
+    return reported
+
+
+def sms_creates(fake_twilio):
+    return [create for create in fake_twilio.creates if not create.form["To"].startswith("whatsapp:")]
+
+
+def test_a_refusal_reported_before_the_attempt_settles_still_goes_by_sms(
+    client, booking_body, work, fake_twilio, delivery
+):
+    reported = refused_on_arrival(client, fake_twilio)
+    _body, answer = held(client, booking_body)
+    work()
+    work()  # the sweep finds the event back on the outbox
+    [sms] = sms_creates(fake_twilio)
+    assert (sms.form["To"], sms.form["From"]) == (PHONE, FROM)
+    record = delivery(answer["code"], "otp")
+    assert (record["state"], record["channel"], record["fallback"]) == ("sent", "sms", "63016")
+    assert record["whatsapp_sid"] == reported[0]
+    assert record["sid"] == fake_twilio.messages[-1]["sid"]
+    work()
+    assert len(fake_twilio.creates) == 2
+
+
+def test_a_refusal_reported_for_an_attempt_without_an_answer_still_goes_by_sms(
+    client, booking_body, work, fake_twilio, delivery
+):
+    reported = refused_on_arrival(client, fake_twilio, "63003", answer_lost=True)
+    _body, answer = held(client, booking_body)
+    work()
+    work()
+    [sms] = sms_creates(fake_twilio)
+    assert sms.form["To"] == PHONE
+    record = delivery(answer["code"], "otp")
+    assert (record["state"], record["channel"], record["fallback"], record["whatsapp_sid"]) == (
+        "sent",
+        "sms",
+        "63003",
+        reported[0],
+    )
+    assert [create.form["To"] for create in fake_twilio.creates] == [whatsapp(PHONE), PHONE]
