@@ -5,14 +5,17 @@ against the local fake."""
 
 from __future__ import annotations
 
+import datetime as dt
 from urllib.parse import parse_qs, urlsplit
 
+from tests.factories import JAKARTA
 from tests.fake_twilio import FROM
 from tests.workers.test_whatsapp import (  # noqa: F401 - ``settings``: the WhatsApp set-up
     PHONE,
     held,
     settings,
     status_callback,
+    verified,
     whatsapp,
 )
 
@@ -75,3 +78,22 @@ def test_a_refusal_reported_for_an_attempt_without_an_answer_still_goes_by_sms(
         reported[0],
     )
     assert [create.form["To"] for create in fake_twilio.creates] == [whatsapp(PHONE), PHONE]
+
+
+def test_a_reminder_whatsapp_could_not_deliver_goes_by_sms_at_the_next_sweep(
+    client, booking_body, work, fake_twilio, delivery, clock
+):
+    # The worker's clock is not Redis's (here days apart): the reminder sent again must be due
+    # by the worker's.
+    _body, booking = verified(client, booking_body, work, fake_twilio)
+    work()  # the confirmation
+    clock.set(dt.datetime(2026, 11, 23, 15, 0, tzinfo=JAKARTA))
+    work()  # the eve: the reminder, by WhatsApp
+    reminder = fake_twilio.messages[-1]
+    assert reminder["to"] == whatsapp(PHONE)
+    status_callback(client, booking["code"], "reminder", reminder["sid"], "undelivered", "63016")
+    clock.set(dt.datetime(2026, 11, 23, 15, 5, tzinfo=JAKARTA))
+    work()
+    assert fake_twilio.creates[-1].form["To"] == PHONE
+    record = delivery(booking["code"], "reminder")
+    assert (record["state"], record["channel"], record["whatsapp_sid"]) == ("sent", "sms", reminder["sid"])

@@ -18,6 +18,12 @@ redis.call('HDEL', KEYS[2], field, field .. ':sid', field .. ':via')
 redis.call('HSET', KEYS[1], 'channel', 'sms', 'fallback', ARGV[3], 'whatsapp_sid', ARGV[2])
 local ttl = redis.call('PTTL', KEYS[2])
 redis.call('PEXPIRE', KEYS[1], ttl > 0 and ttl or 7 * 86400000)
-local t = redis.call('TIME')
-redis.call('ZADD', KEYS[3], 'NX', tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000), ARGV[4])
+-- A reminder is due at once: the reminders are swept by their score on the worker's clock, not
+-- Redis's (as sms_settle.lua puts one on, 0); the outbox's score only orders it.
+local score = 0
+if ARGV[1] ~= 'reminder' then
+  local t = redis.call('TIME')
+  score = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+redis.call('ZADD', KEYS[3], 'NX', score, ARGV[4])
 return 1
