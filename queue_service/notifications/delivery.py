@@ -405,7 +405,8 @@ class Deliveries:
     def _send_again_by_sms(self, branch_id: str, code: str, event: str, sid: str, error_code: int) -> None:
         """WhatsApp took ``sid`` and reported later that it cannot deliver it: the event goes
         back on its outbox to go by SMS, once (``sms_reopen.lua``; nothing if ``sid`` is not
-        the event's WhatsApp message as settled, or it fell back already)."""
+        the event's WhatsApp message as settled, it fell back already, or the phone reported it
+        delivered or read before: a stale failure)."""
         waiting = keys.sms_reminders(branch_id) if event == "reminder" else keys.sms_outbox(branch_id)
         reopened = self.scripts.sms_reopen(
             keys=[keys.sms_delivery(branch_id, code, event), keys.booking(branch_id, code), waiting],

@@ -97,3 +97,19 @@ def test_a_reminder_whatsapp_could_not_deliver_goes_by_sms_at_the_next_sweep(
     assert fake_twilio.creates[-1].form["To"] == PHONE
     record = delivery(booking["code"], "reminder")
     assert (record["state"], record["channel"], record["whatsapp_sid"]) == ("sent", "sms", reminder["sid"])
+
+
+def test_a_failure_reported_after_delivered_or_read_sends_nothing_again(
+    client, booking_body, work, fake_twilio, delivery
+):
+    _body, answer = held(client, booking_body)
+    work()
+    [message] = fake_twilio.messages
+    status_callback(client, answer["code"], "otp", message["sid"], "read")
+    # Out of order, or wrong: the phone has shown it.
+    status_callback(client, answer["code"], "otp", message["sid"], "failed", "63016")
+    status_callback(client, answer["code"], "otp", message["sid"], "undelivered", "63003")
+    work()
+    assert len(fake_twilio.creates) == 1
+    record = delivery(answer["code"], "otp")
+    assert (record["state"], record["status"], record["channel"]) == ("sent", "read", "whatsapp")

@@ -7,11 +7,17 @@
 -- KEYS: 1 the delivery record, 2 the booking, 3 the event's outbox (or the branch's reminders)
 -- ARGV: 1 event, 2 the WhatsApp message's SID, 3 WhatsApp's error code, 4 outbox member
 -- Returns 1 if it is to go again by SMS, 0 if not (not this event's WhatsApp message as settled
--- sent, fallen back already, or an attempt under way)
+-- sent, fallen back already, an attempt under way, or delivered or read already)
 local field = 'sms:' .. ARGV[1]
 local d = redis.call('HMGET', KEYS[2], field, field .. ':sid', field .. ':via')
 if not d[1] or d[2] ~= ARGV[2] or d[3] ~= 'whatsapp' or string.match(d[1], '^[^,]*') ~= 'sent'
     or redis.call('EXISTS', KEYS[1]) == 1 then
+  return 0
+end
+-- News of a failure that comes after the phone said delivered (or read) is stale: it reached
+-- the participant, and an SMS would be a second message.
+local status = string.match(d[1], '^[^,]*,[^,]*,[^,]*,[^,]*,([^,]*)')
+if status == 'delivered' or status == 'read' then
   return 0
 end
 redis.call('HDEL', KEYS[2], field, field .. ':sid', field .. ':via')
