@@ -103,6 +103,10 @@ def leave(waitlist_id: str):
 
 def _entry_page(entry, summary: str | None = None, status: int = 200):
     office = catalog.get_branch(services().redis, entry.branch_id)
+    slot = None  # the slot waited for, or offered; None: any slot of the day
+    if entry.slot is not None:
+        settings = schedules.load_settings(services().redis, office.id)
+        slot = schedules.find_slot(settings, entry.date, entry.slot)
     offer_by = None
     if entry.status == "offered" and entry.offer_by is not None:
         offer_by = entry.offer_by.astimezone(ZoneInfo(office.timezone))
@@ -111,6 +115,7 @@ def _entry_page(entry, summary: str | None = None, status: int = 200):
         status=status,
         personal=True,
         entry=entry,
+        slot=slot,
         branch=office,
         service=catalog.service_at(services().redis, office.id, entry.service_id),
         offer_by=offer_by,

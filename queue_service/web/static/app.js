@@ -17,7 +17,10 @@
   if (days && window.fetch && window.DOMParser) {
     days.addEventListener("click", function (event) {
       var link = event.target.closest && event.target.closest("a");
-      if (!link || event.ctrlKey || event.metaKey || event.shiftKey || event.altKey) { return; }
+      // A day's own link only: not a link inside its slots (a full slot's waitlist), nor a
+      // full day's waitlist link, which are followed.
+      if (!link || link.parentNode.parentNode !== days) { return; }
+      if (event.ctrlKey || event.metaKey || event.shiftKey || event.altKey) { return; }
       event.preventDefault();
       fetch(link.href, {credentials: "same-origin"}).then(function (response) {
         if (!response.ok) { throw new Error(response.status); }
