@@ -13,6 +13,7 @@ from queue_service.web import schemas
 from queue_service.web.schemas import catalog as catalog_schemas
 from queue_service.web.schemas import closures as closure_schemas
 from queue_service.web.schemas import public as public_schemas
+from queue_service.web.schemas import waitlist as waitlist_schemas
 
 bp = Blueprint("openapi", __name__, url_prefix="/api/v1")
 
@@ -27,7 +28,9 @@ _ERROR_STATUSES = {
     "409": "`slot_full`, `day_full`, `already_booked`, `too_many_bookings` (the phone holds "
     "`BOOKINGS_PER_PHONE` active bookings), `not_bookable`, `wrong_branch`, `wrong_date`, "
     "`too_early`, `too_late`, `cancelled`, `hold_expired` (an unverified hold ran out or was "
-    "released)",
+    "released), `offer_expired` (a waitlist offer ran out), `not_full` (a waitlist joined while "
+    "a place it asks for is free: book it), `not_offered` (a waitlist offer accepted before any "
+    "place was offered)",
     "415": "`unsupported_media_type`: the body is not sent as `application/json`",
     "422": "`validation_failed`, with `fields`: a value outside this document's schemas, or one "
     "only the data can refuse (a branch or service named in the body that does not exist, a "
@@ -91,6 +94,60 @@ def _type_checked(schema) -> bool:
 
 def _binary(content_type: str) -> dict:
     return {content_type: {"schema": {"type": "string", "format": "binary"}}}
+
+
+def _waitlist_paths(spec: APISpec) -> None:
+    """SPEC §6 "WhatsApp and the waitlist": join, accept, leave."""
+    spec.path(
+        "/api/v1/branches/{branch_id}/waitlist",
+        operations={
+            "post": _operation(
+                "Join the waitlist of a full day (no `slot`: any slot) or slot, with a booking's "
+                "fields and checks (the captcha first, then the fields, the person's allowance, the "
+                "participant registry, the NIK's one date, the phone's cap): 201 with the entry's "
+                "id and place in line. Refused with 409 `not_full` while a place it asks for is "
+                "free. The entry holds its NIK's date and counts against its phone until it leaves, "
+                "its offer runs out, or its day passes. A place freed that day is offered to the "
+                "waitlist in order, held `WAITLIST_OFFER_MINUTES` (shortened to the slot's booking "
+                "cutoff), with a message by the entry's `channel` linking to `/daftar-tunggu/<id>`",
+                "201",
+                "WaitlistEntry",
+                body="WaitlistRequest",
+                parameters=[_path_param("branch_id")],
+                errors=("400", "403", "409", "415", "422", "429"),
+            )
+        },
+    )
+    spec.path(
+        "/api/v1/waitlist/{waitlist_id}/accept",
+        operations={
+            "post": _operation(
+                "Accept the place offered to this entry: 201 the booking (with `PHONE_VERIFICATION`, "
+                "`pending` until the code sent to its phone confirms it, as a new booking); "
+                "409 `offer_expired` once its time ran out (the place goes to the next), "
+                "`not_offered` before any offer, `cancelled` after the entry left",
+                "201",
+                "Booking",
+                body="WaitlistNik",
+                parameters=[_path_param("waitlist_id")],
+                errors=("400", "404", "409", "415", "422", "429"),
+            )
+        },
+    )
+    spec.path(
+        "/api/v1/waitlist/{waitlist_id}/leave",
+        operations={
+            "post": _operation(
+                "Leave the waitlist (an offer held is declined and goes to the next): its NIK's "
+                "date and its place under the phone's cap are free again",
+                "200",
+                "WaitlistEntry",
+                body="WaitlistNik",
+                parameters=[_path_param("waitlist_id")],
+                errors=("400", "404", "409", "415", "422", "429"),
+            )
+        },
+    )
 
 
 @functools.cache
@@ -161,6 +218,9 @@ def build_spec() -> dict:
         ("Counter", schemas.CounterSchema),
         ("Counters", schemas.CountersSchema),
         ("Queue", schemas.QueueSchema),
+        ("WaitlistRequest", waitlist_schemas.WaitlistRequestSchema),
+        ("WaitlistNik", waitlist_schemas.WaitlistNikSchema),
+        ("WaitlistEntry", waitlist_schemas.WaitlistEntrySchema),
     ):
         spec.components.schema(name, schema=schema)
     spec.components.security_scheme("adminToken", {"type": "http", "scheme": "bearer"})
@@ -284,6 +344,7 @@ def build_spec() -> dict:
             )
         },
     )
+    _waitlist_paths(spec)
     spec.path(
         "/api/v1/bookings/{code}/verify",
         operations={

@@ -147,6 +147,8 @@ class PathSchema(Schema):
     # A session as an account's list names it: the start of its stored hash, never its cookie.
     session_id = text(validate=Pattern(r"[0-9a-f]{16}", error="invalid_id"))
     kiosk_id = text()
+    # A waitlist entry's id: its booking code, as a booking's (domain.waitlist).
+    waitlist_id = text()
     # A waiting room's ticket: <branch>.<release day YYYYMMDD>.<32 hex>.
     ticket = text(validate=Pattern(r"[a-z0-9-]{1,64}\.[0-9]{8}\.[0-9a-f]{32}", error="invalid_id"))
 
