@@ -83,6 +83,9 @@ _PACKED_FIELDS = ("state", "settled_ms", "attempts", "uncertain", "status", "sta
 # ``sms,<WhatsApp's error code>`` when it went by SMS instead (``…,<SID>`` of the WhatsApp
 # message when WhatsApp had taken it and reported it undelivered later).
 VIA_SUFFIX = ":via"
+# The fallback of a message meant for WhatsApp sent by SMS by a worker without WhatsApp (no
+# ``TWILIO_WHATSAPP_FROM``), where a refusal's is WhatsApp's error code.
+CHANNEL_UNAVAILABLE = "channel_unavailable"
 # The state of an event not sent because its phone's owner asked for no messages.
 SUPPRESSED = "suppressed"
 # A reminder found this long before its due time belongs to a later day (a reschedule).
@@ -268,7 +271,7 @@ class Deliveries:
 
         record = keys.sms_delivery(branch_id, code, event)
         token = secrets.token_hex(8)
-        wanted = WHATSAPP if booking.channel == WHATSAPP and self.whatsapp_templates is not None else ""
+        wanted = WHATSAPP if booking.channel == WHATSAPP else ""
         extras = {
             # A waitlist offer links to its page to accept it; the others to the booking's.
             "manage_url": self.offer_url(code) if event == "offer" else self.manage_url(code),
@@ -303,10 +306,20 @@ class Deliveries:
                 if field.startswith(SETTLED_FIELD_PREFIX) and field.endswith(":sid")
             ),
         )
-        if attempt.channel == WHATSAPP:
+        fallback = bool(attempt.fallback)  # fallen back by an earlier attempt, or later
+        if (
+            attempt.channel == WHATSAPP
+            and self.whatsapp_templates is None
+            and self.scripts.sms_fall_back(keys=[record], args=[token, CHANNEL_UNAVAILABLE])
+        ):
+            # This worker sends no WhatsApp (a rolling deploy, or WhatsApp turned off since the
+            # event's first attempt): it goes by SMS, as after a refusal, rather than wait for
+            # a worker that may never come.
+            log.info("SMS %s %s: meant for WhatsApp, which this worker does not send: by SMS", event, code)
+            fallback = True
+        elif attempt.channel == WHATSAPP:
             sms = self._by_whatsapp(sms, event, booking, branch, extras)
         first_attempt = dt.datetime.fromtimestamp(attempt.first_attempt_ms / 1000, dt.UTC)
-        fallback = attempt.channel == "sms"  # fallen back by an earlier attempt, or later
         try:
             sent = self._attempt(sender, sms, record, token, attempt.verdict == "check", first_attempt)
         except SmsPermanentError as error:

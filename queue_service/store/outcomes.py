@@ -227,12 +227,15 @@ class SmsAttemptOutcome(ScriptOutcome):
     body: str = ""
     first_attempt_ms: int = 0
     state: str = ""
-    # "whatsapp" (the participant's choice), "sms" (WhatsApp refused it: sms_fall_back.lua)
-    # or "" (an SMS from the start).
+    # "whatsapp" (the participant's choice), "sms" (an SMS from the start, or WhatsApp refused
+    # it: sms_fall_back.lua) or "" (a record of before the channel was kept on every one).
     channel: str = ""
+    # Why a message meant for WhatsApp goes by SMS: WhatsApp's error code, or
+    # ``channel_unavailable`` (a worker without WhatsApp); "" for none.
+    fallback: str = ""
     LAYOUTS: ClassVar[Mapping[str, tuple[str, ...]]] = {
-        "send": ("body", "first_attempt_ms", "channel"),
-        "check": ("body", "first_attempt_ms", "channel"),
+        "send": ("body", "first_attempt_ms", "channel", "fallback"),
+        "check": ("body", "first_attempt_ms", "channel", "fallback"),
         "settled": ("state",),
     }
 

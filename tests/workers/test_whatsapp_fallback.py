@@ -8,9 +8,14 @@ from __future__ import annotations
 import datetime as dt
 from urllib.parse import parse_qs, urlsplit
 
+from rq import Queue
+
+from queue_service.notifications import queues
+from queue_service.store import keys
 from tests.factories import JAKARTA
 from tests.fake_twilio import FROM
 from tests.workers.test_whatsapp import (  # noqa: F401 - ``settings``: the WhatsApp set-up
+    BRANCH,
     PHONE,
     held,
     settings,
@@ -18,6 +23,7 @@ from tests.workers.test_whatsapp import (  # noqa: F401 - ``settings``: the What
     verified,
     whatsapp,
 )
+from workers import runtime
 
 
 def refused_on_arrival(client, fake_twilio, error_code: str = "63016", answer_lost: bool = False):
@@ -113,3 +119,47 @@ def test_a_failure_reported_after_delivered_or_read_sends_nothing_again(
     assert len(fake_twilio.creates) == 1
     record = delivery(answer["code"], "otp")
     assert (record["state"], record["status"], record["channel"]) == ("sent", "read", "whatsapp")
+
+
+def test_an_event_tried_by_sms_first_stays_sms_on_a_worker_with_whatsapp(
+    client, booking_body, work, fake_twilio, delivery, worker_settings
+):
+    # A rolling deploy: a worker still without WhatsApp tries the code by SMS and gets no
+    # answer (Twilio stored it); the next, with WhatsApp, must look for that SMS, not send
+    # the event again by WhatsApp.
+    def answer_lost(_message):
+        fake_twilio.on_create = None
+        raise RuntimeError("Twilio stored the message, then failed to answer")
+
+    fake_twilio.on_create = answer_lost
+    _body, answer = held(client, booking_body)
+    work(TWILIO_WHATSAPP_FROM=None, SMS_RETRY_INTERVALS=[])
+    assert [message["to"] for message in fake_twilio.messages] == [PHONE]
+    # Its job failed for good; another job for the event, taken by the new worker.
+    connection = runtime.queue_connection(worker_settings)
+    Queue(queues.SMS, connection=connection).enqueue("workers.sms.send_sms", BRANCH, answer["code"], "otp")
+    work()
+    assert [message["to"] for message in fake_twilio.messages] == [PHONE]
+    assert [create.form["To"] for create in fake_twilio.creates] == [PHONE]
+    record = delivery(answer["code"], "otp")
+    assert (record["state"], record["sid"]) == ("sent", fake_twilio.messages[0]["sid"])
+    assert (record["channel"], record["fallback"]) == ("sms", "channel_unavailable")
+
+
+def test_an_event_meant_for_whatsapp_goes_by_sms_on_a_worker_without_it(
+    client, booking_body, work, fake_twilio, delivery, worker_settings
+):
+    # Its first attempt, by WhatsApp, was turned away (429); the worker that takes it next
+    # has no WhatsApp sender: it sends it by SMS instead of refusing it again and again.
+    fake_twilio.answers.append((429, {"code": 20429, "status": 429, "message": "Too Many Requests"}))
+    _body, answer = held(client, booking_body)
+    work(SMS_RETRY_INTERVALS=[])
+    assert [create.form["To"] for create in fake_twilio.creates] == [whatsapp(PHONE)]
+    connection = runtime.queue_connection(worker_settings)
+    Queue(queues.SMS, connection=connection).enqueue("workers.sms.send_sms", BRANCH, answer["code"], "otp")
+    work(TWILIO_WHATSAPP_FROM=None)
+    assert [create.form["To"] for create in fake_twilio.creates] == [whatsapp(PHONE), PHONE]
+    assert fake_twilio.creates[-1].form["From"] == FROM
+    record = delivery(answer["code"], "otp")
+    assert (record["state"], record["channel"], record["fallback"]) == ("sent", "sms", "channel_unavailable")
+    assert connection.hgetall(keys.SMS_OUTCOMES)[b"otp:whatsapp_fallback"] == b"1"

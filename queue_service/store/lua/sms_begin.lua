@@ -9,13 +9,16 @@
 -- KEYS: 1 the delivery record, 2 the booking (its expiry is the record's),
 --       3 the delivery record of the booking's confirmation
 -- ARGV: 1 lease_ms, 2 body (kept from the first attempt on, so every attempt sends the same
---       text), 3 event, 4 the attempt's token, 5 the channel ('whatsapp', or '' for SMS; kept
---       from the first attempt on, and 'sms' once WhatsApp refused it: sms_fall_back.lua)
+--       text), 3 event, 4 the attempt's token, 5 the channel ('whatsapp', or '' for SMS), which
+--       only the event's first attempt sets ('sms' for ''): every later one keeps it, whatever
+--       its worker would choose (one without WhatsApp, in a rolling deploy), so one event never
+--       goes both ways; it turns 'sms' once WhatsApp refused it (sms_fall_back.lua, sms_reopen.lua)
 -- The record holds an event's attempts until it is settled; a settled event's record lives in
 -- the booking (sms_settle.lua): ``sms:<event>``.
--- Returns {'send', body, first_attempt_ms, channel} nothing can have been sent yet
---       | {'check', body, first_attempt_ms, channel} an earlier attempt may have been sent: look
---         first (channel: '' for SMS)
+-- Returns {'send', body, first_attempt_ms, channel, fallback} nothing can have been sent yet
+--       | {'check', body, first_attempt_ms, channel, fallback} an earlier attempt may have been
+--         sent: look first (channel: 'sms' or '' for SMS; fallback: why a WhatsApp message goes
+--         by SMS, '' for none)
 --       | {'busy'} | {'settled', state} | {'moot'} (settle it as skipped)
 local settled = redis.call('HGET', KEYS[2], 'sms:' .. ARGV[3])
 if settled then
@@ -26,8 +29,8 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local d = redis.call('HMGET', KEYS[1], 'state', 'attempt_ms', 'sid', 'uncertain', 'token')
 local state = d[1]
 if state == 'attempting' and d[5] == ARGV[4] then
-  local kept = redis.call('HMGET', KEYS[1], 'body', 'first_attempt_ms', 'channel')
-  return {d[4] == '1' and 'check' or 'send', kept[1], kept[2], kept[3] or ''}
+  local kept = redis.call('HMGET', KEYS[1], 'body', 'first_attempt_ms', 'channel', 'fallback')
+  return {d[4] == '1' and 'check' or 'send', kept[1], kept[2], kept[3] or '', kept[4] or ''}
 end
 if d[3] then
   -- A status callback named the message of an attempt whose bookkeeping was lost: it went
@@ -54,8 +57,8 @@ if state == 'attempting' then
 end
 redis.call('HSETNX', KEYS[1], 'body', ARGV[2])
 redis.call('HSETNX', KEYS[1], 'first_attempt_ms', now)
-if (ARGV[5] or '') ~= '' then
-  redis.call('HSETNX', KEYS[1], 'channel', ARGV[5])
+if redis.call('HEXISTS', KEYS[1], 'attempts') == 0 then
+  redis.call('HSETNX', KEYS[1], 'channel', (ARGV[5] or '') ~= '' and ARGV[5] or 'sms')
 end
 redis.call('HSET', KEYS[1], 'state', 'attempting', 'attempt_ms', now, 'token', ARGV[4])
 redis.call('HINCRBY', KEYS[1], 'attempts', 1)
@@ -64,5 +67,5 @@ if uncertain then
 end
 local ttl = redis.call('PTTL', KEYS[2])
 redis.call('PEXPIRE', KEYS[1], ttl > 0 and ttl or 7 * 86400000)
-local kept = redis.call('HMGET', KEYS[1], 'body', 'first_attempt_ms', 'channel')
-return {uncertain and 'check' or 'send', kept[1], kept[2], kept[3] or ''}
+local kept = redis.call('HMGET', KEYS[1], 'body', 'first_attempt_ms', 'channel', 'fallback')
+return {uncertain and 'check' or 'send', kept[1], kept[2], kept[3] or '', kept[4] or ''}

@@ -35,7 +35,8 @@ else
     if d[6] then
       redis.call('HSET', KEYS[4], field .. ':sid', d[6])
     end
-    if d[7] then
+    -- An SMS from the start ('sms' without a fallback) keeps no channel, as before there was one.
+    if d[7] and (d[7] ~= 'sms' or d[8]) then
       local via = d[7]
       if d[8] then
         via = via .. ',' .. d[8]
