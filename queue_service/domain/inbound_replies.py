@@ -135,6 +135,11 @@ class InboundReplies:
         self.opt_outs = opt_outs
         self.place_in_line = place_in_line
 
+    @staticmethod
+    def help_text() -> str:
+        """The list of words, in Indonesian: the answer to a message that could not be read."""
+        return TEXTS["id"]["help"]
+
     def answer(self, sender: str, text: str, now: dt.datetime) -> str:
         """The reply to ``text`` from ``sender`` (``whatsapp:+62…`` or ``+62…``) at ``now``.
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, request
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from queue_service.domain.inbound_replies import InboundReplies
 from queue_service.domain.opt_outs import OptOuts
@@ -16,6 +17,24 @@ from queue_service.web.extensions import services
 bp = Blueprint("webhooks", __name__)
 
 INBOUND_PATH = "/webhooks/twilio/inbound"
+# Twilio posts a WhatsApp message's whole text (up to 4,096 characters, a character up to 9
+# bytes URL-encoded) beside a dozen fields: more than the 16 KiB the service takes elsewhere.
+# The webhooks take what nginx lets through (client_max_body_size in deploy/nginx/antrian.conf).
+WEBHOOK_MAX_BODY_BYTES = 64 * 1024
+
+
+@bp.before_request
+def _take_twilio_forms():
+    request.max_content_length = WEBHOOK_MAX_BODY_BYTES
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(_error):
+    """A message beyond even that still gets TwiML (the list of words), never a JSON error
+    Twilio would hand the participant nothing of; nothing of it was read or acted on."""
+    if request.path != INBOUND_PATH:
+        return error_response("bad_request")
+    return _twiml(InboundReplies.help_text())
 
 
 @bp.post(STATUS_CALLBACK_PATH)
@@ -42,6 +61,11 @@ def twilio_inbound():
     if not _signed_by_twilio():
         return error_response("forbidden")
     reply = _replies().answer(request.form.get("From", ""), request.form.get("Body", ""), services().clock())
+    return _twiml(reply)
+
+
+def _twiml(reply: str) -> Response:
+    """``reply`` as the message of a TwiML answer."""
     twiml = MessagingResponse()
     twiml.message(reply)
     return Response(str(twiml), mimetype="text/xml")
