@@ -36,7 +36,7 @@ from queue_service.domain.errors import (
 )
 from queue_service.domain.reservations import PENDING, Booking, BookingRequest, Reservations
 from queue_service.domain.reservations.bookable import REFUSALS, BookingContext, bookable_slot, load_context
-from queue_service.domain.reservations.holds import new_one_time_code
+from queue_service.domain.reservations.holds import new_one_time_code, store_now_ms
 from queue_service.domain.reservations.offers import place_keys
 from queue_service.domain.reservations.phone_caps import day_ends_ms
 from queue_service.domain.reservations.records import (
@@ -450,11 +450,11 @@ class Waitlist:
         }
 
     def seconds_left(self, entry: Entry) -> int:
-        """Seconds until the offer's deadline on Redis's clock (0 once past, or not offered)."""
+        """Seconds until the offer's deadline on Redis's clock, the one it was set on (0 once
+        past, or not offered)."""
         if entry.offer_by_ms is None:
             return 0
-        seconds, micros = self.redis.time()
-        return max(0, math.ceil((entry.offer_by_ms - (int(seconds) * 1000 + int(micros) // 1000)) / 1000))
+        return max(0, math.ceil((entry.offer_by_ms - store_now_ms(self.redis)) / 1000))
 
     def _free_person(self, entry: Entry) -> None:
         claims, phones = self.reservations.claims, self.reservations.phones

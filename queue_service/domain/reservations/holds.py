@@ -206,7 +206,7 @@ class PhoneVerification:
         sends, sent_ms, failures = self.redis.hmget(
             keys.booking(booking.branch_id, booking.code), "otp_sends", "otp_sent_ms", "otp_failures"
         )
-        return HoldProgress(int(sends or 1), int(sent_ms or 0), int(failures or 0), _store_now_ms(self.redis))
+        return HoldProgress(int(sends or 1), int(sent_ms or 0), int(failures or 0), store_now_ms(self.redis))
 
     def release_due(self, branch_id: str) -> list[str]:
         """Release the branch's holds whose time ran out (Redis's clock), and free their
@@ -239,7 +239,7 @@ class PhoneVerification:
         self.phones.release(self.phones.key(booking.phone), booking.code)
 
 
-def _store_now_ms(redis: Redis) -> int:
+def store_now_ms(redis: Redis) -> int:
     """Now on Redis's clock (ms)."""
     try:
         seconds, micros = redis.time()
