@@ -169,9 +169,13 @@ class InboundReplies:
 
     def active_bookings(self, phone: str, now: dt.datetime) -> list[Booking]:
         """``phone``'s bookings that still stand (held, booked, checked in or called, their day
-        not over), soonest first: its cap's entries, each read and checked to be the phone's."""
-        phones = self.reservations.phones
-        entries = self.redis.hgetall(phones.key(phone))
+        not over), soonest first: its cap's entries (also those under the previous
+        ``NIK_HASH_KEY`` while it is replaced), each read and checked to be the phone's."""
+        # One key a command: the digests' keys lie in different slots of a cluster.
+        with self.redis.pipeline(transaction=False) as pipe:
+            for key in self.reservations.phones.keys_of(phone):
+                pipe.hgetall(key)
+            entries = {code: entry for found in pipe.execute() for code, entry in found.items()}
         now_ms = int(now.timestamp() * 1000)
         found = []
         for code, entry in entries.items():

@@ -114,7 +114,9 @@ class Reservations:
         self._on_event = on_event or (lambda event, booking: None)
         retention = dt.timedelta(days=retention_days)
         self.claims = NikClaims(redis, self.scripts, nik_secret, claim_seconds, previous_nik_secret)
-        self.phones = PhoneCaps(redis, self.scripts, nik_secret, bookings_per_phone, self.claims.claim_ms)
+        self.phones = PhoneCaps(
+            redis, self.scripts, nik_secret, bookings_per_phone, self.claims.claim_ms, previous_nik_secret
+        )
         self.bookings = BookingLookup(redis)
         self.reserving = Reserving(
             redis,

@@ -51,20 +51,39 @@ class PhoneCaps:
             counts nothing (a store driven by hand: benchmarks, tools).
         claim_ms: the NIK claim window: an entry older than this whose booking is missing
             can no longer become a booking.
+        previous_secret: the key ``secret`` replaces (``NIK_HASH_KEY_PREVIOUS``): its counts
+            are not added to the cap, only read to find a phone's bookings (``keys_of``).
     """
 
-    def __init__(self, redis: Redis, scripts: Scripts, secret: bytes, cap: int | None, claim_ms: int):
+    def __init__(
+        self,
+        redis: Redis,
+        scripts: Scripts,
+        secret: bytes,
+        cap: int | None,
+        claim_ms: int,
+        previous_secret: bytes | None = None,
+    ):
         if cap is not None and cap < 1:
             raise ValueError(f"BOOKINGS_PER_PHONE must be at least 1, not {cap}")
         self.redis = redis
         self.scripts = scripts
         self._secret = secret
+        self._previous_secret = previous_secret if previous_secret != secret else None
         self.cap = cap
         self._claim_ms = claim_ms
 
     def key(self, phone: str) -> str:
         """The key of ``phone``'s count (E.164); the number itself never names a key."""
         return keys.phone_bookings(keyed_digest(self._secret, "phone", phone))
+
+    def keys_of(self, phone: str) -> list[str]:
+        """Every key that lists ``phone``'s bookings: its count's, and while ``NIK_HASH_KEY`` is
+        being replaced the one under the previous key, where the bookings made before lie."""
+        found = [self.key(phone)]
+        if self._previous_secret:
+            found.append(keys.phone_bookings(keyed_digest(self._previous_secret, "phone", phone)))
+        return found
 
     def count_args(self, code: str, branch_id: str, day_ends: int, now: dt.datetime) -> list:
         """count_phone.lua's ARGV (also book.lua's last six)."""
