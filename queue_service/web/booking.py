@@ -10,6 +10,7 @@ from flask import current_app, request
 from queue_service.domain import bookings
 from queue_service.domain.bookings import IDEMPOTENCY_KEY_FIELD
 from queue_service.domain.errors import ValidationFailedError
+from queue_service.domain.opt_outs import OptOuts
 from queue_service.domain.reservations import Booking, BookingRequest
 from queue_service.domain.reservations.bookable import BookingContext
 from queue_service.web import i18n, limits
@@ -46,7 +47,7 @@ def book(body: Mapping) -> Booking:
         services().reservations,
         body.get("captcha_id"),
         body.get("captcha_answer"),
-        read_request=lambda: booking_request(body),
+        read_request=lambda: reachable(booking_request(body)),
         address=limits.client_address(),
         now=now,
         registry=services().registry,
@@ -80,6 +81,21 @@ def booking_request(body: Mapping, schema=_BOOKING_REQUEST) -> BookingRequest:
     if asked.channel == "whatsapp" and not whatsapp_offered():
         raise ValidationFailedError({"channel": ["channel_unavailable"]})
     return dataclasses.replace(asked, language="en" if request_language() == "en" else "id")
+
+
+def reachable(asked: BookingRequest) -> BookingRequest:
+    """``asked``, unless it would be held for a one-time code its phone cannot get: the phone's
+    owner sent BERHENTI/STOP, so nothing goes to it (``domain.opt_outs``) until MULAI. Refused
+    at once, saying so, rather than held for a code that never comes.
+
+    Raises:
+        ValidationFailedError: naming ``phone`` (``phone_stopped``), with
+            ``PHONE_VERIFICATION`` on.
+    """
+    config = current_app.config
+    if config["PHONE_VERIFICATION"] and OptOuts.from_settings(services().redis, config).stopped(asked.phone):
+        raise ValidationFailedError({"phone": ["phone_stopped"]})
+    return asked
 
 
 def whatsapp_offered() -> bool:

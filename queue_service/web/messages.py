@@ -98,6 +98,11 @@ FIELDS: dict[str, str] = {
     "phone_format": N_("Nomor HP tidak dapat dibaca."),
     "phone_not_indonesian": N_("Nomor HP harus nomor Indonesia yang valid."),
     "phone_not_mobile": N_("Nomor HP harus nomor seluler (08…), bukan telepon rumah."),
+    # Its owner sent BERHENTI/STOP (domain.opt_outs): the hold's code could not reach it.
+    "phone_stopped": N_(
+        "Nomor HP ini meminta berhenti menerima pesan (BERHENTI), jadi kode verifikasi tidak "
+        "dapat dikirim. Kirim MULAI lewat WhatsApp ke nomor Antrian BPJSTK, lalu pesan lagi."
+    ),
     # A booking's channel (domain.reservations.records.CHANNELS).
     "unknown_channel": N_("Saluran pesan: sms atau whatsapp."),
     "channel_unavailable": N_("Pesan lewat WhatsApp belum tersedia. Pilih SMS."),

@@ -105,7 +105,9 @@ def _waitlist_paths(spec: APISpec) -> None:
                 "Join the waitlist of a full day (no `slot`: any slot) or slot, with a booking's "
                 "fields and checks (the captcha first, then the fields, the person's allowance, the "
                 "participant registry, the NIK's one date, the phone's cap): 201 with the entry's "
-                "id and place in line. Refused with 409 `not_full` while a place it asks for is "
+                "id and place in line (with `PHONE_VERIFICATION`: `pending`, `position` null, in "
+                "line once the code sent to its phone comes back, `/verify`). Refused with 409 "
+                "`not_full` while a place it asks for is "
                 "free. The entry holds its NIK's date and counts against its phone until it leaves, "
                 "its offer runs out, or its day passes. A place freed that day is offered to the "
                 "waitlist in order, held `WAITLIST_OFFER_MINUTES` (shortened to the slot's booking "
@@ -119,12 +121,27 @@ def _waitlist_paths(spec: APISpec) -> None:
         },
     )
     spec.path(
+        "/api/v1/waitlist/{waitlist_id}/verify",
+        operations={
+            "post": _operation(
+                "With `PHONE_VERIFICATION` a new entry is `pending` until the six-digit code sent "
+                "to its phone comes back: the right code puts it in line (`waiting`, with its "
+                "`position`); a wrong one is 403 `verification_failed`; the third, or one after "
+                "`verify_by`, releases it: 409 `hold_expired`",
+                "200",
+                "WaitlistEntry",
+                body="VerifyRequest",
+                parameters=[_path_param("waitlist_id")],
+                errors=("400", "403", "404", "409", "415", "422", "429"),
+            )
+        },
+    )
+    spec.path(
         "/api/v1/waitlist/{waitlist_id}/accept",
         operations={
             "post": _operation(
-                "Accept the place offered to this entry: 201 the booking (with `PHONE_VERIFICATION`, "
-                "`pending` until the code sent to its phone confirms it, as a new booking); "
-                "409 `offer_expired` once its time ran out (the place goes to the next), "
+                "Accept the place offered to this entry: 201 the booking (its phone was verified "
+                "when it joined); 409 `offer_expired` once its time ran out (the place goes to the next), "
                 "`not_offered` before any offer, `cancelled` after the entry left",
                 "201",
                 "Booking",
@@ -291,7 +308,9 @@ def build_spec() -> dict:
                 "the booking it made (no new captcha needed). `channel` chooses how the code and "
                 "every later message go: `sms` (the default) or `whatsapp` where the service "
                 "offers it (else 422 naming `channel`); `Accept-Language: en` makes the replies "
-                "to the participant's WhatsApp messages English",
+                "to the participant's WhatsApp messages English. A phone whose owner sent "
+                "BERHENTI/STOP to the WhatsApp number gets no messages, so with "
+                "PHONE_VERIFICATION=1 its booking is refused, 422 naming `phone` (send MULAI first)",
                 "201",
                 "Booking",
                 body="BookingRequest",
