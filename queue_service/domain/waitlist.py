@@ -27,16 +27,18 @@ from queue_service.domain import schedules
 from queue_service.domain.codes import new_code, normalise_code
 from queue_service.domain.errors import (
     CancelledError,
+    HoldExpiredError,
     NotBookableError,
     NotFoundError,
     NotFullError,
     NotOfferedError,
     OfferExpiredError,
     StoreUnavailableError,
+    VerificationFailedError,
 )
-from queue_service.domain.reservations import PENDING, Booking, BookingRequest, Reservations
+from queue_service.domain.reservations import Booking, BookingRequest, Reservations
 from queue_service.domain.reservations.bookable import REFUSALS, BookingContext, bookable_slot, load_context
-from queue_service.domain.reservations.holds import new_one_time_code, store_now_ms
+from queue_service.domain.reservations.holds import WRONG_CODES_ALLOWED, new_one_time_code, store_now_ms
 from queue_service.domain.reservations.offers import place_keys
 from queue_service.domain.reservations.phone_caps import day_ends_ms
 from queue_service.domain.reservations.records import (
@@ -46,7 +48,7 @@ from queue_service.domain.reservations.records import (
     stored_record,
 )
 from queue_service.store import keys
-from queue_service.store.outcomes import BookingOutcome
+from queue_service.store.outcomes import BookingOutcome, HoldOutcome
 
 _ATTEMPTS = 3
 # What an entry's record says of the figures the console shows, per day (the day's counts).
@@ -65,14 +67,18 @@ class Entry:
     date: dt.date
     slot: dt.time | None
     slot_end: dt.time | None
-    status: str  # waiting, offered, booked (accepted; then a booking), expired, left
+    # pending (its phone's code awaited), waiting, offered, expired, left; once accepted, its
+    # booking's (booked, or pending for the booking's code)
+    status: str
     name: str
     nik: str
     phone: str
     channel: str
     created_ms: int
-    offer_by_ms: int | None = None
+    offer_by_ms: int | None = None  # the offer's deadline, or the phone's code's while pending
     position: int | None = None
+    accepted: bool = False
+    offered: bool = False  # a place was offered to it (since, it may have run out)
 
     @property
     def waitlist_id(self) -> str:
@@ -209,7 +215,11 @@ class Waitlist:
             keys.booking(branch.id, code),
             keys.waitlist(branch.id, day),
             keys.waitlist_days(branch.id),
+            keys.branch_holds(branch.id),
+            keys.sms_outbox(branch.id),
         ]
+        hold_ms = reservations.reserving.hold_ms
+        one_time_code = new_one_time_code() if hold_ms else ""
 
         def join_args(claim_at: int) -> list:
             return [
@@ -225,6 +235,8 @@ class Waitlist:
                 MIN_KEEP_MS,
                 request.date.toordinal(),
                 request.slot.strftime("%H:%M") if request.slot is not None else "",
+                hold_ms,
+                one_time_code,
                 *(slot.label for slot in slots),
             ]
 
@@ -275,6 +287,8 @@ class Waitlist:
             created_ms=int(data["created_ms"]),
             offer_by_ms=int(data["verify_by_ms"]) if data.get("verify_by_ms") else None,
             position=position,
+            accepted=bool(data.get("accepted_ms")),
+            offered=bool(data.get("offered_ms")),
         )
 
     def find(self, typed_id: str, nik: str | None = None) -> Entry:
@@ -292,6 +306,54 @@ class Waitlist:
         if nik is not None and not hmac.compare_digest(entry.nik.encode(), nik.strip().encode()):
             raise NotFoundError("waitlist")
         return entry
+
+    def verify(self, typed_id: str, nik: str, one_time_code: str, now: dt.datetime) -> Entry:
+        """Put the entry with this id and NIK in line by the one-time code sent to its phone
+        (``PHONE_VERIFICATION``), as a booking's hold is confirmed; then offer the day's free
+        places, in case one freed meanwhile.
+
+        Returns:
+            The entry, ``waiting`` with its position (also when it was in line already).
+
+        Raises:
+            NotFoundError: no entry has this id with this NIK.
+            VerificationFailedError: a wrong code (``left`` 0: the last allowed; released).
+            HoldExpiredError: its time ran out (or it was released already).
+            CancelledError: it left.
+        """
+        entry = self.find(typed_id, nik)
+        outcome = HoldOutcome.read(
+            self.scripts.waitlist_verify(
+                keys=[
+                    keys.booking(entry.branch_id, entry.code),
+                    keys.branch_holds(entry.branch_id),
+                    keys.waitlist(entry.branch_id, entry.date.isoformat()),
+                    keys.day_counts(entry.branch_id, entry.date.isoformat()),
+                    keys.slot_counts(entry.branch_id, entry.date.isoformat()),
+                    keys.waitlist_days(entry.branch_id),
+                ],
+                args=[
+                    one_time_code,
+                    WRONG_CODES_ALLOWED,
+                    entry.code,
+                    *keys.hold_release_prefixes(entry.branch_id),
+                    entry.date.toordinal(),
+                ],
+            )
+        )
+        if outcome.verdict == "missing":
+            raise NotFoundError("waitlist")
+        if outcome.verdict == "released":
+            self._free_person(entry)
+            if outcome.reason == "deadline":
+                raise HoldExpiredError("deadline")
+            raise VerificationFailedError(0)
+        if outcome.verdict == "status":
+            raise CancelledError("left") if outcome.current_status == "left" else HoldExpiredError()
+        if outcome.verdict == "wrong":
+            raise VerificationFailedError(int(outcome.left))
+        self.reservations.offers.offer_safely(entry.branch_id, entry.date, now)
+        return self.entry(entry.branch_id, entry.code)
 
     def leave(self, typed_id: str, nik: str, now: dt.datetime) -> Entry:
         """Take the entry with this id and NIK off the waitlist (an offer it holds is declined
@@ -333,9 +395,8 @@ class Waitlist:
     def accept(self, typed_id: str, nik: str, now: dt.datetime) -> Booking:
         """Accept the offer of the entry with this id and NIK: it becomes a booking, with the
         next queue number of its service and its booking message. The NIK's date and the
-        phone's count are made sure of first, by the booking's own steps. With phone
-        verification it is held ``pending`` for its phone's one-time code, as a new booking
-        is (``Reservations.verify`` confirms it; a hold that runs out offers it to the next).
+        phone's count are made sure of first, by the booking's own steps; its phone was
+        verified when it joined (``verify``).
 
         Returns:
             The booking (also when it was accepted already: a re-sent call).
@@ -351,9 +412,9 @@ class Waitlist:
         reservations = self.reservations
         for _attempt in range(_ATTEMPTS):
             entry = self.find(typed_id, nik)
-            if entry.status not in ("waiting", "offered", "expired", "left"):  # accepted already
+            if entry.accepted:  # a re-sent call
                 return reservations.get(entry.branch_id, entry.code)
-            if entry.status == "waiting":
+            if entry.status in ("pending", "waiting"):
                 raise NotOfferedError()
             if entry.status == "expired":
                 raise OfferExpiredError()
@@ -362,7 +423,7 @@ class Waitlist:
             outcome = self._try_accept(entry, now)
             if outcome.ok:
                 booking = reservations.get(entry.branch_id, entry.code)
-                reservations.tell("held" if booking.status == PENDING else "booked", booking)
+                reservations.tell("booked", booking)
                 return booking
             if outcome.verdict == "released":
                 self._free_person(entry)
@@ -423,8 +484,6 @@ class Waitlist:
                     *keys.hold_release_prefixes(entry.branch_id),
                     expire_at,
                     MIN_KEEP_MS,
-                    reservations.reserving.hold_ms,
-                    new_one_time_code() if reservations.reserving.hold_ms else "",
                 ],
             )
         )

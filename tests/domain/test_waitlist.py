@@ -19,6 +19,7 @@ from queue_service.domain.errors import (
     OfferExpiredError,
     SlotFullError,
     TooManyBookingsError,
+    VerificationFailedError,
 )
 from queue_service.domain.reservations import Reservations
 from queue_service.domain.waitlist import Waitlist
@@ -211,16 +212,43 @@ def test_a_raised_capacity_is_offered_to_the_waitlist(app, waitlist, reservation
     assert waitlist.find(entry.code).status == "offered"
 
 
-def test_with_phone_verification_an_accepted_offer_is_held_for_the_phones_code(app, redis, clock, full_slot):
+def test_with_phone_verification_an_entry_joins_the_line_once_its_phones_code_comes_back(
+    app, redis, clock, full_slot
+):
     verified = Reservations.from_settings(redis, {**app.config, "PHONE_VERIFICATION": True})
     waitlist = Waitlist(verified)
     taken = book(verified, clock)
     verified.verify(taken.code, taken.nik, redis.hget(keys.booking(BRANCH, taken.code), "otp"))
-    entry = join(waitlist, clock)
-    verified.cancel(taken.code, taken.nik, clock())
-    held = waitlist.accept(entry.code, entry.nik, clock())
-    assert (held.status, held.queue_number) == ("pending", "A-002")
+    made_up = join(waitlist, clock, phone="+6281200000001")
+    entry = join(waitlist, clock, phone="+6281200000002")
+    assert (entry.status, entry.position) == ("pending", None)
     assert f"{entry.code}:otp" in outbox(redis)
+    with pytest.raises(NotOfferedError):
+        waitlist.accept(entry.code, entry.nik, clock())
     otp = redis.hget(keys.booking(BRANCH, entry.code), "otp")
-    assert verified.verify(entry.code, entry.nik, otp).status == "booked"
-    assert f"{entry.code}:booked" in outbox(redis)
+    with pytest.raises(VerificationFailedError):
+        waitlist.verify(entry.code, entry.nik, f"{(int(otp) + 1) % 10**6:06d}", clock())
+    in_line = waitlist.verify(entry.code, entry.nik, otp, clock())
+    assert (in_line.status, in_line.position) == ("waiting", 1)  # the unverified one is not in line
+    verified.cancel(taken.code, taken.nik, clock())
+    assert waitlist.find(entry.code).status == "offered"
+    assert waitlist.find(made_up.code).status == "pending"
+    assert waitlist.accept(entry.code, entry.nik, clock()).status == "booked"
+
+
+def test_an_entry_whose_phones_code_never_comes_back_is_released_and_frees_its_nik(
+    app, redis, clock, full_slot
+):
+    held = Reservations.from_settings(
+        redis, {**app.config, "PHONE_VERIFICATION": True, "PHONE_VERIFICATION_MINUTES": 0.01}
+    )
+    waitlist = Waitlist(held)
+    taken = book(held, clock)
+    held.verify(taken.code, taken.nik, redis.hget(keys.booking(BRANCH, taken.code), "otp"))
+    entry = join(waitlist, clock)
+    time.sleep(max(0.0, waitlist.find(entry.code).offer_by.timestamp() - time.time()) + 0.1)
+    held.release_expired_holds([BRANCH], clock())
+    assert waitlist.find(entry.code).status == "expired"
+    counts = redis.hgetall(keys.slot_counts(BRANCH, TUESDAY.isoformat()))
+    assert counts["09:00"] == "1" and "w:09:00" not in counts  # never counted, nothing given back
+    book(held, clock, nik=entry.nik, slot=dt.time(10, 0))  # its NIK's date is free

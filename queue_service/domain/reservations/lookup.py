@@ -11,9 +11,12 @@ from queue_service.domain.errors import NotFoundError
 from queue_service.domain.reservations.records import Booking
 from queue_service.store import keys
 
-# The statuses of a waitlist entry (domain.waitlist) that is no booking: it waits, holds an
-# offer, or left. One whose offer ran out ("expired") is read as a released hold is.
-WAITLIST_ONLY = frozenset({"waiting", "offered", "left"})
+
+def waitlist_only(data: dict[str, str]) -> bool:
+    """Whether a record is a waitlist entry (domain.waitlist) that is no booking: not accepted,
+    and waiting for its phone's code, in line, offered a place, or left. One released
+    ("expired": its code or its offer ran out) is read as a released hold is."""
+    return bool(data.get("waitlist")) and not data.get("accepted_ms") and data["status"] != "expired"
 
 
 class BookingLookup:
@@ -31,7 +34,7 @@ class BookingLookup:
         data = self.redis.hgetall(keys.booking(branch_id, code))
         if not data or data.get("walk_in"):  # a walk-in ticket is no booking
             raise NotFoundError("booking")
-        if data.get("waitlist") and data["status"] in WAITLIST_ONLY:  # an entry, not yet a booking
+        if waitlist_only(data):
             raise NotFoundError("booking")
         booking = Booking.from_hash(branch_id, code, data)
         if booking.erased:  # its person erased: found by no one

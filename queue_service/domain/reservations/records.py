@@ -122,8 +122,10 @@ class Booking:
             branch_id=branch_id,
             service_id=data["service_id"],
             date=dt.date.fromisoformat(data["date"]),
-            slot_start=dt.time.fromisoformat(data["slot"]),
-            slot_end=dt.time.fromisoformat(data["slot_end"]),
+            # A waitlist entry for any slot names none until an offer does (domain.waitlist):
+            # read as midnight by the steps that take it for a hold (its code's message).
+            slot_start=dt.time.fromisoformat(data["slot"] or "00:00"),
+            slot_end=dt.time.fromisoformat(data["slot_end"] or "00:00"),
             # An erased booking ("erased_at") keeps none of them.
             name=person.get("name", ""),
             nik=person.get("nik", ""),

@@ -24,8 +24,13 @@ local released = {}
 for _, code in ipairs(due) do
   redis.call('ZREM', KEYS[1], code)
   local booking = ARGV[1] .. code
-  local b = redis.call('HMGET', booking, 'status', 'date', 'slot', 'service_id')
-  if b[1] == 'pending' or b[1] == 'offered' then
+  local b = redis.call('HMGET', booking, 'status', 'date', 'slot', 'service_id', 'waitlist', 'accepted_ms')
+  if b[1] == 'pending' and b[5] and not b[6] then
+    -- A waitlist entry whose phone's code never came back: never in line, nothing counted.
+    redis.call('HSET', booking, 'status', 'expired', 'expired_ms', now)
+    redis.call('HDEL', booking, 'otp')
+    released[#released + 1] = code
+  elseif b[1] == 'pending' or b[1] == 'offered' then
     if b[1] == 'offered' then
       redis.call('HINCRBY', ARGV[3] .. b[2], 'wl:expired', 1)
     end

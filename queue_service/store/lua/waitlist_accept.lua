@@ -4,18 +4,16 @@
 -- day's booking index, with its booking message on the outbox, in one step. An offer whose
 -- deadline has passed (Redis's clock) is released at once instead (release_holds.lua), for the
 -- caller to offer its place to the next entry. The NIK's date and the phone's count, held since
--- the entry joined, are made sure of by the caller first, as for a booking. With a hold time
--- (PHONE_VERIFICATION) the booking is held 'pending' for its phone's one-time code as a new
--- booking is (reserve.lua; verify_hold.lua confirms it): its message is the code's.
+-- the entry joined, are made sure of by the caller first, as for a booking. Its phone was
+-- verified when it joined (PHONE_VERIFICATION, waitlist_verify.lua): it is booked at once.
 -- Safe to run twice (a re-sent call): an offer accepted already answers 'ok' again.
 -- KEYS: 1 settings, 2 date overrides, 3 the branch's copy of the national closures,
 --       4 day counts, 5 slot counts, 6 the entry, 7 the branch's holds, 8 the branch's SMS
 --       outbox, 9 queue sequence, 10 the day's booking index
 -- ARGV: 1 code, 2 SHA-1 of the settings the slot was judged by, 3 date, 4 service prefix,
 --       5-7 release_holds.lua's key prefixes (booking, slot counts, day counts),
---       8 expire_at_ms, 9 least time to keep keys (ms), 10 how long the booking is held for
---       its phone's code (ms; 0: booked at once), 11 the one-time code
--- Returns {'ok', queue_number, status} | {'missing'} | {'status', current} (waiting, left, expired,
+--       8 expire_at_ms, 9 least time to keep keys (ms)
+-- Returns {'ok', queue_number} | {'missing'} | {'status', current} (waiting, left, expired,
 -- cancelled) | {'released'} (too late: released now) | {refusal} as place_refusal.lua's
 local e = redis.call('HMGET', KEYS[6], 'status', 'verify_by_ms', 'slot', 'service_id', 'queue_number',
                      'accepted_ms', 'date')
@@ -23,7 +21,7 @@ if not e[1] then
   return {'missing'}
 end
 if e[6] then
-  return {'ok', e[5], e[1]}
+  return {'ok', e[5]}
 end
 if e[1] ~= 'offered' then
   return {'status', e[1]}
@@ -44,18 +42,9 @@ if refused then
 end
 local sequence = redis.call('HINCRBY', KEYS[9], e[4], 1)
 local queue_number = string.format('%s-%03d', ARGV[4], sequence)
-local hold_ms = tonumber(ARGV[10])
-local status = hold_ms > 0 and 'pending' or 'booked'
-redis.call('HSET', KEYS[6], 'status', status, 'queue_number', queue_number, 'accepted_ms', now)
-if hold_ms > 0 then
-  redis.call('HSET', KEYS[6], 'verify_by_ms', now + hold_ms, 'otp', ARGV[11], 'otp_sends', 1,
-             'otp_sent_ms', now)
-  redis.call('ZADD', KEYS[7], now + hold_ms, ARGV[1])
-  redis.call('ZADD', KEYS[8], 'NX', now, ARGV[1] .. ':otp')
-else
-  redis.call('ZREM', KEYS[7], ARGV[1])
-  redis.call('ZADD', KEYS[8], 'NX', now, ARGV[1] .. ':booked')
-end
+redis.call('HSET', KEYS[6], 'status', 'booked', 'queue_number', queue_number, 'accepted_ms', now)
+redis.call('ZREM', KEYS[7], ARGV[1])
+redis.call('ZADD', KEYS[8], 'NX', now, ARGV[1] .. ':booked')
 redis.call('RPUSH', KEYS[10], ARGV[1])
 redis.call('HINCRBY', KEYS[4], 'wl:accepted', 1)
 local expire_at = math.max(tonumber(ARGV[8]), now + tonumber(ARGV[9]))
@@ -64,4 +53,4 @@ for _, i in ipairs({9, 10}) do
     redis.call('PEXPIREAT', KEYS[i], expire_at)
   end
 end
-return {'ok', queue_number, status}
+return {'ok', queue_number}

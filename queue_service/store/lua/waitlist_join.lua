@@ -6,17 +6,22 @@
 -- issued only when an offer is accepted), counted as a waiter of its slot ('w:<slot>') or of
 -- the day ('w:*') in the day's slot counts. The NIK's date and the phone's count, in other
 -- cluster slots, are claimed by the caller first, as for a booking.
+-- With a hold time (PHONE_VERIFICATION) the entry is first held 'pending' for its phone's
+-- one-time code, as a new booking is (its code's message on the outbox, in the branch's holds,
+-- released as they are), and joins the line only once the code comes back
+-- (waitlist_verify.lua): a made-up phone never holds a place in line.
 -- Safe to run twice for one attempt (a re-sent call): it finds its own entry and answers so.
 -- KEYS: 1 settings, 2 date overrides, 3 the branch's copy of the national closures,
 --       4 day counts, 5 slot counts, 6 the entry, 7 the day's waitlist, 8 the branch's days
---       with a waitlist
+--       with a waitlist, 9 the branch's holds, 10 the branch's SMS outbox
 -- ARGV: 1 code, 2 date, 3 service, 4 SHA-1 of the settings the slots were computed from,
 --       5 entry fields (JSON object of strings), 6 attempt token, 7 claim_at_ms,
 --       8 claim_window_ms, 9 expire_at_ms, 10 least time to keep keys (ms), 11 the date's
---       ordinal, 12 the slot waited for ('' for any), 13.. the slots still bookable that day
---       (the one waited for, or every one)
+--       ordinal, 12 the slot waited for ('' for any), 13 how long the entry is held for its
+--       phone's code (ms; 0: in line at once), 14 the one-time code, 15.. the slots still
+--       bookable that day (the one waited for, or every one)
 -- Returns {'ok', position, created_ms, 'waiting', ''} (as reserve.lua's 'ok', the position in
--- the queue number's place), {'not_full'} (a slot asked for has a free place: book it) or
+-- the queue number's place; {'ok', '0', created_ms, 'pending', verify_by_ms} when held), {'not_full'} (a slot asked for has a free place: book it) or
 -- {refusal} as place_refusal.lua's (never 'slot_full' or 'day_full'), or 'code_taken',
 -- 'claim_expired'
 local t = redis.call('TIME')
@@ -24,15 +29,16 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local mine = redis.call('HMGET', KEYS[6], 'attempt', 'created_ms')
 if mine[1] then
   if mine[1] == ARGV[6] then
+    local again = redis.call('HMGET', KEYS[6], 'status', 'verify_by_ms')
     local rank = redis.call('ZRANK', KEYS[7], ARGV[1])
-    return {'ok', tostring(rank and rank + 1 or 0), mine[2], 'waiting', ''}
+    return {'ok', tostring(rank and rank + 1 or 0), mine[2], again[1], again[2] or ''}
   end
   return {'code_taken'}
 end
 if now - tonumber(ARGV[7]) > tonumber(ARGV[8]) then
   return {'claim_expired'}
 end
-for i = 13, #ARGV do
+for i = 15, #ARGV do
   local refused = place_refusal({KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]},
                                 {ARGV[4], ARGV[2], ARGV[3], ARGV[i], '1', ''})
   if not refused then
@@ -42,7 +48,7 @@ for i = 13, #ARGV do
     return refused
   end
 end
-if #ARGV < 13 then
+if #ARGV < 15 then
   return {'not_bookable'}
 end
 local flat = {}
@@ -50,16 +56,37 @@ for field, value in pairs(cjson.decode(ARGV[5])) do
   flat[#flat + 1] = field
   flat[#flat + 1] = value
 end
-redis.call('HSET', KEYS[6], 'status', 'waiting', 'queue_number', '', 'created_ms', now,
+local hold_ms = tonumber(ARGV[13])
+local status, verify_by = 'waiting', ''
+if hold_ms > 0 then
+  status, verify_by = 'pending', now + hold_ms
+  flat[#flat + 1] = 'verify_by_ms'
+  flat[#flat + 1] = verify_by
+  flat[#flat + 1] = 'otp'
+  flat[#flat + 1] = ARGV[14]
+  flat[#flat + 1] = 'otp_sends'
+  flat[#flat + 1] = 1
+  flat[#flat + 1] = 'otp_sent_ms'
+  flat[#flat + 1] = now
+end
+redis.call('HSET', KEYS[6], 'status', status, 'queue_number', '', 'created_ms', now,
            'attempt', ARGV[6], 'slot', ARGV[12], 'slot_end', '', unpack(flat))
-redis.call('ZADD', KEYS[7], now, ARGV[1])
-redis.call('HINCRBY', KEYS[5], ARGV[12] == '' and 'w:*' or 'w:' .. ARGV[12], 1)
-redis.call('HINCRBY', KEYS[4], 'wl:joined', 1)
-redis.call('ZADD', KEYS[8], tonumber(ARGV[11]), ARGV[2])
+if hold_ms > 0 then
+  redis.call('ZADD', KEYS[9], verify_by, ARGV[1])
+  redis.call('ZADD', KEYS[10], 'NX', now, ARGV[1] .. ':otp')
+else
+  redis.call('ZADD', KEYS[7], now, ARGV[1])
+  redis.call('HINCRBY', KEYS[5], ARGV[12] == '' and 'w:*' or 'w:' .. ARGV[12], 1)
+  redis.call('HINCRBY', KEYS[4], 'wl:joined', 1)
+  redis.call('ZADD', KEYS[8], tonumber(ARGV[11]), ARGV[2])
+end
 local expire_at = math.max(tonumber(ARGV[9]), now + tonumber(ARGV[10]))
 for i = 4, 7 do
   if redis.call('PTTL', KEYS[i]) < expire_at - now then
     redis.call('PEXPIREAT', KEYS[i], expire_at)
   end
+end
+if hold_ms > 0 then
+  return {'ok', '0', tostring(now), 'pending', tostring(verify_by)}
 end
 return {'ok', tostring(redis.call('ZRANK', KEYS[7], ARGV[1]) + 1), tostring(now), 'waiting', ''}

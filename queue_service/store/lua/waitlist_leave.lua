@@ -5,15 +5,20 @@
 -- Safe to run twice: an entry that left already answers 'ok' again.
 -- KEYS: 1 the entry, 2 the day's waitlist, 3 day counts, 4 slot counts, 5 the branch's holds
 -- ARGV: 1 code, 2 left_at (ISO time)
--- Returns {'ok', what it was ('waiting' | 'offered' | 'left')} | {'missing'} | {'status', current}
-local e = redis.call('HMGET', KEYS[1], 'status', 'slot', 'service_id', 'offered_ms')
+-- Returns {'ok', what it was ('pending' | 'waiting' | 'offered' | 'left')} | {'missing'} | {'status', current}
+local e = redis.call('HMGET', KEYS[1], 'status', 'slot', 'service_id', 'accepted_ms')
 if not e[1] then
   return {'missing'}
+end
+if e[4] then
+  return {'status', 'accepted'} -- a booking now: cancelled as one
 end
 if e[1] == 'left' then
   return {'ok', 'left'}
 end
-if e[1] == 'waiting' then
+if e[1] == 'pending' then
+  redis.call('ZREM', KEYS[5], ARGV[1]) -- its phone's code awaited: never in line
+elseif e[1] == 'waiting' then
   redis.call('ZREM', KEYS[2], ARGV[1])
   redis.call('HINCRBY', KEYS[4], e[2] == '' and 'w:*' or 'w:' .. e[2], -1)
 elseif e[1] == 'offered' then

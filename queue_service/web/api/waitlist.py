@@ -13,11 +13,13 @@ from queue_service.web import limits, waitlisting
 from queue_service.web.api.public import booking_answer
 from queue_service.web.extensions import services
 from queue_service.web.requests import json_object, load
+from queue_service.web.schemas import public as public_schemas
 from queue_service.web.schemas import waitlist as schemas
 
 bp = Blueprint("waitlist", __name__, url_prefix="/api/v1")
 
 _NIK = schemas.WaitlistNikSchema()
+_VERIFY = public_schemas.VerifyRequestSchema()
 _ENTRY = schemas.WaitlistEntrySchema()
 
 
@@ -26,6 +28,16 @@ _ENTRY = schemas.WaitlistEntrySchema()
 def join_waitlist(branch_id: str):
     """Join the waitlist of a full day (or slot). The captcha is checked (and consumed) first."""
     return entry_answer(waitlisting.join(json_object(), branch_id)), 201
+
+
+@bp.post("/waitlist/<waitlist_id>/verify")
+@limits.lookup
+@limits.failed_lookup
+def verify_entry(waitlist_id: str):
+    """Put an entry in line by the one-time code sent to its phone (``PHONE_VERIFICATION``)."""
+    query = load(_VERIFY, json_object())
+    entry = services().waitlist.verify(waitlist_id, query["nik"], query["otp"], services().clock())
+    return entry_answer(entry)
 
 
 @bp.post("/waitlist/<waitlist_id>/accept")
@@ -49,7 +61,8 @@ def leave_waitlist(waitlist_id: str):
 def entry_answer(entry: Entry) -> dict:
     """The entry as the API shows it; an offer with its deadline in its branch's offset."""
     answer = {"waitlist_id": entry.waitlist_id, "position": entry.position, "status": entry.status}
-    if entry.status == "offered" and entry.offer_by is not None:
+    if entry.status in ("offered", "pending") and entry.offer_by is not None:
         zone = ZoneInfo(catalog.get_branch(services().redis, entry.branch_id).timezone)
-        answer["offer_by"] = entry.offer_by.astimezone(zone).isoformat(timespec="seconds")
+        deadline = entry.offer_by.astimezone(zone).isoformat(timespec="seconds")
+        answer["offer_by" if entry.status == "offered" else "verify_by"] = deadline
     return _ENTRY.dump(answer)

@@ -70,6 +70,21 @@ def entry(waitlist_id: str):
     return _entry_page(services().waitlist.find(waitlist_id))
 
 
+@bp.post("/daftar-tunggu/<waitlist_id>/verifikasi")
+@limits.lookup
+@limits.failed_lookup
+def verify(waitlist_id: str):
+    """Put the entry in line with the code sent to its phone; the entry's page either way."""
+    waitlist = services().waitlist
+    typed = "".join(request.form.get("otp", "").split())[:32]
+    try:
+        entry = waitlist.verify(waitlist_id, request.form.get("nik", "")[:32], typed, services().clock())
+    except DomainError as error:
+        entry = waitlist.find(waitlist_id)
+        return _entry_page(entry, summary=error_text(error.code), status=STATUS_OF_CODE.get(error.code, 409))
+    return _entry_page(entry)
+
+
 @bp.post("/daftar-tunggu/<waitlist_id>/terima")
 @limits.lookup
 @limits.failed_lookup
@@ -107,8 +122,8 @@ def _entry_page(entry, summary: str | None = None, status: int = 200):
     if entry.slot is not None:
         settings = schedules.load_settings(services().redis, office.id)
         slot = schedules.find_slot(settings, entry.date, entry.slot)
-    offer_by = None
-    if entry.status == "offered" and entry.offer_by is not None:
+    offer_by = None  # the offer's deadline, or the phone's code's while pending
+    if entry.status in ("offered", "pending") and entry.offer_by is not None:
         offer_by = entry.offer_by.astimezone(ZoneInfo(office.timezone))
     return render(
         "participant/waitlist.html",

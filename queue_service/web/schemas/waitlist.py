@@ -37,8 +37,15 @@ class WaitlistEntrySchema(Schema):
     )
     status = fields.String(
         metadata={
-            "enum": ["waiting", "offered", "booked", "expired", "left"],
+            "enum": ["pending", "waiting", "offered", "booked", "expired", "left"],
             "description": "Beyond SPEC §6",
+        }
+    )
+    verify_by = fields.String(
+        metadata={
+            "format": "date-time",
+            "description": "While `pending` (PHONE_VERIFICATION): until when the code sent to its "
+            "phone puts it in line (`POST /api/v1/waitlist/<id>/verify`)",
         }
     )
     offer_by = fields.String(

@@ -96,3 +96,29 @@ def test_accept_before_an_offer_is_409_not_offered_and_a_bad_body_422(client, bo
     assert bad.status_code == 422
     unknown = client.post("/api/v1/waitlist/ZZZZZZZZ/accept", json={"nik": body["nik"]})
     assert unknown.status_code == 404
+
+
+def test_with_phone_verification_an_entry_is_in_line_once_its_code_comes_back(
+    make_app, booking_body, redis, tune_branch
+):
+    app = make_app(PHONE_VERIFICATION=True)
+    client = app.test_client()
+    tune_branch(BRANCH, slot_capacity=1)
+    gate = app.extensions["antrian"].captcha
+    first = booking_body(captcha_id=gate.create().id)
+    taken = client.post("/api/v1/bookings", json=first).get_json()
+    otp = redis.hget(keys.booking(BRANCH, taken["code"]), "otp")
+    client.post(f"/api/v1/bookings/{taken['code']}/verify", json={"nik": first["nik"], "otp": otp})
+    body = join_body(booking_body, captcha_id=gate.create().id)
+    joined = client.post(WAITLIST, json=body)
+    assert joined.status_code == 201, joined.get_json()
+    entry = joined.get_json()
+    assert (entry["status"], entry["position"]) == ("pending", None) and entry["verify_by"]
+    verify = f"/api/v1/waitlist/{entry['waitlist_id']}/verify"
+    wrong = client.post(verify, json={"nik": body["nik"], "otp": "000000"})
+    assert wrong.status_code == 403
+    assert wrong.get_json()["error"]["code"] == "verification_failed"
+    otp = redis.hget(keys.booking(BRANCH, entry["waitlist_id"]), "otp")
+    in_line = client.post(verify, json={"nik": body["nik"], "otp": otp})
+    assert in_line.status_code == 200
+    assert in_line.get_json() == {"waitlist_id": entry["waitlist_id"], "position": 1, "status": "waiting"}

@@ -1,0 +1,48 @@
+--! uses release_holds
+-- Confirm a waitlist entry held for its phone's one-time code (PHONE_VERIFICATION): the right
+-- code puts it in line, 'waiting', counted as a waiter of its slot ('w:<slot>') or of the day
+-- ('w:*'), in one step, its place in line taken now. A wrong code counts; the last one allowed,
+-- or a code typed after the deadline (Redis's clock), releases it (release_holds.lua), as
+-- verify_hold.lua does a booking's hold. The entry joined only because the day was full; the
+-- caller runs the offer step after, in case a place freed meanwhile.
+-- Safe to run twice: an entry in line already answers 'ok' again, whatever the code.
+-- KEYS: 1 the entry, 2 the branch's holds, 3 the day's waitlist, 4 day counts, 5 slot counts,
+--       6 the branch's days with a waitlist
+-- ARGV: 1 the code typed, 2 wrong codes allowed, 3 the entry's code, 4-6 release_holds.lua's key
+--       prefixes, 7 the date's ordinal
+-- Returns {'ok'} | {'missing'} | {'status', current} (left, expired) | {'wrong', left}
+-- | {'released', 'deadline' | 'wrong'}
+local e = redis.call('HMGET', KEYS[1], 'status', 'verify_by_ms', 'otp', 'otp_failures', 'slot', 'date',
+                     'waitlist', 'accepted_ms')
+if not e[1] or not e[7] then
+  return {'missing'}
+end
+if e[1] ~= 'pending' or e[8] then
+  if e[1] == 'left' or e[1] == 'expired' then
+    return {'status', e[1]}
+  end
+  return {'ok'}
+end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local release_args = {ARGV[4], ARGV[5], ARGV[6], 0, ARGV[3]}
+if now >= tonumber(e[2]) then
+  release_holds({KEYS[2]}, release_args)
+  return {'released', 'deadline'}
+end
+if e[3] == ARGV[1] then
+  redis.call('HSET', KEYS[1], 'status', 'waiting', 'verified_ms', now)
+  redis.call('HDEL', KEYS[1], 'otp', 'verify_by_ms')
+  redis.call('ZREM', KEYS[2], ARGV[3])
+  redis.call('ZADD', KEYS[3], now, ARGV[3])
+  redis.call('HINCRBY', KEYS[5], e[5] == '' and 'w:*' or 'w:' .. e[5], 1)
+  redis.call('HINCRBY', KEYS[4], 'wl:joined', 1)
+  redis.call('ZADD', KEYS[6], tonumber(ARGV[7]), e[6])
+  return {'ok'}
+end
+local failures = redis.call('HINCRBY', KEYS[1], 'otp_failures', 1)
+if failures >= tonumber(ARGV[2]) then
+  release_holds({KEYS[2]}, release_args)
+  return {'released', 'wrong'}
+end
+return {'wrong', tostring(tonumber(ARGV[2]) - failures)}
