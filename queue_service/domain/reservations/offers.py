@@ -25,8 +25,7 @@ from queue_service.store.scripts import Scripts
 
 log = logging.getLogger(__name__)
 
-# Entries looked at per step: enough for every place a day can free at once, short enough
-# for one step.
+# Entries the offer step reads at a time as it walks the whole line (waitlist_offer.lua).
 ENTRIES_PER_STEP = 200
 
 
