@@ -7,6 +7,7 @@ import datetime as dt
 
 import pytest
 
+from queue_service.domain import schedules
 from queue_service.domain.reservations import offers
 from queue_service.domain.waitlist import Waitlist
 from tests.factories import booking_request
@@ -67,3 +68,26 @@ def test_entries_offered_on_a_page_do_not_make_the_next_page_skip_one(
         reservations.cancellation.cancel_booking(booking, clock(), "participant")
     assert reservations.offers.offer(BRANCH, TUESDAY, clock()) == [first.code, third.code]
     assert [waitlist.find(e.code).status for e in (second, fourth)] == ["waiting", "waiting"]
+
+
+def test_settings_changed_between_the_read_and_the_step_offer_only_a_slot_of_the_day_now(
+    waitlist, reservations, clock, redis, tune_branch, monkeypatch
+):
+    before = tune_branch(BRANCH, daily_quota=1)
+    book(reservations, clock, 9, phone="+6281100000001")
+    entry = waitlist.join(booking_request(slot=None, phone="+6281200000001"), clock())
+    read = offers.WaitlistOffers._open_slots
+    changes = []
+
+    def read_then_changed(self, branch_id, day, now):
+        read_now = read(self, branch_id, day, now)
+        if not changes:  # an admin's change lands between the read and the step, once
+            # The morning is closed: the slots read are none of the day's now.
+            hours = {**before.service_hours, "tue": [["13:00", "15:00"]]}
+            changes.append(tune_branch(BRANCH, daily_quota=2, service_hours=hours))
+        return read_now
+
+    monkeypatch.setattr(offers.WaitlistOffers, "_open_slots", read_then_changed)
+    assert reservations.offers.offer(BRANCH, TUESDAY, clock()) == [entry.code]
+    labels_now = [slot.label for slot in schedules.slots_of_day(changes[0], TUESDAY)]
+    assert waitlist.find(entry.code).slot.strftime("%H:%M") in labels_now

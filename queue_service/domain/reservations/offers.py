@@ -13,6 +13,8 @@ availability does not show it.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import logging
 from collections.abc import Iterable
 
@@ -27,6 +29,8 @@ log = logging.getLogger(__name__)
 
 # Entries the offer step reads at a time as it walks the whole line (waitlist_offer.lua).
 ENTRIES_PER_STEP = 200
+# Offer steps tried while an admin's changes keep landing between the read and the step.
+_ATTEMPTS = 3
 
 
 def place_keys(branch_id: str, date: str) -> list[str]:
@@ -67,12 +71,12 @@ class WaitlistOffers:
         date = day.isoformat()
         if not self.redis.zscore(keys.waitlist_days(branch_id), date):
             return []  # nobody waits that day: the common case, one read
-        slots = self._open_slots(branch_id, day, now)
-        args: list = [date, self.offer_ms, keys.booking(branch_id, ""), ENTRIES_PER_STEP]
-        for slot, ms_left in slots:
-            args += [slot.label, slot.end_label, ms_left]
-        return list(
-            self.scripts.waitlist_offer(
+        for _attempt in range(_ATTEMPTS):
+            settings_sha1, slots = self._open_slots(branch_id, day, now)
+            args: list = [date, self.offer_ms, keys.booking(branch_id, ""), ENTRIES_PER_STEP, settings_sha1]
+            for slot, ms_left in slots:
+                args += [slot.label, slot.end_label, ms_left]
+            offered = self.scripts.waitlist_offer(
                 keys=[
                     *place_keys(branch_id, date),
                     keys.waitlist(branch_id, date),
@@ -82,7 +86,13 @@ class WaitlistOffers:
                 ],
                 args=args,
             )
+            if offered is not None:
+                return list(offered)
+            # The settings changed since they were read (slots, hours, cutoff): read them again.
+        log.info(
+            "waitlist of %s on %s not offered now: its settings kept changing; the sweep will", branch_id, day
         )
+        return []
 
     def offer_safely(self, branch_id: str, day: dt.date, now: dt.datetime) -> list[str]:
         """``offer``, after a change that is committed already: a failure is logged, not
@@ -124,14 +134,22 @@ class WaitlistOffers:
                 log.exception("waitlist offers of branch %s not made this sweep", branch_id)
         return made
 
-    def _open_slots(self, branch_id: str, day: dt.date, now: dt.datetime) -> list[tuple[schedules.Slot, int]]:
-        """The day's slots still open for booking at ``now``, each with the ms left before its
-        booking cutoff (none when the day takes no bookings)."""
+    def _open_slots(
+        self, branch_id: str, day: dt.date, now: dt.datetime
+    ) -> tuple[str, list[tuple[schedules.Slot, int]]]:
+        """The SHA-1 of the branch's settings as read (the offer step offers nothing once they
+        changed: the slots were worked out from them), and the day's slots still open for
+        booking at ``now``, each with the ms left before its booking cutoff (none when the day
+        takes no bookings)."""
+        raw = self.redis.get(keys.branch_settings(branch_id))
+        if raw is None:
+            return "", []
+        settings_sha1 = hashlib.sha1(raw.encode()).hexdigest()
         try:
             branch = catalog.get_branch(self.redis, branch_id)
-            settings = schedules.load_settings(self.redis, branch_id)
         except NotFoundError:
-            return []
+            return settings_sha1, []
+        settings = schedules.BranchSettings(**json.loads(raw))
         now_local = schedules.local_now(now, branch.timezone)
         status = schedules.day_status(
             settings,
@@ -144,11 +162,11 @@ class WaitlistOffers:
             collective_leave_closed=self.collective_leave_closed,
         )
         if not status.open or branch.retired:
-            return []
+            return settings_sha1, []
         cutoff = dt.timedelta(minutes=settings.booking_cutoff_minutes)
         open_slots = []
         for slot in schedules.slots_of_day(settings, day):
             closes = dt.datetime.combine(day, slot.start, tzinfo=now_local.tzinfo) - cutoff
             if now_local < closes:
                 open_slots.append((slot, int((closes - now_local).total_seconds() * 1000)))
-        return open_slots
+        return settings_sha1, open_slots

@@ -17,18 +17,23 @@
 --       4 day counts, 5 slot counts, 6 the day's waitlist, 7 the branch's holds,
 --       8 the branch's SMS outbox, 9 the branch's days with a waitlist
 -- ARGV: 1 date, 2 how long an offer holds (ms), 3 booking key prefix, 4 entries read a page,
---       5.. the slots still bookable that day, three values each: start, end, and the ms left
---       before its booking cutoff (by the caller's clock, which judges the day's rules)
--- Returns the codes offered a place
+--       5 SHA-1 of the settings the slots were worked out from, 6.. the slots still bookable
+--       that day, three values each: start, end, and the ms left before its booking cutoff (by
+--       the caller's clock, which judges the day's rules)
+-- Returns the codes offered a place, or false (nil to the caller) when the settings changed
+-- since the caller read them (its slots may be none of the day's now): nothing is offered then
 local raw = redis.call('GET', KEYS[1])
 if not raw then
   return {}
 end
-local sha1 = redis.sha1hex(raw)
+local sha1 = ARGV[5]
+if redis.sha1hex(raw) ~= sha1 then
+  return false
+end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local slots, ends, left = {}, {}, {}
-for i = 5, #ARGV, 3 do
+for i = 6, #ARGV, 3 do
   slots[#slots + 1] = ARGV[i]
   ends[ARGV[i]] = ARGV[i + 1]
   left[ARGV[i]] = tonumber(ARGV[i + 2])
