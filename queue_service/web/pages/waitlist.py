@@ -12,6 +12,7 @@ from flask import redirect, request, session, url_for
 
 from queue_service.domain import catalog, schedules
 from queue_service.domain.errors import CaptchaFailedError, DomainError, ValidationFailedError
+from queue_service.web import booking as web_booking
 from queue_service.web import limits, waitlisting
 from queue_service.web.errors import STATUS_OF_CODE
 from queue_service.web.extensions import services
@@ -52,6 +53,8 @@ def join():
     body = {name: form.get(name, "").strip() for name in _JOIN_FIELDS}
     if not body["slot"]:
         body["slot"] = None
+    if form.get("channel"):  # offered only while WhatsApp is (TWILIO_WHATSAPP_FROM)
+        body["channel"] = form["channel"].strip()
     try:
         entry = waitlisting.join(body, form.get("branch_id", ""))
     except CaptchaFailedError:
@@ -162,4 +165,5 @@ def _join_page(values, fields: dict | None = None, summary: str | None = None, s
         summary=summary,
         captcha=services().captcha.create(),
         verifies_phone=services().reservations.holds_places,
+        offers_whatsapp=web_booking.whatsapp_offered(),
     )

@@ -7,6 +7,8 @@ import re
 
 from queue_service.domain.accounts import BRANCH_ADMIN
 from queue_service.domain.reservations.lookup import BookingLookup
+from queue_service.store import keys
+from tests.factories import booking_request
 from tests.web.pages.forms import form
 from tests.web.pages.test_admin_console import PASSWORD, sign_in
 
@@ -72,3 +74,20 @@ def test_the_console_shows_each_days_waitlist_and_its_offers(
     page = client.get(f"/admin/cabang/{BRANCH}/tanggal").get_data(as_text=True)
     row = re.search(r"<tr><th scope=\"row\">Selasa, 24 November 2026</th>.*?</tr>", page, re.S).group(0)
     assert "<td>1</td><td>1 / 0 / 0</td>" in row
+
+
+def test_where_whatsapp_is_offered_the_join_form_takes_the_channel_and_the_entry_keeps_it(
+    make_app, tune_branch, person, redis
+):
+    app = make_app(TWILIO_WHATSAPP_FROM="whatsapp:+14155238886")
+    client = app.test_client()
+    tune_branch(BRANCH, slot_capacity=1)
+    app.extensions["antrian"].reservations.reserve(booking_request(), app.extensions["antrian"].clock())
+    page = client.get(JOIN).get_data(as_text=True)
+    assert 'name="channel" value="whatsapp"' in page
+    joined = client.post(
+        "/daftar-tunggu/baru", data={**form(page, "/daftar-tunggu/baru"), **person, "channel": "whatsapp"}
+    )
+    assert joined.status_code == 303
+    code = joined.headers["Location"].rsplit("/", 1)[1]
+    assert redis.hget(keys.booking(BRANCH, code), "channel") == "whatsapp"
