@@ -46,6 +46,14 @@ def refused_on_arrival(client, fake_twilio, error_code: str = "63016", answer_lo
     return reported
 
 
+def another_job(worker_settings, code: str):
+    """Queue one more job for the code's ``otp`` (its first failed for good); the job queue's
+    connection."""
+    connection = runtime.queue_connection(worker_settings)
+    Queue(queues.SMS, connection=connection).enqueue("workers.sms.send_sms", BRANCH, code, "otp")
+    return connection
+
+
 def sms_creates(fake_twilio):
     return [create for create in fake_twilio.creates if not create.form["To"].startswith("whatsapp:")]
 
@@ -136,8 +144,7 @@ def test_an_event_tried_by_sms_first_stays_sms_on_a_worker_with_whatsapp(
     work(TWILIO_WHATSAPP_FROM=None, SMS_RETRY_INTERVALS=[])
     assert [message["to"] for message in fake_twilio.messages] == [PHONE]
     # Its job failed for good; another job for the event, taken by the new worker.
-    connection = runtime.queue_connection(worker_settings)
-    Queue(queues.SMS, connection=connection).enqueue("workers.sms.send_sms", BRANCH, answer["code"], "otp")
+    another_job(worker_settings, answer["code"])
     work()
     assert [message["to"] for message in fake_twilio.messages] == [PHONE]
     assert [create.form["To"] for create in fake_twilio.creates] == [PHONE]
@@ -155,8 +162,7 @@ def test_an_event_meant_for_whatsapp_goes_by_sms_on_a_worker_without_it(
     _body, answer = held(client, booking_body)
     work(SMS_RETRY_INTERVALS=[])
     assert [create.form["To"] for create in fake_twilio.creates] == [whatsapp(PHONE)]
-    connection = runtime.queue_connection(worker_settings)
-    Queue(queues.SMS, connection=connection).enqueue("workers.sms.send_sms", BRANCH, answer["code"], "otp")
+    connection = another_job(worker_settings, answer["code"])
     work(TWILIO_WHATSAPP_FROM=None)
     assert [create.form["To"] for create in fake_twilio.creates] == [whatsapp(PHONE), PHONE]
     assert fake_twilio.creates[-1].form["From"] == FROM
