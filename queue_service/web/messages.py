@@ -47,8 +47,7 @@ ERRORS: dict[str, str] = {
         "sudah dilepas. Silakan pesan lagi."
     ),
     "offer_expired": N_(
-        "Waktu tawaran daftar tunggu sudah habis, sehingga tempatnya diberikan kepada peserta "
-        "berikutnya."
+        "Waktu tawaran daftar tunggu sudah habis, sehingga tempatnya diberikan kepada peserta berikutnya."
     ),
     "not_full": N_("Masih ada tempat kosong pada tanggal dan jam ini: silakan langsung pesan antrian."),
     "not_offered": N_("Belum ada tempat yang ditawarkan untuk Anda. Kami akan mengirim pesan bila ada."),
