@@ -83,8 +83,7 @@ def verify(waitlist_id: str):
     try:
         entry = waitlist.verify(waitlist_id, request.form.get("nik", "")[:32], typed, services().clock())
     except DomainError as error:
-        entry = waitlist.find(waitlist_id)
-        return _entry_page(entry, summary=error_text(error.code), status=STATUS_OF_CODE.get(error.code, 409))
+        return _refused(waitlist_id, error)
     return _entry_page(entry)
 
 
@@ -92,16 +91,13 @@ def verify(waitlist_id: str):
 @limits.lookup
 @limits.failed_lookup
 def accept(waitlist_id: str):
-    """Accept the place offered: the booking's confirmation (or its phone's code step)."""
+    """Accept the place offered: the booking's confirmation."""
     waitlist = services().waitlist
     try:
         booking = waitlist.accept(waitlist_id, request.form.get("nik", "")[:32], services().clock())
     except DomainError as error:
-        entry = waitlist.find(waitlist_id)
-        return _entry_page(entry, summary=error_text(error.code), status=STATUS_OF_CODE.get(error.code, 409))
+        return _refused(waitlist_id, error)
     session[LAST_BOOKING] = [booking.branch_id, booking.code]
-    if booking.status == "pending":
-        return redirect(url_for("participant.verification"), 303)
     return redirect(url_for("participant.confirmation"), 303)
 
 
@@ -114,9 +110,14 @@ def leave(waitlist_id: str):
     try:
         entry = waitlist.leave(waitlist_id, request.form.get("nik", "")[:32], services().clock())
     except DomainError as error:
-        entry = waitlist.find(waitlist_id)
-        return _entry_page(entry, summary=error_text(error.code), status=STATUS_OF_CODE.get(error.code, 409))
+        return _refused(waitlist_id, error)
     return _entry_page(entry)
+
+
+def _refused(waitlist_id: str, error: DomainError):
+    """The entry's page again, saying why the step was refused (a wrong NIK: not found)."""
+    entry = services().waitlist.find(waitlist_id)
+    return _entry_page(entry, summary=error_text(error.code), status=STATUS_OF_CODE.get(error.code, 409))
 
 
 def _entry_page(entry, summary: str | None = None, status: int = 200):
