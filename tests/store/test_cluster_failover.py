@@ -3,14 +3,15 @@
 Nine real processes on loopback: three primaries, two replicas each (``CLUSTER REPLICATE``),
 a node taken as down after 1 s, and ``cluster-require-full-coverage no`` (as the README
 asks of a deployment: with Redis's ``yes`` every node refuses every command while one
-shard's slots are uncovered, and every branch stops for the failover). The primary killed (``kill -9``) is the one that holds the
-catalog's lists and the branch under test; one of its replicas is promoted, the other follows
-it, and the app goes on without a restart. With ``REDIS_WAIT_REPLICAS=1`` every booking
-answered 201 is on the promoted node: none is lost. Another shard's branch keeps taking
-bookings throughout (those whose NIK's claim or captcha sit on the lost shard answer 503 until
-the promotion), and the home page and that branch's availability keep answering: each branch
-reads its own copy of the catalog, and the lists are served as last read. Two replicas, not
-one: the promoted one needs a replica of its own for WAIT to confirm anything.
+shard's slots are uncovered, and every branch stops for the failover). The primary killed
+(``kill -9``) is the one that holds the catalog's lists and the branch under test; one of
+its replicas is promoted, the other follows it, and the app goes on without a restart. With
+``REDIS_WAIT_REPLICAS=1`` every booking answered 201 is on the promoted node: none is lost.
+Another shard's branch keeps taking bookings throughout (those whose NIK's claim or captcha
+sit on the lost shard answer 503 until the promotion), and the home page and that branch's
+availability keep answering: each branch reads its own copy of the catalog, and the lists
+are served as last read. Two replicas, not one: the promoted one needs a replica of its own
+for WAIT to confirm anything.
 """
 
 from __future__ import annotations
