@@ -39,3 +39,22 @@ def test_the_offer_is_texted_with_its_link_then_the_booking(
     assert accepted.status_code == 201
     work()
     assert [sms["event"] for sms in sent_sms() if sms["code"] == entry["waitlist_id"]] == ["offer", "booked"]
+
+
+def test_an_offer_declined_before_its_message_went_is_not_sent(
+    client, booking_body, book, tune_branch, work, sent_sms, redis, delivery
+):
+    tune_branch(BRANCH, slot_capacity=1)
+    taken = book()
+    body = booking_body(phone="081200000001")
+    del body["branch_id"]
+    entry = client.post(f"/api/v1/branches/{BRANCH}/waitlist", json=body).get_json()
+    nik = BookingLookup(redis).get(BRANCH, taken["code"]).nik
+    client.post(f"/api/v1/bookings/{taken['code']}/cancel", json={"nik": nik})
+    left = client.post(f"/api/v1/waitlist/{entry['waitlist_id']}/leave", json={"nik": body["nik"]})
+    assert left.status_code == 200
+
+    work()
+
+    assert [sms for sms in sent_sms() if sms["event"] == "offer"] == []
+    assert delivery(entry["waitlist_id"], "offer")["state"] == "skipped"

@@ -39,10 +39,12 @@ if d[3] then
 end
 local status = redis.call('HGET', KEYS[2], 'status')
 -- A call-ahead after the call (or a no-show) has nothing left to say, nor a one-time code
--- once its hold is confirmed or released.
+-- once its hold is confirmed or released, nor a waitlist offer once it is accepted, declined
+-- or run out.
 if (ARGV[3] == 'booked' and status == 'cancelled') or (ARGV[3] == 'reminder' and status ~= 'booked')
     or (ARGV[3] == 'call_ahead' and status ~= 'checked_in')
-    or (string.sub(ARGV[3], 1, 3) == 'otp' and status ~= 'pending') then
+    or (string.sub(ARGV[3], 1, 3) == 'otp' and status ~= 'pending')
+    or (ARGV[3] == 'offer' and status ~= 'offered') then
   return {'moot'}
 end
 if (ARGV[3] == 'cancelled' or ARGV[3] == 'closed') and redis.call('HGET', KEYS[3], 'state') == 'attempting' then
