@@ -105,9 +105,8 @@ def availability(
     ]
     args = [date, f"svc:{service_id}"]
     script = scripts.for_client(redis).availability_inputs
-    inputs, _, branch_raw = script(keys=[*day_keys, keys.branch_catalog(branch_id)], args=args).rpartition(
-        _SEPARATOR
-    )
+    read = script(keys=[*day_keys, keys.branch_catalog(branch_id), keys.waiters(branch_id, date)], args=args)
+    inputs, _, branch_raw = read.rpartition(_SEPARATOR)
     if not branch_raw:  # no copy yet (a store from before the copies), or no such branch
         branch_raw = redis.hget(keys.BRANCHES, branch_id) or ""
     return _worked_out(
@@ -128,7 +127,7 @@ def _worked_out(
     minute: int,
     collective_leave_closed: bool,
 ) -> Availability:
-    settings_raw, override_raw, closure_raw, counts, total, service_used = inputs.split(_SEPARATOR)
+    settings_raw, override_raw, closure_raw, counts, total, service_used, kept = inputs.split(_SEPARATOR)
     if not branch_raw or not settings_raw:
         raise NotFoundError("branch")
     branch = catalog.Branch.from_json(branch_raw)
@@ -163,16 +162,18 @@ def _worked_out(
 
     pairs = counts.split(",") if counts else []
     used_by_slot = dict(zip(pairs[::2], pairs[1::2], strict=True))
-    # The waitlist's waiters, counted beside the slots ("w:*" any slot, "w:<slot>" one): a
-    # place freed while anyone waits for it is theirs, never shown free (domain.waitlist).
-    if int(used_by_slot.get("w:*", 0)) > 0:
+    # The places the waitlist keeps for those who wait, by the very rule a booking is refused
+    # by (store/lua/waiters_kept.lua): a place freed while anyone waits for it is theirs,
+    # never shown free (domain.waitlist); "*" keeps every slot's.
+    kept_slots = set(kept.split(",")) if kept else set()
+    if "*" in kept_slots:
         remaining = 0
     slots = []
     for slot in schedules.slots_of_day(settings, day):
         label = slot.label
         left = max(0, settings.slot_capacity - int(used_by_slot.get(label, 0)))
         bookable = schedules.slot_open(settings, day, slot, now_local)
-        if not bookable or int(used_by_slot.get(f"w:{label}", 0)) > 0:  # waitlist
+        if not bookable or label in kept_slots:
             left = 0
         slots.append(
             SlotAvailability(label, slot.end_label, settings.slot_capacity, min(left, remaining), bookable)

@@ -329,7 +329,7 @@ class Waitlist:
                     keys.branch_holds(entry.branch_id),
                     keys.waitlist(entry.branch_id, entry.date.isoformat()),
                     keys.day_counts(entry.branch_id, entry.date.isoformat()),
-                    keys.slot_counts(entry.branch_id, entry.date.isoformat()),
+                    keys.waiters(entry.branch_id, entry.date.isoformat()),
                     keys.waitlist_days(entry.branch_id),
                 ],
                 args=[
@@ -377,6 +377,7 @@ class Waitlist:
                     keys.day_counts(entry.branch_id, day),
                     keys.slot_counts(entry.branch_id, day),
                     keys.branch_holds(entry.branch_id),
+                    keys.waiters(entry.branch_id, day),
                 ],
                 args=[entry.code, now.isoformat()],
             )

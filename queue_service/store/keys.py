@@ -429,16 +429,21 @@ def service_durations(branch_id: str) -> str:
 # The waitlist (``domain.waitlist``). An entry is a record under ``booking`` (its waitlist id is
 # its code): it holds the NIK's date and the phone's count from the moment it joins, becomes an
 # offer (a hold on a place, in ``branch_holds``) and then a booking. Who waits for what is
-# counted in the day's slot counts (``w:*``: any slot, ``w:<HH:MM>``: that slot), so that the
-# scripts that take a place read it with the counts they read already; its figures for the
-# console in the day's counts (``wl:joined``, ``wl:offered``, ``wl:accepted``, ``wl:expired``,
-# ``wl:left``).
+# counted per service in ``waiters`` (the scripts that take a place read it beside the day's
+# counts, store/lua/waiters_kept.lua); its figures for the console in the day's counts
+# (``wl:joined``, ``wl:offered``, ``wl:accepted``, ``wl:expired``, ``wl:left``).
 
 
 def waitlist(branch_id: str, day: str) -> str:
     """Sorted set code -> when it joined (ms): the day's waitlist entries still waiting, in order
     (an entry leaves it when it gets an offer or leaves)."""
     return f"{_branch(branch_id)}:waitlist:{day}"
+
+
+def waiters(branch_id: str, day: str) -> str:
+    """Hash ``<service>/<HH:MM>`` (waiting for that slot) or ``<service>/*`` (for any slot of
+    the day) -> how many entries wait so: kept apart from the slot counts, which count places."""
+    return f"{_branch(branch_id)}:waiters:{day}"
 
 
 def waitlist_days(branch_id: str) -> str:

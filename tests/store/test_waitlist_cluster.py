@@ -57,5 +57,5 @@ def test_offers_accept_and_expiry_in_the_branchs_slot(cluster_app, cluster_redis
     reservations.release_expired_holds([BRANCH], clock())
     assert waitlist.find(entries[1].code).status == "expired"
     assert waitlist.find(entries[2].code).status == "offered"
-    counts = cluster_redis.hgetall(keys.slot_counts(BRANCH, TUESDAY.isoformat()))
-    assert counts["09:00"] == "2" and counts["w:09:00"] == "0"
+    assert cluster_redis.hget(keys.slot_counts(BRANCH, TUESDAY.isoformat()), "09:00") == "2"
+    assert cluster_redis.hget(keys.waiters(BRANCH, TUESDAY.isoformat()), "jht/09:00") == "0"

@@ -35,14 +35,15 @@ _ATTEMPTS = 3
 
 def place_keys(branch_id: str, date: str) -> list[str]:
     """The keys ``place_refusal.lua`` judges a place of ``date`` by, in its order (the first
-    five of every waitlist script's): settings, date overrides, national closures, day counts,
-    slot counts."""
+    six of every waitlist script's): settings, date overrides, national closures, day counts,
+    slot counts, the day's waiters."""
     return [
         keys.branch_settings(branch_id),
         keys.branch_dates(branch_id),
         keys.branch_national_closures(branch_id),
         keys.day_counts(branch_id, date),
         keys.slot_counts(branch_id, date),
+        keys.waiters(branch_id, date),
     ]
 
 

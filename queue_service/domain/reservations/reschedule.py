@@ -155,6 +155,7 @@ class Rescheduling:
                 keys.day_bookings(b, new_day),
                 keys.sms_reminders(b),
                 keys.sms_reminders_planned(b),
+                keys.waiters(b, new_day),
             ],
             args=[
                 booking.code,

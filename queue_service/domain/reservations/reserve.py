@@ -294,6 +294,7 @@ class Reserving:
             keys.branch_national_closures(branch.id),
             keys.branch_holds(branch.id),
             keys.booking_idempotency(branch.id, idempotency.key if idempotency else ""),
+            keys.waiters(branch.id, day),
         ]
         one_time_code = new_one_time_code() if self.hold_ms else ""
 

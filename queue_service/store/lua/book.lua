@@ -4,11 +4,11 @@
 -- take five calls (Reservations). The parts are the very scripts those calls run, so both ways book alike;
 -- here nothing can happen between them, and a refusal takes back the claim, the count and
 -- the entry.
--- KEYS: 1 the code's branch entry, 2 the NIK's day claim, 3-13 reserve.lua's KEYS,
---       14 (optional: no cap without it) the phone's bookings
+-- KEYS: 1 the code's branch entry, 2 the NIK's day claim, 3-14 reserve.lua's KEYS,
+--       15 (optional: no cap without it) the phone's bookings
 -- ARGV: 1-6 claim_nik.lua's ARGV, 7-25 reserve.lua's ARGV (its claim time is the claim's),
 --       26-29 confirm_nik.lua's ARGV (the entry lives as long as the claim),
---       30-35 (with KEYS[14]) count_phone.lua's ARGV
+--       30-35 (with KEYS[15]) count_phone.lua's ARGV
 -- Returns {'ok', queue_number, created_ms}, {'idempotent', digest, code} as reserve.lua's
 -- (checked first: the key's booking holds the NIK's claim), {'claim', 'busy'},
 -- {'claim', 'held', code, branch, at}, {'phone', 'too_many', ...} as count_phone.lua's, or
@@ -39,8 +39,8 @@ if claimed[1] ~= 'claimed' then
   redis.call('DEL', KEYS[1])
   return {'claim', claimed[1], claimed[2], claimed[3], claimed[4]}
 end
-local phone_keys = {KEYS[14]}
-if KEYS[14] then
+local phone_keys = {KEYS[15]}
+if KEYS[15] then
   local counted = count_phone(phone_keys, part(ARGV, 30, 35))
   if counted[1] ~= 'counted' then
     release_nik(claim_keys, {ARGV[1]})
@@ -54,10 +54,10 @@ if KEYS[14] then
 end
 local reserve_args = part(ARGV, 7, 25)
 reserve_args[6] = claimed[2]
-local outcome = reserve(part(KEYS, 3, 13), reserve_args)
+local outcome = reserve(part(KEYS, 3, 14), reserve_args)
 if outcome[1] ~= 'ok' then
   release_nik(claim_keys, {ARGV[1]})
-  if KEYS[14] then
+  if KEYS[15] then
     release_phone(phone_keys, {ARGV[1]})
   end
   redis.call('DEL', KEYS[1])

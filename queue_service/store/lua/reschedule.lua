@@ -8,7 +8,8 @@
 -- KEYS: 1 settings, 2 date overrides, 3 the branch's copy of the national closures,
 --       4 the booking, 5 old slot counts, 6 old day counts, 7 old day's booking index,
 --       8 new slot counts, 9 new day counts, 10 new queue sequence, 11 new day's booking index,
---       12 the branch's SMS reminders, 13 the branch's days whose reminders are planned
+--       12 the branch's SMS reminders, 13 the branch's days whose reminders are planned,
+--       14 the new date's waitlist waiters
 -- ARGV: 1 code, 2 old date, 3 old slot, 4 new date, 5 new slot, 6 new slot end,
 --       7 service prefix, 8 claim_at_ms ('' on the same day: no new NIK claim),
 --       9 claim_window_ms, 10 expire_at_ms, 11 request token,
@@ -39,7 +40,7 @@ if ARGV[8] ~= '' and now - tonumber(ARGV[8]) > tonumber(ARGV[9]) then
   return {'claim_expired'}
 end
 -- On the same day the booking already counts against the day's quotas.
-local refused = place_refusal({KEYS[1], KEYS[2], KEYS[3], KEYS[9], KEYS[8]},
+local refused = place_refusal({KEYS[1], KEYS[2], KEYS[3], KEYS[9], KEYS[8], KEYS[14]},
                               {ARGV[12], ARGV[4], booking[4], ARGV[5], same_day and '' or '1'})
 if refused then
   return refused

@@ -10,7 +10,8 @@
 -- KEYS: 1 settings, 2 date overrides, 3 slot counts, 4 day counts, 5 queue sequence,
 --       6 day's booking index, 7 the booking, 8 the branch's SMS outbox,
 --       9 the branch's copy of the national closures, 10 the branch's holds,
---       11 the request's Idempotency-Key record (untouched when ARGV[18] is '')
+--       11 the request's Idempotency-Key record (untouched when ARGV[18] is ''),
+--       12 the date's waitlist waiters
 -- ARGV: 1 code, 2 date, 3 slot, 4 service, 5 prefix, 6 claim_at_ms, 7 claim_window_ms,
 --       8 expire_at_ms, 9 booking fields (JSON object of strings), 10 attempt token,
 --       11 SHA-1 of the settings the slot was computed from, 12 least time to keep keys (ms),
@@ -39,7 +40,7 @@ if now - tonumber(ARGV[6]) > tonumber(ARGV[7]) then
   return {'claim_expired'}
 end
 release_holds({KEYS[10]}, {ARGV[15], ARGV[16], ARGV[17], 50})
-local refused = place_refusal({KEYS[1], KEYS[2], KEYS[9], KEYS[4], KEYS[3]},
+local refused = place_refusal({KEYS[1], KEYS[2], KEYS[9], KEYS[4], KEYS[3], KEYS[12]},
                               {ARGV[11], ARGV[2], ARGV[4], ARGV[3], '1'})
 if refused then
   return refused

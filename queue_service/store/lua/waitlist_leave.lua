@@ -3,7 +3,8 @@
 -- step to give to the next entry. Either way the entry becomes 'left' and is counted so.
 -- Its NIK's date and phone's count, in other cluster slots, are freed by the caller.
 -- Safe to run twice: an entry that left already answers 'ok' again.
--- KEYS: 1 the entry, 2 the day's waitlist, 3 day counts, 4 slot counts, 5 the branch's holds
+-- KEYS: 1 the entry, 2 the day's waitlist, 3 day counts, 4 slot counts, 5 the branch's holds,
+--       6 the day's waiters
 -- ARGV: 1 code, 2 left_at (ISO time)
 -- Returns {'ok', what it was ('pending' | 'waiting' | 'offered' | 'left')} | {'missing'} | {'status', current}
 local e = redis.call('HMGET', KEYS[1], 'status', 'slot', 'service_id', 'accepted_ms')
@@ -20,7 +21,7 @@ if e[1] == 'pending' then
   redis.call('ZREM', KEYS[5], ARGV[1]) -- its phone's code awaited: never in line
 elseif e[1] == 'waiting' then
   redis.call('ZREM', KEYS[2], ARGV[1])
-  redis.call('HINCRBY', KEYS[4], e[2] == '' and 'w:*' or 'w:' .. e[2], -1)
+  redis.call('HINCRBY', KEYS[6], e[3] .. '/' .. (e[2] == '' and '*' or e[2]), -1)
 elseif e[1] == 'offered' then
   redis.call('ZREM', KEYS[5], ARGV[1])
   redis.call('HINCRBY', KEYS[4], e[2], -1)

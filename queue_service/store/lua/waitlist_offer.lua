@@ -14,8 +14,8 @@
 -- and slot found full is not judged again (this step only takes places, so it stays full), and
 -- an entry costs one read.
 -- KEYS: 1 settings, 2 date overrides, 3 the branch's copy of the national closures,
---       4 day counts, 5 slot counts, 6 the day's waitlist, 7 the branch's holds,
---       8 the branch's SMS outbox, 9 the branch's days with a waitlist
+--       4 day counts, 5 slot counts, 6 the day's waiters, 7 the day's waitlist, 8 the branch's
+--       holds, 9 the branch's SMS outbox, 10 the branch's days with a waitlist
 -- ARGV: 1 date, 2 how long an offer holds (ms), 3 booking key prefix, 4 entries read a page,
 --       5 SHA-1 of the settings the slots were worked out from, 6.. the slots still bookable
 --       that day, three values each: start, end, and the ms left before its booking cutoff (by
@@ -39,7 +39,7 @@ for i = 6, #ARGV, 3 do
   left[ARGV[i]] = tonumber(ARGV[i + 2])
 end
 local offered = {}
-local place_keys = {KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]}
+local place_keys = {KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]}
 -- 'closed' when the day takes no bookings now, 'full' when no slot has a place left for anyone,
 -- nil while one has.
 local function no_room()
@@ -59,7 +59,7 @@ local page = tonumber(ARGV[4])
 local start = 0
 local stop = no_room()
 while not stop do
-  local codes = redis.call('ZRANGE', KEYS[6], start, start + page - 1)
+  local codes = redis.call('ZRANGE', KEYS[7], start, start + page - 1)
   if #codes == 0 then
     break
   end
@@ -68,7 +68,7 @@ while not stop do
     local entry = ARGV[3] .. code
     local e = redis.call('HMGET', entry, 'status', 'slot', 'service_id')
     if e[1] ~= 'waiting' then
-      redis.call('ZREM', KEYS[6], code) -- left or erased meanwhile: no longer in line
+      redis.call('ZREM', KEYS[7], code) -- left or erased meanwhile: no longer in line
       gone = gone + 1
     else
       local candidates = slots
@@ -89,15 +89,15 @@ while not stop do
           local deadline = now + math.min(tonumber(ARGV[2]), left[slot])
           redis.call('HSET', entry, 'status', 'offered', 'slot', slot, 'slot_end', ends[slot],
                      'verify_by_ms', deadline, 'offered_ms', now)
-          redis.call('ZREM', KEYS[6], code)
+          redis.call('ZREM', KEYS[7], code)
           gone = gone + 1
-          redis.call('HINCRBY', KEYS[5], e[2] == '' and 'w:*' or 'w:' .. e[2], -1)
+          redis.call('HINCRBY', KEYS[6], e[3] .. '/' .. (e[2] == '' and '*' or e[2]), -1)
           redis.call('HINCRBY', KEYS[5], slot, 1)
           redis.call('HINCRBY', KEYS[4], 'total', 1)
           redis.call('HINCRBY', KEYS[4], 'svc:' .. e[3], 1)
           redis.call('HINCRBY', KEYS[4], 'wl:offered', 1)
-          redis.call('ZADD', KEYS[7], deadline, code)
-          redis.call('ZADD', KEYS[8], 'NX', now, code .. ':offer')
+          redis.call('ZADD', KEYS[8], deadline, code)
+          redis.call('ZADD', KEYS[9], 'NX', now, code .. ':offer')
           offered[#offered + 1] = code
           stop = no_room()
           break
@@ -110,7 +110,7 @@ while not stop do
   end
   start = start + #codes - gone
 end
-if redis.call('EXISTS', KEYS[6]) == 0 then
-  redis.call('ZREM', KEYS[9], ARGV[1])
+if redis.call('EXISTS', KEYS[7]) == 0 then
+  redis.call('ZREM', KEYS[10], ARGV[1])
 end
 return offered
