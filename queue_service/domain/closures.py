@@ -49,6 +49,9 @@ ID = re.compile(r"cl-[0-9a-f]{16}")
 _BATCH = 500
 # What a closure cancels: places not yet taken up (a checked-in participant is being served).
 _CANCELLED_STATUSES = frozenset({"booked", "pending"})
+# A waitlist entry not yet accepted (domain.waitlist) is closed whatever its slot: held for its
+# phone's code, in line, or holding an offer.
+_CLOSED_ENTRY_STATUSES = frozenset({"pending", "waiting", "offered"})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -327,12 +330,16 @@ class Closures:
         self, branch: catalog.Branch, closure: Closure, actor: Actor, now: dt.datetime, expires: int
     ) -> int:
         """Cancel the branch's bookings in the closure's range that a participant may still
-        come to; returns how many this call cancelled."""
+        come to, and its waitlist entries of those days (waiting, held for a phone's code, or
+        holding an offer: the holds, which the script keeps to the range); returns how many
+        this call cancelled."""
         labels = [day.isoformat() for day in closure.days]
         pipe = self.redis.pipeline(transaction=False)
         for label in labels:
             pipe.lrange(keys.day_bookings(branch.id, label), 0, -1)
-        codes = [code for found in pipe.execute() for code in found]
+            pipe.zrange(keys.waitlist(branch.id, label), 0, -1)
+        pipe.zrange(keys.branch_holds(branch.id), 0, -1)
+        codes = list(dict.fromkeys(code for found in pipe.execute() for code in found))
         grace = dt.timedelta(minutes=schedules.load_settings(self.redis, branch.id).checkin_grace_minutes)
         scripts = self.reservations.scripts
         cancelled = 0
@@ -341,14 +348,23 @@ class Closures:
             pipe = self.redis.pipeline(transaction=False)
             for code in batch:
                 pipe.hgetall(keys.booking(branch.id, code))
+            found = dict(zip(batch, pipe.execute(), strict=True))
+            # An entry not accepted (a booking once it is) is closed by statuses of its own.
+            entries = {
+                code for code, data in found.items() if data.get("waitlist") and not data.get("accepted_ms")
+            }
             bookings = {
                 code: Booking.from_hash(branch.id, code, data)
-                for code, data in zip(batch, pipe.execute(), strict=True)
-                if data.get("status") in _CANCELLED_STATUSES
+                for code, data in found.items()
+                if data.get("status") in (_CLOSED_ENTRY_STATUSES if code in entries else _CANCELLED_STATUSES)
             }
             # A participant whose slot and grace are over will not come: the end of the day
             # settles theirs (no-show), as it does on any day.
-            due = [code for code, b in bookings.items() if now < b.starts_at(branch.timezone) + grace]
+            due = [
+                code
+                for code, b in bookings.items()
+                if code in entries or now < b.starts_at(branch.timezone) + grace
+            ]
             if not due:
                 continue
             done = scripts.close_bookings(
@@ -366,6 +382,8 @@ class Closures:
                     closure.first.isoformat(),
                     closure.last.isoformat(),
                     expires,
+                    keys.waitlist(branch.id, ""),
+                    keys.waiters(branch.id, ""),
                     *due,
                 ],
             )

@@ -406,7 +406,7 @@ class Waitlist:
             NotFoundError: no entry has this id with this NIK.
             NotOfferedError: no place is offered to it yet.
             OfferExpiredError: the offer ran out (its place goes to the next).
-            CancelledError: the entry left the waitlist.
+            CancelledError: the entry left the waitlist, or was cancelled by a closure of its day.
             NotBookableError: the day no longer takes bookings (closed since).
             AlreadyBookedError, TooManyBookingsError: as a booking.
         """
@@ -419,8 +419,8 @@ class Waitlist:
                 raise NotOfferedError()
             if entry.status == "expired":
                 raise OfferExpiredError()
-            if entry.status == "left":
-                raise CancelledError("left")
+            if entry.status in ("left", "cancelled"):  # cancelled: its day closed (domain.closures)
+                raise CancelledError(entry.status)
             outcome = self._try_accept(entry, now)
             if outcome.ok:
                 booking = reservations.get(entry.branch_id, entry.code)

@@ -131,7 +131,7 @@ def compose(
             f"Pesan hari lain: {book_again_url}" if book_again_url else "Pesan hari lain di antrian online."
         )
         return (
-            f"{place} TUTUP{f': {why}' if why else ''}. Antrian {booking.queue_number} {when} "
+            f"{place} TUTUP{f': {why}' if why else ''}. {_closed_what(booking, when)} "
             f"kode {booking.code} DIBATALKAN. {again}"
         )
     raise ValueError(f"unknown SMS event {event!r}")
@@ -175,10 +175,21 @@ def template_variables(
         values = [place, when, offer_deadline(booking, branch), manage_url or booking.code]
     elif kind == "closed":
         why = " ".join((note or "").split()).rstrip(".") or "-"
-        values = [place, why, booking.queue_number, when, booking.code, book_again_url or "-"]
+        what = _closed_what(booking, when, named=False)
+        values = [place, why, booking.queue_number or "-", what, booking.code, book_again_url or "-"]
     else:
         raise ValueError(f"unknown SMS event {event!r}")
     return {str(number): value for number, value in enumerate(values, start=1)}
+
+
+def _closed_what(booking: Booking, when: str, named: bool = True) -> str:
+    """What a closure cancelled: ``Antrian A-001 <when>``, or a waitlist entry not yet accepted
+    (domain.closures closes those too), which has no queue number, nor a slot while it waited
+    for any: ``Daftar tunggu <date>``; without ``named`` only the when (or the date)."""
+    if booking.queue_number:
+        return f"Antrian {booking.queue_number} {when}" if named else when
+    date = indonesian_date(booking.date)
+    return f"Daftar tunggu {date}" if named else date
 
 
 def offer_deadline(booking: Booking, branch: Branch) -> str:
