@@ -90,6 +90,13 @@ class NotOfferedError(DomainError):
     code = "not_offered"
 
 
+class AlreadyAcceptedError(DomainError):
+    """A waitlist entry was asked to leave after its offer was accepted: it is a booking now,
+    which is cancelled as one."""
+
+    code = "already_accepted"
+
+
 class NotAdmittedError(DomainError):
     """The branch's waiting room is active and the booking carries no valid admission pass
     (none, forged, expired, of another branch or room, or used by another person)."""

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from queue_service.domain import schedules
 from queue_service.domain.codes import new_code, normalise_code
 from queue_service.domain.errors import (
+    AlreadyAcceptedError,
     CancelledError,
     HoldExpiredError,
     NotBookableError,
@@ -364,8 +365,9 @@ class Waitlist:
 
         Raises:
             NotFoundError: no entry has this id with this NIK.
-            TooLateError-like ``CancelledError``: it is no longer on the waitlist (it was
-                accepted: cancel the booking; or its offer expired).
+            AlreadyAcceptedError: its offer was accepted: it is a booking, cancelled as one.
+            OfferExpiredError: its offer ran out.
+            CancelledError: a closure of its day cancelled it.
         """
         entry = self.find(typed_id, nik)
         day = entry.date.isoformat()
@@ -387,6 +389,8 @@ class Waitlist:
         if outcome.verdict == "status":
             if outcome.current_status == "expired":
                 raise OfferExpiredError()
+            if outcome.current_status == "accepted":
+                raise AlreadyAcceptedError()
             raise CancelledError(outcome.current_status)
         self._free_person(entry)
         # A declined offer frees its place; a waiter's leaving may let the next one fit.
@@ -406,15 +410,19 @@ class Waitlist:
             NotFoundError: no entry has this id with this NIK.
             NotOfferedError: no place is offered to it yet.
             OfferExpiredError: the offer ran out (its place goes to the next).
-            CancelledError: the entry left the waitlist, or was cancelled by a closure of its day.
+            CancelledError: the entry left the waitlist, or was cancelled by a closure of its day,
+                or its booking was cancelled since it was accepted.
             NotBookableError: the day no longer takes bookings (closed since).
             AlreadyBookedError, TooManyBookingsError: as a booking.
         """
         reservations = self.reservations
         for _attempt in range(_ATTEMPTS):
             entry = self.find(typed_id, nik)
-            if entry.accepted:  # a re-sent call
-                return reservations.get(entry.branch_id, entry.code)
+            if entry.accepted:  # a re-sent call, unless its booking was cancelled since
+                booking = reservations.get(entry.branch_id, entry.code)
+                if booking.status == "cancelled":
+                    raise CancelledError("cancelled")
+                return booking
             if entry.status in ("pending", "waiting"):
                 raise NotOfferedError()
             if entry.status == "expired":

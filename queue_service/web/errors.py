@@ -41,6 +41,7 @@ STATUS_OF_CODE = {
     "offer_expired": 409,  # waitlist
     "not_full": 409,  # waitlist
     "not_offered": 409,  # waitlist
+    "already_accepted": 409,  # waitlist
     "walk_ins_full": 409,
     "closed_now": 409,
     "unsupported_media_type": 415,

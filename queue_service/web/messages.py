@@ -51,6 +51,9 @@ ERRORS: dict[str, str] = {
     ),
     "not_full": N_("Masih ada tempat kosong pada tanggal dan jam ini: silakan langsung pesan antrian."),
     "not_offered": N_("Belum ada tempat yang ditawarkan untuk Anda. Kami akan mengirim pesan bila ada."),
+    "already_accepted": N_(
+        "Tawaran ini sudah Anda terima dan kini menjadi antrian. Untuk membatalkannya, batalkan antriannya."
+    ),
     "not_bookable": N_(
         "Tanggal atau jam ini tidak dapat dipesan (kantor tutup, di "
         "luar jadwal, atau pemesanan sudah ditutup)."

@@ -30,7 +30,8 @@ _ERROR_STATUSES = {
     "`too_early`, `too_late`, `cancelled`, `hold_expired` (an unverified hold ran out or was "
     "released), `offer_expired` (a waitlist offer ran out), `not_full` (a waitlist joined while "
     "a place it asks for is free: book it), `not_offered` (a waitlist offer accepted before any "
-    "place was offered)",
+    "place was offered), `already_accepted` (a waitlist entry left after its offer was accepted: "
+    "cancel the booking)",
     "415": "`unsupported_media_type`: the body is not sent as `application/json`",
     "422": "`validation_failed`, with `fields`: a value outside this document's schemas, or one "
     "only the data can refuse (a branch or service named in the body that does not exist, a "
@@ -142,7 +143,8 @@ def _waitlist_paths(spec: APISpec) -> None:
             "post": _operation(
                 "Accept the place offered to this entry: 201 the booking (its phone was verified "
                 "when it joined); 409 `offer_expired` once its time ran out (the place goes to the next), "
-                "`not_offered` before any offer, `cancelled` after the entry left",
+                "`not_offered` before any offer, `cancelled` after the entry left, was closed with its "
+                "day, or its booking was cancelled",
                 "201",
                 "Booking",
                 body="WaitlistNik",
@@ -156,7 +158,9 @@ def _waitlist_paths(spec: APISpec) -> None:
         operations={
             "post": _operation(
                 "Leave the waitlist (an offer held is declined and goes to the next): its NIK's "
-                "date and its place under the phone's cap are free again",
+                "date and its place under the phone's cap are free again; 409 `already_accepted` "
+                "once its offer was accepted (cancel the booking), `offer_expired` once its offer "
+                "ran out, `cancelled` once its day was closed",
                 "200",
                 "WaitlistEntry",
                 body="WaitlistNik",

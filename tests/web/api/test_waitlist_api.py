@@ -122,3 +122,23 @@ def test_with_phone_verification_an_entry_is_in_line_once_its_code_comes_back(
     in_line = client.post(verify, json={"nik": body["nik"], "otp": otp})
     assert in_line.status_code == 200
     assert in_line.get_json() == {"waitlist_id": entry["waitlist_id"], "position": 1, "status": "waiting"}
+
+
+def test_leave_after_accept_is_409_already_accepted_and_accept_after_cancel_409_cancelled(
+    client, booking_body, full, redis
+):
+    body = join_body(booking_body, phone="081200000001")
+    entry = client.post(WAITLIST, json=body).get_json()["waitlist_id"]
+    client.post(f"/api/v1/bookings/{full['code']}/cancel", json={"nik": full_nik(redis, full)})
+    nik = {"nik": body["nik"]}
+    assert client.post(f"/api/v1/waitlist/{entry}/accept", json=nik).status_code == 201
+
+    left = client.post(f"/api/v1/waitlist/{entry}/leave", json=nik, headers={"Accept-Language": "en"})
+    assert left.status_code == 409
+    assert left.get_json()["error"]["code"] == "already_accepted"
+    assert "cancel the booking" in left.get_json()["error"]["message"]
+
+    assert client.post(f"/api/v1/bookings/{entry}/cancel", json=nik).status_code == 200
+    again = client.post(f"/api/v1/waitlist/{entry}/accept", json=nik)
+    assert again.status_code == 409
+    assert again.get_json()["error"]["code"] == "cancelled"
