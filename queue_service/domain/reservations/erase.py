@@ -25,8 +25,9 @@ from queue_service.store.outcomes import BookingOutcome
 from queue_service.store.scripts import Scripts
 
 ACTION = "booking_erased"
-# Statuses in which a booking no longer stands, whatever its day.
-ENDED = frozenset({"cancelled", "expired"})
+# Statuses in which a booking no longer stands, whatever its day; "left": a waitlist entry
+# (domain.waitlist) that left, erased as a cancelled booking is.
+ENDED = frozenset({"cancelled", "expired", "left"})
 # The participant erases their own data: the audit entry names no address (that is personal
 # data too) and nothing of the person; the booking's code and branch say which it was.
 PARTICIPANT = audit.Actor("participant", "participant", "")
@@ -34,7 +35,7 @@ PARTICIPANT = audit.Actor("participant", "participant", "")
 
 def erasable(booking: Booking, timezone: str, now: dt.datetime) -> bool:
     """Whether ``booking`` (of a branch in ``timezone``) no longer stands at ``now``: cancelled,
-    a hold released unverified, or its day over."""
+    a hold released unverified, a waitlist entry that left, or its day over."""
     return booking.status in ENDED or booking.date < now.astimezone(ZoneInfo(timezone)).date()
 
 
@@ -56,8 +57,8 @@ class Erasure:
         self.phones = phones
 
     def erase(self, typed_code: str, nik: str, now: dt.datetime) -> Booking:
-        """Erase the personal data of the booking with this code and NIK, audited in its
-        branch's stream without any of it.
+        """Erase the personal data of the booking (or waitlist entry) with this code and NIK,
+        audited in its branch's stream without any of it.
 
         Returns:
             The booking as it stood before.
@@ -66,7 +67,7 @@ class Erasure:
             NotFoundError: no booking has this code with this NIK (or it was erased already).
             StillActiveError: it still stands (not cancelled, and its day not over).
         """
-        booking = self.lookup.lookup(typed_code, nik)
+        booking = self.lookup.lookup(typed_code, nik, entries=True)
         branch = catalog.get_branch(self.redis, booking.branch_id)
         if not erasable(booking, branch.timezone, now):
             raise StillActiveError(booking.status)

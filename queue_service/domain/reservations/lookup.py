@@ -25,8 +25,9 @@ class BookingLookup:
     def __init__(self, redis: Redis):
         self.redis = redis
 
-    def get(self, branch_id: str, code: str) -> Booking:
-        """The booking ``code`` of ``branch_id``.
+    def get(self, branch_id: str, code: str, entries: bool = False) -> Booking:
+        """The booking ``code`` of ``branch_id``; with ``entries`` a waitlist entry not yet
+        accepted too (read as a booking: erasure erases one as it does a booking).
 
         Raises:
             NotFoundError: there is none.
@@ -34,7 +35,7 @@ class BookingLookup:
         data = self.redis.hgetall(keys.booking(branch_id, code))
         if not data or data.get("walk_in"):  # a walk-in ticket is no booking
             raise NotFoundError("booking")
-        if waitlist_only(data):
+        if waitlist_only(data) and not entries:
             raise NotFoundError("booking")
         booking = Booking.from_hash(branch_id, code, data)
         if booking.erased:  # its person erased: found by no one
@@ -54,8 +55,9 @@ class BookingLookup:
             raise NotFoundError("booking")
         return self.get(branch_id, code)
 
-    def lookup(self, typed_code: str, nik: str) -> Booking:
-        """The booking with this code and NIK; a wrong pair is refused like an unknown code.
+    def lookup(self, typed_code: str, nik: str, entries: bool = False) -> Booking:
+        """The booking with this code and NIK (``entries``: as ``get``); a wrong pair is refused
+        like an unknown code.
 
         Raises:
             NotFoundError: no booking has this code with this NIK.
@@ -68,7 +70,7 @@ class BookingLookup:
         branch_id = self.redis.get(keys.code_branch(code))
         if branch_id is None:
             raise NotFoundError("booking")
-        booking = self.get(branch_id, code)
+        booking = self.get(branch_id, code, entries)
         if not hmac.compare_digest(booking.nik.encode(), nik.encode()):
             raise NotFoundError("booking")
         return booking

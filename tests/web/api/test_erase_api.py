@@ -97,3 +97,25 @@ def test_an_sms_still_waiting_for_an_erased_booking_is_skipped(
     work()
     assert len(sent_sms()) == 1  # the confirmation; the cancellation had no phone left to go to
     assert delivery(code, "cancelled")["state"] == "skipped"
+
+
+def test_waitlist_entries_that_left_or_whose_day_passed_are_erased(
+    client, booking_body, redis, clock, tune_branch
+):
+    tune_branch(BRANCH, slot_capacity=1)
+    assert client.post("/api/v1/bookings", json=booking_body(phone="081200000009")).status_code == 201
+    joined = []
+    for phone in ("081298765432", "081298765433"):
+        body = booking_body(**{**PERSON, "phone": phone})
+        del body["branch_id"]
+        response = client.post(f"/api/v1/branches/{BRANCH}/waitlist", json=body)
+        assert response.status_code == 201, response.get_json()
+        joined.append((response.json["waitlist_id"], body["nik"]))
+    (left, left_nik), (waiting, waiting_nik) = joined
+    assert client.post(f"/api/v1/waitlist/{left}/leave", json={"nik": left_nik}).status_code == 200
+    assert erase(client, left, left_nik).json == {"code": left, "status": "erased"}
+    # One still in line stands until its day is over.
+    assert erase(client, waiting, waiting_nik).json["error"]["code"] == "too_early"
+    clock.set(dt.datetime(2026, 11, 25, 0, 1, tzinfo=JAKARTA))
+    assert erase(client, waiting, waiting_nik).json == {"code": waiting, "status": "erased"}
+    assert found_in_clear(redis, left_nik, waiting_nik, *CLEAR) == []
