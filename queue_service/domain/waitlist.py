@@ -367,7 +367,7 @@ class Waitlist:
             NotFoundError: no entry has this id with this NIK.
             AlreadyAcceptedError: its offer was accepted: it is a booking, cancelled as one.
             OfferExpiredError: its offer ran out.
-            CancelledError: a closure of its day cancelled it.
+            CancelledError: a closure of its day cancelled it, or its booking was cancelled.
         """
         entry = self.find(typed_id, nik)
         day = entry.date.isoformat()
@@ -390,7 +390,8 @@ class Waitlist:
             if outcome.current_status == "expired":
                 raise OfferExpiredError()
             if outcome.current_status == "accepted":
-                raise AlreadyAcceptedError()
+                # A booking now: cancel it, unless that was done already.
+                raise CancelledError("cancelled") if entry.status == "cancelled" else AlreadyAcceptedError()
             raise CancelledError(outcome.current_status)
         self._free_person(entry)
         # A declined offer frees its place; a waiter's leaving may let the next one fit.

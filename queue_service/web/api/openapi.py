@@ -160,7 +160,7 @@ def _waitlist_paths(spec: APISpec) -> None:
                 "Leave the waitlist (an offer held is declined and goes to the next): its NIK's "
                 "date and its place under the phone's cap are free again; 409 `already_accepted` "
                 "once its offer was accepted (cancel the booking), `offer_expired` once its offer "
-                "ran out, `cancelled` once its day was closed",
+                "ran out, `cancelled` once its day was closed or its booking cancelled",
                 "200",
                 "WaitlistEntry",
                 body="WaitlistNik",

@@ -142,3 +142,6 @@ def test_leave_after_accept_is_409_already_accepted_and_accept_after_cancel_409_
     again = client.post(f"/api/v1/waitlist/{entry}/accept", json=nik)
     assert again.status_code == 409
     assert again.get_json()["error"]["code"] == "cancelled"
+    gone = client.post(f"/api/v1/waitlist/{entry}/leave", json=nik)
+    assert gone.status_code == 409
+    assert gone.get_json()["error"]["code"] == "cancelled"
