@@ -10,6 +10,7 @@ import pytest
 from queue_service.domain import schedules
 from queue_service.domain.reservations import offers
 from queue_service.domain.waitlist import Waitlist
+from queue_service.store import keys
 from tests.factories import booking_request
 
 TUESDAY = dt.date(2026, 11, 24)
@@ -91,3 +92,17 @@ def test_settings_changed_between_the_read_and_the_step_offer_only_a_slot_of_the
     assert reservations.offers.offer(BRANCH, TUESDAY, clock()) == [entry.code]
     labels_now = [slot.label for slot in schedules.slots_of_day(changes[0], TUESDAY)]
     assert waitlist.find(entry.code).slot.strftime("%H:%M") in labels_now
+
+
+def test_entries_joining_in_the_same_millisecond_keep_the_order_they_joined(
+    waitlist, reservations, clock, redis
+):
+    taken = book(reservations, clock, 9, phone="+6281100000001")
+    first = join(waitlist, clock, 9, 1)
+    # As if the next joined within the same millisecond, or Redis's clock stepped back.
+    line = keys.waitlist(BRANCH, TUESDAY.isoformat())
+    redis.zadd(line, {first.code: redis.zscore(line, first.code) + 60_000}, xx=True)
+    second = join(waitlist, clock, 9, 2)
+    assert (second.position, waitlist.find(first.code).position) == (2, 1)
+    reservations.cancel(taken.code, taken.nik, clock())
+    assert waitlist.find(first.code).status == "offered"

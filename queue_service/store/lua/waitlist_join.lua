@@ -1,4 +1,4 @@
---! uses place_refusal
+--! uses place_refusal line_up
 -- Put a participant on a day's waitlist, for one slot or for any: only when no place they
 -- could book is free (place_refusal.lua says every slot asked for is full, counting those who
 -- wait already, whose places a booking cannot take either), all in one step with the check.
@@ -75,7 +75,7 @@ if hold_ms > 0 then
   redis.call('ZADD', KEYS[10], verify_by, ARGV[1])
   redis.call('ZADD', KEYS[11], 'NX', now, ARGV[1] .. ':otp')
 else
-  redis.call('ZADD', KEYS[8], now, ARGV[1])
+  line_up({KEYS[8]}, {ARGV[1], now})
   redis.call('HINCRBY', KEYS[6], ARGV[3] .. '/' .. (ARGV[12] == '' and '*' or ARGV[12]), 1)
   redis.call('HINCRBY', KEYS[4], 'wl:joined', 1)
   redis.call('ZADD', KEYS[9], tonumber(ARGV[11]), ARGV[2])

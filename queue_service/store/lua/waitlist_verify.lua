@@ -1,4 +1,4 @@
---! uses release_holds
+--! uses release_holds line_up
 -- Confirm a waitlist entry held for its phone's one-time code (PHONE_VERIFICATION): the right
 -- code puts it in line, 'waiting', counted among the day's waiters as one of its service for its
 -- slot ('<service>/<slot>') or for any ('<service>/*'), in one step, its place in line taken now
@@ -35,7 +35,7 @@ if e[3] == ARGV[1] then
   redis.call('HSET', KEYS[1], 'status', 'waiting', 'verified_ms', now)
   redis.call('HDEL', KEYS[1], 'otp', 'verify_by_ms')
   redis.call('ZREM', KEYS[2], ARGV[3])
-  redis.call('ZADD', KEYS[3], now, ARGV[3])
+  line_up({KEYS[3]}, {ARGV[3], now})
   redis.call('HINCRBY', KEYS[5], e[9] .. '/' .. (e[5] == '' and '*' or e[5]), 1)
   local keep = redis.call('PTTL', KEYS[4])
   if keep > 0 and redis.call('PTTL', KEYS[5]) < keep then
