@@ -1,4 +1,4 @@
---! uses place_refusal release_holds key_booked
+--! uses place_refusal release_holds key_booked record_fields
 -- Reserve one place: check the day is open, the day's and the service's quota and the slot's
 -- capacity, take the next queue number and write the booking and its SMS event, all or nothing.
 -- With a hold time (PHONE_VERIFICATION) the place is held 'pending' until the phone's
@@ -51,23 +51,10 @@ local queue_number = string.format('%s-%03d', ARGV[5], sequence)
 redis.call('HINCRBY', KEYS[3], ARGV[3], 1)
 redis.call('HINCRBY', KEYS[4], 'total', 1)
 redis.call('HINCRBY', KEYS[4], service_field, 1)
-local flat = {}
-for field, value in pairs(cjson.decode(ARGV[9])) do
-  flat[#flat + 1] = field
-  flat[#flat + 1] = value
-end
-local hold_ms = tonumber(ARGV[13])
+local flat, held_until = record_fields({}, {ARGV[9], ARGV[13], ARGV[14], now})
 local status, verify_by = 'booked', ''
-if hold_ms > 0 then
-  status, verify_by = 'pending', now + hold_ms
-  flat[#flat + 1] = 'verify_by_ms'
-  flat[#flat + 1] = verify_by
-  flat[#flat + 1] = 'otp'
-  flat[#flat + 1] = ARGV[14]
-  flat[#flat + 1] = 'otp_sends'
-  flat[#flat + 1] = 1
-  flat[#flat + 1] = 'otp_sent_ms'
-  flat[#flat + 1] = now
+if held_until then
+  status, verify_by = 'pending', held_until
   -- No expiry on the holds: each leaves as it is verified or released (the worker sweeps
   -- every branch), and the set is gone with its last one.
   redis.call('ZADD', KEYS[10], verify_by, ARGV[1])
@@ -75,7 +62,7 @@ end
 redis.call('HSET', KEYS[7], 'queue_number', queue_number, 'status', status,
            'created_ms', now, 'attempt', ARGV[10], unpack(flat))
 redis.call('RPUSH', KEYS[6], ARGV[1])
-redis.call('ZADD', KEYS[8], 'NX', now, ARGV[1] .. (hold_ms > 0 and ':otp' or ':booked'))
+redis.call('ZADD', KEYS[8], 'NX', now, ARGV[1] .. (held_until and ':otp' or ':booked'))
 -- Never sooner than a floor from now on Redis's own clock, so a caller whose clock is wrong
 -- (or a test standing on a fixed day) cannot write a booking that vanishes as it is written.
 local expire_at = math.max(tonumber(ARGV[8]), now + tonumber(ARGV[12]))

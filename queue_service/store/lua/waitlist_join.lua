@@ -1,4 +1,4 @@
---! uses place_refusal line_up
+--! uses place_refusal line_up record_fields
 -- Put a participant on a day's waitlist, for one slot or for any: only when no place they
 -- could book is free (place_refusal.lua says every slot asked for is full, counting those who
 -- wait already, whose places a booking cannot take either), all in one step with the check.
@@ -51,27 +51,14 @@ end
 if #ARGV < 15 then
   return {'not_bookable'}
 end
-local flat = {}
-for field, value in pairs(cjson.decode(ARGV[5])) do
-  flat[#flat + 1] = field
-  flat[#flat + 1] = value
-end
-local hold_ms = tonumber(ARGV[13])
+local flat, held_until = record_fields({}, {ARGV[5], ARGV[13], ARGV[14], now})
 local status, verify_by = 'waiting', ''
-if hold_ms > 0 then
-  status, verify_by = 'pending', now + hold_ms
-  flat[#flat + 1] = 'verify_by_ms'
-  flat[#flat + 1] = verify_by
-  flat[#flat + 1] = 'otp'
-  flat[#flat + 1] = ARGV[14]
-  flat[#flat + 1] = 'otp_sends'
-  flat[#flat + 1] = 1
-  flat[#flat + 1] = 'otp_sent_ms'
-  flat[#flat + 1] = now
+if held_until then
+  status, verify_by = 'pending', held_until
 end
 redis.call('HSET', KEYS[7], 'status', status, 'queue_number', '', 'created_ms', now,
            'attempt', ARGV[6], 'slot', ARGV[12], 'slot_end', '', unpack(flat))
-if hold_ms > 0 then
+if held_until then
   redis.call('ZADD', KEYS[10], verify_by, ARGV[1])
   redis.call('ZADD', KEYS[11], 'NX', now, ARGV[1] .. ':otp')
 else
@@ -86,7 +73,7 @@ for i = 4, 8 do
     redis.call('PEXPIREAT', KEYS[i], expire_at)
   end
 end
-if hold_ms > 0 then
+if held_until then
   return {'ok', '0', tostring(now), 'pending', tostring(verify_by)}
 end
 return {'ok', tostring(redis.call('ZRANK', KEYS[8], ARGV[1]) + 1), tostring(now), 'waiting', ''}
