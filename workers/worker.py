@@ -36,7 +36,7 @@ from rq import Queue, SimpleWorker
 from rq.defaults import DEFAULT_LOGGING_DATE_FORMAT, DEFAULT_LOGGING_FORMAT
 from rq.exceptions import DequeueTimeout, StopRequested
 from rq.executions import Execution, ExecutionRegistry
-from rq.job import Job
+from rq.job import Job, JobStatus
 from rq.worker import BaseWorker, WorkerStatus
 
 from queue_service import logging_setup
@@ -114,6 +114,11 @@ def copy_catalog_safely() -> None:
     except Exception as error:  # e.g. a store outage: keep the worker alive
         log.warning("catalog copies not written: %s: %s", type(error).__name__, error)
 
+
+# The worker's own beats (those that only keep its key alive, not a job's) go at most this
+# often: RQ sends one before and after each wait for a job and one after each job, each a round
+# trip of two commands, which cost a busy worker as much as the job's own bookkeeping.
+_BEAT_AT_MOST_EVERY_SECONDS = 1.0
 
 # How often a sweeper thread looks whether it was stopped or its time has come.
 _TICK_SECONDS = 0.5
@@ -286,11 +291,28 @@ class LiveExecutions(ExecutionRegistry):
 
 
 class SmsJob(Job):
-    """RQ's job, whose executions are the live ones (``LiveExecutions``)."""
+    """RQ's job, whose executions are the live ones (``LiveExecutions``), and whose clean-up
+    reads its status once."""
+
+    _status_read = False  # within _remove_from_registries: the status read there stands
 
     @property
     def execution_registry(self) -> ExecutionRegistry:
         return LiveExecutions(self.id, connection=self.connection)
+
+    def get_status(self, refresh: bool = True) -> JobStatus:
+        return super().get_status(refresh=refresh and not self._status_read)
+
+    def _remove_from_registries(self, pipeline=None, remove_from_queue: bool = True) -> None:
+        # RQ asks Redis for the status once for each registry it considers (is_finished,
+        # is_deferred, is_started ...): up to six round trips for the one answer, after every
+        # job. One read serves them all; nothing changes a job's status meanwhile but its worker.
+        self.get_status()
+        self._status_read = True
+        try:
+            super()._remove_from_registries(pipeline=pipeline, remove_from_queue=remove_from_queue)
+        finally:
+            self._status_read = False
 
 
 class SmsWorker(PromptAbandonment, SimpleWorker):
@@ -307,13 +329,17 @@ class SmsWorker(PromptAbandonment, SimpleWorker):
 
     # Whether this worker works until the queues are empty: it then rides out nothing.
     _burst = False
+    _last_beat = float("-inf")  # time.monotonic() of the last beat sent
 
     def heartbeat(self, timeout: int | None = None, pipeline=None) -> None:
         # A beat into a pipeline is sent, and its errors met, by its caller.
         if pipeline is not None:
             super().heartbeat(timeout, pipeline)
-        else:
+        elif timeout is not None or time.monotonic() - self._last_beat >= _BEAT_AT_MOST_EVERY_SECONDS:
             self._riding_out(super().heartbeat, timeout)
+        else:
+            return  # RQ beats three times a job, two round trips each; its TTL is minutes
+        self._last_beat = time.monotonic()
 
     def check_for_suspension(self, burst: bool) -> None:
         self._riding_out(super().check_for_suspension, burst)

@@ -75,3 +75,23 @@ def test_a_network_failure_is_uncertain():
     with pytest.raises(backends.SmsUncertainError) as raised:
         sender.send(SMS)
     assert "+62" not in str(raised.value)
+
+
+def test_the_twilio_client_reads_the_proxy_settings_once_for_its_one_host(monkeypatch):
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.agency.example:3128")
+    monkeypatch.setenv("NO_PROXY", "edge.local")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/antrian/ca.pem")
+
+    remote = backends.ApiBaseHttpClient("https://api.twilio.com", timeout=5)
+    exempt = backends.ApiBaseHttpClient("https://edge.local:8443", timeout=5)
+
+    assert remote.proxy["https"] == "http://proxy.agency.example:3128"
+    assert "https" not in exempt.proxy  # NO_PROXY, as requests would judge it per request
+    assert remote.session.verify == "/etc/antrian/ca.pem"
+    # Read once here: a request does not read the environment again.
+    assert remote.session.trust_env is False
+    monkeypatch.setenv("HTTPS_PROXY", "http://elsewhere.example:8080")
+    settings = remote.session.merge_environment_settings(
+        "https://api.twilio.com/x", remote.proxy, None, None, None
+    )
+    assert settings["proxies"]["https"] == "http://proxy.agency.example:3128"
