@@ -308,6 +308,24 @@ class Waitlist:
             raise NotFoundError("waitlist")
         return entry
 
+    def resend_code(self, typed_id: str, nik: str) -> Entry:
+        """Send the entry with this id and NIK, still held for its phone's code, a new one (the
+        old one no longer works), as a booking's hold gets one.
+
+        Returns:
+            The entry (also when it is in line already: no code needed).
+
+        Raises:
+            NotFoundError: no entry has this id with this NIK.
+            ResendLimitError: one a minute, a few an entry.
+            HoldExpiredError: its time ran out (or it was released already).
+            CancelledError: it left.
+        """
+        entry = self.find(typed_id, nik)
+        if self.reservations.verification.send_again(entry.branch_id, entry.code) in ("left", "cancelled"):
+            raise CancelledError()
+        return self.entry(entry.branch_id, entry.code)
+
     def verify(self, typed_id: str, nik: str, one_time_code: str, now: dt.datetime) -> Entry:
         """Put the entry with this id and NIK in line by the one-time code sent to its phone
         (``PHONE_VERIFICATION``), as a booking's hold is confirmed; then offer the day's free

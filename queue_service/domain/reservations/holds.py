@@ -176,10 +176,30 @@ class PhoneVerification:
             CancelledError: it was cancelled.
         """
         booking = self.lookup.lookup(typed_code, nik)
+        current = self.send_again(booking.branch_id, booking.code)
+        if current == "cancelled":
+            raise CancelledError()
+        if current is not None:
+            return booking  # confirmed already: no code needed
+        return self.lookup.get(booking.branch_id, booking.code)
+
+    def send_again(self, branch_id: str, code: str) -> str | None:
+        """Send the record held under ``code`` (a booking's hold, or a waitlist entry's) a new
+        one-time code, the old one no longer working.
+
+        Returns:
+            None when a code went; else the record's status, no longer held (confirmed,
+            cancelled, left), for the caller to answer.
+
+        Raises:
+            NotFoundError: no such record.
+            ResendLimitError: one a minute (``retry_after`` says when), a few a hold.
+            HoldExpiredError: the hold ran out or was released.
+        """
         outcome = HoldOutcome.read(
             self.scripts.resend_otp(
-                keys=[keys.booking(booking.branch_id, booking.code), keys.sms_outbox(booking.branch_id)],
-                args=[new_one_time_code(), SENDS_ALLOWED, RESEND_INTERVAL_MS, booking.code],
+                keys=[keys.booking(branch_id, code), keys.sms_outbox(branch_id)],
+                args=[new_one_time_code(), SENDS_ALLOWED, RESEND_INTERVAL_MS, code],
             )
         )
         if outcome.verdict == "missing":
@@ -191,15 +211,13 @@ class PhoneVerification:
             # may be tried (the hold is released by then).
             raise ResendLimitError(max(1, math.ceil(int(outcome.wait_ms) / 1000)))
         if outcome.verdict == "expired":
-            self.release_due(booking.branch_id)
+            self.release_due(branch_id)
             raise HoldExpiredError("deadline")
         if outcome.verdict == "status":
-            if outcome.current_status == "cancelled":
-                raise CancelledError()
             if outcome.current_status == "expired":
                 raise HoldExpiredError()
-            return booking  # confirmed already: no code needed
-        return self.lookup.get(booking.branch_id, booking.code)
+            return outcome.current_status
+        return None
 
     def progress(self, booking: Booking) -> HoldProgress:
         """How far the hold ``booking`` has got (sends, wrong codes), and Redis's clock."""

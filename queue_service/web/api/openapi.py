@@ -138,6 +138,22 @@ def _waitlist_paths(spec: APISpec) -> None:
         },
     )
     spec.path(
+        "/api/v1/waitlist/{waitlist_id}/verify/resend",
+        operations={
+            "post": _operation(
+                "Send a `pending` entry's phone a new one-time code (the old one stops working), "
+                "as a booking's hold gets one: one a minute, three an entry; 429 with `Retry-After` "
+                "beyond; an entry in line already needs none (202, nothing sent); 409 `cancelled` "
+                "after it left, `hold_expired` once its time ran out",
+                "202",
+                "WaitlistEntry",
+                body="ResendRequest",
+                parameters=[_path_param("waitlist_id")],
+                errors=("400", "404", "409", "415", "422", "429"),
+            )
+        },
+    )
+    spec.path(
         "/api/v1/waitlist/{waitlist_id}/accept",
         operations={
             "post": _operation(

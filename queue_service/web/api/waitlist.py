@@ -40,6 +40,16 @@ def verify_entry(waitlist_id: str):
     return entry_answer(entry)
 
 
+@bp.post("/waitlist/<waitlist_id>/verify/resend")
+@limits.lookup
+@limits.failed_lookup
+def resend_entry_code(waitlist_id: str):
+    """A new one-time code to the entry's phone (the old one stops working): 202; as a
+    booking's, one a minute and a few an entry (429 with ``Retry-After``)."""
+    query = load(_NIK, json_object())
+    return entry_answer(services().waitlist.resend_code(waitlist_id, query["nik"])), 202
+
+
 @bp.post("/waitlist/<waitlist_id>/accept")
 @limits.lookup
 @limits.failed_lookup

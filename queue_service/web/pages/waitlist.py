@@ -9,12 +9,18 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from flask import redirect, request, session, url_for
+from flask_babel import gettext as _
 
 from queue_service.domain import catalog, schedules
-from queue_service.domain.errors import CaptchaFailedError, DomainError, ValidationFailedError
+from queue_service.domain.errors import (
+    CaptchaFailedError,
+    DomainError,
+    ResendLimitError,
+    ValidationFailedError,
+)
 from queue_service.web import booking as web_booking
 from queue_service.web import limits, waitlisting
-from queue_service.web.errors import STATUS_OF_CODE
+from queue_service.web.errors import STATUS_OF_CODE, domain_error_headers
 from queue_service.web.extensions import services
 from queue_service.web.pages.page_blueprints import make_page_blueprint
 from queue_service.web.pages.phone_check import LAST_BOOKING
@@ -87,6 +93,22 @@ def verify(waitlist_id: str):
     return _entry_page(entry)
 
 
+@bp.post("/daftar-tunggu/<waitlist_id>/kirim-ulang")
+@limits.lookup
+@limits.failed_lookup
+def resend(waitlist_id: str):
+    """A new code to the entry's phone; the entry's page, saying it went (or why not)."""
+    try:
+        entry = services().waitlist.resend_code(waitlist_id, request.form.get("nik", "")[:32])
+    except ResendLimitError as error:
+        page = _refused(waitlist_id, error)
+        page.headers.update(domain_error_headers(error))
+        return page
+    except DomainError as error:
+        return _refused(waitlist_id, error)
+    return _entry_page(entry, notice=_("Kode baru sudah dikirim. Kode sebelumnya tidak berlaku lagi."))
+
+
 @bp.post("/daftar-tunggu/<waitlist_id>/terima")
 @limits.lookup
 @limits.failed_lookup
@@ -120,7 +142,7 @@ def _refused(waitlist_id: str, error: DomainError):
     return _entry_page(entry, summary=error_text(error.code), status=STATUS_OF_CODE.get(error.code, 409))
 
 
-def _entry_page(entry, summary: str | None = None, status: int = 200):
+def _entry_page(entry, summary: str | None = None, status: int = 200, notice: str | None = None):
     office = catalog.get_branch(services().redis, entry.branch_id)
     slot = None  # the slot waited for, or offered; None: any slot of the day
     if entry.slot is not None:
@@ -140,6 +162,7 @@ def _entry_page(entry, summary: str | None = None, status: int = 200):
         offer_by=offer_by,
         seconds_left=services().waitlist.seconds_left(entry) if offer_by else 0,
         summary=summary,
+        notice=notice,
     )
 
 

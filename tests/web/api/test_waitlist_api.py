@@ -145,3 +145,40 @@ def test_leave_after_accept_is_409_already_accepted_and_accept_after_cancel_409_
     gone = client.post(f"/api/v1/waitlist/{entry}/leave", json=nik)
     assert gone.status_code == 409
     assert gone.get_json()["error"]["code"] == "cancelled"
+
+
+def test_an_entry_held_for_its_code_gets_a_new_one_as_a_booking_does(
+    make_app, booking_body, redis, tune_branch
+):
+    app = make_app(PHONE_VERIFICATION=True)
+    client = app.test_client()
+    tune_branch(BRANCH, slot_capacity=1)
+    gate = app.extensions["antrian"].captcha
+    first = booking_body(captcha_id=gate.create().id)
+    taken = client.post("/api/v1/bookings", json=first).get_json()
+    otp = redis.hget(keys.booking(BRANCH, taken["code"]), "otp")
+    client.post(f"/api/v1/bookings/{taken['code']}/verify", json={"nik": first["nik"], "otp": otp})
+    body = join_body(booking_body, captcha_id=gate.create().id)
+    entry = client.post(WAITLIST, json=body).get_json()["waitlist_id"]
+    record = keys.booking(BRANCH, entry)
+    resend = f"/api/v1/waitlist/{entry}/verify/resend"
+
+    too_soon = client.post(resend, json={"nik": body["nik"]})
+    assert too_soon.status_code == 429 and int(too_soon.headers["Retry-After"]) > 0
+    old = redis.hget(record, "otp")
+    redis.hset(record, "otp_sent_ms", 0)  # a minute and more ago
+    again = client.post(resend, json={"nik": body["nik"]})
+    assert again.status_code == 202, again.get_json()
+    assert again.get_json()["status"] == "pending"
+    new = redis.hget(record, "otp")
+    assert new != old and redis.zscore(keys.sms_outbox(BRANCH), f"{entry}:otp2") is not None
+    assert client.post(resend, json={"nik": "3171011201900999"}).status_code == 404  # another NIK
+
+    verify = f"/api/v1/waitlist/{entry}/verify"
+    assert client.post(verify, json={"nik": body["nik"], "otp": old}).status_code == 403
+    assert client.post(verify, json={"nik": body["nik"], "otp": new}).get_json()["status"] == "waiting"
+    in_line = client.post(resend, json={"nik": body["nik"]})  # no code needed now
+    assert in_line.status_code == 202 and in_line.get_json()["status"] == "waiting"
+    assert client.post(f"/api/v1/waitlist/{entry}/leave", json={"nik": body["nik"]}).status_code == 200
+    left = client.post(resend, json={"nik": body["nik"]})
+    assert left.status_code == 409 and left.get_json()["error"]["code"] == "cancelled"

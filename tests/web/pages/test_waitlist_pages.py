@@ -91,3 +91,28 @@ def test_where_whatsapp_is_offered_the_join_form_takes_the_channel_and_the_entry
     assert joined.status_code == 303
     code = joined.headers["Location"].rsplit("/", 1)[1]
     assert redis.hget(keys.booking(BRANCH, code), "channel") == "whatsapp"
+
+
+def test_an_entry_waiting_for_its_code_can_ask_for_a_new_one(make_app, tune_branch, booking_body, redis):
+    app = make_app(PHONE_VERIFICATION=True)
+    client = app.test_client()
+    tune_branch(BRANCH, slot_capacity=1)
+    gate = app.extensions["antrian"].captcha
+    first = booking_body(captcha_id=gate.create().id)
+    taken = client.post("/api/v1/bookings", json=first).get_json()
+    otp = redis.hget(keys.booking(BRANCH, taken["code"]), "otp")
+    client.post(f"/api/v1/bookings/{taken['code']}/verify", json={"nik": first["nik"], "otp": otp})
+    body = {**booking_body(captcha_id=gate.create().id), "nik": "3171011201900777", "phone": "081200000777"}
+    entry = client.post(f"/api/v1/branches/{BRANCH}/waitlist", json=body).get_json()["waitlist_id"]
+    page_path = f"/daftar-tunggu/{entry}"
+    resend_path = f"{page_path}/kirim-ulang"
+    pending = client.get(page_path).get_data(as_text=True)
+    assert "Kirim ulang kode" in pending
+
+    too_soon = client.post(resend_path, data={**form(pending, resend_path), "nik": body["nik"]})
+    assert too_soon.status_code == 429 and "Retry-After" in too_soon.headers
+    redis.hset(keys.booking(BRANCH, entry), "otp_sent_ms", 0)  # a minute and more ago
+    sent = client.post(resend_path, data={**form(pending, resend_path), "nik": body["nik"]})
+    assert sent.status_code == 200
+    assert "Kode baru sudah dikirim" in sent.get_data(as_text=True)
+    assert redis.hget(keys.booking(BRANCH, entry), "otp_sends") == "2"
