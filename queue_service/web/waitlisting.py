@@ -32,7 +32,7 @@ def join(body: Mapping, branch_id: str) -> Entry:
         services().reservations,
         asked.get("captcha_id"),
         asked.get("captcha_answer"),
-        read_request=lambda: web_booking.booking_request(asked, _WAITLIST_REQUEST),
+        read_request=lambda: web_booking.reachable(web_booking.booking_request(asked, _WAITLIST_REQUEST)),
         address=limits.client_address(),
         now=now,
         registry=services().registry,

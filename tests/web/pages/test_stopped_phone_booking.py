@@ -33,3 +33,11 @@ def test_the_form_says_so_beside_the_phone(client, book_page):
     response = book_page()
     assert response.status_code == 422
     assert "Kirim MULAI lewat WhatsApp ke nomor Antrian BPJSTK" in response.get_data(as_text=True)
+
+
+def test_joining_a_waitlist_with_a_stopped_phone_is_refused_the_same_way(client, booking_body):
+    reply_of(inbound(client, "BERHENTI"))
+    body = {key: value for key, value in booking_body().items() if key != "branch_id"}
+    refused = client.post(f"/api/v1/branches/{booking_body()['branch_id']}/waitlist", json=body)
+    assert refused.status_code == 422
+    assert list(refused.get_json()["error"]["fields"]) == ["phone"]
