@@ -55,9 +55,11 @@ def book(
     """Book a place: the captcha first, then the fields, then the person's allowance, then
     the participant registry, then the place.
 
-    The captcha is checked (and consumed, right or wrong) before any other field is read,
-    so that the booking endpoint is no oracle for NIKs: without a solved captcha nobody
-    learns whether a NIK is valid or booked, nor spends anyone's allowance. The registry is
+    The captcha is judged (and consumed, right or wrong) before anything is said of any other
+    field, so that the booking endpoint is no oracle for NIKs: without a solved captcha nobody
+    learns whether a NIK is valid or booked, nor spends anyone's allowance. For a plain
+    booking its consumption rides on the booking's first read where it may (see
+    ``Reservations.reserve``), once the fields have been read: one round trip less. The registry is
     asked only once the allowance is counted and the day and slot found bookable, so a
     caller without a solved captcha, or past their allowance, costs it no call.
 
@@ -96,17 +98,25 @@ def book(
             first = _first_answer(reservations, request.branch_id, idempotency_key, request_digest(request))
             if first is not None:
                 return first
-    captcha.verify(captcha_id, captcha_answer)
-    if request is None:
-        request = read_request()
     screen = None
     if registry is not None and registry.asks:
 
         def screen(asked: BookingRequest) -> dict[str, str]:
             return registry.screen(asked.nik, asked.kpj, asked.name)
 
+    if idempotency_key is None and place is None:
+        verdict = captcha.pending(captcha_id, captcha_answer)
+        try:
+            request = read_request()
+        except Exception:
+            verdict.settle_now()  # a wrong captcha is said before the fields are
+            raise
+        return reservations.reserve(request, now, address, screen, admit, captcha=verdict)
+    captcha.verify(captcha_id, captcha_answer)
+    if request is None:
+        request = read_request()
     if idempotency_key is None:
-        return (place or reservations.reserve)(request, now, address, screen, admit)
+        return place(request, now, address, screen, admit)
     key = IdempotencyKey(idempotency_key, request_digest(request))
     try:
         return reservations.reserve(request, now, address, screen, admit, key)

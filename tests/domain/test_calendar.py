@@ -65,8 +65,8 @@ def test_a_national_closure_set_mid_booking_is_honoured_by_the_reserve_script(
 ):
     read_context = reserve.load_context
 
-    def closed_right_after_reading(store, booking_request, person_count=None):
-        context = read_context(store, booking_request, person_count)
+    def closed_right_after_reading(store, booking_request, person_count=None, captcha=None):
+        context = read_context(store, booking_request, person_count, captcha)
         calendar.close_nationally(redis, WEDNESDAY, "Keadaan darurat")
         return context
 

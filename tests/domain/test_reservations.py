@@ -458,8 +458,8 @@ def test_settings_changed_while_booking_are_not_booked_past(reservations, clock,
     # longer exists.
     read_context = reserve.load_context
 
-    def tuned_right_after_reading(store, booking_request, person_count=None):
-        context = read_context(store, booking_request, person_count)
+    def tuned_right_after_reading(store, booking_request, person_count=None, captcha=None):
+        context = read_context(store, booking_request, person_count, captcha)
         settings = schedules.load_settings(redis, "jakarta-salemba")
         settings.slot_minutes = 60
         schedules.store_settings(redis, "jakarta-salemba", settings)
@@ -477,8 +477,8 @@ def test_a_settings_change_that_keeps_the_slot_books_on_the_fresh_settings(
     read_context = reserve.load_context
     changed = []
 
-    def tuned_once(store, booking_request, person_count=None):
-        context = read_context(store, booking_request, person_count)
+    def tuned_once(store, booking_request, person_count=None, captcha=None):
+        context = read_context(store, booking_request, person_count, captcha)
         if not changed:
             schedules.store_settings(
                 redis,

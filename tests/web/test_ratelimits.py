@@ -428,8 +428,8 @@ def test_a_booking_that_starts_over_counts_its_attempt_once(client, app, booking
     read_context = reserve.load_context
     reads = []
 
-    def tuned_once(store, booking_request, person_count=None):
-        context = read_context(store, booking_request, person_count)
+    def tuned_once(store, booking_request, person_count=None, captcha=None):
+        context = read_context(store, booking_request, person_count, captcha)
         reads.append(person_count)
         if len(reads) == 1:
             schedules.store_settings(

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from redis import Redis
+from redis.exceptions import NoScriptError
 
 from queue_service.domain.captcha import media as captcha_media
 from queue_service.domain.captcha import speech
@@ -69,6 +70,9 @@ class CaptchaGate(Protocol):
 
     def verify(self, captcha_id: object, answer: object) -> None:
         """Consume the challenge; raise ``CaptchaFailedError`` unless ``answer`` solves it."""
+
+    def pending(self, captcha_id: object, answer: object) -> PendingVerdict:
+        """``verify``, to be sent on another step's round trip (``PendingVerdict``)."""
 
 
 def new_answer() -> str:
@@ -176,22 +180,71 @@ class SelfHostedCaptcha:
             CaptchaFailedError: the id names no live challenge, or the answer is wrong
                 or missing.
         """
+        self.pending(captcha_id, answer).settle_now()
+
+    def pending(self, captcha_id: object, answer: object) -> PendingVerdict:
+        """``verify``'s consumption of the challenge, still to be sent (see ``PendingVerdict``).
+
+        Raises:
+            CaptchaFailedError: ``captcha_id`` cannot name a challenge (nothing to send).
+        """
         if not isinstance(captcha_id, str) or not ID.fullmatch(captcha_id):
             raise CaptchaFailedError("unknown")
-        stored = self.scripts.consume_captcha(
-            keys=[
-                keys.captcha_answer(captcha_id),
-                keys.captcha_audio(captcha_id),
-                keys.captcha_image(captcha_id),
-            ],
-            args=[secrets.token_hex(8), CONSUMED_KEEP_SECONDS * 1000],
-        )
+        return PendingVerdict(self, captcha_id, answer)
+
+    def judge(self, stored: bytes | str | None, answer: object) -> None:
+        """Whether ``answer`` solves the challenge whose answer was ``stored`` (None: it had
+        none: unknown, expired or used).
+
+        Raises:
+            CaptchaFailedError: it does not.
+        """
         if stored is None:
             raise CaptchaFailedError("expired")
         given = normalise_answer(answer)
-        expected = normalise_answer(stored.decode())
+        expected = normalise_answer(stored.decode() if isinstance(stored, bytes) else stored)
         if given is None or not (_same(given, expected) or _same(given, self._test_answer)):
             raise CaptchaFailedError("wrong")
+
+
+class PendingVerdict:
+    """One challenge's consumption, still to be sent: it may ride on another step's round
+    trip (a booking's first read, in a pipeline of a client of the same server), as a bare
+    EVALSHA, and is judged from its reply before anything else that round trip read."""
+
+    def __init__(self, gate: SelfHostedCaptcha, captcha_id: str, answer: object):
+        self._gate, self._answer = gate, answer
+        self._keys = [
+            keys.captcha_answer(captcha_id),
+            keys.captcha_audio(captcha_id),
+            keys.captcha_image(captcha_id),
+        ]
+        # The attempt's token: a re-sent call answers as the first did (consume_captcha.lua).
+        self._args = [secrets.token_hex(8), CONSUMED_KEEP_SECONDS * 1000]
+
+    def queue(self, pipe) -> None:
+        """Add the consumption to ``pipe``."""
+        pipe.evalsha(self._gate.scripts.consume_captcha.sha, len(self._keys), *self._keys, *self._args)
+
+    def settle(self, replies: list) -> None:
+        """Judge the consumption's reply (the first of ``replies``; an error as an exception).
+
+        Raises:
+            CaptchaFailedError: the challenge is unknown, used or expired, or not solved.
+        """
+        stored = replies[0]
+        if isinstance(stored, NoScriptError):  # a server that restarted: load it, consume
+            stored = self._run()
+        elif isinstance(stored, Exception):
+            raise stored
+        self._gate.judge(stored, self._answer)
+
+    def settle_now(self) -> None:
+        """Consume in a round trip of its own, and judge; raises as ``settle``."""
+        self._gate.judge(self._run(), self._answer)
+
+    def _run(self) -> bytes | None:
+        return self._gate.scripts.consume_captcha(keys=self._keys, args=self._args)
 
 
 def _same(given: str, expected: str | None) -> bool:

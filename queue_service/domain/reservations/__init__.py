@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from redis import Redis
 from redis.cluster import RedisCluster
@@ -42,6 +42,9 @@ from queue_service.domain.reservations.records import (
 from queue_service.domain.reservations.reschedule import Rescheduling
 from queue_service.domain.reservations.reserve import IdempotencyKey, KeyUsedError, Reserving
 from queue_service.store.scripts import Scripts
+
+if TYPE_CHECKING:
+    from queue_service.domain.captcha.gate import PendingVerdict
 
 __all__ = [
     "HOLDING_STATUSES",
@@ -186,6 +189,7 @@ class Reservations:
         screen: Callable[[BookingRequest], Mapping[str, str]] | None = None,
         admit: Callable[[BookingRequest, BookingContext], None] | None = None,
         idempotency: IdempotencyKey | None = None,
+        captcha: PendingVerdict | None = None,
     ) -> Booking:
         """Book a place for ``request`` as seen at ``now`` (see ``Reserving.reserve``), the
         attempt counted against its person's allowance from ``address`` when given, and
@@ -205,9 +209,12 @@ class Reservations:
             KeyUsedError: ``idempotency``'s key booked already (nothing is written).
             Whatever ``screen`` raises (nothing is held then).
         """
+        if captcha is not None and not self._captcha_rides(address):
+            captcha.settle_now()
+            captcha = None
         person_count = self.count_attempt(request, address)
         booking, replicated = self.reserving.reserve(
-            request, now, person_count, screen, address, admit, idempotency
+            request, now, person_count, screen, address, admit, idempotency, captcha
         )
         self._on_event("held" if booking.status == PENDING else "booked", booking)
         if not replicated:
@@ -217,6 +224,14 @@ class Reservations:
             # brings the code and a second attempt is told the NIK holds a booking.
             raise NotReplicatedError("replicas did not confirm in time")
         return booking
+
+    def _captcha_rides(self, address: str | None) -> bool:
+        """Whether the challenge's consumption (``reserve``'s ``captcha``) may ride on the first
+        read: never beside a count against the person's allowance (a wrong answer must spend
+        nobody's), nor where a step comes first (the previous NIK key's), nor on a Redis
+        Cluster (whose pipelines take no scripts, and whose challenge is on another node)."""
+        counts = self.allowance is not None and self.allowance.enabled and address is not None
+        return not counts and not self.claims.reads_previous_key and not isinstance(self.redis, RedisCluster)
 
     def count_attempt(self, request: BookingRequest, address: str | None) -> PendingCount | None:
         """The first checks of an attempt to book (or to join a waitlist): its count against its

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from redis import Redis
 
@@ -20,6 +20,9 @@ from queue_service.domain.errors import (
 from queue_service.domain.person_allowance import PendingCount
 from queue_service.domain.reservations.records import BookingRequest
 from queue_service.store import keys
+
+if TYPE_CHECKING:
+    from queue_service.domain.captcha.gate import PendingVerdict
 
 # The scripts' refusals, which they answer by name, and the errors that say them.
 REFUSALS = {"slot_full": SlotFullError, "day_full": DayFullError, "not_bookable": NotBookableError}
@@ -37,19 +40,27 @@ class BookingContext(NamedTuple):
 
 
 def load_context(
-    redis: Redis, request: BookingRequest, person_count: PendingCount | None = None
+    redis: Redis,
+    request: BookingRequest,
+    person_count: PendingCount | None = None,
+    captcha: PendingVerdict | None = None,
 ) -> BookingContext:
     """Branch, service, settings, the date's override and national closure, and the SHA-1
     of the settings' stored form, read in one round trip; ``person_count``, the attempt's
-    count against the person's allowance, rides on it and is judged first.
+    count against the person's allowance, rides on it and is judged first; ``captcha``, the
+    consumption of the request's challenge, rides on it too and is judged before anything
+    (never with a count: a wrong answer must count against nobody's allowance).
 
     Raises:
+        CaptchaFailedError: ``captcha``'s challenge is unknown, used, expired or not solved.
         AttemptsUsedUpError: the person's allowance is spent.
         NotBookableError: the branch is retired, or no longer offers the service: it takes
             no new bookings there, nor moves any (``detail`` says which).
         ValidationFailedError: unknown branch, or a service the branch never offered.
     """
     pipe = redis.pipeline(transaction=False)
+    if captcha is not None:
+        captcha.queue(pipe)
     # The branch's copy of its catalog entries: everything here is under the branch's tag.
     pipe.hmget(keys.branch_catalog(request.branch_id), "branch", f"service:{request.service_id}")
     pipe.get(keys.branch_settings(request.branch_id))
@@ -57,12 +68,15 @@ def load_context(
     pipe.hget(keys.branch_national_closures(request.branch_id), request.date.isoformat())
     if person_count is not None:
         person_count.queue(pipe)
-    replies = pipe.execute(raise_on_error=person_count is None)
+    replies = pipe.execute(raise_on_error=person_count is None and captcha is None)
+    if captcha is not None:
+        captcha.settle(replies)
+        replies = replies[1:]
     if person_count is not None:
         person_count.settle(replies[4:])
-        for reply in replies[:4]:
-            if isinstance(reply, Exception):
-                raise reply
+    for reply in replies[:4]:  # the store's errors, once what rode along was judged
+        if isinstance(reply, Exception):
+            raise reply
     (branch_raw, service_raw), settings_raw, override_raw, closure_raw = replies[:4]
     if branch_raw is None and settings_raw is not None:  # no copy yet: the master lists
         branch_raw, service_raw = _from_master_lists(redis, request)

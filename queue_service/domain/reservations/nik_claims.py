@@ -64,6 +64,12 @@ class NikClaims:
         """The key of the claim of ``nik``'s ``day`` (ISO date)."""
         return keys.nik_day_claim(self.digest(nik), day)
 
+    @property
+    def reads_previous_key(self) -> bool:
+        """Whether claims are also looked for under the previous key (``NIK_HASH_KEY`` being
+        replaced): a step of its own before a booking's first read."""
+        return self._previous_secret is not None
+
     def keys_read(self, nik: str, day: str) -> list[str]:
         """The keys a claim of ``nik``'s ``day`` may be found under: the current digest's, then
         the previous key's while one is set."""

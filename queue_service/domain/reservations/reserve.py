@@ -23,6 +23,7 @@ import logging
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import redis.exceptions as redis_errors
 from redis import Redis
@@ -46,6 +47,9 @@ from queue_service.domain.reservations.records import (
 from queue_service.store import keys
 from queue_service.store.outcomes import BookingOutcome
 from queue_service.store.scripts import Scripts
+
+if TYPE_CHECKING:
+    from queue_service.domain.captcha.gate import PendingVerdict
 
 log = logging.getLogger(__name__)
 
@@ -122,11 +126,16 @@ class Reserving:
         address: str | None = None,
         admit: Callable[[BookingRequest, BookingContext], None] | None = None,
         idempotency: IdempotencyKey | None = None,
+        captcha: PendingVerdict | None = None,
     ) -> tuple[Booking, bool]:
         """Book a place for ``request`` as seen at ``now``.
 
         ``person_count``, if given, is sent in the same round trip as the first read, once,
         and judged before anything else.
+
+        ``captcha``, if given (never with ``person_count``), the consumption of the request's
+        challenge, is sent in the same round trip as the first read, once, and judged before
+        anything else, that first read included.
 
         ``screen``, if given, is called once, after the allowance is judged and the day and
         slot found bookable, before the place is held (the participant registry): it raises
@@ -162,9 +171,10 @@ class Reserving:
             screened_only = screened
             screened = functools.cache(lambda: {**screened_only(), "address": address})
         for _attempt in range(_ATTEMPTS):
-            outcome = self._try_reserve(request, now, person_count, screened, admit, idempotency)
+            outcome = self._try_reserve(request, now, person_count, screened, admit, idempotency, captcha)
             admit = None  # asked once, whatever the attempts
             person_count = None  # counted once, whatever the attempts
+            captcha = None  # consumed once
             if outcome is not None:
                 break
         else:
@@ -261,6 +271,7 @@ class Reserving:
         screened: Callable[[], dict[str, str]] = dict,
         admit: Callable[[BookingRequest, BookingContext], None] | None = None,
         idempotency: IdempotencyKey | None = None,
+        captcha: PendingVerdict | None = None,
     ):
         """One attempt: check the request against the settings, screen it (``screened``
         returns the record's extra fields), claim the NIK's date, reserve.
@@ -269,7 +280,7 @@ class Reserving:
             ``(booking, claim_key, expire_at_ms)``, or None when the attempt must
             start over (a code collision, a stalled claim, settings changed meanwhile).
         """
-        context = load_context(self.redis, request, person_count)
+        context = load_context(self.redis, request, person_count, captcha)
         if admit is not None:
             admit(request, context)
         branch, service = context.branch, context.service
