@@ -98,9 +98,9 @@ def test_accept_before_an_offer_is_409_not_offered_and_a_bad_body_422(client, bo
     assert unknown.status_code == 404
 
 
-def test_with_phone_verification_an_entry_is_in_line_once_its_code_comes_back(
-    make_app, booking_body, redis, tune_branch
-):
+def full_slot_with_phone_verification(make_app, tune_branch, booking_body, redis):
+    """An app with ``PHONE_VERIFICATION`` whose slot of one place holds a verified booking:
+    the slot is full. Returns the app's client and its captcha gate."""
     app = make_app(PHONE_VERIFICATION=True)
     client = app.test_client()
     tune_branch(BRANCH, slot_capacity=1)
@@ -109,6 +109,13 @@ def test_with_phone_verification_an_entry_is_in_line_once_its_code_comes_back(
     taken = client.post("/api/v1/bookings", json=first).get_json()
     otp = redis.hget(keys.booking(BRANCH, taken["code"]), "otp")
     client.post(f"/api/v1/bookings/{taken['code']}/verify", json={"nik": first["nik"], "otp": otp})
+    return client, gate
+
+
+def test_with_phone_verification_an_entry_is_in_line_once_its_code_comes_back(
+    make_app, booking_body, redis, tune_branch
+):
+    client, gate = full_slot_with_phone_verification(make_app, tune_branch, booking_body, redis)
     body = join_body(booking_body, captcha_id=gate.create().id)
     joined = client.post(WAITLIST, json=body)
     assert joined.status_code == 201, joined.get_json()
@@ -150,14 +157,7 @@ def test_leave_after_accept_is_409_already_accepted_and_accept_after_cancel_409_
 def test_an_entry_held_for_its_code_gets_a_new_one_as_a_booking_does(
     make_app, booking_body, redis, tune_branch
 ):
-    app = make_app(PHONE_VERIFICATION=True)
-    client = app.test_client()
-    tune_branch(BRANCH, slot_capacity=1)
-    gate = app.extensions["antrian"].captcha
-    first = booking_body(captcha_id=gate.create().id)
-    taken = client.post("/api/v1/bookings", json=first).get_json()
-    otp = redis.hget(keys.booking(BRANCH, taken["code"]), "otp")
-    client.post(f"/api/v1/bookings/{taken['code']}/verify", json={"nik": first["nik"], "otp": otp})
+    client, gate = full_slot_with_phone_verification(make_app, tune_branch, booking_body, redis)
     body = join_body(booking_body, captcha_id=gate.create().id)
     entry = client.post(WAITLIST, json=body).get_json()["waitlist_id"]
     record = keys.booking(BRANCH, entry)

@@ -9,6 +9,7 @@ from queue_service.domain.accounts import BRANCH_ADMIN
 from queue_service.domain.reservations.lookup import BookingLookup
 from queue_service.store import keys
 from tests.factories import booking_request
+from tests.web.api.test_waitlist_api import full_slot_with_phone_verification
 from tests.web.pages.forms import form
 from tests.web.pages.test_admin_console import PASSWORD, sign_in
 
@@ -94,14 +95,7 @@ def test_where_whatsapp_is_offered_the_join_form_takes_the_channel_and_the_entry
 
 
 def test_an_entry_waiting_for_its_code_can_ask_for_a_new_one(make_app, tune_branch, booking_body, redis):
-    app = make_app(PHONE_VERIFICATION=True)
-    client = app.test_client()
-    tune_branch(BRANCH, slot_capacity=1)
-    gate = app.extensions["antrian"].captcha
-    first = booking_body(captcha_id=gate.create().id)
-    taken = client.post("/api/v1/bookings", json=first).get_json()
-    otp = redis.hget(keys.booking(BRANCH, taken["code"]), "otp")
-    client.post(f"/api/v1/bookings/{taken['code']}/verify", json={"nik": first["nik"], "otp": otp})
+    client, gate = full_slot_with_phone_verification(make_app, tune_branch, booking_body, redis)
     body = {**booking_body(captcha_id=gate.create().id), "nik": "3171011201900777", "phone": "081200000777"}
     entry = client.post(f"/api/v1/branches/{BRANCH}/waitlist", json=body).get_json()["waitlist_id"]
     page_path = f"/daftar-tunggu/{entry}"
