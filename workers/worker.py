@@ -115,11 +115,6 @@ def copy_catalog_safely() -> None:
         log.warning("catalog copies not written: %s: %s", type(error).__name__, error)
 
 
-# The worker's own beats (those that only keep its key alive, not a job's) go at most this
-# often: RQ sends one before and after each wait for a job and one after each job, each a round
-# trip of two commands, which cost a busy worker as much as the job's own bookkeeping.
-_BEAT_AT_MOST_EVERY_SECONDS = 1.0
-
 # How often a sweeper thread looks whether it was stopped or its time has come.
 _TICK_SECONDS = 0.5
 
@@ -329,17 +324,13 @@ class SmsWorker(PromptAbandonment, SimpleWorker):
 
     # Whether this worker works until the queues are empty: it then rides out nothing.
     _burst = False
-    _last_beat = float("-inf")  # time.monotonic() of the last beat sent
 
     def heartbeat(self, timeout: int | None = None, pipeline=None) -> None:
         # A beat into a pipeline is sent, and its errors met, by its caller.
         if pipeline is not None:
             super().heartbeat(timeout, pipeline)
-        elif timeout is not None or time.monotonic() - self._last_beat >= _BEAT_AT_MOST_EVERY_SECONDS:
-            self._riding_out(super().heartbeat, timeout)
         else:
-            return  # RQ beats three times a job, two round trips each; its TTL is minutes
-        self._last_beat = time.monotonic()
+            self._riding_out(super().heartbeat, timeout)
 
     def check_for_suspension(self, burst: bool) -> None:
         self._riding_out(super().check_for_suspension, burst)

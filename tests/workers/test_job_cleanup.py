@@ -1,6 +1,5 @@
 """What RQ's bookkeeping costs an SMS worker: a finished job's clean-up reads its status once,
-where RQ asked Redis for it again for each registry it considered, and the worker's own beats
-go at most once a second, where RQ sent three for each job."""
+where RQ asked Redis for it again for each registry it considered."""
 
 from __future__ import annotations
 
@@ -9,7 +8,7 @@ import redis as redis_lib
 from rq import Queue
 from rq.job import JobStatus
 
-from workers.worker import SmsJob, SmsWorker
+from workers.worker import SmsJob
 
 
 def status_reads(connection: redis_lib.Redis) -> int:
@@ -28,32 +27,6 @@ def test_a_jobs_clean_up_reads_its_status_once(redis_server, status):
         assert not connection.exists(job.key)
         job.set_status(JobStatus.QUEUED)  # afterwards a read asks Redis again
         assert job.get_status() == JobStatus.QUEUED
-    finally:
-        connection.flushall()
-        connection.close()
-
-
-def beats_sent(connection: redis_lib.Redis) -> int:
-    return connection.info("commandstats").get("cmdstat_expire", {}).get("calls", 0)
-
-
-def test_the_workers_own_beats_go_at_most_once_a_second(redis_server):
-    """RQ beats before and after each wait for a job and after each job; one a second is
-    plenty for a key that lives minutes. A beat with a timeout of its own (a job's) always
-    goes."""
-    connection = redis_lib.Redis.from_url(redis_server.url)
-    try:
-        worker = SmsWorker(["beats-test"], connection=connection)
-        before = beats_sent(connection)
-        for _ in range(5):
-            worker.heartbeat()
-        assert beats_sent(connection) - before == 1
-        worker.heartbeat(120)
-        assert beats_sent(connection) - before == 2
-        assert 0 < connection.ttl(worker.key) <= 120
-        worker._last_beat -= 1.0  # a second later
-        worker.heartbeat()
-        assert beats_sent(connection) - before == 3
     finally:
         connection.flushall()
         connection.close()
