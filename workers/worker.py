@@ -115,6 +115,12 @@ def copy_catalog_safely() -> None:
         log.warning("catalog copies not written: %s: %s", type(error).__name__, error)
 
 
+# The worker's own beats (those that only keep its key alive, not a job's) and its look for a
+# suspension go at most this often: RQ sends three beats of two commands and one look for
+# each job, which cost a busy worker as much as the job's own bookkeeping. Its key lives
+# minutes; an operator's ``rq suspend`` is seen within this long.
+_BEAT_AT_MOST_EVERY_SECONDS = 1.0
+
 # How often a sweeper thread looks whether it was stopped or its time has come.
 _TICK_SECONDS = 0.5
 
@@ -324,16 +330,39 @@ class SmsWorker(PromptAbandonment, SimpleWorker):
 
     # Whether this worker works until the queues are empty: it then rides out nothing.
     _burst = False
+    _last_beat = float("-inf")  # time.monotonic() of the last beat sent
+    _last_suspension_look = float("-inf")  # ... and of the last look for a suspension
 
     def heartbeat(self, timeout: int | None = None, pipeline=None) -> None:
         # A beat into a pipeline is sent, and its errors met, by its caller.
         if pipeline is not None:
             super().heartbeat(timeout, pipeline)
+            return
+        if timeout is None and time.monotonic() - self._last_beat < _BEAT_AT_MOST_EVERY_SECONDS:
+            return
+        self._riding_out(self._beat_in_one_round_trip, timeout)
+        self._last_beat = time.monotonic()
+
+    def _beat_in_one_round_trip(self, timeout: int | None) -> None:
+        with self.connection.pipeline(transaction=False) as beat:
+            super().heartbeat(timeout, beat)
+            beat.execute()
+
+    def set_state(self, state: str, pipeline=None) -> None:
+        if pipeline is not None:
+            super().set_state(state, pipeline)
+        elif state == WorkerStatus.IDLE and self._state == WorkerStatus.IDLE:
+            return  # RQ says so after each job and again before its wait for the next
         else:
-            self._riding_out(super().heartbeat, timeout)
+            # Ridden out: after its wait for a job, the idle worker's first call to Redis may
+            # be this one, and an outage that began just then made it quit.
+            self._riding_out(super().set_state, state)
 
     def check_for_suspension(self, burst: bool) -> None:
+        if time.monotonic() - self._last_suspension_look < _BEAT_AT_MOST_EVERY_SECONDS:
+            return
         self._riding_out(super().check_for_suspension, burst)
+        self._last_suspension_look = time.monotonic()
 
     def run_maintenance_tasks(self) -> None:
         self._riding_out(super().run_maintenance_tasks)

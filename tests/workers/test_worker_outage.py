@@ -8,6 +8,7 @@ import datetime as dt
 import json
 import os
 import signal
+import threading
 import time
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from queue_service.notifications import queues
 from tests.factories import make_nik
 from tests.live import a_bookable_weekday
 from tests.redis_server import RedisServer
+from workers.worker import SmsWorker
 
 
 def queue_redis(server: RedisServer, **options) -> redis_lib.Redis:
@@ -131,3 +133,20 @@ def test_a_job_longer_than_three_heartbeats_is_not_taken_for_abandoned(own_redis
     wait_for(lambda: Path(str(runs) + ".done").exists(), "the job to end", 30)
     time.sleep(2)
     assert runs.read_text() == "run\n"
+
+
+def test_an_idle_workers_state_waits_for_redis_instead_of_quitting(own_redis):
+    # After its wait for a job the idle worker first says so (its state); an outage that
+    # began just then met RQ's own call there, and the worker quit instead of waiting.
+
+    connection = queue_redis(own_redis)
+    worker = SmsWorker([queues.SMS], connection=connection)
+    own_redis.kill()
+    told = threading.Thread(target=worker.set_state, args=("idle",), daemon=True)
+    told.start()
+    time.sleep(1.5)
+    assert told.is_alive(), "the worker must wait for Redis, not give up"
+    own_redis.start()
+    told.join(timeout=10)
+    assert not told.is_alive()
+    assert connection.hget(worker.key, "state") == b"idle"
