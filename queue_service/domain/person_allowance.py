@@ -7,13 +7,13 @@ whatever the address, let a stranger who knows a NIK spend its allowance with re
 attempts and lock its owner out for an hour; per person and address, the stranger locks
 out only themselves, and hoarding or probing NIKs from one address stays bounded by this
 allowance and the address's own booking limit, each attempt also costing a solved captcha.
-The booking counts it after the captcha, so a caller without a solved captcha spends
-nothing.
+The booking counts it with the captcha, and takes it back when the answer was wrong, so a
+caller without a solved captcha spends nothing.
 
 Every part of the limit has its own counters, named by its window and by keyed hashes
 (never the personal data, nor the address, itself); one script counts them all. Where the
 counters live in the data store, the count rides on the booking's first round trip
-(``Reservations.reserve``) and is judged before anything that read says.
+(``Reservations.reserve``) and is judged before anything that read says but the captcha.
 """
 
 from __future__ import annotations
@@ -55,6 +55,7 @@ class PendingCount:
     one script."""
 
     def __init__(self, store: Redis, counters: list[str], windows: list[int], parts: list[RateLimitItem]):
+        self._store = store
         self._script = scripts.for_client(store).count_attempts
         self._counters, self._windows, self._parts = counters, windows, parts
 
@@ -66,6 +67,13 @@ class PendingCount:
     def count(self) -> None:
         """Count now, in a round trip of its own; raises as ``settle``."""
         self.settle([self._script(keys=self._counters, args=self._windows)])
+
+    def take_back(self, replies: list) -> None:
+        """Take the count back, if its reply (the first of ``replies``) says it was made: the
+        attempt's captcha, which rode beside it, proved wrong, and a wrong answer spends
+        nobody's allowance."""
+        if not isinstance(replies[0], Exception):
+            scripts.for_client(self._store).take_back_attempts(keys=self._counters)
 
     def settle(self, replies: list) -> None:
         """Judge the count's reply (the first of ``replies``; an error as an exception object).

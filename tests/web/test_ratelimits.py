@@ -391,8 +391,8 @@ def test_the_per_person_count_rides_on_the_bookings_first_round_trip(
     round_trips.counting = False
 
     assert response.status_code == 201
-    # The address's limit, the captcha, the context with the person's count, the booking.
-    assert round_trips.sent == 4
+    # The address's limit, the context with the captcha and the person's count, the booking.
+    assert round_trips.sent == 3
     assert len(redis.keys("antrian:{a:*")) == 3  # two NIKs' counters, their one phone's
 
 

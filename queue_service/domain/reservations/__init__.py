@@ -209,7 +209,7 @@ class Reservations:
             KeyUsedError: ``idempotency``'s key booked already (nothing is written).
             Whatever ``screen`` raises (nothing is held then).
         """
-        if captcha is not None and not self._captcha_rides(address):
+        if captcha is not None and not self._captcha_rides():
             captcha.settle_now()
             captcha = None
         person_count = self.count_attempt(request, address)
@@ -225,13 +225,12 @@ class Reservations:
             raise NotReplicatedError("replicas did not confirm in time")
         return booking
 
-    def _captcha_rides(self, address: str | None) -> bool:
+    def _captcha_rides(self) -> bool:
         """Whether the challenge's consumption (``reserve``'s ``captcha``) may ride on the first
-        read: never beside a count against the person's allowance (a wrong answer must spend
-        nobody's), nor where a step comes first (the previous NIK key's), nor on a Redis
-        Cluster (whose pipelines take no scripts, and whose challenge is on another node)."""
-        counts = self.allowance is not None and self.allowance.enabled and address is not None
-        return not counts and not self.claims.reads_previous_key and not isinstance(self.redis, RedisCluster)
+        read (beside the count against the person's allowance, which a wrong answer takes
+        back): not where a step comes first (the previous NIK key's), nor on a Redis Cluster
+        (whose pipelines take no scripts, and whose challenge is on another node)."""
+        return not self.claims.reads_previous_key and not isinstance(self.redis, RedisCluster)
 
     def count_attempt(self, request: BookingRequest, address: str | None) -> PendingCount | None:
         """The first checks of an attempt to book (or to join a waitlist): its count against its

@@ -12,6 +12,7 @@ from redis import Redis
 
 from queue_service.domain import calendar, catalog, schedules
 from queue_service.domain.errors import (
+    CaptchaFailedError,
     DayFullError,
     NotBookableError,
     SlotFullError,
@@ -49,7 +50,7 @@ def load_context(
     of the settings' stored form, read in one round trip; ``person_count``, the attempt's
     count against the person's allowance, rides on it and is judged first; ``captcha``, the
     consumption of the request's challenge, rides on it too and is judged before anything
-    (never with a count: a wrong answer must count against nobody's allowance).
+    (beside a count, a wrong answer takes the count back: it spends nobody's allowance).
 
     Raises:
         CaptchaFailedError: ``captcha``'s challenge is unknown, used, expired or not solved.
@@ -70,7 +71,12 @@ def load_context(
         person_count.queue(pipe)
     replies = pipe.execute(raise_on_error=person_count is None and captcha is None)
     if captcha is not None:
-        captcha.settle(replies)
+        try:
+            captcha.settle(replies)
+        except CaptchaFailedError:
+            if person_count is not None:
+                person_count.take_back(replies[5:])
+            raise
         replies = replies[1:]
     if person_count is not None:
         person_count.settle(replies[4:])

@@ -1,6 +1,7 @@
-"""A plain booking's captcha rides on its first read (issue 24: one round trip less) where
-no count against a person's allowance goes with it (rate limits off here): the challenge is
-still judged and consumed before anything is said or done of the other fields."""
+"""A plain booking's captcha rides on its first read (issue 24: one round trip less), beside
+the count against the person's allowance where rate limits are on: the challenge is still
+judged and consumed before anything is said or done of the other fields, and a wrong answer
+takes its count back."""
 
 from __future__ import annotations
 
@@ -11,9 +12,9 @@ from queue_service.store import keys
 BRANCH, DAY = "jakarta-salemba", "2026-11-24"
 
 
-@pytest.fixture
-def settings(settings):
-    return {**settings, "RATELIMIT_ENABLED": False}
+@pytest.fixture(params=[False, True], ids=["limits off", "limits on"])
+def settings(settings, request):
+    return {**settings, "RATELIMIT_ENABLED": request.param, "RATELIMIT_PER_PERSON": "2 per hour"}
 
 
 def booked_that_day(redis) -> int:
@@ -21,7 +22,7 @@ def booked_that_day(redis) -> int:
 
 
 def test_a_solved_captcha_books_and_is_used_up(client, booking_body, app):
-    assert app.extensions["antrian"].reservations._captcha_rides("192.0.2.1")  # the path under test
+    assert app.extensions["antrian"].reservations._captcha_rides()  # the path under test
     body = booking_body()
     booked = client.post("/api/v1/bookings", json=body)
     assert booked.status_code == 201, booked.get_json()
@@ -54,3 +55,25 @@ def test_an_unknown_challenge_is_refused_before_anything(client, booking_body, r
         refused = client.post("/api/v1/bookings", json=booking_body(captcha_id=captcha_id))
         assert refused.status_code == 403 and refused.get_json()["error"]["code"] == "captcha_failed"
     assert booked_that_day(redis) == 0
+
+
+def test_wrong_answers_from_one_address_spend_nothing_of_a_persons_allowance(
+    client, booking_body, redis, app
+):
+    # Two attempts an hour per NIK and phone from an address; the count rides beside the
+    # captcha, and a wrong answer takes it back.
+    nik, address = booking_body()["nik"], {"REMOTE_ADDR": "10.7.0.1"}
+    first = client.post("/api/v1/bookings", json=booking_body(phone="081311112222"), environ_base=address)
+    assert first.status_code == 201  # someone else's: the server has the scripts from now on
+    for _ in range(4):
+        refused = client.post(
+            "/api/v1/bookings", json=booking_body(nik=nik, captcha_answer="99999"), environ_base=address
+        )
+        assert refused.status_code == 403 and refused.get_json()["error"]["code"] == "captcha_failed"
+    booked = client.post("/api/v1/bookings", json=booking_body(nik=nik), environ_base=address)
+    assert booked.status_code == 201, booked.get_json()
+    counters = redis.keys("antrian:{a:*")
+    if app.config["RATELIMIT_ENABLED"]:  # each booking's NIK and phone: its attempt alone
+        assert sorted(int(redis.get(counter)) for counter in counters) == [1, 1, 1, 1]
+    else:
+        assert counters == []
