@@ -203,10 +203,19 @@ def get_branch(redis: Redis, branch_id: str) -> Branch:
     Raises:
         NotFoundError: no branch has that id.
     """
-    raw = redis.hget(keys.branch_catalog(branch_id), "branch")
-    if raw is None:  # no copy yet: a store from before the copies, or no such branch
+    return branch_from_copy(redis, branch_id, redis.hget(keys.branch_catalog(branch_id), "branch"))
+
+
+def branch_from_copy(redis: Redis, branch_id: str, copied: str | None) -> Branch:
+    """The branch whose copy's ``branch`` field (``branch_catalog``) read ``copied``, which a
+    caller may have read along with other things; without a copy, from the catalog's list.
+
+    Raises:
+        NotFoundError: no branch has that id.
+    """
+    if copied is None:  # no copy yet: a store from before the copies, or no such branch
         return _load_one(redis, keys.BRANCHES, branch_id, Branch, "branch")
-    return Branch.from_json(raw)
+    return Branch.from_json(copied)
 
 
 def branch_copy(branch_raw: str, services_raw: dict[str, str]) -> dict[str, str]:

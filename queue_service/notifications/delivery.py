@@ -246,14 +246,15 @@ class Deliveries:
                 keys.sms_reminders(branch_id) if event == "reminder" else keys.sms_outbox(branch_id),
                 f"{code}:{event}",
             )
-            data, waiting_since = pipe.execute()
+            pipe.hget(keys.branch_catalog(branch_id), "branch")
+            data, waiting_since, branch_copied = pipe.execute()
         if waiting_since is None:
             return DeliveryResult(NOT_PENDING)
         if not data or data.get("walk_in") or "erased_at" in data:
             # Purged meanwhile, a walk-in ticket, or its personal data erased (no phone to text).
             return self._settle(branch_id, code, event, "skipped", now)
         booking = Booking.from_hash(branch_id, code, data)
-        branch = catalog.get_branch(self.redis, branch_id)
+        branch = catalog.branch_from_copy(self.redis, branch_id, branch_copied)
         if now >= self._deadline(event, booking, branch.timezone):
             return self._settle(branch_id, code, event, "expired", now)
         due = self.reminders.due(booking, branch.timezone) if event == "reminder" else None
