@@ -97,7 +97,8 @@ $(AXE):
 ## bench: the service over HTTP as production serves it, one table of rates and ratios (by hand,
 ## about nine minutes with the waiting-room rush, `BENCH_ARGS=--no-room` skips it; never part of
 ## `make test`). wrk from Debian drives it, installed when missing.
-## bench/reservations.py and bench/captcha_rendering.py measure single parts, also by hand.
+## bench/reservations.py, bench/captcha_rendering.py and bench/sms_worker.py measure single parts,
+## also by hand.
 bench: $(STAMP) translations
 	@command -v wrk >/dev/null || { $(SUDO) apt-get update -qq && \
 		$(SUDO) apt-get install -y -qq --no-install-recommends wrk; }
