@@ -171,6 +171,11 @@ _SPEC: dict[str, tuple[Any, Any]] = {
     # /metrics answers only with "Authorization: Bearer <METRICS_TOKEN>"; unset, it is open in
     # development and off (404) in production, as it names branches and their traffic.
     "METRICS_TOKEN": (parse_str, None),
+    # A port of its own for /metrics (``serve`` listens on it too, beside PORT), for a scrape
+    # the firewall lets in where the public cannot come: /metrics answers there without
+    # METRICS_TOKEN (with it, if that is set too) and nowhere else; every other path there is
+    # a 404. Unset: /metrics is on the public port, as METRICS_TOKEN says.
+    "METRICS_PORT": (parse_int, None),
     "PORT": (parse_int, 8000),
     "WEB_CONCURRENCY": (parse_int, 2),
     "WEB_THREADS": (parse_int, 8),
@@ -374,6 +379,10 @@ def _contradictions(settings: dict[str, Any]) -> list[str]:
     for name, schemes in _URL_SCHEMES.items():
         if settings[name] and not settings[name].startswith(schemes):
             problems.append(f"{name} must start with {' or '.join(schemes)}: {settings[name]!r}")
+    if settings["METRICS_PORT"] is not None and not 1 <= settings["METRICS_PORT"] <= 65535:
+        problems.append(f"METRICS_PORT must be a port from 1 to 65535, not {settings['METRICS_PORT']}")
+    if settings["METRICS_PORT"] == settings["PORT"]:
+        problems.append(f"METRICS_PORT must not be PORT ({settings['PORT']}): /metrics would be public")
     if settings["APP_ENV"] not in {"development", "production"}:
         problems.append(f"APP_ENV must be development or production, not {settings['APP_ENV']!r}")
     if settings["LOG_FORMAT"] not in {"json", "text"}:

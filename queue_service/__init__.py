@@ -109,6 +109,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, clock: Clock | None
     calendar.warm_up(services.clock().date())
     i18n.init_app(app)
     errors.register(app)
+    ops.keep_metrics_port_to_metrics(app)  # before any other hook can answer
     # The JSON API takes only application/json bodies, which no other site can post
     # without a CORS preflight, and authenticates with bearer tokens: no CSRF token there.
     for api in (

@@ -29,6 +29,10 @@ def cmd_serve(settings, args) -> int:
     from queue_service import create_app, metrics
     from queue_service.web.server import Server
 
+    port = args.port or settings["PORT"]
+    if settings["METRICS_PORT"] == port and not args.host.startswith("unix:"):
+        print(f"queue-service: METRICS_PORT must not be the port served ({port})", file=sys.stderr)
+        return 2
     if store.uses_embedded(settings):
         store.ensure_embedded(settings["VAR_DIR"])  # before forking, so workers share one server
     _warn_of_holiday_gaps(settings)  # once, before gunicorn forks its workers
@@ -38,7 +42,7 @@ def cmd_serve(settings, args) -> int:
         Server(
             settings,
             args.host,
-            args.port or settings["PORT"],
+            port,
             load_app=create_app,
             on_worker_exit=metrics.process_exited,
         ).run()

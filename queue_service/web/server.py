@@ -230,7 +230,13 @@ class Server(BaseApplication):
     def load_config(self):
         settings, host, port = self.settings, self.host, self.port
         # ``--host unix:/run/antrian/web.sock`` listens on a Unix socket (a proxy on the host).
-        self.cfg.set("bind", host if host.startswith("unix:") else f"{host}:{port}")
+        binds = [host if host.startswith("unix:") else f"{host}:{port}"]
+        if settings["METRICS_PORT"] is not None:
+            # Beside a Unix socket (a proxy on the host) on every interface: a scraper elsewhere
+            # reaches it where the firewall lets it, and it answers nothing but /metrics.
+            metrics_host = "0.0.0.0" if host.startswith("unix:") else host
+            binds.append(f"{metrics_host}:{settings['METRICS_PORT']}")
+        self.cfg.set("bind", binds)
         self.cfg.set("workers", settings["WEB_CONCURRENCY"])
         self.cfg.set("worker_class", f"{__name__}.JsonErrorWorker")
         self.cfg.set("threads", settings["WEB_THREADS"])

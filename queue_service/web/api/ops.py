@@ -6,7 +6,7 @@ import concurrent.futures
 import hmac
 import logging
 
-from flask import Blueprint, Response, current_app
+from flask import Blueprint, Flask, Response, current_app, request
 
 from queue_service import metrics
 from queue_service.domain import operations
@@ -54,8 +54,9 @@ def readyz():
 @bp.get("/metrics")
 def prometheus_metrics():
     """Prometheus metrics: every web process's instruments, the job queue's figures, the
-    hoarding view's signals per branch. Behind ``METRICS_TOKEN`` when it is set; without
-    one, open in development and not there in production."""
+    hoarding view's signals per branch. With ``METRICS_PORT`` set, there only (and behind
+    ``METRICS_TOKEN`` if that is set too); else behind ``METRICS_TOKEN`` when it is set, and
+    without one, open in development and not there in production."""
     refusal = _metrics_refusal()
     if refusal:
         return error_response(refusal)
@@ -71,8 +72,38 @@ def prometheus_metrics():
 
 def _metrics_refusal() -> str | None:
     """Why this scrape is refused (an error code), or None."""
+    on_own_port = came_on_metrics_port()
+    if current_app.config["METRICS_PORT"] is not None and not on_own_port:
+        return "not_found"
     expected = current_app.config.get("METRICS_TOKEN")
     if expected:
         given = bearer_token() or ""
         return None if hmac.compare_digest(given.encode(), expected.encode()) else "unauthorized"
-    return "not_found" if current_app.config["APP_ENV"] == "production" else None
+    return "not_found" if current_app.config["APP_ENV"] == "production" and not on_own_port else None
+
+
+def came_on_metrics_port() -> bool:
+    """Whether this request came in on ``METRICS_PORT``'s listener, as the socket gunicorn
+    took it on says (a client cannot forge that; a ``Host`` header it can). Never outside
+    ``queue-service serve``."""
+    port = current_app.config["METRICS_PORT"]
+    connection = request.environ.get("gunicorn.socket")
+    if port is None or connection is None:
+        return False
+    try:
+        local = connection.getsockname()
+    except OSError:
+        return False
+    return isinstance(local, tuple) and local[1] == port
+
+
+def keep_metrics_port_to_metrics(app: Flask) -> None:
+    """Answer 404 to everything but ``/metrics`` on ``METRICS_PORT``: it is opened to a
+    scraper, past the proxy that limits and names the public's requests, so nothing else may
+    be reached through it."""
+
+    @app.before_request
+    def _nothing_but_metrics():
+        if request.path != "/metrics" and came_on_metrics_port():
+            return error_response("not_found")
+        return None
