@@ -243,6 +243,9 @@ _SPEC: dict[str, tuple[Any, Any]] = {
     "ADMIN_SIGN_IN_FAILURES": (parse_int, 5),
     "ADMIN_SIGN_IN_ADDRESS_FAILURES": (parse_int, 20),
     "ADMIN_LOCKOUT_SECONDS": (parse_int, 900),
+    # An admin's reset gives a temporary password, to be changed at the first sign-in; it
+    # signs in no more after this many hours (one that leaked by chat or paper stays useless).
+    "TEMPORARY_PASSWORD_HOURS": (parse_int, 72),
     # A console session ends after this long without a request.
     "ADMIN_SESSION_IDLE_MINUTES": (parse_int, 30),
     # The government's collective leave (cuti bersama) closes every branch, as holidays do.
@@ -338,6 +341,7 @@ _AT_LEAST = {
     "ADMIN_SIGN_IN_FAILURES": 1,
     "ADMIN_SIGN_IN_ADDRESS_FAILURES": 1,
     "ADMIN_LOCKOUT_SECONDS": 1,
+    "TEMPORARY_PASSWORD_HOURS": 1,
     "ADMIN_SESSION_IDLE_MINUTES": 1,
     "WORKER_MAINTENANCE_SECONDS": 1,
     "WORKER_RESTART_MAX_SECONDS": 1,

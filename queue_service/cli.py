@@ -208,12 +208,15 @@ def _change_account(settings, username: str, change):
     from queue_service.domain.accounts import Accounts
     from queue_service.domain.clock import utc_now
     from queue_service.domain.errors import NotFoundError
-    from queue_service.domain.sign_in import SignIn
+    from queue_service.domain.sign_in import SignIn, SignInPolicy
 
     accounts = Accounts(_data_store(settings))
     # The web app's key (generated under VAR_DIR when unset), or unlock would clear counters
     # that no sign-in counts.
-    changes = AccountChanges(accounts, SignIn(accounts.redis, accounts, store.secret_key(settings).encode()))
+    sign_in = SignIn(
+        accounts.redis, accounts, store.secret_key(settings).encode(), SignInPolicy.from_settings(settings)
+    )
+    changes = AccountChanges(accounts, sign_in)
     try:
         return change(changes, username, CLI_ACTOR, utc_now())
     except NotFoundError:

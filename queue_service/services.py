@@ -116,12 +116,7 @@ def build_services(
             redis,
             accounts,
             config["SECRET_KEY"].encode(),
-            SignInPolicy(
-                account_failures=config["ADMIN_SIGN_IN_FAILURES"],
-                address_failures=config["ADMIN_SIGN_IN_ADDRESS_FAILURES"],
-                window_seconds=config["ADMIN_LOCKOUT_SECONDS"],
-                lockout_seconds=config["ADMIN_LOCKOUT_SECONDS"],
-            ),
+            SignInPolicy.from_settings(config),
         ),
         kiosks=Kiosks(redis),
         waiting_rooms=WaitingRooms(redis, config["SECRET_KEY"].encode()),

@@ -129,15 +129,25 @@ class AccountChanges:
         """
         temporary = passwords.temporary_password()
         digest = passwords.hash_password(temporary)
+        until = (now + dt.timedelta(hours=self.sign_in.policy.temporary_password_hours)).astimezone(dt.UTC)
         self._apply(
             by,
             username,
-            lambda target: replace(target, password_hash=digest, must_change_password=True),
+            lambda target: replace(
+                target, password_hash=digest, must_change_password=True, temporary_until=until.isoformat()
+            ),
             "username",
             sessions="all",
         )
         self.sign_in.unlock(username)
-        self.accounts.audit(actor, "password_reset", username, None, {"must_change_password": True}, now)
+        self.accounts.audit(
+            actor,
+            "password_reset",
+            username,
+            None,
+            {"must_change_password": True, "temporary_until": until.isoformat()},
+            now,
+        )
         return temporary
 
     def change_own_password(
@@ -172,7 +182,9 @@ class AccountChanges:
         _before, after = self._apply(
             None,
             account.username,
-            lambda target: replace(target, password_hash=digest, must_change_password=False),
+            lambda target: replace(
+                target, password_hash=digest, must_change_password=False, temporary_until=""
+            ),
             "username",
             sessions=digest_of(session_id) or "all",
         )

@@ -54,6 +54,8 @@ class Account:
     disabled: bool = False
     # Set by an admin's reset: the console leads only to the change of password until done.
     must_change_password: bool = False
+    # Until when (ISO 8601, UTC) the reset's temporary password signs in; "" for no limit.
+    temporary_until: str = ""
 
     def to_json(self) -> str:
         return json.dumps({**asdict(self), "branches": list(self.branches)})
@@ -62,6 +64,14 @@ class Account:
     def from_json(cls, raw: str) -> Account:
         data = json.loads(raw)
         return cls(**{**data, "branches": tuple(data["branches"])})
+
+    def temporary_password_expired(self, now: dt.datetime) -> bool:
+        """Whether the password is a reset's temporary one whose time ran out at ``now``."""
+        return (
+            self.must_change_password
+            and bool(self.temporary_until)
+            and now >= dt.datetime.fromisoformat(self.temporary_until)
+        )
 
     @property
     def enabled_national_admin(self) -> bool:

@@ -20,7 +20,9 @@ name's field would otherwise sit in the log). An admin's unlock clears a name's 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from redis import Redis
 
@@ -60,6 +62,19 @@ class SignInPolicy:
     window_seconds: int = 900
     lockout_seconds: int = 900
     max_slowdown_seconds: int = 60
+    # How long a reset's temporary password signs in (``TEMPORARY_PASSWORD_HOURS``).
+    temporary_password_hours: int = 72
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, Any]) -> SignInPolicy:
+        """The policy the settings describe."""
+        return cls(
+            account_failures=settings["ADMIN_SIGN_IN_FAILURES"],
+            address_failures=settings["ADMIN_SIGN_IN_ADDRESS_FAILURES"],
+            window_seconds=settings["ADMIN_LOCKOUT_SECONDS"],
+            lockout_seconds=settings["ADMIN_LOCKOUT_SECONDS"],
+            temporary_password_hours=settings["TEMPORARY_PASSWORD_HOURS"],
+        )
 
 
 class SignIn:
@@ -88,15 +103,20 @@ class SignIn:
                 the password is not even checked.
             UnauthorizedError: a wrong name or password (the same answer for both:
                 ``bad_credentials``), or the right password of a disabled account
-                (``account_disabled``, told only to who knows the password).
+                (``account_disabled``) or a reset's temporary password whose time ran out
+                (``temporary_password_expired``), each told only to who knows the password.
         """
         account = self.verify(username, password, address, now)
         actor = audit.Actor(account.username, account.role, address)
+        refusal = None  # (what the audit log says, what the caller is told)
         if account.disabled:
-            audit.record(
-                self.redis, keys.NATIONAL_AUDIT, actor, "sign_in_disabled", account.username, None, None, now
-            )
-            raise UnauthorizedError("account_disabled")
+            refusal = ("sign_in_disabled", "account_disabled")
+        elif account.temporary_password_expired(now):
+            refusal = ("sign_in_temporary_password_expired", "temporary_password_expired")
+        if refusal is not None:
+            action, detail = refusal
+            audit.record(self.redis, keys.NATIONAL_AUDIT, actor, action, account.username, None, None, now)
+            raise UnauthorizedError(detail)
         audit.record(self.redis, keys.NATIONAL_AUDIT, actor, "signed_in", account.username, None, None, now)
         return account
 

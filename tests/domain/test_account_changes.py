@@ -219,9 +219,37 @@ def test_a_reset_gives_a_temporary_password_once_and_the_old_one_stops(
     assert account is not None and account.must_change_password
     assert sessions.account(session, False, clock()) is None
     [entry] = audit.read(redis, action="password_reset")
-    assert json.loads(entry.after) == {"must_change_password": True}
+    until = (clock() + dt.timedelta(hours=72)).astimezone(dt.UTC).isoformat()
+    assert json.loads(entry.after) == {"must_change_password": True, "temporary_until": until}
+    assert account.temporary_until == until
     everything = json.dumps([vars(e) for e in audit.read(redis)])
     assert temporary not in everything and "argon2" not in everything
+
+
+def test_a_temporary_password_signs_in_for_its_hours_and_no_more(accounts, redis, national, clock):
+    sign_in = SignIn(redis, accounts, b"secret", SignInPolicy(temporary_password_hours=2))
+    changes = AccountChanges(accounts, sign_in)
+    accounts.create("budi", COUNTER_STAFF, ("bekasi",), password=PASSWORD)
+    temporary = changes.reset_password(national, "budi", ACTOR, clock())
+    two_hours_on = clock() + dt.timedelta(hours=2)
+
+    assert sign_in.attempt("budi", temporary, "10.0.0.5", two_hours_on - dt.timedelta(seconds=1))
+    with pytest.raises(UnauthorizedError) as refused:
+        sign_in.attempt("budi", temporary, "10.0.0.5", two_hours_on)
+    assert refused.value.detail == "temporary_password_expired"  # told only to who knows it
+    with pytest.raises(UnauthorizedError) as wrong:
+        sign_in.attempt("budi", "salah sekali", "10.0.0.5", two_hours_on)
+    assert wrong.value.detail == "bad_credentials"
+    assert [entry.target for entry in audit.read(redis, action="sign_in_temporary_password_expired")] == [
+        "budi"
+    ]
+
+    # Changed in time (signed in with it before it ran out), the new password has no limit.
+    budi = accounts.get("budi")
+    changes.change_own_password(budi, temporary, "rahasia baru yang panjang", None, "10.0.0.5", clock())
+    assert accounts.get("budi").temporary_until == ""
+    a_year_on = clock() + dt.timedelta(days=365)
+    assert sign_in.attempt("budi", "rahasia baru yang panjang", "10.0.0.5", a_year_on).username == "budi"
 
 
 def test_the_owner_changes_their_password_with_the_current_one(accounts, changes, sessions, clock, redis):

@@ -102,6 +102,12 @@ def sign_in_from_form(key: str, refuse: Callable[[int, str, str], Response]) -> 
     except UnauthorizedError as refused:
         if refused.detail == "account_disabled":  # said only to who knows the password
             return refuse(403, username, _("Akun ini dinonaktifkan. Hubungi admin Anda."))
+        if refused.detail == "temporary_password_expired":  # the same
+            return refuse(
+                403,
+                username,
+                _("Kata sandi sementara ini sudah kedaluwarsa. Minta admin Anda mengaturnya ulang."),
+            )
         # One answer for a wrong name and a wrong password: the form tells nobody who exists.
         return refuse(401, username, _("Nama pengguna atau kata sandi salah."))
     session.clear()  # a fresh session: nothing from before the sign-in carries over

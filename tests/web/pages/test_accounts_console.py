@@ -5,6 +5,7 @@ sessions ended)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
@@ -112,6 +113,20 @@ def test_a_reset_shows_the_temporary_password_once_and_forces_a_change_at_sign_i
     assert fresh.get("/counter/").status_code == 200
     assert sign_in(app.test_client(), "counter", "budi", temporary).status_code == 401
     assert [e.actor for e in audit.read(redis, action="password_reset")] == ["siti"]
+
+
+def test_a_temporary_password_past_its_time_is_refused_with_a_clear_word(app, people, clock):
+    admin = browser_of(app, "admin", "siti")
+    temporary = re.search(
+        r'<code class="token">([^<]+)</code>', text(post(admin, "/admin/akun/budi", action="reset"))
+    ).group(1)
+    clock.set(clock() + dt.timedelta(hours=app.config["TEMPORARY_PASSWORD_HOURS"]))
+
+    refused = sign_in(app.test_client(), "counter", "budi", temporary)
+
+    assert refused.status_code == 403
+    assert "Kata sandi sementara ini sudah kedaluwarsa" in text(refused)
+    assert sign_in(app.test_client(), "counter", "budi", "salah sekali sekali").status_code == 401
 
 
 def test_an_admin_after_a_reset_is_led_only_to_the_change_page(app, people):
