@@ -205,7 +205,7 @@ class Waitlist:
         branch = context.branch
         day = request.date.isoformat()
         code = new_code()
-        record = {**stored_record(request, slots[0], code), **marks, "waitlist": "1"}
+        record = {**stored_record(request, slots[0], code, marks), "waitlist": "1"}
         # Which slot it waits for is the script's to write ('' for any); an offer names one.
         record.pop("slot")
         record.pop("slot_end")

@@ -97,3 +97,21 @@ def test_a_record_under_a_dropped_key_fails_loudly(runner, redis, under_k1):
     redis.hset(keys.booking(BRANCH, made[1].code), "person:0", "v1:k9:" + pieces(redis, made[1].code)[6:64])
     failed = runner("rotate-data-key")
     assert failed.returncode == 1 and "data key 'k9', which DATA_KEYS no longer holds" in failed.stderr
+
+
+def test_a_client_address_kept_in_clear_before_it_was_sealed_goes_into_the_seal(runner, redis, under_k1):
+    # Records written before the client's address was sealed with the rest of the person hold
+    # it in a field of its own; their seal holds the other five fields, as a record's seal
+    # without an address still does.
+    reservations, made, _legacy = under_k1
+    key = keys.booking(BRANCH, made[1].code)
+    redis.hset(key, "address", "198.51.100.7")
+    assert reservations.get(BRANCH, made[1].code).address == "198.51.100.7"
+
+    done = runner("rotate-data-key")
+
+    assert done.returncode == 0, done.stderr
+    sealing.install(sealing.Keyring.parse(K2))
+    assert redis.hget(key, "address") is None
+    assert reservations.get(BRANCH, made[1].code).address == "198.51.100.7"
+    assert reservations.get(BRANCH, made[2].code).address is None

@@ -31,7 +31,7 @@ SEALED_FIELD = "person"
 CHUNK = 64
 # What it holds, in this order, joined by SEPARATOR (which none of them may contain); records
 # written before sealing hold them as fields of their own, in clear.
-SEALED_NAMES = ("name", "nik", "kpj", "phone", "email")
+SEALED_NAMES = ("name", "nik", "kpj", "phone", "email", "address")
 SEPARATOR = "\x1f"
 # The fields of a booking's record that lead to its person, all removed by its erasure (with
 # every "person:<n>" piece): who they are (in clear in a record written before sealing), where
@@ -134,7 +134,7 @@ class Booking:
             email=person.get("email") or None,
             created_ms=int(data["created_ms"]),
             registry=data.get("registry") or None,
-            address=data.get("address") or None,
+            address=person.get("address") or None,
             verify_by_ms=int(data["verify_by_ms"]) if data.get("verify_by_ms") else None,
             erased="erased_at" in data,
             channel=data.get("channel") or DEFAULT_CHANNEL,
@@ -164,17 +164,21 @@ def sealed_pieces(data: dict[str, str]) -> list[str]:
 
 
 def personal_fields(branch_id: str, code: str, data: dict[str, str]) -> dict[str, str]:
-    """The name, NIK, KPJ, phone and e-mail a booking's record holds (opened where sealed, as
-    they are in a record written before sealing; none once erased).
+    """The name, NIK, KPJ, phone, e-mail and client address a booking's record holds (opened
+    where sealed, as they are in a record written before sealing; none once erased).
 
     Raises:
         SealError: sealed under a key ``DATA_KEYS`` no longer holds, or altered.
     """
+    # In clear: every field of a record written before sealing, and the address of one
+    # written before the address was sealed too (its seal holds the others).
+    clear = {name: data[name] for name in SEALED_NAMES if name in data}
     pieces = sealed_pieces(data)
     if not pieces:
-        return {name: data[name] for name in SEALED_NAMES if name in data}
+        return clear
     text = sealing.keyring().open("".join(pieces), keys.booking(branch_id, code), SEALED_FIELD)
-    return {name: value for name, value in zip(SEALED_NAMES, text.split(SEPARATOR), strict=False) if value}
+    opened = zip(SEALED_NAMES, text.split(SEPARATOR), strict=False)
+    return {**clear, **{name: value for name, value in opened if value}}
 
 
 def sealed_fields(branch_id: str, code: str, person: dict[str, str]) -> dict[str, str]:
@@ -196,18 +200,25 @@ def sealed_fields(branch_id: str, code: str, person: dict[str, str]) -> dict[str
     }
 
 
-def stored_record(request: BookingRequest, slot: schedules.Slot, code: str) -> dict[str, str]:
-    """The fields of new booking ``code``'s record that the request gives, its person's
-    sealed (most have no e-mail: none is kept then; nor a default channel or language, so
-    that most records stay as small as before the choices existed)."""
+def stored_record(
+    request: BookingRequest, slot: schedules.Slot, code: str, marks: dict[str, str] | None = None
+) -> dict[str, str]:
+    """The fields of new booking ``code``'s record that the request gives, and its ``marks``
+    (the registry's verdict; the client's ``address``, which is the person's and sealed with
+    them, the rest as they are). Most have no e-mail: none is kept then; nor a default
+    channel or language, so that most records stay as small as before the choices existed."""
+    marks = dict(marks or {})
+    person = {name: getattr(request, name) for name in SEALED_NAMES if name != "address"}
+    person["address"] = marks.pop("address", "")
     return {
         "service_id": request.service_id,
         "date": request.date.isoformat(),
         "slot": slot.label,
         "slot_end": slot.end_label,
-        **sealed_fields(request.branch_id, code, {name: getattr(request, name) for name in SEALED_NAMES}),
+        **sealed_fields(request.branch_id, code, person),
         **({"channel": request.channel} if request.channel != DEFAULT_CHANNEL else {}),
         **({"language": request.language} if request.language != DEFAULT_LANGUAGE else {}),
+        **marks,
     }
 
 

@@ -94,7 +94,9 @@ def _reseal(
         if booking is None or "erased_at" in data or not (pieces or clear):
             progress.skipped += 1
             continue
-        if pieces and keyring.sealed_with_first("".join(pieces)):
+        # Current: sealed with the first key, nothing in clear (an address kept in clear before
+        # it was sealed with the rest goes into the seal now).
+        if pieces and not clear and keyring.sealed_with_first("".join(pieces)):
             progress.current += 1
             continue
         branch_id, code = booking

@@ -291,7 +291,7 @@ class Reserving:
         expire_at = expire_at_ms(request.date, branch.timezone, self._retention)
         claim_key = self.claims.key(request.nik, request.date.isoformat())
         code = new_code()
-        record = {**stored_record(request, slot, code), **marks}
+        record = stored_record(request, slot, code, marks)
         day = request.date.isoformat()
         reserve_keys = [
             keys.branch_settings(branch.id),

@@ -106,3 +106,14 @@ def test_a_booking_stays_under_600_bytes_as_booked(client, booking_body, redis, 
     with_email = reservations.reserve(booking_request(email="budi.santoso@example.com"), clock()).code
     sizes = [redis.memory_usage(keys.booking(BRANCH, code), samples=0) for code in (plain, with_email)]
     assert all(size < 600 for size in sizes), sizes
+
+
+def test_the_address_a_booking_came_from_is_sealed_with_its_person(app, client, booking_body, redis):
+    booked = client.post(
+        "/api/v1/bookings", json=booking_body(), environ_base={"REMOTE_ADDR": "203.0.113.77"}
+    ).get_json()
+    record = redis.hgetall(keys.booking(BRANCH, booked["code"]))
+    assert "address" not in record
+    assert not any("203.0.113.77" in value for value in record.values())
+    # The console's hoarding view and the admin's booking read it, opened.
+    assert app.extensions["antrian"].reservations.get(BRANCH, booked["code"]).address == "203.0.113.77"
