@@ -75,7 +75,7 @@ def load_context(
             captcha.settle(replies)
         except CaptchaFailedError:
             if person_count is not None:
-                person_count.take_back(replies[5:])
+                person_count.take_back(replies[-1:])  # queued last
             raise
         replies = replies[1:]
     if person_count is not None:
