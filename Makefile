@@ -56,7 +56,8 @@ TEST_WORKERS ?= 2
 # processes, not dates; they are among the slowest tests, and CI's budget is fifteen minutes.
 FAKETIME_SKIP := --ignore=tests/e2e --ignore=tests/web/api/test_fuzz.py --ignore=tests/deploy \
 	--ignore=tests/workers/test_worker_kills.py --ignore=tests/web/test_slow_clients.py \
-	--ignore=tests/web/test_serve_binds.py --ignore=tests/web/test_server_ops.py \
+	--ignore=tests/web/test_serve_binds.py --ignore=tests/web/test_metrics_port.py \
+	--ignore=tests/web/test_server_ops.py \
 	--ignore=tests/web/test_store_outage_burst.py --ignore=tests/store/test_sentinel.py \
 	--ignore=tests/store/test_cluster_failover.py --ignore=tests/domain/test_captcha_audio_solver.py \
 	--ignore=tests/domain/test_captcha_audio.py
