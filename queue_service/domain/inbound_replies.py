@@ -1,9 +1,11 @@
 """Answering a participant's WhatsApp (or SMS) message: the words the service understands.
 
 - ``STATUS``: the sender's active bookings (queue number, branch, date, slot with its zone,
-  and the place in line once checked in);
+  and the place in line once checked in), and their waitlist entries, said to be such (and
+  an offer's place);
 - ``BATAL <kode>`` asks to confirm with ``YA`` (remembered for ``QUESTION_SECONDS``), which then
-  cancels through the same path as the pages, only a booking made with the sender's phone;
+  cancels through the same path as the pages, only a booking made with the sender's phone (a
+  waitlist entry leaves its waitlist, as its page's "leave" does);
 - ``BANTUAN`` (and any text it does not know) lists the words;
 - ``BERHENTI``/``STOP`` stops every message to the number (``opt_outs``), ``MULAI`` undoes it.
 
@@ -26,6 +28,7 @@ from queue_service.domain.identity import check_phone
 from queue_service.domain.opt_outs import OptOuts
 from queue_service.domain.reservations import Booking, Reservations
 from queue_service.domain.reservations.phone_caps import ACTIVE_STATUSES
+from queue_service.domain.waitlist import Waitlist
 from queue_service.store import keys
 
 log = logging.getLogger(__name__)
@@ -74,6 +77,11 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "checked_in": "sudah check-in, {ahead} orang di depan Anda",
         "checked_in_now": "sudah check-in",
         "called": "sedang dipanggil",
+        "waitlist_line": "Daftar tunggu BPJSTK {branch}, {date} {slot}, kode {code}",
+        "any_time": "jam berapa saja",
+        "offered": "ada tempat untuk Anda: terima lewat tautan di pesan kami",
+        "confirm_leave": "Keluar dari {line}? Balas YA dalam {minutes} menit.",
+        "left": "Anda keluar dari daftar tunggu, kode {code}.",
         "cancel_which": "Kirim BATAL diikuti kode antrian, mis. BATAL ABCD2345.",
         "unknown_code": "Kode itu tidak ditemukan di antrian aktif nomor ini.",
         "confirm": "Batalkan antrian {line}? Balas YA dalam {minutes} menit.",
@@ -103,6 +111,11 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "checked_in": "checked in, {ahead} ahead of you",
         "checked_in_now": "checked in",
         "called": "being called now",
+        "waitlist_line": "Waiting list BPJSTK {branch}, {date} {slot}, code {code}",
+        "any_time": "any time",
+        "offered": "a place is offered to you: accept it by the link in our message",
+        "confirm_leave": "Leave the {line}? Reply YA within {minutes} minutes.",
+        "left": "You left the waiting list, code {code}.",
         "cancel_which": "Send BATAL and the booking code, e.g. BATAL ABCD2345.",
         "unknown_code": "That code is not among this number's active bookings.",
         "confirm": "Cancel booking {line}? Reply YA within {minutes} minutes.",
@@ -127,13 +140,17 @@ class InboundReplies:
         reservations: the booking operations (look-ups, the cancel path, the phone caps).
         opt_outs: the phones that asked for no messages.
         place_in_line: how many wait before a checked-in participant (None: not in line).
+        waitlist: where a waitlist entry leaves its waitlist (the service's).
     """
 
-    def __init__(self, reservations: Reservations, opt_outs: OptOuts, place_in_line: PlaceInLine):
+    def __init__(
+        self, reservations: Reservations, opt_outs: OptOuts, place_in_line: PlaceInLine, waitlist: Waitlist
+    ):
         self.reservations = reservations
         self.redis = reservations.redis
         self.opt_outs = opt_outs
         self.place_in_line = place_in_line
+        self.waitlist = waitlist
 
     @staticmethod
     def help_text() -> str:
@@ -183,8 +200,8 @@ class InboundReplies:
             branch_id = rest.partition(" ")[0]
             if not ends.isdigit() or int(ends) <= now_ms:
                 continue
-            try:
-                booking = self.reservations.get(branch_id, code)
+            try:  # a waitlist entry too: it holds its NIK's date and counts against the phone
+                booking = self.reservations.bookings.get(branch_id, code, entries=True)
             except NotFoundError:
                 continue
             if booking.status in ACTIVE_STATUSES and booking.phone == phone and not booking.erased:
@@ -200,6 +217,8 @@ class InboundReplies:
             line = self._line(booking, language)
             if booking.status == "pending":
                 line += f" ({texts['pending']})"
+            elif booking.status == "offered":
+                line += f" ({texts['offered']})"
             elif booking.status == "called":
                 line += f" ({texts['called']})"
             elif booking.status == "checked_in":
@@ -224,7 +243,8 @@ class InboundReplies:
             px=QUESTION_SECONDS * 1000,
         )
         line = self._line(booking, language)
-        return texts["confirm"].format(line=line, minutes=QUESTION_SECONDS // 60)
+        question = texts["confirm_leave"] if _on_waitlist(booking) else texts["confirm"]
+        return question.format(line=line, minutes=QUESTION_SECONDS // 60)
 
     def _cancel(self, phone: str, language: str, now: dt.datetime) -> str:
         texts = TEXTS[language]
@@ -234,7 +254,7 @@ class InboundReplies:
             return texts["nothing_asked"]
         branch_id, _, code = asked.partition(" ")
         try:
-            booking = self.reservations.get(branch_id, code)
+            booking = self.reservations.bookings.get(branch_id, code, entries=True)
         except NotFoundError:
             return texts["unknown_code"]
         if booking.phone != phone or booking.erased:
@@ -242,6 +262,8 @@ class InboundReplies:
         language = booking.language
         texts = TEXTS[language]
         said = {"number": booking.queue_number, "code": booking.code}
+        if _on_waitlist(booking):
+            return self._leave(booking, texts, now)
         try:
             self.reservations.cancel_booking(booking, now, CANCELLED_BY)
         except CancelledError:
@@ -253,15 +275,37 @@ class InboundReplies:
             return texts["not_now"]
         return texts["cancelled"].format(**said)
 
+    def _leave(self, entry: Booking, texts: Mapping[str, str], now: dt.datetime) -> str:
+        """Take the waitlist entry ``entry`` off its waitlist, as its page's "leave" does."""
+        try:
+            self.waitlist.leave(entry.code, entry.nik, now)
+        except DomainError as error:  # its offer ran out or was accepted meanwhile, a closure
+            log.warning("leaving the waitlist by reply of %s refused: %s", entry.code, error.code)
+            return texts["not_now"]
+        return texts["left"].format(code=entry.code)
+
     def _line(self, booking: Booking, language: str) -> str:
         branch = catalog.get_branch(self.redis, booking.branch_id)
         day = booking.date
         date = f"{_DAYS[language][day.weekday()]}, {day.day} {_MONTHS[language][day.month - 1]} {day.year}"
         zone = schedules.timezone_label(branch.timezone)
         slot = f"{booking.slot_start:%H:%M}-{booking.slot_end:%H:%M} {zone}"
+        if _on_waitlist(booking):
+            # The slot by its start (an entry keeps no end until an offer names one), or none
+            # yet for an entry that waits for any slot (read as midnight).
+            named = booking.slot_start != dt.time(0)
+            slot = f"{booking.slot_start:%H:%M} {zone}" if named else TEXTS[language]["any_time"]
+            return TEXTS[language]["waitlist_line"].format(
+                branch=branch.name, date=date, slot=slot, code=booking.code
+            )
         return TEXTS[language]["line"].format(
             number=booking.queue_number, branch=branch.name, date=date, slot=slot, code=booking.code
         )
+
+
+def _on_waitlist(booking: Booking) -> bool:
+    """Whether ``booking`` is a waitlist entry still waiting, or holding an offer's place."""
+    return booking.status in ("waiting", "offered")
 
 
 def _phone_of(sender: str) -> str | None:

@@ -10,6 +10,7 @@ from config import load_settings
 from queue_service.domain.inbound_replies import InboundReplies
 from queue_service.domain.opt_outs import OptOuts
 from queue_service.domain.reservations import Reservations
+from queue_service.domain.waitlist import Waitlist
 from tests.factories import booking_request
 
 OLD = "old-nik-hash-key-0123456789"
@@ -50,10 +51,12 @@ def test_status_finds_a_booking_made_before_the_switch(redis, configured, clock)
         booking_request(phone=PHONE), clock()
     )
     rotating = configured(NIK_HASH_KEY=NEW, NIK_HASH_KEY_PREVIOUS=OLD)
+    reservations = Reservations.from_settings(redis, rotating)
     replies = InboundReplies(
-        Reservations.from_settings(redis, rotating),
+        reservations,
         OptOuts.from_settings(redis, rotating),
         lambda branch_id, number, now: None,
+        Waitlist(reservations),
     )
     assert [booking.code for booking in replies.active_bookings(PHONE, clock())] == [made.code]
     assert f"kode {made.code}" in replies.answer(f"whatsapp:{PHONE}", "STATUS", clock())

@@ -80,7 +80,7 @@ def _replies() -> InboundReplies:
         place = found.live_queue.place_of(branch_id, queue_number, now)
         return None if place is None else place.ahead
 
-    return InboundReplies(found.reservations, opt_outs, place_in_line)
+    return InboundReplies(found.reservations, opt_outs, place_in_line, found.waitlist)
 
 
 def _signed_by_twilio() -> bool:
