@@ -53,14 +53,16 @@ TEST_WORKERS ?= 2
 # Not run a second time: the browser and the killed workers keep the real clock anyway
 # (tests/e2e/conftest.py, tests/workers/conftest.py real_clock), the fuzz run's dates are
 # random, and the proxy, socket, service-unit, failover and outage tests are about bytes and
-# processes, not dates; they are among the slowest tests, and CI's budget is fifteen minutes.
+# processes, not dates, as are the packaging and bench-script checks; they are among the
+# slowest tests, and CI's budget is fifteen minutes.
 FAKETIME_SKIP := --ignore=tests/e2e --ignore=tests/web/api/test_fuzz.py --ignore=tests/deploy \
 	--ignore=tests/workers/test_worker_kills.py --ignore=tests/web/test_slow_clients.py \
 	--ignore=tests/web/test_serve_binds.py --ignore=tests/web/test_metrics_port.py \
 	--ignore=tests/web/test_server_ops.py \
 	--ignore=tests/web/test_store_outage_burst.py --ignore=tests/store/test_sentinel.py \
 	--ignore=tests/store/test_cluster_failover.py --ignore=tests/domain/test_captcha_audio_solver.py \
-	--ignore=tests/domain/test_captcha_audio.py
+	--ignore=tests/domain/test_captcha_audio.py --ignore=tests/test_packaging.py \
+	--ignore=tests/test_bench_scripts.py
 
 ## test: the whole suite against a redis-server the suite starts itself, then again a year ahead
 test: $(STAMP) translations debian-test-packages browser-assets lint
