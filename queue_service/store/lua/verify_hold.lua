@@ -1,8 +1,7 @@
---! uses release_holds
+--! uses judge_one_time_code
 -- Confirm a held place with the one-time code sent to its phone: the hold becomes 'booked'
--- and the booking's SMS event is written, in one step. A wrong code counts; the last wrong
--- one allowed, or a code typed after the deadline (Redis's clock), releases the hold at
--- once (release_holds.lua), so its place is free for the next person.
+-- and the booking's SMS event is written, in one step. A wrong code, or one typed too late,
+-- is judged as judge_one_time_code.lua says (counted, or the hold released).
 -- Safe to run twice (a client that re-sent it after a lost reply): a hold confirmed already
 -- answers 'ok' again, whatever the code.
 -- KEYS: 1 the booking, 2 the branch's holds, 3 the branch's SMS outbox
@@ -21,23 +20,14 @@ if b[1] ~= 'pending' then
   end
   return {'ok'}
 end
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local release_args = {ARGV[4], ARGV[5], ARGV[6], 0, ARGV[3]}
-if now >= tonumber(b[2]) then
-  release_holds({KEYS[2]}, release_args)
-  return {'released', 'deadline'}
+local verdict = judge_one_time_code({KEYS[1], KEYS[2]},
+                                    {ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], b[2], b[3]})
+if verdict[1] ~= 'right' then
+  return verdict
 end
-if b[3] == ARGV[1] then
-  redis.call('HSET', KEYS[1], 'status', 'booked', 'verified_ms', now)
-  redis.call('HDEL', KEYS[1], 'otp')
-  redis.call('ZREM', KEYS[2], ARGV[3])
-  redis.call('ZADD', KEYS[3], 'NX', now, ARGV[3] .. ':booked')
-  return {'ok'}
-end
-local failures = redis.call('HINCRBY', KEYS[1], 'otp_failures', 1)
-if failures >= tonumber(ARGV[2]) then
-  release_holds({KEYS[2]}, release_args)
-  return {'released', 'wrong'}
-end
-return {'wrong', tostring(tonumber(ARGV[2]) - failures)}
+local now = verdict[2]
+redis.call('HSET', KEYS[1], 'status', 'booked', 'verified_ms', now)
+redis.call('HDEL', KEYS[1], 'otp')
+redis.call('ZREM', KEYS[2], ARGV[3])
+redis.call('ZADD', KEYS[3], 'NX', now, ARGV[3] .. ':booked')
+return {'ok'}

@@ -1,10 +1,10 @@
---! uses release_holds line_up
+--! uses judge_one_time_code line_up
 -- Confirm a waitlist entry held for its phone's one-time code (PHONE_VERIFICATION): the right
 -- code puts it in line, 'waiting', counted among the day's waiters as one of its service for its
 -- slot ('<service>/<slot>') or for any ('<service>/*'), in one step, its place in line taken now
--- (the waiters kept as long as the day's counts). A wrong code counts; the last one allowed,
--- or a code typed after the deadline (Redis's clock), releases it (release_holds.lua), as
--- verify_hold.lua does a booking's hold. The entry joined only because the day was full; the
+-- (the waiters kept as long as the day's counts). A wrong code, or one typed too late, is
+-- judged as judge_one_time_code.lua says (counted, or the entry released), as for a booking's
+-- hold (verify_hold.lua). The entry joined only because the day was full; the
 -- caller runs the offer step after, in case a place freed meanwhile.
 -- Safe to run twice: an entry in line already answers 'ok' again, whatever the code.
 -- KEYS: 1 the entry, 2 the branch's holds, 3 the day's waitlist, 4 day counts, 5 the day's waiters,
@@ -24,30 +24,21 @@ if e[1] ~= 'pending' or e[8] then
   end
   return {'ok'}
 end
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local release_args = {ARGV[4], ARGV[5], ARGV[6], 0, ARGV[3]}
-if now >= tonumber(e[2]) then
-  release_holds({KEYS[2]}, release_args)
-  return {'released', 'deadline'}
+local verdict = judge_one_time_code({KEYS[1], KEYS[2]},
+                                    {ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], e[2], e[3]})
+if verdict[1] ~= 'right' then
+  return verdict
 end
-if e[3] == ARGV[1] then
-  redis.call('HSET', KEYS[1], 'status', 'waiting', 'verified_ms', now)
-  redis.call('HDEL', KEYS[1], 'otp', 'verify_by_ms')
-  redis.call('ZREM', KEYS[2], ARGV[3])
-  line_up({KEYS[3]}, {ARGV[3], now})
-  redis.call('HINCRBY', KEYS[5], e[9] .. '/' .. (e[5] == '' and '*' or e[5]), 1)
-  local keep = redis.call('PTTL', KEYS[4])
-  if keep > 0 and redis.call('PTTL', KEYS[5]) < keep then
-    redis.call('PEXPIRE', KEYS[5], keep)
-  end
-  redis.call('HINCRBY', KEYS[4], 'wl:joined', 1)
-  redis.call('ZADD', KEYS[6], tonumber(ARGV[7]), e[6])
-  return {'ok'}
+local now = verdict[2]
+redis.call('HSET', KEYS[1], 'status', 'waiting', 'verified_ms', now)
+redis.call('HDEL', KEYS[1], 'otp', 'verify_by_ms')
+redis.call('ZREM', KEYS[2], ARGV[3])
+line_up({KEYS[3]}, {ARGV[3], now})
+redis.call('HINCRBY', KEYS[5], e[9] .. '/' .. (e[5] == '' and '*' or e[5]), 1)
+local keep = redis.call('PTTL', KEYS[4])
+if keep > 0 and redis.call('PTTL', KEYS[5]) < keep then
+  redis.call('PEXPIRE', KEYS[5], keep)
 end
-local failures = redis.call('HINCRBY', KEYS[1], 'otp_failures', 1)
-if failures >= tonumber(ARGV[2]) then
-  release_holds({KEYS[2]}, release_args)
-  return {'released', 'wrong'}
-end
-return {'wrong', tostring(tonumber(ARGV[2]) - failures)}
+redis.call('HINCRBY', KEYS[4], 'wl:joined', 1)
+redis.call('ZADD', KEYS[6], tonumber(ARGV[7]), e[6])
+return {'ok'}
