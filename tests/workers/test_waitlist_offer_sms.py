@@ -17,9 +17,9 @@ def settings(settings):
     return {**settings, "PUBLIC_BASE_URL": BASE}
 
 
-def test_the_offer_is_texted_with_its_link_then_the_booking(
-    client, booking_body, book, tune_branch, work, sent_sms, redis
-):
+def offered_a_place(client, booking_body, book, tune_branch, redis) -> tuple[dict, dict]:
+    """A full slot's waitlist joined, then its place freed by a cancellation (an offer made):
+    the entry's join body and the join's answer."""
     tune_branch(BRANCH, slot_capacity=1)
     taken = book()
     body = booking_body(phone="081200000001")
@@ -27,6 +27,13 @@ def test_the_offer_is_texted_with_its_link_then_the_booking(
     entry = client.post(f"/api/v1/branches/{BRANCH}/waitlist", json=body).get_json()
     nik = BookingLookup(redis).get(BRANCH, taken["code"]).nik
     assert client.post(f"/api/v1/bookings/{taken['code']}/cancel", json={"nik": nik}).status_code == 200
+    return body, entry
+
+
+def test_the_offer_is_texted_with_its_link_then_the_booking(
+    client, booking_body, book, tune_branch, work, sent_sms, redis
+):
+    body, entry = offered_a_place(client, booking_body, book, tune_branch, redis)
 
     work()
 
@@ -44,13 +51,7 @@ def test_the_offer_is_texted_with_its_link_then_the_booking(
 def test_an_offer_declined_before_its_message_went_is_not_sent(
     client, booking_body, book, tune_branch, work, sent_sms, redis, delivery
 ):
-    tune_branch(BRANCH, slot_capacity=1)
-    taken = book()
-    body = booking_body(phone="081200000001")
-    del body["branch_id"]
-    entry = client.post(f"/api/v1/branches/{BRANCH}/waitlist", json=body).get_json()
-    nik = BookingLookup(redis).get(BRANCH, taken["code"]).nik
-    client.post(f"/api/v1/bookings/{taken['code']}/cancel", json={"nik": nik})
+    body, entry = offered_a_place(client, booking_body, book, tune_branch, redis)
     left = client.post(f"/api/v1/waitlist/{entry['waitlist_id']}/leave", json={"nik": body["nik"]})
     assert left.status_code == 200
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from queue_service.store import keys
+from tests.web.api.test_waitlist_api import full_nik
 from tests.workers.test_whatsapp import OTHER_PHONE, PUBLIC, WHATSAPP_FROM, inbound, reply_of
 
 BRANCH = "jakarta-salemba"
@@ -65,15 +66,9 @@ def test_an_entry_for_any_slot_and_an_offer_are_said_so(client, booking_body, tu
     status = reply_of(inbound(client, "STATUS", phone=OTHER_PHONE))
     assert f"Selasa, 24 Nov 2026 jam berapa saja, kode {entry['waitlist_id']}" in status
 
-    nik = app_nik(redis, taken)
+    nik = full_nik(redis, taken)
     assert client.post(f"/api/v1/bookings/{taken['code']}/cancel", json={"nik": nik}).status_code == 200
     offered = reply_of(inbound(client, "STATUS", phone=OTHER_PHONE))
     assert (
         f"kode {entry['waitlist_id']} (ada tempat untuk Anda: terima lewat tautan di pesan kami)" in offered
     )
-
-
-def app_nik(redis, booking: dict) -> str:
-    from queue_service.domain.reservations.lookup import BookingLookup  # noqa: PLC0415
-
-    return BookingLookup(redis).get(BRANCH, booking["code"]).nik
